@@ -1,0 +1,238 @@
+"""The archiver: copies every event of every site's stream into SQL, then lets the stream be trimmed.
+
+It reads through the consumer group ``archiver`` (XREADGROUP, XACK, and XAUTOCLAIM to take over what
+a dead process had read but not acknowledged). One process at a time archives, holding a short
+Redis lease, so that updates to one ticket's history row are applied in log order. Each event is
+written at most once whatever the redeliveries: ``event_history`` is unique on (site, event id).
+
+A stream is trimmed (XTRIM MINID) only below every bound at once: what the group has acknowledged,
+the site's latest snapshot, and ``retention_s`` of history kept for clients that resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anyio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .codec import event_payload
+from .db.repo import site_config, site_ids
+from .db.tables import EventRecord, TicketRecord
+from .domain import events as ev
+from .domain.config import SiteConfig
+from .store.events import EventStore, Recorded, _records
+from .store.keys import stream_id
+
+log = logging.getLogger(__name__)
+
+GROUP = "archiver"
+BATCH = 500
+LEASE_MS = 15_000
+TRIM_EVERY_S = 5.0
+
+
+def _min_id(*ids: str) -> str:
+    return min(ids, key=stream_id)
+
+
+def apply_to_record(row: TicketRecord | None, rid: str, event: ev.Event, config: SiteConfig) -> TicketRecord | None:
+    """The history row of the event's ticket after the event (``None`` if it concerns no ticket)."""
+    if isinstance(event, ev.TicketIssued):
+        return TicketRecord(
+            id=event.ticket_id, site_id=config.id, day=config.day(event.at), number=event.number,
+            service=event.service, status="waiting", priority=event.priority, lang=event.lang,
+            issued_at=event.at, last_event_id=rid,
+        )
+    if row is None or not isinstance(event, ev.TicketEvent):
+        return row
+    row.last_event_id = rid
+    match event:
+        case ev.TicketCalled():
+            row.status, row.counter, row.called_at = "called", event.counter, event.at
+        case ev.TicketRecalled():
+            row.recalls += 1
+        case ev.TicketStarted():
+            row.status, row.started_at = "serving", event.at
+        case ev.TicketFinished():
+            row.status, row.finished_at = "done", event.at
+        case ev.TicketNoShow():
+            row.status, row.finished_at = "no_show", event.at
+        case ev.TicketCancelled():
+            row.status, row.finished_at = "cancelled", event.at
+        case ev.TicketRequeued():
+            row.status, row.counter, row.called_at, row.finished_at = "waiting", None, None, None
+        case ev.TicketTransferred():
+            row.service, row.status, row.counter = event.to_service, "waiting", None
+            row.called_at = row.started_at = None
+    return row
+
+
+class Archiver:
+    def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
+                 retention_s: int, block_ms: int = 1000) -> None:
+        self.redis = redis
+        self.store = store
+        self.sessions = sessions
+        self.retention_s = retention_s
+        self.block_ms = block_ms
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.lease_key = f"{store.prefix}archiver:lease"
+        self._configs: dict[str, SiteConfig] = {}
+        self._streams: dict[str, str] = {}  # stream key -> site
+        self._sites_at = 0.0
+        self._trimmed_at = 0.0
+        self.archived = 0  # events written by this process (for tests and metrics)
+
+    async def run(self) -> None:
+        """Forever: hold the lease, archive, trim. Survives Redis and SQL outages by retrying."""
+        backoff = 0.2
+        while True:
+            try:
+                if await self._hold_lease():
+                    await self._refresh_sites()
+                    await self.step()
+                    if time.monotonic() - self._trimmed_at > TRIM_EVERY_S:
+                        await self._trim_all()
+                        self._trimmed_at = time.monotonic()
+                else:
+                    await anyio.sleep(LEASE_MS / 3000)
+                backoff = 0.2
+            except (RedisError, SQLAlchemyError, OSError) as exc:
+                log.warning("archiver: %s; retrying in %.1fs", exc, backoff)
+                await anyio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _hold_lease(self) -> bool:
+        key, me = self.lease_key, self.consumer
+        if await self.redis.set(key, me, nx=True, px=LEASE_MS):
+            await self._take_over()
+            return True
+        holder = await self.redis.get(key)
+        holder = holder.decode() if isinstance(holder, bytes) else holder
+        if holder == me:
+            await self.redis.pexpire(key, LEASE_MS)
+            return True
+        return False
+
+    async def _refresh_sites(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._sites_at < 10 and self._streams:
+            return
+        async with self.sessions() as session:
+            for site in await site_ids(session):
+                config = await site_config(session, site)
+                if config is None:
+                    continue
+                self._configs[site] = config
+                stream = self.store.keys(site).stream
+                if stream not in self._streams:
+                    try:
+                        await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+                    except ResponseError as exc:
+                        if "BUSYGROUP" not in str(exc):
+                            raise
+                    self._streams[stream] = site
+        self._sites_at = time.monotonic()
+
+    async def _take_over(self) -> None:
+        """Claim what previous lease holders read but never acknowledged, and archive it first."""
+        await self._refresh_sites(force=True)
+        for stream, site in self._streams.items():
+            start = "0-0"
+            while True:
+                reply = await self.redis.xautoclaim(stream, GROUP, self.consumer, 0, start, count=BATCH)
+                start, entries = reply[0], reply[1]
+                if entries:
+                    await self._archive(site, stream, _records(entries))
+                if stream_id(start.decode() if isinstance(start, bytes) else start) == (0, 0):
+                    break
+
+    async def step(self) -> int:
+        """Archive one batch of new events from every site; returns how many."""
+        if not self._streams:
+            await anyio.sleep(self.block_ms / 1000)
+            return 0
+        reply = await self.redis.xreadgroup(GROUP, self.consumer, {s: ">" for s in self._streams},
+                                            count=BATCH, block=self.block_ms)
+        if not reply:
+            return 0
+        total = 0
+        for stream, entries in reply:  # RESP2: [[stream, [(id, fields), ...]], ...]
+            stream = stream.decode() if isinstance(stream, bytes) else stream
+            records = _records(entries)
+            await self._archive(self._streams[stream], stream, records)
+            total += len(records)
+        return total
+
+    async def _archive(self, site: str, stream: str, records: Sequence[Recorded]) -> None:
+        config = self._configs[site]
+        ids = [rid for rid, _ in records]
+        async with self.sessions() as session:
+            done = set((await session.execute(
+                select(EventRecord.event_id).where(EventRecord.site_id == site, EventRecord.event_id.in_(ids))  # type: ignore[arg-type, attr-defined]
+            )).scalars().all())
+            fresh = [(rid, e) for rid, e in records if rid not in done]
+            ticket_ids = {e.ticket_id for _, e in fresh if isinstance(e, ev.TicketEvent)}
+            rows: dict[str, TicketRecord] = {}
+            if ticket_ids:
+                found = (await session.execute(
+                    select(TicketRecord).where(TicketRecord.id.in_(ticket_ids))  # type: ignore[attr-defined]
+                )).scalars().all()
+                rows = {r.id: r for r in found}
+            for rid, event in fresh:
+                payload: dict[str, Any] = event_payload(event)
+                ticket_id = payload.get("ticket_id")
+                session.add(EventRecord(site_id=site, event_id=rid, type=event.type, ticket_id=ticket_id,
+                                        at=event.at, data=payload))
+                if ticket_id is not None:
+                    row = apply_to_record(rows.get(ticket_id), rid, event, config)
+                    if row is not None:
+                        rows[ticket_id] = row
+                        session.add(row)
+            await session.commit()
+        if ids:
+            await self.redis.xack(stream, GROUP, *ids)
+        self.archived += len(fresh)
+
+    async def _trim_all(self) -> None:
+        cutoff = f"{int(time.time() * 1000) - self.retention_s * 1000}-0"
+        for stream, site in self._streams.items():
+            groups = await self.redis.xinfo_groups(stream)
+            group = next((g for g in groups if _name(g) == GROUP), None)
+            if group is None:
+                continue
+            archived = _field(group, "last-delivered-id")
+            bound = _next_id(archived)
+            if int(_field(group, "pending")):
+                summary = await self.redis.xpending(stream, GROUP)
+                lowest = summary.get("min") if isinstance(summary, dict) else summary[1]
+                if lowest:
+                    bound = _min_id(bound, lowest.decode() if isinstance(lowest, bytes) else lowest)
+            snapshot = await self.store.load_snapshot(site)
+            bound = _min_id(bound, _next_id(snapshot[0]) if snapshot else "0-1", cutoff)
+            if stream_id(bound) > (0, 1):
+                await self.redis.xtrim(stream, minid=bound, approximate=False)
+
+
+def _name(group: dict[Any, Any]) -> str:
+    return _field(group, "name")
+
+
+def _field(group: dict[Any, Any], key: str) -> str:
+    value = group.get(key, group.get(key.encode()))
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _next_id(rid: str) -> str:
+    ms, seq = stream_id(rid)
+    return f"{ms}-{seq + 1}"

@@ -1,0 +1,240 @@
+"""``queue-server``: serve, demo, token, db. The only place that reads settings and sets up logging."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from .settings import Settings, load_settings
+
+app = typer.Typer(help="Guichet queue server.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+token_app = typer.Typer(help="Bearer tokens for devices and integrations.", no_args_is_help=True)
+db_app = typer.Typer(help="The SQL database.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file (see config.example.toml).")]
+HostOpt = Annotated[str | None, typer.Option("--host", help="Address to listen on.")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="Port to listen on.")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded Valkey and SQLite live.")]
+
+log = logging.getLogger("queue_server")
+
+
+def fail(message: str) -> None:
+    typer.echo(f"queue-server: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_from(config: Path | None, host: str | None = None, port: int | None = None,
+                  data_dir: Path | None = None) -> Settings:
+    server: dict[str, Any] = {}
+    if host is not None:
+        server["host"] = host
+    if port is not None:
+        server["port"] = port
+    if data_dir is not None:
+        server["data_dir"] = data_dir
+    if config is not None and not config.is_file():
+        fail(f"no configuration file at {config}")
+    try:
+        return load_settings(config, **({"server": server} if server else {}))
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        fail("invalid configuration:\n" + "\n".join(lines))
+        raise  # unreachable
+
+
+class _RedactTokens(logging.Filter):
+    """Device pages pass ``?token=``: it must never reach a log line."""
+
+    _pattern = re.compile(r"(token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+        record.msg = self._pattern.sub(r"\1***", str(record.msg))
+        return True
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactTokens())
+
+
+def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
+    import uvicorn
+
+    from .store.embedded import EmbeddedServerError, EmbeddedValkey
+    from .store.checks import UnsafeRedisError
+    from .web.app import create_app
+
+    embedded = None
+    if not settings.redis.url:
+        embedded = EmbeddedValkey(settings.server.data_dir)
+        try:
+            url = embedded.start()
+        except EmbeddedServerError as exc:
+            fail(f"could not start the embedded Valkey server: {exc}")
+        settings = settings.model_copy(update={"redis": settings.redis.model_copy(update={"url": url})})
+        log.info("embedded Valkey on %s (append-only, fsync always)", url)
+    try:
+        application = create_app(settings, demo_tokens=demo_tokens)
+        config = uvicorn.Config(
+            application, host=settings.server.host, port=settings.server.port,
+            access_log=settings.server.access_log, log_config=None, lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        try:
+            server.run()
+        except UnsafeRedisError as exc:
+            fail(f"refusing to start: {exc}")
+        if not server.started:
+            fail("the server did not start (see the messages above)")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@app.command()
+def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Run the server (embedded Valkey and SQLite unless QUEUE_REDIS_URL / QUEUE_DATABASE_URL are set)."""
+    settings = settings_from(config, host, port, data_dir)
+    _logging(settings.server.log_level)
+    _run(settings)
+
+
+@app.command()
+def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Seed the demo tenant (idempotent), then serve it."""
+    settings = settings_from(config, host, port, data_dir)
+    _logging(settings.server.log_level)
+    tokens = asyncio.run(_seed_demo(settings))
+    typer.echo("Demo tokens (also on the start page):", err=True)
+    for role, token in tokens.items():
+        typer.echo(f"  {role.upper()}={token}", err=True)
+    typer.echo(f"Open http://{settings.server.host}:{settings.server.port}/", err=True)
+    _run(settings, demo_tokens=tokens)
+
+
+async def _seed_demo(settings: Settings) -> dict[str, str]:
+    from .db.engine import make_engine, migrate, sessions
+    from .db.repo import create_token, find_token
+    from .db.seed import seed_demo
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        path = settings.server.data_dir / "demo-tokens.json"
+        async with sessions(engine)() as session:
+            await seed_demo(session)
+            tokens: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+            for role in ("kiosk", "display", "agent", "supervisor", "admin"):
+                if role not in tokens or await find_token(session, tokens[role]) is None:
+                    tokens[role] = (await create_token(session, "demo", role, f"demo {role}"))[1]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(tokens, indent=2))
+        path.chmod(0o600)
+        return tokens
+    finally:
+        await engine.dispose()
+
+
+async def _with_session(settings: Settings, work: Any) -> Any:
+    from .db.engine import make_engine, migrate, sessions
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with sessions(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+@token_app.command("create")
+def token_create(
+    site: Annotated[str, typer.Option("--site", help="Site id, e.g. demo.")],
+    role: Annotated[str, typer.Option("--role", help="kiosk, display, agent, supervisor or admin.")],
+    name: Annotated[str, typer.Option("--name", help="A label, e.g. 'kiosk hall A'.")] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Print a new bearer token, alone on one line (it is stored hashed and cannot be shown again)."""
+    from .db.repo import ROLES, UnknownSite, create_token, site_ids
+
+    if role not in ROLES:
+        fail(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    settings = settings_from(config, data_dir=data_dir)
+
+    async def work(session: Any) -> str:
+        try:
+            token_id, token = await create_token(session, site, role, name)
+        except UnknownSite:
+            known = ", ".join(await site_ids(session)) or "none (run `queue-server demo` for the demo site)"
+            fail(f"no site {site!r}; sites: {known}")
+        typer.echo(f"token {token_id} created for {role} at {site}", err=True)
+        return token
+
+    typer.echo(asyncio.run(_with_session(settings, work)))
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's number, from `token list`.")],
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Revoke a token: it stops working within seconds on every server process."""
+    from .db.repo import revoke_token
+
+    settings = settings_from(config, data_dir=data_dir)
+    if not asyncio.run(_with_session(settings, lambda s: revoke_token(s, token_id))):
+        fail(f"no live token {token_id}")
+    typer.echo(f"token {token_id} revoked")
+
+
+@token_app.command("list")
+def token_list(
+    site: Annotated[str | None, typer.Option("--site")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """List tokens (never their value)."""
+    from .db.repo import list_tokens
+
+    settings = settings_from(config, data_dir=data_dir)
+    for row in asyncio.run(_with_session(settings, lambda s: list_tokens(s, site))):
+        state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
+        typer.echo(f"{row.id}\t{row.site_id}\t{row.role}\t{state}\t{row.name}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
+    """Apply the schema migrations (the server also does it at start)."""
+    settings = settings_from(config, data_dir=data_dir)
+
+    async def noop(session: Any) -> None:
+        return None
+
+    asyncio.run(_with_session(settings, noop))
+    typer.echo("database schema is up to date")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

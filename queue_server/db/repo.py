@@ -1,0 +1,123 @@
+"""Async queries over the SQL tables, always scoped by site (and so by tenant)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..domain.config import CounterConfig, ServiceConfig, SiteConfig
+from .tables import ApiToken, Counter, Service, Site, TicketRecord
+
+ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
+TOKEN_PREFIX = "gq_"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256 random bits, so a plain SHA-256 is enough to make a stolen table useless."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: one site, one role."""
+
+    token_id: int
+    tenant_id: str
+    site_id: str
+    role: str
+    name: str
+
+
+class UnknownSite(LookupError):
+    pass
+
+
+async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
+    """The site's configuration as the rules see it, or ``None`` if there is no such site."""
+    site = await session.get(Site, site_id)
+    if site is None:
+        return None
+    services = (await session.execute(
+        select(Service).where(Service.site_id == site_id).order_by(Service.position, Service.id)  # type: ignore[arg-type]
+    )).scalars().all()
+    counters = (await session.execute(
+        select(Counter).where(Counter.site_id == site_id).order_by(Counter.position, Counter.id)  # type: ignore[arg-type]
+    )).scalars().all()
+    return SiteConfig(
+        id=site.id,
+        name=site.name,
+        tenant=site.tenant_id,
+        timezone=site.timezone,
+        ordering=site.ordering,
+        services=tuple(
+            ServiceConfig(
+                id=s.id, name=s.name, prefix=s.prefix, weight=s.weight, daily_cap=s.daily_cap,
+                hours=None if s.hours is None else {
+                    int(day): tuple((int(a), int(b)) for a, b in spans) for day, spans in s.hours.items()
+                },
+                default_duration_s=s.default_duration_s,
+            )
+            for s in services
+        ),
+        counters=tuple(CounterConfig(id=c.id, name=c.name, services=tuple(c.services)) for c in counters),
+    )
+
+
+async def site_ids(session: AsyncSession) -> list[str]:
+    return list((await session.execute(select(Site.id))).scalars().all())
+
+
+async def create_token(session: AsyncSession, site_id: str, role: str, name: str = "") -> tuple[int, str]:
+    """A new bearer token for ``role`` at ``site_id``: ``(id, token)``; the token is shown once."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise UnknownSite(site_id)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        token_hash=hash_token(token), tenant_id=site.tenant_id, site_id=site_id, role=role, name=name,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    await session.commit()
+    assert row.id is not None
+    return row.id, token
+
+
+async def find_token(session: AsyncSession, token: str) -> Principal | None:
+    """The principal a live (not revoked) token stands for."""
+    row = (await session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))  # type: ignore[arg-type]
+    )).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    assert row.id is not None
+    return Principal(row.id, row.tenant_id, row.site_id, row.role, row.name)
+
+
+async def revoke_token(session: AsyncSession, token_id: int) -> bool:
+    row = await session.get(ApiToken, token_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    await session.commit()
+    return True
+
+
+async def list_tokens(session: AsyncSession, site_id: str | None = None) -> Sequence[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)  # type: ignore[arg-type]
+    if site_id is not None:
+        query = query.where(ApiToken.site_id == site_id)  # type: ignore[arg-type]
+    return (await session.execute(query)).scalars().all()
+
+
+async def archived_ticket(session: AsyncSession, site_id: str, ticket_id: str) -> TicketRecord | None:
+    row = await session.get(TicketRecord, ticket_id)
+    return row if row is not None and row.site_id == site_id else None

@@ -1,0 +1,30 @@
+"""The demo tenant of API.md: site ``demo``, three services, four counters, a kiosk and a display."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .tables import Counter, Service, Site, Tenant
+
+DEMO_SERVICES = (
+    ("etat-civil", "État civil", "A", 1.0),
+    ("passeports", "Passeports et cartes d'identité", "B", 1.0),
+    ("urbanisme", "Urbanisme", "C", 1.0),
+)
+
+
+async def seed_demo(session: AsyncSession) -> bool:
+    """Create the demo tenant if it is missing; returns whether anything was created. Idempotent."""
+    if await session.get(Site, "demo") is not None:
+        return False
+    session.add(Tenant(id="demo", name="Mairie de Démoville"))
+    await session.flush()
+    session.add(Site(id="demo", tenant_id="demo", name="Mairie de Démoville", languages=["fr", "en"]))
+    await session.flush()
+    for position, (sid, name, prefix, weight) in enumerate(DEMO_SERVICES):
+        session.add(Service(site_id="demo", id=sid, name=name, prefix=prefix, weight=weight, position=position))
+    every = [s[0] for s in DEMO_SERVICES]
+    for n in range(1, 5):
+        session.add(Counter(site_id="demo", id=str(n), name=f"Guichet {n}", services=every, position=n))
+    await session.commit()
+    return True

@@ -1,0 +1,122 @@
+"""SQL tables (SQLModel): what is relational and long-lived. Migrations: ``db/migrations``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite forgets the zone; this puts it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: use aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc() -> Column[Any]:
+    return Column(UTCDateTime(), nullable=True)
+
+
+class Tenant(SQLModel, table=True):
+    __tablename__ = "tenants"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "sites"
+    id: str = Field(primary_key=True, max_length=64)
+    tenant_id: str = Field(foreign_key="tenants.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    ordering: str = Field(default="weighted_wait", max_length=32)
+    # Languages the hall display announces calls in, in order ("fr", "en").
+    languages: list[str] = Field(default_factory=lambda: ["fr"], sa_column=Column(JSON, nullable=False))
+
+
+class Service(SQLModel, table=True):
+    __tablename__ = "services"
+    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=4)
+    weight: float = 1.0
+    daily_cap: int | None = None
+    # {"0": [[510, 720], [810, 1020]], ...}: weekday (0 = Monday) -> minutes [start, end); null: always.
+    hours: dict[str, list[list[int]]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    default_duration_s: int = 300
+    position: int = 0
+
+
+class Counter(SQLModel, table=True):
+    __tablename__ = "counters"
+    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for a device or an integration. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=64)
+    site_id: str = Field(foreign_key="sites.id", index=True, max_length=64)
+    role: str = Field(max_length=16)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class TicketRecord(SQLModel, table=True):
+    """A ticket as the archiver last saw it: history for reports and for tickets of past days."""
+
+    __tablename__ = "ticket_history"
+    __table_args__ = (Index("ix_ticket_history_site_day", "site_id", "day"),)
+    id: str = Field(primary_key=True, max_length=64)
+    site_id: str = Field(max_length=64)
+    day: str = Field(max_length=10)
+    number: str = Field(max_length=16)
+    service: str = Field(max_length=64)
+    status: str = Field(max_length=16)
+    priority: bool = False
+    lang: str = Field(default="fr", max_length=8)
+    counter: str | None = Field(default=None, max_length=64)
+    recalls: int = 0
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    called_at: datetime | None = Field(default=None, sa_column=_utc())
+    started_at: datetime | None = Field(default=None, sa_column=_utc())
+    finished_at: datetime | None = Field(default=None, sa_column=_utc())
+    last_event_id: str = Field(max_length=32)
+
+
+class EventRecord(SQLModel, table=True):
+    """Every event of every site's stream, written by the archiver before the stream is trimmed."""
+
+    __tablename__ = "event_history"
+    __table_args__ = (UniqueConstraint("site_id", "event_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=32)
+    type: str = Field(max_length=32)
+    ticket_id: str | None = Field(default=None, index=True, max_length=64)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,99 @@
+"""What someone asks of a site. Commands are decided by ``decide``; they are never stored.
+
+Identifiers that must be random (``command_id``, a new ticket's ``ticket_id``) are drawn by the
+caller, so that the rules stay pure and a retried command is recognisable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    command_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssueTicket(Command):
+    ticket_id: str
+    service: str
+    priority: bool = False
+    lang: str = "fr"
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallNext(Command):
+    """Call the next ticket for ``counter``; ``services`` narrows the counter's own list."""
+
+    counter: str
+    services: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketCommand(Command):
+    ticket_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTicket(TicketCommand):
+    """Call one specific waiting ticket out of turn."""
+
+    counter: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recall(TicketCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Start(TicketCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finish(TicketCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkNoShow(TicketCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancel(TicketCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requeue(TicketCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer(TicketCommand):
+    service: str
+    to_front: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterCommand(Command):
+    counter: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenCounter(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PauseCounter(CounterCommand):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseCounter(CounterCommand):
+    pass

@@ -1,0 +1,83 @@
+"""A site's configuration as the rules see it: services, counters, time zone, opening hours.
+
+It lives in SQL and is handed to the rules as an immutable value; the rules never load it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# Weekday (0 = Monday) -> intervals of minutes since local midnight, [start, end).
+OpeningHours = dict[int, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """One service of a site.
+
+    ``weight`` scales how urgent a waiting minute is when counters serve several services (2.0 means
+    a minute of waiting here counts double). ``daily_cap`` limits the tickets issued per local day
+    (``None``: no limit). ``hours`` is ``None`` for "always open". ``default_duration_s`` seeds the
+    wait estimate before any ticket has been served today.
+    """
+
+    id: str
+    name: str
+    prefix: str
+    weight: float = 1.0
+    daily_cap: int | None = None
+    hours: OpeningHours | None = None
+    default_duration_s: int = 300
+
+    def is_open(self, local: datetime) -> bool:
+        """Whether ``local`` (a time already in the site's zone) falls within the opening hours."""
+        if self.hours is None:
+            return True
+        minute = local.hour * 60 + local.minute
+        return any(start <= minute < end for start, end in self.hours.get(local.weekday(), ()))
+
+
+@dataclass(frozen=True, slots=True)
+class CounterConfig:
+    """A counter (guichet) and the services it serves, in the order the agent prefers them."""
+
+    id: str
+    name: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything the rules need to know about a site besides its events."""
+
+    id: str
+    name: str = ""
+    tenant: str = ""
+    timezone: str = "Europe/Paris"
+    services: tuple[ServiceConfig, ...] = ()
+    counters: tuple[CounterConfig, ...] = ()
+    ordering: str = "weighted_wait"
+    _services: dict[str, ServiceConfig] = field(init=False, repr=False, compare=False)
+    _counters: dict[str, CounterConfig] = field(init=False, repr=False, compare=False)
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_services", {s.id: s for s in self.services})
+        object.__setattr__(self, "_counters", {c.id: c for c in self.counters})
+        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+
+    def service(self, service_id: str) -> ServiceConfig | None:
+        return self._services.get(service_id)
+
+    def counter(self, counter_id: str) -> CounterConfig | None:
+        return self._counters.get(counter_id)
+
+    def local(self, now: datetime) -> datetime:
+        """``now`` (aware, any zone) seen on the site's wall clock."""
+        return now.astimezone(self._zone)
+
+    def day(self, now: datetime) -> str:
+        """The site's local calendar day of ``now``, as ``YYYY-MM-DD``: the key of the daily reset."""
+        return self.local(now).date().isoformat()

@@ -1,0 +1,233 @@
+"""``decide``: what a command makes happen, as events, or why it is refused.
+
+``decide(state, command, now)`` never changes ``state``, never reads a clock and never performs I/O;
+refusals raise a ``DomainError``. A command whose ``command_id`` the state has already seen yields
+no event (it was applied before a reply got lost), and ``outcome`` tells which ticket it concerned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from . import commands as c
+from .errors import DailyCapReached, IdempotencyKeyReused, Invalid, InvalidTransition, NotFound, ServiceClosed
+from .events import (
+    CounterClosed,
+    CounterOpened,
+    CounterPaused,
+    DayStarted,
+    Event,
+    TicketCalled,
+    TicketCancelled,
+    TicketFinished,
+    TicketIssued,
+    TicketNoShow,
+    TicketRecalled,
+    TicketRequeued,
+    TicketStarted,
+    TicketTransferred,
+)
+from .ordering import POLICIES, Candidate
+from .state import IDEMPOTENCY_WINDOW, SiteState, Status, Ticket, evolve
+
+
+def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
+    """The events that ``command`` produces at ``now`` (an aware datetime), in order."""
+    if command.command_id in state.applied:
+        return []
+    events: list[Event] = []
+    today = state.config.day(now)
+    # Only ever move forward: a process whose clock lags behind must not restart yesterday.
+    if state.day is None or today > state.day:
+        started = DayStarted(at=now, command_id=command.command_id, day=today)
+        events.append(started)
+        state = evolve(state.clone(), started)
+    events.extend(_DECIDERS[type(command)](state, command, now))
+    return events
+
+
+def outcome(state: SiteState, command: c.Command) -> Ticket | None:
+    """The ticket ``command`` concerned, looked up after its events were folded into ``state``."""
+    if isinstance(command, c.IssueTicket) and command.idempotency_key is not None:
+        record = state.idempotency.get(command.idempotency_key)
+        if record is not None:
+            return state.tickets.get(record.ticket_id)
+    ticket_id = state.applied.get(command.command_id)
+    return state.tickets.get(ticket_id) if ticket_id else None
+
+
+# Helpers -----------------------------------------------------------------------------------------
+
+_VERBS = {
+    "recall": ("recalled", ("called",)),
+    "start": ("started", ("called",)),
+    "finish": ("finished", ("serving",)),
+    "no_show": ("marked as no-show", ("called",)),
+    "cancel": ("cancelled", ("waiting", "called")),
+    "requeue": ("put back in the queue", ("no_show",)),
+    "transfer": ("transferred", ("waiting", "called", "serving")),
+    "call": ("called", ("waiting",)),
+}
+_STATUS_WORDS: dict[Status, str] = {
+    "waiting": "waiting",
+    "called": "called",
+    "serving": "being served",
+    "done": "done",
+    "no_show": "a no-show",
+    "cancelled": "cancelled",
+}
+
+
+def _ticket(state: SiteState, ticket_id: str, action: str) -> Ticket:
+    """The ticket, if it exists and ``action`` is allowed in its status; else a clear refusal."""
+    ticket = state.tickets.get(ticket_id)
+    if ticket is None:
+        raise NotFound("No such ticket at this site today.")
+    verb, allowed = _VERBS[action]
+    if ticket.status not in allowed:
+        wanted = " or ".join(_STATUS_WORDS[s] for s in allowed)  # type: ignore[index]
+        raise InvalidTransition(
+            f"Ticket {ticket.number} cannot be {verb}: it is {_STATUS_WORDS[ticket.status]}, "
+            f"and only a {wanted} ticket can be."
+        )
+    return ticket
+
+
+def _counter_ready(state: SiteState, counter_id: str, now: datetime, cmd: c.Command) -> list[Event]:
+    """Checks that the counter may call someone; opens it if needed, finishes a visit in progress."""
+    counter = state.config.counter(counter_id)
+    if counter is None:
+        raise NotFound(f"No counter {counter_id!r} at this site.")
+    current = state.counter(counter_id)
+    events: list[Event] = []
+    if current.ticket_id is not None:
+        ticket = state.tickets[current.ticket_id]
+        if ticket.status == "called":
+            raise InvalidTransition(
+                f"Counter {counter.name} has called {ticket.number}, who has not been served yet: "
+                "start serving, recall or mark as no-show first."
+            )
+        events.append(TicketFinished(at=now, command_id=cmd.command_id, ticket_id=ticket.id))
+    if current.status != "open":
+        events.append(CounterOpened(at=now, command_id=cmd.command_id, counter=counter_id))
+    return events
+
+
+# Deciders ----------------------------------------------------------------------------------------
+
+
+def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
+    service = state.config.service(cmd.service)
+    if service is None:
+        raise NotFound(f"No service {cmd.service!r} at this site.")
+    if cmd.idempotency_key is not None:
+        record = state.idempotency.get(cmd.idempotency_key)
+        if record is not None and record.issued_at > now - IDEMPOTENCY_WINDOW:
+            if record.request != (cmd.service, cmd.priority, cmd.lang):
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was already used for a different request; "
+                    "use a new key for a new ticket."
+                )
+            return []
+    if not service.is_open(state.config.local(now)):
+        raise ServiceClosed(f"The service {service.name} is closed at this time.")
+    seq = state.seq.get(service.id, 0) + 1
+    if service.daily_cap is not None and seq > service.daily_cap:
+        raise DailyCapReached(f"The service {service.name} takes no more tickets today.")
+    return [
+        TicketIssued(
+            at=now, command_id=cmd.command_id, ticket_id=cmd.ticket_id, service=service.id, seq=seq,
+            number=f"{service.prefix}{seq:03d}", priority=cmd.priority, lang=cmd.lang,
+            idempotency_key=cmd.idempotency_key,
+        )
+    ]
+
+
+def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
+    counter = state.config.counter(cmd.counter)
+    if counter is None:
+        raise NotFound(f"No counter {cmd.counter!r} at this site.")
+    services = counter.services if cmd.services is None else cmd.services
+    for service_id in services:
+        if state.config.service(service_id) is None:
+            raise NotFound(f"No service {service_id!r} at this site.")
+        if service_id not in counter.services:
+            raise Invalid(f"Counter {counter.name} does not serve {service_id!r}.")
+    candidates = []
+    for service_id in services:
+        head = state.head(service_id)
+        if head is not None:
+            weight = state.config.service(service_id).weight  # type: ignore[union-attr]
+            candidates.append(Candidate(head, weight))
+    events = _counter_ready(state, counter.id, now, cmd)
+    if not candidates:
+        return []
+    chosen = POLICIES[state.config.ordering](candidates, now)
+    return [*events, TicketCalled(at=now, command_id=cmd.command_id, ticket_id=chosen.id, counter=counter.id)]
+
+
+def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Event]:
+    ticket = _ticket(state, cmd.ticket_id, "call")
+    events = _counter_ready(state, cmd.counter, now, cmd)
+    return [
+        *events,
+        TicketCalled(at=now, command_id=cmd.command_id, ticket_id=ticket.id, counter=cmd.counter, out_of_turn=True),
+    ]
+
+
+def _simple(action: str, event: type[Event]) -> Callable[[SiteState, Any, datetime], list[Event]]:
+    def decide_one(state: SiteState, cmd: c.TicketCommand, now: datetime) -> list[Event]:
+        ticket = _ticket(state, cmd.ticket_id, action)
+        return [event(at=now, command_id=cmd.command_id, ticket_id=ticket.id)]  # type: ignore[call-arg]
+
+    return decide_one
+
+
+def _transfer(state: SiteState, cmd: c.Transfer, now: datetime) -> list[Event]:
+    ticket = _ticket(state, cmd.ticket_id, "transfer")
+    target = state.config.service(cmd.service)
+    if target is None:
+        raise NotFound(f"No service {cmd.service!r} at this site.")
+    if ticket.status == "waiting" and ticket.service == target.id and ticket.front == cmd.to_front:
+        raise Invalid(f"Ticket {ticket.number} is already waiting for {target.name}.")
+    return [
+        TicketTransferred(
+            at=now, command_id=cmd.command_id, ticket_id=ticket.id, from_service=ticket.service,
+            to_service=target.id, to_front=cmd.to_front,
+        )
+    ]
+
+
+def _counter_command(status: str, event: type[Event]) -> Callable[[SiteState, Any, datetime], list[Event]]:
+    def decide_counter(state: SiteState, cmd: c.CounterCommand, now: datetime) -> list[Event]:
+        counter = state.config.counter(cmd.counter)
+        if counter is None:
+            raise NotFound(f"No counter {cmd.counter!r} at this site.")
+        current = state.counter(counter.id)
+        if current.status == status:
+            return []
+        if status == "closed" and current.ticket_id is not None:
+            number = state.tickets[current.ticket_id].number
+            raise InvalidTransition(f"Counter {counter.name} is still busy with {number}: finish it first.")
+        return [event(at=now, command_id=cmd.command_id, counter=counter.id)]  # type: ignore[call-arg]
+
+    return decide_counter
+
+
+_DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event]]] = {
+    c.IssueTicket: _issue,
+    c.CallNext: _call_next,
+    c.CallTicket: _call_ticket,
+    c.Recall: _simple("recall", TicketRecalled),
+    c.Start: _simple("start", TicketStarted),
+    c.Finish: _simple("finish", TicketFinished),
+    c.MarkNoShow: _simple("no_show", TicketNoShow),
+    c.Cancel: _simple("cancel", TicketCancelled),
+    c.Requeue: _simple("requeue", TicketRequeued),
+    c.Transfer: _transfer,
+    c.OpenCounter: _counter_command("open", CounterOpened),
+    c.PauseCounter: _counter_command("paused", CounterPaused),
+    c.CloseCounter: _counter_command("closed", CounterClosed),
+}

@@ -1,0 +1,134 @@
+"""What happened at a site: one frozen dataclass per event, each with a stable ``type`` name.
+
+Events are facts; they carry what is needed to fold them (``evolve``) without consulting anything
+else, and never personal data beyond the ticket's language. ``command_id`` ties an event to the
+command that produced it, so a command retried after a lost reply is recognised instead of applied
+twice. Renaming a ``type`` breaks every stored stream: add a new type instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    type: ClassVar[str] = ""
+    at: datetime
+    command_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayStarted(Event):
+    """The first command of a new local day: numbering restarts, yesterday's open tickets expire."""
+
+    type: ClassVar[str] = "day.started"
+    day: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketIssued(Event):
+    type: ClassVar[str] = "ticket.issued"
+    ticket_id: str
+    service: str
+    seq: int
+    number: str
+    priority: bool = False
+    lang: str = "fr"
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketEvent(Event):
+    """An event about one existing ticket."""
+
+    ticket_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketCalled(TicketEvent):
+    type: ClassVar[str] = "ticket.called"
+    counter: str
+    out_of_turn: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketRecalled(TicketEvent):
+    type: ClassVar[str] = "ticket.recalled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketStarted(TicketEvent):
+    type: ClassVar[str] = "ticket.started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketFinished(TicketEvent):
+    type: ClassVar[str] = "ticket.finished"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketNoShow(TicketEvent):
+    type: ClassVar[str] = "ticket.no_show"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketCancelled(TicketEvent):
+    type: ClassVar[str] = "ticket.cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketRequeued(TicketEvent):
+    """A no-show put back in its queue with its original arrival time."""
+
+    type: ClassVar[str] = "ticket.requeued"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketTransferred(TicketEvent):
+    type: ClassVar[str] = "ticket.transferred"
+    from_service: str
+    to_service: str
+    to_front: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterEvent(Event):
+    counter: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterOpened(CounterEvent):
+    type: ClassVar[str] = "counter.opened"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterPaused(CounterEvent):
+    type: ClassVar[str] = "counter.paused"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounterClosed(CounterEvent):
+    type: ClassVar[str] = "counter.closed"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        DayStarted,
+        TicketIssued,
+        TicketCalled,
+        TicketRecalled,
+        TicketStarted,
+        TicketFinished,
+        TicketNoShow,
+        TicketCancelled,
+        TicketRequeued,
+        TicketTransferred,
+        CounterOpened,
+        CounterPaused,
+        CounterClosed,
+    )
+}

@@ -1,0 +1,92 @@
+"""Wire shapes shared by the server and the device clients (TypedDicts), and how state becomes them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from typing_extensions import TypedDict
+
+from .codec import iso
+from .domain.estimate import estimated_wait_s
+from .domain.state import SiteState, Status, Ticket
+
+
+class TicketView(TypedDict):
+    id: str
+    number: str
+    service: str
+    status: Status
+    priority: bool
+    position: int | None
+    estimated_wait_s: int | None
+    counter: str | None
+    issued_at: str
+    called_at: str | None
+    recalls: int
+
+
+class ServiceView(TypedDict):
+    id: str
+    name: str
+    prefix: str
+    waiting: int
+    estimated_wait_s: int | None
+
+
+class CounterView(TypedDict):
+    id: str
+    name: str
+    status: Literal["open", "paused", "closed"]
+    ticket: TicketView | None
+
+
+class SnapshotView(TypedDict):
+    site: str
+    last_event_id: str
+    services: list[ServiceView]
+    counters: list[CounterView]
+    recent_calls: list[TicketView]
+
+
+def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
+    position = state.position(ticket)
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "position": position,
+        "estimated_wait_s": None if position is None else estimated_wait_s(state, ticket.service, position),
+        "counter": ticket.counter,
+        "issued_at": iso(ticket.issued_at),
+        "called_at": iso(ticket.called_at) if ticket.called_at else None,
+        "recalls": ticket.recalls,
+    }
+
+
+def snapshot_view(state: SiteState) -> SnapshotView:
+    config = state.config
+    counters: list[CounterView] = []
+    for c in config.counters:
+        current = state.counter(c.id)
+        ticket = state.tickets.get(current.ticket_id) if current.ticket_id else None
+        counters.append({
+            "id": c.id, "name": c.name, "status": current.status,
+            "ticket": ticket_view(state, ticket) if ticket else None,
+        })
+    return {
+        "site": config.id,
+        "last_event_id": state.last_event_id,
+        "services": [
+            {
+                "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
+                "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
+            }
+            for s in config.services
+        ],
+        "counters": counters,
+        "recent_calls": [
+            ticket_view(state, state.tickets[t]) for t in reversed(state.recent_calls) if t in state.tickets
+        ],
+    }

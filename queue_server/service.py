@@ -1,0 +1,266 @@
+"""Commands in, tickets out: load a site's state, decide, append, retry when another process won.
+
+One ``SiteEngine`` per active site per process. Commands queue in its inbox; a single writer task
+decides them in batches on a tentative copy of the state and appends each batch's events with one
+script call (one fsync for the batch), on the condition that the stream still ends at the id the
+batch was decided on. When another process appended first, the script returns the missing events;
+the engine folds them and decides the batch again. A tail task folds what other processes append,
+so reads stay current within milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import anyio
+from anyio.abc import TaskGroup
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .codec import encode_state
+from .domain import commands as c
+from .domain.config import SiteConfig
+from .domain.decide import decide, outcome
+from .domain.errors import DomainError
+from .domain.events import Event, TicketIssued
+from .domain.state import SiteState, Ticket, evolve
+from .store.events import Appended, EventStore, Recorded
+from .store.keys import stream_id
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+BATCH = 256  # commands decided and appended together at most
+COMMAND_TIMEOUT_S = 10.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_ticket_id() -> str:
+    """128 random bits: the id is the key to a citizen's ticket page, so it must be unguessable."""
+    return secrets.token_urlsafe(16)
+
+
+def new_command_id() -> str:
+    return secrets.token_hex(8)
+
+
+class Unavailable(Exception):
+    """Redis (or Valkey) cannot be reached: the caller should retry shortly (HTTP 503)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a command did: the ticket it concerned (``None``: nobody waiting) and whether it was new."""
+
+    ticket: Ticket | None
+    created: bool
+    state: SiteState
+
+
+_Pending = tuple[c.Command, "asyncio.Future[Result]"]
+
+
+class SiteEngine:
+    """The in-memory state of one site in this process, and the only writer of its stream here."""
+
+    def __init__(self, config: SiteConfig, store: EventStore, tail_store: EventStore, clock: Clock,
+                 snapshot_interval_s: float = 30.0) -> None:
+        self.config = config
+        self.store = store
+        self.tail_store = tail_store
+        self.clock = clock
+        self.snapshot_interval_s = snapshot_interval_s
+        self.state = SiteState(config)
+        self._last = (0, 0)
+        self._tentative: SiteState | None = None  # valid while it equals ``state`` plus nothing
+        self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._caught_up = asyncio.Event()
+
+    @property
+    def site(self) -> str:
+        return self.config.id
+
+    # Folding ---------------------------------------------------------------------------------------
+
+    def fold(self, records: list[Recorded]) -> int:
+        """Fold events newer than the state's last id; returns how many were new."""
+        new = 0
+        for rid, event in records:
+            key = stream_id(rid)
+            if key <= self._last:
+                continue
+            evolve(self.state, event)
+            self.state.last_event_id = rid
+            self._last = key
+            new += 1
+        if new:
+            self._tentative = None
+        return new
+
+    async def load(self) -> None:
+        """Rebuild the state from the latest snapshot and the events after it."""
+        from .codec import decode_state
+
+        snapshot = await self.store.load_snapshot(self.site)
+        state = decode_state(self.config, snapshot[1]) if snapshot else SiteState(self.config)
+        self.state, self._last, self._tentative = state, stream_id(state.last_event_id), None
+        self.fold(await self.store.read_all(self.site, state.last_event_id))
+        log.info("site %s loaded at %s (%d tickets today)", self.site, self.state.last_event_id,
+                 len(self.state.tickets))
+
+    async def catch_up(self) -> None:
+        """Fold whatever the stream holds beyond our state (a read that must not be stale)."""
+        try:
+            self.fold(await self.store.read_all(self.site, self.state.last_event_id))
+        except RedisError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    # Commands --------------------------------------------------------------------------------------
+
+    async def execute(self, command: c.Command) -> Result:
+        """Decide and append ``command``; raises ``DomainError`` (refused) or ``Unavailable``."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait((command, future))
+        try:
+            with anyio.fail_after(COMMAND_TIMEOUT_S):
+                return await asyncio.shield(future)
+        except TimeoutError as exc:
+            future.cancel()  # the writer skips it if it has not reached it yet
+            raise Unavailable("the queue did not answer in time") from exc
+
+    async def run_writer(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < BATCH and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            batch = [p for p in batch if not p[1].done()]
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        for _attempt in range(50):
+            if self._tentative is None:
+                self._tentative = self.state.clone()
+            tentative, now = self._tentative, self.clock()
+            decided: list[list[Event] | DomainError] = []
+            events: list[Event] = []
+            for command, _future in batch:
+                try:
+                    produced = decide(tentative, command, now)
+                except DomainError as refusal:
+                    decided.append(refusal)
+                    continue
+                for event in produced:
+                    evolve(tentative, event)
+                decided.append(produced)
+                events.extend(produced)
+            if not events:
+                self._settle(batch, decided)
+                return
+            try:
+                reply = await self.store.append(self.site, self.state.last_event_id, events)
+            except RedisError as exc:
+                self._tentative = None
+                log.warning("site %s: append failed: %s", self.site, exc)
+                for _command, future in batch:
+                    if not future.done():
+                        future.set_exception(Unavailable(str(exc)))
+                return
+            if isinstance(reply, Appended):
+                tentative.last_event_id = reply.ids[-1]
+                self.fold(list(zip(reply.ids, events, strict=True)))
+                # The tentative state is exactly the folded one, unless the tail already folded
+                # another process's later events while we awaited the reply.
+                self._tentative = tentative if self.state.last_event_id == reply.ids[-1] else None
+                self._settle(batch, decided)
+                return
+            self._tentative = None
+            if not reply.missing or stream_id(reply.head) < self._last:
+                # Redis lost events we had folded (a failover without persistence): start again from it.
+                log.error("site %s: stream head %s is behind our state %s; reloading",
+                          self.site, reply.head, self.state.last_event_id)
+                await self.load()
+            else:
+                self.fold(reply.missing)
+        for _command, future in batch:
+            if not future.done():
+                future.set_exception(Unavailable("too much contention on this site, try again"))
+
+    def _settle(self, batch: list[_Pending], decided: list[list[Event] | DomainError]) -> None:
+        for (command, future), result in zip(batch, decided, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, DomainError):
+                future.set_exception(result)
+                continue
+            created = any(isinstance(e, TicketIssued) for e in result)
+            future.set_result(Result(outcome(self.state, command), created, self.state))
+
+    # Tail ------------------------------------------------------------------------------------------
+
+    async def run_tail(self) -> None:
+        """Fold what other processes append; save a snapshot now and then. Never reads from ``$``."""
+        backoff = 0.1
+        snapshot_at, snapshot_id = time.monotonic(), self.state.last_event_id
+        while True:
+            try:
+                records = await self.tail_store.tail(self.site, self.state.last_event_id, block_ms=5000)
+                self.fold(records)
+                backoff = 0.1
+                if (time.monotonic() - snapshot_at > self.snapshot_interval_s
+                        and self.state.last_event_id != snapshot_id):
+                    snapshot_id = self.state.last_event_id
+                    await self.store.save_snapshot(self.site, snapshot_id, encode_state(self.state))
+                    snapshot_at = time.monotonic()
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("site %s: tail interrupted (%s), retrying in %.1fs", self.site, exc, backoff)
+                await anyio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+class QueueService:
+    """The engines of the sites this process has touched, started on first use."""
+
+    def __init__(self, store: EventStore, tail_store: EventStore,
+                 load_config: Callable[[str], Awaitable[SiteConfig | None]],
+                 task_group: TaskGroup, clock: Clock = utc_now, snapshot_interval_s: float = 30.0) -> None:
+        self.store = store
+        self.tail_store = tail_store
+        self.load_config = load_config
+        self.task_group = task_group
+        self.clock = clock
+        self.snapshot_interval_s = snapshot_interval_s
+        self._engines: dict[str, SiteEngine] = {}
+        self._lock = asyncio.Lock()
+
+    async def engine(self, site: str) -> SiteEngine | None:
+        """The site's engine, loading it on first use; ``None`` if there is no such site."""
+        engine = self._engines.get(site)
+        if engine is not None:
+            return engine
+        async with self._lock:
+            engine = self._engines.get(site)
+            if engine is not None:
+                return engine
+            config = await self.load_config(site)
+            if config is None:
+                return None
+            engine = SiteEngine(config, self.store, self.tail_store, self.clock, self.snapshot_interval_s)
+            try:
+                await engine.load()
+            except RedisError as exc:
+                raise Unavailable(str(exc)) from exc
+            self._engines[site] = engine
+            self.task_group.start_soon(engine.run_writer)
+            self.task_group.start_soon(engine.run_tail)
+            return engine

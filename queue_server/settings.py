@@ -1,0 +1,115 @@
+"""One frozen Settings object: config.example.toml documents every key.
+
+Sources, strongest first: explicit values from the command line, ``QUEUE_<SECTION>_<KEY>``
+environment variables (``QUEUE_REDIS_URL``), the TOML file given with ``--config``, the defaults.
+Built once by the CLI (or a test) and passed to ``create_app``; nothing reads it at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Path("var")
+    # Log every HTTP request (uvicorn's access log; tokens in query strings are redacted).
+    access_log: bool = False
+    log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
+    # Browsers' Origins trusted for cookie-authenticated requests besides the server's own.
+    trusted_origins: tuple[str, ...] = ()
+
+
+class RedisSettings(_Section):
+    # Empty: start the embedded Valkey under data_dir. Else redis://, rediss:// or unix:// URL.
+    url: str = ""
+    key_prefix: str = "guichet:"
+    # Refuse to start on a Redis that could lose or evict queue state (see README).
+    check_persistence: bool = True
+
+
+class DatabaseSettings(_Section):
+    # Empty: SQLite file under data_dir. Else sqlite:///PATH or postgresql://USER@HOST:PORT/DB.
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("database url must start with sqlite:/// or postgresql://")
+        return value
+
+
+class QueueSettings(_Section):
+    # Seconds between snapshots of a site's state (stored beside its stream).
+    snapshot_interval_s: float = Field(30.0, gt=0)
+    # Events stay in the stream at least this long after they are archived, for clients resuming.
+    stream_retention_s: int = Field(7200, ge=0)
+    # Seconds a client is told to wait (Retry-After) while Redis is unreachable.
+    retry_after_s: int = Field(2, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    server: ServerSettings = ServerSettings()
+    redis: RedisSettings = RedisSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    queue: QueueSettings = QueueSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.server.data_dir / "guichet.sqlite3"
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy async URL: the driver is picked here, not by the user."""
+        url = self.database.url or f"sqlite:///{self.sqlite_path}"
+        if url.startswith("sqlite:"):
+            return "sqlite+aiosqlite:" + url.removeprefix("sqlite:")
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://").split("://")[-1]
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults < TOML file < environment < ``overrides`` (``{"server": {...}}``)."""
+    if config_file is None:
+        return Settings(**overrides)
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=config_file)
+
+    return FileSettings(**overrides)

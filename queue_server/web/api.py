@@ -1,0 +1,206 @@
+"""The v1 HTTP API of API.md: tickets, calls, transitions, the site's state."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..codec import iso
+from ..db.repo import archived_ticket
+from ..domain import commands as c
+from ..protocol import TicketView, snapshot_view, ticket_view
+from ..service import QueueService, Result, SiteEngine, new_command_id, new_ticket_id
+from .auth import ANY_ROLE, ISSUERS, STAFF, Authenticator, authorize
+from .errors import HTTPError
+
+M = TypeVar("M", bound=BaseModel)
+
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IssueBody(_Body):
+    service: Slug
+    priority: StrictBool = False
+    lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
+
+
+class NextBody(_Body):
+    services: list[Slug] | None = Field(None, min_length=1, max_length=50)
+
+
+class TransferBody(_Body):
+    service: Slug
+    to_front: StrictBool = False
+
+
+class CallBody(_Body):
+    counter: Slug
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def parse_body(request: Request, model: type[M], optional: bool = False) -> M:
+    """The request's JSON body validated against ``model``: 400 if not JSON, 422 if invalid."""
+    raw = await request.body()
+    if not raw.strip():
+        if optional:
+            return model()
+        raise HTTPError(400, "This request needs a JSON body.", "malformed-body")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPError(400, f"The body is not valid JSON: {exc}.", "malformed-body") from exc
+    if not isinstance(data, dict):
+        raise HTTPError(400, "The body must be a JSON object.", "malformed-body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+        raise HTTPError(422, detail, "invalid-body", extra={"errors": errors}) from exc
+
+
+class Api:
+    """The endpoints; their collaborators arrive with ``bind`` when the lifespan has made them."""
+
+    queue: QueueService
+    auth: Authenticator
+    sessions: Any
+
+    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any) -> None:
+        self.queue, self.auth, self.sessions = queue, auth, sessions
+
+    async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
+        principal = await self.auth.require(request)
+        site = request.path_params["site"]
+        engine = await self.queue.engine(site) if len(site) <= 64 else None
+        authorize(principal, engine.config if engine else None, roles)
+        assert engine is not None
+        return engine
+
+    def _ticket_answer(self, result: Result, created: bool = False) -> Response:
+        if result.ticket is None:
+            return Response(status_code=204)
+        return json_response(ticket_view(result.state, result.ticket), 201 if created else 200)
+
+    # Endpoints -------------------------------------------------------------------------------------
+
+    async def issue(self, request: Request) -> Response:
+        engine = await self._engine(request, ISSUERS)
+        body = await parse_body(request, IssueBody)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+            raise HTTPError(422, "Idempotency-Key must be 1 to 255 printable characters.", "invalid-header")
+        command = c.IssueTicket(
+            command_id=new_command_id(), ticket_id=new_ticket_id(), service=body.service,
+            priority=body.priority, lang=body.lang, idempotency_key=key,
+        )
+        result = await engine.execute(command)
+        return self._ticket_answer(result, created=result.created)
+
+    async def get_ticket(self, request: Request) -> Response:
+        site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
+        engine = await self.queue.engine(site) if len(site) <= 64 else None
+        if engine is None or len(ticket_id) > 64:
+            raise HTTPError(404, "No such ticket.", "unknown-ticket")
+        ticket = engine.state.tickets.get(ticket_id)
+        if ticket is None:
+            await engine.catch_up()  # issued a moment ago through another process?
+            ticket = engine.state.tickets.get(ticket_id)
+        if ticket is not None:
+            return json_response(ticket_view(engine.state, ticket))
+        async with self.sessions() as session:
+            row = await archived_ticket(session, site, ticket_id)
+        if row is None:
+            raise HTTPError(404, "No such ticket.", "unknown-ticket")
+        view: TicketView = {
+            "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
+            "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
+            "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
+            "recalls": row.recalls,
+        }
+        return json_response(view)
+
+    async def call_next(self, request: Request) -> Response:
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, NextBody, optional=True)
+        command = c.CallNext(
+            command_id=new_command_id(), counter=request.path_params["counter"],
+            services=tuple(body.services) if body.services is not None else None,
+        )
+        return self._ticket_answer(await engine.execute(command))
+
+    def _transition(self, make: Callable[[str, str], c.Command]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            engine = await self._engine(request, STAFF)
+            command = make(new_command_id(), request.path_params["ticket_id"])
+            return self._ticket_answer(await engine.execute(command))
+
+        return endpoint
+
+    async def transfer(self, request: Request) -> Response:
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, TransferBody)
+        command = c.Transfer(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
+                             service=body.service, to_front=body.to_front)
+        return self._ticket_answer(await engine.execute(command))
+
+    async def call_ticket(self, request: Request) -> Response:
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, CallBody)
+        command = c.CallTicket(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
+                               counter=body.counter)
+        return self._ticket_answer(await engine.execute(command))
+
+    def _counter(self, kind: type[c.CounterCommand]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            engine = await self._engine(request, STAFF)
+            await engine.execute(kind(command_id=new_command_id(), counter=request.path_params["counter"]))
+            view = next(v for v in snapshot_view(engine.state)["counters"]
+                        if v["id"] == request.path_params["counter"])
+            return json_response(view)
+
+        return endpoint
+
+    async def state(self, request: Request) -> Response:
+        engine = await self._engine(request, ANY_ROLE)
+        return json_response(snapshot_view(engine.state))
+
+    def build(self) -> list[Route]:
+        base = "/api/v1/sites/{site}"
+        t = base + "/tickets/{ticket_id}"
+        transitions: dict[str, type[c.TicketCommand]] = {
+            "recall": c.Recall, "start": c.Start, "finish": c.Finish, "no-show": c.MarkNoShow,
+            "cancel": c.Cancel, "requeue": c.Requeue,
+        }
+        routes = [
+            Route(base + "/tickets", self.issue, methods=["POST"]),
+            Route(t, self.get_ticket, methods=["GET"]),
+            Route(base + "/counters/{counter}/next", self.call_next, methods=["POST"]),
+            Route(t + "/transfer", self.transfer, methods=["POST"]),
+            Route(t + "/call", self.call_ticket, methods=["POST"]),
+            Route(base + "/counters/{counter}/open", self._counter(c.OpenCounter), methods=["POST"]),
+            Route(base + "/counters/{counter}/pause", self._counter(c.PauseCounter), methods=["POST"]),
+            Route(base + "/counters/{counter}/close", self._counter(c.CloseCounter), methods=["POST"]),
+            Route(base + "/state", self.state, methods=["GET"]),
+        ]
+        for name, kind in transitions.items():
+            routes.append(Route(
+                f"{t}/{name}",
+                self._transition(lambda cid, tid, kind=kind: kind(command_id=cid, ticket_id=tid)),  # type: ignore[misc]
+                methods=["POST"],
+            ))
+        return routes
+

@@ -1,0 +1,140 @@
+"""The Starlette application: ``create_app(settings)``; the lifespan owns every long-lived object."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..archiver import Archiver
+from ..db.engine import make_engine, migrate, sessions
+from ..db.repo import find_token, site_config, site_ids
+from ..domain.config import SiteConfig
+from ..service import QueueService, utc_now
+from ..settings import Settings
+from ..store.checks import check_redis
+from ..store.events import EventStore
+from .api import Api, json_response
+from .auth import Authenticator
+from .errors import exception_handlers
+from .openapi import openapi_document
+from .pages import start_page
+
+log = logging.getLogger(__name__)
+
+
+def redis_client(url: str, socket_timeout: float | None = 5.0) -> Redis:
+    return Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=3.0,
+                          health_check_interval=30)
+
+
+async def _wait_for_redis(redis: Redis, seconds: float) -> None:
+    """Redis may still be starting (a container, a failover): wait a little before giving up."""
+    with anyio.move_on_after(seconds):
+        while True:
+            try:
+                await redis.ping()
+                return
+            except RedisError:
+                await anyio.sleep(0.2)
+    await redis.ping()  # one last time, letting the error through
+
+
+def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None) -> Starlette:
+    """The whole server. ``settings.redis.url`` must be set (the CLI starts the embedded Valkey)."""
+    if not settings.redis.url:
+        raise ValueError("create_app needs settings.redis.url; `queue-server serve` starts one for you")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = redis_client(settings.redis.url)
+        tail_redis = redis_client(settings.redis.url, socket_timeout=30.0)
+        engine = make_engine(settings.database_url)
+        try:
+            await _wait_for_redis(redis, 10.0)
+            if settings.redis.check_persistence:
+                await check_redis(redis)
+            await migrate(engine)
+            session_factory = sessions(engine)
+            store = EventStore(redis, settings.redis.key_prefix)
+            tail_store = EventStore(tail_redis, settings.redis.key_prefix)
+
+            async def load_config(site: str) -> SiteConfig | None:
+                async with session_factory() as session:
+                    return await site_config(session, site)
+
+            async def lookup(token: str) -> Any:
+                async with session_factory() as session:
+                    return await find_token(session, token)
+
+            async with anyio.create_task_group() as tg:
+                queue = QueueService(store, tail_store, load_config, tg, utc_now,
+                                     settings.queue.snapshot_interval_s)
+                archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s)
+                tg.start_soon(archiver.run)
+                api.bind(queue, Authenticator(lookup), session_factory)
+                app.state.queue = queue
+                app.state.redis = redis
+                app.state.engine = engine
+                app.state.sessions = session_factory
+                app.state.archiver = archiver
+                yield
+                tg.cancel_scope.cancel()
+        finally:
+            await redis.aclose()
+            await tail_redis.aclose()
+            await engine.dispose()
+
+    async def healthz(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            with anyio.fail_after(2):
+                await request.app.state.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and says which
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
+        try:
+            with anyio.fail_after(2):
+                async with request.app.state.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
+                             200 if ready else 503)
+
+    api = Api()
+    document = orjson.dumps(openapi_document())
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    async def index(request: Request) -> Response:
+        async with request.app.state.sessions() as session:
+            configs = [await site_config(session, s) for s in await site_ids(session)]
+        return await start_page(request, [c for c in configs if c], demo_tokens)
+
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        *api.build(),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers=exception_handlers(settings.queue.retry_after_s))

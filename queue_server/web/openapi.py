@@ -1,0 +1,113 @@
+"""The OpenAPI 3.1 description of the JSON endpoints, generated from the same models they validate with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from ..protocol import SnapshotView, TicketView
+from .api import CallBody, IssueBody, NextBody, TransferBody
+
+_PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+}
+
+
+def _schemas() -> dict[str, Any]:
+    out: dict[str, Any] = {"Problem": _PROBLEM}
+    for name, kind in (("Ticket", TicketView), ("Snapshot", SnapshotView), ("IssueBody", IssueBody),
+                       ("NextBody", NextBody), ("TransferBody", TransferBody), ("CallBody", CallBody)):
+        schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[name] = schema
+    out["Counter"] = out.pop("CounterView", out.get("Counter"))
+    return out
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"description": "problem", "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+            for s in statuses}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+
+
+def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | None = None,
+        secured: bool = True, optional_body: bool = False, headers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [_param(p) for p in params] + (headers or []),
+        "responses": responses,
+    }
+    if body:
+        op["requestBody"] = {"required": not optional_body,
+                             "content": {"application/json": {"schema": _ref(body)}}}
+    if secured:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+def openapi_document() -> dict[str, Any]:
+    site, ticket = ["site"], ["site", "ticket_id"]
+    transition = {"200": _json("Ticket", "the ticket after the action"), **_problems(401, 403, 404, 409, 503)}
+    paths: dict[str, Any] = {
+        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}},
+        "/readyz": {"get": {"summary": "Readiness: Redis and the database answer",
+                            "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+        "/api/v1/sites/{site}/tickets": {"post": _op(
+            "Issue a ticket", site,
+            {"201": _json("Ticket", "a new ticket"), "200": _json("Ticket", "the ticket of this Idempotency-Key"),
+             **_problems(400, 401, 403, 404, 409, 422, 503)},
+            body="IssueBody",
+            headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                      "schema": {"type": "string", "maxLength": 255}}],
+        )},
+        "/api/v1/sites/{site}/tickets/{ticket_id}": {"get": _op(
+            "A ticket with its live position (public: the id is the key)", ticket,
+            {"200": _json("Ticket", "the ticket"), **_problems(404, 503)}, secured=False,
+        )},
+        "/api/v1/sites/{site}/counters/{counter}/next": {"post": _op(
+            "Call the next ticket at a counter", ["site", "counter"],
+            {"200": _json("Ticket", "the called ticket"), "204": {"description": "nobody waits"},
+             **_problems(400, 401, 403, 404, 409, 422, 503)},
+            body="NextBody", optional_body=True,
+        )},
+        "/api/v1/sites/{site}/tickets/{ticket_id}/transfer": {"post": _op(
+            "Transfer a ticket to another service's queue", ticket,
+            {**transition, **_problems(400, 422)}, body="TransferBody")},
+        "/api/v1/sites/{site}/tickets/{ticket_id}/call": {"post": _op(
+            "Call this waiting ticket out of turn", ticket, {**transition, **_problems(400, 422)}, body="CallBody")},
+        "/api/v1/sites/{site}/state": {"get": _op(
+            "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
+    }
+    for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):
+        paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
+            "post": _op(f"Ticket: {action}", ticket, transition)}
+    for action in ("open", "pause", "close"):
+        paths[f"/api/v1/sites/{{site}}/counters/{{counter}}/{action}"] = {"post": _op(
+            f"Counter: {action}", ["site", "counter"],
+            {"200": _json("Counter", "the counter"), **_problems(401, 403, 404, 409, 503)})}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Guichet queue API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,17 @@
+"""Server-rendered pages (Jinja2). For now the start page that tells a newcomer what exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+_env = Environment(loader=PackageLoader("queue_server.web", "templates"), autoescape=select_autoescape())
+
+
+async def start_page(request: Request, sites: list[Any], demo_tokens: dict[str, str] | None) -> HTMLResponse:
+    base = str(request.base_url).rstrip("/")
+    html = _env.get_template("start.html").render(sites=sites, tokens=demo_tokens, base=base)
+    return HTMLResponse(html)
