@@ -21,7 +21,7 @@ from ..archiver import Archiver
 from ..db.engine import make_engine, migrate, sessions
 from ..db.repo import find_token, site_config, site_ids
 from ..domain.config import SiteConfig
-from ..service import QueueService, utc_now
+from ..service import Clock, QueueService, utc_now
 from ..settings import Settings
 from ..store.checks import check_redis
 from ..store.events import EventStore
@@ -51,7 +51,8 @@ async def _wait_for_redis(redis: Redis, seconds: float) -> None:
     await redis.ping()  # one last time, letting the error through
 
 
-def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None) -> Starlette:
+def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
+               clock: Clock = utc_now) -> Starlette:
     """The whole server. ``settings.redis.url`` must be set (the CLI starts the embedded Valkey)."""
     if not settings.redis.url:
         raise ValueError("create_app needs settings.redis.url; `queue-server serve` starts one for you")
@@ -79,7 +80,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None)
                     return await find_token(session, token)
 
             async with anyio.create_task_group() as tg:
-                queue = QueueService(store, tail_store, load_config, tg, utc_now,
+                queue = QueueService(store, tail_store, load_config, tg, clock,
                                      settings.queue.snapshot_interval_s)
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s)
                 tg.start_soon(archiver.run)

@@ -1,0 +1,145 @@
+"""Shared fixtures: real servers only. The embedded Valkey and SQLite always; the machine's Redis
+(``QUEUE_TEST_REDIS_URL``) and PostgreSQL (``QUEUE_TEST_DATABASE_URL``) too when they are given.
+Every test gets its own key prefix (never a FLUSHALL on a shared server) and its own database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.db.repo import create_token
+from queue_server.db.seed import seed_demo
+from queue_server.settings import Settings, load_settings
+from queue_server.store.embedded import EmbeddedValkey
+
+EXTERNAL_REDIS = os.environ.get("QUEUE_TEST_REDIS_URL", "")
+EXTERNAL_DB = os.environ.get("QUEUE_TEST_DATABASE_URL", "")
+REDIS_BACKENDS = ["valkey"] + (["redis"] if EXTERNAL_REDIS else [])
+STACKS = ["valkey+sqlite"] + (["redis+postgresql"] if EXTERNAL_REDIS and EXTERNAL_DB else [])
+ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def valkey_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One embedded Valkey for the session (tests keep apart by key prefix)."""
+    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(params=REDIS_BACKENDS)
+def redis_url(request: pytest.FixtureRequest, valkey_url: str) -> str:
+    return valkey_url if request.param == "valkey" else EXTERNAL_REDIS
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}:"
+
+
+async def _drop_prefix(url: str, prefix: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+    await _drop_prefix(redis_url, key_prefix)
+
+
+async def fresh_postgres_database() -> str:
+    """A new, empty PostgreSQL database on the test server (dropped by ``drop_postgres_database``)."""
+    import asyncpg
+
+    name = f"guichet_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(EXTERNAL_DB)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return EXTERNAL_DB.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(EXTERNAL_DB)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Stack:
+    """What a server needs: settings (Redis, database, prefix) and the tokens of the demo site."""
+
+    settings: Settings
+    tokens: dict[str, str]
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+async def seed(settings: Settings) -> dict[str, str]:
+    """Migrate, seed the demo tenant and create one token per role."""
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with sessions(engine)() as session:
+            await seed_demo(session)
+            return {role: (await create_token(session, "demo", role, role))[1] for role in ROLES}
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=STACKS)
+async def stack(request: pytest.FixtureRequest, valkey_url: str, key_prefix: str,
+                tmp_path: Path) -> AsyncIterator[Stack]:
+    if request.param == "valkey+sqlite":
+        redis_url, db_url, check = valkey_url, f"sqlite:///{tmp_path / 'guichet.sqlite3'}", True
+    else:
+        redis_url, db_url, check = EXTERNAL_REDIS, await fresh_postgres_database(), False
+    settings = load_settings(
+        server={"data_dir": tmp_path},
+        redis={"url": redis_url, "key_prefix": key_prefix, "check_persistence": check},
+        database={"url": db_url},
+    )
+    yield Stack(settings, await seed(settings))
+    await _drop_prefix(redis_url, key_prefix)
+    if db_url.startswith("postgresql"):
+        await drop_postgres_database(db_url)
+
+
+@pytest.fixture
+async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to a fully started app (lifespan run) over ASGI."""
+    from queue_server.web.app import create_app
+
+    app = create_app(stack.settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
