@@ -24,7 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .codec import encode_state
+from .codec import decode_state, encode_state
 from .domain import commands as c
 from .domain.config import SiteConfig
 from .domain.decide import decide, outcome
@@ -108,13 +108,18 @@ class SiteEngine:
         return new
 
     async def load(self) -> None:
-        """Rebuild the state from the latest snapshot and the events after it."""
-        from .codec import decode_state
+        """Rebuild the state from the latest snapshot and the events after it.
 
+        The new state is built aside and swapped in at once, so that the tail never folds into a
+        half-loaded state.
+        """
         snapshot = await self.store.load_snapshot(self.site)
         state = decode_state(self.config, snapshot[1]) if snapshot else SiteState(self.config)
+        records = await self.store.read_all(self.site, state.last_event_id)
+        for rid, event in records:
+            evolve(state, event)
+            state.last_event_id = rid
         self.state, self._last, self._tentative = state, stream_id(state.last_event_id), None
-        self.fold(await self.store.read_all(self.site, state.last_event_id))
         log.info("site %s loaded at %s (%d tickets today)", self.site, self.state.last_event_id,
                  len(self.state.tickets))
 
@@ -167,8 +172,9 @@ class SiteEngine:
             if not events:
                 self._settle(batch, decided)
                 return
+            expected = self.state.last_event_id
             try:
-                reply = await self.store.append(self.site, self.state.last_event_id, events)
+                reply = await self.store.append(self.site, expected, events)
             except RedisError as exc:
                 self._tentative = None
                 log.warning("site %s: append failed: %s", self.site, exc)
@@ -185,10 +191,11 @@ class SiteEngine:
                 self._settle(batch, decided)
                 return
             self._tentative = None
-            if not reply.missing or stream_id(reply.head) < self._last:
-                # Redis lost events we had folded (a failover without persistence): start again from it.
-                log.error("site %s: stream head %s is behind our state %s; reloading",
-                          self.site, reply.head, self.state.last_event_id)
+            if not reply.missing:
+                # Redis lost events we had folded (a failover without persistence) or trimmed past
+                # us: start again from what Redis has.
+                log.error("site %s: stream head %s does not follow our state %s; reloading",
+                          self.site, reply.head, expected)
                 await self.load()
             else:
                 self.fold(reply.missing)
@@ -226,6 +233,15 @@ class SiteEngine:
                 log.warning("site %s: tail interrupted (%s), retrying in %.1fs", self.site, exc, backoff)
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception:
+                # A state that cannot fold the log is a bug; keep serving from a fresh rebuild.
+                log.exception("site %s: cannot fold the stream; rebuilding the state", self.site)
+                await anyio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                try:
+                    await self.load()
+                except Exception:
+                    log.exception("site %s: rebuild failed", self.site)
 
 
 class QueueService:

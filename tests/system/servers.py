@@ -1,0 +1,105 @@
+"""Real server processes for system tests: `queue-server serve` started as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.db.repo import create_token
+from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.settings import load_settings
+
+QUEUE_SERVER = str(Path(sys.executable).parent / "queue-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    def __init__(self, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.port = port
+        self.process = process
+        self.log = log
+        self.url = f"http://127.0.0.1:{port}"
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def server(data_dir: Path, env: dict[str, str] | None = None, port: int | None = None,
+           name: str = "server") -> Iterator[ServerProcess]:
+    """A `queue-server serve` process on a free port, ready when yielded, stopped afterwards."""
+    port = port or free_port()
+    log = data_dir / f"{name}-{port}.log"
+    full_env = {**os.environ, **(env or {})}
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [QUEUE_SERVER, "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=out, stderr=subprocess.STDOUT, env=full_env,
+        )
+    proc = ServerProcess(port, process, log)
+    try:
+        wait_ready(proc.url, process, log)
+        yield proc
+    finally:
+        proc.stop()
+
+
+async def seed_site(database_url: str, site: str, counters: int, services: tuple[str, ...],
+                    roles: tuple[str, ...] = ("kiosk", "agent")) -> dict[str, str]:
+    """A tenant with one site, ``services`` (prefixes A, B, C…) and ``counters`` serving them all."""
+    settings = load_settings(database={"url": database_url})
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with sessions(engine)() as session:
+            session.add(Tenant(id=site, name=site))
+            await session.flush()
+            session.add(Site(id=site, tenant_id=site, name=site))
+            await session.flush()
+            for i, sid in enumerate(services):
+                session.add(Service(site_id=site, id=sid, name=sid, prefix=chr(ord("A") + i), position=i))
+            for n in range(1, counters + 1):
+                session.add(Counter(site_id=site, id=str(n), name=str(n), services=list(services), position=n))
+            await session.commit()
+            return {role: (await create_token(session, site, role))[1] for role in roles}
+    finally:
+        await engine.dispose()
