@@ -23,6 +23,8 @@ import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,36 +48,49 @@ def _min_id(*ids: str) -> str:
     return min(ids, key=stream_id)
 
 
-def apply_to_record(row: TicketRecord | None, rid: str, event: ev.Event, config: SiteConfig) -> TicketRecord | None:
-    """The history row of the event's ticket after the event (``None`` if it concerns no ticket)."""
+def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
+                    config: SiteConfig) -> dict[str, Any] | None:
+    """The history row (a dict of ``ticket_history`` columns) of the event's ticket after the event;
+    ``None`` if the event concerns no ticket or a ticket whose issue was never archived."""
     if isinstance(event, ev.TicketIssued):
-        return TicketRecord(
-            id=event.ticket_id, site_id=config.id, day=config.day(event.at), number=event.number,
-            service=event.service, status="waiting", priority=event.priority, lang=event.lang,
-            issued_at=event.at, last_event_id=rid,
-        )
+        return {
+            "id": event.ticket_id, "site_id": config.id, "day": config.day(event.at), "number": event.number,
+            "service": event.service, "status": "waiting", "priority": event.priority, "lang": event.lang,
+            "counter": None, "recalls": 0, "issued_at": event.at, "called_at": None, "started_at": None,
+            "finished_at": None, "last_event_id": rid,
+        }
     if row is None or not isinstance(event, ev.TicketEvent):
         return row
-    row.last_event_id = rid
+    row = {**row, "last_event_id": rid}
     match event:
         case ev.TicketCalled():
-            row.status, row.counter, row.called_at = "called", event.counter, event.at
+            row.update(status="called", counter=event.counter, called_at=event.at)
         case ev.TicketRecalled():
-            row.recalls += 1
+            row["recalls"] += 1
         case ev.TicketStarted():
-            row.status, row.started_at = "serving", event.at
+            row.update(status="serving", started_at=event.at)
         case ev.TicketFinished():
-            row.status, row.finished_at = "done", event.at
+            row.update(status="done", finished_at=event.at)
         case ev.TicketNoShow():
-            row.status, row.finished_at = "no_show", event.at
+            row.update(status="no_show", finished_at=event.at)
         case ev.TicketCancelled():
-            row.status, row.finished_at = "cancelled", event.at
+            row.update(status="cancelled", finished_at=event.at)
         case ev.TicketRequeued():
-            row.status, row.counter, row.called_at, row.finished_at = "waiting", None, None, None
+            row.update(status="waiting", counter=None, called_at=None, finished_at=None)
         case ev.TicketTransferred():
-            row.service, row.status, row.counter = event.to_service, "waiting", None
-            row.called_at = row.started_at = None
+            row.update(service=event.to_service, status="waiting", counter=None, called_at=None,
+                       started_at=None)
     return row
+
+
+def _upsert(dialect: str, table: Any, rows: list[dict[str, Any]], key: str | None) -> Any:
+    """INSERT … ON CONFLICT for SQLite and PostgreSQL: do nothing (``key`` None) or update all."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    statement = insert(table).values(rows)
+    if key is None:
+        return statement.on_conflict_do_nothing()
+    columns = {c.name: statement.excluded[c.name] for c in table.columns if c.name != key}
+    return statement.on_conflict_do_update(index_elements=[key], set_=columns)
 
 
 class Archiver:
@@ -175,31 +190,41 @@ class Archiver:
         return total
 
     async def _archive(self, site: str, stream: str, records: Sequence[Recorded]) -> None:
+        """Write ``records`` into SQL history (skipping those already there), then acknowledge them.
+
+        Core statements, not ORM objects: this runs in the server's event loop at the pace of the
+        queue, and ORM flushes of thousands of rows would stall every request meanwhile."""
         config = self._configs[site]
         ids = [rid for rid, _ in records]
+        events_table, tickets_table = EventRecord.__table__, TicketRecord.__table__  # type: ignore[attr-defined]
         async with self.sessions() as session:
+            dialect = session.bind.dialect.name
             done = set((await session.execute(
-                select(EventRecord.event_id).where(EventRecord.site_id == site, EventRecord.event_id.in_(ids))  # type: ignore[arg-type, attr-defined]
+                select(events_table.c.event_id).where(events_table.c.site_id == site,
+                                                      events_table.c.event_id.in_(ids))
             )).scalars().all())
             fresh = [(rid, e) for rid, e in records if rid not in done]
-            ticket_ids = {e.ticket_id for _, e in fresh if isinstance(e, ev.TicketEvent)}
-            rows: dict[str, TicketRecord] = {}
-            if ticket_ids:
-                found = (await session.execute(
-                    select(TicketRecord).where(TicketRecord.id.in_(ticket_ids))  # type: ignore[attr-defined]
-                )).scalars().all()
-                rows = {r.id: r for r in found}
-            for rid, event in fresh:
-                payload: dict[str, Any] = event_payload(event)
-                ticket_id = payload.get("ticket_id")
-                session.add(EventRecord(site_id=site, event_id=rid, type=event.type, ticket_id=ticket_id,
-                                        at=event.at, data=payload))
-                if ticket_id is not None:
-                    row = apply_to_record(rows.get(ticket_id), rid, event, config)
-                    if row is not None:
-                        rows[ticket_id] = row
-                        session.add(row)
-            await session.commit()
+            if fresh:
+                ticket_ids = {e.ticket_id for _, e in fresh if isinstance(e, ev.TicketEvent)}
+                rows: dict[str, dict[str, Any]] = {}
+                if ticket_ids:
+                    found = await session.execute(select(tickets_table).where(tickets_table.c.id.in_(ticket_ids)))
+                    rows = {r["id"]: dict(r) for r in found.mappings()}
+                changed: dict[str, dict[str, Any]] = {}
+                history = []
+                for rid, event in fresh:
+                    payload: dict[str, Any] = event_payload(event)
+                    ticket_id = payload.get("ticket_id")
+                    history.append({"site_id": site, "event_id": rid, "type": event.type, "ticket_id": ticket_id,
+                                    "at": event.at, "data": payload})
+                    if ticket_id is not None:
+                        row = apply_to_record(rows.get(ticket_id), rid, event, config)
+                        if row is not None:
+                            rows[ticket_id] = changed[ticket_id] = row
+                await session.execute(_upsert(dialect, events_table, history, None))
+                if changed:
+                    await session.execute(_upsert(dialect, tickets_table, list(changed.values()), "id"))
+                await session.commit()
         if ids:
             await self.redis.xack(stream, GROUP, *ids)
         self.archived += len(fresh)
