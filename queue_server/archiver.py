@@ -177,7 +177,7 @@ class Archiver:
         if not self._streams:
             await anyio.sleep(self.block_ms / 1000)
             return 0
-        reply = await self.redis.xreadgroup(GROUP, self.consumer, {s: ">" for s in self._streams},
+        reply: Any = await self.redis.xreadgroup(GROUP, self.consumer, {s: ">" for s in self._streams},
                                             count=BATCH, block=self.block_ms)
         if not reply:
             return 0
@@ -198,7 +198,7 @@ class Archiver:
         ids = [rid for rid, _ in records]
         events_table, tickets_table = EventRecord.__table__, TicketRecord.__table__  # type: ignore[attr-defined]
         async with self.sessions() as session:
-            dialect = session.bind.dialect.name
+            dialect = session.get_bind().dialect.name
             done = set((await session.execute(
                 select(events_table.c.event_id).where(events_table.c.site_id == site,
                                                       events_table.c.event_id.in_(ids))

@@ -70,7 +70,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
 
 
 async def site_ids(session: AsyncSession) -> list[str]:
-    return list((await session.execute(select(Site.id))).scalars().all())
+    return list((await session.execute(select(Site.id).order_by(Site.id))).scalars().all())  # type: ignore[call-overload]
 
 
 async def create_token(session: AsyncSession, site_id: str, role: str, name: str = "") -> tuple[int, str]:

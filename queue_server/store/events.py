@@ -75,7 +75,7 @@ class EventStore:
 
     async def read(self, site: str, after: str = "0-0", count: int | None = None) -> list[Recorded]:
         """Events strictly after ``after``, oldest first."""
-        entries = await self.redis.xrange(self.keys(site).stream, f"({after}", "+", count=count)
+        entries: Any = await self.redis.xrange(self.keys(site).stream, f"({after}", "+", count=count)
         return _records(entries)
 
     async def read_all(self, site: str, after: str = "0-0") -> list[Recorded]:
@@ -89,12 +89,10 @@ class EventStore:
 
     async def tail(self, site: str, after: str, block_ms: int, count: int = 500) -> list[Recorded]:
         """Events after ``after``, waiting up to ``block_ms`` for the first one."""
-        reply = await self.redis.xread({self.keys(site).stream: after}, count=count, block=block_ms)
+        reply: Any = await self.redis.xread({self.keys(site).stream: after}, count=count, block=block_ms)
         if not reply:
             return []
-        if isinstance(reply, dict):  # RESP3
-            return _records(next(iter(reply.values()))[0])
-        return _records(reply[0][1])
+        return _records(reply[0][1])  # RESP2: [[stream, [(id, fields), ...]]]
 
     async def head(self, site: str) -> str:
         value = await self.redis.get(self.keys(site).head)
