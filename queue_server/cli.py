@@ -71,15 +71,70 @@ def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_RedactTokens())
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin at every start
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Stops the embedded Valkey once the app has shut down, before uvicorn re-raises the
+        signal that stopped it (which ends the process without running ``finally`` blocks)."""
+
+        def __init__(self, config: uvicorn.Config, on_exit: Any) -> None:
+            super().__init__(config)
+            self.on_exit = on_exit
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets)
+            if self.on_exit is not None:
+                self.on_exit()
+
+    return Server
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}{'***@' if at else ''}{host}"
+
+
+def _check_external_redis(settings: Settings) -> None:
+    """Refuse, with a clear message, a Redis that cannot be reached or could lose queue state."""
+    import time
+
+    import redis
+
+    from .store.checks import UnsafeRedisError, check_redis_sync
+
+    client = redis.Redis.from_url(settings.redis.url, socket_connect_timeout=3, socket_timeout=5)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError as exc:
+                if time.monotonic() > deadline:
+                    fail(f"cannot reach Redis at {_redacted(settings.redis.url)}: {exc}")
+                time.sleep(0.5)
+        if settings.redis.check_persistence:
+            try:
+                check_redis_sync(client)
+            except UnsafeRedisError as exc:
+                fail(f"refusing to start on {_redacted(settings.redis.url)}:\n{exc}")
+    finally:
+        client.close()
 
 
 def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
     import uvicorn
 
     from .store.embedded import EmbeddedServerError, EmbeddedValkey
-    from .store.checks import UnsafeRedisError
     from .web.app import create_app
 
+    _Server = _server_class()
     embedded = None
     if not settings.redis.url:
         embedded = EmbeddedValkey(settings.server.data_dir)
@@ -89,6 +144,8 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
             fail(f"could not start the embedded Valkey server: {exc}")
         settings = settings.model_copy(update={"redis": settings.redis.model_copy(update={"url": url})})
         log.info("embedded Valkey on %s (append-only, fsync always)", url)
+    else:
+        _check_external_redis(settings)
     try:
         application = create_app(settings, demo_tokens=demo_tokens)
         config = uvicorn.Config(
@@ -96,11 +153,8 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
             access_log=settings.server.access_log, log_config=None, lifespan="on",
             timeout_graceful_shutdown=5,
         )
-        server = uvicorn.Server(config)
-        try:
-            server.run()
-        except UnsafeRedisError as exc:
-            fail(f"refusing to start: {exc}")
+        server = _Server(config, embedded.stop if embedded is not None else None)
+        server.run()
         if not server.started:
             fail("the server did not start (see the messages above)")
     finally:

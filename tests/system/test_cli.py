@@ -1,0 +1,111 @@
+"""The `queue-server` command as an operator uses it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.system.servers import QUEUE_SERVER, seed_site, server
+
+pytestmark = pytest.mark.anyio
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([QUEUE_SERVER, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def poll(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def test_token_created_while_the_server_runs_works_then_revoked_is_refused(tmp_path: Path) -> None:
+    """`token create` prints one token alone on stdout, usable at once; after `token revoke` the
+    running server refuses it (401) within seconds."""
+    await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "k", 1, ("etat-civil",))
+    with server(tmp_path) as running:
+        created = cli("token", "create", "--site", "k", "--role", "agent", "--name", "desk 1",
+                      "--data-dir", str(tmp_path))
+        assert created.returncode == 0, created.stderr
+        lines = created.stdout.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("gq_") and len(lines[0]) > 40
+        token = lines[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{running.url}/api/v1/sites/k/state", headers=headers).status_code == 200
+        listed = cli("token", "list", "--data-dir", str(tmp_path))
+        assert token not in listed.stdout and "desk 1" in listed.stdout
+        token_id = next(line.split("\t")[0] for line in listed.stdout.splitlines() if "desk 1" in line)
+        revoked = cli("token", "revoke", token_id, "--data-dir", str(tmp_path))
+        assert revoked.returncode == 0, revoked.stderr
+        assert poll(lambda: httpx.get(f"{running.url}/api/v1/sites/k/state", headers=headers).status_code == 401)
+
+
+def test_token_create_explains_a_wrong_site_or_role(tmp_path: Path) -> None:
+    """An unknown role or site gives a readable message and a non-zero exit, no traceback."""
+    bad_role = cli("token", "create", "--site", "demo", "--role", "janitor", "--data-dir", str(tmp_path))
+    assert bad_role.returncode != 0 and "unknown role 'janitor'" in bad_role.stderr
+    assert "Traceback" not in bad_role.stderr
+    bad_site = cli("token", "create", "--site", "nowhere", "--role", "agent", "--data-dir", str(tmp_path))
+    assert bad_site.returncode != 0 and "no site 'nowhere'" in bad_site.stderr
+    assert "Traceback" not in bad_site.stderr and bad_site.stdout == ""
+
+
+async def test_serve_stops_its_valkey_on_exit_and_finds_its_data_again(tmp_path: Path) -> None:
+    """A stopped server leaves no Valkey behind, and the next start has every ticket."""
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "k", 1, ("etat-civil",))
+    headers = {"Authorization": f"Bearer {tokens['kiosk']}"}
+    with server(tmp_path, name="first") as first:
+        ticket = httpx.post(f"{first.url}/api/v1/sites/k/tickets", json={"service": "etat-civil"},
+                            headers=headers).json()
+        valkey_pid = int((tmp_path / "valkey" / "valkey.pid").read_text())
+        first.process.send_signal(signal.SIGTERM)
+        assert first.process.wait(20) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+
+    def gone() -> bool:
+        try:
+            os.kill(valkey_pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{valkey_pid}/stat").read_text().split()[2] == "Z"
+
+    assert poll(gone)
+    with server(tmp_path, name="second") as second:
+        again = httpx.get(f"{second.url}/api/v1/sites/k/tickets/{ticket['id']}")
+        assert again.status_code == 200 and again.json()["number"] == "A001"
+        nxt = httpx.post(f"{second.url}/api/v1/sites/k/tickets", json={"service": "etat-civil"}, headers=headers)
+        assert nxt.json()["number"] == "A002"
+
+
+async def test_serve_refuses_a_redis_that_could_lose_queue_state(tmp_path: Path) -> None:
+    """An external Redis without an append-only file, or that evicts keys, is refused at start with
+    a message naming the setting to change."""
+    from queue_server.store.embedded import _find_binary  # the same binary, run unsafely on purpose
+
+    sock = tmp_path / "unsafe.sock"
+    unsafe = subprocess.Popen([str(_find_binary()), "--port", "0", "--unixsocket", str(sock), "--save", "",
+                               "--appendonly", "no", "--maxmemory-policy", "allkeys-lru", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert poll(sock.exists)
+        result = subprocess.run(
+            [QUEUE_SERVER, "serve", "--port", "0", "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=60,
+            env={**os.environ, "QUEUE_REDIS_URL": f"unix://{sock}"},
+        )
+        assert result.returncode != 0
+        assert "appendonly" in result.stderr and "noeviction" in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        unsafe.terminate()
+        unsafe.wait(10)
