@@ -8,7 +8,7 @@ no event (it was applied before a reply got lost), and ``outcome`` tells which t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import commands as c
@@ -37,6 +37,9 @@ def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
     """The events that ``command`` produces at ``now`` (an aware datetime), in order."""
     if command.command_id in state.applied:
         return []
+    # Python compares and subtracts datetimes sharing a tzinfo on their wall clocks, which is wrong
+    # across a DST change; in UTC every wait, duration and ordering is real elapsed time.
+    now = now.astimezone(UTC)
     events: list[Event] = []
     today = state.config.day(now)
     # Only ever move forward: a process whose clock lags behind must not restart yesterday.
