@@ -1,0 +1,212 @@
+"""Where a citizen stands (``position``) and how long the wait should be (``estimated_wait_s``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from queue_server.domain import commands as c
+from queue_server.domain.config import CounterConfig, ServiceConfig
+from queue_server.domain.estimate import estimated_wait_s, mean_duration_s, serving_counters
+from queue_server.domain.events import TicketCalled, TicketFinished
+from queue_server.domain.state import DURATION_SAMPLES, SiteState, evolve
+
+from .support import MORNING, act, apply, call_next, command, current, issue, minutes, new_state, paris, serve, site
+
+
+def town_hall() -> SiteState:
+    """État civil (4 min by default) at counters 1 and 2; passports (10 min) at counter 2 only;
+    urbanism at no counter at all."""
+    return new_state(site(
+        services=(
+            ServiceConfig("etat-civil", "État civil", "A", default_duration_s=240),
+            ServiceConfig("passeports", "Passeports", "P", default_duration_s=600),
+            ServiceConfig("urbanisme", "Urbanisme", "U"),
+        ),
+        counters=(
+            CounterConfig("1", "Guichet 1", ("etat-civil",)),
+            CounterConfig("2", "Guichet 2", ("etat-civil", "passeports")),
+        ),
+    ))
+
+
+def open_counter(state: SiteState, counter: str) -> None:
+    apply(state, command(c.OpenCounter, counter=counter), MORNING)
+
+
+# Mean duration ----------------------------------------------------------------------------------
+
+
+def test_before_any_visit_the_mean_is_the_configured_default() -> None:
+    """With no visit finished yet, a service's mean duration is its default_duration_s."""
+    assert mean_duration_s(town_hall(), "passeports") == 600.0
+
+
+def test_an_unknown_service_is_assumed_to_take_five_minutes() -> None:
+    """A service missing from the configuration falls back to 300 seconds."""
+    assert mean_duration_s(town_hall(), "cartes-grises") == 300.0
+
+
+def test_the_mean_is_over_finished_visits_from_start_to_finish() -> None:
+    """Each finished visit counts from its start to its finish."""
+    state = town_hall()
+    issue(state, MORNING)
+    issue(state, MORNING)
+    serve(state, MORNING, "1", minutes(4))
+    serve(state, MORNING, "2", minutes(6))
+    assert mean_duration_s(state, "etat-civil") == 300.0
+
+
+def test_the_time_between_call_and_start_does_not_count() -> None:
+    """A visit's duration starts when serving starts, not when the ticket was called."""
+    state = town_hall()
+    ticket = issue(state, MORNING)
+    call_next(state, MORNING)
+    act(state, c.Start, ticket, MORNING + minutes(3))
+    act(state, c.Finish, ticket, MORNING + minutes(5))
+    assert mean_duration_s(state, "etat-civil") == 120.0
+
+
+def test_a_visit_never_started_counts_from_its_call() -> None:
+    """A ticket finished without a start (as older streams may hold) counts from its call."""
+    state = town_hall()
+    ticket = issue(state, MORNING)
+    evolve(state, TicketCalled(at=MORNING + minutes(1), ticket_id=ticket.id, counter="1"))
+    evolve(state, TicketFinished(at=MORNING + minutes(8), ticket_id=ticket.id))
+    assert mean_duration_s(state, "etat-civil") == 420.0
+
+
+def test_durations_are_real_time_across_a_dst_change() -> None:
+    """A visit from 01:55 CET to 03:05 CEST on 29 March 2026 lasted ten minutes."""
+    state = town_hall()
+    ticket = issue(state, paris(2026, 3, 29, 1, 50))
+    call_next(state, paris(2026, 3, 29, 1, 55))
+    act(state, c.Start, ticket, paris(2026, 3, 29, 1, 55))
+    act(state, c.Finish, ticket, paris(2026, 3, 29, 3, 5))
+    assert mean_duration_s(state, "etat-civil") == 600.0
+
+
+def test_only_the_latest_visits_count() -> None:
+    """The mean covers the last DURATION_SAMPLES visits; older ones are forgotten."""
+    state = town_hall()
+    for _ in range(DURATION_SAMPLES + 1):
+        issue(state, MORNING)
+    serve(state, MORNING, "1", minutes(60))
+    for _ in range(DURATION_SAMPLES):
+        serve(state, MORNING, "1", minutes(2))
+    assert mean_duration_s(state, "etat-civil") == 120.0
+
+
+def test_services_keep_separate_durations() -> None:
+    """A passport visit does not change the état-civil mean."""
+    state = town_hall()
+    issue(state, MORNING, "passeports")
+    serve(state, MORNING, "2", minutes(30))
+    assert mean_duration_s(state, "etat-civil") == 240.0
+
+
+# Counters sharing the work ----------------------------------------------------------------------
+
+
+def test_the_open_counters_serving_a_service_share_its_queue() -> None:
+    """Only open counters serving the service count once any of them is open."""
+    state = town_hall()
+    open_counter(state, "1")
+    assert serving_counters(state, "etat-civil") == 1
+    open_counter(state, "2")
+    assert serving_counters(state, "etat-civil") == 2
+
+
+def test_before_any_counter_opens_the_configured_ones_count() -> None:
+    """When no counter serving the service is open (morning), the configured counters count."""
+    state = town_hall()
+    open_counter(state, "1")
+    assert serving_counters(state, "passeports") == 1
+    assert serving_counters(town_hall(), "etat-civil") == 2
+
+
+def test_a_paused_counter_does_not_share_the_work() -> None:
+    """A paused counter does not count among the open ones."""
+    state = town_hall()
+    open_counter(state, "1")
+    apply(state, command(c.PauseCounter, counter="2"), MORNING)
+    assert serving_counters(state, "etat-civil") == 1
+
+
+# The estimate ----------------------------------------------------------------------------------
+
+
+def test_the_estimate_is_the_mean_times_people_ahead_plus_one_over_counters() -> None:
+    """(ahead + 1) × mean duration ÷ counters, in seconds."""
+    state = town_hall()
+    open_counter(state, "1")
+    open_counter(state, "2")
+    assert estimated_wait_s(state, "etat-civil", ahead=3) == 4 * 240 // 2
+
+
+def test_the_estimate_rounds_up_to_the_second() -> None:
+    """A fractional estimate is rounded up to whole seconds."""
+    state = town_hall()
+    open_counter(state, "2")
+    issue(state, MORNING)
+    serve(state, MORNING, "1", timedelta(seconds=245))
+    assert estimated_wait_s(state, "etat-civil", ahead=0) == 123  # 245 / 2 = 122.5
+
+
+def test_there_is_no_estimate_when_no_counter_serves_the_service() -> None:
+    """A service served by no counter has no estimate (None)."""
+    assert estimated_wait_s(town_hall(), "urbanisme", ahead=0) is None
+
+
+def test_the_estimate_follows_the_visits_of_the_day() -> None:
+    """Once visits are finished, the estimate uses their mean instead of the default."""
+    state = town_hall()
+    open_counter(state, "2")
+    issue(state, MORNING, "passeports")
+    serve(state, MORNING, "2", minutes(5))
+    assert estimated_wait_s(state, "passeports", ahead=1) == 600
+
+
+# Position ---------------------------------------------------------------------------------------
+
+
+def test_the_position_counts_the_people_ahead() -> None:
+    """The first in line has position 0, the next 1, and so on."""
+    state = new_state()
+    tickets = [issue(state, MORNING + minutes(i)) for i in range(3)]
+    assert [state.position(t) for t in tickets] == [0, 1, 2]
+
+
+def test_only_a_waiting_ticket_has_a_position() -> None:
+    """A ticket that is not waiting has no position (None)."""
+    state = new_state()
+    ticket = issue(state, MORNING)
+    call_next(state, MORNING)
+    assert state.position(current(state, ticket)) is None
+
+
+def test_priority_tickets_are_ahead_of_normal_ones() -> None:
+    """A priority ticket is ahead of every normal ticket of its service, whenever it arrived."""
+    state = new_state()
+    normal = issue(state, MORNING)
+    priority = issue(state, MORNING + minutes(10), priority=True)
+    assert (state.position(current(state, priority)), state.position(current(state, normal))) == (0, 1)
+
+
+def test_front_transfers_are_ahead_of_normal_arrivals_but_behind_priority() -> None:
+    """A ticket transferred to the front waits behind priority tickets and ahead of normal arrivals."""
+    state = new_state()
+    normal = issue(state, MORNING, "passeports")
+    priority = issue(state, MORNING + minutes(5), "passeports", priority=True)
+    moved = issue(state, MORNING + minutes(10))
+    act(state, c.Transfer, moved, MORNING + minutes(11), service="passeports", to_front=True)
+    positions = [state.position(current(state, t)) for t in (priority, moved, normal)]
+    assert positions == [0, 1, 2]
+
+
+def test_positions_move_up_as_tickets_are_called() -> None:
+    """When the head is called, everyone behind moves up one place."""
+    state = new_state()
+    issue(state, MORNING)
+    second = issue(state, MORNING + minutes(1))
+    call_next(state, MORNING + minutes(2))
+    assert state.position(current(state, second)) == 0
