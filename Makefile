@@ -28,7 +28,8 @@ serve: install
 
 test: install
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest --cov=queue_server.domain --cov-branch --cov-report=term-missing:skip-covered \
+		--cov-fail-under=100 $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

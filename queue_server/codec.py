@@ -54,12 +54,12 @@ def decode_event(type_name: str, data: str | bytes) -> Event:
     cls = EVENT_TYPES.get(type_name if isinstance(type_name, str) else type_name.decode())
     if cls is None:
         raise CodecError(f"unknown event type {type_name!r}")
-    fields = orjson.loads(data)
-    fields["at"] = parse_iso(fields["at"])
     try:
+        fields = orjson.loads(data)
+        fields["at"] = parse_iso(fields["at"])
         return cls(**fields)
-    except TypeError as exc:
-        raise CodecError(f"cannot read a {type_name} event: {exc}") from exc
+    except (TypeError, KeyError, ValueError) as exc:
+        raise CodecError(f"cannot read a {type_name} event: {exc!r}") from exc
 
 
 # Snapshots of a site's state ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ class ServiceConfig:
     ``weight`` scales how urgent a waiting minute is when counters serve several services (2.0 means
     a minute of waiting here counts double). ``daily_cap`` limits the tickets issued per local day
     (``None``: no limit). ``hours`` is ``None`` for "always open". ``default_duration_s`` seeds the
-    wait estimate before any ticket has been served today.
+    wait estimate until visits have been measured (measurements carry over from one day to the next).
     """
 
     id: str
@@ -64,6 +64,10 @@ class SiteConfig:
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from .ordering import POLICIES  # here, not at the top: ordering imports state, which imports us
+
+        if self.ordering not in POLICIES:
+            raise ValueError(f"unknown ordering policy {self.ordering!r}; known: {', '.join(sorted(POLICIES))}")
         object.__setattr__(self, "_services", {s.id: s for s in self.services})
         object.__setattr__(self, "_counters", {c.id: c for c in self.counters})
         object.__setattr__(self, "_zone", ZoneInfo(self.timezone))

@@ -90,7 +90,8 @@ def _ticket(state: SiteState, ticket_id: str, action: str) -> Ticket:
         raise NotFound("No such ticket at this site today.")
     verb, allowed = _VERBS[action]
     if ticket.status not in allowed:
-        wanted = " or ".join(_STATUS_WORDS[s] for s in allowed)  # type: ignore[index]
+        words = [_STATUS_WORDS[s] for s in allowed]  # type: ignore[index]
+        wanted = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
         raise InvalidTransition(
             f"Ticket {ticket.number} cannot be {verb}: it is {_STATUS_WORDS[ticket.status]}, "
             f"and only a {wanted} ticket can be."

@@ -155,9 +155,11 @@ def evolve(state: SiteState, event: Event) -> SiteState:
     """Fold ``event`` into ``state`` in place and return it. Never raises on a valid stream."""
     handler = _FOLDS[type(event)]
     handler(state, event)
+    if not event.command_id:
+        return state
     if isinstance(event, TicketEvent | TicketIssued):
         state.applied[event.command_id] = event.ticket_id
-    elif event.command_id:
+    else:
         state.applied.setdefault(event.command_id, None)
     return state
 
