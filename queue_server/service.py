@@ -29,7 +29,7 @@ from .domain import commands as c
 from .domain.config import SiteConfig
 from .domain.decide import decide, outcome
 from .domain.errors import DomainError
-from .domain.events import Event, TicketIssued
+from .domain.events import Event
 from .domain.state import SiteState, Ticket, evolve
 from .store.events import Appended, EventStore, Recorded
 from .store.keys import stream_id
@@ -210,8 +210,11 @@ class SiteEngine:
             if isinstance(result, DomainError):
                 future.set_exception(result)
                 continue
-            created = any(isinstance(e, TicketIssued) for e in result)
-            future.set_result(Result(outcome(self.state, command), created, self.state))
+            ticket = outcome(self.state, command)
+            # New to the caller if it is the ticket this very command drew, even when its first
+            # append landed unseen (lost reply) and this round decided nothing.
+            created = isinstance(command, c.IssueTicket) and ticket is not None and ticket.id == command.ticket_id
+            future.set_result(Result(ticket, created, self.state))
 
     # Tail ------------------------------------------------------------------------------------------
 

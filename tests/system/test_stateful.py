@@ -98,7 +98,6 @@ ACTIONS = {"recall": c.Recall, "start": c.Start, "finish": c.Finish, "no_show": 
            "cancel": c.Cancel, "requeue": c.Requeue}
 
 
-@pytest.mark.usefixtures("valkey_url")
 class QueueMachine(RuleBasedStateMachine):
     redis_url = ""
 
