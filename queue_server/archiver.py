@@ -108,11 +108,25 @@ class Archiver:
         self._sites_at = 0.0
         self._trimmed_at = 0.0
         self.archived = 0  # events written by this process (for tests and metrics)
+        self._stopping = anyio.Event()
+        self._stopped = anyio.Event()
+
+    async def stop(self, timeout_s: float) -> None:
+        """Ask ``run`` to return after its current step; wait for it at most ``timeout_s``."""
+        self._stopping.set()
+        with anyio.move_on_after(timeout_s):
+            await self._stopped.wait()
 
     async def run(self) -> None:
-        """Forever: hold the lease, archive, trim. Survives Redis and SQL outages by retrying."""
+        """Until ``stop``: hold the lease, archive, trim. Survives Redis and SQL outages by retrying."""
+        try:
+            await self._loop()
+        finally:
+            self._stopped.set()
+
+    async def _loop(self) -> None:
         backoff = 0.2
-        while True:
+        while not self._stopping.is_set():
             try:
                 if await self._hold_lease():
                     await self._refresh_sites()
@@ -121,11 +135,13 @@ class Archiver:
                         await self._trim_all()
                         self._trimmed_at = time.monotonic()
                 else:
-                    await anyio.sleep(LEASE_MS / 3000)
+                    with anyio.move_on_after(LEASE_MS / 3000):
+                        await self._stopping.wait()
                 backoff = 0.2
             except (RedisError, SQLAlchemyError, OSError) as exc:
                 log.warning("archiver: %s; retrying in %.1fs", exc, backoff)
-                await anyio.sleep(backoff)
+                with anyio.move_on_after(backoff):
+                    await self._stopping.wait()
                 backoff = min(backoff * 2, 5.0)
 
     async def _hold_lease(self) -> bool:

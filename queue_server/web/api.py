@@ -15,11 +15,14 @@ from ..codec import iso
 from ..db.repo import archived_ticket
 from ..domain import commands as c
 from ..protocol import TicketView, snapshot_view, ticket_view
-from ..service import QueueService, Result, SiteEngine, new_command_id, new_ticket_id
+from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
 from .auth import ANY_ROLE, ISSUERS, STAFF, Authenticator, authorize
 from .errors import HTTPError
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = 16 * 1024  # the largest real body (a next with 50 services) is under 4 KiB
+MAX_ID_CHARS = 64
 
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
@@ -51,9 +54,34 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
+def plausible_id(value: str) -> bool:
+    """Whether ``value`` may name a site, ticket or counter: at most 64 printable characters.
+
+    Anything else is unknown by definition, and must not reach SQL (PostgreSQL refuses a NUL in text).
+    """
+    return len(value) <= MAX_ID_CHARS and value.isprintable()
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused with 413 beyond ``MAX_BODY_BYTES`` before it is all read into memory."""
+    declared = request.headers.get("content-length", "")
+    too_large = HTTPError(413, f"The body may not exceed {MAX_BODY_BYTES} bytes.", "body-too-large")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def parse_body(request: Request, model: type[M], optional: bool = False) -> M:
-    """The request's JSON body validated against ``model``: 400 if not JSON, 422 if invalid."""
-    raw = await request.body()
+    """The request's JSON body validated against ``model``: 400 if not JSON, 413 if too large,
+    422 if invalid."""
+    raw = await read_body(request)
     if not raw.strip():
         if optional:
             return model()
@@ -85,7 +113,7 @@ class Api:
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         principal = await self.auth.require(request)
         site = request.path_params["site"]
-        engine = await self.queue.engine(site) if len(site) <= 64 else None
+        engine = await self.queue.engine(site) if plausible_id(site) else None
         authorize(principal, engine.config if engine else None, roles)
         assert engine is not None
         return engine
@@ -108,12 +136,34 @@ class Api:
             priority=body.priority, lang=body.lang, idempotency_key=key,
         )
         result = await engine.execute(command)
+        if result.ticket is None and key is not None:
+            # A replay after the local midnight: the ticket was issued on a previous day, which today's
+            # state no longer holds; its history does (once the archiver has copied it).
+            record = result.state.idempotency.get(key)
+            view = await self._archived(engine.site, record.ticket_id) if record else None
+            if view is None:
+                raise Unavailable("the ticket of this Idempotency-Key is not in the history yet")
+            return json_response(view)
         return self._ticket_answer(result, created=result.created)
+
+    async def _archived(self, site: str, ticket_id: str) -> TicketView | None:
+        """A ticket of a previous day, from the history in SQL (no position: it waits no more)."""
+        async with self.sessions() as session:
+            row = await archived_ticket(session, site, ticket_id)
+        if row is None:
+            return None
+        view: TicketView = {
+            "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
+            "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
+            "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
+            "recalls": row.recalls,
+        }
+        return view
 
     async def get_ticket(self, request: Request) -> Response:
         site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
-        engine = await self.queue.engine(site) if len(site) <= 64 else None
-        if engine is None or len(ticket_id) > 64:
+        engine = await self.queue.engine(site) if plausible_id(site) else None
+        if engine is None or not plausible_id(ticket_id):
             raise HTTPError(404, "No such ticket.", "unknown-ticket")
         ticket = engine.state.tickets.get(ticket_id)
         if ticket is None:
@@ -121,16 +171,9 @@ class Api:
             ticket = engine.state.tickets.get(ticket_id)
         if ticket is not None:
             return json_response(ticket_view(engine.state, ticket))
-        async with self.sessions() as session:
-            row = await archived_ticket(session, site, ticket_id)
-        if row is None:
+        view = await self._archived(site, ticket_id)
+        if view is None:
             raise HTTPError(404, "No such ticket.", "unknown-ticket")
-        view: TicketView = {
-            "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
-            "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
-            "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
-            "recalls": row.recalls,
-        }
         return json_response(view)
 
     async def call_next(self, request: Request) -> Response:

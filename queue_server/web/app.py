@@ -24,6 +24,7 @@ from ..domain.config import SiteConfig
 from ..service import Clock, QueueService, utc_now
 from ..settings import Settings
 from ..store.checks import check_redis
+from ..store.client import make_redis
 from ..store.events import EventStore
 from .api import Api, json_response
 from .auth import Authenticator
@@ -33,10 +34,15 @@ from .pages import start_page
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE_S = 5.0  # how long shutdown waits for the archiver to finish its transaction
 
-def redis_client(url: str, socket_timeout: float | None = 5.0) -> Redis:
-    return Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=3.0,
-                          health_check_interval=30)
+
+async def _preload(queue: QueueService, session_factory: Any) -> None:
+    """Rebuild every site's state now, not on its first request (a kiosk should not wait)."""
+    async with session_factory() as session:
+        sites = await site_ids(session)
+    for site in sites:
+        await queue.engine(site)
 
 
 async def _wait_for_redis(redis: Redis, seconds: float) -> None:
@@ -59,8 +65,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = redis_client(settings.redis.url)
-        tail_redis = redis_client(settings.redis.url, socket_timeout=30.0)
+        redis = make_redis(settings.redis.url)
+        tail_redis = make_redis(settings.redis.url, socket_timeout=30.0)
         engine = make_engine(settings.database_url)
         try:
             await _wait_for_redis(redis, 10.0)
@@ -90,7 +96,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.engine = engine
                 app.state.sessions = session_factory
                 app.state.archiver = archiver
+                await _preload(queue, session_factory)
                 yield
+                # Let the archiver finish its transaction: cancelling aiosqlite mid-call can leave a
+                # task waiting forever, and then the process never exits.
+                await archiver.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()
         finally:
             await redis.aclose()

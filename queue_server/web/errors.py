@@ -1,8 +1,10 @@
 """The only place where errors become HTTP answers: problem+json (RFC 9457).
 
     DomainError.NotFound → 404, Conflict → 409, Invalid → 422
-    Unavailable (Redis unreachable)  → 503 with Retry-After
-    HTTPError (raised by the web layer: 400, 401, 403, 404, 405, 422) → its status
+    Unavailable (Redis unreachable), a database that cannot be reached (OperationalError,
+    InterfaceError), a refused or timed-out connection (ConnectionError, TimeoutError)
+                                     → 503 with Retry-After
+    HTTPError (raised by the web layer: 400, 401, 403, 404, 405, 413, 422) → its status
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +32,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the current state",
+    413: "Content too large",
     422: "Invalid request",
     429: "Too many requests",
     503: "Service temporarily unavailable",
@@ -84,7 +87,7 @@ async def starlette_http_error(request: Request, exc: Exception) -> Response:
 def unavailable(retry_after_s: int) -> Any:
     async def handler(request: Request, exc: Exception) -> Response:
         log.warning("503 on %s %s: %s", request.method, request.url.path, exc)
-        return problem(503, "The queue store cannot be reached right now; please retry shortly.",
+        return problem(503, "The queue's storage cannot be reached right now; please retry shortly.",
                        "unavailable", {"Retry-After": str(retry_after_s)})
 
     return handler
@@ -99,4 +102,8 @@ def exception_handlers(retry_after_s: int) -> dict[Any, Any]:
         RedisConnectionError: unavailable(retry_after_s),
         RedisTimeoutError: unavailable(retry_after_s),
         OperationalError: unavailable(retry_after_s),
+        InterfaceError: unavailable(retry_after_s),
+        # asyncpg lets a refused connection through as the builtin ConnectionRefusedError.
+        ConnectionError: unavailable(retry_after_s),
+        TimeoutError: unavailable(retry_after_s),
     }

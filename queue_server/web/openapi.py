@@ -19,15 +19,36 @@ _PROBLEM = {
 }
 
 
+# The wire TypedDicts are named ``*View`` in the code; the document uses the names of API.md.
+_PUBLIC_NAMES = {"TicketView": "Ticket", "SnapshotView": "Snapshot", "CounterView": "Counter",
+                 "ServiceView": "Service"}
+
+
+def _public(name: str) -> str:
+    return _PUBLIC_NAMES.get(name, name)
+
+
+def _renamed(node: Any) -> Any:
+    """``node`` with every ``$ref`` to a ``*View`` pointing at its public name instead."""
+    if isinstance(node, dict):
+        return {k: _ref(_public(v.rsplit("/", 1)[1]))["$ref"] if k == "$ref" else _renamed(v)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed(v) for v in node]
+    return node
+
+
 def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
-    for name, kind in (("Ticket", TicketView), ("Snapshot", SnapshotView), ("IssueBody", IssueBody),
-                       ("NextBody", NextBody), ("TransferBody", TransferBody), ("CallBody", CallBody)):
+    for kind in (TicketView, SnapshotView, IssueBody, NextBody, TransferBody, CallBody):
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
-        out.update(schema.pop("$defs", {}))
-        out[name] = schema
-    out["Counter"] = out.pop("CounterView", out.get("Counter"))
-    return out
+        for name, definition in schema.pop("$defs", {}).items():
+            out[_public(name)] = definition
+        out[_public(kind.__name__)] = schema
+    for schema in out.values():
+        if "title" in schema:
+            schema["title"] = _public(schema["title"])
+    return _renamed(out)  # type: ignore[no-any-return]
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -48,7 +69,8 @@ def _param(name: str) -> dict[str, Any]:
 
 
 def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | None = None,
-        secured: bool = True, optional_body: bool = False, headers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        secured: bool = True, optional_body: bool = False,
+        headers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": [_param(p) for p in params] + (headers or []),
@@ -72,7 +94,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/sites/{site}/tickets": {"post": _op(
             "Issue a ticket", site,
             {"201": _json("Ticket", "a new ticket"), "200": _json("Ticket", "the ticket of this Idempotency-Key"),
-             **_problems(400, 401, 403, 404, 409, 422, 503)},
+             **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
             body="IssueBody",
             headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
                       "schema": {"type": "string", "maxLength": 255}}],
@@ -84,14 +106,15 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/sites/{site}/counters/{counter}/next": {"post": _op(
             "Call the next ticket at a counter", ["site", "counter"],
             {"200": _json("Ticket", "the called ticket"), "204": {"description": "nobody waits"},
-             **_problems(400, 401, 403, 404, 409, 422, 503)},
+             **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
             body="NextBody", optional_body=True,
         )},
         "/api/v1/sites/{site}/tickets/{ticket_id}/transfer": {"post": _op(
             "Transfer a ticket to another service's queue", ticket,
-            {**transition, **_problems(400, 422)}, body="TransferBody")},
+            {**transition, **_problems(400, 413, 422)}, body="TransferBody")},
         "/api/v1/sites/{site}/tickets/{ticket_id}/call": {"post": _op(
-            "Call this waiting ticket out of turn", ticket, {**transition, **_problems(400, 422)}, body="CallBody")},
+            "Call this waiting ticket out of turn", ticket, {**transition, **_problems(400, 413, 422)},
+            body="CallBody")},
         "/api/v1/sites/{site}/state": {"get": _op(
             "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
     }
