@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import select
@@ -83,10 +84,13 @@ def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
     return row
 
 
-def _upsert(dialect: str, table: Any, rows: list[dict[str, Any]], key: str | None) -> Any:
-    """INSERT … ON CONFLICT for SQLite and PostgreSQL: do nothing (``key`` None) or update all."""
+def _upsert(dialect: str, table: Any, key: str | None) -> Any:
+    """INSERT … ON CONFLICT for SQLite and PostgreSQL: do nothing (``key`` None) or update all.
+
+    Executed with a list of rows (executemany), so the statement is compiled once and cached
+    rather than compiled again for every batch as a multi-row VALUES would be."""
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = insert(table).values(rows)
+    statement = insert(table)
     if key is None:
         return statement.on_conflict_do_nothing()
     columns = {c.name: statement.excluded[c.name] for c in table.columns if c.name != key}
@@ -232,14 +236,14 @@ class Archiver:
                     payload: dict[str, Any] = event_payload(event)
                     ticket_id = payload.get("ticket_id")
                     history.append({"site_id": site, "event_id": rid, "type": event.type, "ticket_id": ticket_id,
-                                    "at": event.at, "data": payload})
+                                    "at": event.at, "data": orjson.dumps(payload).decode()})
                     if ticket_id is not None:
                         row = apply_to_record(rows.get(ticket_id), rid, event, config)
                         if row is not None:
                             rows[ticket_id] = changed[ticket_id] = row
-                await session.execute(_upsert(dialect, events_table, history, None))
+                await session.execute(_upsert(dialect, events_table, None), history)
                 if changed:
-                    await session.execute(_upsert(dialect, tickets_table, list(changed.values()), "id"))
+                    await session.execute(_upsert(dialect, tickets_table, "id"), list(changed.values()))
                 await session.commit()
         if ids:
             await self.redis.xack(stream, GROUP, *ids)

@@ -24,7 +24,8 @@ class CodecError(ValueError):
 
 def iso(moment: datetime) -> str:
     """``2026-11-27T08:30:00.123456Z``: UTC, microseconds, a ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime, and this runs for every time in every answer.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -66,7 +67,7 @@ def decode_event(type_name: str, data: str | bytes) -> Event:
 
 
 def _ticket_json(t: Ticket) -> dict[str, Any]:
-    out = dataclasses.asdict(t)
+    out = t._asdict()
     for key in ("issued_at", "called_at", "started_at", "finished_at"):
         if out[key] is not None:
             out[key] = iso(out[key])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -119,4 +119,6 @@ class EventRecord(SQLModel, table=True):
     type: str = Field(max_length=32)
     ticket_id: str | None = Field(default=None, index=True, max_length=64)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # The event's fields as JSON text (written with orjson: the JSON column type's stdlib encoder
+    # was the archiver's largest cost).
+    data: str = Field(sa_column=Column(Text, nullable=False))

@@ -62,6 +62,7 @@ class SiteConfig:
     _services: dict[str, ServiceConfig] = field(init=False, repr=False, compare=False)
     _counters: dict[str, CounterConfig] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _serving: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from .ordering import POLICIES  # here, not at the top: ordering imports state, which imports us
@@ -71,12 +72,18 @@ class SiteConfig:
         object.__setattr__(self, "_services", {s.id: s for s in self.services})
         object.__setattr__(self, "_counters", {c.id: c for c in self.counters})
         object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+        serving = {s.id: tuple(c.id for c in self.counters if s.id in c.services) for s in self.services}
+        object.__setattr__(self, "_serving", serving)
 
     def service(self, service_id: str) -> ServiceConfig | None:
         return self._services.get(service_id)
 
     def counter(self, counter_id: str) -> CounterConfig | None:
         return self._counters.get(counter_id)
+
+    def counters_serving(self, service_id: str) -> tuple[str, ...]:
+        """Ids of the counters configured to serve ``service_id``."""
+        return self._serving.get(service_id, ())
 
     def local(self, now: datetime) -> datetime:
         """``now`` (aware, any zone) seen on the site's wall clock."""

@@ -18,8 +18,8 @@ def mean_duration_s(state: SiteState, service: str) -> float:
 
 def serving_counters(state: SiteState, service: str) -> int:
     """Open counters that serve ``service``; when none is open yet (morning), those configured."""
-    serving = [c for c in state.config.counters if service in c.services]
-    open_now = sum(1 for c in serving if state.counter(c.id).status == "open")
+    serving = state.config.counters_serving(service)
+    open_now = sum(1 for c in serving if state.counter(c).status == "open")
     return open_now or len(serving)
 
 

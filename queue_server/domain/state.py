@@ -10,9 +10,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .config import SiteConfig
 from .events import (
@@ -47,8 +46,10 @@ _MICROSECOND = timedelta(microseconds=1)
 QueueKey = tuple[int, int, int, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
+class Ticket(NamedTuple):
+    """A ticket as of the last folded event (a named tuple: built and copied several times faster
+    than a frozen dataclass, and the hot path builds one per event)."""
+
     id: str
     number: str
     seq: int
@@ -70,14 +71,12 @@ class Ticket:
         return (0 if self.priority else 1, 0 if self.front else 1, arrival, self.id)
 
 
-@dataclass(frozen=True, slots=True)
-class CounterState:
+class CounterState(NamedTuple):
     status: CounterStatus = "closed"
     ticket_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
+class IdempotencyRecord(NamedTuple):
     ticket_id: str
     request: tuple[str, bool, str]  # service, priority, lang: what a retry must repeat exactly
     issued_at: datetime
@@ -176,7 +175,7 @@ def _release_counter(state: SiteState, ticket: Ticket) -> None:
     if ticket.counter is not None:
         current = state.counter(ticket.counter)
         if current.ticket_id == ticket.id:
-            state.counters[ticket.counter] = replace(current, ticket_id=None)
+            state.counters[ticket.counter] = current._replace(ticket_id=None)
 
 
 def _day_started(state: SiteState, e: DayStarted) -> None:
@@ -208,7 +207,7 @@ def _issued(state: SiteState, e: TicketIssued) -> None:
 def _called(state: SiteState, e: TicketCalled) -> None:
     ticket = state.tickets[e.ticket_id]
     _dequeue(state, ticket)
-    state.tickets[ticket.id] = replace(ticket, status="called", counter=e.counter, called_at=e.at)
+    state.tickets[ticket.id] = ticket._replace(status="called", counter=e.counter, called_at=e.at)
     state.counters[e.counter] = CounterState("open", ticket.id)
     if ticket.id in state.recent_calls:
         state.recent_calls.remove(ticket.id)
@@ -217,7 +216,7 @@ def _called(state: SiteState, e: TicketCalled) -> None:
 
 def _recalled(state: SiteState, e: TicketRecalled) -> None:
     ticket = state.tickets[e.ticket_id]
-    state.tickets[ticket.id] = replace(ticket, recalls=ticket.recalls + 1)
+    state.tickets[ticket.id] = ticket._replace(recalls=ticket.recalls + 1)
     if ticket.id in state.recent_calls:
         state.recent_calls.remove(ticket.id)
     state.recent_calls.append(ticket.id)
@@ -225,7 +224,7 @@ def _recalled(state: SiteState, e: TicketRecalled) -> None:
 
 def _started(state: SiteState, e: TicketStarted) -> None:
     ticket = state.tickets[e.ticket_id]
-    state.tickets[ticket.id] = replace(ticket, status="serving", started_at=e.at)
+    state.tickets[ticket.id] = ticket._replace(status="serving", started_at=e.at)
 
 
 def _finished(state: SiteState, e: TicketFinished) -> None:
@@ -234,26 +233,24 @@ def _finished(state: SiteState, e: TicketFinished) -> None:
     samples = state.durations.setdefault(ticket.service, deque(maxlen=DURATION_SAMPLES))
     samples.append((e.at - began).total_seconds())
     _release_counter(state, ticket)
-    state.tickets[ticket.id] = replace(ticket, status="done", finished_at=e.at)
+    state.tickets[ticket.id] = ticket._replace(status="done", finished_at=e.at)
 
 
 def _no_show(state: SiteState, e: TicketNoShow) -> None:
     ticket = state.tickets[e.ticket_id]
     _release_counter(state, ticket)
-    state.tickets[ticket.id] = replace(ticket, status="no_show", finished_at=e.at)
+    state.tickets[ticket.id] = ticket._replace(status="no_show", finished_at=e.at)
 
 
 def _cancelled(state: SiteState, e: TicketCancelled) -> None:
     ticket = state.tickets[e.ticket_id]
     _dequeue(state, ticket)
     _release_counter(state, ticket)
-    state.tickets[ticket.id] = replace(ticket, status="cancelled", finished_at=e.at)
+    state.tickets[ticket.id] = ticket._replace(status="cancelled", finished_at=e.at)
 
 
 def _requeued(state: SiteState, e: TicketRequeued) -> None:
-    ticket = replace(
-        state.tickets[e.ticket_id], status="waiting", counter=None, called_at=None, finished_at=None
-    )
+    ticket = state.tickets[e.ticket_id]._replace(status="waiting", counter=None, called_at=None, finished_at=None)
     state.tickets[ticket.id] = ticket
     insort(state.queue(ticket.service), ticket.queue_key)
 
@@ -262,17 +259,15 @@ def _transferred(state: SiteState, e: TicketTransferred) -> None:
     ticket = state.tickets[e.ticket_id]
     _dequeue(state, ticket)
     _release_counter(state, ticket)
-    moved = replace(
-        ticket, service=e.to_service, status="waiting", front=e.to_front, counter=None,
-        called_at=None, started_at=None,
-    )
+    moved = ticket._replace(service=e.to_service, status="waiting", front=e.to_front, counter=None,
+                            called_at=None, started_at=None)
     state.tickets[moved.id] = moved
     insort(state.queue(moved.service), moved.queue_key)
 
 
 def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
     def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
-        state.counters[e.counter] = replace(state.counter(e.counter), status=status)
+        state.counters[e.counter] = state.counter(e.counter)._replace(status=status)
 
     return fold
 

@@ -6,7 +6,7 @@ that is behind receives at most ``CATCH_UP`` missing entries per attempt and sim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from ..codec import decode_event, encode_event
 from ..domain.events import Event
-from .keys import SiteKeys
+from .keys import SiteKeys, stream_id
 
 CATCH_UP = 1000
 
@@ -39,9 +39,12 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _records(entries: Sequence[Any]) -> list[Recorded]:
+def _records(entries: Sequence[Any], known: tuple[int, int] = (0, 0)) -> list[Recorded]:
+    """Decode stream entries, skipping those at or before ``known`` (decoding is the costly part)."""
     out: list[Recorded] = []
     for entry_id, fields in entries:
+        if known != (0, 0) and stream_id(_text(entry_id)) <= known:
+            continue
         if isinstance(fields, list):  # raw script reply: flat [k, v, k, v]
             fields = dict(zip(fields[::2], fields[1::2], strict=True))
         t = fields.get("t", fields.get(b"t"))
@@ -87,12 +90,14 @@ class EventStore:
                 return out
             after = batch[-1][0]
 
-    async def tail(self, site: str, after: str, block_ms: int, count: int = 500) -> list[Recorded]:
-        """Events after ``after``, waiting up to ``block_ms`` for the first one."""
+    async def tail(self, site: str, after: str, block_ms: int, count: int = 500,
+                   known: Callable[[], tuple[int, int]] | None = None) -> list[Recorded]:
+        """Events after ``after``, waiting up to ``block_ms`` for the first one. Entries at or before
+        ``known()`` when the reply arrives (the caller learnt them meanwhile) are left undecoded."""
         reply: Any = await self.redis.xread({self.keys(site).stream: after}, count=count, block=block_ms)
         if not reply:
             return []
-        return _records(reply[0][1])  # RESP2: [[stream, [(id, fields), ...]]]
+        return _records(reply[0][1], known() if known else (0, 0))  # RESP2: [[stream, [(id, fields)]]]
 
     async def head(self, site: str) -> str:
         value = await self.redis.get(self.keys(site).head)
