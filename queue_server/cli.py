@@ -166,7 +166,7 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
     else:
         _check_external_redis(settings)
     try:
-        application = create_app(settings, demo_tokens=demo_tokens)
+        application = create_app(settings, demo_tokens=demo_tokens, embedded=embedded)
         config = uvicorn.Config(
             application, host=settings.server.host, port=settings.server.port,
             access_log=settings.server.access_log, log_config=None, lifespan="on",

@@ -25,6 +25,7 @@ from ..service import Clock, QueueService, utc_now
 from ..settings import Settings
 from ..store.checks import check_redis
 from ..store.client import make_redis
+from ..store.embedded import EmbeddedServerError, EmbeddedValkey
 from ..store.events import EventStore
 from .api import Api, json_response
 from .auth import Authenticator
@@ -34,6 +35,7 @@ from .pages import start_page
 
 log = logging.getLogger(__name__)
 
+SUPERVISE_EVERY_S = 0.5
 SHUTDOWN_GRACE_S = 5.0  # how long shutdown waits for the archiver to finish its transaction
 
 
@@ -57,9 +59,25 @@ async def _wait_for_redis(redis: Redis, seconds: float) -> None:
     await redis.ping()  # one last time, letting the error through
 
 
+async def _supervise(embedded: EmbeddedValkey) -> None:
+    """Start the embedded Valkey again if it dies (OOM killer, a stray kill): with its append-only
+    file fsynced on every write it comes back with every acknowledged event, and meanwhile the API
+    answers 503. ``start`` blocks the loop for the ~100 ms it takes, on purpose: it must run on the
+    main thread, whose exit is what stops Valkey when the server itself is killed."""
+    while True:
+        await anyio.sleep(SUPERVISE_EVERY_S)
+        if embedded.pid is None:
+            log.error("the embedded Valkey exited; starting it again")
+            try:
+                embedded.start()
+            except EmbeddedServerError:
+                log.exception("the embedded Valkey did not start again; retrying")
+
+
 def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
-               clock: Clock = utc_now) -> Starlette:
-    """The whole server. ``settings.redis.url`` must be set (the CLI starts the embedded Valkey)."""
+               clock: Clock = utc_now, embedded: EmbeddedValkey | None = None) -> Starlette:
+    """The whole server. ``settings.redis.url`` must be set (the CLI starts the embedded Valkey and
+    passes it as ``embedded`` so that the app restarts it if it dies)."""
     if not settings.redis.url:
         raise ValueError("create_app needs settings.redis.url; `queue-server serve` starts one for you")
 
@@ -90,6 +108,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                      settings.queue.snapshot_interval_s)
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s)
                 tg.start_soon(archiver.run)
+                if embedded is not None:
+                    tg.start_soon(_supervise, embedded)
                 api.bind(queue, Authenticator(lookup), session_factory)
                 app.state.queue = queue
                 app.state.redis = redis

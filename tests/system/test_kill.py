@@ -120,3 +120,25 @@ async def test_valkey_killed_mid_issuing_loses_no_acknowledged_ticket(tmp_path: 
             await all_present(second.url, acknowledged)
     finally:
         valkey.stop()
+
+
+async def test_embedded_valkey_killed_is_restarted_by_the_server(tmp_path: Path) -> None:
+    """kill -9 of the server's own Valkey: the server starts it again by itself, issuing resumes,
+    and every ticket acknowledged before and after is there."""
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "k", 2, SERVICES)
+    acknowledged: dict[str, str] = {}
+    with server(tmp_path) as running:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(issue_until, running.url, tokens["kiosk"], acknowledged, stop)
+            await wait_for(lambda: len(acknowledged) >= 200)
+            pid_file = tmp_path / "valkey" / "valkey.pid"
+            old_pid = int(pid_file.read_text())
+            os.kill(old_pid, signal.SIGKILL)
+            before = len(acknowledged)
+            await wait_for(lambda: len(acknowledged) >= before + 100)
+            stop.set()
+        assert int(pid_file.read_text()) != old_pid
+        await all_present(running.url, acknowledged)
+        numbers = sorted(int(n[1:]) for n in acknowledged.values() if n.startswith("A"))
+        assert len(numbers) == len(set(numbers))
