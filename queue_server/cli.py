@@ -171,6 +171,13 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
             application, host=settings.server.host, port=settings.server.port,
             access_log=settings.server.access_log, log_config=None, lifespan="on",
             timeout_graceful_shutdown=5,
+            # WebSockets: the sans-I/O implementation honours flow control (a client that does not
+            # read makes our send wait, so its outbox fills and the hub cuts it) and refuses with a
+            # real HTTP answer; no per-message compression (every frame is small and sent to many:
+            # compressing it per connection costs more CPU and memory than it saves); pings every
+            # 15 s, so a dead peer is noticed within 30 s.
+            ws="websockets-sansio", ws_per_message_deflate=False, ws_ping_interval=15.0,
+            ws_ping_timeout=15.0, ws_max_size=64 * 1024,
         )
         server = _Server(config, embedded.stop if embedded is not None else None)
         server.run()

@@ -65,16 +65,21 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
     }
 
 
+def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
+    config = state.config.counter(counter_id)
+    if config is None:
+        return None
+    current = state.counter(counter_id)
+    ticket = state.tickets.get(current.ticket_id) if current.ticket_id else None
+    return {
+        "id": config.id, "name": config.name, "status": current.status,
+        "ticket": ticket_view(state, ticket) if ticket else None,
+    }
+
+
 def snapshot_view(state: SiteState) -> SnapshotView:
     config = state.config
-    counters: list[CounterView] = []
-    for c in config.counters:
-        current = state.counter(c.id)
-        ticket = state.tickets.get(current.ticket_id) if current.ticket_id else None
-        counters.append({
-            "id": c.id, "name": c.name, "status": current.status,
-            "ticket": ticket_view(state, ticket) if ticket else None,
-        })
+    counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
     return {
         "site": config.id,
         "last_event_id": state.last_event_id,

@@ -34,6 +34,7 @@ from .domain.decide import decide, outcome
 from .domain.errors import DomainError
 from .domain.events import Event
 from .domain.state import SiteState, Ticket, evolve
+from .hub import SiteHub, event_message
 from .store.events import Appended, EventStore, Recorded
 from .store.keys import stream_id
 
@@ -100,6 +101,7 @@ class SiteEngine:
         self.clock = clock
         self.snapshot_interval_s = snapshot_interval_s
         self.state = SiteState(config)
+        self.hub = SiteHub(config.id)
         self._last = (0, 0)
         self._tentative: SiteState | None = None  # valid while it equals ``state`` plus nothing
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -121,6 +123,7 @@ class SiteEngine:
             evolve(self.state, event)
             self.state.last_event_id = rid
             self._last = key
+            self.hub.record(self.state, rid, event)
             new += 1
         if new:
             self._tentative = None
@@ -134,11 +137,15 @@ class SiteEngine:
         """
         snapshot = await self.store.load_snapshot(self.site)
         state = decode_state(self.config, snapshot[1]) if snapshot else SiteState(self.config)
-        records = await self.store.read_all(self.site, state.last_event_id)
+        base = state.last_event_id
+        records = await self.store.read_all(self.site, base)
+        messages = []
         for rid, event in records:
             evolve(state, event)
             state.last_event_id = rid
+            messages.append((rid, event_message(state, rid, event)))
         self.state, self._last, self._tentative = state, stream_id(state.last_event_id), None
+        self.hub.reset(base, messages)
         log.info("site %s loaded at %s (%d tickets today)", self.site, self.state.last_event_id,
                  len(self.state.tickets))
 

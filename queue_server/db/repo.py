@@ -55,6 +55,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
         tenant=site.tenant_id,
         timezone=site.timezone,
         ordering=site.ordering,
+        languages=tuple(site.languages) or ("fr",),
         services=tuple(
             ServiceConfig(
                 id=s.id, name=s.name, prefix=s.prefix, weight=s.weight, daily_cap=s.daily_cap,

@@ -59,6 +59,7 @@ class SiteConfig:
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     ordering: str = "weighted_wait"
+    languages: tuple[str, ...] = ("fr",)  # languages the hall display announces calls in, in order
     _services: dict[str, ServiceConfig] = field(init=False, repr=False, compare=False)
     _counters: dict[str, CounterConfig] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from ..archiver import Archiver
 from ..db.engine import make_engine, migrate, sessions
@@ -32,6 +32,7 @@ from .auth import Authenticator
 from .errors import exception_handlers
 from .openapi import openapi_document
 from .pages import start_page
+from .ws import LiveFeed
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 tg.start_soon(archiver.run)
                 if embedded is not None:
                     tg.start_soon(_supervise, embedded)
-                api.bind(queue, Authenticator(lookup), session_factory)
+                authenticator = Authenticator(lookup)
+                api.bind(queue, authenticator, session_factory)
+                feed.bind(queue, authenticator)
                 app.state.queue = queue
                 app.state.redis = redis
                 app.state.engine = engine
@@ -150,6 +153,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                              200 if ready else 503)
 
     api = Api()
+    feed = LiveFeed(settings.server.trusted_origins)
     document = orjson.dumps(openapi_document())
 
     async def openapi(request: Request) -> Response:
@@ -166,6 +170,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         *api.build(),
+        WebSocketRoute("/ws/sites/{site}", feed.endpoint),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      exception_handlers=exception_handlers(settings.queue.retry_after_s))

@@ -1,0 +1,216 @@
+"""The hub: every event of a site, turned once into a wire message and pushed to every subscriber.
+
+Per active site per process there is one ``SiteHub``, fed by the ``SiteEngine`` as it folds the
+stream (its writer's own appends and its tail of everyone else's), so subscribers see events in log
+order, each once, whatever process appended them.
+
+- A message is built once per event and serialised once per audience (``public``: displays and
+  kiosks, never personal data; ``staff``: agents, supervisors, admins), then the same string is
+  queued on every matching subscriber.
+- Each subscriber has a bounded outbox. A subscriber that falls ``OUTBOX`` frames behind is cut
+  (``dropped``), never waited for: it reconnects with ``since`` and catches up from the replay buffer.
+- The replay buffer keeps the last ``REPLAY`` messages. ``since`` an id in it replays exactly what
+  followed; any other id (trimmed, another process's restart, Redis lost data) gets a fresh snapshot
+  flagged ``"resumed": false``: never a partial replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any, Literal
+
+import orjson
+
+from .codec import iso
+from .domain.events import CounterEvent, DayStarted, Event, TicketCalled, TicketEvent, TicketIssued, TicketRecalled
+from .domain.state import SiteState
+from .protocol import counter_view, snapshot_view, ticket_view
+from .store.keys import stream_id
+
+log = logging.getLogger(__name__)
+
+Audience = Literal["public", "staff"]
+AUDIENCE: dict[str, Audience] = {
+    "display": "public", "kiosk": "public", "agent": "staff", "supervisor": "staff", "admin": "staff",
+}
+# Fields of a ticket that identify a person; public screens never receive them.
+PERSONAL = frozenset({"phone", "name", "email", "note"})
+OUTBOX = 512  # frames a subscriber may fall behind before it is cut
+REPLAY = 10_000  # messages kept per site for clients resuming with `since`
+
+# Spoken and shown form of a call. Numbers are read naturally ("A 42", not "A zero four two").
+ANNOUNCEMENTS = {
+    "fr": "Ticket {letters} {number}, guichet {counter}",
+    "en": "Ticket {letters} {number}, counter {counter}",
+    "es": "Turno {letters} {number}, ventanilla {counter}",
+}
+
+
+def announcements(state: SiteState, ticket_id: str) -> list[dict[str, Any]]:
+    """One ``{"lang", "text", "audio_url"}`` per language the site announces in (audio comes later)."""
+    ticket = state.tickets[ticket_id]
+    service = state.config.service(ticket.service)
+    letters = service.prefix if service else ticket.number.rstrip("0123456789")
+    out = []
+    for lang in state.config.languages:
+        template = ANNOUNCEMENTS.get(lang, ANNOUNCEMENTS["fr"])
+        text = template.format(letters=letters, number=ticket.seq, counter=ticket.counter or "")
+        out.append({"lang": lang, "text": text, "audio_url": None})
+    return out
+
+
+def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
+    """The wire form of ``event``, with the state just after it (``data.ticket`` for ticket events)."""
+    data: dict[str, Any]
+    if isinstance(event, TicketEvent | TicketIssued):
+        ticket = state.tickets.get(event.ticket_id)
+        data = {"ticket": ticket_view(state, ticket) if ticket else None}
+        if isinstance(event, TicketCalled | TicketRecalled) and ticket is not None:
+            data["announcements"] = announcements(state, event.ticket_id)
+            data["out_of_turn"] = bool(getattr(event, "out_of_turn", False))
+    elif isinstance(event, CounterEvent):
+        data = {"counter": counter_view(state, event.counter)}
+    elif isinstance(event, DayStarted):
+        data = {"day": event.day}
+    else:
+        data = {}
+    return {"id": rid, "type": event.type, "site": state.config.id, "at": iso(event.at), "data": data}
+
+
+def public(message: dict[str, Any]) -> dict[str, Any]:
+    """What displays and kiosks may see of a message: no personal field, anywhere."""
+    data = message.get("data")
+    if not isinstance(data, dict):
+        return message
+    cleaned = dict(data)
+    for key in ("ticket",):
+        if isinstance(cleaned.get(key), dict):
+            cleaned[key] = {k: v for k, v in cleaned[key].items() if k not in PERSONAL}
+    if message.get("type") == "snapshot":
+        cleaned = public_snapshot(cleaned)
+    return {**message, "data": cleaned}
+
+
+def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    def strip(ticket: Any) -> Any:
+        return {k: v for k, v in ticket.items() if k not in PERSONAL} if isinstance(ticket, dict) else ticket
+
+    return {
+        **snapshot,
+        "counters": [{**c, "ticket": strip(c.get("ticket"))} for c in snapshot.get("counters", [])],
+        "recent_calls": [strip(t) for t in snapshot.get("recent_calls", [])],
+    }
+
+
+PROJECTIONS: dict[Audience, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "public": public,
+    "staff": lambda message: message,
+}
+
+
+class Subscriber:
+    """One WebSocket connection's place in the hub: its audience and its bounded outbox."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, role: str) -> None:
+        self.id = next(self._ids)
+        self.role = role
+        self.audience: Audience = AUDIENCE[role]
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
+        self.dropped = asyncio.Event()
+
+    def push(self, frame: str) -> None:
+        if self.dropped.is_set():
+            return
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("conn %d: %d frames behind, dropped (it will resume with since)", self.id, OUTBOX)
+            self.dropped.set()
+
+
+class SiteHub:
+    """Subscribers of one site in this process, and the recent messages they may resume from."""
+
+    def __init__(self, site: str) -> None:
+        self.site = site
+        self.subscribers: set[Subscriber] = set()
+        self._base = (0, 0)  # the id the first buffered message follows
+        self._keys: list[tuple[int, int]] = []
+        self._messages: list[dict[str, Any]] = []
+
+    def record(self, state: SiteState, rid: str, event: Event) -> None:
+        """Called by the engine right after folding ``event``: remember it, push it to everyone."""
+        message = event_message(state, rid, event)
+        self._keys.append(stream_id(rid))
+        self._messages.append(message)
+        if len(self._keys) > 2 * REPLAY:
+            self._base = self._keys[REPLAY - 1]
+            del self._keys[:REPLAY]
+            del self._messages[:REPLAY]
+        if self.subscribers:
+            self.fan_out(message)
+
+    def reset(self, base: str, recorded: list[tuple[str, dict[str, Any]]]) -> None:
+        """The state was (re)built from a snapshot at ``base`` and then ``recorded``: keep those as the
+        replay buffer, and cut every subscriber (their view followed the old state; they resume)."""
+        self._base = stream_id(base)
+        self._keys = [stream_id(rid) for rid, _ in recorded]
+        self._messages = [m for _, m in recorded]
+        for subscriber in tuple(self.subscribers):
+            subscriber.dropped.set()
+        self.subscribers.clear()
+
+    def fan_out(self, message: dict[str, Any]) -> None:
+        frames: dict[Audience, str] = {}
+        for subscriber in tuple(self.subscribers):
+            frame = frames.get(subscriber.audience)
+            if frame is None:
+                frame = frames[subscriber.audience] = frame_of(PROJECTIONS[subscriber.audience](message))
+            subscriber.push(frame)
+
+    def subscribe(self, state: SiteState, role: str, since: str | None) -> tuple[Subscriber, list[str]]:
+        """A new subscriber and the frames it must get first: the replay after ``since`` if this
+        hub holds it whole, else a snapshot (flagged ``"resumed": false`` when ``since`` was given).
+
+        Synchronous on purpose: between the first frames and the live ones there is no await, so
+        nothing can fall in between or be sent twice.
+        """
+        subscriber = Subscriber(role)
+        project = PROJECTIONS[subscriber.audience]
+        replay = self._after(since) if since else None
+        if replay is not None:
+            first = [frame_of(project(m)) for m in replay]
+        else:
+            snapshot: dict[str, Any] = {"type": "snapshot", "id": state.last_event_id, "site": self.site,
+                                        "data": snapshot_view(state)}
+            if since:
+                snapshot["resumed"] = False
+            first = [frame_of(project(snapshot))]
+        self.subscribers.add(subscriber)
+        return subscriber, first
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def _after(self, since: str) -> list[dict[str, Any]] | None:
+        """The messages after ``since`` if ``since`` is exactly one this hub holds; else ``None``."""
+        try:
+            key = stream_id(since)
+        except ValueError:
+            return None
+        if key == self._base:
+            return list(self._messages)
+        index = bisect_left(self._keys, key)
+        if index == len(self._keys) or self._keys[index] != key:
+            return None
+        return self._messages[index + 1:]
+
+
+def frame_of(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()

@@ -1,0 +1,112 @@
+"""``/ws/sites/{site}``: the live feed of a site (API.md, WebSocket section).
+
+Authentication: ``Authorization: Bearer`` from programs, ``?token=`` from device pages (the CLI's log
+filter redacts it; uvicorn's access log is off by default). A browser's ``Origin`` must be this
+server's own or one of ``server.trusted_origins``. Refusals happen before the handshake completes,
+as an HTTP problem+json answer (401, 403, 404).
+
+Close codes: 1012 when the server shuts down (uvicorn), 1013 when the client fell too far behind
+(it should reconnect with ``since``), 1008 when its token was revoked.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..hub import Subscriber
+from ..service import QueueService, SiteEngine, Unavailable
+from .api import plausible_id
+from .auth import ANY_ROLE, Authenticator, authorize
+from .errors import HTTPError, problem
+
+log = logging.getLogger(__name__)
+
+CLOSE_TOO_SLOW = 1013
+
+
+class LiveFeed:
+    """The WebSocket endpoint; its collaborators arrive with ``bind`` once the lifespan made them."""
+
+    queue: QueueService
+    auth: Authenticator
+
+    def __init__(self, trusted_origins: tuple[str, ...]) -> None:
+        self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
+
+    def bind(self, queue: QueueService, auth: Authenticator) -> None:
+        self.queue, self.auth = queue, auth
+
+    def _origin_allowed(self, websocket: WebSocket) -> bool:
+        origin = websocket.headers.get("origin")
+        if origin is None:  # not a browser
+            return True
+        if origin.rstrip("/") in self.trusted_origins:
+            return True
+        own = websocket.headers.get("host", "")
+        parts = urlsplit(origin)
+        return bool(parts.netloc) and parts.netloc == own and parts.scheme in ("http", "https")
+
+    async def _admit(self, websocket: WebSocket) -> tuple[SiteEngine, str]:
+        if not self._origin_allowed(websocket):
+            raise HTTPError(403, "This page's origin is not trusted by this server.", "foreign-origin")
+        token = websocket.query_params.get("token")
+        if token is None:
+            principal = await self.auth.require(websocket)
+        else:
+            found = await self.auth.principal(token)
+            if found is None:
+                raise HTTPError(401, "This token is unknown or has been revoked.", "bad-credentials")
+            principal = found
+        site = websocket.path_params["site"]
+        engine = await self.queue.engine(site) if plausible_id(site) else None
+        authorize(principal, engine.config if engine else None, ANY_ROLE)
+        assert engine is not None
+        return engine, principal.role
+
+    async def endpoint(self, websocket: WebSocket) -> None:
+        try:
+            engine, role = await self._admit(websocket)
+        except (HTTPError, Unavailable) as exc:
+            status = exc.status if isinstance(exc, HTTPError) else 503
+            detail = exc.detail if isinstance(exc, HTTPError) else "The queue store cannot be reached right now."
+            kind = exc.kind if isinstance(exc, HTTPError) else "unavailable"
+            await websocket.send_denial_response(problem(status, detail, kind))
+            return
+        await websocket.accept()
+        subscriber, first = engine.hub.subscribe(engine.state, role, websocket.query_params.get("since"))
+        log.info("conn %d: %s joined site %s (%d connected)", subscriber.id, role, engine.site,
+                 len(engine.hub.subscribers))
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._send, websocket, subscriber, first)
+                tg.start_soon(self._receive, websocket, tg.cancel_scope)
+                await subscriber.dropped.wait()
+                tg.cancel_scope.cancel()
+            if subscriber.dropped.is_set():
+                await websocket.close(CLOSE_TOO_SLOW, "too far behind: reconnect with since")
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass
+        finally:
+            engine.hub.unsubscribe(subscriber)
+            log.info("conn %d: left site %s", subscriber.id, engine.site)
+
+    async def _send(self, websocket: WebSocket, subscriber: Subscriber, first: list[str]) -> None:
+        for frame in first:
+            await websocket.send_text(frame)
+        outbox = subscriber.outbox
+        while True:
+            await websocket.send_text(await outbox.get())
+
+    async def _receive(self, websocket: WebSocket, scope: anyio.CancelScope) -> None:
+        """Clients have nothing to say yet; reading is how a disconnect is noticed."""
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+        finally:
+            scope.cancel()
