@@ -1,0 +1,287 @@
+"""The live feed against a real uvicorn server, with real WebSocket clients (the `websockets` package)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from queue_server.client import LiveFeedClient
+from queue_server.hub import PERSONAL
+from queue_server.store.embedded import EmbeddedValkey
+from tests.system.servers import ServerProcess, seed_site, server
+
+pytestmark = pytest.mark.anyio
+SERVICES = ("etat-civil", "passeports")
+ROLES = ("kiosk", "display", "agent", "supervisor")
+TICKET_FIELDS = {"id", "number", "service", "status", "priority", "position", "estimated_wait_s", "counter",
+                 "issued_at", "called_at", "recalls"}
+
+
+@dataclass
+class Site:
+    server: ServerProcess
+    tokens: dict[str, str]
+    http: httpx.AsyncClient
+
+    @property
+    def ws(self) -> str:
+        return self.server.url.replace("http://", "ws://") + "/ws/sites/live"
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def issue(self, service: str = "etat-civil") -> dict[str, Any]:
+        r = await self.http.post("/api/v1/sites/live/tickets", json={"service": service}, headers=self.auth("kiosk"))
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def call(self, counter: str = "1") -> dict[str, Any]:
+        """Call the next ticket at ``counter`` and start it, so that the counter can call again."""
+        r = await self.http.post(f"/api/v1/sites/live/counters/{counter}/next", headers=self.auth("agent"))
+        assert r.status_code == 200, r.text
+        started = await self.http.post(f"/api/v1/sites/live/tickets/{r.json()['id']}/start", headers=self.auth("agent"))
+        assert started.status_code == 200
+        return dict(r.json())
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "live", 3, SERVICES, ROLES)
+    with server(tmp_path) as running:
+        async with httpx.AsyncClient(base_url=running.url, timeout=10) as http:
+            yield Site(running, tokens, http)
+
+
+async def receive(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+    with anyio.fail_after(timeout):
+        return dict(orjson.loads(await ws.recv()))
+
+
+async def receive_until(ws: ClientConnection, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+    with anyio.fail_after(timeout):
+        while (message := await receive(ws))["type"] != kind:
+            pass
+    return message
+
+
+async def test_first_message_is_the_snapshot_then_a_call_arrives_with_its_ticket(site: Site) -> None:
+    """A display gets the snapshot first, then each call as ticket.called with the ticket and what
+    to announce."""
+    ticket = await site.issue()
+    async with connect(site.ws, additional_headers=site.auth("display")) as ws:
+        snapshot = await receive(ws)
+        assert snapshot["type"] == "snapshot" and snapshot["data"]["site"] == "live"
+        assert snapshot["id"] == snapshot["data"]["last_event_id"]
+        assert snapshot["data"]["services"][0]["waiting"] == 1
+        await site.call("2")
+        called = await receive_until(ws, "ticket.called")
+    assert called["site"] == "live" and called["at"].endswith("Z")
+    assert called["data"]["ticket"]["id"] == ticket["id"]
+    assert called["data"]["ticket"]["status"] == "called" and called["data"]["ticket"]["counter"] == "2"
+    assert called["data"]["announcements"] == [{"lang": "fr", "text": "Ticket A 1, guichet 2", "audio_url": None}]
+
+
+async def test_public_screens_get_no_personal_field(site: Site) -> None:
+    """Displays and kiosks receive ticket.called and ticket.recalled, and no ticket field beyond the
+    public Ticket shape."""
+    await site.issue()
+    async with connect(site.ws, additional_headers=site.auth("display")) as display, \
+            connect(site.ws + f"?token={site.tokens['kiosk']}") as kiosk:
+        await receive(display)
+        await receive(kiosk)
+        called = await site.call()
+        await site.http.post(f"/api/v1/sites/live/tickets/{called['id']}/finish", headers=site.auth("agent"))
+        for ws in (display, kiosk):
+            message = await receive_until(ws, "ticket.called")
+            assert set(message["data"]["ticket"]) <= TICKET_FIELDS
+            assert not PERSONAL & set(message["data"]["ticket"])
+
+
+async def test_resume_with_since_replays_every_missed_call_once_in_order(site: Site) -> None:
+    """A display away while 50 calls were made gets all 50, once each, in order, then live events."""
+    for n in range(50):
+        await site.issue(SERVICES[n % 2])
+    async with connect(site.ws, additional_headers=site.auth("display")) as ws:
+        last = (await receive(ws))["id"]
+    calls = [await site.call(str(1 + n % 3)) for n in range(50)]
+    seen: list[dict[str, Any]] = []
+    async with connect(f"{site.ws}?since={last}", additional_headers=site.auth("display")) as ws:
+        while len([m for m in seen if m["type"] == "ticket.called"]) < 50:
+            seen.append(await receive(ws))
+        live = await site.issue()
+        seen.append(await receive_until(ws, "ticket.issued"))
+    assert seen[0]["type"] != "snapshot"
+    ids = [m["id"] for m in seen]
+    assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-")))) and len(ids) == len(set(ids))
+    assert [m["data"]["ticket"]["id"] for m in seen if m["type"] == "ticket.called"] == [c["id"] for c in calls]
+    assert seen[-1]["data"]["ticket"]["id"] == live["id"]
+
+
+@pytest.mark.parametrize("since", ["1-0", "garbage", "99999999999999-0"])
+async def test_an_unknown_since_gets_a_fresh_snapshot_flagged_not_resumed(site: Site, since: str) -> None:
+    """A since id that is not (or no longer) in the log gets a whole snapshot, never a partial replay."""
+    await site.issue()
+    async with connect(f"{site.ws}?since={since}", additional_headers=site.auth("agent")) as ws:
+        first = await receive(ws)
+    assert first["type"] == "snapshot" and first["resumed"] is False
+    assert first["data"]["services"][0]["waiting"] == 1
+
+
+async def test_refusals_happen_before_the_handshake(site: Site) -> None:
+    """A bad token is 401, a wrong site 404, another tenant's token 404, a foreign Origin 403."""
+    cases = [
+        (site.ws + "?token=gq_nope", {}, None, 401),
+        (site.ws, {"Authorization": "Bearer gq_nope"}, None, 401),
+        (site.ws, {}, None, 401),
+        (site.ws.replace("/live", "/elsewhere"), site.auth("display"), None, 404),
+        (site.ws, site.auth("display"), "https://evil.example", 403),
+    ]
+    for uri, headers, origin, status in cases:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(uri, additional_headers=headers, origin=origin):  # type: ignore[arg-type]
+                pass
+        assert refused.value.response.status_code == status, (uri, origin)
+    async with connect(site.ws, additional_headers=site.auth("display"), origin=site.server.url) as ws:  # type: ignore[arg-type]
+        assert (await receive(ws))["type"] == "snapshot"
+
+
+def slow_socket(port: int) -> socket.socket:
+    """A client socket with a tiny receive buffer, so that a client that never reads is felt at once."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+async def test_a_frozen_client_delays_nobody(site: Site) -> None:
+    """With one client that never reads among 100 readers, every reader still gets every event."""
+    readers: list[ClientConnection] = []
+    received: list[list[str]] = [[] for _ in range(100)]
+    frozen = await connect(site.ws, additional_headers=site.auth("display"), sock=slow_socket(site.server.port),
+                           max_queue=1)
+    try:
+        for _ in range(100):
+            readers.append(await connect(site.ws, additional_headers=site.auth("display")))
+
+        async def read(i: int, ws: ClientConnection) -> None:
+            async for raw in ws:
+                message = orjson.loads(raw)
+                if message["type"] == "ticket.issued":
+                    received[i].append(message["data"]["ticket"]["id"])
+                    if len(received[i]) == 300:
+                        return
+
+        async with anyio.create_task_group() as tg:
+            for i, ws in enumerate(readers):
+                tg.start_soon(read, i, ws)
+            issued = [(await site.issue())["id"] for _ in range(300)]
+        assert all(r == issued for r in received)
+    finally:
+        for ws in readers:
+            await ws.close()
+        await frozen.close()
+
+
+async def test_a_client_that_never_reads_is_cut_with_1013(site: Site) -> None:
+    """A client that stops reading is cut once its outbox is full, told 1013 (come back with since),
+    and the server goes on."""
+    frozen = await connect(site.ws, additional_headers=site.auth("display"), sock=slow_socket(site.server.port),
+                           max_queue=1)
+
+    async def issue_many(n: int) -> None:
+        for _ in range(n):
+            await site.issue()
+
+    try:
+        # Loopback TCP buffers hold megabytes: enough events to fill them, then the outbox.
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(issue_many, 1000)
+        with anyio.fail_after(15):
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await frozen.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        async with connect(site.ws, additional_headers=site.auth("display")) as again:
+            assert (await receive(again))["data"]["services"][0]["waiting"] > 0
+    finally:
+        await frozen.close()
+
+
+async def test_shutdown_closes_with_service_restart(site: Site) -> None:
+    """When the server stops, clients are told 1012 (service restart) so they reconnect elsewhere."""
+    async with connect(site.ws, additional_headers=site.auth("display")) as ws:
+        await receive(ws)
+        site.server.stop()
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws, timeout=15)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+
+
+async def test_a_display_on_one_process_sees_calls_made_through_another(tmp_path: Path) -> None:
+    """Two server processes on one Redis: a call made through B reaches a display connected to A."""
+    valkey = EmbeddedValkey(tmp_path / "shared")
+    env = {"QUEUE_REDIS_URL": valkey.start(), "QUEUE_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}"}
+    tokens = await seed_site(env["QUEUE_DATABASE_URL"], "live", 2, SERVICES, ROLES)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        with server(tmp_path / "a", env, name="a") as a, server(tmp_path / "b", env, name="b") as b:
+            async with httpx.AsyncClient(base_url=b.url) as http, \
+                    connect(a.url.replace("http", "ws") + "/ws/sites/live",
+                            additional_headers={"Authorization": f"Bearer {tokens['display']}"}) as ws:
+                await receive(ws)
+                agent = {"Authorization": f"Bearer {tokens['agent']}"}
+                issued = await http.post("/api/v1/sites/live/tickets", json={"service": "passeports"},
+                                         headers={"Authorization": f"Bearer {tokens['kiosk']}"})
+                await http.post("/api/v1/sites/live/counters/2/next", headers=agent)
+                called = await receive_until(ws, "ticket.called")
+        assert called["data"]["ticket"]["id"] == issued.json()["id"]
+        assert called["data"]["ticket"]["counter"] == "2"
+    finally:
+        valkey.stop()
+
+
+async def test_the_client_library_resumes_across_a_server_restart(tmp_path: Path) -> None:
+    """LiveFeedClient reconnects by itself after a restart and resumes with since: every call made
+    while it was away arrives once."""
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "live", 2, SERVICES, ROLES)
+    from tests.system.servers import free_port
+
+    port = free_port()
+    messages: list[dict[str, Any]] = []
+    with server(tmp_path, port=port, name="first") as first:
+        feed = LiveFeedClient(first.url, "live", tokens["display"], messages.append)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(feed.run)
+            async with httpx.AsyncClient(base_url=first.url) as http:
+                kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
+                before = await http.post("/api/v1/sites/live/tickets", json={"service": "etat-civil"}, headers=kiosk)
+                with anyio.fail_after(5):
+                    while not any(m["type"] == "ticket.issued" for m in messages):
+                        await anyio.sleep(0.01)
+            first.stop()
+            with server(tmp_path, port=port, name="second") as second:
+                async with httpx.AsyncClient(base_url=second.url) as http:
+                    after = await http.post("/api/v1/sites/live/tickets", json={"service": "etat-civil"},
+                                            headers=kiosk)
+                    with anyio.fail_after(20):
+                        while not any(m.get("data", {}).get("ticket", {}) and
+                                      m["data"]["ticket"]["id"] == after.json()["id"] for m in messages):
+                            await anyio.sleep(0.02)
+            tg.cancel_scope.cancel()
+    issued = [m["data"]["ticket"]["id"] for m in messages if m["type"] == "ticket.issued"]
+    assert issued == [before.json()["id"], after.json()["id"]]
+    assert feed.connections == 2
+    ids = [m["id"] for m in messages if m["type"] != "snapshot"]
+    assert len(ids) == len(set(ids))
