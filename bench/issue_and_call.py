@@ -14,48 +14,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
-
-from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import create_token
-from queue_server.db.tables import Counter, Service, Site, Tenant
-from queue_server.settings import load_settings
+from common import seed, start_server
 
 HERE = Path(__file__).parent
-SERVICES = ("etat-civil", "passeports", "urbanisme")
 COUNTERS = 16
-
-
-async def seed(data_dir: Path) -> dict[str, str]:
-    settings = load_settings(server={"data_dir": data_dir})
-    engine = make_engine(settings.database_url)
-    await migrate(engine)
-    async with sessions(engine)() as session:
-        session.add(Tenant(id="bench", name="bench"))
-        await session.flush()
-        session.add(Site(id="bench", tenant_id="bench", name="bench"))
-        await session.flush()
-        for i, sid in enumerate(SERVICES):
-            session.add(Service(site_id="bench", id=sid, name=sid, prefix="ABC"[i], position=i))
-        for n in range(1, COUNTERS + 1):
-            session.add(Counter(site_id="bench", id=str(n), name=str(n), services=list(SERVICES)))
-        await session.commit()
-        tokens = {role: (await create_token(session, "bench", role))[1] for role in ("kiosk", "agent")}
-    await engine.dispose()
-    return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wrk(script: str, url: str, token: str, seconds: int, threads: int, connections: int) -> str:
@@ -80,22 +48,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
     data_dir = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
-    tokens = asyncio.run(seed(data_dir))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "queue-server"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "QUEUE_SERVER_LOG_LEVEL": "warning"},
-    )
+    tokens = asyncio.run(seed(data_dir, COUNTERS))
+    server, url = start_server(data_dir)
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
         httpx.post(f"{url}/api/v1/sites/bench/tickets", json={"service": "etat-civil"},
                    headers={"Authorization": f"Bearer {tokens['kiosk']}"})  # load the site once
         issue = wrk("issue.lua", url, tokens["kiosk"], args.seconds, 2, 16)

@@ -6,7 +6,8 @@ server's own or one of ``server.trusted_origins``. Refusals happen before the ha
 as an HTTP problem+json answer (401, 403, 404).
 
 Close codes: 1012 when the server shuts down (uvicorn), 1013 when the client fell too far behind
-(it should reconnect with ``since``), 1008 when its token was revoked.
+(it should reconnect with ``since``). Not yet: closing the open connection of a revoked token, and
+browser session cookies (both come with the identity issue).
 """
 
 from __future__ import annotations

@@ -1,0 +1,64 @@
+"""What the benchmarks share: a seeded site and a server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.db.repo import create_token
+from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.settings import load_settings
+
+SERVICES = ("etat-civil", "passeports", "urbanisme")
+
+
+async def seed(data_dir: Path, counters: int) -> dict[str, str]:
+    settings = load_settings(server={"data_dir": data_dir})
+    engine = make_engine(settings.database_url)
+    await migrate(engine)
+    async with sessions(engine)() as session:
+        session.add(Tenant(id="bench", name="bench"))
+        await session.flush()
+        session.add(Site(id="bench", tenant_id="bench", name="bench"))
+        await session.flush()
+        for i, sid in enumerate(SERVICES):
+            session.add(Service(site_id="bench", id=sid, name=sid, prefix="ABC"[i], position=i))
+        for n in range(1, counters + 1):
+            session.add(Counter(site_id="bench", id=str(n), name=str(n), services=list(SERVICES)))
+        await session.commit()
+        tokens = {role: (await create_token(session, "bench", role))[1] for role in ("kiosk", "agent", "display")}
+    await engine.dispose()
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``queue-server serve`` with the embedded Valkey on a free port, once it is ready."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "queue-server"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "QUEUE_SERVER_LOG_LEVEL": "warning"},
+    )
+    for _ in range(400):
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the server did not start")

@@ -1,0 +1,172 @@
+"""Call-to-screen latency of the live feed: N display clients, 200 calls at 10 calls/s.
+
+For each N (100, 1,000, 5,000 by default) a fresh server (embedded Valkey) is started, a separate
+process connects N display clients, 200 tickets are issued and then called through the HTTP API at
+10 calls/s. Printed per N: latency from the moment the call's POST is sent to the moment the *last*
+client received its ticket.called (p50, p99, max), the server's RSS per connection, and whether
+every client received every call. Times are CLOCK_MONOTONIC, shared by processes on one machine.
+
+Usage: .venv/bin/python bench/fanout.py [--clients 100 1000 5000] [--calls 200] [--rate 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from common import seed, start_server
+from websockets.asyncio.client import connect
+
+COUNTERS = 4
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, out: Path) -> None:
+    """The load generator's side: n displays, each noting when every ticket.called arrives."""
+    last_seen: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    done = asyncio.Event()
+    finished = 0
+
+    async def display() -> None:
+        nonlocal finished
+        uri = url.replace("http://", "ws://") + "/ws/sites/bench"
+        async with connect(uri, additional_headers={"Authorization": f"Bearer {token}"}, compression=None,
+                           open_timeout=60, ping_interval=None, max_queue=64) as ws:
+            seen = 0
+            connected.append(1)
+            async for raw in ws:
+                if b'"ticket.called"' not in (raw if isinstance(raw, bytes) else raw.encode()):
+                    continue
+                now = time.monotonic_ns()
+                ticket = orjson.loads(raw)["data"]["ticket"]["id"]
+                last_seen[ticket] = max(last_seen.get(ticket, 0), now)
+                counts[ticket] = counts.get(ticket, 0) + 1
+                seen += 1
+                if seen == calls:
+                    break
+        finished += 1
+        if finished == n:
+            done.set()
+
+    connected: list[int] = []
+    tasks = []
+    for i in range(n):
+        tasks.append(asyncio.create_task(display()))
+        if i % 100 == 99:
+            while len(connected) < i - 50:
+                await asyncio.sleep(0.01)
+    while len(connected) < n:
+        await asyncio.sleep(0.01)
+    ready.write_text("ready")
+    try:
+        await asyncio.wait_for(done.wait(), timeout=calls / 5 + 120)
+    except TimeoutError:
+        pass
+    out.write_text(json.dumps({"last_seen": last_seen, "counts": counts, "finished": finished}))
+    for task in tasks:
+        task.cancel()
+
+
+def measure(n: int, calls: int, rate: float) -> dict[str, object]:
+    data_dir = Path(tempfile.mkdtemp(prefix="guichet-fanout-"))
+    tokens = asyncio.run(seed(data_dir, COUNTERS))
+    server, url = start_server(data_dir)
+    try:
+        kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
+        agent = {"Authorization": f"Bearer {tokens['agent']}"}
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for i in range(calls):
+                http.post("/api/v1/sites/bench/tickets", json={"service": "etat-civil"}, headers=kiosk)
+            rss_before = rss_kib(server.pid)
+            ready, out = data_dir / "ready", data_dir / "out.json"
+            client = subprocess.Popen([sys.executable, __file__, "--client", url, tokens["display"], str(n),
+                                       str(calls), str(ready), str(out)])
+            while not ready.exists():
+                if client.poll() is not None:
+                    raise SystemExit("the client process died")
+                time.sleep(0.05)
+            time.sleep(1.0)
+            rss_after = rss_kib(server.pid)
+            sent: dict[str, int] = {}
+            server_cpu, client_cpu = cpu_s(server.pid), cpu_s(client.pid)
+            started = time.monotonic()
+            busy = {str(c): None for c in range(1, COUNTERS + 1)}
+            for i in range(calls):
+                counter = str(1 + i % COUNTERS)
+                if busy[counter]:
+                    http.post(f"/api/v1/sites/bench/tickets/{busy[counter]}/start", headers=agent)
+                target = started + i / rate
+                time.sleep(max(0.0, target - time.monotonic()))
+                t0 = time.monotonic_ns()
+                r = http.post(f"/api/v1/sites/bench/counters/{counter}/next", headers=agent)
+                ticket = r.json()["id"]
+                sent[ticket] = t0
+                busy[counter] = ticket
+            time.sleep(0.5)
+            server_cpu, client_cpu = cpu_s(server.pid) - server_cpu, cpu_s(client.pid) - client_cpu
+            client.wait(timeout=calls / 5 + 180)
+        result = json.loads(out.read_text())
+    finally:
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    latencies = sorted((result["last_seen"][t] - sent[t]) / 1e6 for t in sent if t in result["last_seen"])
+    complete = all(result["counts"].get(t) == n for t in sent)
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
+
+    return {
+        "clients": n, "calls": calls, "p50_ms": round(pct(50), 1), "p99_ms": round(pct(99), 1),
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+        "rss_per_connection_kib": round((rss_after - rss_before) / n, 1),
+        "every_client_got_every_call": complete,
+        "server_cpu_us_per_frame": round(server_cpu / (calls * n) * 1e6, 1),
+        "client_cpu_us_per_frame": round(client_cpu / (calls * n) * 1e6, 1),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        url, token, n, calls, ready, out = sys.argv[2:8]
+        asyncio.run(clients_main(url, token, int(n), int(calls), Path(ready), Path(out)))
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=10.0)
+    args = parser.parse_args()
+    for n in args.clients:
+        r = measure(n, args.calls, args.rate)
+        print(f"{n:>5} screens: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms, "
+              f"{r['rss_per_connection_kib']} KiB per connection, every call everywhere: "
+              f"{r['every_client_got_every_call']}; CPU per delivered call frame: server "
+              f"{r['server_cpu_us_per_frame']} µs, load generator {r['client_cpu_us_per_frame']} µs")
+        print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()
