@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -20,12 +21,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 from common import seed, start_server
-from websockets.asyncio.client import connect
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.uri import parse_uri
 
 COUNTERS = 4
 
@@ -43,51 +48,78 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+class Display(asyncio.Protocol):
+    """One display, as light as a client gets: the websockets package's sans-I/O protocol over a
+    bare asyncio transport (no task, no queue per connection), so that the load generator, which
+    shares this machine's two cores with the server, costs as little as possible per frame."""
+
+    def __init__(self, uri: str, token: str, on_call: Callable[[bytes], None]) -> None:
+        self.protocol = ClientProtocol(parse_uri(uri))
+        self.request = self.protocol.connect()
+        self.request.headers["Authorization"] = f"Bearer {token}"
+        self.on_call = on_call
+        self.opened = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.protocol.send_request(self.request)
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame):
+                if event.opcode == Opcode.TEXT and b'"ticket.called"' in event.data:
+                    self.on_call(bytes(event.data))
+            elif not self.opened.done():
+                self.opened.set_result(event)
+        self._flush()  # pongs
+
+    def _flush(self) -> None:
+        data = self.protocol.data_to_send()
+        if data and self.transport is not None:
+            self.transport.write(b"".join(data))
+
+
 async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, out: Path) -> None:
     """The load generator's side: n displays, each noting when every ticket.called arrives."""
     last_seen: dict[str, int] = {}
     counts: dict[str, int] = {}
+    total = n * calls
+    received = 0
     done = asyncio.Event()
-    finished = 0
 
-    async def display() -> None:
-        nonlocal finished
-        uri = url.replace("http://", "ws://") + "/ws/sites/bench"
-        async with connect(uri, additional_headers={"Authorization": f"Bearer {token}"}, compression=None,
-                           open_timeout=60, ping_interval=None, max_queue=64) as ws:
-            seen = 0
-            connected.append(1)
-            async for raw in ws:
-                if b'"ticket.called"' not in (raw if isinstance(raw, bytes) else raw.encode()):
-                    continue
-                now = time.monotonic_ns()
-                ticket = orjson.loads(raw)["data"]["ticket"]["id"]
-                last_seen[ticket] = max(last_seen.get(ticket, 0), now)
-                counts[ticket] = counts.get(ticket, 0) + 1
-                seen += 1
-                if seen == calls:
-                    break
-        finished += 1
-        if finished == n:
+    def on_call(raw: bytes) -> None:
+        nonlocal received
+        now = time.monotonic_ns()
+        ticket = orjson.loads(raw)["data"]["ticket"]["id"]
+        if now > last_seen.get(ticket, 0):
+            last_seen[ticket] = now
+        counts[ticket] = counts.get(ticket, 0) + 1
+        received += 1
+        if received == total:
             done.set()
 
-    connected: list[int] = []
-    tasks = []
-    for i in range(n):
-        tasks.append(asyncio.create_task(display()))
-        if i % 100 == 99:
-            while len(connected) < i - 50:
-                await asyncio.sleep(0.01)
-    while len(connected) < n:
-        await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    parts = urlsplit(url)
+    uri = f"ws://{parts.netloc}/ws/sites/bench"
+    displays = []
+    for i in range(0, n, 100):
+        batch = []
+        for _ in range(min(100, n - i)):
+            _, display = await loop.create_connection(lambda: Display(uri, token, on_call),
+                                                      parts.hostname, parts.port)
+            batch.append(display)
+        await asyncio.gather(*(d.opened for d in batch))
+        displays.extend(batch)
     ready.write_text("ready")
-    try:
+    with contextlib.suppress(TimeoutError):  # then the report says who missed what
         await asyncio.wait_for(done.wait(), timeout=calls / 5 + 120)
-    except TimeoutError:
-        pass
-    out.write_text(json.dumps({"last_seen": last_seen, "counts": counts, "finished": finished}))
-    for task in tasks:
-        task.cancel()
+    out.write_text(json.dumps({"last_seen": last_seen, "counts": counts}))
+    for display in displays:
+        if display.transport is not None:
+            display.transport.close()
 
 
 def measure(n: int, calls: int, rate: float) -> dict[str, object]:
@@ -98,7 +130,7 @@ def measure(n: int, calls: int, rate: float) -> dict[str, object]:
         kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
         agent = {"Authorization": f"Bearer {tokens['agent']}"}
         with httpx.Client(base_url=url, timeout=30) as http:
-            for i in range(calls):
+            for _ in range(calls):
                 http.post("/api/v1/sites/bench/tickets", json={"service": "etat-civil"}, headers=kiosk)
             rss_before = rss_kib(server.pid)
             ready, out = data_dir / "ready", data_dir / "out.json"
