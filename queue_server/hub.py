@@ -5,8 +5,9 @@ stream (its writer's own appends and its tail of everyone else's), so subscriber
 order, each once, whatever process appended them.
 
 - A message is built once per event and serialised once per audience (``public``: displays and
-  kiosks, never personal data; ``staff``: agents, supervisors, admins), then the same string is
-  queued on every matching subscriber.
+  kiosks, never personal data, and not the starts and ends of visits, which they do not show;
+  ``staff``: agents, supervisors, admins: everything), then the same string is queued on every
+  matching subscriber.
 - Each subscriber has a bounded outbox. A subscriber that falls ``OUTBOX`` frames behind is cut
   (``dropped``), never waited for: it reconnects with ``since`` and catches up from the replay buffer.
 - The replay buffer keeps the last ``REPLAY`` messages. ``since`` an id in it replays exactly what
@@ -106,6 +107,13 @@ def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What a public screen shows does not change when a visit starts or ends at a counter (it shows
+# calls, counters and waiting counts), so those events are not sent to it: fewer frames per call.
+HIDDEN: dict[Audience, frozenset[str]] = {
+    "public": frozenset({"ticket.started", "ticket.finished"}),
+    "staff": frozenset(),
+}
+
 PROJECTIONS: dict[Audience, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "public": public,
     "staff": lambda message: message,
@@ -168,7 +176,10 @@ class SiteHub:
 
     def fan_out(self, message: dict[str, Any]) -> None:
         frames: dict[Audience, str] = {}
+        kind = message["type"]
         for subscriber in tuple(self.subscribers):
+            if kind in HIDDEN[subscriber.audience]:
+                continue
             frame = frames.get(subscriber.audience)
             if frame is None:
                 frame = frames[subscriber.audience] = frame_of(PROJECTIONS[subscriber.audience](message))
@@ -185,7 +196,8 @@ class SiteHub:
         project = PROJECTIONS[subscriber.audience]
         replay = self._after(since) if since else None
         if replay is not None:
-            first = [frame_of(project(m)) for m in replay]
+            hidden = HIDDEN[subscriber.audience]
+            first = [frame_of(project(m)) for m in replay if m["type"] not in hidden]
         else:
             snapshot: dict[str, Any] = {"type": "snapshot", "id": state.last_event_id, "site": self.site,
                                         "data": snapshot_view(state)}

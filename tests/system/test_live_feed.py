@@ -107,6 +107,28 @@ async def test_public_screens_get_no_personal_field(site: Site) -> None:
             assert not PERSONAL & set(message["data"]["ticket"])
 
 
+async def test_public_screens_do_not_get_visit_starts_and_ends_staff_do(site: Site) -> None:
+    """A display is not sent the start and end of a visit (it shows calls, not visits); an agent is."""
+    await site.issue()
+    async with connect(site.ws, additional_headers=site.auth("display")) as display, \
+            connect(site.ws, additional_headers=site.auth("agent")) as agent:
+        await receive(display)
+        await receive(agent)
+        called = await site.call()
+        await site.http.post(f"/api/v1/sites/live/tickets/{called['id']}/finish", headers=site.auth("agent"))
+        marker = await site.issue()
+        kinds: dict[str, list[str]] = {"display": [], "agent": []}
+        for name, ws in (("display", display), ("agent", agent)):
+            while True:
+                message = await receive(ws)
+                kinds[name].append(message["type"])
+                if message["type"] == "ticket.issued" and message["data"]["ticket"]["id"] == marker["id"]:
+                    break
+    assert "ticket.called" in kinds["display"]
+    assert "ticket.started" not in kinds["display"] and "ticket.finished" not in kinds["display"]
+    assert "ticket.started" in kinds["agent"] and "ticket.finished" in kinds["agent"]
+
+
 async def test_resume_with_since_replays_every_missed_call_once_in_order(site: Site) -> None:
     """A display away while 50 calls were made gets all 50, once each, in order, then live events."""
     for n in range(50):
