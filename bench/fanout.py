@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,7 +83,7 @@ class Display(asyncio.Protocol):
             self.transport.write(b"".join(data))
 
 
-async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, out: Path) -> None:
+async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, out: Path, frozen: bool) -> None:
     """The load generator's side: n displays, each noting when every ticket.called arrives."""
     last_seen: dict[str, int] = {}
     counts: dict[str, int] = {}
@@ -113,6 +114,14 @@ async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, ou
             batch.append(display)
         await asyncio.gather(*(d.opened for d in batch))
         displays.extend(batch)
+    if frozen:  # one more display that stops reading at once, with a tiny receive buffer
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        sock.connect((parts.hostname, parts.port))
+        _, stuck = await loop.create_connection(lambda: Display(uri, token, lambda raw: None), sock=sock)
+        await stuck.opened
+        assert stuck.transport is not None
+        stuck.transport.pause_reading()
     ready.write_text("ready")
     with contextlib.suppress(TimeoutError):  # then the report says who missed what
         await asyncio.wait_for(done.wait(), timeout=calls / 5 + 120)
@@ -122,7 +131,7 @@ async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, ou
             display.transport.close()
 
 
-def measure(n: int, calls: int, rate: float) -> dict[str, object]:
+def measure(n: int, calls: int, rate: float, frozen: bool = False) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="guichet-fanout-"))
     tokens = asyncio.run(seed(data_dir, COUNTERS))
     server, url = start_server(data_dir)
@@ -135,7 +144,7 @@ def measure(n: int, calls: int, rate: float) -> dict[str, object]:
             rss_before = rss_kib(server.pid)
             ready, out = data_dir / "ready", data_dir / "out.json"
             client = subprocess.Popen([sys.executable, __file__, "--client", url, tokens["display"], str(n),
-                                       str(calls), str(ready), str(out)])
+                                       str(calls), str(ready), str(out), "frozen" if frozen else "-"])
             while not ready.exists():
                 if client.poll() is not None:
                     raise SystemExit("the client process died")
@@ -183,13 +192,15 @@ def measure(n: int, calls: int, rate: float) -> dict[str, object]:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        url, token, n, calls, ready, out = sys.argv[2:8]
-        asyncio.run(clients_main(url, token, int(n), int(calls), Path(ready), Path(out)))
+        url, token, n, calls, ready, out, frozen = sys.argv[2:9]
+        asyncio.run(clients_main(url, token, int(n), int(calls), Path(ready), Path(out), frozen == "frozen"))
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--frozen", action="store_true",
+                        help="measure each N again with one more display that never reads, and compare")
     args = parser.parse_args()
     for n in args.clients:
         r = measure(n, args.calls, args.rate)
@@ -198,6 +209,12 @@ def main() -> None:
               f"{r['every_client_got_every_call']}; CPU per delivered call frame: server "
               f"{r['server_cpu_us_per_frame']} µs, load generator {r['client_cpu_us_per_frame']} µs")
         print(json.dumps(r))
+        if args.frozen:
+            f = measure(n, args.calls, args.rate, frozen=True)
+            change = (float(f["p99_ms"]) - float(r["p99_ms"])) / float(r["p99_ms"]) * 100  # type: ignore[arg-type]
+            print(f"{n:>5} screens + 1 frozen: p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms ({change:+.0f} % p99), "
+                  f"every call everywhere: {f['every_client_got_every_call']}")
+            print(json.dumps({**f, "frozen": True, "p99_change_percent": round(change, 1)}))
 
 
 if __name__ == "__main__":
