@@ -34,7 +34,7 @@ from .db.repo import site_config, site_ids
 from .db.tables import EventRecord, TicketRecord
 from .domain import events as ev
 from .domain.config import SiteConfig
-from .store.events import EventStore, Recorded, _records
+from .store.events import EventStore, Recorded, decode_entries
 from .store.keys import stream_id
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Archiver:
                 reply = await self.redis.xautoclaim(stream, GROUP, self.consumer, 0, start, count=BATCH)
                 start, entries = reply[0], reply[1]
                 if entries:
-                    await self._archive(site, stream, _records(entries))
+                    await self._archive(site, stream, decode_entries(entries))
                 if stream_id(start.decode() if isinstance(start, bytes) else start) == (0, 0):
                     break
 
@@ -204,7 +204,7 @@ class Archiver:
         total = 0
         for stream, entries in reply:  # RESP2: [[stream, [(id, fields), ...]], ...]
             stream = stream.decode() if isinstance(stream, bytes) else stream
-            records = _records(entries)
+            records = decode_entries(entries)
             await self._archive(self._streams[stream], stream, records)
             total += len(records)
         return total
@@ -253,7 +253,7 @@ class Archiver:
         cutoff = f"{int(time.time() * 1000) - self.retention_s * 1000}-0"
         for stream, site in self._streams.items():
             groups = await self.redis.xinfo_groups(stream)
-            group = next((g for g in groups if _name(g) == GROUP), None)
+            group = next((g for g in groups if _field(g, "name") == GROUP), None)
             if group is None:
                 continue
             archived = _field(group, "last-delivered-id")
@@ -267,10 +267,6 @@ class Archiver:
             bound = _min_id(bound, _next_id(snapshot[0]) if snapshot else "0-1", cutoff)
             if stream_id(bound) > (0, 1):
                 await self.redis.xtrim(stream, minid=bound, approximate=False)
-
-
-def _name(group: dict[Any, Any]) -> str:
-    return _field(group, "name")
 
 
 def _field(group: dict[Any, Any], key: str) -> str:

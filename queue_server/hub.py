@@ -72,7 +72,7 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
         data = {"ticket": ticket_view(state, ticket) if ticket else None}
         if isinstance(event, TicketCalled | TicketRecalled) and ticket is not None:
             data["announcements"] = announcements(state, event.ticket_id)
-            data["out_of_turn"] = bool(getattr(event, "out_of_turn", False))
+            data["out_of_turn"] = isinstance(event, TicketCalled) and event.out_of_turn
     elif isinstance(event, CounterEvent):
         data = {"counter": counter_view(state, event.counter)}
     elif isinstance(event, DayStarted):
@@ -82,29 +82,14 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
     return {"id": rid, "type": event.type, "site": state.config.id, "at": iso(event.at), "data": data}
 
 
-def public(message: dict[str, Any]) -> dict[str, Any]:
-    """What displays and kiosks may see of a message: no personal field, anywhere."""
-    data = message.get("data")
-    if not isinstance(data, dict):
-        return message
-    cleaned = dict(data)
-    for key in ("ticket",):
-        if isinstance(cleaned.get(key), dict):
-            cleaned[key] = {k: v for k, v in cleaned[key].items() if k not in PERSONAL}
-    if message.get("type") == "snapshot":
-        cleaned = public_snapshot(cleaned)
-    return {**message, "data": cleaned}
-
-
-def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
-    def strip(ticket: Any) -> Any:
-        return {k: v for k, v in ticket.items() if k not in PERSONAL} if isinstance(ticket, dict) else ticket
-
-    return {
-        **snapshot,
-        "counters": [{**c, "ticket": strip(c.get("ticket"))} for c in snapshot.get("counters", [])],
-        "recent_calls": [strip(t) for t in snapshot.get("recent_calls", [])],
-    }
+def public(message: Any) -> Any:
+    """What displays and kiosks may see of a message: the same, less every personal field at any
+    depth (a ticket in ``data.ticket``, in a counter, in a snapshot's counters or recent calls)."""
+    if isinstance(message, dict):
+        return {k: public(v) for k, v in message.items() if k not in PERSONAL}
+    if isinstance(message, list):
+        return [public(v) for v in message]
+    return message
 
 
 # What a public screen shows does not change when a visit starts or ends at a counter (it shows

@@ -39,7 +39,7 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _records(entries: Sequence[Any], known: tuple[int, int] = (0, 0)) -> list[Recorded]:
+def decode_entries(entries: Sequence[Any], known: tuple[int, int] = (0, 0)) -> list[Recorded]:
     """Decode stream entries, skipping those at or before ``known`` (decoding is the costly part)."""
     out: list[Recorded] = []
     for entry_id, fields in entries:
@@ -74,12 +74,12 @@ class EventStore:
         reply = await self._append(keys=[keys.stream, keys.head], args=args)
         if int(reply[0]) == 1:
             return Appended([_text(i) for i in reply[1]])
-        return Behind(_text(reply[1]), _records(reply[2]))
+        return Behind(_text(reply[1]), decode_entries(reply[2]))
 
     async def read(self, site: str, after: str = "0-0", count: int | None = None) -> list[Recorded]:
         """Events strictly after ``after``, oldest first."""
         entries: Any = await self.redis.xrange(self.keys(site).stream, f"({after}", "+", count=count)
-        return _records(entries)
+        return decode_entries(entries)
 
     async def read_all(self, site: str, after: str = "0-0") -> list[Recorded]:
         out: list[Recorded] = []
@@ -97,7 +97,7 @@ class EventStore:
         reply: Any = await self.redis.xread({self.keys(site).stream: after}, count=count, block=block_ms)
         if not reply:
             return []
-        return _records(reply[0][1], known() if known else (0, 0))  # RESP2: [[stream, [(id, fields)]]]
+        return decode_entries(reply[0][1], known() if known else (0, 0))  # RESP2: [[stream, [(id, fields)]]]
 
     async def head(self, site: str) -> str:
         value = await self.redis.get(self.keys(site).head)

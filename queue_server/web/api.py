@@ -12,9 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..codec import iso
-from ..db.repo import archived_ticket
+from ..db.repo import Principal, archived_ticket
 from ..domain import commands as c
-from ..protocol import TicketView, snapshot_view, ticket_view
+from ..protocol import TicketView, counter_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
 from .auth import ANY_ROLE, ISSUERS, STAFF, Authenticator, authorize
 from .errors import HTTPError
@@ -60,6 +60,14 @@ def plausible_id(value: str) -> bool:
     Anything else is unknown by definition, and must not reach SQL (PostgreSQL refuses a NUL in text).
     """
     return len(value) <= MAX_ID_CHARS and value.isprintable()
+
+
+async def site_engine(queue: QueueService, principal: Principal, site: str, roles: frozenset[str]) -> SiteEngine:
+    """The engine of ``site`` if ``principal`` may act there with one of ``roles`` (404/403 otherwise)."""
+    engine = await queue.engine(site) if plausible_id(site) else None
+    authorize(principal, engine.config if engine else None, roles)
+    assert engine is not None
+    return engine
 
 
 async def read_body(request: Request) -> bytes:
@@ -112,11 +120,7 @@ class Api:
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         principal = await self.auth.require(request)
-        site = request.path_params["site"]
-        engine = await self.queue.engine(site) if plausible_id(site) else None
-        authorize(principal, engine.config if engine else None, roles)
-        assert engine is not None
-        return engine
+        return await site_engine(self.queue, principal, request.path_params["site"], roles)
 
     def _ticket_answer(self, result: Result, created: bool = False) -> Response:
         if result.ticket is None:
@@ -211,9 +215,7 @@ class Api:
         async def endpoint(request: Request) -> Response:
             engine = await self._engine(request, STAFF)
             await engine.execute(kind(command_id=new_command_id(), counter=request.path_params["counter"]))
-            view = next(v for v in snapshot_view(engine.state)["counters"]
-                        if v["id"] == request.path_params["counter"])
-            return json_response(view)
+            return json_response(counter_view(engine.state, request.path_params["counter"]))
 
         return endpoint
 

@@ -20,8 +20,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..hub import Subscriber
 from ..service import QueueService, SiteEngine, Unavailable
-from .api import plausible_id
-from .auth import ANY_ROLE, Authenticator, authorize
+from .api import site_engine
+from .auth import ANY_ROLE, Authenticator
 from .errors import HTTPError, problem
 
 log = logging.getLogger(__name__)
@@ -62,10 +62,7 @@ class LiveFeed:
             if found is None:
                 raise HTTPError(401, "This token is unknown or has been revoked.", "bad-credentials")
             principal = found
-        site = websocket.path_params["site"]
-        engine = await self.queue.engine(site) if plausible_id(site) else None
-        authorize(principal, engine.config if engine else None, ANY_ROLE)
-        assert engine is not None
+        engine = await site_engine(self.queue, principal, websocket.path_params["site"], ANY_ROLE)
         return engine, principal.role
 
     async def endpoint(self, websocket: WebSocket) -> None:
