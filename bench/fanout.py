@@ -6,7 +6,11 @@ process connects N display clients, 200 tickets are issued and then called throu
 client received its ticket.called (p50, p99, max), the server's RSS per connection, and whether
 every client received every call. Times are CLOCK_MONOTONIC, shared by processes on one machine.
 
-Usage: .venv/bin/python bench/fanout.py [--clients 100 1000 5000] [--calls 200] [--rate 10]
+The displays live in ``--processes`` load-generator processes (2 by default): reading and parsing a
+frame costs a client more CPU than writing it costs the server, so with one process the load
+generator, not the server, would set the figures for large N. CPU per frame is printed for both.
+
+Usage: .venv/bin/python bench/fanout.py [--clients 100 1000 5000] [--calls 200] [--rate 10] [--processes 2]
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -28,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
+import uvloop
 from common import seed, start_server
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
@@ -40,6 +46,16 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds the process has used."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def quiet(*pids: int, timeout: float = 60.0) -> None:
+    """Wait until the processes are idle (under 5 % of a core over half a second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(cpu_s(p) for p in pids)
+        time.sleep(0.5)
+        if sum(cpu_s(p) for p in pids) - before < 0.025:
+            return
 
 
 def rss_kib(pid: int) -> int:
@@ -122,6 +138,11 @@ async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, ou
         await stuck.opened
         assert stuck.transport is not None
         stuck.transport.pause_reading()
+    # The load generator must not pause: its full garbage collections walk every connection's
+    # objects (tens of ms at 5,000) and would be counted as the server's latency.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     ready.write_text("ready")
     with contextlib.suppress(TimeoutError):  # then the report says who missed what
         await asyncio.wait_for(done.wait(), timeout=calls / 5 + 120)
@@ -131,7 +152,7 @@ async def clients_main(url: str, token: str, n: int, calls: int, ready: Path, ou
             display.transport.close()
 
 
-def measure(n: int, calls: int, rate: float, frozen: bool = False) -> dict[str, object]:
+def measure(n: int, calls: int, rate: float, processes: int, frozen: bool = False) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="guichet-fanout-"))
     tokens = asyncio.run(seed(data_dir, COUNTERS))
     server, url = start_server(data_dir)
@@ -141,18 +162,27 @@ def measure(n: int, calls: int, rate: float, frozen: bool = False) -> dict[str, 
         with httpx.Client(base_url=url, timeout=30) as http:
             for _ in range(calls):
                 http.post("/api/v1/sites/bench/tickets", json={"service": "etat-civil"}, headers=kiosk)
+            for c in range(1, COUNTERS + 1):  # as agents do at the start of the day (else the first
+                http.post(f"/api/v1/sites/bench/counters/{c}/open", headers=agent)  # call opens it: 2 events)
             rss_before = rss_kib(server.pid)
-            ready, out = data_dir / "ready", data_dir / "out.json"
-            client = subprocess.Popen([sys.executable, __file__, "--client", url, tokens["display"], str(n),
-                                       str(calls), str(ready), str(out), "frozen" if frozen else "-"])
-            while not ready.exists():
-                if client.poll() is not None:
-                    raise SystemExit("the client process died")
-                time.sleep(0.05)
-            time.sleep(1.0)
+            # The displays are shared by `processes` load-generator processes: parsing frames costs
+            # a client more than writing them costs the server, and one process would be the bottleneck.
+            shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
+            clients = []
+            for i, share in enumerate(shares):
+                ready, out = data_dir / f"ready{i}", data_dir / f"out{i}.json"
+                clients.append((subprocess.Popen(
+                    [sys.executable, __file__, "--client", url, tokens["display"], str(share), str(calls),
+                     str(ready), str(out), "frozen" if frozen and i == 0 else "-"]), ready, out))
+            for client, ready, _ in clients:
+                while not ready.exists():
+                    if client.poll() is not None:
+                        raise SystemExit("a load-generator process died")
+                    time.sleep(0.05)
+            quiet(server.pid, *(c.pid for c, _, _ in clients))  # snapshots read, connections settled
             rss_after = rss_kib(server.pid)
             sent: dict[str, int] = {}
-            server_cpu, client_cpu = cpu_s(server.pid), cpu_s(client.pid)
+            server_cpu, client_cpu = cpu_s(server.pid), sum(cpu_s(c.pid) for c, _, _ in clients)
             started = time.monotonic()
             busy = {str(c): None for c in range(1, COUNTERS + 1)}
             for i in range(calls):
@@ -167,15 +197,24 @@ def measure(n: int, calls: int, rate: float, frozen: bool = False) -> dict[str, 
                 sent[ticket] = t0
                 busy[counter] = ticket
             time.sleep(0.5)
-            server_cpu, client_cpu = cpu_s(server.pid) - server_cpu, cpu_s(client.pid) - client_cpu
-            client.wait(timeout=calls / 5 + 180)
-        result = json.loads(out.read_text())
+            server_cpu = cpu_s(server.pid) - server_cpu
+            client_cpu = sum(cpu_s(c.pid) for c, _, _ in clients) - client_cpu
+            for client, _, _ in clients:
+                client.wait(timeout=calls / 5 + 180)
+        last_seen: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for _, _, out in clients:
+            part = json.loads(out.read_text())
+            for ticket, seen in part["last_seen"].items():
+                last_seen[ticket] = max(seen, last_seen.get(ticket, 0))
+            for ticket, count in part["counts"].items():
+                counts[ticket] = counts.get(ticket, 0) + count
     finally:
         server.terminate()
         server.wait(30)
         shutil.rmtree(data_dir, ignore_errors=True)
-    latencies = sorted((result["last_seen"][t] - sent[t]) / 1e6 for t in sent if t in result["last_seen"])
-    complete = all(result["counts"].get(t) == n for t in sent)
+    latencies = sorted((last_seen[t] - sent[t]) / 1e6 for t in sent if t in last_seen)
+    complete = all(counts.get(t) == n for t in sent)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
@@ -193,24 +232,26 @@ def measure(n: int, calls: int, rate: float, frozen: bool = False) -> dict[str, 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         url, token, n, calls, ready, out, frozen = sys.argv[2:9]
-        asyncio.run(clients_main(url, token, int(n), int(calls), Path(ready), Path(out), frozen == "frozen"))
+        # uvloop, as the server has: the stdlib loop's per-read overhead would dominate the client's cost.
+        uvloop.run(clients_main(url, token, int(n), int(calls), Path(ready), Path(out), frozen == "frozen"))
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes (default 2)")
     parser.add_argument("--frozen", action="store_true",
                         help="measure each N again with one more display that never reads, and compare")
     args = parser.parse_args()
     for n in args.clients:
-        r = measure(n, args.calls, args.rate)
+        r = measure(n, args.calls, args.rate, args.processes)
         print(f"{n:>5} screens: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms, "
               f"{r['rss_per_connection_kib']} KiB per connection, every call everywhere: "
               f"{r['every_client_got_every_call']}; CPU per delivered call frame: server "
               f"{r['server_cpu_us_per_frame']} µs, load generator {r['client_cpu_us_per_frame']} µs")
         print(json.dumps(r))
         if args.frozen:
-            f = measure(n, args.calls, args.rate, frozen=True)
+            f = measure(n, args.calls, args.rate, args.processes, frozen=True)
             change = (float(f["p99_ms"]) - float(r["p99_ms"])) / float(r["p99_ms"]) * 100  # type: ignore[arg-type]
             print(f"{n:>5} screens + 1 frozen: p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms ({change:+.0f} % p99), "
                   f"every call everywhere: {f['every_client_got_every_call']}")

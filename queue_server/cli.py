@@ -151,6 +151,7 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
 
     from .store.embedded import EmbeddedServerError, EmbeddedValkey
     from .web.app import create_app
+    from .web.wsserver import FramesProtocol
 
     _tune_gc()
     _Server = _server_class()
@@ -171,12 +172,12 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
             application, host=settings.server.host, port=settings.server.port,
             access_log=settings.server.access_log, log_config=None, lifespan="on",
             timeout_graceful_shutdown=5,
-            # WebSockets: the sans-I/O implementation honours flow control (a client that does not
-            # read makes our send wait, so its outbox fills and the hub cuts it) and refuses with a
-            # real HTTP answer; no per-message compression (every frame is small and sent to many:
-            # compressing it per connection costs more CPU and memory than it saves); pings every
-            # 15 s, so a dead peer is noticed within 30 s.
-            ws="websockets-sansio", ws_per_message_deflate=False, ws_ping_interval=15.0,
+            # WebSockets: uvicorn's sans-I/O implementation (it refuses with a real HTTP answer),
+            # plus a way for the hub to write one pre-built frame to every screen without a task
+            # per connection (web/wsserver.py); no per-message compression (every frame is small
+            # and sent to many: compressing it per connection costs more CPU and memory than it
+            # saves); pings every 15 s, so a dead peer is noticed within 30 s.
+            ws=FramesProtocol, ws_per_message_deflate=False, ws_ping_interval=15.0,
             ws_ping_timeout=15.0, ws_max_size=64 * 1024,
         )
         server = _Server(config, embedded.stop if embedded is not None else None)

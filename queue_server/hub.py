@@ -6,10 +6,12 @@ order, each once, whatever process appended them.
 
 - A message is built once per event and serialised once per audience (``public``: displays and
   kiosks, never personal data, and not the starts and ends of visits, which they do not show;
-  ``staff``: agents, supervisors, admins: everything), then the same string is queued on every
-  matching subscriber.
-- Each subscriber has a bounded outbox. A subscriber that falls ``OUTBOX`` frames behind is cut
-  (``dropped``), never waited for: it reconnects with ``since`` and catches up from the replay buffer.
+  ``staff``: agents, supervisors, admins: everything), then the same bytes go to every matching
+  subscriber: written straight to its connection when the server offers a ``FrameSink``
+  (web/wsserver.py), else queued for its connection's task.
+- Each subscriber has a bounded outbox: its connection's write buffer (``OUTBOX_BYTES``) or its
+  queue (``OUTBOX`` frames). A subscriber that falls that far behind is cut (``dropped``, close code
+  1013), never waited for: it reconnects with ``since`` and catches up from the replay buffer.
 - The replay buffer keeps the last ``REPLAY`` messages. ``since`` an id in it replays exactly what
   followed; any other id (trimmed, another process's restart, Redis lost data) gets a fresh snapshot
   flagged ``"resumed": false``: never a partial replay.
@@ -22,9 +24,11 @@ import itertools
 import logging
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any, Literal
+from functools import cached_property
+from typing import Any, Literal, Protocol
 
 import orjson
+from websockets.frames import Frame, Opcode
 
 from .codec import iso
 from .domain.events import CounterEvent, DayStarted, Event, TicketCalled, TicketEvent, TicketIssued, TicketRecalled
@@ -40,7 +44,9 @@ AUDIENCE: dict[str, Audience] = {
 }
 # Fields of a ticket that identify a person; public screens never receive them.
 PERSONAL = frozenset({"phone", "name", "email", "note"})
-OUTBOX = 512  # frames a subscriber may fall behind before it is cut
+OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
+OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
+CLOSE_TOO_SLOW = 1013
 REPLAY = 10_000  # messages kept per site for clients resuming with `since`
 
 # Spoken and shown form of a call. Numbers are read naturally ("A 42", not "A zero four two").
@@ -105,26 +111,64 @@ PROJECTIONS: dict[Audience, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+class FrameSink(Protocol):
+    """A connection the hub can write whole WebSocket frames to, from the event loop, without waiting."""
+
+    def write_frame(self, frame: bytes, limit: int | None = None) -> bool: ...
+
+    def shed(self, code: int, reason: str) -> None: ...
+
+
+class Wire:
+    """One message as sent: its JSON once, and the forms each kind of subscriber needs, each made once."""
+
+    __slots__ = ("payload", "__dict__")
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.payload = orjson.dumps(message)
+
+    @cached_property
+    def frame(self) -> bytes:
+        return Frame(Opcode.TEXT, self.payload).serialize(mask=False)
+
+    @cached_property
+    def text(self) -> str:
+        return self.payload.decode()
+
+
 class Subscriber:
     """One WebSocket connection's place in the hub: its audience and its bounded outbox."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, role: str) -> None:
+    def __init__(self, role: str, sink: FrameSink | None = None) -> None:
         self.id = next(self._ids)
         self.role = role
         self.audience: Audience = AUDIENCE[role]
+        self.sink = sink
         self.outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
         self.dropped = asyncio.Event()
 
-    def push(self, frame: str) -> None:
+    def push(self, wire: Wire) -> None:
         if self.dropped.is_set():
             return
+        if self.sink is not None:
+            if not self.sink.write_frame(wire.frame, OUTBOX_BYTES):
+                log.warning("conn %d: over %d bytes unread, dropped (it will resume with since)", self.id,
+                            OUTBOX_BYTES)
+                self.drop()
+            return
         try:
-            self.outbox.put_nowait(frame)
+            self.outbox.put_nowait(wire.text)
         except asyncio.QueueFull:
             log.warning("conn %d: %d frames behind, dropped (it will resume with since)", self.id, OUTBOX)
-            self.dropped.set()
+            self.drop()
+
+    def drop(self) -> None:
+        """Cut this subscriber: it will reconnect with ``since``."""
+        self.dropped.set()
+        if self.sink is not None:
+            self.sink.shed(CLOSE_TOO_SLOW, "too far behind: reconnect with since")
 
 
 class SiteHub:
@@ -156,41 +200,47 @@ class SiteHub:
         self._keys = [stream_id(rid) for rid, _ in recorded]
         self._messages = [m for _, m in recorded]
         for subscriber in tuple(self.subscribers):
-            subscriber.dropped.set()
+            subscriber.drop()
         self.subscribers.clear()
 
     def fan_out(self, message: dict[str, Any]) -> None:
-        frames: dict[Audience, str] = {}
+        wires: dict[Audience, Wire] = {}
         kind = message["type"]
         for subscriber in tuple(self.subscribers):
             if kind in HIDDEN[subscriber.audience]:
                 continue
-            frame = frames.get(subscriber.audience)
-            if frame is None:
-                frame = frames[subscriber.audience] = frame_of(PROJECTIONS[subscriber.audience](message))
-            subscriber.push(frame)
+            wire = wires.get(subscriber.audience)
+            if wire is None:
+                wire = wires[subscriber.audience] = Wire(PROJECTIONS[subscriber.audience](message))
+            subscriber.push(wire)
 
-    def subscribe(self, state: SiteState, role: str, since: str | None) -> tuple[Subscriber, list[str]]:
+    def subscribe(self, state: SiteState, role: str, since: str | None,
+                  sink: FrameSink | None = None) -> tuple[Subscriber, list[str]]:
         """A new subscriber and the frames it must get first: the replay after ``since`` if this
         hub holds it whole, else a snapshot (flagged ``"resumed": false`` when ``since`` was given).
+        With a ``sink`` those first frames are written to it here, and the list returned is empty.
 
         Synchronous on purpose: between the first frames and the live ones there is no await, so
         nothing can fall in between or be sent twice.
         """
-        subscriber = Subscriber(role)
+        subscriber = Subscriber(role, sink)
         project = PROJECTIONS[subscriber.audience]
         replay = self._after(since) if since else None
         if replay is not None:
             hidden = HIDDEN[subscriber.audience]
-            first = [frame_of(project(m)) for m in replay if m["type"] not in hidden]
+            first = [Wire(project(m)) for m in replay if m["type"] not in hidden]
         else:
             snapshot: dict[str, Any] = {"type": "snapshot", "id": state.last_event_id, "site": self.site,
                                         "data": snapshot_view(state)}
             if since:
                 snapshot["resumed"] = False
-            first = [frame_of(project(snapshot))]
+            first = [Wire(project(snapshot))]
         self.subscribers.add(subscriber)
-        return subscriber, first
+        if sink is None:
+            return subscriber, [wire.text for wire in first]
+        for wire in first:  # the whole catch-up is taken, however large: no limit
+            sink.write_frame(wire.frame)
+        return subscriber, []
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
@@ -208,6 +258,3 @@ class SiteHub:
             return None
         return self._messages[index + 1:]
 
-
-def frame_of(message: dict[str, Any]) -> str:
-    return orjson.dumps(message).decode()

@@ -6,7 +6,12 @@ server's own or one of ``server.trusted_origins``. Refusals happen before the ha
 as an HTTP problem+json answer (401, 403, 404).
 
 Close codes: 1012 when the server shuts down (uvicorn), 1013 when the client fell too far behind
-(it should reconnect with ``since``). Not yet: closing the open connection of a revoked token, and
+(it should reconnect with ``since``).
+
+Served by ``queue-server`` (uvicorn with web/wsserver.py's protocol), the hub writes each frame
+straight to the connection, and this endpoint only waits for the client to leave: one task per
+connection. Under another ASGI server (tests' TestClient, say), a task per connection sends what the
+hub queued. Not yet: closing the open connection of a revoked token, and
 browser session cookies (both come with the identity issue).
 """
 
@@ -18,15 +23,14 @@ from urllib.parse import urlsplit
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..hub import Subscriber
+from ..hub import CLOSE_TOO_SLOW, Subscriber
 from ..service import QueueService, SiteEngine, Unavailable
 from .api import site_engine
 from .auth import ANY_ROLE, Authenticator
 from .errors import HTTPError, problem
+from .wsserver import frames_of
 
 log = logging.getLogger(__name__)
-
-CLOSE_TOO_SLOW = 1013
 
 
 class LiveFeed:
@@ -75,9 +79,17 @@ class LiveFeed:
             await websocket.send_denial_response(problem(status, detail, kind))
             return
         await websocket.accept()
-        subscriber, first = engine.hub.subscribe(engine.state, role, websocket.query_params.get("since"))
+        sink = frames_of(websocket.scope)
+        subscriber, first = engine.hub.subscribe(engine.state, role, websocket.query_params.get("since"), sink)
         log.info("conn %d: %s joined site %s (%d connected)", subscriber.id, role, engine.site,
                  len(engine.hub.subscribers))
+        if sink is not None:
+            try:
+                await self._receive_until_gone(websocket)
+            finally:
+                engine.hub.unsubscribe(subscriber)
+                log.info("conn %d: left site %s", subscriber.id, engine.site)
+            return
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._send, websocket, subscriber, first)
@@ -100,11 +112,13 @@ class LiveFeed:
             await websocket.send_text(await outbox.get())
 
     async def _receive(self, websocket: WebSocket, scope: anyio.CancelScope) -> None:
-        """Clients have nothing to say yet; reading is how a disconnect is noticed."""
         try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
+            await self._receive_until_gone(websocket)
         finally:
             scope.cancel()
+
+    @staticmethod
+    async def _receive_until_gone(websocket: WebSocket) -> None:
+        """Clients have nothing to say yet; reading is how a disconnect (or a shed) is noticed."""
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass

@@ -1,0 +1,68 @@
+"""uvicorn's sans-I/O WebSocket protocol with one ASGI extension more: ``guichet.frames``.
+
+The live feed sends the same event to thousands of screens. Through plain ASGI each copy costs a
+task wake-up, a ``send`` coroutine and a frame built per connection (~25-40 µs). With this extension
+the hub builds the frame's bytes once per audience and writes them straight to each connection's
+transport, synchronously, from the loop that folds the event (~3 µs a copy, no task per
+connection). The transport's write buffer is the subscriber's outbox: past ``limit`` bytes not yet
+taken by the peer, the write is refused and the hub sheds the connection with a close code.
+
+Only the sending side changes. The handshake, pings, the closing handshake and everything a client
+sends go through uvicorn as usual; an app served by another server simply does not find the
+extension in the scope and sends through ASGI.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+EXTENSION = "guichet.frames"
+# A peer that was shed but still does not read its close frame is cut after this delay.
+SHED_TIMEOUT_S = 30.0
+
+
+class FramesProtocol(WebSocketsSansIOProtocol):
+    def schedule_ping(self) -> None:
+        """Pings at 75-100 % of the interval: when a whole hall of screens reconnects at once (after a
+        restart), their pings, and the pongs the server must read, spread out instead of coming in
+        one wave every interval. A dead peer is still noticed within interval + timeout."""
+        assert self.ping_interval is not None
+        delay = max(0.0, self.ping_interval * random.uniform(0.75, 1.0) - self.last_ping_rtt)
+        self.ping_timer = self.loop.call_later(delay, self.send_keepalive_ping)
+
+    async def run_asgi(self) -> None:
+        self.scope["extensions"][EXTENSION] = self  # type: ignore[assignment]
+        await super().run_asgi()
+
+    def write_frame(self, frame: bytes, limit: int | None = None) -> bool:
+        """Write a whole serialised (unmasked) frame; ``False`` if the connection is closing or, with
+        ``limit``, if more than ``limit`` bytes already wait for the peer."""
+        if not self.handshake_complete or self.close_sent or self.disconnected or self.transport.is_closing():
+            return False
+        if limit is not None and self.transport.get_write_buffer_size() > limit:
+            return False
+        self.transport.write(frame)
+        return True
+
+    def shed(self, code: int, reason: str) -> None:
+        """Close a peer that fell behind: the close frame goes after what it has not read yet; if it
+        has not answered within ``SHED_TIMEOUT_S`` the connection is cut. The app's ``receive``
+        gets the disconnect at once."""
+        if not self.handshake_complete or self.close_sent or self.disconnected:
+            return
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(SHED_TIMEOUT_S, self.transport.abort)
+
+
+def frames_of(scope: Any) -> FramesProtocol | None:
+    sink = scope.get("extensions", {}).get(EXTENSION)
+    return sink if isinstance(sink, FramesProtocol) else None
