@@ -36,6 +36,7 @@ from .domain import events as ev
 from .domain.config import SiteConfig
 from .store.events import EventStore, Recorded, decode_entries
 from .store.keys import stream_id
+from .store.phones import PhoneBook
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ GROUP = "archiver"
 BATCH = 500
 LEASE_MS = 15_000
 TRIM_EVERY_S = 5.0
+VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
 
 
 def _min_id(*ids: str) -> str:
@@ -99,8 +101,9 @@ def _upsert(dialect: str, table: Any, key: str | None) -> Any:
 
 class Archiver:
     def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
-                 retention_s: int, block_ms: int = 1000) -> None:
+                 retention_s: int, phones: PhoneBook | None = None, block_ms: int = 1000) -> None:
         self.redis = redis
+        self.phones = phones
         self.store = store
         self.sessions = sessions
         self.retention_s = retention_s
@@ -245,6 +248,8 @@ class Archiver:
                 if changed:
                     await session.execute(_upsert(dialect, tickets_table, "id"), list(changed.values()))
                 await session.commit()
+        if self.phones is not None:  # the visit is over: its phone number goes (before the ack: retried)
+            await self.phones.forget(site, {e.ticket_id for _, e in records if isinstance(e, VISIT_ENDS)})
         if ids:
             await self.redis.xack(stream, GROUP, *ids)
         self.archived += len(fresh)

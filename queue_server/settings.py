@@ -32,6 +32,10 @@ class ServerSettings(_Section):
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$")
     # Browsers' Origins trusted for cookie-authenticated requests besides the server's own.
     trusted_origins: tuple[str, ...] = ()
+    # Live feed heartbeats: a ping every ~interval seconds; a peer that has not answered within
+    # timeout is closed. A dead screen is noticed within interval + timeout.
+    ws_ping_interval_s: float = Field(15.0, gt=0, le=300)
+    ws_ping_timeout_s: float = Field(15.0, gt=0, le=300)
 
 
 class RedisSettings(_Section):

@@ -54,6 +54,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
         name=site.name,
         tenant=site.tenant_id,
         timezone=site.timezone,
+        region=site.region,
         ordering=site.ordering,
         languages=tuple(site.languages) or ("fr",),
         services=tuple(

@@ -44,6 +44,8 @@ class Site(SQLModel, table=True):
     tenant_id: str = Field(foreign_key="tenants.id", index=True, max_length=64)
     name: str = Field(max_length=200)
     timezone: str = Field(default="Europe/Paris", max_length=64)
+    # ISO 3166 region that reads local phone numbers ("FR"; "RE", "GP", "MQ", "GF", "YT" overseas).
+    region: str = Field(default="FR", max_length=2, sa_column_kwargs={"server_default": "FR"})
     ordering: str = Field(default="weighted_wait", max_length=32)
     # Languages the hall display announces calls in, in order ("fr", "en").
     languages: list[str] = Field(default_factory=lambda: ["fr"], sa_column=Column(JSON, nullable=False))

@@ -56,6 +56,7 @@ class SiteConfig:
     name: str = ""
     tenant: str = ""
     timezone: str = "Europe/Paris"
+    region: str = "FR"  # reads local phone numbers (ISO 3166: "FR", or "RE", "GP"... overseas)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     ordering: str = "weighted_wait"

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import orjson
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +17,7 @@ from ..db.repo import Principal, archived_ticket
 from ..domain import commands as c
 from ..protocol import TicketView, counter_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
+from ..store.phones import PhoneBook
 from .auth import ANY_ROLE, ISSUERS, STAFF, Authenticator, authorize
 from .errors import HTTPError
 
@@ -35,6 +37,27 @@ class IssueBody(_Body):
     service: Slug
     priority: StrictBool = False
     lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
+    # A mobile number for an SMS when the turn is near: local ("06 12 34 56 78", read with the
+    # site's region) or international ("+262 692 12 34 56"). Kept apart from the log (store/phones.py).
+    phone: str | None = Field(None, min_length=1, max_length=32)
+
+
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def e164(raw: str, region: str) -> str:
+    """``raw`` as an E.164 mobile number, local numbers read in ``region``; else a 422 that says why."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise HTTPError(422, f"phone: {raw!r} is not a valid phone number.", "invalid-body",
+                        extra={"errors": [{"field": "phone", "message": "not a valid phone number"}]})
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise HTTPError(422, f"phone: {raw!r} cannot receive text messages (not a mobile number).",
+                        "invalid-body", extra={"errors": [{"field": "phone", "message": "not a mobile number"}]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class NextBody(_Body):
@@ -115,8 +138,8 @@ class Api:
     auth: Authenticator
     sessions: Any
 
-    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any) -> None:
-        self.queue, self.auth, self.sessions = queue, auth, sessions
+    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any, phones: PhoneBook) -> None:
+        self.queue, self.auth, self.sessions, self.phones = queue, auth, sessions, phones
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         principal = await self.auth.require(request)
@@ -135,6 +158,7 @@ class Api:
         key = request.headers.get("idempotency-key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
             raise HTTPError(422, "Idempotency-Key must be 1 to 255 printable characters.", "invalid-header")
+        phone = e164(body.phone, engine.config.region) if body.phone is not None else None
         command = c.IssueTicket(
             command_id=new_command_id(), ticket_id=new_ticket_id(), service=body.service,
             priority=body.priority, lang=body.lang, idempotency_key=key,
@@ -148,6 +172,8 @@ class Api:
             if view is None:
                 raise Unavailable("the ticket of this Idempotency-Key is not in the history yet")
             return json_response(view)
+        if phone is not None and result.ticket is not None:
+            await self.phones.put(engine.site, result.ticket.id, phone)
         return self._ticket_answer(result, created=result.created)
 
     async def _archived(self, site: str, ticket_id: str) -> TicketView | None:

@@ -27,6 +27,7 @@ from ..store.checks import check_redis
 from ..store.client import make_redis
 from ..store.embedded import EmbeddedServerError, EmbeddedValkey
 from ..store.events import EventStore
+from ..store.phones import PhoneBook
 from .api import Api, json_response
 from .auth import Authenticator
 from .errors import exception_handlers
@@ -107,12 +108,13 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
             async with anyio.create_task_group() as tg:
                 queue = QueueService(store, tail_store, load_config, tg, clock,
                                      settings.queue.snapshot_interval_s)
-                archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s)
+                phones = PhoneBook(redis, settings.redis.key_prefix)
+                archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s, phones)
                 tg.start_soon(archiver.run)
                 if embedded is not None:
                     tg.start_soon(_supervise, embedded)
                 authenticator = Authenticator(lookup)
-                api.bind(queue, authenticator, session_factory)
+                api.bind(queue, authenticator, session_factory, phones)
                 feed.bind(queue, authenticator)
                 app.state.queue = queue
                 app.state.redis = redis

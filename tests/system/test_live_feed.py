@@ -12,8 +12,12 @@ import anyio
 import httpx
 import orjson
 import pytest
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import Frame, Opcode
+from websockets.uri import parse_uri
 
 from queue_server.client import LiveFeedClient
 from queue_server.hub import PERSONAL
@@ -307,3 +311,78 @@ async def test_the_client_library_resumes_across_a_server_restart(tmp_path: Path
     assert feed.connections == 2
     ids = [m["id"] for m in messages if m["type"] != "snapshot"]
     assert len(ids) == len(set(ids))
+
+
+async def test_heartbeats_close_a_dead_peer_and_keep_a_live_one(tmp_path: Path) -> None:
+    """A peer that stops answering pings is closed within interval + timeout (here 1 s + 1 s; 15 s +
+    15 s by default), while a client that answers stays connected and keeps getting calls."""
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "live", 1, SERVICES, ROLES)
+    fast = {"QUEUE_SERVER_WS_PING_INTERVAL_S": "1", "QUEUE_SERVER_WS_PING_TIMEOUT_S": "1"}
+    with server(tmp_path, env=fast) as running:
+        site = Site(running, tokens, httpx.AsyncClient(base_url=running.url, timeout=10))
+        # The dead peer: a handshake by hand, then silence (the kernel still ACKs; nobody pongs).
+        protocol = ClientProtocol(parse_uri(site.ws))
+        request = protocol.connect()
+        request.headers["Authorization"] = f"Bearer {tokens['display']}"
+        protocol.send_request(request)
+        dead = socket.create_connection(("127.0.0.1", running.port))
+        dead.sendall(b"".join(protocol.data_to_send()))
+        async with connect(site.ws, additional_headers=site.auth("display")) as alive:
+            await receive(alive)  # the snapshot
+            started = anyio.current_time()
+            pings, closed = 0, False
+            with anyio.fail_after(10):
+                while not closed:
+                    data = await anyio.to_thread.run_sync(dead.recv, 65536)
+                    closed = not data
+                    protocol.receive_data(data) if data else protocol.receive_eof()
+                    for event in protocol.events_received():
+                        pings += isinstance(event, Frame) and event.opcode == Opcode.PING
+            elapsed = anyio.current_time() - started
+            assert pings >= 1 and elapsed < 3.5, (pings, elapsed)
+            await anyio.sleep(1.5)  # the live client has answered pings meanwhile
+            await site.issue()
+            await site.call()
+            assert (await receive_until(alive, "ticket.called"))["data"]["ticket"]["number"] == "A001"
+        dead.close()
+        await site.http.aclose()
+
+
+async def test_a_phone_left_at_the_kiosk_reaches_no_screen_and_goes_with_the_visit(tmp_path: Path) -> None:
+    """A ticket issued with a phone number: no display, kiosk or agent frame carries the number (it
+    never enters the event log); it is kept in E.164 for the SMS, and deleted once the visit ends."""
+    valkey = EmbeddedValkey(tmp_path / "valkey")
+    env = {"QUEUE_REDIS_URL": valkey.start()}
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "live", 1, SERVICES, ROLES)
+    redis = Redis.from_url(env["QUEUE_REDIS_URL"], decode_responses=True)
+    try:
+        with server(tmp_path, env=env) as running:
+            site = Site(running, tokens, httpx.AsyncClient(base_url=running.url, timeout=10))
+            screens = {role: await connect(site.ws, additional_headers=site.auth(role))
+                       for role in ("display", "kiosk", "agent", "supervisor")}
+            frames: dict[str, list[str]] = {role: [str(await ws.recv())] for role, ws in screens.items()}
+            r = await site.http.post("/api/v1/sites/live/tickets", headers=site.auth("kiosk"),
+                                     json={"service": "etat-civil", "phone": "06 12 34 56 78"})
+            assert r.status_code == 201, r.text
+            ticket = r.json()
+            assert "phone" not in ticket
+            stored = {k: v for key in await redis.keys("*phones*") for k, v in (await redis.hgetall(key)).items()}
+            assert stored == {ticket["id"]: "+33612345678"}
+            await site.call()
+            await site.http.post(f"/api/v1/sites/live/tickets/{ticket['id']}/finish", headers=site.auth("agent"))
+            for role, ws in screens.items():
+                frames[role].append(str(await ws.recv()))  # ticket.issued
+                while '"ticket.called"' not in frames[role][-1]:
+                    frames[role].append(str(await ws.recv()))
+            for role, received in frames.items():
+                for frame in received:
+                    assert "612345678" not in frame and "12 34 56 78" not in frame, (role, frame)
+            with anyio.fail_after(10):  # the archiver sees the visit end and deletes the number
+                while any([await redis.hlen(key) for key in await redis.keys("*phones*")]):
+                    await anyio.sleep(0.1)
+            for ws in screens.values():
+                await ws.close()
+            await site.http.aclose()
+    finally:
+        await redis.aclose()
+        valkey.stop()

@@ -48,8 +48,8 @@ class Neighbours:
         return {"Authorization": f"Bearer {token}"}
 
 
-async def _add_site(session: AsyncSession, tenant: str, site: str) -> None:
-    session.add(Site(id=site, tenant_id=tenant, name=f"Mairie {site}"))
+async def _add_site(session: AsyncSession, tenant: str, site: str, region: str = "FR") -> None:
+    session.add(Site(id=site, tenant_id=tenant, name=f"Mairie {site}", region=region))
     await session.flush()
     session.add(Service(site_id=site, id="etat-civil", name="État civil", prefix="A"))
     session.add(Service(site_id=site, id="cartes", name="Cartes grises", prefix="G", daily_cap=1, position=1))
@@ -58,15 +58,15 @@ async def _add_site(session: AsyncSession, tenant: str, site: str) -> None:
 
 @pytest.fixture
 async def neighbours(stack: Stack) -> Neighbours:
-    """A second site of the demo tenant and a site of another tenant, each with kiosk, agent and admin
-    tokens; both have ``etat-civil`` and ``cartes``, which takes one ticket a day."""
+    """A second site of the demo tenant and a site of another tenant (in La Réunion), each with kiosk,
+    agent and admin tokens; both have ``etat-civil`` and ``cartes``, which takes one ticket a day."""
     engine = make_engine(stack.settings.database_url)
     try:
         async with sessions(engine)() as session:
             await _add_site(session, "demo", "annexe")
             session.add(Tenant(id="autre", name="Mairie d'ailleurs"))
             await session.flush()
-            await _add_site(session, "autre", "ailleurs")
+            await _add_site(session, "autre", "ailleurs", region="RE")  # La Réunion
             await session.commit()
             tokens: dict[str, dict[str, str]] = {"annexe": {}, "ailleurs": {}}
             for site, roles in tokens.items():

@@ -7,6 +7,7 @@ from datetime import timedelta
 import anyio
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
@@ -280,3 +281,49 @@ async def test_unknown_site_is_404(client: httpx.AsyncClient, stack: Stack) -> N
     response = await client.post("/api/v1/sites/nowhere/tickets", json={"service": "etat-civil"},
                                  headers=stack.auth("admin"))
     assert_problem(response, 404)
+
+
+async def _phones(stack: Stack) -> dict[str, str]:
+    """Every phone number the server keeps, by ticket id, read straight from Redis."""
+    redis = Redis.from_url(stack.settings.redis.url, decode_responses=True)
+    try:
+        keys = await redis.keys(f"{stack.settings.redis.key_prefix}*phones*")
+        return {k: v for key in keys for k, v in (await redis.hgetall(key)).items()}
+    finally:
+        await redis.aclose()
+
+
+async def test_a_mobile_number_is_kept_in_e164_and_never_answered(desk: Desk, stack: Stack) -> None:
+    """A local mobile number is read with the site's region and kept as E.164 for the SMS; the ticket
+    answered to the kiosk does not repeat it."""
+    ticket = await desk.issue(phone="06 12 34 56 78")
+    assert "phone" not in ticket
+    assert await _phones(stack) == {ticket["id"]: "+33612345678"}
+
+
+@pytest.mark.parametrize(("phone", "says"), [
+    ("12", "not a valid phone number"),
+    ("bonjour", "not a valid phone number"),
+    ("0692 12 34 56", "not a valid phone number"),  # La Réunion's mobiles are not French metropolitan ones
+    ("01 23 45 67 89", "not a mobile number"),  # a landline cannot receive the SMS
+    ("", "at least 1 character"),
+    ("+33 6" + " 12" * 20, "at most 32 characters"),
+])
+async def test_a_bad_phone_number_is_refused_and_issues_nothing(
+        client: httpx.AsyncClient, stack: Stack, desk: Desk, phone: str, says: str) -> None:
+    response = await client.post(URL, json={"service": "etat-civil", "phone": phone}, headers=stack.auth("kiosk"))
+    problem = assert_problem(response, 422)
+    assert says in problem["detail"] and problem["errors"][0]["field"] == "phone"
+    assert (await desk.issue())["number"] == "A001"
+    assert await _phones(stack) == {}
+
+
+async def test_local_numbers_are_read_in_the_sites_region(client: httpx.AsyncClient, stack: Stack,
+                                                          neighbours: Neighbours) -> None:
+    """In La Réunion, 0692 12 34 56 is a local mobile (+262); a metropolitan one still works in full form."""
+    url = "/api/v1/sites/ailleurs/tickets"
+    for phone, expected in (("0692 12 34 56", "+262692123456"), ("+33 6 12 34 56 78", "+33612345678")):
+        response = await client.post(url, json={"service": "etat-civil", "phone": phone},
+                                     headers=neighbours.auth("ailleurs", "kiosk"))
+        assert response.status_code == 201, response.text
+        assert (await _phones(stack))[response.json()["id"]] == expected

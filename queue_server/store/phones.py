@@ -1,0 +1,52 @@
+"""Phone numbers left at the kiosk for an SMS, kept apart from the event log and deleted with the visit.
+
+The event log is the queue's truth and is archived for years into SQL history: a phone number must
+never enter it. Numbers live in one Redis hash per site and UTC day (ticket id -> E.164), which
+expires ``KEEP_S`` after that day began, whatever happens; the archiver deletes a ticket's number as
+soon as it sees the visit end (finished, no-show, cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+
+KEEP_S = 48 * 3600  # a day's hash disappears two days after that day began, numbers left or not
+
+
+class PhoneBook:
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    def _key(self, site: str, day: datetime) -> str:
+        return f"{self.prefix}site:{{{site}}}:phones:{day:%Y-%m-%d}"
+
+    def _keys(self, site: str) -> tuple[str, str]:
+        """Today's and yesterday's hashes (UTC): a visit never spans more."""
+        now = datetime.now(UTC)
+        return self._key(site, now), self._key(site, now - timedelta(days=1))
+
+    async def put(self, site: str, ticket_id: str, e164: str) -> None:
+        key = self._keys(site)[0]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, ticket_id, e164)
+            pipe.expire(key, KEEP_S)
+            await pipe.execute()
+
+    async def get(self, site: str, ticket_id: str) -> str | None:
+        for key in self._keys(site):
+            value = await self.redis.hget(key, ticket_id)
+            if value is not None:
+                return value.decode() if isinstance(value, bytes) else str(value)
+        return None
+
+    async def forget(self, site: str, ticket_ids: Iterable[str]) -> None:
+        ids = list(ticket_ids)
+        if ids:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in self._keys(site):
+                    pipe.hdel(key, *ids)
+                await pipe.execute()
