@@ -19,7 +19,9 @@ app = typer.Typer(help="Guichet queue server.", no_args_is_help=True, add_comple
                   pretty_exceptions_enable=False)
 token_app = typer.Typer(help="Bearer tokens for devices and integrations.", no_args_is_help=True)
 db_app = typer.Typer(help="The SQL database.", no_args_is_help=True)
+user_app = typer.Typer(help="People who sign in at /login.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 app.add_typer(db_app, name="db")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file (see config.example.toml).")]
@@ -300,6 +302,95 @@ def token_list(
     for row in asyncio.run(_with_session(settings, lambda s: list_tokens(s, site))):
         state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
         typer.echo(f"{row.id}\t{row.site_id}\t{row.role}\t{state}\t{row.name}")
+
+
+def _password(from_stdin: bool) -> str:
+    """The new password: one line of standard input with ``--password-stdin`` (for scripts), else
+    asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True))
+
+
+def _user_work(settings: Settings, work: Any) -> Any:
+    from .db.users import UserError
+
+    try:
+        return asyncio.run(_with_session(settings, work))
+    except UserError as exc:
+        fail(str(exc))
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+
+
+@user_app.command("add")
+def user_add(
+    login: Annotated[str, typer.Argument(help="The login, e.g. an e-mail address.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The collectivity (tenant) id, e.g. demo.")],
+    role: Annotated[list[str], typer.Option("--role", help="SITE:ROLE (agent, supervisor, admin), or "
+                                            "admin alone for every site of the tenant; repeatable.")],
+    name: Annotated[str, typer.Option("--name", help="Full name, shown to colleagues.")] = "",
+    password_stdin: PasswordStdin = False,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Create a user who signs in at /login."""
+    from .db.users import add_user
+
+    roles: list[tuple[str | None, str]] = []
+    for item in role:
+        site, sep, what = item.rpartition(":")
+        if not what or (sep and not site):
+            fail(f"--role {item!r}: write SITE:ROLE, e.g. mairie:agent, or admin")
+        roles.append((site or None, what))
+    settings = settings_from(config, data_dir=data_dir)
+    password = _password(password_stdin)
+
+    async def work(session: Any) -> None:
+        user = await add_user(session, tenant, login, password, name, roles)
+        typer.echo(f"user {user.login} created")
+
+    _user_work(settings, work)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    login: Annotated[str, typer.Argument(help="The user's login.")],
+    password_stdin: PasswordStdin = False,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Set a user's password; their open sessions end."""
+    from .db.users import set_password
+
+    settings = settings_from(config, data_dir=data_dir)
+    password = _password(password_stdin)
+
+    async def work(session: Any) -> None:
+        await set_password(session, login, password)
+        typer.echo(f"password of {login} changed; their sessions have ended")
+
+    _user_work(settings, work)
+
+
+@user_app.command("disable")
+def user_disable(
+    login: Annotated[str, typer.Argument(help="The user's login.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the account again instead.")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Disable an account (its sessions end within seconds), or enable it again with --enable."""
+    from .db.users import set_disabled
+
+    settings = settings_from(config, data_dir=data_dir)
+
+    async def work(session: Any) -> None:
+        await set_disabled(session, login, not enable)
+        typer.echo(f"user {login} {'enabled' if enable else 'disabled'}")
+
+    _user_work(settings, work)
 
 
 @db_app.command("upgrade")

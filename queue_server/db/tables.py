@@ -124,3 +124,32 @@ class EventRecord(SQLModel, table=True):
     # The event's fields as JSON text (written with orjson: the JSON column type's stdlib encoder
     # was the archiver's largest cost).
     data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class User(SQLModel, table=True):
+    """A person who logs in: an agent, a supervisor or an administrator of one tenant.
+
+    ``session_epoch`` grows whenever the password changes or the account is disabled: sessions opened
+    before carry the old value and stop working on every process within the lookup cache's delay."""
+
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenants.id", index=True, max_length=64)
+    login: str = Field(unique=True, max_length=200)  # an e-mail address or a short name, lower case
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)  # argon2id, with its parameters
+    disabled: bool = False
+    session_epoch: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UserRole(SQLModel, table=True):
+    """What a user may do where: ``role`` at ``site_id``; an ``admin`` row without a site covers every
+    site of the user's tenant."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "site_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    site_id: str | None = Field(default=None, foreign_key="sites.id", max_length=64)
+    role: str = Field(max_length=16)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ..codec import iso
 from ..db.repo import Principal, archived_ticket
+from ..db.users import Person
 from ..domain import commands as c
 from ..protocol import TicketView, counter_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
@@ -85,7 +86,8 @@ def plausible_id(value: str) -> bool:
     return len(value) <= MAX_ID_CHARS and value.isprintable()
 
 
-async def site_engine(queue: QueueService, principal: Principal, site: str, roles: frozenset[str]) -> SiteEngine:
+async def site_engine(queue: QueueService, principal: Principal | Person, site: str,
+                      roles: frozenset[str]) -> SiteEngine:
     """The engine of ``site`` if ``principal`` may act there with one of ``roles`` (404/403 otherwise)."""
     engine = await queue.engine(site) if plausible_id(site) else None
     authorize(principal, engine.config if engine else None, roles)
@@ -142,7 +144,7 @@ class Api:
         self.queue, self.auth, self.sessions, self.phones = queue, auth, sessions, phones
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
-        principal = await self.auth.require(request)
+        principal = await self.auth.caller(request)
         return await site_engine(self.queue, principal, request.path_params["site"], roles)
 
     def _ticket_answer(self, result: Result, created: bool = False) -> Response:

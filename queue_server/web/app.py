@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from ..archiver import Archiver
 from ..db.engine import make_engine, migrate, sessions
 from ..db.repo import find_token, site_config, site_ids
+from ..db.users import Person, person
 from ..domain.config import SiteConfig
 from ..service import Clock, QueueService, utc_now
 from ..settings import Settings
@@ -28,9 +30,12 @@ from ..store.client import make_redis
 from ..store.embedded import EmbeddedServerError, EmbeddedValkey
 from ..store.events import EventStore
 from ..store.phones import PhoneBook
+from ..store.sessions import Limits, SessionStore
 from .api import Api, json_response
 from .auth import Authenticator
 from .errors import exception_handlers
+from .headers import SecurityHeaders
+from .login import Login
 from .openapi import openapi_document
 from .pages import start_page
 from .ws import LiveFeed
@@ -113,8 +118,14 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 tg.start_soon(archiver.run)
                 if embedded is not None:
                     tg.start_soon(_supervise, embedded)
-                authenticator = Authenticator(lookup)
+                async def lookup_person(user_id: int) -> Person | None:
+                    async with session_factory() as session:
+                        return await person(session, user_id)
+
+                session_store = SessionStore(redis, settings.redis.key_prefix)
+                authenticator = Authenticator(lookup, session_store, lookup_person)
                 api.bind(queue, authenticator, session_factory, phones)
+                login.bind(session_store, Limits(redis, settings.redis.key_prefix), authenticator, session_factory)
                 feed.bind(queue, authenticator)
                 app.state.queue = queue
                 app.state.redis = redis
@@ -155,6 +166,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                              200 if ready else 503)
 
     api = Api()
+    login = Login()
     feed = LiveFeed(settings.server.trusted_origins)
     document = orjson.dumps(openapi_document())
 
@@ -172,7 +184,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         *api.build(),
+        *login.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(SecurityHeaders, frame_origins=settings.server.trusted_origins)],
                      exception_handlers=exception_handlers(settings.queue.retry_after_s))

@@ -1,4 +1,9 @@
-"""Who is calling, and may they do this here? Bearer tokens for devices and integrations.
+"""Who is calling, and may they do this here? Bearer tokens for devices and integrations, a session
+cookie for people in a browser (web/login.py opens it).
+
+A request with a session cookie that changes anything must carry the session's CSRF token in the
+``X-CSRF-Token`` header (pages get it from ``GET /api/v1/me``); a WebSocket opened with the cookie
+must come with an ``Origin`` the server trusts (web/ws.py).
 
 A token names one site and one role (an admin token covers every site of its tenant). A token of
 another tenant gets 404, exactly like an unknown site, so that existence never leaks; a token of the
@@ -8,14 +13,21 @@ a revoked token stops working within that delay on every process.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import HTTPConnection
 
 from ..db.repo import Principal
+from ..db.users import Person
 from ..domain.config import SiteConfig
+from ..store.sessions import Session, SessionStore
 from .errors import HTTPError
+
+SESSION_COOKIE = "guichet_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CACHE_S = 5.0
 CACHE_MAX = 10_000
@@ -36,9 +48,53 @@ def bearer(conn: HTTPConnection) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, lookup: Callable[[str], Awaitable[Principal | None]]) -> None:
+    def __init__(self, lookup: Callable[[str], Awaitable[Principal | None]],
+                 sessions: SessionStore | None = None,
+                 people: Callable[[int], Awaitable[Person | None]] | None = None) -> None:
         self._lookup = lookup
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self.sessions = sessions
+        self._people = people
+        self._people_cache: dict[int, tuple[float, Person | None]] = {}
+
+    async def person(self, user_id: int) -> Person | None:
+        now = time.monotonic()
+        hit = self._people_cache.get(user_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = await self._people(user_id) if self._people is not None else None
+        if len(self._people_cache) >= CACHE_MAX:
+            self._people_cache.clear()
+        self._people_cache[user_id] = (now + CACHE_S, found)
+        return found
+
+    async def session(self, conn: HTTPConnection) -> tuple[Session, Person] | None:
+        """The live session of the request's cookie and its person; ``None`` without one."""
+        sid = conn.cookies.get(SESSION_COOKIE)
+        if not sid or self.sessions is None:
+            return None
+        session = await self.sessions.get(sid)
+        if session is None:
+            return None
+        person = await self.person(session.user_id)
+        if person is None or person.epoch != session.epoch:
+            return None
+        return session, person
+
+    async def caller(self, conn: HTTPConnection) -> Principal | Person:
+        """Who is asking: the bearer token's principal, else the session's person (with a valid CSRF
+        token if the request changes anything); 401 otherwise."""
+        if bearer(conn) is not None or self.sessions is None or SESSION_COOKIE not in conn.cookies:
+            return await self.require(conn)
+        found = await self.session(conn)
+        if found is None:
+            raise HTTPError(401, "Your session has ended: sign in again.", "session-ended")
+        session, person = found
+        if conn.scope["type"] == "http" and conn.scope["method"] not in SAFE_METHODS:
+            sent = conn.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+                raise HTTPError(403, "This request needs the session's CSRF token in X-CSRF-Token.", "csrf")
+        return person
 
     async def principal(self, token: str) -> Principal | None:
         now = time.monotonic()
@@ -65,10 +121,17 @@ class Authenticator:
         return found
 
 
-def authorize(principal: Principal, config: SiteConfig | None, roles: frozenset[str]) -> SiteConfig:
-    """Checks that ``principal`` may act with one of ``roles`` on the site; returns its configuration."""
-    if config is None or config.tenant != principal.tenant_id:
+def authorize(caller: Principal | Person, config: SiteConfig | None, roles: frozenset[str]) -> SiteConfig:
+    """Checks that ``caller`` may act with one of ``roles`` on the site; returns its configuration."""
+    if config is None or config.tenant != caller.tenant_id:
         raise HTTPError(404, "No such site.", "unknown-site")
+    if isinstance(caller, Person):
+        found = caller.at(config.id)
+        if found is None:
+            raise HTTPError(403, f"You have no role at {config.id!r}.", "wrong-site")
+        principal = found
+    else:
+        principal = caller
     if principal.site_id != config.id and principal.role != "admin":
         raise HTTPError(403, f"This token belongs to another site than {config.id!r}.", "wrong-site")
     if principal.role not in roles:

@@ -6,13 +6,13 @@ server's own or one of ``server.trusted_origins``. Refusals happen before the ha
 as an HTTP problem+json answer (401, 403, 404).
 
 Close codes: 1012 when the server shuts down (uvicorn), 1013 when the client fell too far behind
-(it should reconnect with ``since``).
+(it should reconnect with ``since``). People's pages may use their session cookie instead of a token,
+from a trusted Origin only.
 
 Served by ``queue-server`` (uvicorn with web/wsserver.py's protocol), the hub writes each frame
 straight to the connection, and this endpoint only waits for the client to leave: one task per
 connection. Under another ASGI server (tests' TestClient, say), a task per connection sends what the
-hub queued. Not yet: closing the open connection of a revoked token, and
-browser session cookies (both come with the identity issue).
+hub queued. Not yet: closing the open connection of a revoked token.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from urllib.parse import urlsplit
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..db.repo import Principal
+from ..db.users import Person
 from ..hub import CLOSE_TOO_SLOW, Subscriber
 from ..service import QueueService, SiteEngine, Unavailable
 from .api import site_engine
-from .auth import ANY_ROLE, Authenticator
+from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator
 from .errors import HTTPError, problem
 from .wsserver import frames_of
 
@@ -59,15 +61,23 @@ class LiveFeed:
         if not self._origin_allowed(websocket):
             raise HTTPError(403, "This page's origin is not trusted by this server.", "foreign-origin")
         token = websocket.query_params.get("token")
-        if token is None:
-            principal = await self.auth.require(websocket)
-        else:
+        caller: Principal | Person
+        if token is not None:
             found = await self.auth.principal(token)
             if found is None:
                 raise HTTPError(401, "This token is unknown or has been revoked.", "bad-credentials")
-            principal = found
-        engine = await site_engine(self.queue, principal, websocket.path_params["site"], ANY_ROLE)
-        return engine, principal.role
+            caller = found
+        elif "authorization" not in websocket.headers and SESSION_COOKIE in websocket.cookies:
+            # A cookie rides along with any page's WebSocket: only a page of a trusted Origin may
+            # use it (checked above), and a browser always says its Origin.
+            if "origin" not in websocket.headers:
+                raise HTTPError(403, "A session may open the live feed only from a page (Origin).", "foreign-origin")
+            caller = await self.auth.caller(websocket)
+        else:
+            caller = await self.auth.require(websocket)
+        engine = await site_engine(self.queue, caller, websocket.path_params["site"], ANY_ROLE)
+        role = caller.role if isinstance(caller, Principal) else caller.at(engine.site).role  # type: ignore[union-attr]
+        return engine, role
 
     async def endpoint(self, websocket: WebSocket) -> None:
         try:

@@ -1,0 +1,153 @@
+"""People who log in: accounts, argon2id passwords, roles per site.
+
+A ``Person`` is what a session stands for; ``Person.at(site)`` turns it into the ``Principal`` of
+that site (the same shape a device token has), or ``None`` where the person has no role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import anyio
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .repo import ROLES, Principal
+from .tables import Site, User, UserRole
+
+PEOPLE_ROLES = ("agent", "supervisor", "admin")
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, 3 passes)
+# Verified against when the login is unknown, so that a wrong login costs the same time as a wrong password.
+_DUMMY = _hasher.hash("not a password")
+
+
+class UserError(ValueError):
+    """A request about users that cannot be honoured; the message says why, for a person to read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user_id: int
+    tenant_id: str
+    login: str
+    name: str
+    epoch: int
+    roles: dict[str | None, str] = field(default_factory=dict)  # site (None: every site) -> role
+
+    def at(self, site_id: str) -> Principal | None:
+        role = self.roles.get(site_id) or self.roles.get(None)
+        if role is None:
+            return None
+        return Principal(0, self.tenant_id, site_id, role, self.name or self.login)
+
+
+def normalise_login(login: str) -> str:
+    login = login.strip().lower()
+    if not 1 <= len(login) <= 200 or not login.isprintable() or " " in login:
+        raise UserError("A login is 1 to 200 printable characters without spaces.")
+    return login
+
+
+def check_password(password: str) -> None:
+    if len(password) < 12:
+        raise UserError("A password needs at least 12 characters.")
+    if len(password) > 1024:
+        raise UserError("A password may not exceed 1024 characters.")
+
+
+async def _user(session: AsyncSession, login: str) -> User:
+    row = (await session.execute(select(User).where(User.login == normalise_login(login)))).scalar_one_or_none()  # type: ignore[arg-type]
+    if row is None:
+        raise UserError(f"No user {login!r}.")
+    user: User = row
+    return user
+
+
+async def add_user(session: AsyncSession, tenant_id: str, login: str, password: str, name: str,
+                   roles: Sequence[tuple[str | None, str]]) -> User:
+    """A new user of ``tenant_id`` with ``roles`` as (site or None for every site, role) pairs."""
+    login = normalise_login(login)
+    check_password(password)
+    if (await session.execute(select(User).where(User.login == login))).scalar_one_or_none() is not None:  # type: ignore[arg-type]
+        raise UserError(f"The login {login!r} is taken.")
+    sites = {s.id for s in (await session.execute(select(Site).where(Site.tenant_id == tenant_id))).scalars()}  # type: ignore[arg-type]
+    if not sites:
+        raise UserError(f"No tenant {tenant_id!r} with sites.")
+    for site, role in roles:
+        if role not in PEOPLE_ROLES:
+            raise UserError(f"Unknown role {role!r}; people can be {', '.join(PEOPLE_ROLES)}.")
+        if site is None and role != "admin":
+            raise UserError("Only an admin role may cover every site (give a site for agents and supervisors).")
+        if site is not None and site not in sites:
+            raise UserError(f"No site {site!r} in tenant {tenant_id!r}.")
+    user = User(tenant_id=tenant_id, login=login, name=name, password_hash=_hasher.hash(password),
+                created_at=datetime.now(UTC))
+    session.add(user)
+    await session.flush()
+    assert user.id is not None
+    for site, role in roles:
+        session.add(UserRole(user_id=user.id, site_id=site, role=role))
+    await session.commit()
+    return user
+
+
+async def set_password(session: AsyncSession, login: str, password: str) -> None:
+    """Change the password; every open session of the user ends."""
+    check_password(password)
+    user = await _user(session, login)
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    await session.commit()
+
+
+async def set_disabled(session: AsyncSession, login: str, disabled: bool = True) -> None:
+    """Disable (or enable again) an account; disabling ends every open session of the user."""
+    user = await _user(session, login)
+    user.disabled = disabled
+    user.session_epoch += 1
+    await session.commit()
+
+
+async def person(session: AsyncSession, user_id: int) -> Person | None:
+    """The person behind a session, or ``None`` if the account is gone or disabled."""
+    user = await session.get(User, user_id)
+    if user is None or user.disabled:
+        return None
+    roles = (await session.execute(select(UserRole).where(UserRole.user_id == user_id))).scalars().all()  # type: ignore[arg-type]
+    assert user.id is not None
+    return Person(user.id, user.tenant_id, user.login, user.name, user.session_epoch,
+                  {r.site_id: r.role for r in roles})
+
+
+def _matches(stored: str, password: str) -> bool:
+    """argon2 takes ~0.1 s of CPU on purpose: called in a worker thread, never on the event loop."""
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify(session: AsyncSession, login: str, password: str) -> Person | None:
+    """The person if ``login`` and ``password`` match an enabled account; ``None`` otherwise, in
+    about the same time either way. Rehashes a password stored with older parameters."""
+    try:
+        login = normalise_login(login)
+    except UserError:
+        login = ""
+    user = (await session.execute(select(User).where(User.login == login))).scalar_one_or_none() if login else None  # type: ignore[arg-type]
+    if not await anyio.to_thread.run_sync(_matches, user.password_hash if user else _DUMMY, password[:1024]):
+        return None
+    if user is None or user.disabled:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+        await session.commit()
+    assert user.id is not None
+    return await person(session, user.id)
+
+
+__all__ = ["ROLES", "Person", "UserError", "add_user", "person", "set_disabled", "set_password", "verify"]
