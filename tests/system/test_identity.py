@@ -1,0 +1,119 @@
+"""People's sessions against real server processes: limits shared by processes, the live feed in a browser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from queue_server.db.engine import make_engine, sessions
+from queue_server.db.users import add_user
+from queue_server.settings import load_settings
+from queue_server.store.embedded import EmbeddedValkey
+from tests.system.servers import ServerProcess, seed_site, server
+
+pytestmark = pytest.mark.anyio
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Pair:
+    a: ServerProcess
+    b: ServerProcess
+
+
+@pytest.fixture
+def valkey(tmp_path: Path) -> Iterator[str]:
+    embedded = EmbeddedValkey(tmp_path / "valkey")
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture
+async def pair(tmp_path: Path, valkey: str) -> AsyncIterator[Pair]:
+    """Two server processes on one Redis and one database, with the user ``anne`` (agent at ``live``)."""
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    await seed_site(database, "live", 1, ("etat-civil",))
+    engine = make_engine(load_settings(database={"url": database}).database_url)
+    async with sessions(engine)() as session:
+        await add_user(session, "live", "anne", PASSWORD, "Anne", [("live", "agent")])
+    await engine.dispose()
+    env = {"QUEUE_REDIS_URL": valkey, "QUEUE_DATABASE_URL": database,
+           "QUEUE_SERVER_TRUSTED_ORIGINS": '["https://www.ville.example"]'}
+    with ExitStack() as stack:
+        processes = []
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            processes.append(stack.enter_context(server(tmp_path / name, env, name=name)))
+        yield Pair(*processes)
+
+
+async def attempt(url: str, password: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=url) as http:
+        page = await http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        return await http.post("/login", data={"login": "anne", "password": password, "csrf": token.group(1)})
+
+
+async def test_the_login_lockout_holds_across_processes(pair: Pair) -> None:
+    """Failures counted on process A and on process B add up: the fifth locks the login on both."""
+    for i in range(5):
+        assert (await attempt((pair.a if i % 2 else pair.b).url, "wrong password!")).status_code == 401
+    for process in (pair.a, pair.b):
+        locked = await attempt(process.url, PASSWORD)
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+
+
+async def test_a_session_opened_on_one_process_works_on_the_other(pair: Pair) -> None:
+    """Sessions live in Redis: signed in through A, the agent calls through B."""
+    async with httpx.AsyncClient(base_url=pair.a.url) as http:
+        page = await http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+        cookie = http.cookies["guichet_session"]
+    async with httpx.AsyncClient(base_url=pair.b.url, cookies={"guichet_session": cookie}) as http:
+        me = await http.get("/api/v1/me")
+        assert me.status_code == 200
+        answer = await http.post("/api/v1/sites/live/counters/1/next",
+                                 headers={"X-CSRF-Token": me.json()["csrf_token"]})
+        assert answer.status_code == 204  # nobody waits: but the session was accepted
+
+
+async def test_a_browser_session_opens_the_live_feed_only_from_a_trusted_page(pair: Pair) -> None:
+    """With the session cookie, the live feed opens from the server's own pages or a trusted origin,
+    and is refused from any other page (cross-site WebSocket hijacking) or without an Origin."""
+    async with httpx.AsyncClient(base_url=pair.a.url) as http:
+        page = await http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+        cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
+    ws = pair.a.url.replace("http://", "ws://") + "/ws/sites/live"
+    for origin in (pair.a.url, "https://www.ville.example"):
+        async with connect(ws, additional_headers=cookie, origin=origin) as feed:  # type: ignore[arg-type]
+            snapshot = orjson.loads(await feed.recv())
+            assert snapshot["type"] == "snapshot" and snapshot["site"] == "live"
+    with pytest.raises(InvalidStatus) as foreign:
+        async with connect(ws, additional_headers=cookie, origin="https://evil.example"):  # type: ignore[arg-type]
+            pass
+    assert foreign.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as bare:
+        async with connect(ws, additional_headers=cookie):
+            pass
+    assert bare.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as anonymous:
+        async with connect(ws, origin=pair.a.url):  # type: ignore[arg-type]
+            pass
+    assert anonymous.value.response.status_code == 401
