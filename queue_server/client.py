@@ -10,7 +10,8 @@ a fresh snapshot (``"resumed": false``) when it cannot. Messages are handed to `
 a time, in order; a message is only counted as received once ``on_message`` returned.
 
 Fatal refusals (401, 403, 404: a wrong or revoked token, a wrong site) end ``run`` with
-``InvalidStatus``; everything else is retried. Imports nothing of the server but the wire shapes.
+``InvalidStatus``, and a feed closed because its token was revoked ends it with ``Revoked``;
+everything else is retried. Imports nothing of the server but the wire shapes.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.uri import parse_uri
 
+from .protocol import CLOSE_REVOKED
+
 log = logging.getLogger(__name__)
+
+
+class Revoked(Exception):
+    """The server closed the feed for good: this device's token was revoked (pair it again)."""
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -79,6 +86,8 @@ class LiveFeedClient:
                     if isinstance(message.get("id"), str):
                         self.last_event_id = message["id"]
             except ConnectionClosed as closed:
+                if closed.rcvd is not None and closed.rcvd.code == CLOSE_REVOKED:
+                    raise Revoked(closed.rcvd.reason) from closed
                 log.info("live feed closed (%s); resuming after %s", closed, self.last_event_id)
             finally:
                 self.connection = None

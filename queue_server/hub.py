@@ -33,7 +33,7 @@ from websockets.frames import Frame, Opcode
 from .codec import iso
 from .domain.events import CounterEvent, DayStarted, Event, TicketCalled, TicketEvent, TicketIssued, TicketRecalled
 from .domain.state import SiteState
-from .protocol import counter_view, snapshot_view, ticket_view
+from .protocol import CLOSE_TOO_SLOW, counter_view, snapshot_view, ticket_view
 from .store.keys import stream_id
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ AUDIENCE: dict[str, Audience] = {
 PERSONAL = frozenset({"phone", "name", "email", "note"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
 OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
-CLOSE_TOO_SLOW = 1013
 REPLAY = 10_000  # messages kept per site for clients resuming with `since`
 
 # Spoken and shown form of a call. Numbers are read naturally ("A 42", not "A zero four two").
@@ -148,6 +147,7 @@ class Subscriber:
         self.sink = sink
         self.outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
         self.dropped = asyncio.Event()
+        self.close_code, self.close_reason = CLOSE_TOO_SLOW, "too far behind: reconnect with since"
 
     def push(self, wire: Wire) -> None:
         if self.dropped.is_set():
@@ -164,11 +164,14 @@ class Subscriber:
             log.warning("conn %d: %d frames behind, dropped (it will resume with since)", self.id, OUTBOX)
             self.drop()
 
-    def drop(self) -> None:
-        """Cut this subscriber: it will reconnect with ``since``."""
+    def drop(self, code: int = CLOSE_TOO_SLOW, reason: str = "too far behind: reconnect with since") -> None:
+        """Cut this subscriber with a close ``code`` (by default: come back with ``since``)."""
+        if self.dropped.is_set():
+            return
+        self.close_code, self.close_reason = code, reason
         self.dropped.set()
         if self.sink is not None:
-            self.sink.shed(CLOSE_TOO_SLOW, "too far behind: reconnect with since")
+            self.sink.shed(code, reason)
 
 
 class SiteHub:

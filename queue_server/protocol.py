@@ -10,6 +10,11 @@ from .codec import iso
 from .domain.estimate import estimated_wait_s
 from .domain.state import SiteState, Status, Ticket
 
+# Close codes of the live feed besides the standard ones (1012 restart: come back; 1013 too far
+# behind: come back with since).
+CLOSE_TOO_SLOW = 1013
+CLOSE_REVOKED = 4001  # the token was revoked or the session ended: do not come back with it
+
 
 class TicketView(TypedDict):
     id: str

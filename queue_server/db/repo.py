@@ -104,6 +104,19 @@ async def find_token(session: AsyncSession, token: str) -> Principal | None:
     return Principal(row.id, row.tenant_id, row.site_id, row.role, row.name)
 
 
+async def revoked_among(session: AsyncSession, token_ids: set[int]) -> set[int]:
+    """Which of ``token_ids`` are revoked or no longer exist."""
+    ids = sorted(token_ids)
+    live: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = await session.execute(
+            select(ApiToken).where(ApiToken.id.in_(chunk), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        )
+        live.update(row.id for row in rows.scalars() if row.id is not None)
+    return set(ids) - live
+
+
 async def revoke_token(session: AsyncSession, token_id: int) -> bool:
     row = await session.get(ApiToken, token_id)
     if row is None or row.revoked_at is not None:

@@ -20,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from ..archiver import Archiver
 from ..db.engine import make_engine, migrate, sessions
-from ..db.repo import find_token, site_config, site_ids
+from ..db.repo import find_token, revoked_among, site_config, site_ids
 from ..db.users import Person, person
 from ..domain.config import SiteConfig
 from ..service import Clock, QueueService, utc_now
@@ -123,10 +123,15 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                         return await person(session, user_id)
 
                 session_store = SessionStore(redis, settings.redis.key_prefix)
-                authenticator = Authenticator(lookup, session_store, lookup_person)
+                async def lookup_revoked(token_ids: set[int]) -> set[int]:
+                    async with session_factory() as session:
+                        return await revoked_among(session, token_ids)
+
+                authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked)
                 api.bind(queue, authenticator, session_factory, phones)
                 login.bind(session_store, Limits(redis, settings.redis.key_prefix), authenticator, session_factory)
                 feed.bind(queue, authenticator)
+                tg.start_soon(feed.watch)
                 app.state.queue = queue
                 app.state.redis = redis
                 app.state.engine = engine

@@ -50,8 +50,10 @@ def bearer(conn: HTTPConnection) -> str | None:
 class Authenticator:
     def __init__(self, lookup: Callable[[str], Awaitable[Principal | None]],
                  sessions: SessionStore | None = None,
-                 people: Callable[[int], Awaitable[Person | None]] | None = None) -> None:
+                 people: Callable[[int], Awaitable[Person | None]] | None = None,
+                 revoked: Callable[[set[int]], Awaitable[set[int]]] | None = None) -> None:
         self._lookup = lookup
+        self._revoked = revoked
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self.sessions = sessions
         self._people = people
@@ -68,10 +70,27 @@ class Authenticator:
         self._people_cache[user_id] = (now + CACHE_S, found)
         return found
 
+    async def revoked(self, token_ids: set[int]) -> set[int]:
+        """Which of ``token_ids`` are revoked (or gone), in one query per 500; those are also dropped
+        from the lookup cache at once."""
+        found = await self._revoked(token_ids) if self._revoked is not None else set()
+        if found:
+            for token, (_, principal) in tuple(self._cache.items()):
+                if principal is not None and principal.token_id in found:
+                    del self._cache[token]
+        return found
+
+    async def ended(self, sids: set[str]) -> set[str]:
+        """Which of these session ids no longer open a session."""
+        return {sid for sid in sids if await self.session_of(sid) is None}
+
     async def session(self, conn: HTTPConnection) -> tuple[Session, Person] | None:
         """The live session of the request's cookie and its person; ``None`` without one."""
         sid = conn.cookies.get(SESSION_COOKIE)
-        if not sid or self.sessions is None:
+        return await self.session_of(sid) if sid else None
+
+    async def session_of(self, sid: str) -> tuple[Session, Person] | None:
+        if self.sessions is None:
             return None
         session = await self.sessions.get(sid)
         if session is None:

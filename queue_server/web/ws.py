@@ -12,12 +12,17 @@ from a trusted Origin only.
 Served by ``queue-server`` (uvicorn with web/wsserver.py's protocol), the hub writes each frame
 straight to the connection, and this endpoint only waits for the client to leave: one task per
 connection. Under another ASGI server (tests' TestClient, say), a task per connection sends what the
-hub queued. Not yet: closing the open connection of a revoked token.
+hub queued.
+
+Every ``SWEEP_S`` seconds the open connections' credentials are checked again in one query (tokens)
+and one Redis round trip (sessions): a connection whose token was revoked, or whose session ended
+(logout, new password, disabled account), is closed with 4001 (do not come back with it).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import anyio
@@ -25,7 +30,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..db.repo import Principal
 from ..db.users import Person
-from ..hub import CLOSE_TOO_SLOW, Subscriber
+from ..hub import Subscriber
+from ..protocol import CLOSE_REVOKED
 from ..service import QueueService, SiteEngine, Unavailable
 from .api import site_engine
 from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator
@@ -33,6 +39,17 @@ from .errors import HTTPError, problem
 from .wsserver import frames_of
 
 log = logging.getLogger(__name__)
+
+
+SWEEP_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What let a connection in: a device token (by id) or a person's session (by its cookie)."""
+
+    token_id: int | None = None
+    sid: str | None = None
 
 
 class LiveFeed:
@@ -43,6 +60,7 @@ class LiveFeed:
 
     def __init__(self, trusted_origins: tuple[str, ...]) -> None:
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
+        self.credentials: dict[Subscriber, Credential] = {}
 
     def bind(self, queue: QueueService, auth: Authenticator) -> None:
         self.queue, self.auth = queue, auth
@@ -57,7 +75,30 @@ class LiveFeed:
         parts = urlsplit(origin)
         return bool(parts.netloc) and parts.netloc == own and parts.scheme in ("http", "https")
 
-    async def _admit(self, websocket: WebSocket) -> tuple[SiteEngine, str]:
+    async def sweep(self) -> int:
+        """Close every connection whose token was revoked or whose session ended; how many."""
+        tokens = {c.token_id for c in self.credentials.values() if c.token_id}
+        sids = {c.sid for c in self.credentials.values() if c.sid}
+        revoked = await self.auth.revoked(tokens) if tokens else set()
+        ended = await self.auth.ended(sids) if sids else set()
+        closed = 0
+        for subscriber, credential in tuple(self.credentials.items()):
+            if credential.token_id in revoked or credential.sid in ended:
+                log.info("conn %d: credentials revoked, closing", subscriber.id)
+                subscriber.drop(CLOSE_REVOKED, "revoked: pair this device again or sign in")
+                closed += 1
+        return closed
+
+    async def watch(self) -> None:
+        """``sweep`` every ``SWEEP_S`` seconds, for the server's life (errors logged, never fatal)."""
+        while True:
+            await anyio.sleep(SWEEP_S)
+            try:
+                await self.sweep()
+            except Exception:  # a database or Redis outage: try again next time
+                log.warning("could not check the live feed's credentials", exc_info=True)
+
+    async def _admit(self, websocket: WebSocket) -> tuple[SiteEngine, str, Credential]:
         if not self._origin_allowed(websocket):
             raise HTTPError(403, "This page's origin is not trusted by this server.", "foreign-origin")
         token = websocket.query_params.get("token")
@@ -76,12 +117,15 @@ class LiveFeed:
         else:
             caller = await self.auth.require(websocket)
         engine = await site_engine(self.queue, caller, websocket.path_params["site"], ANY_ROLE)
-        role = caller.role if isinstance(caller, Principal) else caller.at(engine.site).role  # type: ignore[union-attr]
-        return engine, role
+        if isinstance(caller, Principal):
+            return engine, caller.role, Credential(token_id=caller.token_id)
+        at_site = caller.at(engine.site)
+        assert at_site is not None  # site_engine checked it
+        return engine, at_site.role, Credential(sid=websocket.cookies[SESSION_COOKIE])
 
     async def endpoint(self, websocket: WebSocket) -> None:
         try:
-            engine, role = await self._admit(websocket)
+            engine, role, credential = await self._admit(websocket)
         except (HTTPError, Unavailable) as exc:
             status = exc.status if isinstance(exc, HTTPError) else 503
             detail = exc.detail if isinstance(exc, HTTPError) else "The queue store cannot be reached right now."
@@ -91,6 +135,7 @@ class LiveFeed:
         await websocket.accept()
         sink = frames_of(websocket.scope)
         subscriber, first = engine.hub.subscribe(engine.state, role, websocket.query_params.get("since"), sink)
+        self.credentials[subscriber] = credential
         log.info("conn %d: %s joined site %s (%d connected)", subscriber.id, role, engine.site,
                  len(engine.hub.subscribers))
         if sink is not None:
@@ -98,6 +143,7 @@ class LiveFeed:
                 await self._receive_until_gone(websocket)
             finally:
                 engine.hub.unsubscribe(subscriber)
+                self.credentials.pop(subscriber, None)
                 log.info("conn %d: left site %s", subscriber.id, engine.site)
             return
         try:
@@ -107,11 +153,12 @@ class LiveFeed:
                 await subscriber.dropped.wait()
                 tg.cancel_scope.cancel()
             if subscriber.dropped.is_set():
-                await websocket.close(CLOSE_TOO_SLOW, "too far behind: reconnect with since")
+                await websocket.close(subscriber.close_code, subscriber.close_reason)
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass
         finally:
             engine.hub.unsubscribe(subscriber)
+            self.credentials.pop(subscriber, None)
             log.info("conn %d: left site %s", subscriber.id, engine.site)
 
     async def _send(self, websocket: WebSocket, subscriber: Subscriber, first: list[str]) -> None:

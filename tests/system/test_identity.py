@@ -8,14 +8,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.users import add_user
+from queue_server.protocol import CLOSE_REVOKED
 from queue_server.settings import load_settings
 from queue_server.store.embedded import EmbeddedValkey
 from tests.system.servers import ServerProcess, seed_site, server
@@ -117,3 +119,22 @@ async def test_a_browser_session_opens_the_live_feed_only_from_a_trusted_page(pa
         async with connect(ws, origin=pair.a.url):  # type: ignore[arg-type]
             pass
     assert anonymous.value.response.status_code == 401
+
+
+async def test_signing_out_closes_the_open_live_feed(pair: Pair) -> None:
+    """A page's live feed opened with a session is closed (4001) within seconds of signing out."""
+    async with httpx.AsyncClient(base_url=pair.a.url) as http:
+        page = await http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+        cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
+        csrf = (await http.get("/api/v1/me")).json()["csrf_token"]
+        ws = pair.a.url.replace("http://", "ws://") + "/ws/sites/live"
+        async with connect(ws, additional_headers=cookie, origin=pair.a.url) as feed:  # type: ignore[arg-type]
+            await feed.recv()
+            assert (await http.post("/logout", headers={"X-CSRF-Token": csrf})).status_code == 303
+            with anyio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await feed.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_REVOKED

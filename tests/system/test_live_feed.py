@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
-from queue_server.client import LiveFeedClient
+from queue_server.client import LiveFeedClient, Revoked
 from queue_server.hub import PERSONAL
 from queue_server.store.embedded import EmbeddedValkey
-from tests.system.servers import ServerProcess, seed_site, server
+from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
 
 pytestmark = pytest.mark.anyio
 SERVICES = ("etat-civil", "passeports")
@@ -386,3 +387,33 @@ async def test_a_phone_left_at_the_kiosk_reaches_no_screen_and_goes_with_the_vis
     finally:
         await redis.aclose()
         valkey.stop()
+
+
+async def test_revoking_a_token_closes_its_open_feed_for_good(site: Site, tmp_path: Path) -> None:
+    """A display whose token is revoked (here with the CLI) is closed with 4001 within seconds, the
+    client library stops instead of reconnecting, and the token opens nothing any more; another
+    device's feed goes on."""
+    async with connect(site.ws, additional_headers=site.auth("kiosk")) as kiosk:
+        await receive(kiosk)
+        feed = LiveFeedClient(site.server.url, "live", site.tokens["display"], lambda message: None)
+        listing = subprocess.run([QUEUE_SERVER, "token", "list", "--data-dir", str(tmp_path)],
+                                 capture_output=True, text=True, check=True).stdout
+        display_id = next(line.split("\t")[0] for line in listing.splitlines() if "\tdisplay\t" in line)
+        with anyio.fail_after(15):
+            async with anyio.create_task_group() as tg:
+                async def revoke_once_connected() -> None:
+                    while feed.connections == 0:
+                        await anyio.sleep(0.05)
+                    subprocess.run([QUEUE_SERVER, "token", "revoke", display_id, "--data-dir", str(tmp_path)],
+                                   check=True, capture_output=True)
+
+                tg.start_soon(revoke_once_connected)
+                with pytest.raises(Revoked):
+                    await feed.run()
+        assert feed.connections == 1
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(site.ws, additional_headers=site.auth("display")):
+                pass
+        assert refused.value.response.status_code == 401
+        await site.issue()
+        assert (await receive_until(kiosk, "ticket.issued"))["data"]["ticket"]["number"] == "A001"
