@@ -148,7 +148,8 @@ def _check_external_redis(settings: Settings) -> None:
         client.close()
 
 
-def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
+def _run(settings: Settings, demo_tokens: dict[str, str] | None = None,
+         demo_people: dict[str, str] | None = None) -> None:
     import uvicorn
 
     from .store.embedded import EmbeddedServerError, EmbeddedValkey
@@ -169,7 +170,7 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None) -> None:
     else:
         _check_external_redis(settings)
     try:
-        application = create_app(settings, demo_tokens=demo_tokens, embedded=embedded)
+        application = create_app(settings, demo_tokens=demo_tokens, demo_people=demo_people, embedded=embedded)
         config = uvicorn.Config(
             application, host=settings.server.host, port=settings.server.port,
             access_log=settings.server.access_log, log_config=None, lifespan="on",
@@ -205,11 +206,15 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
     settings = settings_from(config, host, port, data_dir)
     _logging(settings.server.log_level)
     tokens = asyncio.run(_seed_demo(settings))
+    people = asyncio.run(_seed_demo_people(settings))
     typer.echo("Demo tokens (also on the start page):", err=True)
     for role, token in tokens.items():
         typer.echo(f"  {role.upper()}={token}", err=True)
+    typer.echo("Demo people, who sign in at /login (login: password):", err=True)
+    for login, password in people.items():
+        typer.echo(f"  {login}: {password}", err=True)
     typer.echo(f"Open http://{settings.server.host}:{settings.server.port}/", err=True)
-    _run(settings, demo_tokens=tokens)
+    _run(settings, demo_tokens=tokens, demo_people=people)
 
 
 async def _seed_demo(settings: Settings) -> dict[str, str]:
@@ -233,6 +238,39 @@ async def _seed_demo(settings: Settings) -> dict[str, str]:
         return tokens
     finally:
         await engine.dispose()
+
+
+DEMO_PEOPLE = {"demo-agent": ("demo", "agent"), "demo-supervisor": ("demo", "supervisor"),
+               "demo-admin": (None, "admin")}
+
+
+async def _seed_demo_people(settings: Settings) -> dict[str, str]:
+    """One person per role of the demo tenant, with random passwords kept in ``demo-people.json``
+    (readable by the owner only) and shown on the start page."""
+    import secrets
+
+    from .db.users import UserError, add_user, set_password
+
+    path = settings.server.data_dir / "demo-people.json"
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+
+    async def work(session: Any) -> dict[str, str]:
+        people = {}
+        for login, (site, role) in DEMO_PEOPLE.items():
+            password = known.get(login) or secrets.token_urlsafe(12)
+            try:
+                await add_user(session, "demo", login, password, f"Demo {role}", [(site, role)])
+            except UserError:  # there already: make sure the password is the one we show
+                if login not in known:
+                    await set_password(session, login, password)
+            people[login] = password
+        return people
+
+    people: dict[str, str] = await _with_session(settings, work)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(people, indent=2))
+    path.chmod(0o600)
+    return people
 
 
 async def _with_session(settings: Settings, work: Any) -> Any:

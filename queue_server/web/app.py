@@ -82,6 +82,7 @@ async def _supervise(embedded: EmbeddedValkey) -> None:
 
 
 def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
+               demo_people: dict[str, str] | None = None,
                clock: Clock = utc_now, embedded: EmbeddedValkey | None = None) -> Starlette:
     """The whole server. ``settings.redis.url`` must be set (the CLI starts the embedded Valkey and
     passes it as ``embedded`` so that the app restarts it if it dies)."""
@@ -181,7 +182,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     async def index(request: Request) -> Response:
         async with request.app.state.sessions() as session:
             configs = [await site_config(session, s) for s in await site_ids(session)]
-        return await start_page(request, [c for c in configs if c], demo_tokens)
+        return await start_page(request, [c for c in configs if c], demo_tokens, demo_people)
 
     routes = [
         Route("/", index, methods=["GET"]),

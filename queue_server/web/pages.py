@@ -11,7 +11,8 @@ from starlette.responses import HTMLResponse
 _env = Environment(loader=PackageLoader("queue_server.web", "templates"), autoescape=select_autoescape())
 
 
-async def start_page(request: Request, sites: list[Any], demo_tokens: dict[str, str] | None) -> HTMLResponse:
+async def start_page(request: Request, sites: list[Any], demo_tokens: dict[str, str] | None,
+                     demo_people: dict[str, str] | None = None) -> HTMLResponse:
     base = str(request.base_url).rstrip("/")
-    html = _env.get_template("start.html").render(sites=sites, tokens=demo_tokens, base=base)
+    html = _env.get_template("start.html").render(sites=sites, tokens=demo_tokens, people=demo_people, base=base)
     return HTMLResponse(html)

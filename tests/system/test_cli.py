@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.system.servers import QUEUE_SERVER, seed_site, server
+from tests.system.servers import QUEUE_SERVER, free_port, seed_site, server, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -109,3 +110,63 @@ async def test_serve_refuses_a_redis_that_could_lose_queue_state(tmp_path: Path)
     finally:
         unsafe.terminate()
         unsafe.wait(10)
+
+
+def test_user_commands_manage_who_signs_in(tmp_path: Path) -> None:
+    """`user add`, `passwd` and `disable` do what they say, and refuse clearly what they cannot do."""
+    import asyncio
+
+    asyncio.run(seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "mairie", 1, ("etat-civil",)))
+    base = ["--data-dir", str(tmp_path), "--password-stdin"]
+
+    def run(*args: str, password: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([QUEUE_SERVER, "user", *args], input=password + "\n", capture_output=True,
+                              text=True, timeout=60)
+
+    added = run("add", "Anne@Mairie.fr", "--tenant", "mairie", "--role", "mairie:agent", "--name", "Anne", *base,
+                password="correct horse battery")
+    assert added.returncode == 0 and "anne@mairie.fr created" in added.stdout
+    for args, password, says in [
+        (("add", "anne@mairie.fr", "--tenant", "mairie", "--role", "mairie:agent"), "another long one", "is taken"),
+        (("add", "bob", "--tenant", "mairie", "--role", "mairie:agent"), "short", "at least 12 characters"),
+        (("add", "bob", "--tenant", "mairie", "--role", "mairie:clerk"), "long enough pass", "Unknown role 'clerk'"),
+        (("add", "bob", "--tenant", "mairie", "--role", "ailleurs:agent"), "long enough pass", "No site 'ailleurs'"),
+        (("add", "bob", "--tenant", "mairie", "--role", "agent"), "long enough pass", "Only an admin role"),
+        (("passwd", "nobody"), "long enough pass", "No user 'nobody'"),
+    ]:
+        refused = run(*args, *base, password=password)
+        assert refused.returncode == 2 and says in refused.stderr and "Traceback" not in refused.stderr, refused
+    assert run("passwd", "anne@mairie.fr", *base, password="a brand new password").returncode == 0
+    disabled = run("disable", "anne@mairie.fr", "--data-dir", str(tmp_path))
+    assert disabled.returncode == 0 and "disabled" in disabled.stdout
+
+
+async def test_the_demo_has_people_who_can_sign_in(tmp_path: Path) -> None:
+    """`queue-server demo` prints a login and password per role, shows them on the start page, and
+    they sign in; a second start keeps the same passwords."""
+    seen = []
+    for run in range(2):
+        port = free_port()
+        log_path = tmp_path / f"demo{run}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen([QUEUE_SERVER, "demo", "--port", str(port), "--data-dir", str(tmp_path)],
+                                       stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, process, log_path)
+            people = json.loads((tmp_path / "demo-people.json").read_text())
+            assert set(people) == {"demo-agent", "demo-supervisor", "demo-admin"}
+            assert f"demo-agent: {people['demo-agent']}" in log_path.read_text()
+            async with httpx.AsyncClient(base_url=url) as http:
+                assert people["demo-agent"] in (await http.get("/")).text
+                page = await http.get("/login")
+                token = page.text.split('name="csrf" value="')[1].split('"')[0]
+                signed = await http.post("/login", data={"login": "demo-agent", "password": people["demo-agent"],
+                                                         "csrf": token})
+                assert signed.status_code == 303
+                assert (await http.get("/api/v1/me")).json()["roles"] == [{"site": "demo", "role": "agent"}]
+            seen.append(people)
+        finally:
+            process.terminate()
+            process.wait(30)
+    assert seen[0] == seen[1]
