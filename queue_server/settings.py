@@ -67,6 +67,15 @@ class QueueSettings(_Section):
     retry_after_s: int = Field(2, ge=1)
 
 
+class LimitSettings(_Section):
+    # Requests allowed per minute (0: no limit); beyond, 429 with Retry-After. Counted in Redis, so
+    # they hold across processes. Staff (agents issuing for a visitor) are never limited.
+    kiosk_tickets_per_minute: int = Field(30, ge=0)  # per kiosk token: a kiosk prints one every 2 s at best
+    kiosk_tickets_per_address_per_minute: int = Field(120, ge=0)  # all kiosk tickets from one address
+    public_reads_per_address_per_minute: int = Field(600, ge=0)  # ticket pages read without login
+    pairing_attempts_per_address_per_minute: int = Field(10, ge=0)  # pairing codes tried
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
@@ -77,6 +86,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     database: DatabaseSettings = DatabaseSettings()
     queue: QueueSettings = QueueSettings()
+    limits: LimitSettings = LimitSettings()
 
     @classmethod
     def settings_customise_sources(

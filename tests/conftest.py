@@ -25,6 +25,8 @@ EXTERNAL_DB = os.environ.get("QUEUE_TEST_DATABASE_URL", "")
 REDIS_BACKENDS = ["valkey"] + (["redis"] if EXTERNAL_REDIS else [])
 STACKS = ["valkey+sqlite"] + (["redis+postgresql"] if EXTERNAL_REDIS and EXTERNAL_DB else [])
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
+NO_LIMITS = {"kiosk_tickets_per_minute": 0, "kiosk_tickets_per_address_per_minute": 0,
+             "public_reads_per_address_per_minute": 0}
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +128,7 @@ async def stack(request: pytest.FixtureRequest, valkey_url: str, key_prefix: str
         server={"data_dir": tmp_path},
         redis={"url": redis_url, "key_prefix": key_prefix, "check_persistence": check},
         database={"url": db_url},
+        limits=NO_LIMITS,  # the contract suite issues many tickets a minute; tests/web/test_limits.py turns them on
     )
     yield Stack(settings, await seed(settings))
     await _drop_prefix(redis_url, key_prefix)

@@ -18,7 +18,9 @@ from ..db.users import Person
 from ..domain import commands as c
 from ..protocol import TicketView, counter_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
+from ..settings import LimitSettings
 from ..store.phones import PhoneBook
+from ..store.sessions import Limits
 from .auth import ANY_ROLE, ISSUERS, STAFF, Authenticator, authorize
 from .errors import HTTPError
 
@@ -72,6 +74,12 @@ class TransferBody(_Body):
 
 class CallBody(_Body):
     counter: Slug
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a reverse proxy, run uvicorn with --forwarded-allow-ips so that
+    this is the visitor's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -140,12 +148,29 @@ class Api:
     auth: Authenticator
     sessions: Any
 
-    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any, phones: PhoneBook) -> None:
+    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any, phones: PhoneBook,
+             limits: Limits, limit_settings: LimitSettings) -> None:
         self.queue, self.auth, self.sessions, self.phones = queue, auth, sessions, phones
+        self.limits, self.limit_settings = limits, limit_settings
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         principal = await self.auth.caller(request)
-        return await site_engine(self.queue, principal, request.path_params["site"], roles)
+        engine = await site_engine(self.queue, principal, request.path_params["site"], roles)
+        if isinstance(principal, Principal) and principal.role == "kiosk" and request.method == "POST":
+            limits = self.limit_settings
+            await self._limit(f"kiosk:{principal.token_id}", limits.kiosk_tickets_per_minute, "This kiosk")
+            await self._limit(f"kiosk-address:{client_address(request)}",
+                              limits.kiosk_tickets_per_address_per_minute, "Kiosks at this address")
+        return engine
+
+    async def _limit(self, name: str, per_minute: int, who: str) -> None:
+        """Count one request against ``name``; 429 with Retry-After beyond ``per_minute`` (0: no limit)."""
+        if per_minute <= 0:
+            return
+        wait = await self.limits.hit(name, per_minute, 60)
+        if wait is not None:
+            raise HTTPError(429, f"{who} may make {per_minute} such requests a minute; try again in {wait} s.",
+                            "rate-limited", {"Retry-After": str(wait)})
 
     def _ticket_answer(self, result: Result, created: bool = False) -> Response:
         if result.ticket is None:
@@ -194,6 +219,8 @@ class Api:
 
     async def get_ticket(self, request: Request) -> Response:
         site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
+        await self._limit(f"read-address:{client_address(request)}",
+                          self.limit_settings.public_reads_per_address_per_minute, "This address")
         engine = await self.queue.engine(site) if plausible_id(site) else None
         if engine is None or not plausible_id(ticket_id):
             raise HTTPError(404, "No such ticket.", "unknown-ticket")

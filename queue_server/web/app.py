@@ -129,8 +129,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                         return await revoked_among(session, token_ids)
 
                 authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked)
-                api.bind(queue, authenticator, session_factory, phones)
-                login.bind(session_store, Limits(redis, settings.redis.key_prefix), authenticator, session_factory)
+                limits = Limits(redis, settings.redis.key_prefix)
+                api.bind(queue, authenticator, session_factory, phones, limits, settings.limits)
+                login.bind(session_store, limits, authenticator, session_factory)
                 feed.bind(queue, authenticator)
                 tg.start_soon(feed.watch)
                 app.state.queue = queue

@@ -19,6 +19,10 @@ from queue_server.db.repo import create_token
 from queue_server.db.tables import Counter, Service, Site, Tenant
 from queue_server.settings import load_settings
 
+# Tests issue thousands of tickets a minute with one kiosk token: rate limits are off unless a
+# test turns them on (tests/web/test_limits.py checks them).
+NO_LIMITS = {"QUEUE_LIMITS_KIOSK_TICKETS_PER_MINUTE": "0", "QUEUE_LIMITS_KIOSK_TICKETS_PER_ADDRESS_PER_MINUTE": "0",
+             "QUEUE_LIMITS_PUBLIC_READS_PER_ADDRESS_PER_MINUTE": "0"}
 QUEUE_SERVER = str(Path(sys.executable).parent / "queue-server")
 
 
@@ -69,7 +73,7 @@ def server(data_dir: Path, env: dict[str, str] | None = None, port: int | None =
     """A `queue-server serve` process on a free port, ready when yielded, stopped afterwards."""
     port = port or free_port()
     log = data_dir / f"{name}-{port}.log"
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**os.environ, **NO_LIMITS, **(env or {})}
     with open(log, "ab") as out:
         process = subprocess.Popen(
             [QUEUE_SERVER, "serve", "--port", str(port), "--data-dir", str(data_dir)],
