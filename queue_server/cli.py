@@ -301,11 +301,17 @@ def token_create(
     settings = settings_from(config, data_dir=data_dir)
 
     async def work(session: Any) -> str:
+        from .db.audit import record
+        from .db.repo import site_config
+
         try:
             token_id, token = await create_token(session, site, role, name)
         except UnknownSite:
             known = ", ".join(await site_ids(session)) or "none (run `queue-server demo` for the demo site)"
             fail(f"no site {site!r}; sites: {known}")
+        config = await site_config(session, site)
+        await record(session, "token.created", "cli", tenant=config.tenant if config else None, site=site,
+                     target=f"token:{token_id}", detail=f"{role} {name}".strip())
         typer.echo(f"token {token_id} created for {role} at {site}", err=True)
         return token
 
@@ -322,7 +328,19 @@ def token_revoke(
     from .db.repo import revoke_token
 
     settings = settings_from(config, data_dir=data_dir)
-    if not asyncio.run(_with_session(settings, lambda s: revoke_token(s, token_id))):
+
+    async def work(session: Any) -> bool:
+        from .db.audit import record
+        from .db.tables import ApiToken
+
+        row = await session.get(ApiToken, token_id)
+        if not await revoke_token(session, token_id):
+            return False
+        await record(session, "token.revoked", "cli", tenant=row.tenant_id, site=row.site_id,
+                     target=f"token:{token_id}")
+        return True
+
+    if not asyncio.run(_with_session(settings, work)):
         fail(f"no live token {token_id}")
     typer.echo(f"token {token_id} revoked")
 
@@ -386,7 +404,11 @@ def user_add(
     password = _password(password_stdin)
 
     async def work(session: Any) -> None:
+        from .db.audit import record
+
         user = await add_user(session, tenant, login, password, name, roles)
+        await record(session, "user.created", "cli", tenant=tenant, target=user.login,
+                     detail=", ".join(f"{site or '*'}:{what}" for site, what in roles))
         typer.echo(f"user {user.login} created")
 
     _user_work(settings, work)
@@ -406,7 +428,11 @@ def user_passwd(
     password = _password(password_stdin)
 
     async def work(session: Any) -> None:
+        from .db.audit import record
+        from .db.users import tenant_of
+
         await set_password(session, login, password)
+        await record(session, "user.password", "cli", tenant=await tenant_of(session, login), target=login)
         typer.echo(f"password of {login} changed; their sessions have ended")
 
     _user_work(settings, work)
@@ -425,7 +451,12 @@ def user_disable(
     settings = settings_from(config, data_dir=data_dir)
 
     async def work(session: Any) -> None:
+        from .db.audit import record
+        from .db.users import tenant_of
+
         await set_disabled(session, login, not enable)
+        await record(session, "user.enabled" if enable else "user.disabled", "cli",
+                     tenant=await tenant_of(session, login), target=login)
         typer.echo(f"user {login} {'enabled' if enable else 'disabled'}")
 
     _user_work(settings, work)

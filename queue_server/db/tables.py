@@ -153,3 +153,20 @@ class UserRole(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     site_id: str | None = Field(default=None, foreign_key="sites.id", max_length=64)
     role: str = Field(max_length=16)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, from where: sign-ins, tokens, devices, accounts, reads of personal data.
+    Written in the same transaction as the change it records where there is one; never updated."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    tenant_id: str | None = Field(default=None, max_length=64)  # None: a failed sign-in of an unknown login
+    site_id: str | None = Field(default=None, max_length=64)
+    actor: str = Field(max_length=200)  # "user:anne", "token:12", "cli", "anonymous"
+    action: str = Field(max_length=64)  # "login", "login.failed", "token.revoked", ...
+    target: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=64)
+    detail: str = Field(default="", max_length=500)

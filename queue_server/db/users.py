@@ -123,6 +123,16 @@ async def person(session: AsyncSession, user_id: int) -> Person | None:
                   {r.site_id: r.role for r in roles})
 
 
+async def tenant_of(session: AsyncSession, login: str) -> str | None:
+    """The tenant of ``login`` if it exists (to file a failed sign-in under it), else ``None``."""
+    try:
+        login = normalise_login(login)
+    except UserError:
+        return None
+    user = (await session.execute(select(User).where(User.login == login))).scalar_one_or_none()  # type: ignore[arg-type]
+    return user.tenant_id if user is not None else None
+
+
 def _matches(stored: str, password: str) -> bool:
     """argon2 takes ~0.1 s of CPU on purpose: called in a worker thread, never on the event loop."""
     try:

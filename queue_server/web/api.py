@@ -32,11 +32,11 @@ MAX_ID_CHARS = 64
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
-class _Body(BaseModel):
+class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IssueBody(_Body):
+class IssueBody(Body):
     service: Slug
     priority: StrictBool = False
     lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
@@ -63,16 +63,16 @@ def e164(raw: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class NextBody(_Body):
+class NextBody(Body):
     services: list[Slug] | None = Field(None, min_length=1, max_length=50)
 
 
-class TransferBody(_Body):
+class TransferBody(Body):
     service: Slug
     to_front: StrictBool = False
 
 
-class CallBody(_Body):
+class CallBody(Body):
     counter: Slug
 
 
@@ -158,12 +158,12 @@ class Api:
         engine = await site_engine(self.queue, principal, request.path_params["site"], roles)
         if isinstance(principal, Principal) and principal.role == "kiosk" and request.method == "POST":
             limits = self.limit_settings
-            await self._limit(f"kiosk:{principal.token_id}", limits.kiosk_tickets_per_minute, "This kiosk")
-            await self._limit(f"kiosk-address:{client_address(request)}",
+            await self.limit(f"kiosk:{principal.token_id}", limits.kiosk_tickets_per_minute, "This kiosk")
+            await self.limit(f"kiosk-address:{client_address(request)}",
                               limits.kiosk_tickets_per_address_per_minute, "Kiosks at this address")
         return engine
 
-    async def _limit(self, name: str, per_minute: int, who: str) -> None:
+    async def limit(self, name: str, per_minute: int, who: str) -> None:
         """Count one request against ``name``; 429 with Retry-After beyond ``per_minute`` (0: no limit)."""
         if per_minute <= 0:
             return
@@ -219,7 +219,7 @@ class Api:
 
     async def get_ticket(self, request: Request) -> Response:
         site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
-        await self._limit(f"read-address:{client_address(request)}",
+        await self.limit(f"read-address:{client_address(request)}",
                           self.limit_settings.public_reads_per_address_per_minute, "This address")
         engine = await self.queue.engine(site) if plausible_id(site) else None
         if engine is None or not plausible_id(ticket_id):

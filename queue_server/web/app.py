@@ -29,8 +29,10 @@ from ..store.checks import check_redis
 from ..store.client import make_redis
 from ..store.embedded import EmbeddedServerError, EmbeddedValkey
 from ..store.events import EventStore
+from ..store.pairing import PairingCodes
 from ..store.phones import PhoneBook
 from ..store.sessions import Limits, SessionStore
+from .admin import Admin
 from .api import Api, json_response
 from .auth import Authenticator
 from .errors import exception_handlers
@@ -132,6 +134,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 limits = Limits(redis, settings.redis.key_prefix)
                 api.bind(queue, authenticator, session_factory, phones, limits, settings.limits)
                 login.bind(session_store, limits, authenticator, session_factory)
+                admin.bind(authenticator, session_factory, PairingCodes(redis, settings.redis.key_prefix), limits,
+                           settings.limits)
                 feed.bind(queue, authenticator)
                 tg.start_soon(feed.watch)
                 app.state.queue = queue
@@ -174,6 +178,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
 
     api = Api()
     login = Login()
+    admin = Admin(api)
     feed = LiveFeed(settings.server.trusted_origins)
     document = orjson.dumps(openapi_document())
 
@@ -192,6 +197,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         Route("/openapi.json", openapi, methods=["GET"]),
         *api.build(),
         *login.routes(),
+        *admin.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
     ]
     return Starlette(routes=routes, lifespan=lifespan,

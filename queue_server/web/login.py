@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..db.users import verify
+from ..db.audit import record
+from ..db.users import tenant_of, verify
 from ..store.sessions import IDLE_S, Limits, SessionStore
 from .api import json_response, read_body
 from .auth import SESSION_COOKIE, Authenticator
@@ -103,6 +104,7 @@ class Login:
         key = f"login-fail:{login.strip().lower()}"
         failures, left = await self.limits.count(key)
         if failures >= LOCK_AFTER:
+            await self._audit("login.locked", login, address)
             minutes = max(1, -(-left // 60))
             response = self._render(request, 429, _("Too many failed attempts for this login. Try again in "
                                                     "%(minutes)s minutes.") % {"minutes": minutes}, login, next_url)
@@ -113,14 +115,24 @@ class Login:
         if person is None:
             await self.limits.hit(key, LOCK_AFTER, LOCK_S)
             log.info("login failed for a login of %d characters from %s", len(login), address)
+            await self._audit("login.failed", login, address)
             return self._render(request, 401, _("Wrong login or password."), login, next_url)
         await self.limits.clear(key)
         sid, _session = await self.sessions.create(person.user_id, person.epoch)
         log.info("user %d signed in from %s", person.user_id, address)
+        async with self.db_sessions() as db:
+            await record(db, "login", f"user:{person.login}", tenant=person.tenant_id, address=address)
         done = RedirectResponse(next_url, status_code=303)
         done.set_cookie(SESSION_COOKIE, sid, max_age=IDLE_S, httponly=True, samesite="lax", secure=_secure(request))
         done.delete_cookie(FORM_COOKIE, path="/login")
         return done
+
+    async def _audit(self, action: str, login: str, address: str) -> None:
+        """A failed or locked sign-in, filed under the login's tenant when the login exists (the
+        login as typed is kept only then: a mistyped password in the login field must not be)."""
+        async with self.db_sessions() as db:
+            tenant = await tenant_of(db, login)
+            await record(db, action, "anonymous", tenant=tenant, target=login if tenant else "", address=address)
 
     async def logout(self, request: Request) -> Response:
         found = await self.auth.session(request)
@@ -134,6 +146,9 @@ class Login:
                 raise HTTPError(403, "Signing out needs the session's CSRF token.", "csrf")
             await self.sessions.delete(request.cookies[SESSION_COOKIE])
             log.info("user %d signed out", found[1].user_id)
+            async with self.db_sessions() as db:
+                await record(db, "logout", f"user:{found[1].login}", tenant=found[1].tenant_id,
+                             address=request.client.host if request.client else "")
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -1,0 +1,166 @@
+"""What a tenant's administrators do through the API: pair devices, list and revoke them, read the
+audit log (JSON or CSV). Every change is written to the audit log.
+
+- ``POST /api/v1/sites/{site}/pairings`` (admin): a single-use code, valid 10 minutes, for a kiosk
+  or a display of that site.
+- ``POST /api/v1/pair`` (no credentials: the code is one): the device exchanges the code for its own
+  long-lived token, bound to that site and role. Tokens never expire by themselves; they stop only
+  when revoked.
+- ``GET /api/v1/sites/{site}/devices``, ``POST /api/v1/sites/{site}/devices/{id}/revoke`` (admin).
+- ``GET /api/v1/audit`` and ``GET /api/v1/audit.csv`` (admin): the latest entries of the tenant
+  (a site admin sees the entries of their sites).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import Field
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..db.audit import as_csv, entries, note, record
+from ..db.repo import Principal, create_token
+from ..db.tables import ApiToken
+from ..db.users import Person
+from ..settings import LimitSettings
+from ..store.pairing import TTL_S, PairingCodes
+from ..store.sessions import Limits
+from .api import Api, Body, client_address, json_response, parse_body, plausible_id
+from .auth import Authenticator, authorize
+from .errors import HTTPError
+
+ADMIN = frozenset({"admin"})
+DEVICE_ROLES = ("kiosk", "display")
+
+
+class PairingBody(Body):
+    role: Literal["kiosk", "display"]
+    name: str = Field("", max_length=200)
+
+
+class PairBody(Body):
+    code: str = Field(min_length=1, max_length=32)
+
+
+def actor(caller: Principal | Person) -> str:
+    return f"user:{caller.login}" if isinstance(caller, Person) else f"token:{caller.token_id}"
+
+
+def device_view(row: ApiToken) -> dict[str, Any]:
+    return {"id": row.id, "site": row.site_id, "role": row.role, "name": row.name,
+            "created_at": row.created_at.isoformat(),
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+
+
+class Admin:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def bind(self, auth: Authenticator, db_sessions: Any, codes: PairingCodes, limits: Limits,
+             limit_settings: LimitSettings) -> None:
+        self.auth, self.db_sessions, self.codes = auth, db_sessions, codes
+        self.limits, self.limit_settings = limits, limit_settings
+
+    def routes(self) -> list[Route]:
+        base = "/api/v1/sites/{site}"
+        return [
+            Route(base + "/pairings", self.create_pairing, methods=["POST"]),
+            Route("/api/v1/pair", self.pair, methods=["POST"]),
+            Route(base + "/devices", self.devices, methods=["GET"]),
+            Route(base + "/devices/{device}/revoke", self.revoke, methods=["POST"]),
+            Route("/api/v1/audit", self.audit, methods=["GET"]),
+            Route("/api/v1/audit.csv", self.audit_csv, methods=["GET"]),
+        ]
+
+    async def _site_admin(self, request: Request) -> tuple[Principal | Person, str, str]:
+        """The caller, the site and its tenant, if the caller administers the site (404/403 otherwise)."""
+        caller = await self.auth.caller(request)
+        site = request.path_params["site"]
+        engine = await self.api.queue.engine(site) if plausible_id(site) else None
+        config = authorize(caller, engine.config if engine else None, ADMIN)
+        return caller, config.id, config.tenant
+
+    async def create_pairing(self, request: Request) -> Response:
+        caller, site, tenant = await self._site_admin(request)
+        body = await parse_body(request, PairingBody)
+        code = await self.codes.create({"site": site, "tenant": tenant, "role": body.role, "name": body.name,
+                                        "by": actor(caller)})
+        async with self.db_sessions() as db:
+            await record(db, "pairing.created", actor(caller), tenant=tenant, site=site, target=body.role,
+                         address=client_address(request), detail=body.name)
+        expires = datetime.now(UTC) + timedelta(seconds=TTL_S)
+        return json_response({"code": code, "site": site, "role": body.role, "expires_at": expires.isoformat()}, 201)
+
+    async def pair(self, request: Request) -> Response:
+        await self.api.limit(f"pair-address:{client_address(request)}",
+                              self.limit_settings.pairing_attempts_per_address_per_minute, "This address")
+        body = await parse_body(request, PairBody)
+        grant = await self.codes.take(body.code)
+        if grant is None:
+            raise HTTPError(404, "This pairing code is unknown, already used or expired: ask for a new one.",
+                            "unknown-pairing-code")
+        async with self.db_sessions() as db:
+            token_id, token = await create_token(db, grant["site"], grant["role"], grant["name"])
+            await record(db, "device.paired", grant["by"], tenant=grant["tenant"], site=grant["site"],
+                         target=f"token:{token_id}", address=client_address(request),
+                         detail=f"{grant['role']} {grant['name']}".strip())
+        return json_response({"token": token, "token_id": token_id, "site": grant["site"], "role": grant["role"]},
+                             201)
+
+    async def devices(self, request: Request) -> Response:
+        _, site, _ = await self._site_admin(request)
+        async with self.db_sessions() as db:
+            rows = (await db.execute(
+                select(ApiToken).where(ApiToken.site_id == site).order_by(ApiToken.id)  # type: ignore[arg-type]
+            )).scalars().all()
+        return json_response([device_view(row) for row in rows])
+
+    async def revoke(self, request: Request) -> Response:
+        caller, site, tenant = await self._site_admin(request)
+        raw = request.path_params["device"]
+        async with self.db_sessions() as db:
+            row = await db.get(ApiToken, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+            if row is None or row.site_id != site:
+                raise HTTPError(404, "No such device at this site.", "unknown-device")
+            if row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+                note(db, "token.revoked", actor(caller), tenant=tenant, site=site, target=f"token:{row.id}",
+                     address=client_address(request), detail=f"{row.role} {row.name}".strip())
+                await db.commit()
+            return json_response(device_view(row))
+
+    async def _audit_rows(self, request: Request) -> list[Any]:
+        caller = await self.auth.caller(request)
+        sites: frozenset[str] | None
+        if isinstance(caller, Person):
+            if caller.roles.get(None) == "admin":
+                sites = None
+            else:
+                sites = frozenset(s for s, role in caller.roles.items() if s is not None and role == "admin")
+                if not sites:
+                    raise HTTPError(403, "Only administrators may read the audit log.", "wrong-role")
+        elif caller.role == "admin":
+            sites = None  # an admin token covers every site of its tenant
+        else:
+            raise HTTPError(403, f"A {caller.role} token cannot read the audit log.", "wrong-role")
+        raw = request.query_params.get("limit", "1000")
+        limit = int(raw) if raw.isdigit() and 1 <= int(raw) <= 10_000 else None
+        if limit is None:
+            raise HTTPError(422, "limit must be a whole number from 1 to 10000.", "invalid-query")
+        async with self.db_sessions() as db:
+            rows = list(await entries(db, caller.tenant_id, sites, limit))
+        return rows
+
+    async def audit(self, request: Request) -> Response:
+        rows = await self._audit_rows(request)
+        return json_response([{"at": r.at.isoformat(), "site": r.site_id, "actor": r.actor, "action": r.action,
+                               "target": r.target, "address": r.address, "detail": r.detail} for r in rows])
+
+    async def audit_csv(self, request: Request) -> Response:
+        rows = await self._audit_rows(request)
+        return Response(as_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
