@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: install demo serve test lint bench clean
+.PHONY: install demo serve test lint bench clean i18n
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Guichet needs Python 3.11 or later (none found on PATH)"; exit 1; }
@@ -40,3 +40,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+i18n: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -o queue_server/locale/messages.pot --omit-header .
+	$(VENV)/bin/pybabel update -i queue_server/locale/messages.pot -d queue_server/locale -D messages \
+		--no-fuzzy-matching --width 100

@@ -26,7 +26,12 @@ _DUMMY = _hasher.hash("not a password")
 
 
 class UserError(ValueError):
-    """A request about users that cannot be honoured; the message says why, for a person to read."""
+    """A request about users that cannot be honoured; the message says why, in English, for a person
+    to read (the CLI prints it); ``code`` names the case, for pages to say it in their language."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +53,21 @@ class Person:
 def normalise_login(login: str) -> str:
     login = login.strip().lower()
     if not 1 <= len(login) <= 200 or not login.isprintable() or " " in login:
-        raise UserError("A login is 1 to 200 printable characters without spaces.")
+        raise UserError("A login is 1 to 200 printable characters without spaces.", "login-format")
     return login
 
 
 def check_password(password: str) -> None:
     if len(password) < 12:
-        raise UserError("A password needs at least 12 characters.")
+        raise UserError("A password needs at least 12 characters.", "password-short")
     if len(password) > 1024:
-        raise UserError("A password may not exceed 1024 characters.")
+        raise UserError("A password may not exceed 1024 characters.", "password-long")
 
 
 async def _user(session: AsyncSession, login: str) -> User:
     row = (await session.execute(select(User).where(User.login == normalise_login(login)))).scalar_one_or_none()  # type: ignore[arg-type]
     if row is None:
-        raise UserError(f"No user {login!r}.")
+        raise UserError(f"No user {login!r}.", "unknown-user")
     user: User = row
     return user
 
@@ -73,17 +78,18 @@ async def add_user(session: AsyncSession, tenant_id: str, login: str, password: 
     login = normalise_login(login)
     check_password(password)
     if (await session.execute(select(User).where(User.login == login))).scalar_one_or_none() is not None:  # type: ignore[arg-type]
-        raise UserError(f"The login {login!r} is taken.")
+        raise UserError(f"The login {login!r} is taken.", "login-taken")
     sites = {s.id for s in (await session.execute(select(Site).where(Site.tenant_id == tenant_id))).scalars()}  # type: ignore[arg-type]
     if not sites:
-        raise UserError(f"No tenant {tenant_id!r} with sites.")
+        raise UserError(f"No tenant {tenant_id!r} with sites.", "unknown-tenant")
     for site, role in roles:
         if role not in PEOPLE_ROLES:
-            raise UserError(f"Unknown role {role!r}; people can be {', '.join(PEOPLE_ROLES)}.")
+            raise UserError(f"Unknown role {role!r}; people can be {', '.join(PEOPLE_ROLES)}.", "unknown-role")
         if site is None and role != "admin":
-            raise UserError("Only an admin role may cover every site (give a site for agents and supervisors).")
+            raise UserError("Only an admin role may cover every site (give a site for agents and supervisors).",
+                            "wide-role")
         if site is not None and site not in sites:
-            raise UserError(f"No site {site!r} in tenant {tenant_id!r}.")
+            raise UserError(f"No site {site!r} in tenant {tenant_id!r}.", "unknown-site")
     user = User(tenant_id=tenant_id, login=login, name=name, password_hash=_hasher.hash(password),
                 created_at=datetime.now(UTC))
     session.add(user)
@@ -160,4 +166,19 @@ async def verify(session: AsyncSession, login: str, password: str) -> Person | N
     return await person(session, user.id)
 
 
-__all__ = ["ROLES", "Person", "UserError", "add_user", "person", "set_disabled", "set_password", "verify"]
+__all__ = ["ROLES", "Person", "UserError", "add_user", "people_of", "person", "set_disabled", "set_password",
+           "verify"]
+
+
+async def people_of(session: AsyncSession, tenant_id: str) -> list[tuple[User, list[UserRole]]]:
+    """Every user of ``tenant_id`` with their roles, by login."""
+    users = (await session.execute(
+        select(User).where(User.tenant_id == tenant_id).order_by(User.login)  # type: ignore[arg-type]
+    )).scalars().all()
+    roles = (await session.execute(
+        select(UserRole).where(UserRole.user_id.in_([u.id for u in users]))  # type: ignore[attr-defined]
+    )).scalars().all() if users else []
+    by_user: dict[int, list[UserRole]] = {}
+    for role in roles:
+        by_user.setdefault(role.user_id, []).append(role)
+    return [(user, sorted(by_user.get(user.id or 0, []), key=lambda r: r.site_id or "")) for user in users]

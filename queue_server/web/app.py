@@ -33,6 +33,7 @@ from ..store.pairing import PairingCodes
 from ..store.phones import PhoneBook
 from ..store.sessions import Limits, SessionStore
 from .admin import Admin
+from .admin_page import AdminPage
 from .api import Api, json_response
 from .auth import Authenticator
 from .errors import exception_handlers
@@ -134,8 +135,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 limits = Limits(redis, settings.redis.key_prefix)
                 api.bind(queue, authenticator, session_factory, phones, limits, settings.limits)
                 login.bind(session_store, limits, authenticator, session_factory)
-                admin.bind(authenticator, session_factory, PairingCodes(redis, settings.redis.key_prefix), limits,
-                           settings.limits)
+                codes = PairingCodes(redis, settings.redis.key_prefix)
+                admin.bind(authenticator, session_factory, codes, limits, settings.limits)
+                admin_page.bind(authenticator, session_factory, codes)
                 feed.bind(queue, authenticator)
                 tg.start_soon(feed.watch)
                 app.state.queue = queue
@@ -179,6 +181,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     api = Api()
     login = Login()
     admin = Admin(api)
+    admin_page = AdminPage()
     feed = LiveFeed(settings.server.trusted_origins)
     document = orjson.dumps(openapi_document())
 
@@ -198,6 +201,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         *api.build(),
         *login.routes(),
         *admin.routes(),
+        *admin_page.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
     ]
     return Starlette(routes=routes, lifespan=lifespan,

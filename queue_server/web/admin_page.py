@@ -1,0 +1,222 @@
+"""``/admin``: the administrators' page (French, English), for a signed-in admin.
+
+- Tenant administrators (an admin role without a site) manage people: add one with a role at a
+  site, set a new password (their sessions end), disable or enable an account.
+- Every admin pairs kiosks and displays of the sites they administer (a code valid 10 minutes,
+  shown big enough to read out), sees their devices and revokes them; and downloads the audit log.
+
+Plain HTML forms, no script: each form carries the session's CSRF token, each action is written to
+the audit log and answers with a redirect back to the page and a message saying what happened.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..db.audit import note, record
+from ..db.tables import ApiToken, Site
+from ..db.users import Person, UserError, add_user, people_of, set_disabled, set_password, tenant_of
+from ..store.pairing import PairingCodes
+from ..store.sessions import Session
+from .api import client_address, read_body
+from .auth import Authenticator
+from .i18n import negotiate, templates, translations
+
+ROLE_CHOICES = ("agent", "supervisor", "admin")
+DEVICE_CHOICES = ("kiosk", "display")
+
+
+def messages(_: Any) -> dict[str, str]:
+    """What the page says after an action or when it refuses one, by code, in the page's language."""
+    return {
+        "added": _("The person was added."),
+        "password": _("The password was changed; their open sessions have ended."),
+        "disabled": _("The account was disabled; their open sessions have ended."),
+        "enabled": _("The account was enabled again."),
+        "revoked": _("The device was revoked: it stopped working within seconds."),
+        "expired": _("This form has expired. Please sign in again."),
+        "login-format": _("A login is 1 to 200 characters without spaces."),
+        "password-short": _("A password needs at least 12 characters."),
+        "password-long": _("A password may not exceed 1024 characters."),
+        "unknown-user": _("There is no such person."),
+        "login-taken": _("This login is already taken."),
+        "unknown-role": _("Choose a role among agent, supervisor and administrator."),
+        "wide-role": _("Only an administrator may have a role on every site."),
+        "unknown-site": _("Choose one of your sites."),
+        "unknown-tenant": _("Choose one of your sites."),
+        "unknown-device": _("There is no such device."),
+        "not-yours": _("Only an administrator of every site may manage people."),
+    }
+
+
+class AdminPage:
+    def bind(self, auth: Authenticator, db_sessions: Any, codes: PairingCodes) -> None:
+        self.auth, self.db_sessions, self.codes = auth, db_sessions, codes
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/admin", self.page, methods=["GET"]),
+            Route("/admin/people", self.add_person, methods=["POST"]),
+            Route("/admin/people/password", self.password, methods=["POST"]),
+            Route("/admin/people/disable", self.disable, methods=["POST"]),
+            Route("/admin/pairings", self.pairing, methods=["POST"]),
+            Route("/admin/devices/revoke", self.revoke, methods=["POST"]),
+        ]
+
+    async def _admin(self, request: Request) -> tuple[Session, Person, frozenset[str], bool] | Response:
+        """The session, its person, the sites they administer and whether they administer the whole
+        tenant; or the answer to give instead (sign in first, or not an administrator)."""
+        found = await self.auth.session(request)
+        if found is None:
+            return RedirectResponse("/login?" + urlencode({"next": "/admin"}), status_code=303)
+        session, person = found
+        whole = person.roles.get(None) == "admin"
+        if whole:
+            async with self.db_sessions() as db:
+                rows = (await db.execute(select(Site).where(Site.tenant_id == person.tenant_id))).scalars()  # type: ignore[arg-type]
+                sites = frozenset(row.id for row in rows)
+        else:
+            sites = frozenset(s for s, role in person.roles.items() if s is not None and role == "admin")
+        if not sites:
+            _ = translations(negotiate(request)).gettext
+            refusal = _("This page is for administrators.")
+            return HTMLResponse(f"<!doctype html><html lang=\"{negotiate(request)}\"><title>403</title>"
+                                f"<p>{refusal}</p></html>", status_code=403)
+        return session, person, sites, whole
+
+    async def page(self, request: Request) -> Response:
+        admin = await self._admin(request)
+        if isinstance(admin, Response):
+            return admin
+        session, person, sites, whole = admin
+        lang = negotiate(request)
+        _ = translations(lang).gettext
+        async with self.db_sessions() as db:
+            people = await people_of(db, person.tenant_id) if whole else []
+            devices = (await db.execute(
+                select(ApiToken).where(ApiToken.site_id.in_(sorted(sites)))  # type: ignore[attr-defined]
+                .order_by(ApiToken.site_id, ApiToken.id)  # type: ignore[arg-type]
+            )).scalars().all()
+        said = messages(_)
+        done = request.query_params.get("done", "")
+        error = request.query_params.get("error", "")
+        code = request.query_params.get("code", "")
+        html = templates(lang).get_template("admin.html").render(
+            lang=lang, person=person, csrf=session.csrf, whole=whole, sites=sorted(sites), people=people,
+            devices=devices, done=said.get(done, ""), error=said.get(error, ""),
+            code=code if len(code) == 9 and code.replace("-", "").isalnum() else "",
+            code_role=request.query_params.get("role", ""), roles=ROLE_CHOICES, device_roles=DEVICE_CHOICES)
+        return HTMLResponse(html)
+
+    async def _form(self, request: Request) -> tuple[tuple[Session, Person, frozenset[str], bool] | None,
+                                                     dict[str, str], Response | None]:
+        admin = await self._admin(request)
+        if isinstance(admin, Response):
+            return None, {}, admin
+        try:
+            form = {k: v[0] for k, v in parse_qs((await read_body(request)).decode(), max_num_fields=20).items()}
+        except (UnicodeDecodeError, ValueError):
+            form = {}
+        if not hmac.compare_digest(form.get("csrf", "").encode(), admin[0].csrf.encode()):
+            return None, {}, back(error="expired")
+        return admin, form, None
+
+    async def add_person(self, request: Request) -> Response:
+        admin, form, answer = await self._form(request)
+        if answer is not None:
+            return answer
+        assert admin is not None
+        _, person, sites, whole = admin
+        if not whole:
+            return back(error="not-yours")
+        site = form.get("site", "") or None
+        role = form.get("role", "")
+        if site is not None and site not in sites:
+            return back(error="unknown-site")
+        async with self.db_sessions() as db:
+            try:
+                user = await add_user(db, person.tenant_id, form.get("login", ""), form.get("password", ""),
+                                      form.get("name", "")[:200], [(site, role)])
+            except UserError as exc:
+                return back(error=exc.code)
+            await record(db, "user.created", f"user:{person.login}", tenant=person.tenant_id, site=site,
+                         target=user.login, address=client_address(request), detail=f"{site or '*'}:{role}")
+        return back(done="added")
+
+    async def _person_change(self, request: Request, change: str) -> Response:
+        admin, form, answer = await self._form(request)
+        if answer is not None:
+            return answer
+        assert admin is not None
+        _, person, _, whole = admin
+        login = form.get("login", "")
+        async with self.db_sessions() as db:
+            if not whole or await tenant_of(db, login) != person.tenant_id:
+                return back(error="not-yours" if not whole else "unknown-user")
+            try:
+                if change == "password":
+                    await set_password(db, login, form.get("password", ""))
+                    action, done = "user.password", "password"
+                else:
+                    enable = form.get("enable") == "1"
+                    await set_disabled(db, login, not enable)
+                    action, done = ("user.enabled", "enabled") if enable else ("user.disabled", "disabled")
+            except UserError as exc:
+                return back(error=exc.code)
+            await record(db, action, f"user:{person.login}", tenant=person.tenant_id, target=login,
+                         address=client_address(request))
+        return back(done=done)
+
+    async def password(self, request: Request) -> Response:
+        return await self._person_change(request, "password")
+
+    async def disable(self, request: Request) -> Response:
+        return await self._person_change(request, "disable")
+
+    async def pairing(self, request: Request) -> Response:
+        admin, form, answer = await self._form(request)
+        if answer is not None:
+            return answer
+        assert admin is not None
+        _, person, sites, _ = admin
+        site, role, name = form.get("site", ""), form.get("role", ""), form.get("name", "")[:200]
+        if site not in sites:
+            return back(error="unknown-site")
+        if role not in DEVICE_CHOICES:
+            return back(error="unknown-role")
+        code = await self.codes.create({"site": site, "tenant": person.tenant_id, "role": role, "name": name,
+                                        "by": f"user:{person.login}"})
+        async with self.db_sessions() as db:
+            await record(db, "pairing.created", f"user:{person.login}", tenant=person.tenant_id, site=site,
+                         target=role, address=client_address(request), detail=name)
+        return RedirectResponse("/admin?" + urlencode({"code": code, "role": role}) + "#pairing", status_code=303)
+
+    async def revoke(self, request: Request) -> Response:
+        admin, form, answer = await self._form(request)
+        if answer is not None:
+            return answer
+        assert admin is not None
+        _, person, sites, _ = admin
+        raw = form.get("device", "")
+        async with self.db_sessions() as db:
+            row = await db.get(ApiToken, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+            if row is None or row.site_id not in sites:
+                return back(error="unknown-device")
+            if row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+                note(db, "token.revoked", f"user:{person.login}", tenant=person.tenant_id, site=row.site_id,
+                     target=f"token:{row.id}", address=client_address(request), detail=f"{row.role} {row.name}")
+                await db.commit()
+        return back(done="revoked")
+
+
+def back(**outcome: str) -> RedirectResponse:
+    return RedirectResponse("/admin?" + urlencode(outcome), status_code=303)
