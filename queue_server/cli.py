@@ -230,7 +230,8 @@ async def _seed_demo(settings: Settings) -> dict[str, str]:
             await seed_demo(session)
             tokens: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
             for role in ("kiosk", "display", "agent", "supervisor", "admin"):
-                if role not in tokens or await find_token(session, tokens[role]) is None:
+                found = await find_token(session, tokens[role]) if role in tokens else None
+                if found is None or found.revoked:
                     tokens[role] = (await create_token(session, "demo", role, f"demo {role}"))[1]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(tokens, indent=2))

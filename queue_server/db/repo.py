@@ -32,6 +32,7 @@ class Principal:
     site_id: str
     role: str
     name: str
+    revoked: bool = False  # only ``find_token`` sets it, so that a revoked device can be told so
 
 
 class UnknownSite(LookupError):
@@ -94,14 +95,14 @@ async def create_token(session: AsyncSession, site_id: str, role: str, name: str
 
 
 async def find_token(session: AsyncSession, token: str) -> Principal | None:
-    """The principal a live (not revoked) token stands for."""
+    """The principal a token stands for (``revoked`` set if it was revoked); ``None`` if unknown."""
     row = (await session.execute(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token))  # type: ignore[arg-type]
     )).scalar_one_or_none()
-    if row is None or row.revoked_at is not None:
+    if row is None:
         return None
     assert row.id is not None
-    return Principal(row.id, row.tenant_id, row.site_id, row.role, row.name)
+    return Principal(row.id, row.tenant_id, row.site_id, row.role, row.name, row.revoked_at is not None)
 
 
 async def revoked_among(session: AsyncSession, token_ids: set[int]) -> set[int]:

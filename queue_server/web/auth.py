@@ -76,7 +76,7 @@ class Authenticator:
         found = await self._revoked(token_ids) if self._revoked is not None else set()
         if found:
             for token, (_, principal) in tuple(self._cache.items()):
-                if principal is not None and principal.token_id in found:
+                if principal is not None and principal.token_id in found and not principal.revoked:
                     del self._cache[token]
         return found
 
@@ -116,6 +116,11 @@ class Authenticator:
         return person
 
     async def principal(self, token: str) -> Principal | None:
+        """The principal of a live token; ``None`` if unknown or revoked."""
+        found = await self._known(token)
+        return None if found is None or found.revoked else found
+
+    async def _known(self, token: str) -> Principal | None:
         now = time.monotonic()
         hit = self._cache.get(token)
         if hit is not None and hit[0] > now:
@@ -128,6 +133,15 @@ class Authenticator:
         self._cache[token] = (now + CACHE_S, found)
         return found
 
+    async def refusal(self, token: str, headers: dict[str, str] | None = None) -> HTTPError:
+        """The 401 for a token that opens nothing: a revoked device is told so (its page shows
+        "paired device revoked"), anything else just that the token is not valid."""
+        known = await self._known(token)
+        if known is not None and known.revoked:
+            return HTTPError(401, "This device's token has been revoked: pair the device again.", "token-revoked",
+                             headers)
+        return HTTPError(401, "This token is unknown or has been revoked.", "bad-credentials", headers)
+
     async def require(self, conn: HTTPConnection) -> Principal:
         token = bearer(conn)
         if token is None:
@@ -135,8 +149,7 @@ class Authenticator:
                             {"WWW-Authenticate": "Bearer"})
         found = await self.principal(token)
         if found is None:
-            raise HTTPError(401, "This token is unknown or has been revoked.", "bad-credentials",
-                            {"WWW-Authenticate": "Bearer"})
+            raise await self.refusal(token, {"WWW-Authenticate": "Bearer"})
         return found
 
 

@@ -106,7 +106,7 @@ class LiveFeed:
         if token is not None:
             found = await self.auth.principal(token)
             if found is None:
-                raise HTTPError(401, "This token is unknown or has been revoked.", "bad-credentials")
+                raise await self.auth.refusal(token)
             caller = found
         elif "authorization" not in websocket.headers and SESSION_COOKIE in websocket.cookies:
             # A cookie rides along with any page's WebSocket: only a page of a trusted Origin may

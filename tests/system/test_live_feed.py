@@ -415,5 +415,6 @@ async def test_revoking_a_token_closes_its_open_feed_for_good(site: Site, tmp_pa
             async with connect(site.ws, additional_headers=site.auth("display")):
                 pass
         assert refused.value.response.status_code == 401
+        assert b"/problems/token-revoked" in refused.value.response.body  # the device page can say so
         await site.issue()
         assert (await receive_until(kiosk, "ticket.issued"))["data"]["ticket"]["number"] == "A001"

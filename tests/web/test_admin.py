@@ -92,6 +92,11 @@ async def test_a_revoked_device_is_refused(client: httpx.AsyncClient, stack: Sta
         return (await client.get("/api/v1/sites/demo/state", headers=device)).status_code == 401
 
     await eventually(refused, timeout_s=10)
+    told = assert_problem(await client.get("/api/v1/sites/demo/state", headers=device), 401)
+    assert told["type"] == "/problems/token-revoked" and "pair the device again" in told["detail"]
+    unknown = assert_problem(await client.get("/api/v1/sites/demo/state", headers={"Authorization": "Bearer nope"}),
+                             401)
+    assert unknown["type"] == "/problems/bad-credentials"
     assert_problem(await client.post("/api/v1/sites/demo/devices/999999/revoke", headers=stack.auth("admin")), 404)
     assert_problem(await client.get("/api/v1/sites/demo/devices", headers=stack.auth("agent")), 403)
 
