@@ -7,7 +7,24 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from ..protocol import SnapshotView, TicketView
+from .admin import PairBody, PairingBody
 from .api import CallBody, IssueBody, NextBody, TransferBody
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+_STR, _INT, _NULLSTR = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
+_RESPONSES = {
+    "Me": _object(login=_STR, name=_STR, tenant=_STR, csrf_token=_STR, roles={"type": "array", "items": _object(
+        site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
+    "Pairing": _object(code={"type": "string", "pattern": "^[A-Z0-9]{4}-[A-Z0-9]{4}$"}, site=_STR,
+                       role={"enum": ["kiosk", "display"]}, expires_at=_STR),
+    "PairedDevice": _object(token=_STR, token_id=_INT, site=_STR, role={"enum": ["kiosk", "display"]}),
+    "Device": _object(id=_INT, site=_STR, role=_STR, name=_STR, created_at=_STR, revoked_at=_NULLSTR),
+    "AuditEntry": _object(at=_STR, site=_NULLSTR, actor=_STR, action=_STR, target=_STR, address=_STR, detail=_STR),
+}
 
 _PROBLEM = {
     "type": "object",
@@ -40,7 +57,8 @@ def _renamed(node: Any) -> Any:
 
 def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
-    for kind in (TicketView, SnapshotView, IssueBody, NextBody, TransferBody, CallBody):
+    out.update(_RESPONSES)
+    for kind in (TicketView, SnapshotView, IssueBody, NextBody, TransferBody, CallBody, PairingBody, PairBody):
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
             out[_public(name)] = definition
@@ -79,9 +97,14 @@ def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | 
     if body:
         op["requestBody"] = {"required": not optional_body,
                              "content": {"application/json": {"schema": _ref(body)}}}
-    if secured:
-        op["security"] = [{"bearer": []}]
+    if secured:  # a device's token, or a person's session (then X-CSRF-Token on every POST)
+        op["security"] = [{"bearer": []}, {"session": []}]
     return op
+
+
+def _list(name: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"type": "array", "items": _ref(name)}}}}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -94,14 +117,14 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/sites/{site}/tickets": {"post": _op(
             "Issue a ticket", site,
             {"201": _json("Ticket", "a new ticket"), "200": _json("Ticket", "the ticket of this Idempotency-Key"),
-             **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
+             **_problems(400, 401, 403, 404, 409, 413, 422, 429, 503)},
             body="IssueBody",
             headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
                       "schema": {"type": "string", "maxLength": 255}}],
         )},
         "/api/v1/sites/{site}/tickets/{ticket_id}": {"get": _op(
             "A ticket with its live position (public: the id is the key)", ticket,
-            {"200": _json("Ticket", "the ticket"), **_problems(404, 503)}, secured=False,
+            {"200": _json("Ticket", "the ticket"), **_problems(404, 429, 503)}, secured=False,
         )},
         "/api/v1/sites/{site}/counters/{counter}/next": {"post": _op(
             "Call the next ticket at a counter", ["site", "counter"],
@@ -118,6 +141,33 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/sites/{site}/state": {"get": _op(
             "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
     }
+    paths["/api/v1/me"] = {"get": {
+        "summary": "Who is signed in (session cookie), their roles and the CSRF token for their requests",
+        "security": [{"session": []}],
+        "responses": {"200": _json("Me", "the signed-in person"), **_problems(401, 503)}}}
+    paths["/api/v1/sites/{site}/pairings"] = {"post": _op(
+        "A single-use pairing code (10 minutes) for a kiosk or display of the site (admin)", site,
+        {"201": _json("Pairing", "the code to type on the device"),
+         **_problems(400, 401, 403, 404, 413, 422, 503)}, body="PairingBody")}
+    paths["/api/v1/pair"] = {"post": _op(
+        "Exchange a pairing code for the device's own token (no credentials: the code is one)", [],
+        {"201": _json("PairedDevice", "the device's token, shown once"),
+         **_problems(400, 404, 413, 422, 429, 503)}, body="PairBody", secured=False)}
+    paths["/api/v1/sites/{site}/devices"] = {"get": _op(
+        "The site's device and integration tokens (admin; never their value)", site,
+        {"200": _list("Device", "the tokens"), **_problems(401, 403, 404, 503)})}
+    paths["/api/v1/sites/{site}/devices/{device}/revoke"] = {"post": _op(
+        "Revoke a device's token (admin): it stops working, its open live feed is closed", ["site", "device"],
+        {"200": _json("Device", "the revoked token"), **_problems(401, 403, 404, 503)})}
+    audit_query = [{"name": "limit", "in": "query", "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}]
+    paths["/api/v1/audit"] = {"get": _op(
+        "The tenant's audit log, newest first (admin)", [],
+        {"200": _list("AuditEntry", "entries"), **_problems(401, 403, 422, 503)}, headers=audit_query)}
+    paths["/api/v1/audit.csv"] = {"get": _op(
+        "The tenant's audit log as CSV (admin)", [],
+        {"200": {"description": "entries", "content": {"text/csv": {"schema": {"type": "string"}}}},
+         **_problems(401, 403, 422, 503)}, headers=audit_query)}
     for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}
@@ -131,6 +181,7 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": _schemas(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "guichet_session"}},
         },
     }
