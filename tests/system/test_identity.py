@@ -138,3 +138,21 @@ async def test_signing_out_closes_the_open_live_feed(pair: Pair) -> None:
                 while True:
                     await feed.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_REVOKED
+
+
+async def test_a_kiosks_ticket_limit_holds_across_processes(tmp_path: Path, valkey: str) -> None:
+    """With 5 tickets a minute per kiosk, tickets taken through A and through B add up: the sixth is
+    refused with 429 on either process."""
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    tokens = await seed_site(database, "live", 1, ("etat-civil",))
+    env = {"QUEUE_REDIS_URL": valkey, "QUEUE_DATABASE_URL": database, "QUEUE_LIMITS_KIOSK_TICKETS_PER_MINUTE": "5"}
+    kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
+    with ExitStack() as stack:
+        urls = []
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            urls.append(stack.enter_context(server(tmp_path / name, env, name=name)).url)
+        async with httpx.AsyncClient() as http:
+            statuses = [(await http.post(f"{urls[i % 2]}/api/v1/sites/live/tickets", json={"service": "etat-civil"},
+                                         headers=kiosk)).status_code for i in range(7)]
+    assert statuses == [201] * 5 + [429, 429]
