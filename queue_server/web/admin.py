@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..codec import iso
 from ..db.audit import as_csv, entries, note, record
 from ..db.repo import Principal, create_token
 from ..db.tables import ApiToken
@@ -46,14 +47,18 @@ class PairBody(Body):
     code: str = Field(min_length=1, max_length=32)
 
 
+def whole_number(raw: str) -> bool:
+    """Plain ASCII digits, short enough for an id (``"²".isdigit()`` is true, and int() refuses it)."""
+    return raw.isascii() and raw.isdecimal() and len(raw) < 12
+
+
 def actor(caller: Principal | Person) -> str:
     return f"user:{caller.login}" if isinstance(caller, Person) else f"token:{caller.token_id}"
 
 
 def device_view(row: ApiToken) -> dict[str, Any]:
     return {"id": row.id, "site": row.site_id, "role": row.role, "name": row.name,
-            "created_at": row.created_at.isoformat(),
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+            "created_at": iso(row.created_at), "revoked_at": iso(row.revoked_at) if row.revoked_at else None}
 
 
 class Admin:
@@ -93,7 +98,7 @@ class Admin:
             await record(db, "pairing.created", actor(caller), tenant=tenant, site=site, target=body.role,
                          address=client_address(request), detail=body.name)
         expires = datetime.now(UTC) + timedelta(seconds=TTL_S)
-        return json_response({"code": code, "site": site, "role": body.role, "expires_at": expires.isoformat()}, 201)
+        return json_response({"code": code, "site": site, "role": body.role, "expires_at": iso(expires)}, 201)
 
     async def pair(self, request: Request) -> Response:
         await self.api.limit(f"pair-address:{client_address(request)}",
@@ -123,7 +128,7 @@ class Admin:
         caller, site, tenant = await self._site_admin(request)
         raw = request.path_params["device"]
         async with self.db_sessions() as db:
-            row = await db.get(ApiToken, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+            row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
             if row is None or row.site_id != site:
                 raise HTTPError(404, "No such device at this site.", "unknown-device")
             if row.revoked_at is None:
@@ -148,7 +153,7 @@ class Admin:
         else:
             raise HTTPError(403, f"A {caller.role} token cannot read the audit log.", "wrong-role")
         raw = request.query_params.get("limit", "1000")
-        limit = int(raw) if raw.isdigit() and 1 <= int(raw) <= 10_000 else None
+        limit = int(raw) if whole_number(raw) and 1 <= int(raw) <= 10_000 else None
         if limit is None:
             raise HTTPError(422, "limit must be a whole number from 1 to 10000.", "invalid-query")
         async with self.db_sessions() as db:
@@ -157,7 +162,7 @@ class Admin:
 
     async def audit(self, request: Request) -> Response:
         rows = await self._audit_rows(request)
-        return json_response([{"at": r.at.isoformat(), "site": r.site_id, "actor": r.actor, "action": r.action,
+        return json_response([{"at": iso(r.at), "site": r.site_id, "actor": r.actor, "action": r.action,
                                "target": r.target, "address": r.address, "detail": r.detail} for r in rows])
 
     async def audit_csv(self, request: Request) -> Response:

@@ -26,6 +26,7 @@ from ..db.tables import ApiToken, Site
 from ..db.users import Person, UserError, add_user, people_of, set_disabled, set_password, tenant_of
 from ..store.pairing import PairingCodes
 from ..store.sessions import Session
+from .admin import whole_number
 from .api import client_address, read_body
 from .auth import Authenticator
 from .i18n import negotiate, templates, translations
@@ -207,7 +208,7 @@ class AdminPage:
         _, person, sites, _ = admin
         raw = form.get("device", "")
         async with self.db_sessions() as db:
-            row = await db.get(ApiToken, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+            row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
             if row is None or row.site_id not in sites:
                 return back(error="unknown-device")
             if row.revoked_at is None:

@@ -154,6 +154,9 @@ class Api:
         self.limits, self.limit_settings = limits, limit_settings
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
+        return (await self._caller_engine(request, roles))[1]
+
+    async def _caller_engine(self, request: Request, roles: frozenset[str]) -> tuple[Principal | Person, SiteEngine]:
         principal = await self.auth.caller(request)
         engine = await site_engine(self.queue, principal, request.path_params["site"], roles)
         if isinstance(principal, Principal) and principal.role == "kiosk" and request.method == "POST":
@@ -161,7 +164,7 @@ class Api:
             await self.limit(f"kiosk:{principal.token_id}", limits.kiosk_tickets_per_minute, "This kiosk")
             await self.limit(f"kiosk-address:{client_address(request)}",
                               limits.kiosk_tickets_per_address_per_minute, "Kiosks at this address")
-        return engine
+        return principal, engine
 
     async def limit(self, name: str, per_minute: int, who: str) -> None:
         """Count one request against ``name``; 429 with Retry-After beyond ``per_minute`` (0: no limit)."""
@@ -180,7 +183,8 @@ class Api:
     # Endpoints -------------------------------------------------------------------------------------
 
     async def issue(self, request: Request) -> Response:
-        engine = await self._engine(request, ISSUERS)
+        caller, engine = await self._caller_engine(request, ISSUERS)
+        kiosk = caller.token_id if isinstance(caller, Principal) and caller.role == "kiosk" else None
         body = await parse_body(request, IssueBody)
         key = request.headers.get("idempotency-key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
@@ -188,7 +192,7 @@ class Api:
         phone = e164(body.phone, engine.config.region) if body.phone is not None else None
         command = c.IssueTicket(
             command_id=new_command_id(), ticket_id=new_ticket_id(), service=body.service,
-            priority=body.priority, lang=body.lang, idempotency_key=key,
+            priority=body.priority, lang=body.lang, idempotency_key=key, issued_by=kiosk,
         )
         result = await engine.execute(command)
         if result.ticket is None and key is not None:

@@ -204,6 +204,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         *admin_page.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(SecurityHeaders, frame_origins=settings.server.trusted_origins)],
-                     exception_handlers=exception_handlers(settings.queue.retry_after_s))
+    application = Starlette(routes=routes, lifespan=lifespan,
+                            middleware=[Middleware(SecurityHeaders, frame_origins=settings.server.trusted_origins)],
+                            exception_handlers=exception_handlers(settings.queue.retry_after_s))
+    application.router.redirect_slashes = False  # /tickets/ is not a ticket: 404, not a redirect
+    return application

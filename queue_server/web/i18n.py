@@ -1,40 +1,18 @@
-"""The translation layer: gettext catalogs (Babel), French first, English too.
-
-Messages are written in English in the code and templates (``_("...")``); each language but English
-has a catalog in ``queue_server/locale/<lang>/LC_MESSAGES/messages.po``, read at first use (no
-compiled ``.mo`` to keep in step). ``make i18n`` extracts the messages and updates the catalogs;
-a test fails when a message has no French translation.
-"""
+"""The translation layer for pages: which language a request gets, and templates that speak it
+(the catalogs themselves: ``queue_server/i18n.py``)."""
 
 from __future__ import annotations
 
-import gettext
 from functools import cache
-from importlib.resources import files
-from io import BytesIO
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import HTTPConnection
 
-LANGUAGES = ("fr", "en")  # offered, in this order; the first is the default
-DEFAULT = LANGUAGES[0]
+from ..i18n import DEFAULT, LANGUAGES, translations
+
 COOKIE = "lang"
-
-
-@cache
-def translations(lang: str) -> gettext.NullTranslations:
-    if lang == "en":
-        return gettext.NullTranslations()
-    with files("queue_server").joinpath("locale", lang, "LC_MESSAGES", "messages.po").open("rb") as po:
-        catalog = read_po(po, locale=lang)
-    mo = BytesIO()
-    write_mo(mo, catalog)
-    mo.seek(0)
-    return Translations(mo)
+__all__ = ["COOKIE", "DEFAULT", "LANGUAGES", "negotiate", "templates", "translations"]
 
 
 @cache

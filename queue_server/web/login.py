@@ -154,6 +154,12 @@ class Login:
         return response
 
     async def me(self, request: Request) -> Response:
+        """The signed-in person; or, with a bearer token, the device or integration it stands for
+        (a kiosk's printer agent learns which tickets are its own)."""
+        if "authorization" in request.headers:
+            principal = await self.auth.require(request)
+            return json_response({"token_id": principal.token_id, "site": principal.site_id,
+                                  "role": principal.role, "name": principal.name})
         found = await self.auth.session(request)
         if found is None:
             raise HTTPError(401, "Sign in first.", "unauthenticated")

@@ -19,6 +19,7 @@ _STR, _INT, _NULLSTR = {"type": "string"}, {"type": "integer"}, {"type": ["strin
 _RESPONSES = {
     "Me": _object(login=_STR, name=_STR, tenant=_STR, csrf_token=_STR, roles={"type": "array", "items": _object(
         site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
+    "DeviceToken": _object(token_id=_INT, site=_STR, role=_STR, name=_STR),
     "Pairing": _object(code={"type": "string", "pattern": "^[A-Z0-9]{4}-[A-Z0-9]{4}$"}, site=_STR,
                        role={"enum": ["kiosk", "display"]}, expires_at=_STR),
     "PairedDevice": _object(token=_STR, token_id=_INT, site=_STR, role={"enum": ["kiosk", "display"]}),
@@ -124,7 +125,8 @@ def openapi_document() -> dict[str, Any]:
         )},
         "/api/v1/sites/{site}/tickets/{ticket_id}": {"get": _op(
             "A ticket with its live position (public: the id is the key)", ticket,
-            {"200": _json("Ticket", "the ticket"), **_problems(404, 429, 503)}, secured=False,
+            # 405: an id holding an encoded "/" that makes the path another route's (POST-only) one
+            {"200": _json("Ticket", "the ticket"), **_problems(404, 405, 429, 503)}, secured=False,
         )},
         "/api/v1/sites/{site}/counters/{counter}/next": {"post": _op(
             "Call the next ticket at a counter", ["site", "counter"],
@@ -142,9 +144,11 @@ def openapi_document() -> dict[str, Any]:
             "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
     }
     paths["/api/v1/me"] = {"get": {
-        "summary": "Who is signed in (session cookie), their roles and the CSRF token for their requests",
-        "security": [{"session": []}],
-        "responses": {"200": _json("Me", "the signed-in person"), **_problems(401, 503)}}}
+        "summary": "Who is asking: the signed-in person (their roles and the CSRF token for their requests), "
+                   "or the device a bearer token stands for",
+        "security": [{"session": []}, {"bearer": []}],
+        "responses": {"200": {"description": "the person or the device", "content": {"application/json": {
+            "schema": {"oneOf": [_ref("Me"), _ref("DeviceToken")]}}}}, **_problems(401, 503)}}}
     paths["/api/v1/sites/{site}/pairings"] = {"post": _op(
         "A single-use pairing code (10 minutes) for a kiosk or display of the site (admin)", site,
         {"201": _json("Pairing", "the code to type on the device"),

@@ -1,16 +1,20 @@
 """Schemathesis against the app's own ``/openapi.json``: every operation, positive and negative inputs.
 
 The app runs in the test's event loop with its lifespan (like the ``client`` fixture); Hypothesis runs
-in a worker thread and sends each case back to the loop, over ``httpx.ASGITransport``. Cases are steered
-towards the demo site (its id, its tickets, counters and services) and carry a token of a varied role,
-so that most get past routing and authentication instead of all being 404s.
+in a worker thread and sends each case back to the loop over ``httpx.ASGITransport``. Cases are steered
+towards the demo site (its id, tickets, counters, services, devices and pairing codes) and come from a
+varied caller (a device token of each role, a signed-in person, or credentials schemathesis makes up),
+so that most get past routing and authentication instead of all being 401s and 404s.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import traceback
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -29,93 +33,163 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.failures import FailureGroup
 
-from queue_server.web.openapi import openapi_document
+from queue_server.db.engine import make_engine, sessions
+from queue_server.db.repo import create_token
+from queue_server.db.users import add_user
+from queue_server.settings import LimitSettings
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLES = 100  # per operation and per generation mode (positive, then negative)
+# Per operation and per generation mode (positive, then negative). QUEUE_TEST_FUZZ_EXAMPLES=1000 digs deeper (about
+# 40 s per 100 more; give pytest a longer --timeout).
+EXAMPLES = max(100, int(os.environ.get("QUEUE_TEST_FUZZ_EXAMPLES", "100")))
 BASE_URL = "http://testserver"
 SERVICES = ("etat-civil", "passeports", "urbanisme")
 COUNTERS = ("1", "2", "3", "4")
+PASSWORD = "correct horse battery"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
-# Mostly roles that may do everything; sometimes one that is refused (403), none or a bad one (401).
-ROLES = ("admin", "admin", "agent", "agent", "supervisor", "kiosk", "display", None, "not-a-token")
-OPERATIONS = [result.ok().label for result in schemathesis.openapi.from_dict(openapi_document()).get_all_operations()]
+# Strings that random generation seldom makes, and that code parsing ids and numbers trips on: digits that are not
+# decimal (str.isdigit() is true, int() refuses them), other scripts' digits, more digits than int() converts.
+ODD = ("²", "٣", "１２", "-1", "0", "1.5", " 7", "0x1F", "9" * 4301)
+# Mostly callers that may do everything; sometimes one that is refused (403), or made-up credentials (None).
+CALLERS = ("admin", "agent", "person", "supervisor", "admin", "agent", "kiosk", "display", None)
+# The operations of API.md, at least, must be in /openapi.json (and so be fuzzed).
+_SITE, _TICKET = "/api/v1/sites/{site}", "/api/v1/sites/{site}/tickets/{ticket_id}"
+CONTRACT = {"GET /healthz", "GET /readyz", f"POST {_SITE}/tickets", f"GET {_TICKET}", f"GET {_SITE}/state",
+            f"POST {_SITE}/counters/{{counter}}/next", f"POST {_TICKET}/transfer",
+            *(f"POST {_TICKET}/{action}" for action in ("recall", "start", "finish", "no-show", "cancel"))}
 
 
 @dataclass
 class Fuzzed:
-    """The running app, the schema it serves, and real ids of the demo site for cases to aim at."""
+    """The running app, the schema it serves, each caller's credentials, and real ids of the demo site."""
 
     http: httpx.AsyncClient
-    stack: Stack
     schema: Any
-    tickets: list[str]
+    credentials: dict[str | None, tuple[dict[str, str], dict[str, str]]]  # caller: (headers, cookies)
+    pools: dict[str, list[str]] = field(default_factory=dict)  # parameter or body field: real values
 
-    def operation(self, label: str) -> APIOperation:
-        for result in self.schema.get_all_operations():
-            if result.ok().label == label:
-                return result.ok()  # type: ignore[no-any-return]
-        raise LookupError(f"{label} is not in /openapi.json")
+    def operations(self) -> list[APIOperation]:
+        """Every operation of the served schema; revocations last, so that they come after every other use
+        of the tokens (a generated device id may name a caller's own token)."""
+        return sorted((result.ok() for result in self.schema.get_all_operations()),
+                      key=lambda operation: ("revoke" in operation.path, operation.label))
+
+    async def refresh(self) -> None:
+        """New waiting, called, served and finished tickets, open counters and unused pairing codes, for the next
+        operation: the previous ones moved them on (best effort: what a revocation broke is left out)."""
+        admin, agent = self.credentials["admin"][0], self.credentials["agent"][0]
+        tickets = []
+        for n in range(6):
+            issued = await self.http.post("/api/v1/sites/demo/tickets", json={"service": SERVICES[n % 3]},
+                                          headers=admin)
+            tickets += [issued.json()["id"]] if issued.status_code == 201 else []
+        for counter, actions in (("1", ()), ("2", ("start",)), ("3", ("start", "finish")), ("4", ("no-show",))):
+            await self.http.post(f"/api/v1/sites/demo/counters/{counter}/open", headers=agent)
+            called = await self.http.post(f"/api/v1/sites/demo/counters/{counter}/next", headers=agent)
+            for action in actions if called.status_code == 200 else ():
+                await self.http.post(f"/api/v1/sites/demo/tickets/{called.json()['id']}/{action}", headers=agent)
+        self.pools["ticket_id"] = (self.pools.get("ticket_id", []) + tickets)[-12:]
+        codes = []
+        for role in ("kiosk", "display"):
+            pairing = await self.http.post("/api/v1/sites/demo/pairings", json={"role": role}, headers=admin)
+            codes += [pairing.json()["code"]] if pairing.status_code == 201 else []
+        self.pools["code"] = codes or self.pools.get("code", ["ABCD-1234"])
+
+
+async def _devices_and_person(stack: Stack) -> list[str]:
+    """Adds three device tokens that cases may revoke (not the callers' own), and ``fuzz``, an admin person."""
+    engine = make_engine(stack.settings.database_url)
+    try:
+        async with sessions(engine)() as session:
+            devices = [str((await create_token(session, "demo", role, f"spare {role}"))[0])
+                       for role in ("kiosk", "display", "kiosk")]
+            await add_user(session, "demo", "fuzz", PASSWORD, "Fuzz", [(None, "admin")])
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return devices
+
+
+async def _sign_in(transport: httpx.ASGITransport) -> tuple[dict[str, str], dict[str, str]]:
+    """The session cookie and CSRF header of ``fuzz``, signed in through the login form."""
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as browser:
+        page = await browser.get("/login")
+        form = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert form, page.text
+        done = await browser.post("/login", data={"login": "fuzz", "password": PASSWORD, "csrf": form.group(1)})
+        assert done.status_code == 303, done.text
+        me = await browser.get("/api/v1/me")
+        assert me.status_code == 200, me.text
+        return {"X-CSRF-Token": me.json()["csrf_token"]}, {"guichet_session": browser.cookies["guichet_session"]}
 
 
 @pytest.fixture
 async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
-    """The app with its lifespan, its schema loaded from ``/openapi.json``, and tickets in every state."""
+    """The app with its lifespan, its schema loaded from ``/openapi.json``, the callers' credentials."""
     from queue_server.web.app import create_app
 
-    app = create_app(stack.settings)
+    devices = await _devices_and_person(stack)
+    # No rate limits (their own tests have them): past the 10th pairing code a minute, /pair would refuse every case
+    # before reading its body.
+    no_limits = LimitSettings(**dict.fromkeys(LimitSettings.model_fields, 0))
+    app = create_app(stack.settings.model_copy(update={"limits": no_limits}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
             served = await http.get("/openapi.json")
             assert served.status_code == 200, served.text
-            schema = schemathesis.openapi.from_dict(served.json())
-            tickets = []
-            for n in range(12):
-                issued = await http.post("/api/v1/sites/demo/tickets", json={"service": SERVICES[n % 3]},
-                                         headers=stack.auth("admin"))
-                assert issued.status_code == 201, issued.text
-                tickets.append(issued.json()["id"])
-            for counter, actions in (("1", ()), ("2", ("start",)), ("3", ("start", "finish")), ("4", ("no-show",))):
-                called = await http.post(f"/api/v1/sites/demo/counters/{counter}/next", headers=stack.auth("agent"))
-                assert called.status_code == 200, called.text
-                for action in actions:
-                    done = await http.post(f"/api/v1/sites/demo/tickets/{called.json()['id']}/{action}",
-                                           headers=stack.auth("agent"))
-                    assert done.status_code == 200, done.text
-            yield Fuzzed(http, stack, schema, tickets)
+            credentials: dict[str | None, tuple[dict[str, str], dict[str, str]]] = {
+                role: (stack.auth(role), {}) for role in ("admin", "agent", "supervisor", "kiosk", "display")}
+            # A person's session goes without a token (a made-up one would be tried first, and refused).
+            headers, cookies = await _sign_in(transport)
+            credentials["person"] = ({"Authorization": "", **headers}, cookies)
+            credentials[None] = ({}, {})
+            pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES)}
+            fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json()), credentials, pools)
+            await fuzzed.refresh()
+            assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools
+            yield fuzzed
 
 
-def _aimed(case: Case, draw: st.DrawFn, tickets: list[str]) -> Case:
-    """``case`` with, often, the demo site and real tickets, counters and services in place of random ones."""
-    params = case.path_parameters
-    if params:
-        if "site" in params and draw(st.integers(0, 3)):
-            params["site"] = "demo"
-        if "ticket_id" in params and draw(st.integers(0, 3)):
-            params["ticket_id"] = draw(st.sampled_from(tickets))
-        if "counter" in params and draw(st.integers(0, 3)):
-            params["counter"] = draw(st.sampled_from(COUNTERS))
+def _has_input(operation: APIOperation) -> bool:
+    return any(True for _ in operation.iter_parameters()) or bool(operation.body)
+
+
+def _aimed(case: Case, draw: st.DrawFn, pools: dict[str, list[str]]) -> Case:
+    """``case`` with, often, real ids of the demo site in place of random ones, in its path and its body;
+    sometimes a value of ``ODD`` in a path or query parameter."""
+    params = case.path_parameters or {}
+    for name, value in params.items():
+        if name in pools:
+            params[name] = draw(st.sampled_from([*pools[name], value]))
+    for where in (params, case.query or {}):
+        for name in where:
+            if draw(st.integers(0, 9)) == 0:
+                where[name] = draw(st.sampled_from(ODD))
     body = case.body
     if isinstance(body, dict) and draw(st.booleans()):
-        if isinstance(body.get("service"), str):
-            body["service"] = draw(st.sampled_from(SERVICES))
-        if isinstance(body.get("counter"), str):
-            body["counter"] = draw(st.sampled_from(COUNTERS))
+        for name in ("service", "counter", "code"):
+            if isinstance(body.get(name), str):
+                body[name] = draw(st.sampled_from(pools[name]))
         if isinstance(body.get("services"), list):
-            body["services"] = draw(st.lists(st.sampled_from(SERVICES), min_size=1, max_size=3))
+            body["services"] = draw(st.lists(st.sampled_from(pools["service"]), min_size=1, max_size=3))
+    if not _has_input(case.operation):
+        # No input at all (/healthz, /readyz): an unknown query string, which must change nothing.
+        case.query = draw(st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=16), max_size=3))
     return case
 
 
-def _request(case: Case, stack: Stack, role: str | None) -> dict[str, Any]:
+def _request(case: Case) -> dict[str, Any]:
     """The keyword arguments of ``httpx.AsyncClient.request`` for ``case`` (schemathesis gives requests')."""
-    auth = {} if role is None else {"Authorization": f"Bearer {stack.tokens.get(role, role)}"}
-    kwargs = case.as_transport_kwargs(base_url=BASE_URL, headers=auth)
+    kwargs = case.as_transport_kwargs(base_url=BASE_URL)
     headers = {k: v.encode("latin-1") if isinstance(v, str) else v for k, v in dict(kwargs["headers"]).items()}
+    if kwargs.get("cookies"):
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in kwargs["cookies"].items()).encode("latin-1")
     request: dict[str, Any] = {"method": kwargs["method"], "url": kwargs["url"], "headers": headers,
                                "params": kwargs.get("params") or None}
     if "json" in kwargs:
@@ -123,45 +197,72 @@ def _request(case: Case, stack: Stack, role: str | None) -> dict[str, Any]:
     elif kwargs.get("data") is not None:
         data = kwargs["data"]
         request["content"] = data.encode() if isinstance(data, str) else data
-    assert not kwargs.get("cookies") and not kwargs.get("files"), kwargs
+    assert not kwargs.get("files"), kwargs
     return request
 
 
 def _fuzz(fuzzed: Fuzzed, operation: APIOperation, mode: GenerationMode) -> int:
     """Runs ``EXAMPLES`` cases of ``operation`` in ``mode`` (in a worker thread); returns how many were sent."""
+    # One strategy per caller, its credentials fixed; with none, schemathesis makes them up (or leaves them out).
+    by_caller = {caller: operation.as_strategy(mode, headers=headers or None, cookies=cookies or None)
+                 for caller, (headers, cookies) in fuzzed.credentials.items()}
     sent = 0
 
     @st.composite
-    def cases(draw: st.DrawFn) -> tuple[Case, str | None]:
-        case = _aimed(draw(operation.as_strategy(mode)), draw, fuzzed.tickets)
-        return case, draw(st.sampled_from(ROLES))
+    def cases(draw: st.DrawFn) -> tuple[str | None, Case]:
+        caller = draw(st.sampled_from(CALLERS))
+        return caller, _aimed(draw(by_caller[caller]), draw, fuzzed.pools)
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
     @given(drawn=cases())
-    def run(drawn: tuple[Case, str | None]) -> None:
+    def run(drawn: tuple[str | None, Case]) -> None:
         nonlocal sent
-        case, role = drawn
-        request = _request(case, fuzzed.stack, role)
-        response = anyio.from_thread.run(lambda: fuzzed.http.request(**request))
-        sent += 1
-        case.validate_response(response, checks=CHECKS, headers=request["headers"])
+        caller, case = drawn
+        request = _request(case)
+        fuzzed.http.cookies.clear()  # only the case's own cookies, never what an earlier answer set
+        try:
+            response = anyio.from_thread.run(lambda: fuzzed.http.request(**request))
+            sent += 1
+            case.validate_response(response, checks=CHECKS, headers=request["headers"])
+        except (Exception, FailureGroup) as exc:
+            content = request.get("content")
+            exc.add_note(f"Request (caller {caller or 'with made-up credentials'}): {request['method']} "
+                         f"{httpx.URL(request['url'], params=request['params'])} body={content!r}")
+            raise
 
     run()
     return sent
 
 
-@pytest.mark.parametrize("label", OPERATIONS)
-async def test_operation_conforms_to_its_schema(fuzzed: Fuzzed, label: str) -> None:
-    """Hundreds of generated requests to the operation never get a 5xx nor an answer its schema does not document."""
-    operation = fuzzed.operation(label)
-    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        sent = await anyio.to_thread.run_sync(_fuzz, fuzzed, operation, mode)
-        assert sent >= EXAMPLES, (label, mode, sent)
+def _report(exc: BaseException) -> str:
+    """What schemathesis found (with a curl command to replay it), or the app's exception with its traceback;
+    then Hypothesis's falsifying example."""
+    if isinstance(exc, FailureGroup):
+        return "\n".join([str(exc).rstrip(), *getattr(exc, "__notes__", ())])
+    return "".join(traceback.format_exception(exc, limit=-6))  # the innermost frames: the app's
 
 
-async def test_every_endpoint_is_fuzzed(fuzzed: Fuzzed) -> None:
-    """The served /openapi.json describes exactly the operations this module fuzzes."""
-    served = [result.ok().label for result in fuzzed.schema.get_all_operations()]
-    assert sorted(served) == sorted(OPERATIONS)
-    assert len(served) >= 17
+async def test_no_operation_answers_a_5xx_or_off_its_schema(fuzzed: Fuzzed) -> None:
+    """Hundreds of generated requests to every operation of /openapi.json never get a 5xx, nor an answer whose
+    status, content type, headers or body its schema does not document."""
+    failures: list[str] = []
+    fuzzed_labels = []
+    for operation in fuzzed.operations():
+        fuzzed_labels.append(operation.label)
+        # Without any input (/healthz, /readyz) there is nothing to make invalid.
+        modes = [GenerationMode.POSITIVE] + [GenerationMode.NEGATIVE] * _has_input(operation)
+        for mode in modes:
+            await fuzzed.refresh()
+            # Every operation is fuzzed, and the report names each that failed. A 500 arrives as the app's own
+            # exception (httpx.ASGITransport raises it), with its traceback.
+            try:
+                sent = await anyio.to_thread.run_sync(_fuzz, fuzzed, operation, mode)
+            except (Exception, FailureGroup) as exc:
+                failures.append(f"{operation.label} ({mode.value}): {_report(exc)}")
+            else:
+                if sent < EXAMPLES:
+                    failures.append(f"{operation.label} ({mode.value}): only {sent} examples")
+    if failures:
+        pytest.fail(f"{len(failures)} failures:\n\n" + "\n\n".join(failures), pytrace=False)
+    assert set(fuzzed_labels) >= CONTRACT, CONTRACT - set(fuzzed_labels)
