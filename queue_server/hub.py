@@ -75,6 +75,9 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
     if isinstance(event, TicketEvent | TicketIssued):
         ticket = state.tickets.get(event.ticket_id)
         data = {"ticket": ticket_view(state, ticket) if ticket else None}
+        if isinstance(event, TicketIssued):
+            data["issued_by"] = event.issued_by  # a kiosk's printer prints the tickets of its kiosk
+            data["lang"] = event.lang  # ... in the language the citizen chose
         if isinstance(event, TicketCalled | TicketRecalled) and ticket is not None:
             data["announcements"] = announcements(state, event.ticket_id)
             data["out_of_turn"] = isinstance(event, TicketCalled) and event.out_of_turn

@@ -47,6 +47,7 @@ class CounterView(TypedDict):
 
 class SnapshotView(TypedDict):
     site: str
+    name: str  # the site's name, for screens and printed tickets (an extension of API.md)
     last_event_id: str
     services: list[ServiceView]
     counters: list[CounterView]
@@ -87,6 +88,7 @@ def snapshot_view(state: SiteState) -> SnapshotView:
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
     return {
         "site": config.id,
+        "name": config.name,
         "last_event_id": state.last_event_id,
         "services": [
             {

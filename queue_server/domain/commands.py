@@ -21,6 +21,7 @@ class IssueTicket(Command):
     priority: bool = False
     lang: str = "fr"
     idempotency_key: str | None = None
+    issued_by: int | None = None  # the kiosk (device token id) that asked, so that its printer prints it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

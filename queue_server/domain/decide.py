@@ -144,7 +144,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
         TicketIssued(
             at=now, command_id=cmd.command_id, ticket_id=cmd.ticket_id, service=service.id, seq=seq,
             number=f"{service.prefix}{seq:03d}", priority=cmd.priority, lang=cmd.lang,
-            idempotency_key=cmd.idempotency_key,
+            idempotency_key=cmd.idempotency_key, issued_by=cmd.issued_by,
         )
     ]
 

@@ -38,6 +38,7 @@ class TicketIssued(Event):
     priority: bool = False
     lang: str = "fr"
     idempotency_key: str | None = None
+    issued_by: int | None = None  # the kiosk's device token id, None when staff issued it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
