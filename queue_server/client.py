@@ -47,7 +47,8 @@ def _retryable(exc: Exception) -> Exception | None:
 
 class LiveFeedClient:
     def __init__(self, server: str, site: str, token: str, on_message: Handler, *,
-                 since: str | None = None, token_in_query: bool = False) -> None:
+                 since: str | None = None, token_in_query: bool = False,
+                 on_connect: Callable[[], None] | None = None) -> None:
         """``server``: ``http(s)://host:port``. ``token_in_query`` sends ``?token=`` instead of the
         Authorization header (what browser pages do; programs should keep the header)."""
         self.server = server.rstrip("/")
@@ -56,6 +57,7 @@ class LiveFeedClient:
         self.on_message = on_message
         self.last_event_id = since
         self.token_in_query = token_in_query
+        self.on_connect = on_connect  # called after each successful (re)connection
         self.connection: ClientConnection | None = None
         self.connections = 0  # successful connections so far (1 + reconnections)
 
@@ -77,6 +79,8 @@ class LiveFeedClient:
         async for connection in connector:
             self.connection = connection
             self.connections += 1
+            if self.on_connect is not None:
+                self.on_connect()
             try:
                 async for raw in connection:
                     message = orjson.loads(raw)

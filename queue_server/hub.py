@@ -42,7 +42,7 @@ Audience = Literal["public", "staff"]
 AUDIENCE: dict[str, Audience] = {
     "display": "public", "kiosk": "public", "agent": "staff", "supervisor": "staff", "admin": "staff",
 }
-# Fields of a ticket that identify a person; public screens never receive them.
+# Fields of a ticket (a dict with a "number") that identify a person; public screens never receive them.
 PERSONAL = frozenset({"phone", "name", "email", "note"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
 OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
@@ -91,10 +91,12 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
 
 
 def public(message: Any) -> Any:
-    """What displays and kiosks may see of a message: the same, less every personal field at any
-    depth (a ticket in ``data.ticket``, in a counter, in a snapshot's counters or recent calls)."""
+    """What displays and kiosks may see of a message: the same, less every personal field of every
+    ticket at any depth (``data.ticket``, a counter's ticket, a snapshot's recent calls). Only tickets
+    hold people's data: the names of the site, its services and counters stay."""
     if isinstance(message, dict):
-        return {k: public(v) for k, v in message.items() if k not in PERSONAL}
+        ticket = "number" in message
+        return {k: public(v) for k, v in message.items() if not (ticket and k in PERSONAL)}
     if isinstance(message, list):
         return [public(v) for v in message]
     return message

@@ -23,3 +23,10 @@ def test_personal_fields_are_removed_at_any_depth() -> None:
     assert not PERSONAL & keys(cleaned)
     assert cleaned["data"]["counters"][0]["ticket"] == {"id": "t", "number": "A001"}
     assert message["data"]["ticket"]["phone"] == "+33612345678"  # the staff copy is untouched
+
+
+def test_the_names_of_the_site_services_and_counters_stay() -> None:
+    """Screens and printers need the names of what they show: only tickets lose personal fields."""
+    message = {"type": "snapshot", "data": {"name": "Mairie", "services": [{"id": "ec", "name": "État civil"}],
+                                            "counters": [{"id": "1", "name": "Guichet 1", "ticket": None}]}}
+    assert public(message) == message
