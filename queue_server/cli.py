@@ -19,9 +19,11 @@ app = typer.Typer(help="Guichet queue server.", no_args_is_help=True, add_comple
                   pretty_exceptions_enable=False)
 token_app = typer.Typer(help="Bearer tokens for devices and integrations.", no_args_is_help=True)
 db_app = typer.Typer(help="The SQL database.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Collectivities (tenants).", no_args_is_help=True)
 user_app = typer.Typer(help="People who sign in at /login.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+app.add_typer(tenant_app, name="tenant")
 app.add_typer(db_app, name="db")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file (see config.example.toml).")]
@@ -461,6 +463,38 @@ def user_disable(
         typer.echo(f"user {login} {'enabled' if enable else 'disabled'}")
 
     _user_work(settings, work)
+
+
+@tenant_app.command("origins")
+def tenant_origins(
+    tenant: Annotated[str, typer.Argument(help="The tenant (collectivity) id.")],
+    origins: Annotated[list[str] | None, typer.Argument(help="https://www.ville.fr ... (none: clear the list)")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Declare the collectivity's websites: their pages may embed ours and open the live feed."""
+    from urllib.parse import urlsplit
+
+    cleaned = []
+    for origin in origins or []:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") or parts.query:
+            fail(f"{origin!r} is not an origin: write scheme://host[:port], e.g. https://www.ville.fr")
+        cleaned.append(f"{parts.scheme}://{parts.netloc}")
+    settings = settings_from(config, data_dir=data_dir)
+
+    async def work(session: Any) -> None:
+        from .db.audit import record
+        from .db.tables import Tenant
+
+        row = await session.get(Tenant, tenant)
+        if row is None:
+            fail(f"no tenant {tenant!r}")
+        row.website_origins = cleaned
+        await record(session, "tenant.origins", "cli", tenant=tenant, detail=" ".join(cleaned))
+        typer.echo(f"{tenant}: websites {' '.join(cleaned) or '(none)'}; servers apply it when they next load a site")
+
+    asyncio.run(_with_session(settings, work))
 
 
 @db_app.command("upgrade")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain.config import CounterConfig, ServiceConfig, SiteConfig
-from .tables import ApiToken, Counter, Service, Site, TicketRecord
+from .tables import ApiToken, Counter, Service, Site, Tenant, TicketRecord
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"
@@ -44,6 +44,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
     site = await session.get(Site, site_id)
     if site is None:
         return None
+    tenant = await session.get(Tenant, site.tenant_id)
     services = (await session.execute(
         select(Service).where(Service.site_id == site_id).order_by(Service.position, Service.id)  # type: ignore[arg-type]
     )).scalars().all()
@@ -56,6 +57,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
         tenant=site.tenant_id,
         timezone=site.timezone,
         region=site.region,
+        website_origins=tuple(tenant.website_origins) if tenant else (),
         ordering=site.ordering,
         languages=tuple(site.languages) or ("fr",),
         services=tuple(

@@ -36,6 +36,10 @@ class Tenant(SQLModel, table=True):
     __tablename__ = "tenants"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
+    # The collectivity's websites ("https://www.ville.fr"): their pages may embed ours and open the
+    # live feed with a person's session.
+    website_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False,
+                                                                                server_default="[]"))
 
 
 class Site(SQLModel, table=True):

@@ -61,6 +61,7 @@ class SiteConfig:
     counters: tuple[CounterConfig, ...] = ()
     ordering: str = "weighted_wait"
     languages: tuple[str, ...] = ("fr",)  # languages the hall display announces calls in, in order
+    website_origins: tuple[str, ...] = ()  # the tenant's websites, which may embed pages and open the feed
     _services: dict[str, ServiceConfig] = field(init=False, repr=False, compare=False)
     _counters: dict[str, CounterConfig] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)

@@ -15,13 +15,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 NO_STORE_PREFIXES = ("/login", "/logout", "/api/")
 
 
+def content_security_policy(frame_origins: tuple[str, ...] = ()) -> str:
+    """The policy of every page; a page of one site (a widget) passes its tenant's website origins
+    so that the city's own website may frame it, and sets the header itself."""
+    ancestors = " ".join(("'self'", *frame_origins))
+    return (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            f"form-action 'self'; frame-ancestors {ancestors}")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, frame_origins: tuple[str, ...] = ()) -> None:
         self.app = app
-        ancestors = " ".join(("'self'", *frame_origins))
-        self.csp = (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                    f"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-                    f"form-action 'self'; frame-ancestors {ancestors}")
+        self.csp = content_security_policy(frame_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -33,7 +33,7 @@ from ..db.users import Person
 from ..hub import Subscriber
 from ..protocol import CLOSE_REVOKED
 from ..service import QueueService, SiteEngine, Unavailable
-from .api import site_engine
+from .api import plausible_id, site_engine
 from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator
 from .errors import HTTPError, problem
 from .wsserver import frames_of
@@ -65,11 +65,17 @@ class LiveFeed:
     def bind(self, queue: QueueService, auth: Authenticator) -> None:
         self.queue, self.auth = queue, auth
 
-    def _origin_allowed(self, websocket: WebSocket) -> bool:
+    async def _origin_allowed(self, websocket: WebSocket) -> bool:
+        """No Origin (not a browser), this server's own, ``server.trusted_origins``, or one of the
+        websites the site's tenant declared."""
         origin = websocket.headers.get("origin")
         if origin is None:  # not a browser
             return True
         if origin.rstrip("/") in self.trusted_origins:
+            return True
+        site = websocket.path_params["site"]
+        engine = await self.queue.engine(site) if plausible_id(site) else None
+        if engine is not None and origin.rstrip("/") in {o.rstrip("/") for o in engine.config.website_origins}:
             return True
         own = websocket.headers.get("host", "")
         parts = urlsplit(origin)
@@ -99,7 +105,7 @@ class LiveFeed:
                 log.warning("could not check the live feed's credentials", exc_info=True)
 
     async def _admit(self, websocket: WebSocket) -> tuple[SiteEngine, str, Credential]:
-        if not self._origin_allowed(websocket):
+        if not await self._origin_allowed(websocket):
             raise HTTPError(403, "This page's origin is not trusted by this server.", "foreign-origin")
         token = websocket.query_params.get("token")
         caller: Principal | Person

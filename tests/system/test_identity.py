@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from queue_server.db.users import add_user
 from queue_server.protocol import CLOSE_REVOKED
 from queue_server.settings import load_settings
 from queue_server.store.embedded import EmbeddedValkey
-from tests.system.servers import ServerProcess, seed_site, server
+from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "correct horse battery"
@@ -156,3 +158,35 @@ async def test_a_kiosks_ticket_limit_holds_across_processes(tmp_path: Path, valk
             statuses = [(await http.post(f"{urls[i % 2]}/api/v1/sites/live/tickets", json={"service": "etat-civil"},
                                          headers=kiosk)).status_code for i in range(7)]
     assert statuses == [201] * 5 + [429, 429]
+
+
+async def test_the_collectivitys_declared_websites_may_open_the_live_feed(tmp_path: Path, valkey: str) -> None:
+    """`queue-server tenant origins` declares the city's websites: a page of one of them opens the
+    live feed with a person's session; any other site's page is still refused."""
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    await seed_site(database, "live", 1, ("etat-civil",))
+    engine = make_engine(load_settings(database={"url": database}).database_url)
+    async with sessions(engine)() as session:
+        await add_user(session, "live", "anne", PASSWORD, "Anne", [("live", "agent")])
+    await engine.dispose()
+    env = {"QUEUE_REDIS_URL": valkey, "QUEUE_DATABASE_URL": database}
+    declared = subprocess.run([QUEUE_SERVER, "tenant", "origins", "live", "https://www.ville-live.fr/"],
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert declared.returncode == 0, declared.stderr
+    refused = subprocess.run([QUEUE_SERVER, "tenant", "origins", "live", "www.ville-live.fr"],
+                             env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "is not an origin" in refused.stderr
+    with server(tmp_path, env) as running:
+        async with httpx.AsyncClient(base_url=running.url) as http:
+            page = await http.get("/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert token is not None
+            await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+            cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
+        ws = running.url.replace("http://", "ws://") + "/ws/sites/live"
+        async with connect(ws, additional_headers=cookie, origin="https://www.ville-live.fr") as feed:  # type: ignore[arg-type]
+            assert orjson.loads(await feed.recv())["type"] == "snapshot"
+        with pytest.raises(InvalidStatus) as foreign:
+            async with connect(ws, additional_headers=cookie, origin="https://www.ville-voisine.fr"):  # type: ignore[arg-type]
+                pass
+        assert foreign.value.response.status_code == 403

@@ -218,3 +218,12 @@ async def test_a_new_password_or_a_disabled_account_ends_open_sessions(client: h
     await people.change("anne", disabled=True)
     client.cookies.clear()
     assert (await sign_in(client, password="another long password")).status_code == 401
+
+
+def test_a_sites_pages_may_be_framed_by_its_collectivitys_websites() -> None:
+    """The policy a site's page sends lets the declared websites frame it, and nobody else."""
+    from queue_server.web.headers import content_security_policy
+
+    policy = content_security_policy(("https://www.ville.fr",))
+    assert "frame-ancestors 'self' https://www.ville.fr" in policy and "script-src 'self';" in policy
+    assert content_security_policy().endswith("frame-ancestors 'self'")
