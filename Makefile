@@ -3,6 +3,8 @@ SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= ./var
+# Test processes (pytest-xdist): most tests wait on servers they start, so two keep both cores busy.
+PYTEST_WORKERS ?= 2
 VENV ?= .venv
 # The first Python 3.11+ found, unless PYTHON is given.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -28,7 +30,7 @@ serve: install
 
 test: install
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest --cov=queue_server.domain --cov-branch --cov-report=term-missing:skip-covered \
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --cov=queue_server.domain --cov-branch --cov-report=term-missing:skip-covered \
 		--cov-fail-under=100 $(PYTEST_ARGS)
 
 lint: install

@@ -146,3 +146,20 @@ async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "one_stack: the behaviour does not depend on the storage backends, "
+                                       "so the test runs on the embedded stack only (keeps `make test` short)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``one_stack`` keep only their embedded-stack variant."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_other = callspec is not None and callspec.params.get("stack", STACKS[0]) != STACKS[0]
+        (drop if on_other and item.get_closest_marker("one_stack") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -230,11 +230,15 @@ async def test_a_client_that_never_reads_is_cut_with_1013(site: Site) -> None:
             await site.issue()
 
     try:
-        # Loopback TCP buffers hold megabytes: enough events to fill them, then the outbox.
-        async with anyio.create_task_group() as tg:
-            for _ in range(8):
-                tg.start_soon(issue_many, 1000)
-        with anyio.fail_after(15):
+        # Loopback TCP buffers hold megabytes: issue until they and the outbox are full and the server
+        # says it cut the client (then read at once: a cut client that reads nothing for 30 s is aborted).
+        for _ in range(40):
+            async with anyio.create_task_group() as tg:
+                for _ in range(8):
+                    tg.start_soon(issue_many, 50)
+            if "dropped" in site.server.log.read_text():
+                break
+        with anyio.fail_after(25):
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
                     await frozen.recv()

@@ -12,7 +12,7 @@ from tests.conftest import Stack
 from tests.web.support import eventually
 from tests.web.test_login import PASSWORD, People, people, sign_in  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # identity and limits: the same on every backend
 
 
 async def admin_client(client: httpx.AsyncClient, people: People, login: str = "chef",  # noqa: F811

@@ -41,7 +41,7 @@ from queue_server.db.users import add_user
 from queue_server.settings import LimitSettings
 from tests.conftest import Stack
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # odd input on PostgreSQL: test_odd_input runs on both
 
 # Per operation and per generation mode (positive, then negative). QUEUE_TEST_FUZZ_EXAMPLES=1000 digs deeper (about
 # 40 s per 100 more; give pytest a longer --timeout).

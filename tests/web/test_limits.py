@@ -11,7 +11,7 @@ from queue_server.settings import LimitSettings
 from tests.conftest import Stack
 from tests.web.support import assert_problem
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # identity and limits: the same on every backend
 URL = "/api/v1/sites/demo/tickets"
 
 

@@ -15,7 +15,7 @@ from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import assert_problem, eventually
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # identity and limits: the same on every backend
 
 PASSWORD = "correct horse battery"
 

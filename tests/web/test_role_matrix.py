@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import ROLES, Stack
 from tests.web.conftest import Neighbours
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # identity and limits: the same on every backend
 
 ISSUERS = {"kiosk", "agent", "supervisor", "admin"}
 STAFF = {"agent", "supervisor", "admin"}
