@@ -23,8 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..codec import iso
-from ..db.audit import as_csv, entries, note, record
-from ..db.repo import Principal, create_token
+from ..db.audit import as_csv, entries, record
+from ..db.repo import Principal, create_token, revoke_token
 from ..db.tables import ApiToken
 from ..db.users import Person
 from ..settings import LimitSettings
@@ -61,6 +61,23 @@ def device_view(row: ApiToken) -> dict[str, Any]:
             "created_at": iso(row.created_at), "revoked_at": iso(row.revoked_at) if row.revoked_at else None}
 
 
+async def new_pairing_code(codes: PairingCodes, db_sessions: Any, *, site: str, tenant: str, role: str, name: str,
+                           by: str, address: str) -> str:
+    """A pairing code for a ``role`` device of ``site``, written to the audit log."""
+    code = await codes.create({"site": site, "tenant": tenant, "role": role, "name": name, "by": by})
+    async with db_sessions() as db:
+        await record(db, "pairing.created", by, tenant=tenant, site=site, target=role, address=address, detail=name)
+    return code
+
+
+async def revoke_device(db: Any, row: ApiToken, by: str, address: str) -> None:
+    """Revoke the token of ``row`` if it is live, and write it to the audit log."""
+    assert row.id is not None
+    if row.revoked_at is None and await revoke_token(db, row.id):
+        await record(db, "token.revoked", by, tenant=row.tenant_id, site=row.site_id, target=f"token:{row.id}",
+                     address=address, detail=f"{row.role} {row.name}".strip())
+
+
 class Admin:
     def __init__(self, api: Api) -> None:
         self.api = api
@@ -92,11 +109,8 @@ class Admin:
     async def create_pairing(self, request: Request) -> Response:
         caller, site, tenant = await self._site_admin(request)
         body = await parse_body(request, PairingBody)
-        code = await self.codes.create({"site": site, "tenant": tenant, "role": body.role, "name": body.name,
-                                        "by": actor(caller)})
-        async with self.db_sessions() as db:
-            await record(db, "pairing.created", actor(caller), tenant=tenant, site=site, target=body.role,
-                         address=client_address(request), detail=body.name)
+        code = await new_pairing_code(self.codes, self.db_sessions, site=site, tenant=tenant, role=body.role,
+                                      name=body.name, by=actor(caller), address=client_address(request))
         expires = datetime.now(UTC) + timedelta(seconds=TTL_S)
         return json_response({"code": code, "site": site, "role": body.role, "expires_at": iso(expires)}, 201)
 
@@ -125,17 +139,13 @@ class Admin:
         return json_response([device_view(row) for row in rows])
 
     async def revoke(self, request: Request) -> Response:
-        caller, site, tenant = await self._site_admin(request)
+        caller, site, _ = await self._site_admin(request)
         raw = request.path_params["device"]
         async with self.db_sessions() as db:
             row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
             if row is None or row.site_id != site:
                 raise HTTPError(404, "No such device at this site.", "unknown-device")
-            if row.revoked_at is None:
-                row.revoked_at = datetime.now(UTC)
-                note(db, "token.revoked", actor(caller), tenant=tenant, site=site, target=f"token:{row.id}",
-                     address=client_address(request), detail=f"{row.role} {row.name}".strip())
-                await db.commit()
+            await revoke_device(db, row, actor(caller), client_address(request))
             return json_response(device_view(row))
 
     async def _audit_rows(self, request: Request) -> list[Any]:

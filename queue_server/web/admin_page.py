@@ -12,26 +12,27 @@ the audit log and answers with a redirect back to the page and a message saying 
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..db.audit import note, record
+from ..db.audit import record
 from ..db.tables import ApiToken, Site
 from ..db.users import Person, UserError, add_user, people_of, set_disabled, set_password, tenant_of
 from ..store.pairing import PairingCodes
 from ..store.sessions import Session
-from .admin import whole_number
-from .api import client_address, read_body
+from .admin import actor, new_pairing_code, revoke_device, whole_number
+from .api import client_address, read_form
 from .auth import Authenticator
 from .i18n import negotiate, templates, translations
 
 ROLE_CHOICES = ("agent", "supervisor", "admin")
+# The session, its person, the sites they administer, whether they administer the whole tenant.
+AdminContext = tuple[Session, Person, frozenset[str], bool]
 DEVICE_CHOICES = ("kiosk", "display")
 
 
@@ -72,7 +73,7 @@ class AdminPage:
             Route("/admin/devices/revoke", self.revoke, methods=["POST"]),
         ]
 
-    async def _admin(self, request: Request) -> tuple[Session, Person, frozenset[str], bool] | Response:
+    async def _admin(self, request: Request) -> AdminContext | Response:
         """The session, its person, the sites they administer and whether they administer the whole
         tenant; or the answer to give instead (sign in first, or not an administrator)."""
         found = await self.auth.session(request)
@@ -117,24 +118,21 @@ class AdminPage:
             code_role=request.query_params.get("role", ""), roles=ROLE_CHOICES, device_roles=DEVICE_CHOICES)
         return HTMLResponse(html)
 
-    async def _form(self, request: Request) -> tuple[tuple[Session, Person, frozenset[str], bool] | None,
-                                                     dict[str, str], Response | None]:
+    async def _form(self, request: Request) -> tuple[AdminContext, dict[str, str]] | Response:
+        """The administrator and their form (with the session's CSRF token), or the answer to give."""
         admin = await self._admin(request)
         if isinstance(admin, Response):
-            return None, {}, admin
-        try:
-            form = {k: v[0] for k, v in parse_qs((await read_body(request)).decode(), max_num_fields=20).items()}
-        except (UnicodeDecodeError, ValueError):
-            form = {}
+            return admin
+        form = await read_form(request)
         if not hmac.compare_digest(form.get("csrf", "").encode(), admin[0].csrf.encode()):
-            return None, {}, back(error="expired")
-        return admin, form, None
+            return back(error="expired")
+        return admin, form
 
     async def add_person(self, request: Request) -> Response:
-        admin, form, answer = await self._form(request)
-        if answer is not None:
-            return answer
-        assert admin is not None
+        got = await self._form(request)
+        if isinstance(got, Response):
+            return got
+        admin, form = got
         _, person, sites, whole = admin
         if not whole:
             return back(error="not-yours")
@@ -148,15 +146,15 @@ class AdminPage:
                                       form.get("name", "")[:200], [(site, role)])
             except UserError as exc:
                 return back(error=exc.code)
-            await record(db, "user.created", f"user:{person.login}", tenant=person.tenant_id, site=site,
+            await record(db, "user.created", actor(person), tenant=person.tenant_id, site=site,
                          target=user.login, address=client_address(request), detail=f"{site or '*'}:{role}")
         return back(done="added")
 
     async def _person_change(self, request: Request, change: str) -> Response:
-        admin, form, answer = await self._form(request)
-        if answer is not None:
-            return answer
-        assert admin is not None
+        got = await self._form(request)
+        if isinstance(got, Response):
+            return got
+        admin, form = got
         _, person, _, whole = admin
         login = form.get("login", "")
         async with self.db_sessions() as db:
@@ -172,7 +170,7 @@ class AdminPage:
                     action, done = ("user.enabled", "enabled") if enable else ("user.disabled", "disabled")
             except UserError as exc:
                 return back(error=exc.code)
-            await record(db, action, f"user:{person.login}", tenant=person.tenant_id, target=login,
+            await record(db, action, actor(person), tenant=person.tenant_id, target=login,
                          address=client_address(request))
         return back(done=done)
 
@@ -183,39 +181,32 @@ class AdminPage:
         return await self._person_change(request, "disable")
 
     async def pairing(self, request: Request) -> Response:
-        admin, form, answer = await self._form(request)
-        if answer is not None:
-            return answer
-        assert admin is not None
+        got = await self._form(request)
+        if isinstance(got, Response):
+            return got
+        admin, form = got
         _, person, sites, _ = admin
         site, role, name = form.get("site", ""), form.get("role", ""), form.get("name", "")[:200]
         if site not in sites:
             return back(error="unknown-site")
         if role not in DEVICE_CHOICES:
             return back(error="unknown-role")
-        code = await self.codes.create({"site": site, "tenant": person.tenant_id, "role": role, "name": name,
-                                        "by": f"user:{person.login}"})
-        async with self.db_sessions() as db:
-            await record(db, "pairing.created", f"user:{person.login}", tenant=person.tenant_id, site=site,
-                         target=role, address=client_address(request), detail=name)
+        code = await new_pairing_code(self.codes, self.db_sessions, site=site, tenant=person.tenant_id, role=role,
+                                      name=name, by=actor(person), address=client_address(request))
         return RedirectResponse("/admin?" + urlencode({"code": code, "role": role}) + "#pairing", status_code=303)
 
     async def revoke(self, request: Request) -> Response:
-        admin, form, answer = await self._form(request)
-        if answer is not None:
-            return answer
-        assert admin is not None
+        got = await self._form(request)
+        if isinstance(got, Response):
+            return got
+        admin, form = got
         _, person, sites, _ = admin
         raw = form.get("device", "")
         async with self.db_sessions() as db:
             row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
             if row is None or row.site_id not in sites:
                 return back(error="unknown-device")
-            if row.revoked_at is None:
-                row.revoked_at = datetime.now(UTC)
-                note(db, "token.revoked", f"user:{person.login}", tenant=person.tenant_id, site=row.site_id,
-                     target=f"token:{row.id}", address=client_address(request), detail=f"{row.role} {row.name}")
-                await db.commit()
+            await revoke_device(db, row, actor(person), client_address(request))
         return back(done="revoked")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qs
 
 import orjson
 import phonenumbers
@@ -117,6 +118,15 @@ async def read_body(request: Request) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:
+    """An HTML form's fields (first value of each); an unreadable body is an empty form."""
+    try:
+        fields = parse_qs((await read_body(request)).decode(), max_num_fields=max_fields)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[0] for k, v in fields.items()}
 
 
 async def parse_body(request: Request, model: type[M], optional: bool = False) -> M:

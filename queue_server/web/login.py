@@ -15,7 +15,6 @@ import hmac
 import logging
 import secrets
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -24,7 +23,7 @@ from starlette.routing import Route
 from ..db.audit import record
 from ..db.users import tenant_of, verify
 from ..store.sessions import IDLE_S, Limits, SessionStore
-from .api import json_response, read_body
+from .api import json_response, read_form
 from .auth import SESSION_COOKIE, Authenticator
 from .errors import HTTPError
 from .i18n import COOKIE as LANG_COOKIE
@@ -85,10 +84,7 @@ class Login:
 
     async def submit(self, request: Request) -> Response:
         _ = translations(negotiate(request)).gettext
-        try:
-            form = {k: v[0] for k, v in parse_qs((await read_body(request)).decode(), max_num_fields=10).items()}
-        except (UnicodeDecodeError, ValueError):
-            form = {}
+        form = await read_form(request, max_fields=10)
         login, password = form.get("login", "")[:200], form.get("password", "")
         next_url = _safe_next(form.get("next"))
         sent, expected = form.get("csrf", ""), request.cookies.get(FORM_COOKIE, "")
@@ -137,10 +133,7 @@ class Login:
     async def logout(self, request: Request) -> Response:
         found = await self.auth.session(request)
         if found is not None:
-            try:
-                form = {k: v[0] for k, v in parse_qs((await read_body(request)).decode(), max_num_fields=10).items()}
-            except (UnicodeDecodeError, ValueError):
-                form = {}
+            form = await read_form(request, max_fields=10)
             sent = request.headers.get("x-csrf-token") or form.get("csrf", "")
             if not hmac.compare_digest(sent.encode(), found[0].csrf.encode()):
                 raise HTTPError(403, "Signing out needs the session's CSRF token.", "csrf")
