@@ -62,12 +62,17 @@ async def pair(tmp_path: Path, valkey: str) -> AsyncIterator[Pair]:
         yield Pair(*processes)
 
 
+async def sign_in(http: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
+    """Anne signs in through the login form, as a browser does (the form's token first)."""
+    page = await http.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    return await http.post("/login", data={"login": "anne", "password": password, "csrf": token.group(1)})
+
+
 async def attempt(url: str, password: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=url) as http:
-        page = await http.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
-        return await http.post("/login", data={"login": "anne", "password": password, "csrf": token.group(1)})
+        return await sign_in(http, password)
 
 
 async def test_the_login_lockout_holds_across_processes(pair: Pair) -> None:
@@ -82,10 +87,7 @@ async def test_the_login_lockout_holds_across_processes(pair: Pair) -> None:
 async def test_a_session_opened_on_one_process_works_on_the_other(pair: Pair) -> None:
     """Sessions live in Redis: signed in through A, the agent calls through B."""
     async with httpx.AsyncClient(base_url=pair.a.url) as http:
-        page = await http.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
-        await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+        await sign_in(http)
         cookie = http.cookies["guichet_session"]
     async with httpx.AsyncClient(base_url=pair.b.url, cookies={"guichet_session": cookie}) as http:
         me = await http.get("/api/v1/me")
@@ -99,10 +101,7 @@ async def test_a_browser_session_opens_the_live_feed_only_from_a_trusted_page(pa
     """With the session cookie, the live feed opens from the server's own pages or a trusted origin,
     and is refused from any other page (cross-site WebSocket hijacking) or without an Origin."""
     async with httpx.AsyncClient(base_url=pair.a.url) as http:
-        page = await http.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
-        await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+        await sign_in(http)
         cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
     ws = pair.a.url.replace("http://", "ws://") + "/ws/sites/live"
     for origin in (pair.a.url, "https://www.ville.example"):
@@ -126,10 +125,7 @@ async def test_a_browser_session_opens_the_live_feed_only_from_a_trusted_page(pa
 async def test_signing_out_closes_the_open_live_feed(pair: Pair) -> None:
     """A page's live feed opened with a session is closed (4001) within seconds of signing out."""
     async with httpx.AsyncClient(base_url=pair.a.url) as http:
-        page = await http.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
-        await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+        await sign_in(http)
         cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
         csrf = (await http.get("/api/v1/me")).json()["csrf_token"]
         ws = pair.a.url.replace("http://", "ws://") + "/ws/sites/live"
@@ -178,10 +174,7 @@ async def test_the_collectivitys_declared_websites_may_open_the_live_feed(tmp_pa
     assert refused.returncode == 2 and "is not an origin" in refused.stderr
     with server(tmp_path, env) as running:
         async with httpx.AsyncClient(base_url=running.url) as http:
-            page = await http.get("/login")
-            token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-            assert token is not None
-            await http.post("/login", data={"login": "anne", "password": PASSWORD, "csrf": token.group(1)})
+            await sign_in(http)
             cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
         ws = running.url.replace("http://", "ws://") + "/ws/sites/live"
         async with connect(ws, additional_headers=cookie, origin="https://www.ville-live.fr") as feed:  # type: ignore[arg-type]
