@@ -32,6 +32,7 @@ import httpx
 import typer
 
 from queue_server.client import LiveFeedClient, Revoked
+from queue_server.codec import parse_iso
 
 from .printer import PrinterURLError, TicketSlip, describe, open_printer, print_ticket
 
@@ -137,7 +138,7 @@ class KioskAgent:
         ticket = message["data"]["ticket"]
         if ticket["id"] in self.journal.printed:
             return
-        age = (datetime.now(UTC) - datetime.fromisoformat(message["at"].replace("Z", "+00:00"))).total_seconds()
+        age = (datetime.now(UTC) - parse_iso(message["at"])).total_seconds()
         if age > self.fresh_s:
             log.warning("ticket %s was issued %.0f s ago while this agent was away: not printed (older than %.0f s)",
                         ticket["number"], age, self.fresh_s)
@@ -148,7 +149,7 @@ class KioskAgent:
             site_name=self.site_name, number=ticket["number"],
             service_name=self.services.get(ticket["service"], ticket["service"]),
             people_ahead=ticket["position"], estimated_wait_s=ticket["estimated_wait_s"],
-            issued_at=datetime.fromisoformat(ticket["issued_at"].replace("Z", "+00:00")),
+            issued_at=parse_iso(ticket["issued_at"]),
             tracking_url=f"{self.server}/t/{ticket['id']}", lang=message["data"].get("lang") or "fr",
         )
         printer = open_printer(self.printer_url)

@@ -43,6 +43,13 @@ class Person:
     epoch: int
     roles: dict[str | None, str] = field(default_factory=dict)  # site (None: every site) -> role
 
+    @property
+    def administers(self) -> frozenset[str] | None:
+        """The sites this person administers; ``None`` for every site of the tenant."""
+        if self.roles.get(None) == "admin":
+            return None
+        return frozenset(s for s, role in self.roles.items() if s is not None and role == "admin")
+
     def at(self, site_id: str) -> Principal | None:
         role = self.roles.get(site_id) or self.roles.get(None)
         if role is None:

@@ -152,12 +152,9 @@ class Admin:
         caller = await self.auth.caller(request)
         sites: frozenset[str] | None
         if isinstance(caller, Person):
-            if caller.roles.get(None) == "admin":
-                sites = None
-            else:
-                sites = frozenset(s for s, role in caller.roles.items() if s is not None and role == "admin")
-                if not sites:
-                    raise HTTPError(403, "Only administrators may read the audit log.", "wrong-role")
+            sites = caller.administers
+            if sites is not None and not sites:
+                raise HTTPError(403, "Only administrators may read the audit log.", "wrong-role")
         elif caller.role == "admin":
             sites = None  # an admin token covers every site of its tenant
         else:

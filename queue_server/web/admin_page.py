@@ -80,13 +80,12 @@ class AdminPage:
         if found is None:
             return RedirectResponse("/login?" + urlencode({"next": "/admin"}), status_code=303)
         session, person = found
-        whole = person.roles.get(None) == "admin"
-        if whole:
+        sites = person.administers
+        whole = sites is None
+        if sites is None:
             async with self.db_sessions() as db:
                 rows = (await db.execute(select(Site).where(Site.tenant_id == person.tenant_id))).scalars()  # type: ignore[arg-type]
                 sites = frozenset(row.id for row in rows)
-        else:
-            sites = frozenset(s for s, role in person.roles.items() if s is not None and role == "admin")
         if not sites:
             _ = translations(negotiate(request)).gettext
             refusal = _("This page is for administrators.")

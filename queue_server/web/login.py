@@ -23,7 +23,7 @@ from starlette.routing import Route
 from ..db.audit import record
 from ..db.users import tenant_of, verify
 from ..store.sessions import IDLE_S, Limits, SessionStore
-from .api import json_response, read_form
+from .api import client_address, json_response, read_form
 from .auth import SESSION_COOKIE, Authenticator
 from .errors import HTTPError
 from .i18n import COOKIE as LANG_COOKIE
@@ -90,7 +90,7 @@ class Login:
         sent, expected = form.get("csrf", ""), request.cookies.get(FORM_COOKIE, "")
         if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
             return self._render(request, 403, _("This form has expired. Please sign in again."), login, next_url)
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         wait = await self.limits.hit(f"login-ip:{address}", IP_LIMIT, 60)
         if wait is not None:
             response = self._render(request, 429, _("Too many attempts from this network. Try again in "
@@ -141,7 +141,7 @@ class Login:
             log.info("user %d signed out", found[1].user_id)
             async with self.db_sessions() as db:
                 await record(db, "logout", f"user:{found[1].login}", tenant=found[1].tenant_id,
-                             address=request.client.host if request.client else "")
+                             address=client_address(request))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
