@@ -20,8 +20,9 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 EXTENSION = "guichet.frames"
-# A peer that was shed but still does not read its close frame is cut after this delay.
-SHED_TIMEOUT_S = 30.0
+# A peer that was shed is cut once it takes nothing of what waits for it for this long (a slow reader
+# that keeps reading gets all of it and its close code; a frozen one is cut).
+SHED_STALL_S = 15.0
 
 
 class FramesProtocol(WebSocketsSansIOProtocol):
@@ -49,8 +50,8 @@ class FramesProtocol(WebSocketsSansIOProtocol):
 
     def shed(self, code: int, reason: str) -> None:
         """Close a peer that fell behind: the close frame goes after what it has not read yet; if it
-        has not answered within ``SHED_TIMEOUT_S`` the connection is cut. The app's ``receive``
-        gets the disconnect at once."""
+        stops taking bytes (or does not answer its close) for ``SHED_STALL_S``, the connection is cut.
+        The app's ``receive`` gets the disconnect at once."""
         if not self.handshake_complete or self.close_sent or self.disconnected:
             return
         self.conn.send_close(code, reason)
@@ -60,7 +61,16 @@ class FramesProtocol(WebSocketsSansIOProtocol):
         if self.read_paused:
             self.read_paused = False
             self.transport.resume_reading()
-        self.close_timer = self.loop.call_later(SHED_TIMEOUT_S, self.transport.abort)
+        self._cut_if_stalled(self.transport.get_write_buffer_size() + 1)
+
+    def _cut_if_stalled(self, unread: int) -> None:
+        """Abort if nothing of the ``unread`` bytes went since the last look; else look again later.
+        (``close_timer`` is the handle uvicorn cancels when the peer's close arrives or it leaves.)"""
+        now = self.transport.get_write_buffer_size()
+        if now >= unread:
+            self.transport.abort()
+            return
+        self.close_timer = self.loop.call_later(SHED_STALL_S, self._cut_if_stalled, now)
 
 
 def frames_of(scope: Any) -> FramesProtocol | None:

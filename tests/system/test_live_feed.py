@@ -231,7 +231,7 @@ async def test_a_client_that_never_reads_is_cut_with_1013(site: Site) -> None:
 
     try:
         # Loopback TCP buffers hold megabytes: issue until they and the outbox are full and the server
-        # says it cut the client (then read at once: a cut client that reads nothing for 30 s is aborted).
+        # says it cut the client (then read at once: a cut client that reads nothing for 15 s is aborted).
         for _ in range(40):
             async with anyio.create_task_group() as tg:
                 for _ in range(8):
