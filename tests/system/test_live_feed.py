@@ -219,34 +219,43 @@ async def test_a_frozen_client_delays_nobody(site: Site) -> None:
         await frozen.close()
 
 
-async def test_a_client_that_never_reads_is_cut_with_1013(site: Site) -> None:
+async def test_a_client_that_never_reads_is_cut_with_1013(tmp_path: Path) -> None:
     """A client that stops reading is cut once its outbox is full, told 1013 (come back with since),
     and the server goes on."""
-    frozen = await connect(site.ws, additional_headers=site.auth("display"), sock=slow_socket(site.server.port),
-                           max_queue=1, ping_interval=None)  # it reads nothing, pongs included
+    tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "live", 3, SERVICES, ROLES)
+    # Pings far apart: on a loaded machine filling the buffers can take longer than the 30 s after
+    # which heartbeats would close the silent client (1011) before it is cut for being behind.
+    slow_pings = {"QUEUE_SERVER_WS_PING_INTERVAL_S": "300", "QUEUE_SERVER_WS_PING_TIMEOUT_S": "300"}
+    with server(tmp_path, env=slow_pings) as running:
+        async with httpx.AsyncClient(base_url=running.url, timeout=10) as http:
+            site = Site(running, tokens, http)
+            frozen = await connect(site.ws, additional_headers=site.auth("display"), sock=slow_socket(running.port),
+                                   max_queue=1, ping_interval=None)  # it reads nothing, pongs included
 
-    async def issue_many(n: int) -> None:
-        for _ in range(n):
-            await site.issue()
+            async def issue_many(n: int) -> None:
+                for _ in range(n):
+                    await site.issue()
 
-    try:
-        # Loopback TCP buffers hold megabytes: issue until they and the outbox are full and the server
-        # says it cut the client (then read at once: a cut client that reads nothing for 15 s is aborted).
-        for _ in range(40):
-            async with anyio.create_task_group() as tg:
-                for _ in range(8):
-                    tg.start_soon(issue_many, 50)
-            if "dropped" in site.server.log.read_text():
-                break
-        with anyio.fail_after(25):
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:
-                    await frozen.recv()
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
-        async with connect(site.ws, additional_headers=site.auth("display")) as again:
-            assert (await receive(again))["data"]["services"][0]["waiting"] > 0
-    finally:
-        await frozen.close()
+            try:
+                # Loopback TCP buffers hold megabytes: issue until they and the outbox are full and the
+                # server says it cut the client (then read at once: a cut client that takes nothing for
+                # 15 s is aborted).
+                for _ in range(150):
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(8):
+                            tg.start_soon(issue_many, 50)
+                    if "dropped" in running.log.read_text():
+                        break
+                assert "dropped" in running.log.read_text()
+                with anyio.fail_after(60):
+                    with pytest.raises(ConnectionClosed) as closed:
+                        while True:
+                            await frozen.recv()
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+                async with connect(site.ws, additional_headers=site.auth("display")) as again:
+                    assert (await receive(again))["data"]["services"][0]["waiting"] > 0
+            finally:
+                await frozen.close()
 
 
 async def test_shutdown_closes_with_service_restart(site: Site) -> None:
