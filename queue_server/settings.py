@@ -8,9 +8,9 @@ Built once by the CLI (or a test) and passed to ``create_app``; nothing reads it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,6 +76,29 @@ class LimitSettings(_Section):
     pairing_attempts_per_address_per_minute: int = Field(10, ge=0)  # pairing codes tried
 
 
+class SmsSettings(_Section):
+    # "" (no SMS), "log" (written to the log, nothing sent) or "http" (a provider's HTTP API).
+    provider: Literal["", "log", "http"] = ""
+    url: str = ""  # the provider's endpoint (https://...)
+    method: Literal["POST", "GET"] = "POST"  # GET puts the rendered template in the query string
+    auth: SecretStr = SecretStr("")  # value of the auth header: "Bearer ...", "Basic ..."; never logged
+    auth_header: str = Field("Authorization", min_length=1)  # its name ("api-key" at Brevo)
+    # Request body with placeholders {to} (E.164), {to_digits} (E.164 without "+"), {text}, {sender};
+    # empty: {"to": "{to}", "text": "{text}", "sender": "{sender}"} (json) or to={to}&text={text}&sender={sender}.
+    body_template: str = ""
+    content_type: Literal["json", "form"] = "json"  # how placeholders are escaped and the body is sent
+    sender: str = Field("", max_length=11)  # alphanumeric sender name shown on phones (11 characters at most)
+    timeout_s: float = Field(10.0, gt=0, le=30)  # seconds, per phase of the request (connect, send, read)
+
+    @model_validator(mode="after")
+    def _usable(self) -> SmsSettings:
+        if self.provider == "http" and not self.url.startswith(("https://", "http://")):
+            raise ValueError("sms.url must be an http:// or https:// URL when sms.provider is \"http\"")
+        if self.method == "GET" and self.content_type != "form":
+            raise ValueError("sms.method GET needs sms.content_type \"form\" (parameters go in the query string)")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
@@ -87,6 +110,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
+    sms: SmsSettings = SmsSettings()
 
     @classmethod
     def settings_customise_sources(

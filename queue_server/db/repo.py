@@ -67,6 +67,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
                     int(day): tuple((int(a), int(b)) for a, b in spans) for day, spans in s.hours.items()
                 },
                 default_duration_s=s.default_duration_s,
+                sms_ahead=s.sms_ahead,
             )
             for s in services
         ),

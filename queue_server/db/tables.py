@@ -66,6 +66,9 @@ class Service(SQLModel, table=True):
     # {"0": [[510, 720], [810, 1020]], ...}: weekday (0 = Monday) -> minutes [start, end); null: always.
     hours: dict[str, list[list[int]]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     default_duration_s: int = 300
+    # One SMS to a visitor with a phone number when this many people or fewer are ahead; 0: none. Not
+    # nullable: the ORM writes a None as "use the default", which would turn "none" into 3.
+    sms_ahead: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     position: int = 0
 
 

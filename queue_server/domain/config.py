@@ -21,6 +21,8 @@ class ServiceConfig:
     a minute of waiting here counts double). ``daily_cap`` limits the tickets issued per local day
     (``None``: no limit). ``hours`` is ``None`` for "always open". ``default_duration_s`` seeds the
     wait estimate until visits have been measured (measurements carry over from one day to the next).
+    ``sms_ahead``: a visitor who left a phone number gets one SMS when no more than this many people
+    are ahead of them (``None`` or 0: no SMS for this service).
     """
 
     id: str
@@ -30,6 +32,7 @@ class ServiceConfig:
     daily_cap: int | None = None
     hours: OpeningHours | None = None
     default_duration_s: int = 300
+    sms_ahead: int | None = 3
 
     def is_open(self, local: datetime) -> bool:
         """Whether ``local`` (a time already in the site's zone) falls within the opening hours."""

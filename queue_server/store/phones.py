@@ -43,6 +43,19 @@ class PhoneBook:
                 return value.decode() if isinstance(value, bytes) else str(value)
         return None
 
+    async def numbers(self, site: str) -> dict[str, str]:
+        """Every number the site holds: ticket id -> E.164 (today's and yesterday's hashes, UTC).
+
+        One HGETALL per hash: fine for the few hundred numbers a site collects in a day."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in reversed(self._keys(site)):  # yesterday first, so that today's entry wins
+                pipe.hgetall(key)
+            replies = await pipe.execute()
+        out: dict[str, str] = {}
+        for reply in replies:
+            out.update({_text(k): _text(v) for k, v in reply.items()})
+        return out
+
     async def forget(self, site: str, ticket_ids: Iterable[str]) -> None:
         ids = list(ticket_ids)
         if ids:
@@ -50,3 +63,7 @@ class PhoneBook:
                 for key in self._keys(site):
                     pipe.hdel(key, *ids)
                 await pipe.execute()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
