@@ -12,6 +12,8 @@ order, each once, whatever process appended them.
 - Each subscriber has a bounded outbox: its connection's write buffer (``OUTBOX_BYTES``) or its
   queue (``OUTBOX`` frames). A subscriber that falls that far behind is cut (``dropped``, close code
   1013), never waited for: it reconnects with ``since`` and catches up from the replay buffer.
+- A citizen's phone follows one ticket (``watch``): after each event it gets the ticket's public view
+  again, only when that view changed (its position moved, it was called...), never anyone else's.
 - The replay buffer keeps the last ``REPLAY`` messages. ``since`` an id in it replays exactly what
   followed; any other id (trimmed, another process's restart, Redis lost data) gets a fresh snapshot
   flagged ``"resumed": false``: never a partial replay.
@@ -88,6 +90,16 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
     else:
         data = {}
     return {"id": rid, "type": event.type, "site": state.config.id, "at": iso(event.at), "data": data}
+
+
+def ticket_message(state: SiteState, rid: str, ticket_id: str) -> dict[str, Any]:
+    """What a citizen's phone receives about its ticket: the public Ticket (``None`` once the day it
+    belonged to is over) and the name of the counter that called it."""
+    ticket = state.tickets.get(ticket_id)
+    view = public(ticket_view(state, ticket)) if ticket is not None else None
+    counter = state.config.counter(ticket.counter) if ticket is not None and ticket.counter else None
+    return {"type": "ticket", "id": rid, "site": state.config.id,
+            "data": {"ticket": view, "counter_name": counter.name if counter else None}}
 
 
 def public(message: Any) -> Any:
@@ -188,6 +200,8 @@ class SiteHub:
         self._base = (0, 0)  # the id the first buffered message follows
         self._keys: list[tuple[int, int]] = []
         self._messages: list[dict[str, Any]] = []
+        self.watchers: dict[str, set[Subscriber]] = {}  # ticket id -> the phones that follow it
+        self._watched: dict[str, bytes] = {}  # ticket id -> the view its watchers last received
 
     def record(self, state: SiteState, rid: str, event: Event) -> None:
         """Called by the engine right after folding ``event``: remember it, push it to everyone."""
@@ -200,6 +214,8 @@ class SiteHub:
             del self._messages[:REPLAY]
         if self.subscribers:
             self.fan_out(message)
+        if self.watchers:
+            self.update_watchers(state, rid)
 
     def reset(self, base: str, recorded: list[tuple[str, dict[str, Any]]]) -> None:
         """The state was (re)built from a snapshot at ``base`` and then ``recorded``: keep those as the
@@ -207,9 +223,11 @@ class SiteHub:
         self._base = stream_id(base)
         self._keys = [stream_id(rid) for rid, _ in recorded]
         self._messages = [m for _, m in recorded]
-        for subscriber in tuple(self.subscribers):
+        for subscriber in (*self.subscribers, *(w for ws in self.watchers.values() for w in ws)):
             subscriber.drop()
         self.subscribers.clear()
+        self.watchers.clear()
+        self._watched.clear()
 
     def fan_out(self, message: dict[str, Any]) -> None:
         wires: dict[Audience, Wire] = {}
@@ -252,6 +270,42 @@ class SiteHub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+
+    # Watchers of one ticket (a citizen's phone) ------------------------------------------------------
+
+    def watch(self, state: SiteState, ticket_id: str, sink: FrameSink | None = None) -> tuple[Subscriber, list[str]]:
+        """A new watcher of ``ticket_id`` (which must be in ``state``) and its first frame, the
+        ticket as it is now (written to ``sink`` when given, as ``subscribe`` does)."""
+        subscriber = Subscriber("display", sink)
+        message = ticket_message(state, state.last_event_id, ticket_id)
+        wire = Wire(message)
+        self.watchers.setdefault(ticket_id, set()).add(subscriber)
+        self._watched[ticket_id] = orjson.dumps(message["data"])
+        if sink is None:
+            return subscriber, [wire.text]
+        sink.write_frame(wire.frame)
+        return subscriber, []
+
+    def unwatch(self, ticket_id: str, subscriber: Subscriber) -> None:
+        watchers = self.watchers.get(ticket_id)
+        if watchers is not None:
+            watchers.discard(subscriber)
+            if not watchers:
+                del self.watchers[ticket_id]
+                self._watched.pop(ticket_id, None)
+
+    def update_watchers(self, state: SiteState, rid: str) -> None:
+        """Push each watched ticket whose view changed. A few dozen phones at most per site, each
+        view computed in O(log n): cheap enough to do after every event."""
+        for ticket_id, watchers in tuple(self.watchers.items()):
+            message = ticket_message(state, rid, ticket_id)
+            payload = orjson.dumps(message["data"])
+            if self._watched.get(ticket_id) == payload:  # unchanged view: nothing to send
+                continue
+            self._watched[ticket_id] = payload
+            wire = Wire(message)
+            for subscriber in tuple(watchers):
+                subscriber.push(wire)
 
     def _after(self, since: str) -> list[dict[str, Any]] | None:
         """The messages after ``since`` if ``since`` is exactly one this hub holds; else ``None``."""

@@ -17,8 +17,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LANGUAGES = ("fr", "en")  # offered, in this order; the first is the default
+LANGUAGES = ("fr", "en")  # offered to staff, in this order; the first is the default
 DEFAULT = LANGUAGES[0]
+# Offered to citizens (kiosk, ticket page, text messages): their catalogs translate at least every
+# message of those pages (tests/web/test_i18n.py checks it).
+CITIZEN_LANGUAGES = ("fr", "en", "es", "ar")
+RTL = frozenset({"ar"})  # written right to left
 
 
 @cache
@@ -26,7 +30,7 @@ def translations(lang: str) -> gettext.NullTranslations:
     """The catalog of ``lang`` (English: the messages as written; unknown: French)."""
     if lang == "en":
         return gettext.NullTranslations()
-    if lang not in LANGUAGES:
+    if lang not in CITIZEN_LANGUAGES:
         lang = DEFAULT
     with files("queue_server").joinpath("locale", lang, "LC_MESSAGES", "messages.po").open("rb") as po:
         catalog = read_po(po, locale=lang)

@@ -289,6 +289,19 @@ class QueueService:
         self._engines: dict[str, SiteEngine] = {}
         self._lock = asyncio.Lock()
 
+    async def find_ticket(self, ticket_id: str) -> SiteEngine | None:
+        """The engine of the site where ``ticket_id`` is a ticket of today, if any. Every site is
+        loaded at start, so this looks in memory first; a ticket issued a moment ago through
+        another process is found after one catch-up of each site."""
+        for engine in self._engines.values():
+            if ticket_id in engine.state.tickets:
+                return engine
+        for engine in tuple(self._engines.values()):
+            await engine.catch_up()
+            if ticket_id in engine.state.tickets:
+                return engine
+        return None
+
     async def engine(self, site: str) -> SiteEngine | None:
         """The site's engine, loading it on first use; ``None`` if there is no such site."""
         engine = self._engines.get(site)

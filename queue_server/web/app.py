@@ -16,15 +16,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from ..archiver import Archiver
 from ..db.engine import make_engine, migrate, sessions
 from ..db.repo import find_token, revoked_among, site_config, site_ids
 from ..db.users import Person, person
 from ..domain.config import SiteConfig
+from ..notifier import Notifier, site_lister
 from ..service import Clock, QueueService, utc_now
 from ..settings import Settings
+from ..sms import make_provider
 from ..store.checks import check_redis
 from ..store.client import make_redis
 from ..store.embedded import EmbeddedServerError, EmbeddedValkey
@@ -36,6 +39,7 @@ from .admin import Admin
 from .admin_page import AdminPage
 from .api import Api, json_response
 from .auth import Authenticator
+from .citizen import CitizenPages
 from .errors import exception_handlers
 from .headers import SecurityHeaders
 from .login import Login
@@ -120,6 +124,12 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 phones = PhoneBook(redis, settings.redis.key_prefix)
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s, phones)
                 tg.start_soon(archiver.run)
+                notifier = None
+                if sms_provider is not None:
+                    notifier = Notifier(sms_provider, queue, redis, settings.redis.key_prefix, phones,
+                                        site_lister(session_factory))
+                    tg.start_soon(notifier.run)
+                app.state.notifier = notifier
                 if embedded is not None:
                     tg.start_soon(_supervise, embedded)
                 async def lookup_person(user_id: int) -> Person | None:
@@ -139,6 +149,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 admin.bind(authenticator, session_factory, codes, limits, settings.limits)
                 admin_page.bind(authenticator, session_factory, codes)
                 feed.bind(queue, authenticator)
+                citizen.bind(queue)
                 tg.start_soon(feed.watch)
                 app.state.queue = queue
                 app.state.redis = redis
@@ -150,6 +161,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # Let the archiver finish its transaction: cancelling aiosqlite mid-call can leave a
                 # task waiting forever, and then the process never exits.
                 await archiver.stop(SHUTDOWN_GRACE_S)
+                if notifier is not None:
+                    await notifier.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()
         finally:
             await redis.aclose()
@@ -178,11 +191,13 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
                              200 if ready else 503)
 
+    sms_provider = make_provider(settings.sms)  # a wrong [sms] section fails here, at start
     api = Api()
     login = Login()
     admin = Admin(api)
     admin_page = AdminPage()
     feed = LiveFeed(settings.server.trusted_origins)
+    citizen = CitizenPages(api)
     document = orjson.dumps(openapi_document())
 
     async def openapi(request: Request) -> Response:
@@ -203,6 +218,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         *admin.routes(),
         *admin_page.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
+        *citizen.routes(),
+        Mount("/static", StaticFiles(packages=[("queue_server.web", "static")]), name="static"),
     ]
     application = Starlette(routes=routes, lifespan=lifespan,
                             middleware=[Middleware(SecurityHeaders, frame_origins=settings.server.trusted_origins)],

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from ..protocol import SnapshotView, TicketView
 from .admin import PairBody, PairingBody
 from .api import CallBody, IssueBody, NextBody, TransferBody
+from .citizen import PhoneBody
 
 
 def _object(**properties: Any) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def _renamed(node: Any) -> Any:
 def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
     out.update(_RESPONSES)
-    for kind in (TicketView, SnapshotView, IssueBody, NextBody, TransferBody, CallBody, PairingBody, PairBody):
+    kinds = (TicketView, SnapshotView, IssueBody, NextBody, TransferBody, CallBody, PairingBody, PairBody, PhoneBody)
+    for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
             out[_public(name)] = definition
@@ -172,6 +174,14 @@ def openapi_document() -> dict[str, Any]:
         "The tenant's audit log as CSV (admin)", [],
         {"200": {"description": "entries", "content": {"text/csv": {"schema": {"type": "string"}}}},
          **_problems(401, 403, 422, 503)}, headers=audit_query)}
+    paths["/api/v1/sites/{site}/tickets/{ticket_id}/phone"] = {
+        "put": _op("Leave a mobile number for the \"your turn is near\" text message (public: the id is the "
+                   "key; while the ticket waits; deleted when the visit ends)", ticket,
+                   {"204": {"description": "kept"}, **_problems(400, 404, 405, 409, 413, 422, 429, 503)},
+                   body="PhoneBody", secured=False),
+        "delete": _op("Take the mobile number back (public: the id is the key)", ticket,
+                      {"204": {"description": "forgotten"}, **_problems(404, 405, 429, 503)}, secured=False),
+    }
     for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

@@ -1,0 +1,149 @@
+"""The kiosk's touch page, driven in chromium: two touches make a ticket; it stays accessible."""
+
+from __future__ import annotations
+
+import re
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Hall
+
+AXE = Axe()
+
+
+def no_violations(page: Page) -> None:
+    result = AXE.run(page)
+    assert result.violations_count == 0, result.generate_report()
+
+
+def open_kiosk(page: Page, hall: Hall, lang: str = "") -> None:
+    page.goto(f"{hall.url}/kiosk?token={hall.tokens['kiosk']}" + (f"&lang={lang}" if lang else ""))
+    expect(page.locator("#start")).to_be_visible()
+
+
+def waiting(hall: Hall, service: str) -> int:
+    state = hall.api("GET", "/api/v1/sites/demo/state").json()
+    return next(s["waiting"] for s in state["services"] if s["id"] == service)
+
+
+def test_a_ticket_is_taken_in_one_touch_and_shown(page: Page, hall: Hall) -> None:
+    """Touching a service issues a ticket and shows its number, service, place and QR code."""
+    open_kiosk(page, hall)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page).to_have_url(f"{hall.url}/kiosk")  # the token left the address bar
+    expect(page.locator("#site-name")).to_have_text("Mairie de Démoville")
+    page.get_by_role("button", name=re.compile("État civil")).click()
+    expect(page.locator("#ticket")).to_be_visible()
+    expect(page.locator("#t-number")).to_have_text("A001")
+    expect(page.locator("#t-service")).to_have_text("État civil")
+    expect(page.locator("#t-ahead")).to_have_text("Vous êtes le prochain.")
+    expect(page.locator("#t-qr")).to_have_js_property("complete", True)
+    assert page.locator("#t-qr").evaluate("img => img.naturalWidth") > 100  # the QR code loaded
+    assert waiting(hall, "etat-civil") == 1
+    ticket_id = page.locator("#ticket").get_attribute("data-ticket")
+    assert hall.api("GET", f"/api/v1/sites/demo/tickets/{ticket_id}").json()["number"] == "A001"
+
+
+def test_a_double_tap_issues_one_ticket(page: Page, hall: Hall) -> None:
+    """Two quick touches on a service make one ticket, not two."""
+    open_kiosk(page, hall)
+    page.get_by_role("button", name=re.compile("Urbanisme")).dblclick()
+    expect(page.locator("#t-number")).to_have_text("C001")
+    assert waiting(hall, "urbanisme") == 1
+
+
+def test_a_priority_ticket_takes_two_touches(page: Page, hall: Hall) -> None:
+    """"Priority", then the service, issues a priority ticket ahead of those already waiting."""
+    hall.api("POST", "/api/v1/sites/demo/tickets", json={"service": "passeports"})
+    open_kiosk(page, hall)
+    priority = page.get_by_role("button", name=re.compile("Ticket prioritaire"))
+    priority.click()
+    expect(priority).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name=re.compile("Passeports")).click()
+    expect(page.locator("#t-number")).to_have_text("B002")
+    expect(page.locator("#t-ahead")).to_have_text("Vous êtes le prochain.")
+    ticket_id = page.locator("#ticket").get_attribute("data-ticket")
+    assert hall.api("GET", f"/api/v1/sites/demo/tickets/{ticket_id}").json()["priority"] is True
+
+
+def test_every_kiosk_screen_has_no_accessibility_violation(page: Page, hall: Hall) -> None:
+    """axe-core finds nothing on the start screen, the ticket screen, the text-message form, and
+    the start screen in Arabic (right to left)."""
+    open_kiosk(page, hall)
+    no_violations(page)
+    page.get_by_role("button", name=re.compile("État civil")).click()
+    expect(page.locator("#ticket")).to_be_visible()
+    no_violations(page)
+    page.get_by_role("button", name="M’envoyer un SMS quand mon tour approche").click()
+    expect(page.locator("#sms")).to_be_visible()
+    no_violations(page)
+    open_kiosk(page, hall, "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    no_violations(page)
+
+
+def test_the_page_is_usable_with_the_keyboard(page: Page, hall: Hall) -> None:
+    """Tab reaches the services and Enter takes a ticket, for people who cannot touch the screen."""
+    open_kiosk(page, hall)
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.service") == "passeports":
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator("#t-number")).to_have_text("B001")
+
+
+def test_a_citizen_can_choose_another_language(page: Page, hall: Hall) -> None:
+    """The language buttons switch the page to English, Spanish or Arabic; the ticket keeps it."""
+    open_kiosk(page, hall)
+    page.get_by_role("link", name="Español").click()
+    expect(page.locator("#start-title")).to_have_text("Toque el servicio que necesita")
+    page.get_by_role("link", name="العربية").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#start-title")).to_have_text("Touch the service you need")
+    page.get_by_role("button", name=re.compile("Urbanisme")).click()
+    expect(page.locator("#t-ahead")).to_have_text("You are next.")
+    ticket_id = page.locator("#ticket").get_attribute("data-ticket")
+    page.goto(f"{hall.url}/t/{ticket_id}")  # the printed QR code leads to the page in English
+    expect(page.locator("h1")).to_have_text("Your ticket")
+
+
+def test_an_unpaired_kiosk_pairs_with_a_code(page: Page, hall: Hall) -> None:
+    """A kiosk without a token asks for a pairing code, and takes tickets once paired."""
+    page.goto(f"{hall.url}/kiosk")
+    expect(page.locator("#pairing")).to_be_visible()
+    no_violations(page)
+    pairing = hall.api("POST", "/api/v1/sites/demo/pairings", "admin", json={"role": "kiosk", "name": "Hall"})
+    code = pairing.json()["code"]
+    page.get_by_label("Code d'appairage").fill(code)
+    page.get_by_role("button", name="Appairer cette borne").click()
+    expect(page.locator("#start")).to_be_visible()
+    page.get_by_role("button", name=re.compile("État civil")).click()
+    expect(page.locator("#t-number")).to_have_text("A001")
+
+
+def test_a_revoked_kiosk_says_so(page: Page, hall: Hall) -> None:
+    """Revoking the kiosk's token from the admin API turns the open page into a clear "revoked" screen."""
+    open_kiosk(page, hall)
+    me = hall.api("GET", "/api/v1/me", "kiosk").json()
+    assert hall.api("POST", f"/api/v1/sites/demo/devices/{me['token_id']}/revoke", "admin").status_code == 200
+    expect(page.locator("#pairing")).to_be_visible(timeout=15_000)
+    expect(page.locator("#pairing-reason")).to_contain_text("révoqué")
+
+
+def test_the_kiosk_refuses_tickets_while_the_server_is_away_and_recovers(page: Page, hall: Hall) -> None:
+    """With the server down the page says tickets cannot be taken and disables the services; once
+    the server is back it recovers by itself."""
+    open_kiosk(page, hall)
+    assert hall.process is not None
+    hall.process.stop()
+    expect(page.get_by_role("alert")).to_contain_text("Impossible de prendre un ticket", timeout=10_000)
+    expect(page.get_by_role("button", name=re.compile("État civil"))).to_be_disabled()
+    from tests.system.servers import server
+
+    with server(hall.data_dir, port=hall.port, name="again"):
+        expect(page.get_by_role("alert")).to_be_hidden(timeout=20_000)
+        page.get_by_role("button", name=re.compile("État civil")).click()
+        expect(page.locator("#t-number")).to_have_text("A001")
