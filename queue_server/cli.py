@@ -206,6 +206,8 @@ def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, 
 def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
     """Seed the demo tenant (idempotent), then serve it."""
     settings = settings_from(config, host, port, data_dir)
+    if not settings.sms.provider:  # the demo shows its text messages in the log instead of sending them
+        settings = settings.model_copy(update={"sms": settings.sms.model_copy(update={"provider": "log"})})
     _logging(settings.server.log_level)
     tokens = asyncio.run(_seed_demo(settings))
     people = asyncio.run(_seed_demo_people(settings))

@@ -99,6 +99,11 @@ class SmsSettings(_Section):
         return self
 
 
+class KioskSettings(_Section):
+    # Seconds the kiosk's ticket screen stays before going back to the start (any touch restarts it).
+    idle_s: int = Field(20, ge=3, le=600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
@@ -111,6 +116,7 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
     sms: SmsSettings = SmsSettings()
+    kiosk: KioskSettings = KioskSettings()
 
     @classmethod
     def settings_customise_sources(

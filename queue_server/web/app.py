@@ -197,7 +197,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     admin = Admin(api)
     admin_page = AdminPage()
     feed = LiveFeed(settings.server.trusted_origins)
-    citizen = CitizenPages(api)
+    citizen = CitizenPages(api, settings.kiosk)
     document = orjson.dumps(openapi_document())
 
     async def openapi(request: Request) -> Response:

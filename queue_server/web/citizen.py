@@ -31,6 +31,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..i18n import CITIZEN_LANGUAGES, RTL, translations
 from ..protocol import ticket_view
 from ..service import QueueService, Unavailable
+from ..settings import KioskSettings
 from .api import Api, Body, client_address, e164, parse_body, plausible_id
 from .errors import HTTPError, problem
 from .i18n import COOKIE, templates
@@ -38,7 +39,6 @@ from .wsserver import frames_of
 
 log = logging.getLogger(__name__)
 
-KIOSK_IDLE_S = 20  # the ticket screen goes back to the start after this long untouched
 MAX_PHONE_CHARS = 32
 
 
@@ -117,8 +117,9 @@ class CitizenPages:
 
     queue: QueueService
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, kiosk: KioskSettings) -> None:
         self.api = api
+        self.kiosk_settings = kiosk
 
     def bind(self, queue: QueueService) -> None:
         self.queue = queue
@@ -127,7 +128,7 @@ class CitizenPages:
         lang = request.query_params.get("lang", "fr")
         if lang not in CITIZEN_LANGUAGES:
             lang = "fr"
-        return _page("kiosk.html", lang, strings=_json_block(kiosk_strings(lang)), idle_s=KIOSK_IDLE_S)
+        return _page("kiosk.html", lang, strings=_json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s)
 
     async def ticket_page(self, request: Request) -> Response:
         ticket_id = request.path_params["ticket_id"]

@@ -71,7 +71,7 @@ def hall(tmp_path: Path) -> Iterator[Hall]:
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
         tokens = pool.submit(asyncio.run, _seed(tmp_path)).result()
     hall = Hall(tmp_path, free_port(), tokens)
-    with server(tmp_path, port=hall.port) as process:
+    with server(tmp_path, port=hall.port, env={"QUEUE_KIOSK_IDLE_S": "4"}) as process:
         hall.process = process
         yield hall
 

@@ -147,3 +147,20 @@ def test_the_kiosk_refuses_tickets_while_the_server_is_away_and_recovers(page: P
         expect(page.get_by_role("alert")).to_be_hidden(timeout=20_000)
         page.get_by_role("button", name=re.compile("État civil")).click()
         expect(page.locator("#t-number")).to_have_text("A001")
+
+
+def test_the_ticket_screen_goes_back_to_the_start_by_itself(page: Page, hall: Hall) -> None:
+    """Left alone, the ticket screen returns to the start (kiosk.idle_s, 4 s here)."""
+    open_kiosk(page, hall)
+    page.get_by_role("button", name=re.compile("État civil")).click()
+    expect(page.locator("#ticket")).to_be_visible()
+    expect(page.locator("#start")).to_be_visible(timeout=8_000)
+
+
+def test_the_next_person_finds_the_kiosk_in_french(page: Page, hall: Hall) -> None:
+    """After a ticket taken in Arabic, the idle kiosk comes back in French for the next person."""
+    open_kiosk(page, hall, "ar")
+    page.locator("button.service").first.click()
+    expect(page.locator("#ticket")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "fr", timeout=8_000)
+    expect(page.locator("#start-title")).to_have_text("Touchez le service dont vous avez besoin")

@@ -1,0 +1,73 @@
+"""The citizen's ticket page on a phone, driven in chromium: live position, the call, accessibility."""
+
+from __future__ import annotations
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Hall
+
+AXE = Axe()
+
+
+def no_violations(page: Page) -> None:
+    result = AXE.run(page)
+    assert result.violations_count == 0, result.generate_report()
+
+
+def issue(hall: Hall, service: str = "etat-civil", lang: str = "fr") -> dict[str, object]:
+    answer = hall.api("POST", "/api/v1/sites/demo/tickets", "kiosk", json={"service": service, "lang": lang})
+    assert answer.status_code == 201
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def test_the_page_follows_the_ticket_live_until_its_call(page: Page, hall: Hall) -> None:
+    """The position moves as people ahead are called, then the page says which counter to go to."""
+    issue(hall)
+    mine = issue(hall)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{hall.url}/t/{mine['id']}")
+    expect(page.locator("#number")).to_have_text("A002")
+    expect(page.locator("#live")).to_contain_text("Personnes avant vous : 1")
+    no_violations(page)
+    assert hall.api("POST", "/api/v1/sites/demo/counters/2/next").json()["number"] == "A001"
+    expect(page.locator("#live")).to_contain_text("Vous êtes le prochain.", timeout=2_000)
+    assert hall.api("POST", "/api/v1/sites/demo/counters/3/next").json()["number"] == "A002"
+    expect(page.locator(".turn")).to_have_text("C’est votre tour : présentez-vous au Guichet 3.", timeout=2_000)
+    expect(page.locator("#sms")).to_be_hidden()
+    no_violations(page)
+    hall.api("POST", f"/api/v1/sites/demo/tickets/{mine['id']}/recall")
+    expect(page.locator(".turn")).to_contain_text("appelé à nouveau", timeout=2_000)
+
+
+def test_the_page_speaks_the_language_chosen_at_the_kiosk(page: Page, hall: Hall) -> None:
+    """A ticket taken in Spanish opens its page in Spanish; the links offer the other languages."""
+    mine = issue(hall, lang="es")
+    page.goto(f"{hall.url}/t/{mine['id']}")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("#live")).to_contain_text("Usted es el siguiente.")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#live")).to_contain_text("You are next.")
+    no_violations(page)
+
+
+def test_a_phone_number_is_taken_from_the_page(page: Page, hall: Hall) -> None:
+    """A mobile number is accepted with a confirmation; a landline is refused with a plain message."""
+    mine = issue(hall)
+    page.goto(f"{hall.url}/t/{mine['id']}")
+    page.get_by_label("M’envoyer un SMS quand mon tour approche (facultatif)").fill("01 23 45 67 89")
+    page.get_by_role("button", name="M’envoyer un SMS").click()
+    expect(page.locator("#sms-result")).to_have_text(
+        "Ce n’est pas un numéro de téléphone mobile. Vérifiez-le et réessayez.")
+    page.get_by_label("M’envoyer un SMS quand mon tour approche (facultatif)").fill("06 12 34 56 78")
+    page.get_by_role("button", name="M’envoyer un SMS").click()
+    expect(page.locator("#sms-result")).to_contain_text("Nous enverrons un SMS au 06 12 34 56 78")
+    no_violations(page)
+
+
+def test_an_unknown_ticket_gets_a_plain_page(page: Page, hall: Hall) -> None:
+    """A mistyped or expired ticket address answers 404 with a readable page, not an error dump."""
+    answer = page.goto(f"{hall.url}/t/not-a-ticket-of-today")
+    assert answer is not None and answer.status == 404
+    expect(page.locator("h1")).to_have_text("Ticket introuvable")
+    no_violations(page)
