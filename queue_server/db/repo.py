@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..domain.config import CounterConfig, ServiceConfig, SiteConfig
+from ..domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
 from .tables import ApiToken, Counter, Service, Site, Tenant, TicketRecord
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
@@ -68,6 +68,8 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
                 },
                 default_duration_s=s.default_duration_s,
                 sms_ahead=s.sms_ahead,
+                description=s.description,
+                icon=s.icon if s.icon in ICONS else "default",
             )
             for s in services
         ),

@@ -7,9 +7,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .tables import Counter, Service, Site, Tenant
 
 DEMO_SERVICES = (
-    ("etat-civil", "État civil", "A", 1.0),
-    ("passeports", "Passeports et cartes d'identité", "B", 1.0),
-    ("urbanisme", "Urbanisme", "C", 1.0),
+    ("etat-civil", "État civil", "A", 1.0, "Naissance, mariage, décès, livret de famille", "family"),
+    ("passeports", "Passeports et cartes d'identité", "B", 1.0, "Dépôt et retrait des titres", "passport"),
+    ("urbanisme", "Urbanisme", "C", 1.0, "Permis de construire, déclarations de travaux", "house"),
 )
 
 
@@ -21,8 +21,9 @@ async def seed_demo(session: AsyncSession) -> bool:
     await session.flush()
     session.add(Site(id="demo", tenant_id="demo", name="Mairie de Démoville", languages=["fr", "en"]))
     await session.flush()
-    for position, (sid, name, prefix, weight) in enumerate(DEMO_SERVICES):
-        session.add(Service(site_id="demo", id=sid, name=name, prefix=prefix, weight=weight, position=position))
+    for position, (sid, name, prefix, weight, description, icon) in enumerate(DEMO_SERVICES):
+        session.add(Service(site_id="demo", id=sid, name=name, prefix=prefix, weight=weight, position=position,
+                            description=description, icon=icon))
     every = [s[0] for s in DEMO_SERVICES]
     for n in range(1, 5):
         session.add(Counter(site_id="demo", id=str(n), name=f"Guichet {n}", services=every, position=n))

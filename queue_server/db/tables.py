@@ -69,6 +69,9 @@ class Service(SQLModel, table=True):
     # One SMS to a visitor with a phone number when this many people or fewer are ahead; 0: none. Not
     # nullable: the ORM writes a None as "use the default", which would turn "none" into 3.
     sms_ahead: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # What the kiosk shows under the name, and its pictogram (domain/config.py ICONS).
+    description: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    icon: str = Field(default="default", max_length=32, sa_column_kwargs={"server_default": "default"})
     position: int = 0
 
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+# Pictograms the kiosk can show on a service's button (its page holds their drawings).
+ICONS = frozenset({"default", "family", "passport", "house", "id", "car"})
+
 # Weekday (0 = Monday) -> intervals of minutes since local midnight, [start, end).
 OpeningHours = dict[int, tuple[tuple[int, int], ...]]
 
@@ -22,7 +25,8 @@ class ServiceConfig:
     (``None``: no limit). ``hours`` is ``None`` for "always open". ``default_duration_s`` seeds the
     wait estimate until visits have been measured (measurements carry over from one day to the next).
     ``sms_ahead``: a visitor who left a phone number gets one SMS when no more than this many people
-    are ahead of them (``None`` or 0: no SMS for this service).
+    are ahead of them (``None`` or 0: no SMS for this service). ``description`` and ``icon`` are
+    what the kiosk shows; the rules ignore them.
     """
 
     id: str
@@ -33,6 +37,8 @@ class ServiceConfig:
     hours: OpeningHours | None = None
     default_duration_s: int = 300
     sms_ahead: int | None = 3
+    description: str = ""  # shown under the name on the kiosk ("Birth, marriage, death certificates")
+    icon: str = "default"  # one of ICONS
 
     def is_open(self, local: datetime) -> bool:
         """Whether ``local`` (a time already in the site's zone) falls within the opening hours."""

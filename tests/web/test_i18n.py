@@ -24,3 +24,21 @@ def test_every_message_has_a_french_translation() -> None:
     assert missing == []
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert fuzzy == []
+
+
+CITIZEN_SOURCES = ("queue_server/web/citizen.py", "queue_server/web/templates/kiosk.html",
+                   "queue_server/web/templates/ticket.html", "queue_server/web/templates/ticket_gone.html",
+                   "queue_server/sms.py")
+
+
+def test_every_message_a_citizen_reads_is_in_spanish_and_arabic() -> None:
+    """The kiosk, the ticket page and the text messages are translated into every citizen language."""
+    found = {message for path, _, message, _, _ in extract_from_dir(
+        str(ROOT), METHODS, options_map=OPTIONS, keywords={"_": None, "gettext": None})
+        if path.replace("\\\\", "/").endswith(tuple(s.split("/", 1)[1] for s in CITIZEN_SOURCES))}
+    assert len(found) > 40
+    for lang in ("es", "ar", "fr"):
+        with open(ROOT / f"queue_server/locale/{lang}/LC_MESSAGES/messages.po", "rb") as po:
+            catalog = read_po(po, locale=lang)
+        missing = sorted(m for m in found if isinstance(m, str) and not (catalog.get(m) and catalog.get(m).string))
+        assert missing == [], lang
