@@ -32,7 +32,7 @@ from ..i18n import CITIZEN_LANGUAGES, RTL, translations
 from ..protocol import ticket_view
 from ..service import QueueService, Unavailable
 from ..settings import KioskSettings
-from .api import Api, Body, client_address, e164, parse_body, plausible_id
+from .api import Api, Body, e164, parse_body, plausible_id
 from .errors import HTTPError, problem
 from .i18n import COOKIE, templates
 from .wsserver import frames_of
@@ -132,8 +132,7 @@ class CitizenPages:
 
     async def ticket_page(self, request: Request) -> Response:
         ticket_id = request.path_params["ticket_id"]
-        await self.api.limit(f"read-address:{client_address(request)}",
-                             self.api.limit_settings.public_reads_per_address_per_minute, "This address")
+        await self._count_public_read(request)
         engine = await self.queue.find_ticket(ticket_id) if plausible_id(ticket_id) else None
         ticket = engine.state.tickets.get(ticket_id) if engine is not None else None
         if engine is None or ticket is None:
@@ -150,8 +149,15 @@ class CitizenPages:
             strings=_json_block(ticket_strings(lang)),
         )
 
+    async def _count_public_read(self, conn: Request | WebSocket) -> None:
+        """Unknown ids cost a look in every site: anonymous reads are limited per address."""
+        address = conn.client.host if conn.client else "unknown"
+        await self.api.limit(f"read-address:{address}", self.api.limit_settings.public_reads_per_address_per_minute,
+                             "This address")
+
     async def qr(self, request: Request) -> Response:
         ticket_id = request.path_params["ticket_id"]
+        await self._count_public_read(request)
         if not plausible_id(ticket_id) or await self.queue.find_ticket(ticket_id) is None:
             raise HTTPError(404, "No such ticket.", "unknown-ticket")
         url = f"{str(request.base_url).rstrip('/')}/t/{ticket_id}"
@@ -173,8 +179,7 @@ class CitizenPages:
 
     async def _waiting_ticket(self, request: Request, waiting: bool = True) -> tuple[Any, str]:
         site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
-        await self.api.limit(f"read-address:{client_address(request)}",
-                             self.api.limit_settings.public_reads_per_address_per_minute, "This address")
+        await self._count_public_read(request)
         engine = await self.queue.engine(site) if plausible_id(site) and plausible_id(ticket_id) else None
         if engine is not None and ticket_id not in engine.state.tickets:
             await engine.catch_up()
@@ -190,7 +195,11 @@ class CitizenPages:
         the id is the key, and the feed carries nothing but that ticket's public view."""
         ticket_id = websocket.path_params["ticket_id"]
         try:
+            await self._count_public_read(websocket)
             engine = await self.queue.find_ticket(ticket_id) if plausible_id(ticket_id) else None
+        except HTTPError as refused:
+            await websocket.send_denial_response(problem(refused.status, refused.detail, refused.kind, refused.headers))
+            return
         except Unavailable:
             await websocket.send_denial_response(problem(503, "The queue store cannot be reached right now.",
                                                          "unavailable"))

@@ -114,6 +114,10 @@
       return;
     }
     const me = await answer.json();
+    if (!["kiosk", "agent", "supervisor", "admin"].includes(me.role)) {
+      pairing(strings.unpaired); // a display's token cannot issue tickets
+      return;
+    }
     site = me.site;
     tokenId = me.token_id;
     connect();
