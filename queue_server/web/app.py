@@ -28,6 +28,7 @@ from ..notifier import Notifier, site_lister
 from ..service import Clock, QueueService, utc_now
 from ..settings import Settings
 from ..sms import make_provider
+from ..speech import Speech
 from ..store.checks import check_redis
 from ..store.client import make_redis
 from ..store.embedded import EmbeddedServerError, EmbeddedValkey
@@ -40,6 +41,7 @@ from .admin_page import AdminPage
 from .api import Api, json_response
 from .auth import Authenticator
 from .citizen import CitizenPages
+from .display import DisplayPages
 from .errors import exception_handlers
 from .headers import SecurityHeaders
 from .login import Login
@@ -150,6 +152,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 admin_page.bind(authenticator, session_factory, codes)
                 feed.bind(queue, authenticator)
                 citizen.bind(queue)
+                display.bind(speech)
+                tg.start_soon(speech.run)
                 tg.start_soon(feed.watch)
                 app.state.queue = queue
                 app.state.redis = redis
@@ -165,6 +169,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     await notifier.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()
         finally:
+            speech.close()
             await redis.aclose()
             await tail_redis.aclose()
             await engine.dispose()
@@ -188,6 +193,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         except Exception as exc:  # noqa: BLE001
             checks["database"] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
+        # Speech is no reason to stop serving: displays play the chime alone. Said here for whoever looks.
+        checks["speech"] = "on" if speech.available else "off: espeak-ng or pyttsx3 is missing"
         return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
                              200 if ready else 503)
 
@@ -198,6 +205,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     admin_page = AdminPage()
     feed = LiveFeed(settings.server.trusted_origins)
     citizen = CitizenPages(api, settings.kiosk)
+    display = DisplayPages()
+    speech = Speech(settings.server.data_dir / "speech")
     document = orjson.dumps(openapi_document())
 
     async def openapi(request: Request) -> Response:
@@ -219,6 +228,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         *admin_page.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
         *citizen.routes(),
+        *display.routes(),
         Mount("/static", StaticFiles(packages=[("queue_server.web", "static")]), name="static"),
     ]
     application = Starlette(routes=routes, lifespan=lifespan,

@@ -1,0 +1,240 @@
+"""Spoken announcements: phrases rendered to WAV offline, by pyttsx3 and espeak-ng, in a worker process.
+
+- ``Speech.url(lang, text)`` names the WAV of a phrase (``/speech/<key>.wav``, the key a hash of
+  voice, rate and text) and asks for it to be rendered in the background, at once: by the time a
+  display has played its chime and asks for the file, it is usually there. It never waits, so the
+  hub that builds call events never stalls on speech.
+- ``Speech.wav(key)`` returns the file's path, rendering it first if needed (at most
+  ``RENDER_TIMEOUT_S``), or ``None`` (unknown phrase, speech off, render failed).
+- Rendering happens in one child process per server process (pyttsx3 can hang, and a hang must not
+  block the event loop or the hub): one phrase at a time, each with a deadline; a worker that misses
+  it is killed and a new one started for the next phrase.
+- Phrases are cached on disk under ``DATA_DIR/speech`` (written aside, then renamed): shared by every
+  process using that directory, kept across restarts.
+- Without espeak-ng (or pyttsx3) speech is off: ``available`` is false, calls carry no
+  ``audio_url``, displays play the chime alone, and ``/readyz`` says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import wave
+from collections import OrderedDict
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+log = logging.getLogger(__name__)
+
+VOICES = {"fr": "roa/fr", "en": "gmw/en", "es": "roa/es", "ar": "sem/ar"}  # espeak-ng voice per language
+RATE = 150  # words per minute: slower than espeak's 175, for a hall with echo
+RENDER_TIMEOUT_S = 15.0
+START_TIMEOUT_S = 20.0
+KNOWN = 10_000  # phrases whose text this process remembers (a day of calls, many times over)
+
+
+def available() -> bool:
+    """Whether this machine can speak: espeak-ng installed and pyttsx3 importable."""
+    if shutil.which("espeak-ng") is None:
+        return False
+    try:
+        import pyttsx3  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _key(lang: str, text: str) -> str:
+    voice = VOICES.get(lang, VOICES["fr"])
+    return hashlib.sha256(f"{voice}|{RATE}|{text}".encode()).hexdigest()[:32]
+
+
+def _worker() -> None:  # pragma: no cover - runs in the child process (python -m queue_server.speech)
+    """The child: render each request line ``{"lang", "text", "path"}`` from stdin and answer one line
+    ``{"ok", "detail"}`` on stdout."""
+    import pyttsx3
+
+    # Answers go on the real stdout; whatever the libraries print ("Audio saved to ...") goes to stderr.
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    engine = pyttsx3.init("espeak")
+    print(json.dumps({"ok": True, "detail": "ready"}), file=answers)
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            engine.setProperty("voice", VOICES.get(request["lang"], VOICES["fr"]))
+            engine.setProperty("rate", RATE)
+            engine.save_to_file(request["text"], request["path"])
+            engine.runAndWait()
+            ok = os.path.exists(request["path"]) and os.path.getsize(request["path"]) > 44
+            print(json.dumps({"ok": ok, "detail": "" if ok else "empty file"}), file=answers)
+        except Exception as exc:  # noqa: BLE001 - told to the parent, which logs it
+            print(json.dumps({"ok": False, "detail": repr(exc)}), file=answers)
+
+
+class _Renderer:
+    """One worker process (``python -m queue_server.speech``) and its pipes; one thread at a time."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _answer(self, process: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], timeout)
+        if not ready:
+            raise TimeoutError(f"no answer within {timeout} s")
+        line = process.stdout.readline()
+        if not line:
+            raise EOFError("the speech worker exited")
+        return dict(json.loads(line))
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([sys.executable, "-m", "queue_server.speech"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._process = process
+        self._answer(process, START_TIMEOUT_S)
+        return process
+
+    def render(self, lang: str, text: str, path: Path) -> bool:
+        """Blocking: ``text`` spoken into ``path`` within ``RENDER_TIMEOUT_S``, or ``False``."""
+        try:
+            process = self._process if self._process is not None and self._process.poll() is None else self._start()
+            assert process.stdin is not None
+            process.stdin.write(json.dumps({"lang": lang, "text": text, "path": str(path)}).encode() + b"\n")
+            process.stdin.flush()
+            answer = self._answer(process, RENDER_TIMEOUT_S)
+        except (OSError, EOFError, TimeoutError, ValueError) as exc:
+            log.warning("speech worker failed (%s); it will be restarted", exc)
+            self.close()
+            return False
+        if not answer.get("ok"):
+            log.warning("speech rendering failed: %s", answer.get("detail"))
+        return bool(answer.get("ok"))
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(5)
+        self._process = None
+
+
+class Speech:
+    """The announcements of one server process: names, background rendering, the cache."""
+
+    def __init__(self, cache_dir: Path, enabled: bool | None = None) -> None:
+        self.cache_dir = cache_dir
+        self.available = available() if enabled is None else enabled
+        self._phrases: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._renderer = _Renderer()
+        self._lock = anyio.Lock()
+        self._wanted: list[str] = []
+        self._wake = anyio.Event()
+
+    def url(self, lang: str, text: str) -> str | None:
+        """The URL of the WAV of ``text`` spoken in ``lang`` (``None`` when speech is off); its
+        rendering starts in the background. Synchronous and cheap: the hub calls it per call event."""
+        if not self.available:
+            return None
+        key = _key(lang, text)
+        if key not in self._phrases:
+            self._phrases[key] = (lang, text)
+            if len(self._phrases) > KNOWN:
+                self._phrases.popitem(last=False)
+            self._wanted.append(key)
+            self._wake.set()
+        return f"/speech/{key}.wav"
+
+    def path(self, key: str) -> Path:
+        return self.cache_dir / f"{key}.wav"
+
+    async def wav(self, key: str) -> Path | None:
+        """The rendered file of phrase ``key``, rendering it now if needed; ``None`` if unknown or failed."""
+        path = self.path(key)
+        if path.exists():
+            return path
+        phrase = self._phrases.get(key)
+        if phrase is None or not self.available:
+            return None
+        return await self._render(key, *phrase)
+
+    async def _render(self, key: str, lang: str, text: str) -> Path | None:
+        async with self._lock:  # one phrase at a time; a second request for it finds the file
+            path = self.path(key)
+            if path.exists():
+                return path
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            aside = path.with_suffix(f".{os.getpid()}.tmp.wav")
+            ok = await anyio.to_thread.run_sync(self._renderer.render, lang, text, aside)
+            if not ok:
+                aside.unlink(missing_ok=True)
+                return None
+            aside.replace(path)
+            return path
+
+    async def run(self) -> None:
+        """Render what ``url`` asked for, in the background, for the server's life."""
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            wanted, self._wanted = self._wanted, []
+            for key in wanted:
+                phrase = self._phrases.get(key)
+                if phrase is not None:
+                    try:
+                        await self._render(key, *phrase)
+                    except Exception:  # noqa: BLE001 - speech must never take the server down
+                        log.exception("could not render an announcement")
+
+    def close(self) -> None:
+        self._renderer.close()
+
+
+def chime(rate: int = 22_050) -> bytes:
+    """A two-tone chime (E5 then C5, 0.9 s) as a 16-bit mono WAV, made here rather than shipped."""
+    samples: list[float] = []
+    for freq, start, length in ((659.25, 0.0, 0.9), (523.25, 0.35, 0.55)):
+        begin = int(start * rate)
+        for n in range(int(length * rate)):
+            t = n / rate
+            value = math.sin(2 * math.pi * freq * t) * math.exp(-3.5 * t) * 0.35
+            index = begin + n
+            if index >= len(samples):
+                samples.extend([0.0] * (index - len(samples) + 1))
+            samples[index] += value
+    out = BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(b"".join(struct.pack("<h", int(max(-1.0, min(1.0, s)) * 32767)) for s in samples))
+    return out.getvalue()
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """Length in seconds and loudness (RMS, 0-1) of a 16-bit WAV: how tests tell speech from silence."""
+    with wave.open(str(path), "rb") as wav:
+        frames = wav.readframes(wav.getnframes())
+        seconds = wav.getnframes() / wav.getframerate()
+        width, channels = wav.getsampwidth(), wav.getnchannels()
+    if width != 2 or not frames:
+        return {"seconds": seconds, "rms": 0.0}
+    values = struct.unpack(f"<{len(frames) // 2}h", frames)
+    rms = math.sqrt(sum(v * v for v in values) / len(values)) / 32768
+    return {"seconds": seconds / 1 if channels == 1 else seconds, "rms": rms}
+
+
+if __name__ == "__main__":  # pragma: no cover - the worker process
+    _worker()

@@ -1,0 +1,411 @@
+// The hall display: calls shown big and announced (a chime, then the phrase in each language the
+// site announces in), the last calls, waiting counts, a clock and the supervisors' message.
+//
+// - Announcements queue: a new call never cuts the one being spoken. A call older than 30 s when it
+//   arrives (a display coming back after a cut) is shown, never announced.
+// - The live feed is resumed with ?since= after a cut, so no call is missed or shown twice.
+// - Watchdog: a script error reloads the page after 10 s; so does a connection down for 5 minutes.
+"use strict";
+
+(() => {
+  const TOKEN_KEY = "guichet.display.token";
+  const OLD_MS = 1000 * (Number(document.body.dataset.announceWithin) || 30);
+  const FRESH_MS = 10000;
+  const body = document.body;
+  const strings = JSON.parse(document.getElementById("strings").textContent);
+  const $ = (id) => document.getElementById(id);
+  const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
+  const split = (raw) => (raw ? new Set(raw.split(",")) : null);
+  const onlyServices = split(body.dataset.services);
+  const onlyCounters = split(body.dataset.counters);
+  const historySize = Number(body.dataset.history) || 5;
+  const showWaiting = body.dataset.waiting === "1";
+  const media = body.dataset.media ? body.dataset.media.split(",") : [];
+
+  let token = null;
+  let site = null;
+  let lastId = null;
+  let snapshot = null;
+  let counters = new Map();
+  let recent = [];
+  let offsetMs = 0;
+  let attempt = 0;
+  let downSince = null;
+  let refreshTimer = null;
+  let freshTimer = null;
+  let rotateTimer = null;
+  const announced = new Set(JSON.parse(sessionStorage.getItem("guichet.announced") || "[]"));
+
+  // Watchdog ----------------------------------------------------------------------------------------
+
+  let reloading = false;
+  function reloadSoon(why) {
+    if (reloading) return;
+    reloading = true;
+    console.warn("display: reloading in 10 s:", why);
+    setTimeout(() => location.reload(), 10000);
+  }
+  window.addEventListener("error", (event) => reloadSoon(event.message));
+  window.addEventListener("unhandledrejection", (event) => reloadSoon(String(event.reason)));
+  setInterval(() => {
+    if (downSince !== null && Date.now() - downSince > 5 * 60000) reloadSoon("offline for 5 minutes");
+  }, 30000);
+
+  // Clock ---------------------------------------------------------------------------------------------
+
+  const clock = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+  function tick() {
+    $("clock").textContent = clock.format(new Date(Date.now() + offsetMs));
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  async function syncClock() {
+    try {
+      const answer = await fetch("/healthz", { cache: "no-store" });
+      const date = Date.parse(answer.headers.get("date"));
+      if (!Number.isNaN(date)) offsetMs = date + 500 - Date.now(); // the header has whole seconds: take the middle
+    } catch {
+      // keep the last offset
+    }
+  }
+
+  // Announcements -------------------------------------------------------------------------------------
+
+  const announcer = { queue: [], playing: false, log: [], blocked: false };
+  window.guichetAnnouncer = announcer; // read by the browser tests and by a curious technician
+
+  function play(src, label) {
+    return new Promise((resolve) => {
+      const audio = new Audio(src);
+      let done = false;
+      const finish = (how) => {
+        if (done) return;
+        done = true;
+        announcer.log.push({ event: how, src, label, at: performance.now() });
+        resolve();
+      };
+      announcer.log.push({ event: "start", src, label, at: performance.now() });
+      audio.addEventListener("ended", () => finish("end"), { once: true });
+      audio.addEventListener("error", () => finish("error"), { once: true });
+      audio.play().then(() => {
+        if (announcer.blocked) soundWorks();
+      }).catch((error) => {
+        if (error && error.name === "NotAllowedError") soundBlocked();
+        finish("blocked");
+      });
+      setTimeout(() => finish("timeout"), 20000); // a stuck element never stalls the queue
+    });
+  }
+
+  async function speakNext() {
+    const call = announcer.queue.shift();
+    if (!call) {
+      announcer.playing = false;
+      return;
+    }
+    announcer.playing = true;
+    await play("/speech/chime.wav", call.label);
+    for (const part of call.announcements) {
+      if (part.audio_url) await play(part.audio_url, call.label);
+    }
+    speakNext();
+  }
+
+  function announce(ticket, announcements, key) {
+    if (announced.has(key)) return;
+    announced.add(key);
+    sessionStorage.setItem("guichet.announced", JSON.stringify([...announced].slice(-200)));
+    announcer.queue.push({ label: ticket.number, announcements: announcements || [] });
+    if (!announcer.playing) speakNext();
+  }
+
+  function soundBlocked() {
+    announcer.blocked = true;
+    $("sound").hidden = false;
+    setStatus();
+  }
+
+  function soundWorks() {
+    announcer.blocked = false;
+    $("sound").hidden = true;
+    setStatus();
+  }
+
+  $("sound").addEventListener("click", () => {
+    play("/speech/chime.wav", "test").then(() => {
+      if (!announcer.blocked) soundWorks();
+    });
+    announcer.blocked = false;
+    $("sound").hidden = true;
+    setStatus();
+  });
+
+  // Status line -----------------------------------------------------------------------------------------
+
+  function setStatus() {
+    const parts = [];
+    if (downSince !== null) parts.push(strings.lost);
+    if (announcer.blocked) parts.push(strings.sound_blocked);
+    else if (body.dataset.speech !== "1") parts.push(strings.no_speech);
+    $("status").textContent = parts.join(" · ");
+  }
+
+  // Rendering ---------------------------------------------------------------------------------------------
+
+  const visible = (ticket) =>
+    (!onlyServices || onlyServices.has(ticket.service)) && (!onlyCounters || onlyCounters.has(ticket.counter));
+
+  function counterName(id) {
+    const counter = counters.get(id);
+    return counter ? counter.name : `${strings.counter} ${id}`;
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function renderCurrent(fresh) {
+    const current = $("current");
+    const call = recent[0];
+    current.replaceChildren();
+    if (!call) return;
+    const where = element("p", "where", "→ " + call.counterName);
+    current.append(element("p", "number", call.number), where);
+    current.dataset.ticket = call.id;
+    if (fresh) {
+      current.classList.remove("fresh");
+      void current.offsetWidth; // restart the highlight
+      current.classList.add("fresh");
+      clearTimeout(freshTimer);
+      freshTimer = setTimeout(() => current.classList.remove("fresh"), FRESH_MS);
+    }
+  }
+
+  function renderRecent() {
+    const list = $("history");
+    list.replaceChildren(...recent.slice(0, historySize).map((call) => {
+      const item = element("li");
+      item.dataset.ticket = call.id;
+      item.append(element("span", "number", call.number), element("span", "counter", call.counterName));
+      return item;
+    }));
+  }
+
+  function renderCounters() {
+    const tiles = [];
+    for (const counter of counters.values()) {
+      if (onlyCounters && !onlyCounters.has(counter.id)) continue;
+      const ticket = counter.ticket && visible(counter.ticket) && ["called", "serving"].includes(counter.ticket.status)
+        ? counter.ticket : null;
+      const tile = element("div", "tile" + (ticket ? "" : " idle"));
+      tile.dataset.counter = counter.id;
+      tile.append(element("p", "name", counter.name),
+        element("p", "number", ticket ? ticket.number : counter.status === "closed" ? strings.closed : strings.free));
+      tiles.push(tile);
+    }
+    $("counters").replaceChildren(...tiles);
+  }
+
+  function renderWaiting() {
+    $("waiting-box").hidden = !showWaiting;
+    if (!showWaiting || !snapshot) return;
+    $("waiting").replaceChildren(...snapshot.services
+      .filter((service) => !onlyServices || onlyServices.has(service.id))
+      .map((service) => element("li", "", `${service.name} : ${fmt(strings.waiting, { n: service.waiting })}`)));
+  }
+
+  function renderMessage(text) {
+    $("message").textContent = text || "";
+    $("ticker").hidden = !text;
+  }
+
+  function rememberCall(ticket, announcements, at) {
+    recent = recent.filter((call) => call.id !== ticket.id);
+    recent.unshift({
+      id: ticket.id, number: ticket.number, counter: ticket.counter, counterName: counterName(ticket.counter),
+      announcements, at,
+    });
+    recent = recent.slice(0, Math.max(historySize, 1));
+  }
+
+  // The live feed ------------------------------------------------------------------------------------------
+
+  function onSnapshot(data) {
+    snapshot = data;
+    $("site-name").textContent = data.name || data.site;
+    counters = new Map(data.counters.map((counter) => [counter.id, counter]));
+    recent = [];
+    for (const ticket of [...data.recent_calls].reverse()) {
+      if (visible(ticket)) rememberCall(ticket, [], ticket.called_at);
+    }
+    renderMessage(data.message);
+    renderCurrent(false);
+    renderRecent();
+    renderCounters();
+    renderWaiting();
+    const newest = recent[0];
+    if (newest && Date.now() + offsetMs - Date.parse(newest.at) < OLD_MS) {
+      // a call made while the page (re)loaded: the only one still worth saying
+      announce(newest, [], `${newest.id}:snapshot`);
+    }
+  }
+
+  function onEvent(message) {
+    const data = message.data || {};
+    if (message.type === "ticket.called" || message.type === "ticket.recalled") {
+      const ticket = data.ticket;
+      if (ticket && ticket.counter) {
+        const counter = counters.get(ticket.counter);
+        if (counter) counter.ticket = ticket;
+        if (visible(ticket)) {
+          rememberCall(ticket, data.announcements || [], message.at);
+          renderCurrent(true);
+          renderRecent();
+          if (Date.now() + offsetMs - Date.parse(message.at) < OLD_MS) {
+            announce(ticket, data.announcements, `${ticket.id}:${ticket.recalls}`);
+          }
+        }
+        renderCounters();
+      }
+    } else if (message.type && message.type.startsWith("counter.") && data.counter) {
+      counters.set(data.counter.id, data.counter);
+      renderCounters();
+    } else if (message.type === "display.message") {
+      renderMessage(data.text);
+    }
+    if (message.type && message.type.startsWith("ticket.")) {
+      const ticket = data.ticket;
+      if (ticket && ticket.counter && counters.get(ticket.counter) && !["called", "serving"].includes(ticket.status)) {
+        const counter = counters.get(ticket.counter);
+        if (counter.ticket && counter.ticket.id === ticket.id) counter.ticket = null;
+        renderCounters();
+      }
+      refreshWaiting();
+    }
+  }
+
+  function refreshWaiting() {
+    if (!showWaiting || refreshTimer !== null) return;
+    refreshTimer = setTimeout(async () => {
+      refreshTimer = null;
+      try {
+        const answer = await fetch(`/api/v1/sites/${encodeURIComponent(site)}/state`, {
+          headers: { Authorization: "Bearer " + token }, cache: "no-store",
+        });
+        if (answer.ok) {
+          snapshot = { ...snapshot, services: (await answer.json()).services };
+          renderWaiting();
+        }
+      } catch {
+        // the feed's close handler deals with outages
+      }
+    }, 1000);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const since = lastId ? `&since=${encodeURIComponent(lastId)}` : "";
+    const socket = new WebSocket(
+      `${scheme}//${location.host}/ws/sites/${encodeURIComponent(site)}?token=${encodeURIComponent(token)}${since}`);
+    socket.onopen = () => {
+      attempt = 0;
+      downSince = null;
+      setStatus();
+      syncClock();
+    };
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.id) lastId = message.id;
+      if (message.type === "snapshot") onSnapshot(message.data);
+      else onEvent(message);
+    };
+    socket.onclose = (event) => {
+      if (downSince === null) downSince = Date.now();
+      setStatus();
+      if (event.code === 4001) {
+        pairing(strings.revoked);
+        return;
+      }
+      attempt = Math.min(attempt + 1, 6);
+      setTimeout(identify, Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
+    };
+  }
+
+  async function identify() {
+    let answer;
+    try {
+      answer = await fetch("/api/v1/me", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    } catch {
+      if (downSince === null) downSince = Date.now();
+      setStatus();
+      attempt = Math.min(attempt + 1, 6);
+      setTimeout(identify, Math.min(15000, 500 * 2 ** attempt));
+      return;
+    }
+    if (answer.status === 401) {
+      const problem = await answer.json().catch(() => ({}));
+      pairing(problem.type === "/problems/token-revoked" ? strings.revoked : strings.unpaired);
+      return;
+    }
+    if (!answer.ok) {
+      attempt = Math.min(attempt + 1, 6);
+      setTimeout(identify, Math.min(15000, 500 * 2 ** attempt));
+      return;
+    }
+    site = (await answer.json()).site;
+    $("pairing").hidden = true;
+    connect();
+  }
+
+  // Pairing -------------------------------------------------------------------------------------------------
+
+  function pairing(reason) {
+    $("pairing-reason").textContent = reason;
+    $("pairing").hidden = false;
+    for (const id of ["calls", "history-box", "waiting-box", "media"]) $(id).hidden = true;
+  }
+
+  $("pairing-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await fetch("/api/v1/pair", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: $("code").value.trim().toUpperCase() }),
+    }).catch(() => null);
+    if (!answer || !answer.ok) {
+      $("pairing-reason").textContent = strings.bad_code;
+      return;
+    }
+    token = (await answer.json()).token;
+    localStorage.setItem(TOKEN_KEY, token);
+    location.reload();
+  });
+
+  // Slideshow -------------------------------------------------------------------------------------------------
+
+  if (media.length && body.classList.contains("layout-split")) {
+    let index = 0;
+    $("slide").src = media[0];
+    rotateTimer = setInterval(() => {
+      index = (index + 1) % media.length;
+      $("slide").src = media[index];
+    }, 10000);
+  }
+
+  // Start -------------------------------------------------------------------------------------------------
+
+  const here = new URL(location.href);
+  if (here.searchParams.has("token")) {
+    localStorage.setItem(TOKEN_KEY, here.searchParams.get("token"));
+    here.searchParams.delete("token");
+    window.history.replaceState(null, "", here.pathname + here.search);
+  }
+  token = localStorage.getItem(TOKEN_KEY);
+  setStatus();
+  if (token) identify();
+  else pairing(strings.unpaired);
+  void rotateTimer;
+})();

@@ -1,0 +1,120 @@
+"""The hall display in chromium: calls appear within a second, in order, announced one after the other."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Hall
+from tests.system.servers import server
+
+AXE = Axe()
+
+
+def open_display(page: Page, hall: Hall, query: str = "") -> None:
+    page.goto(f"{hall.url}/display?token={hall.tokens['display']}{'&' + query if query else ''}")
+    expect(page.locator("#site-name")).to_have_text("Mairie de Démoville")
+
+
+def issue(hall: Hall, service: str = "etat-civil") -> dict[str, Any]:
+    answer = hall.api("POST", "/api/v1/sites/demo/tickets", "kiosk", json={"service": service})
+    assert answer.status_code == 201
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def call(hall: Hall, counter: str, services: list[str] | None = None) -> dict[str, Any]:
+    """Counter ``counter`` finishes its visit if it has one, then calls the next ticket."""
+    state = hall.api("GET", "/api/v1/sites/demo/state").json()
+    current = next(c["ticket"] for c in state["counters"] if c["id"] == counter)
+    if current is not None:
+        hall.api("POST", f"/api/v1/sites/demo/tickets/{current['id']}/no-show")
+    answer = hall.api("POST", f"/api/v1/sites/demo/counters/{counter}/next",
+                      json={"services": services} if services else None)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def test_a_call_is_on_the_screen_within_a_second_with_the_previous_ones(page: Page, hall: Hall) -> None:
+    """Each call made through the API is the big call within 1 s; the earlier ones move to the history."""
+    open_display(page, hall)
+    for _ in range(3):
+        issue(hall)
+    for counter, number in (("1", "A001"), ("2", "A002"), ("3", "A003")):
+        call(hall, counter)
+        expect(page.locator("#current .number")).to_have_text(number, timeout=1_000)
+    expect(page.locator("#current .where")).to_have_text("→ Guichet 3")
+    expect(page.locator("#history .number")).to_have_text(["A003", "A002", "A001"])
+    expect(page.locator(".tile[data-counter='2'] .number")).to_have_text("A002")
+    result = AXE.run(page)
+    assert result.violations_count == 0, result.generate_report()
+
+
+def test_a_display_limited_to_one_service_ignores_the_others(page: Page, hall: Hall) -> None:
+    """A display set to `passeports` shows the passport calls and none of the civil status ones."""
+    open_display(page, hall, "services=passeports")
+    issue(hall, "etat-civil")
+    issue(hall, "passeports")
+    call(hall, "1", ["etat-civil"])
+    call(hall, "2", ["passeports"])
+    expect(page.locator("#current .number")).to_have_text("B001", timeout=1_000)
+    expect(page.locator("#history .number")).to_have_text(["B001"])
+    expect(page.locator(".tile[data-counter='1'] .number")).not_to_have_text("A001")
+
+
+def test_three_calls_in_a_row_are_announced_in_order_and_none_is_cut(page: Page, hall: Hall) -> None:
+    """Three quick calls queue three announcements: each starts after the one before ended."""
+    open_display(page, hall)
+    for _ in range(3):
+        issue(hall)
+    for counter in ("1", "2", "3"):
+        call(hall, counter)
+    page.wait_for_function("() => window.guichetAnnouncer.log.filter(e => e.event !== 'start').length >= 3 "
+                           "&& !window.guichetAnnouncer.playing", timeout=60_000)
+    log = page.evaluate("window.guichetAnnouncer.log")
+    starts = [entry for entry in log if entry["event"] == "start"]
+    assert [entry["label"] for entry in starts if entry["src"].endswith("chime.wav")] == ["A001", "A002", "A003"]
+    playing = 0
+    for entry in log:  # never two at once: every start follows the end of the one before
+        playing += 1 if entry["event"] == "start" else -1
+        assert playing in (0, 1), log
+    assert {entry["event"] for entry in log} == {"start", "end"}, log  # all played to their end
+
+
+def test_calls_made_while_the_display_was_cut_off_are_shown_but_not_announced(page: Page, hall: Hall) -> None:
+    """Back online, the page catches up on the calls it missed; those older than announce_within stay silent."""
+    open_display(page, hall, "announce_within=2")
+    issue(hall)
+    issue(hall)
+    call(hall, "1")
+    expect(page.locator("#current .number")).to_have_text("A001", timeout=1_000)
+    page.wait_for_function("() => !window.guichetAnnouncer.playing && window.guichetAnnouncer.log.length >= 2",
+                           timeout=30_000)
+    announced = len(page.evaluate("window.guichetAnnouncer.log"))
+    page.context.set_offline(True)
+    call(hall, "2")
+    time.sleep(5)  # the missed call grows older than announce_within (2 s): the point of the test
+    page.context.set_offline(False)
+    expect(page.locator("#current .number")).to_have_text("A002", timeout=20_000)
+    expect(page.locator("#history .number")).to_have_text(["A002", "A001"])
+    assert len(page.evaluate("window.guichetAnnouncer.log")) == announced
+
+
+def test_after_a_server_restart_the_page_catches_up_by_itself(page: Page, hall: Hall) -> None:
+    """The server stops and comes back; calls made since appear without anyone touching the TV."""
+    open_display(page, hall)
+    for _ in range(3):
+        issue(hall)
+    call(hall, "1")
+    expect(page.locator("#current .number")).to_have_text("A001", timeout=1_000)
+    assert hall.process is not None
+    hall.process.stop()
+    expect(page.locator("#status")).to_contain_text("Connexion perdue", timeout=10_000)
+    with server(hall.data_dir, port=hall.port, name="again"):
+        call(hall, "2")
+        call(hall, "3")
+        expect(page.locator("#current .number")).to_have_text("A003", timeout=20_000)
+        expect(page.locator("#history .number")).to_have_text(["A003", "A002", "A001"])
+        expect(page.locator("#status")).not_to_contain_text("Connexion perdue")
