@@ -1,17 +1,30 @@
-"""``queue-kiosk``: prints every ticket its kiosk issues, exactly once.
+"""``queue-kiosk``: prints every ticket its kiosk issues, exactly once, and reports its printer.
 
     queue-kiosk --server http://server:8000 --token KIOSK_TOKEN --printer network://10.0.0.5:9100
 
 It asks the server which kiosk its token stands for (``GET /api/v1/me``), follows the site's live
 feed with the project's client (reconnects with backoff, resumes with ``since``) and prints each
-``ticket.issued`` whose ``issued_by`` is its kiosk.
+``ticket.issued`` whose ``issued_by`` is its kiosk, and each ``ticket.reprinted`` whose ``kiosk`` is
+its kiosk (a counter asked for the ticket again).
 
 Exactly once: the ticket is written to the journal on disk (``DATA_DIR/printed.json``, replaced
 atomically) *before* it is printed, with the id of its event; the next connection resumes after that
 id. A reconnect therefore never reprints, and a crash in the middle of a print loses that one ticket
 (the log says so) rather than printing it twice. A ticket issued while the agent was away prints
 when the agent comes back if it is at most ``--fresh`` seconds old (120 by default: the citizen is
-probably still at the kiosk); an older one is only reported in the log.
+probably still at the kiosk); an older one is only reported in the log. A reprint is journaled by its
+own event id, so it prints once although its ticket printed before.
+
+The printer's status goes to the server (``PUT /api/v1/sites/{site}/kiosks/self/printer``), which
+tells every screen and supervisor: read after each (re)connection, after each print and every
+``--status-every`` seconds (30), sent when it changed since the last report the server took, or
+``REPORT_EVERY_S`` after it. A network, USB or serial printer is asked for its paper (``ok``,
+``paper_low``, ``paper_out``; ``offline`` when it does not answer within ``STATUS_TIMEOUT_S``); a file
+or CUPS printer cannot answer, so only the outcome of printing is reported: ``offline`` when a ticket
+could not be written, ``ok`` when one was, or when the printer can be opened again after the server
+was told it was offline (else the kiosk page, which takes no ticket while its printer is offline,
+would never print again). One task at a time uses the printer, in a worker thread
+(python-escpos blocks), so that the live feed keeps being read meanwhile.
 """
 
 from __future__ import annotations
@@ -22,22 +35,34 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
+import anyio.to_thread
 import httpx
 import typer
 
 from queue_server.client import LiveFeedClient, Revoked
 from queue_server.codec import parse_iso
 
-from .printer import PrinterURLError, TicketSlip, describe, open_printer, print_ticket
+from .printer import (
+    STATUS_TIMEOUT_S,
+    PrinterURLError,
+    TicketSlip,
+    can_open,
+    describe,
+    open_printer,
+    print_ticket,
+    read_status,
+)
 
 log = logging.getLogger("queue_kiosk")
-KEEP = 2000  # ticket ids remembered in the journal
+KEEP = 2000  # ticket ids (and reprints' event ids) remembered in the journal
+REPORT_EVERY_S = 300.0  # an unchanged printer status is reported again after this long
 
 
 class Journal:
@@ -46,17 +71,18 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.last_event_id: str | None = None
-        self.printed: OrderedDict[str, str] = OrderedDict()  # ticket id -> event id
+        # ticket id (a reprint: "reprint " + its event id) -> event id
+        self.printed: OrderedDict[str, str] = OrderedDict()
         if path.exists():
             data = json.loads(path.read_text())
             self.last_event_id = data.get("last_event_id")
             self.printed = OrderedDict(data.get("printed", []))
 
-    def note(self, event_id: str, ticket_id: str | None = None) -> None:
-        """Remember ``event_id`` as handled (and ``ticket_id`` as printed), durably, before acting."""
+    def note(self, event_id: str, key: str | None = None) -> None:
+        """Remember ``event_id`` as handled (and ``key`` as printed), durably, before acting."""
         self.last_event_id = event_id
-        if ticket_id is not None:
-            self.printed[ticket_id] = event_id
+        if key is not None:
+            self.printed[key] = event_id
             while len(self.printed) > KEEP:
                 self.printed.popitem(last=False)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,19 +95,32 @@ class Journal:
 
 
 class KioskAgent:
-    def __init__(self, server: str, token: str, printer_url: str, data_dir: Path, fresh_s: float = 120.0) -> None:
+    def __init__(self, server: str, token: str, printer_url: str, data_dir: Path, fresh_s: float = 120.0,
+                 status_every_s: float = 30.0, report_every_s: float = REPORT_EVERY_S) -> None:
         self.server = server.rstrip("/")
         self.token = token
         self.printer_url = printer_url
         open_printer(printer_url)  # a wrong URL is refused now, not at the first ticket
         self.journal = Journal(data_dir / "printed.json")
         self.fresh_s = fresh_s
+        self.status_every_s = status_every_s
+        self.report_every_s = report_every_s
         self.kiosk_id: int | None = None
         self.site = ""
         self.site_name = ""
         self.services: dict[str, str] = {}
         self.printed = 0  # this run, for tests and the log
         self.others = 0  # events that were not this kiosk's tickets
+        self._printer = anyio.Lock()  # one print or status query at a time
+        self._check = anyio.Event()  # set: read the printer's status now
+        self._last_print_ok: bool | None = None  # the outcome of the print since the last check
+        self.reported: str | None = None  # the status the server last took from this run
+        self._reported_at = 0.0
+        self.known: str | None = None  # the status the server holds for this kiosk, as its feed says
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     async def identify(self) -> None:
         """Which kiosk and site this token stands for; waits for the server if it cannot be reached
@@ -90,8 +129,7 @@ class KioskAgent:
         while True:
             try:
                 async with httpx.AsyncClient(timeout=10) as http:
-                    answer = await http.get(f"{self.server}/api/v1/me",
-                                            headers={"Authorization": f"Bearer {self.token}"})
+                    answer = await http.get(f"{self.server}/api/v1/me", headers=self._auth)
                 if answer.status_code < 500:
                     break
                 problem = f"it answered {answer.status_code}"
@@ -111,58 +149,131 @@ class KioskAgent:
     async def run(self) -> None:
         await self.identify()
         log.info("printing the tickets of kiosk %s at site %s on %s", self.kiosk_id, self.site, self.printer_url)
+
+        def connected() -> None:
+            log.info("following site %s (after event %s)", self.site, self.journal.last_event_id)
+            self._check.set()
+
         feed = LiveFeedClient(self.server, self.site, self.token, self.handle, since=self.journal.last_event_id,
-                              on_connect=lambda: log.info("following site %s (after event %s)", self.site,
-                                                          self.journal.last_event_id))
+                              on_connect=connected)
         try:
-            await feed.run()
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self.watch_printer)
+                await feed.run()
+                tasks.cancel_scope.cancel()
         except Revoked:
             raise SystemExit("queue-kiosk: this kiosk's token was revoked: pair the kiosk again") from None
 
-    def handle(self, message: dict[str, Any]) -> None:
+    async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        data = message.get("data") or {}
         if kind == "snapshot":
-            data = message["data"]
             self.site_name = data.get("name") or data["site"]
             self.services = {s["id"]: s["name"] for s in data["services"]}
+            self.known = next((p["status"] for p in data.get("printers", ()) if p["kiosk"] == self.kiosk_id), None)
             if message.get("resumed") is False:
                 log.warning("the server could not replay what happened since %s: tickets issued meanwhile by "
                             "this kiosk may not have printed", self.journal.last_event_id)
             self.journal.note(message["id"])  # the next start resumes from here
             return
-        if kind != "ticket.issued" or message["data"].get("issued_by") != self.kiosk_id:
+        if kind == "kiosk.printer" and data.get("kiosk") == self.kiosk_id:
+            self.known = data.get("status")
+        ticket = data.get("ticket")
+        if kind == "ticket.issued" and data.get("issued_by") == self.kiosk_id and ticket:
+            key, what = ticket["id"], "ticket %s was issued"
+        elif kind == "ticket.reprinted" and data.get("kiosk") == self.kiosk_id and ticket:
+            key, what = f"reprint {message['id']}", "the reprint of ticket %s was asked for"
+        else:
             self.others += 1
             if self.others % 100 == 0 and isinstance(message.get("id"), str):
                 self.journal.note(message["id"])  # now and then, so that a restart has little to replay
             return
-        ticket = message["data"]["ticket"]
-        if ticket["id"] in self.journal.printed:
+        if key in self.journal.printed:
             return
         age = (datetime.now(UTC) - parse_iso(message["at"])).total_seconds()
         if age > self.fresh_s:
-            log.warning("ticket %s was issued %.0f s ago while this agent was away: not printed (older than %.0f s)",
+            log.warning(what + " %.0f s ago while this agent was away: not printed (older than %.0f s)",
                         ticket["number"], age, self.fresh_s)
             self.journal.note(message["id"])
             return
-        self.journal.note(message["id"], ticket["id"])  # before printing: never twice
+        self.journal.note(message["id"], key)  # before printing: never twice
         slip = TicketSlip(
             site_name=self.site_name, number=ticket["number"],
             service_name=self.services.get(ticket["service"], ticket["service"]),
             people_ahead=ticket["position"], estimated_wait_s=ticket["estimated_wait_s"],
             issued_at=parse_iso(ticket["issued_at"]),
-            tracking_url=f"{self.server}/t/{ticket['id']}", lang=message["data"].get("lang") or "fr",
+            tracking_url=f"{self.server}/t/{ticket['id']}", lang=data.get("lang") or "fr",
+            reprint=kind == "ticket.reprinted",
         )
+        async with self._printer:
+            printed = await anyio.to_thread.run_sync(self._print, slip)
+        self._last_print_ok = printed
+        self._check.set()
+        if printed:
+            self.printed += 1
+            log.info("printed %s%s", ticket["number"], " again" if slip.reprint else "")
+
+    def _print(self, slip: TicketSlip) -> bool:
+        """Print ``slip`` (in a worker thread); whether it went through. Never raises: a printer that fails
+        is logged, and reported offline, and the agent carries on."""
         printer = open_printer(self.printer_url)
         try:
             print_ticket(printer, slip)
-            self.printed += 1
-            log.info("printed %s", ticket["number"])
+            return True
         except Exception as exc:  # noqa: BLE001 - the printer's failure must not stop the agent
             log.error("could not print %s (%s): ask the citizen to take another ticket or reprint it from a "
-                      "counter", ticket["number"], describe(exc))
+                      "counter", slip.number, describe(exc))
+            return False
         finally:
             with contextlib.suppress(Exception):  # closing a printer that failed may fail too
                 printer.close()
+
+    async def watch_printer(self) -> None:
+        """Read the printer's status when asked (a connection, a print) and every ``status_every_s``;
+        report it to the server."""
+        while True:
+            with anyio.move_on_after(self.status_every_s):
+                await self._check.wait()
+            self._check = anyio.Event()
+            printed, self._last_print_ok = self._last_print_ok, None
+            async with self._printer:
+                status = await anyio.to_thread.run_sync(self._status, printed)
+            if status is not None:
+                await self.report(status)
+
+    def _status(self, printed: bool | None) -> str | None:
+        """The status to report (in a worker thread), ``printed`` being the outcome of the print since the
+        last check (``None``: none); ``None``: nothing to report."""
+        if printed is False:
+            return "offline"
+        status = read_status(open_printer(self.printer_url, STATUS_TIMEOUT_S))
+        if status is not None:
+            return status
+        if printed:
+            return "ok"  # a printer that cannot tell took a whole ticket
+        if self.known == "offline" and can_open(open_printer(self.printer_url, STATUS_TIMEOUT_S)):
+            return "ok"  # it opens again: the kiosk page may take tickets again
+        return None
+
+    async def report(self, status: str) -> None:
+        """Send ``status`` to the server if it changed since the last report it took, or that report is
+        ``report_every_s`` old; a failure is logged and tried again at the next check."""
+        if status == self.reported and time.monotonic() - self._reported_at < self.report_every_s:
+            return
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                answer = await http.put(f"{self.server}/api/v1/sites/{self.site}/kiosks/self/printer",
+                                        json={"status": status}, headers=self._auth)
+        except httpx.HTTPError as exc:
+            log.warning("could not report the printer's status (%s) to the server: %s", status, describe(exc))
+            return
+        if answer.status_code != 200:
+            log.warning("the server did not take the printer's status (%s): it answered %s", status,
+                        answer.status_code)
+            return
+        if status != self.reported:
+            (log.info if status == "ok" else log.warning)("printer status reported: %s", status)
+        self.reported, self._reported_at = status, time.monotonic()
 
 
 app = typer.Typer(add_completion=False)
@@ -179,13 +290,15 @@ def main_command(
                                            help="Where the journal of printed tickets is kept.")] = Path("var/kiosk"),
     fresh: Annotated[float, typer.Option("--fresh", envvar="QUEUE_KIOSK_FRESH_S",
                                          help="Seconds a missed ticket stays worth printing.")] = 120.0,
+    status_every: Annotated[float, typer.Option("--status-every", envvar="QUEUE_KIOSK_STATUS_EVERY_S", min=0.1,
+                                                help="Seconds between two reads of the printer's status.")] = 30.0,
 ) -> None:
-    """Print every ticket this kiosk issues, exactly once."""
+    """Print every ticket this kiosk issues, exactly once, and report the printer's status."""
     # force: python-escpos installs a root handler at import time, which would make this a no-op.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        agent = KioskAgent(server, token, printer, data_dir, fresh)
+        agent = KioskAgent(server, token, printer, data_dir, fresh, status_every)
     except PrinterURLError as exc:
         typer.echo(f"queue-kiosk: {exc}", err=True)
         raise typer.Exit(2) from None

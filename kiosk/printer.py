@@ -1,6 +1,7 @@
 """The kiosk's thermal printer: which one (the ``--printer`` URLs of API.md), and what a ticket looks like.
 
-The ESC/POS bytes are python-escpos's; this module only chooses the printer and lays the ticket out.
+The ESC/POS bytes are python-escpos's; this module only chooses the printer, lays the ticket out and
+asks the printer how its paper is (``read_status``).
 The code page is fixed (CP858: French accents and the euro sign) rather than left to escpos's
 automatic choice, so that every ticket prints the same bytes for the same text.
 
@@ -13,43 +14,54 @@ automatic choice, so that every ticket prints the same bytes for the same text.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from escpos import printer as escpos_printer
+from escpos.constants import RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_PAPER, RT_STATUS_PAPER
 from escpos.escpos import Escpos
 
 from queue_server.i18n import translations
 
 CODE_PAGE = "CP858"
 NETWORK_TIMEOUT_S = 10.0
+STATUS_TIMEOUT_S = 2.0  # a printer that has not answered a status query by then is offline
+# Connections that carry the printer's answers back. A file cannot; CUPS's "answer" is its queue's
+# state, which escpos would read as "no paper", and each query would be sent as a print job.
+READS_BACK = (escpos_printer.Network, escpos_printer.Usb, escpos_printer.Serial)
 
 
 class PrinterURLError(ValueError):
     """A ``--printer`` value that names no printer; the message says what is expected."""
 
 
-def open_printer(url: str) -> Escpos:
-    """The python-escpos printer ``url`` names (not connected yet: it connects on first write)."""
+def open_printer(url: str, timeout_s: float | None = None) -> Escpos:
+    """The python-escpos printer ``url`` names (not connected yet: it connects on first write).
+
+    ``timeout_s`` bounds each network, serial or USB operation (connecting, writing, reading an
+    answer); ``None``: escpos's defaults, except ``NETWORK_TIMEOUT_S`` on the network."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
         if scheme == "network":
             if not parts.hostname:
                 raise PrinterURLError("network printers are written network://HOST[:PORT], e.g. network://10.0.0.5:9100")
-            return escpos_printer.Network(parts.hostname, port=parts.port or 9100, timeout=NETWORK_TIMEOUT_S)
+            return escpos_printer.Network(parts.hostname, port=parts.port or 9100,
+                                          timeout=NETWORK_TIMEOUT_S if timeout_s is None else timeout_s)
         if scheme == "usb":
             vendor, sep, product = parts.netloc.partition(":")
             if not sep:
                 raise PrinterURLError("USB printers are written usb://VENDOR:PRODUCT in hexadecimal, e.g. usb://04b8:0202")
-            return escpos_printer.Usb(int(vendor, 16), int(product, 16))
+            usb_timeout = {} if timeout_s is None else {"timeout": int(timeout_s * 1000)}  # milliseconds
+            return escpos_printer.Usb(int(vendor, 16), int(product, 16), **usb_timeout)
         if scheme == "serial":
             options = parse_qs(parts.query)
             baudrate = int(options.get("baudrate", ["19200"])[0])
-            return escpos_printer.Serial(parts.path, baudrate=baudrate)
+            serial_timeout = {} if timeout_s is None else {"timeout": timeout_s}
+            return escpos_printer.Serial(parts.path, baudrate=baudrate, **serial_timeout)
         if scheme == "cups":
             return escpos_printer.CupsPrinter(parts.netloc or parts.path.lstrip("/"))
         if scheme == "file":
@@ -77,6 +89,7 @@ class TicketSlip:
     lang: str = "fr"
     message: str = ""  # a per-service message ("Munissez-vous de votre pièce d'identité")
     timezone: str = "Europe/Paris"
+    reprint: bool = False  # printed again at a counter's request: says so, under the date
 
 
 def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
@@ -98,6 +111,8 @@ def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
         printer.textln(_("Estimated wait: about %(minutes)s min") % {"minutes": minutes})
     local = slip.issued_at.astimezone(ZoneInfo(slip.timezone))
     printer.textln(local.strftime("%d/%m/%Y %H:%M"))
+    if slip.reprint:
+        printer.textln(_("Reprint"))
     if slip.message:
         printer.textln(slip.message)
     printer.ln()
@@ -111,15 +126,51 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def status_of(printer: Any) -> str:
-    """``ok``, ``paper_low``, ``paper_out`` or ``offline`` as the printer answers, or ``unknown`` where
-    the connection cannot read back (file, CUPS)."""
+def read_status(printer: Escpos) -> str | None:
+    """How the printer says its paper is, as a status the server takes: ``ok``, ``paper_low``,
+    ``paper_out``; ``offline`` when it cannot be reached or does not answer within the timeout it was
+    opened with (open it with ``STATUS_TIMEOUT_S``); ``error`` for an answer that is no paper status;
+    ``None`` when its connection cannot carry an answer (file, CUPS): nothing to report then.
+
+    Sends DLE EOT 4 through python-escpos (``query_status(RT_STATUS_PAPER)``) and reads the answer
+    with escpos's own masks, as ``paper_status()`` does, except that no answer at all is "offline":
+    ``paper_status()`` takes it for plenty of paper, but a silent serial printer or a network one
+    that hangs up is not fine. Closes the printer. Blocks up to the timeout: call it from a thread.
+    """
+    if not isinstance(printer, READS_BACK):
+        return None
     try:
-        if not printer.is_online():
-            return "offline"
-        paper = printer.paper_status()
-    except NotImplementedError:
-        return "unknown"
-    except Exception:  # noqa: BLE001 - whatever stops the printer answering means it is offline
+        answer = printer.query_status(RT_STATUS_PAPER)
+    except Exception:  # noqa: BLE001 - whatever keeps the printer from answering means it is offline
         return "offline"
-    return {2: "ok", 1: "paper_low", 0: "paper_out"}.get(paper, "unknown")
+    finally:
+        with contextlib.suppress(Exception):  # closing a printer that failed may fail too
+            printer.close()
+    if not answer:
+        return "offline"
+    status = answer[0]
+    if status & RT_MASK_NOPAPER == RT_MASK_NOPAPER:
+        return "paper_out"
+    if status & RT_MASK_LOWPAPER == RT_MASK_LOWPAPER:
+        return "paper_low"
+    if status & RT_MASK_PAPER == RT_MASK_PAPER:
+        return "ok"
+    return "error"
+
+
+def can_open(printer: Escpos) -> bool:
+    """Whether the printer can be opened now, printing nothing: for a printer that cannot answer a
+    status query, the most there is to know. A file or device node is opened for appending (escpos
+    would truncate a file), anything else as escpos opens it. Closes the printer."""
+    try:
+        if isinstance(printer, escpos_printer.File):
+            with open(printer.devfile, "ab"):
+                pass
+        else:
+            printer.open()
+        return True
+    except Exception:  # noqa: BLE001 - whatever keeps it from opening, it cannot print
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            printer.close()

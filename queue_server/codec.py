@@ -96,6 +96,7 @@ def encode_state(state: SiteState) -> bytes:
         "counters": {k: [c.status, c.ticket_id] for k, c in state.counters.items()},
         "durations": {k: list(v) for k, v in state.durations.items()},
         "recent_calls": list(state.recent_calls),
+        "printers": [[kiosk, status] for kiosk, status in state.printers.items()],  # JSON keys are strings
     })
 
 
@@ -124,4 +125,5 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
         state.counters[k] = CounterState(status, tid)
     state.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in raw["durations"].items()}
     state.recent_calls.extend(raw["recent_calls"])
+    state.printers = {int(kiosk): status for kiosk, status in raw.get("printers", ())}  # none before printers
     return state

@@ -33,9 +33,19 @@ import orjson
 from websockets.frames import Frame, Opcode
 
 from .codec import iso
-from .domain.events import CounterEvent, DayStarted, Event, TicketCalled, TicketEvent, TicketIssued, TicketRecalled
+from .domain.events import (
+    CounterEvent,
+    DayStarted,
+    Event,
+    PrinterReported,
+    TicketCalled,
+    TicketEvent,
+    TicketIssued,
+    TicketRecalled,
+    TicketReprinted,
+)
 from .domain.state import SiteState
-from .protocol import CLOSE_TOO_SLOW, counter_view, snapshot_view, ticket_view
+from .protocol import CLOSE_TOO_SLOW, counter_view, printer_view, snapshot_view, ticket_view
 from .store.keys import stream_id
 
 log = logging.getLogger(__name__)
@@ -83,6 +93,12 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
         if isinstance(event, TicketCalled | TicketRecalled) and ticket is not None:
             data["announcements"] = announcements(state, event.ticket_id)
             data["out_of_turn"] = isinstance(event, TicketCalled) and event.out_of_turn
+        if isinstance(event, TicketReprinted):
+            data["kiosk"] = event.kiosk  # the kiosk whose printer prints it again
+            data["lang"] = ticket.lang if ticket else None
+    elif isinstance(event, PrinterReported):
+        # Every role receives it: kiosk pages stop taking tickets, supervisors see the alert.
+        data = dict(printer_view(event.kiosk, event.status))
     elif isinstance(event, CounterEvent):
         data = {"counter": counter_view(state, event.counter)}
     elif isinstance(event, DayStarted):

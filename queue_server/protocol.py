@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from typing_extensions import TypedDict
 
 from .codec import iso
 from .domain.estimate import estimated_wait_s
-from .domain.state import SiteState, Status, Ticket
+from .domain.state import PrinterStatus, SiteState, Status, Ticket
 
 # Close codes of the live feed besides the standard ones (1012 restart: come back; 1013 too far
 # behind: come back with since).
@@ -45,6 +45,14 @@ class CounterView(TypedDict):
     ticket: TicketView | None
 
 
+class PrinterView(TypedDict):
+    """A kiosk's printer as its agent last reported it (``kiosk``: the kiosk's device token id); also
+    the ``data`` of a ``kiosk.printer`` event."""
+
+    kiosk: int
+    status: PrinterStatus
+
+
 class SnapshotView(TypedDict):
     site: str
     name: str  # the site's name, for screens and printed tickets (an extension of API.md)
@@ -52,6 +60,7 @@ class SnapshotView(TypedDict):
     services: list[ServiceView]
     counters: list[CounterView]
     recent_calls: list[TicketView]
+    printers: list[PrinterView]  # kiosks whose printer agent reported at least once (an extension of API.md)
 
 
 def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
@@ -83,6 +92,10 @@ def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
     }
 
 
+def printer_view(kiosk: int, status: str) -> PrinterView:
+    return {"kiosk": kiosk, "status": cast(PrinterStatus, status)}  # decide lets no other status in
+
+
 def snapshot_view(state: SiteState) -> SnapshotView:
     config = state.config
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
@@ -101,4 +114,5 @@ def snapshot_view(state: SiteState) -> SnapshotView:
         "recent_calls": [
             ticket_view(state, state.tickets[t]) for t in reversed(state.recent_calls) if t in state.tickets
         ],
+        "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
     }

@@ -81,6 +81,21 @@ class Transfer(TicketCommand):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reprint(TicketCommand):
+    """Print the ticket again at ``kiosk`` (a kiosk's device token id); ``None``: the kiosk that issued it."""
+
+    kiosk: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportPrinter(Command):
+    """A kiosk's printer agent tells what its printer said: one of ``state.PRINTER_STATUSES``."""
+
+    kiosk: int  # the kiosk's device token id
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CounterCommand(Command):
     counter: str
 

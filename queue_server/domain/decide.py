@@ -19,18 +19,20 @@ from .events import (
     CounterPaused,
     DayStarted,
     Event,
+    PrinterReported,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
     TicketIssued,
     TicketNoShow,
     TicketRecalled,
+    TicketReprinted,
     TicketRequeued,
     TicketStarted,
     TicketTransferred,
 )
 from .ordering import POLICIES, Candidate
-from .state import IDEMPOTENCY_WINDOW, SiteState, Status, Ticket, evolve
+from .state import IDEMPOTENCY_WINDOW, PRINTER_STATUSES, SiteState, Status, Ticket, evolve
 
 
 def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
@@ -72,6 +74,7 @@ _VERBS = {
     "requeue": ("put back in the queue", ("no_show",)),
     "transfer": ("transferred", ("waiting", "called", "serving")),
     "call": ("called", ("waiting",)),
+    "reprint": ("reprinted", ("waiting", "called", "serving")),
 }
 _STATUS_WORDS: dict[Status, str] = {
     "waiting": "waiting",
@@ -204,6 +207,24 @@ def _transfer(state: SiteState, cmd: c.Transfer, now: datetime) -> list[Event]:
     ]
 
 
+def _reprint(state: SiteState, cmd: c.Reprint, now: datetime) -> list[Event]:
+    ticket = _ticket(state, cmd.ticket_id, "reprint")
+    kiosk = cmd.kiosk if cmd.kiosk is not None else ticket.issued_by
+    if kiosk is None:
+        raise Invalid(f"Ticket {ticket.number} was issued at a counter, not by a kiosk: "
+                      "say which kiosk should print it.")
+    return [TicketReprinted(at=now, command_id=cmd.command_id, ticket_id=ticket.id, kiosk=kiosk)]
+
+
+def _report_printer(state: SiteState, cmd: c.ReportPrinter, now: datetime) -> list[Event]:
+    """An event only when the status changes, so that an agent may repeat its report as often as it likes."""
+    if cmd.status not in PRINTER_STATUSES:
+        raise Invalid(f"{cmd.status!r} is not a printer status (one of {', '.join(PRINTER_STATUSES)}).")
+    if state.printers.get(cmd.kiosk) == cmd.status:
+        return []
+    return [PrinterReported(at=now, command_id=cmd.command_id, kiosk=cmd.kiosk, status=cmd.status)]
+
+
 def _counter_command(status: str, event: type[Event]) -> Callable[[SiteState, Any, datetime], list[Event]]:
     def decide_counter(state: SiteState, cmd: c.CounterCommand, now: datetime) -> list[Event]:
         counter = state.config.counter(cmd.counter)
@@ -234,4 +255,6 @@ _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event
     c.OpenCounter: _counter_command("open", CounterOpened),
     c.PauseCounter: _counter_command("paused", CounterPaused),
     c.CloseCounter: _counter_command("closed", CounterClosed),
+    c.Reprint: _reprint,
+    c.ReportPrinter: _report_printer,
 }

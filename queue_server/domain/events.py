@@ -96,6 +96,23 @@ class TicketTransferred(TicketEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TicketReprinted(TicketEvent):
+    """Staff asked for the ticket to be printed again, by the printer of ``kiosk`` (a device token id)."""
+
+    type: ClassVar[str] = "ticket.reprinted"
+    kiosk: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrinterReported(Event):
+    """A kiosk's printer is in a new ``status`` (a report of the status it already had is no event)."""
+
+    type: ClassVar[str] = "kiosk.printer"
+    kiosk: int  # the kiosk's device token id
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CounterEvent(Event):
     counter: str
 
@@ -131,5 +148,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CounterOpened,
         CounterPaused,
         CounterClosed,
+        TicketReprinted,
+        PrinterReported,
     )
 }

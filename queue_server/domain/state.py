@@ -20,6 +20,7 @@ from .events import (
     CounterPaused,
     DayStarted,
     Event,
+    PrinterReported,
     TicketCalled,
     TicketCancelled,
     TicketEvent,
@@ -27,6 +28,7 @@ from .events import (
     TicketIssued,
     TicketNoShow,
     TicketRecalled,
+    TicketReprinted,
     TicketRequeued,
     TicketStarted,
     TicketTransferred,
@@ -34,6 +36,10 @@ from .events import (
 
 Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
 CounterStatus = Literal["open", "paused", "closed"]
+# What a kiosk's printer agent may report: "offline" when the printer does not answer or cannot be
+# opened, "error" for any other fault it signals.
+PrinterStatus = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
+PRINTER_STATUSES: tuple[PrinterStatus, ...] = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error")
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 DURATION_SAMPLES = 20  # finished visits per service that the wait estimate averages
@@ -64,6 +70,7 @@ class Ticket(NamedTuple):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     recalls: int = 0
+    issued_by: int | None = None  # the kiosk (device token id) that issued it, so that it can reprint it
 
     @property
     def queue_key(self) -> QueueKey:
@@ -87,12 +94,14 @@ class SiteState:
 
     Tickets of the current local day only; ``DayStarted`` drops the previous day's (their history is
     in SQL). ``applied`` maps each command id seen today to the ticket it concerned, which is how a
-    command retried after a lost reply is recognised.
+    command retried after a lost reply is recognised. ``printers`` (kiosk device token id -> its
+    printer's last reported status) outlives the day: a printer out of paper at closing time still is
+    in the morning.
     """
 
     __slots__ = (
         "config", "last_event_id", "day", "seq", "tickets", "queues", "idempotency", "applied",
-        "counters", "durations", "recent_calls",
+        "counters", "durations", "recent_calls", "printers",
     )
 
     def __init__(self, config: SiteConfig) -> None:
@@ -107,6 +116,7 @@ class SiteState:
         self.counters: dict[str, CounterState] = {c.id: CounterState() for c in config.counters}
         self.durations: dict[str, deque[float]] = {}
         self.recent_calls: deque[str] = deque(maxlen=RECENT_CALLS)
+        self.printers: dict[int, str] = {}  # a PrinterStatus: decide lets no other through
 
     def clone(self) -> SiteState:
         """An independent copy (tickets are immutable, so the tables are copied shallowly)."""
@@ -122,6 +132,7 @@ class SiteState:
         other.counters = dict(self.counters)
         other.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in self.durations.items()}
         other.recent_calls = deque(self.recent_calls, maxlen=RECENT_CALLS)
+        other.printers = dict(self.printers)
         return other
 
     # Queries -------------------------------------------------------------------------------------
@@ -193,7 +204,7 @@ def _day_started(state: SiteState, e: DayStarted) -> None:
 def _issued(state: SiteState, e: TicketIssued) -> None:
     ticket = Ticket(
         id=e.ticket_id, number=e.number, seq=e.seq, service=e.service, status="waiting",
-        issued_at=e.at, priority=e.priority, lang=e.lang,
+        issued_at=e.at, priority=e.priority, lang=e.lang, issued_by=e.issued_by,
     )
     state.tickets[ticket.id] = ticket
     state.seq[e.service] = max(state.seq.get(e.service, 0), e.seq)
@@ -265,6 +276,14 @@ def _transferred(state: SiteState, e: TicketTransferred) -> None:
     insort(state.queue(moved.service), moved.queue_key)
 
 
+def _reprinted(state: SiteState, e: TicketReprinted) -> None:
+    """Nothing changes: the reprint is for the kiosk's printer agent, which follows the feed."""
+
+
+def _printer_reported(state: SiteState, e: PrinterReported) -> None:
+    state.printers[e.kiosk] = e.status
+
+
 def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
     def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
         state.counters[e.counter] = state.counter(e.counter)._replace(status=status)
@@ -286,4 +305,6 @@ _FOLDS: dict[type[Event], Callable[[SiteState, Any], None]] = {
     CounterOpened: _counter_status("open"),
     CounterPaused: _counter_status("paused"),
     CounterClosed: _counter_status("closed"),
+    TicketReprinted: _reprinted,
+    PrinterReported: _printer_reported,
 }

@@ -8,16 +8,18 @@ from urllib.parse import parse_qs
 
 import orjson
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ..codec import iso
 from ..db.repo import Principal, archived_ticket
+from ..db.tables import ApiToken
 from ..db.users import Person
 from ..domain import commands as c
-from ..protocol import TicketView, counter_view, snapshot_view, ticket_view
+from ..domain.state import PrinterStatus
+from ..protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
 from ..settings import LimitSettings
 from ..store.phones import PhoneBook
@@ -29,6 +31,8 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = 16 * 1024  # the largest real body (a next with 50 services) is under 4 KiB
 MAX_ID_CHARS = 64
+MAX_TOKEN_ID = 2**31 - 1  # token ids are SQL integers
+KIOSKS = frozenset({"kiosk"})
 
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
@@ -75,6 +79,14 @@ class TransferBody(Body):
 
 class CallBody(Body):
     counter: Slug
+
+
+class ReprintBody(Body):
+    kiosk: StrictInt | None = Field(None, ge=1, le=MAX_TOKEN_ID)  # a kiosk's device token id
+
+
+class PrinterBody(Body):
+    status: PrinterStatus
 
 
 def client_address(request: Request) -> str:
@@ -280,6 +292,32 @@ class Api:
                                counter=body.counter)
         return self._ticket_answer(await engine.execute(command))
 
+    async def reprint(self, request: Request) -> Response:
+        """Print the ticket again at a kiosk: the one named in the body, by default the one that issued it."""
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, ReprintBody, optional=True)
+        if body.kiosk is not None:
+            await self._kiosk_of_site(engine.site, body.kiosk)
+        command = c.Reprint(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
+                            kiosk=body.kiosk)
+        return self._ticket_answer(await engine.execute(command))
+
+    async def _kiosk_of_site(self, site: str, kiosk: int) -> None:
+        """422 unless ``kiosk`` is the token id of a live kiosk of ``site`` (else nothing would print)."""
+        async with self.sessions() as session:
+            token = await session.get(ApiToken, kiosk)
+        if token is None or token.site_id != site or token.role != "kiosk" or token.revoked_at is not None:
+            raise HTTPError(422, f"kiosk: this site has no kiosk {kiosk}.", "invalid-body",
+                            extra={"errors": [{"field": "kiosk", "message": "no such kiosk at this site"}]})
+
+    async def report_printer(self, request: Request) -> Response:
+        """A kiosk's printer agent reports its printer's status (an event only when it changed)."""
+        caller, engine = await self._caller_engine(request, KIOSKS)
+        assert isinstance(caller, Principal)  # people never have the kiosk role: authorize refused them
+        body = await parse_body(request, PrinterBody)
+        await engine.execute(c.ReportPrinter(command_id=new_command_id(), kiosk=caller.token_id, status=body.status))
+        return json_response(printer_view(caller.token_id, body.status))
+
     def _counter(self, kind: type[c.CounterCommand]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             engine = await self._engine(request, STAFF)
@@ -305,6 +343,8 @@ class Api:
             Route(base + "/counters/{counter}/next", self.call_next, methods=["POST"]),
             Route(t + "/transfer", self.transfer, methods=["POST"]),
             Route(t + "/call", self.call_ticket, methods=["POST"]),
+            Route(t + "/reprint", self.reprint, methods=["POST"]),
+            Route(base + "/kiosks/self/printer", self.report_printer, methods=["PUT"]),
             Route(base + "/counters/{counter}/open", self._counter(c.OpenCounter), methods=["POST"]),
             Route(base + "/counters/{counter}/pause", self._counter(c.PauseCounter), methods=["POST"]),
             Route(base + "/counters/{counter}/close", self._counter(c.CloseCounter), methods=["POST"]),

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..protocol import SnapshotView, TicketView
+from ..protocol import PrinterView, SnapshotView, TicketView
 from .admin import PairBody, PairingBody
-from .api import CallBody, IssueBody, NextBody, TransferBody
+from .api import CallBody, IssueBody, NextBody, PrinterBody, ReprintBody, TransferBody
 from .citizen import PhoneBody
 
 
@@ -40,7 +40,7 @@ _PROBLEM = {
 
 # The wire TypedDicts are named ``*View`` in the code; the document uses the names of API.md.
 _PUBLIC_NAMES = {"TicketView": "Ticket", "SnapshotView": "Snapshot", "CounterView": "Counter",
-                 "ServiceView": "Service"}
+                 "ServiceView": "Service", "PrinterView": "Printer"}
 
 
 def _public(name: str) -> str:
@@ -60,7 +60,8 @@ def _renamed(node: Any) -> Any:
 def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
     out.update(_RESPONSES)
-    kinds = (TicketView, SnapshotView, IssueBody, NextBody, TransferBody, CallBody, PairingBody, PairBody, PhoneBody)
+    kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
+             PrinterBody, PairingBody, PairBody, PhoneBody)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -142,6 +143,15 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/sites/{site}/tickets/{ticket_id}/call": {"post": _op(
             "Call this waiting ticket out of turn", ticket, {**transition, **_problems(400, 413, 422)},
             body="CallBody")},
+        "/api/v1/sites/{site}/tickets/{ticket_id}/reprint": {"post": _op(
+            "Print the ticket again at a kiosk (by default the kiosk that issued it; a ticket issued by staff "
+            "needs one named): while it waits, is called or is being served", ticket,
+            {**transition, **_problems(400, 413, 422)}, body="ReprintBody", optional_body=True)},
+        "/api/v1/sites/{site}/kiosks/self/printer": {"put": _op(
+            "A kiosk's printer agent reports its printer's status (kiosk token only; an event for every "
+            "role's live feed only when the status changed)", site,
+            {"200": _json("Printer", "the kiosk (its token id) and the status"),
+             **_problems(400, 401, 403, 404, 413, 422, 503)}, body="PrinterBody")},
         "/api/v1/sites/{site}/state": {"get": _op(
             "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
     }

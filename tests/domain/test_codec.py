@@ -19,12 +19,14 @@ from queue_server.domain.events import (
     CounterPaused,
     DayStarted,
     Event,
+    PrinterReported,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
     TicketIssued,
     TicketNoShow,
     TicketRecalled,
+    TicketReprinted,
     TicketRequeued,
     TicketStarted,
     TicketTransferred,
@@ -52,6 +54,8 @@ SAMPLES: list[Event] = [
     CounterOpened(at=AT, command_id="c12", counter="1"),
     CounterPaused(at=AT, command_id="c13", counter="1"),
     CounterClosed(at=AT, counter="1"),
+    TicketReprinted(at=AT, command_id="c14", ticket_id="t1", kiosk=12),
+    PrinterReported(at=AT, command_id="c15", kiosk=12, status="paper_low"),
 ]
 
 
@@ -115,13 +119,17 @@ def a_days_events() -> tuple[SiteConfig, list[Event]]:
     t = MORNING - timedelta(days=1)
     ticket(idempotency_key="yesterday")
     t = MORNING
+    run(command(c.ReportPrinter, kiosk=12, status="ok"), t - timedelta(days=1))
     run(command(c.OpenCounter, counter="1"), t)
-    a1 = ticket(idempotency_key="k1")
+    run(command(c.ReportPrinter, kiosk=12, status="paper_low"), t)
+    run(command(c.ReportPrinter, kiosk=13, status="offline"), t)
+    a1 = ticket(idempotency_key="k1", issued_by=12)
     a2 = ticket(lang="en")
     p1 = ticket("passeports", priority=True)
     a3 = ticket()
     run(command(c.CallNext, counter="1"), t + minutes(1))  # P001, priority
     run(command(c.Recall, ticket_id=p1), t + minutes(2))
+    run(command(c.Reprint, ticket_id=a1), t + minutes(2))
     run(command(c.Start, ticket_id=p1), t + minutes(3))
     run(command(c.CallNext, counter="1"), t + minutes(9))  # finishes P001, calls A001
     run(command(c.MarkNoShow, ticket_id=a1), t + minutes(11))
@@ -203,6 +211,27 @@ def test_a_snapshot_keeps_positions_and_counters() -> None:
     assert decoded.counters == whole.counters
     positions = [whole.position(t) for t in whole.tickets.values()]
     assert [decoded.position(t) for t in decoded.tickets.values()] == positions
+
+
+def test_a_snapshot_keeps_printers_and_who_issued_each_ticket() -> None:
+    """A decoded state has the same printer statuses and tickets' issuing kiosks as the original."""
+    config, events = a_days_events()
+    whole = fold(SiteState(config), events)
+    decoded = decode_state(config, encode_state(whole))
+    assert decoded.printers == whole.printers == {12: "paper_low", 13: "offline"}
+    assert {t.issued_by for t in decoded.tickets.values()} == {12, None}
+    assert decoded.tickets == whole.tickets
+
+
+def test_a_snapshot_written_before_printers_existed_still_reads() -> None:
+    """A snapshot without printers (or tickets without issued_by) decodes with none."""
+    config, events = a_days_events()
+    raw = orjson.loads(encode_state(fold(SiteState(config), events)))
+    del raw["printers"]
+    for ticket in raw["tickets"]:
+        del ticket["issued_by"]
+    decoded = decode_state(config, orjson.dumps(raw))
+    assert decoded.printers == {} and all(t.issued_by is None for t in decoded.tickets.values())
 
 
 def test_a_snapshot_of_an_unknown_version_is_refused() -> None:

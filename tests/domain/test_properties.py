@@ -64,6 +64,7 @@ def frozen(state: SiteState) -> dict[str, Any]:
         "counters": dict(state.counters),
         "durations": {k: list(v) for k, v in state.durations.items()},
         "recent_calls": list(state.recent_calls),
+        "printers": dict(state.printers),
     }
 
 
@@ -155,7 +156,8 @@ class SiteRules(RuleBasedStateMachine):
           lang=st.sampled_from(["fr", "en"]), seconds=st.integers(0, 120))
     def issue(self, service: str, priority: bool, key: str | None, lang: str, seconds: int) -> None:
         self.run(c.IssueTicket(command_id=self.fresh("c"), ticket_id=self.fresh("t"), service=service,
-                               priority=priority, idempotency_key=key, lang=lang), seconds)
+                               priority=priority, idempotency_key=key, lang=lang,
+                               issued_by=12 if priority else None), seconds)
 
     @rule(counter=COUNTERS, services=st.sampled_from([None, None, ("etat-civil",), ("passeports", "urbanisme")]),
           seconds=st.integers(0, 120))
@@ -182,6 +184,16 @@ class SiteRules(RuleBasedStateMachine):
     def transfer(self, data: st.DataObject, service: str, to_front: bool) -> None:
         self.run(c.Transfer(command_id=self.fresh("c"), ticket_id=self.pick(data), service=service,
                             to_front=to_front))
+
+    @rule(data=st.data(), kiosk=st.sampled_from([None, 12, 13]))
+    def reprint(self, data: st.DataObject, kiosk: int | None) -> None:
+        self.run(c.Reprint(command_id=self.fresh("c"), ticket_id=self.pick(data), kiosk=kiosk))
+
+    @rule(kiosk=st.sampled_from([12, 13]), status=st.sampled_from(["ok", "paper_out", "offline", "jammed"]),
+          seconds=st.integers(0, 600))
+    def report_printer(self, kiosk: int, status: str, seconds: int) -> None:
+        """A kiosk's agent reports its printer (sometimes a status that does not exist)."""
+        self.run(c.ReportPrinter(command_id=self.fresh("c"), kiosk=kiosk, status=status), seconds)
 
     @rule(kind=st.sampled_from(sorted(COUNTER_COMMANDS)), counter=COUNTERS)
     def counter_command(self, kind: str, counter: str) -> None:

@@ -1,8 +1,10 @@
-"""``queue-kiosk`` against a real server and a TCP listener standing in for a network printer."""
+"""``queue-kiosk`` against a real server and a TCP listener standing in for a network printer: what it
+prints, what it reprints, and the printer's status it reports."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -17,8 +19,9 @@ from sqlalchemy import update
 
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import Service, Site
+from queue_server.i18n import translations
 from queue_server.settings import load_settings
-from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
+from tests.system.servers import QUEUE_SERVER, ServerProcess, free_port, seed_site, server
 
 pytestmark = pytest.mark.anyio
 QUEUE_KIOSK = str(Path(sys.executable).parent / "queue-kiosk")
@@ -26,18 +29,34 @@ CP858_E_ACUTE_CAPITAL = b"\x90"  # "É" in code page 858
 SELECT_CP858 = b"\x1bt\x13"  # ESC t 19
 QR_STORE = b"\x1d(k"  # GS ( k: the printer's own QR code
 CUT = b"\x1dV"  # GS V
+# DLE EOT 4, "transmit the paper sensor status", and the answers python-escpos reads (escpos.constants):
+# the fixed bits 1 and 4 (0x12), plus bits 2-3 when the paper runs low, plus bits 5-6 when it is out.
+PAPER_QUERY = b"\x10\x04\x04"
+PAPER_OK, PAPER_LOW, PAPER_OUT = b"\x12", b"\x1e", b"\x72"
 
 
 @dataclass
 class FakePrinter:
-    """A TCP listener on 127.0.0.1: every connection's bytes, as a network printer would get them."""
+    """A TCP listener on 127.0.0.1: every connection's bytes, as a network printer would get them (a
+    connection that only asked for the paper status is no job). It answers DLE EOT 4 with ``paper``
+    (``None``: it never answers, as a printer that cannot report)."""
 
     port: int = 0
     jobs: list[bytes] = field(default_factory=list)
+    paper: bytes | None = PAPER_OK
+    queries: int = 0
 
     async def serve(self) -> asyncio.Server:
         async def job(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            data = await reader.read()
+            data = b""
+            while chunk := await reader.read(65536):
+                data += chunk
+                while PAPER_QUERY in data:
+                    data = data.replace(PAPER_QUERY, b"", 1)
+                    self.queries += 1
+                    if self.paper is not None:
+                        writer.write(self.paper)
+                        await writer.drain()
             if data:
                 self.jobs.append(data)
             writer.close()
@@ -59,6 +78,9 @@ class Hall:
     data_dir: Path
     printer: FakePrinter
 
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
     async def issue(self, role: str = "kiosk", token: str | None = None) -> dict[str, str]:
         async with httpx.AsyncClient(base_url=self.server.url) as http:
             answer = await http.post("/api/v1/sites/mairie/tickets", json={"service": "etat-civil"},
@@ -66,14 +88,46 @@ class Hall:
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
+    async def reprint(self, ticket_id: str) -> None:
+        """An agent at a counter has the ticket printed again by the kiosk that issued it."""
+        async with httpx.AsyncClient(base_url=self.server.url) as http:
+            answer = await http.post(f"/api/v1/sites/mairie/tickets/{ticket_id}/reprint", headers=self.auth("agent"))
+        assert answer.status_code == 200, answer.text
+
+    async def printers(self) -> list[dict[str, object]]:
+        """The snapshot's printers, as the kiosk's own page reads them."""
+        async with httpx.AsyncClient(base_url=self.server.url) as http:
+            answer = await http.get("/api/v1/sites/mairie/state", headers=self.auth("kiosk"))
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["printers"])
+
+    async def kiosk_id(self) -> int:
+        async with httpx.AsyncClient(base_url=self.server.url) as http:
+            return int((await http.get("/api/v1/me", headers=self.auth("kiosk"))).json()["token_id"])
+
+    async def wait_for_status(self, status: str, timeout: float = 15.0) -> None:
+        """Waits until the server holds ``status`` for this kiosk's printer."""
+        expected = [{"kiosk": await self.kiosk_id(), "status": status}]
+        with anyio.fail_after(timeout):
+            while await self.printers() != expected:
+                await anyio.sleep(0.1)
+
+    async def journaled(self) -> None:
+        """Waits until the agent's journal holds an event id to resume after."""
+        journal = self.data_dir / "kiosk" / "printed.json"
+        with anyio.fail_after(15):
+            while not (journal.exists() and json.loads(journal.read_text()).get("last_event_id")):
+                await anyio.sleep(0.05)
+
     @contextmanager
-    def agent(self, *extra: str) -> Iterator[Path]:
+    def agent(self, *extra: str, printer: str | None = None) -> Iterator[Path]:
         """``queue-kiosk`` running with the kiosk's token; yields its log once it follows the site."""
         log = self.data_dir / "agent.log"
+        printer = printer or f"network://127.0.0.1:{self.printer.port}"
         with open(log, "ab") as out:
             process = subprocess.Popen(
                 [QUEUE_KIOSK, "--server", self.server.url, "--token", self.tokens["kiosk"],
-                 "--printer", f"network://127.0.0.1:{self.printer.port}", "--data-dir", str(self.data_dir / "kiosk"),
+                 "--printer", printer, "--data-dir", str(self.data_dir / "kiosk"),
                  *extra], stdout=out, stderr=subprocess.STDOUT)
         try:
             start = log.read_text().count("following site")
@@ -83,6 +137,7 @@ class Hall:
                 assert process.poll() is None, log.read_text()
                 subprocess.run(["sleep", "0.05"])
             yield log
+            assert process.poll() is None, log.read_text()  # whatever the printer did, the agent carried on
         finally:
             process.terminate()
             process.wait(10)
@@ -149,7 +204,7 @@ async def test_a_restart_prints_what_was_missed_once_and_nothing_twice(hall: Hal
 async def test_a_ticket_missed_for_too_long_is_reported_not_printed(hall: Hall) -> None:
     """With --fresh 1, a ticket issued two seconds before the agent came back is only reported."""
     with hall.agent("--fresh", "1"):
-        pass
+        await hall.journaled()  # the site's snapshot: the next start resumes after it
     await hall.issue()
     await anyio.sleep(2.0)
     with hall.agent("--fresh", "1") as log:
@@ -164,3 +219,80 @@ def test_a_wrong_printer_is_refused_with_a_readable_message(tmp_path: Path) -> N
         run = subprocess.run([QUEUE_KIOSK, "--server", "http://127.0.0.1:9", "--token", "x", "--printer", printer,
                               "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=30)
         assert run.returncode == 2 and says in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+async def test_a_reprint_prints_the_ticket_again_once(hall: Hall) -> None:
+    """A counter's reprint prints the kiosk's ticket a second time, marked as such; neither a restart nor
+    a later ticket prints it a third time."""
+    with hall.agent():
+        ticket = await hall.issue()
+        await hall.printer.wait_for(1)
+        await hall.reprint(ticket["id"])
+        await hall.printer.wait_for(2)
+    with hall.agent():
+        await hall.issue()  # printed after the reprint's event, had it been printed again
+        await hall.printer.wait_for(3)
+    assert [b"A001" in job for job in hall.printer.jobs] == [True, True, False]
+    marked = translations("fr").gettext("Reprint").encode("cp858")  # the ticket's language
+    assert marked not in hall.printer.jobs[0] and marked in hall.printer.jobs[1]
+    assert f"/t/{ticket['id']}".encode() in hall.printer.jobs[1]
+    assert b"A002" in hall.printer.jobs[2]
+
+
+async def test_the_printer_status_is_reported_on_connecting_and_when_it_changes(hall: Hall) -> None:
+    """The paper status read with DLE EOT 4 reaches the server once the agent follows the site, then
+    each change of it; every kiosk page and supervisor reads it from the snapshot."""
+    hall.printer.paper = PAPER_LOW
+    with hall.agent("--status-every", "0.2"):
+        await hall.wait_for_status("paper_low")
+        hall.printer.paper = PAPER_OUT
+        await hall.wait_for_status("paper_out")
+        hall.printer.paper = PAPER_OK
+        await hall.wait_for_status("ok")
+    assert hall.printer.jobs == [] and hall.printer.queries >= 3
+
+
+async def test_a_printer_that_never_answers_is_offline_and_tickets_still_print(hall: Hall) -> None:
+    """A printer that takes bytes but never answers the status query is reported offline after a short
+    timeout, and the agent does not hang on it: the kiosk's ticket prints."""
+    hall.printer.paper = None
+    with hall.agent():
+        await hall.issue()
+        await hall.printer.wait_for(1)
+        await hall.wait_for_status("offline")
+    assert b"A001" in hall.printer.jobs[0]
+
+
+async def test_a_printer_that_cannot_be_reached_is_offline_and_the_agent_carries_on(hall: Hall) -> None:
+    """With nothing listening where the printer should be, the status is offline, the lost ticket is
+    logged with what to do, and the agent keeps running."""
+    with hall.agent(printer=f"network://127.0.0.1:{free_port()}") as log:
+        await hall.wait_for_status("offline")
+        await hall.issue()
+        with anyio.fail_after(15):
+            while "could not print A001" not in log.read_text():
+                await anyio.sleep(0.05)
+    assert "reprint it from a counter" in log.read_text()
+
+
+async def test_a_file_printer_reports_only_what_printing_tells(hall: Hall, tmp_path: Path) -> None:
+    """A file cannot answer a status query: nothing is reported until a ticket is written, then ok."""
+    out = tmp_path / "lp0"
+    with hall.agent(printer=f"file://{out}"):
+        assert await hall.printers() == []
+        await hall.issue()
+        await hall.wait_for_status("ok")
+    assert b"A001" in out.read_bytes() and PAPER_QUERY not in out.read_bytes()
+
+
+async def test_a_file_printer_that_could_not_be_written_is_ok_again_once_it_opens(hall: Hall, tmp_path: Path) -> None:
+    """A ticket that cannot be written makes the printer offline (logged, the agent carries on); once its
+    device can be opened again, the agent withdraws the alert, so that the kiosk page takes tickets again."""
+    device = tmp_path / "usb" / "lp0"
+    with hall.agent("--status-every", "0.2", printer=f"file://{device}") as log:
+        await hall.issue()
+        await hall.wait_for_status("offline")
+        assert "could not print A001" in log.read_text()
+        device.parent.mkdir()
+        await hall.wait_for_status("ok")
+    assert device.read_bytes() == b""  # opened to see, nothing written

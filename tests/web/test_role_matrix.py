@@ -24,6 +24,7 @@ ISSUERS = {"kiosk", "agent", "supervisor", "admin"}
 STAFF = {"agent", "supervisor", "admin"}
 ANY = set(ROLES)
 ADMIN = {"admin"}
+KIOSK = {"kiosk"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ ENDPOINTS = [
       for action in ("recall", "start", "finish", "no-show", "cancel", "requeue")),
     Endpoint("POST", "/api/v1/sites/{site}/tickets/{ticket}/transfer", STAFF, {"service": "etat-civil"}),
     Endpoint("POST", "/api/v1/sites/{site}/tickets/{ticket}/call", STAFF, {"counter": "1"}),
+    Endpoint("POST", "/api/v1/sites/{site}/tickets/{ticket}/reprint", STAFF),  # staff's ticket: 422 past the roles
+    Endpoint("PUT", "/api/v1/sites/{site}/kiosks/self/printer", KIOSK, {"status": "paper_low"}),
     *(Endpoint("POST", f"/api/v1/sites/{{site}}/counters/1/{action}", STAFF) for action in ("open", "pause", "close")),
     Endpoint("POST", "/api/v1/sites/{site}/pairings", ADMIN, {"role": "display"}),
     Endpoint("GET", "/api/v1/sites/{site}/devices", ADMIN),
