@@ -467,6 +467,37 @@ def user_disable(
     _user_work(settings, work)
 
 
+@user_app.command("roles")
+def user_roles(
+    login: Annotated[str, typer.Argument(help="The user's login.")],
+    role: Annotated[list[str], typer.Option("--role", help="SITE:ROLE (agent, supervisor, admin), or "
+                                            "admin alone for every site of the tenant; repeatable.")],
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Replace every role of a user with the ones given; their sessions stay open and get the new
+    rights within seconds."""
+    from .db.users import describe_roles, set_roles
+
+    roles: list[tuple[str | None, str]] = []
+    for item in role:
+        site, sep, what = item.rpartition(":")
+        if not what or (sep and not site):
+            fail(f"--role {item!r}: write SITE:ROLE, e.g. mairie:agent, or admin")
+        roles.append((site or None, what))
+    settings = settings_from(config, data_dir=data_dir)
+
+    async def work(session: Any) -> None:
+        from .db.audit import record
+
+        user = await set_roles(session, login, roles)
+        await record(session, "user.roles", "cli", tenant=user.tenant_id, target=user.login,
+                     detail=describe_roles(roles))
+        typer.echo(f"roles of {user.login}: {describe_roles(roles)}")
+
+    _user_work(settings, work)
+
+
 @tenant_app.command("origins")
 def tenant_origins(
     tenant: Annotated[str, typer.Argument(help="The tenant (collectivity) id.")],

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .repo import ROLES, Principal
@@ -79,16 +79,13 @@ async def _user(session: AsyncSession, login: str) -> User:
     return user
 
 
-async def add_user(session: AsyncSession, tenant_id: str, login: str, password: str, name: str,
-                   roles: Sequence[tuple[str | None, str]]) -> User:
-    """A new user of ``tenant_id`` with ``roles`` as (site or None for every site, role) pairs."""
-    login = normalise_login(login)
-    check_password(password)
-    if (await session.execute(select(User).where(User.login == login))).scalar_one_or_none() is not None:  # type: ignore[arg-type]
-        raise UserError(f"The login {login!r} is taken.", "login-taken")
+async def _check_roles(session: AsyncSession, tenant_id: str, roles: Sequence[tuple[str | None, str]]) -> None:
+    """Refuses (``UserError``) a role people cannot have, a site outside ``tenant_id``, a wide role
+    other than admin, or two roles at one site."""
     sites = {s.id for s in (await session.execute(select(Site).where(Site.tenant_id == tenant_id))).scalars()}  # type: ignore[arg-type]
     if not sites:
         raise UserError(f"No tenant {tenant_id!r} with sites.", "unknown-tenant")
+    seen: set[str | None] = set()
     for site, role in roles:
         if role not in PEOPLE_ROLES:
             raise UserError(f"Unknown role {role!r}; people can be {', '.join(PEOPLE_ROLES)}.", "unknown-role")
@@ -97,6 +94,19 @@ async def add_user(session: AsyncSession, tenant_id: str, login: str, password: 
                             "wide-role")
         if site is not None and site not in sites:
             raise UserError(f"No site {site!r} in tenant {tenant_id!r}.", "unknown-site")
+        if site in seen:
+            raise UserError(f"One role per site: {site or 'every site'} is given twice.", "duplicate-site")
+        seen.add(site)
+
+
+async def add_user(session: AsyncSession, tenant_id: str, login: str, password: str, name: str,
+                   roles: Sequence[tuple[str | None, str]]) -> User:
+    """A new user of ``tenant_id`` with ``roles`` as (site or None for every site, role) pairs."""
+    login = normalise_login(login)
+    check_password(password)
+    if (await session.execute(select(User).where(User.login == login))).scalar_one_or_none() is not None:  # type: ignore[arg-type]
+        raise UserError(f"The login {login!r} is taken.", "login-taken")
+    await _check_roles(session, tenant_id, roles)
     user = User(tenant_id=tenant_id, login=login, name=name, password_hash=_hasher.hash(password),
                 created_at=datetime.now(UTC))
     session.add(user)
@@ -123,6 +133,36 @@ async def set_disabled(session: AsyncSession, login: str, disabled: bool = True)
     user.disabled = disabled
     user.session_epoch += 1
     await session.commit()
+
+
+async def set_roles(session: AsyncSession, login: str, roles: Sequence[tuple[str | None, str]]) -> User:
+    """Replace every role of ``login`` with ``roles`` (as for ``add_user``); at least one is needed
+    (disabling the account is how access ends). Open sessions stay open: they get the new rights
+    once the authenticator's person cache expires (``web.auth.CACHE_S``, seconds)."""
+    user = await _user(session, login)
+    if not roles:
+        raise UserError("A person needs at least one role; disable the account to take their access away.",
+                        "no-role")
+    await _check_roles(session, user.tenant_id, roles)
+    assert user.id is not None
+    await session.execute(delete(UserRole).where(UserRole.user_id == user.id))  # type: ignore[arg-type]
+    for site, role in roles:
+        session.add(UserRole(user_id=user.id, site_id=site, role=role))
+    await session.commit()
+    return user
+
+
+async def roles_of(session: AsyncSession, login: str) -> dict[str | None, str]:
+    """The roles of ``login``: site (``None``: every site of the tenant) -> role."""
+    user = await _user(session, login)
+    rows = (await session.execute(select(UserRole).where(UserRole.user_id == user.id))).scalars().all()  # type: ignore[arg-type]
+    return {row.site_id: row.role for row in rows}
+
+
+def describe_roles(roles: Sequence[tuple[str | None, str]]) -> str:
+    """``site:role, ...`` with ``*`` for every site, sites in order: for the audit log and the CLI."""
+    ordered = sorted(roles, key=lambda r: (r[0] is not None, r[0] or ""))
+    return ", ".join(f"{site or '*'}:{role}" for site, role in ordered)
 
 
 async def person(session: AsyncSession, user_id: int) -> Person | None:
@@ -173,8 +213,8 @@ async def verify(session: AsyncSession, login: str, password: str) -> Person | N
     return await person(session, user.id)
 
 
-__all__ = ["ROLES", "Person", "UserError", "add_user", "people_of", "person", "set_disabled", "set_password",
-           "verify"]
+__all__ = ["ROLES", "Person", "UserError", "add_user", "describe_roles", "people_of", "person", "roles_of",
+           "set_disabled", "set_password", "set_roles", "verify"]
 
 
 async def people_of(session: AsyncSession, tenant_id: str) -> list[tuple[User, list[UserRole]]]:

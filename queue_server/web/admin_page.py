@@ -2,6 +2,10 @@
 
 - Tenant administrators (an admin role without a site) manage people: add one with a role at a
   site, set a new password (their sessions end), disable or enable an account.
+- Every admin changes the roles of the tenant's people at the sites they administer (tenant
+  administrators also the role on every site); sessions stay open and get the new rights within
+  ``auth.CACHE_S`` seconds. Nobody changes their own roles, and only a tenant administrator
+  changes those of another tenant administrator.
 - Every admin pairs kiosks and displays of the sites they administer (a code valid 10 minutes,
   shown big enough to read out), sees their devices and revokes them; and downloads the audit log.
 
@@ -22,7 +26,19 @@ from starlette.routing import Route
 
 from ..db.audit import record
 from ..db.tables import ApiToken, Site
-from ..db.users import Person, UserError, add_user, people_of, set_disabled, set_password, tenant_of
+from ..db.users import (
+    Person,
+    UserError,
+    add_user,
+    describe_roles,
+    normalise_login,
+    people_of,
+    roles_of,
+    set_disabled,
+    set_password,
+    set_roles,
+    tenant_of,
+)
 from ..store.pairing import PairingCodes
 from ..store.sessions import Session
 from .admin import actor, new_pairing_code, revoke_device, whole_number
@@ -31,6 +47,7 @@ from .auth import Authenticator
 from .i18n import negotiate, templates, translations
 
 ROLE_CHOICES = ("agent", "supervisor", "admin")
+NO_ROLE = "none"  # what the roles form sends for "no role here" (an empty field would not be sent at all)
 # The session, its person, the sites they administer, whether they administer the whole tenant.
 AdminContext = tuple[Session, Person, frozenset[str], bool]
 DEVICE_CHOICES = ("kiosk", "display")
@@ -56,6 +73,12 @@ def messages(_: Any) -> dict[str, str]:
         "unknown-tenant": _("Choose one of your sites."),
         "unknown-device": _("There is no such device."),
         "not-yours": _("Only an administrator of every site may manage people."),
+        "roles": _("The roles were changed; they apply within seconds, without ending any session."),
+        "no-role": _("A person needs at least one role: disable the account to take their access away."),
+        "not-your-site": _("You may only give roles at the sites you administer."),
+        "every-site": _("Only an administrator of every site may give a role on every site or change the roles "
+                        "of an administrator of every site."),
+        "own-roles": _("You cannot change your own roles: ask another administrator."),
     }
 
 
@@ -69,6 +92,7 @@ class AdminPage:
             Route("/admin/people", self.add_person, methods=["POST"]),
             Route("/admin/people/password", self.password, methods=["POST"]),
             Route("/admin/people/disable", self.disable, methods=["POST"]),
+            Route("/admin/people/roles", self.roles, methods=["POST"]),
             Route("/admin/pairings", self.pairing, methods=["POST"]),
             Route("/admin/devices/revoke", self.revoke, methods=["POST"]),
         ]
@@ -101,7 +125,8 @@ class AdminPage:
         lang = negotiate(request)
         _ = translations(lang).gettext
         async with self.db_sessions() as db:
-            people = await people_of(db, person.tenant_id) if whole else []
+            people = [(user, roles, {r.site_id: r.role for r in roles})
+                      for user, roles in await people_of(db, person.tenant_id)]
             devices = (await db.execute(
                 select(ApiToken).where(ApiToken.site_id.in_(sorted(sites)))  # type: ignore[attr-defined]
                 .order_by(ApiToken.site_id, ApiToken.id)  # type: ignore[arg-type]
@@ -114,15 +139,17 @@ class AdminPage:
             lang=lang, person=person, csrf=session.csrf, whole=whole, sites=sorted(sites), people=people,
             devices=devices, done=said.get(done, ""), error=said.get(error, ""),
             code=code if len(code) == 9 and code.replace("-", "").isalnum() else "",
-            code_role=request.query_params.get("role", ""), roles=ROLE_CHOICES, device_roles=DEVICE_CHOICES)
+            code_role=request.query_params.get("role", ""), roles=ROLE_CHOICES, device_roles=DEVICE_CHOICES,
+            no_role=NO_ROLE)
         return HTMLResponse(html)
 
-    async def _form(self, request: Request) -> tuple[AdminContext, dict[str, str]] | Response:
-        """The administrator and their form (with the session's CSRF token), or the answer to give."""
+    async def _form(self, request: Request, extra_fields: int = 0) -> tuple[AdminContext, dict[str, str]] | Response:
+        """The administrator and their form (with the session's CSRF token), or the answer to give;
+        ``extra_fields`` per site they administer (beyond the usual 20 fields)."""
         admin = await self._admin(request)
         if isinstance(admin, Response):
             return admin
-        form = await read_form(request)
+        form = await read_form(request, max_fields=20 + extra_fields * len(admin[2]))
         if not hmac.compare_digest(form.get("csrf", "").encode(), admin[0].csrf.encode()):
             return back(error="expired")
         return admin, form
@@ -178,6 +205,48 @@ class AdminPage:
 
     async def disable(self, request: Request) -> Response:
         return await self._person_change(request, "disable")
+
+    async def roles(self, request: Request) -> Response:
+        """One field ``role:SITE`` per site to change (``none``: no role there), and for tenant
+        administrators ``every`` (``admin`` or ``none``); the person's other roles stay as they are."""
+        got = await self._form(request, extra_fields=1)
+        if isinstance(got, Response):
+            return got
+        admin, form = got
+        _, person, sites, whole = admin
+        changes: dict[str | None, str] = {key.removeprefix("role:"): value for key, value in form.items()
+                                           if key.startswith("role:")}
+        if not changes.keys() <= sites:
+            return back(error="not-your-site")
+        if "every" in form:
+            if not whole:
+                return back(error="every-site")
+            changes[None] = form["every"]
+        login = form.get("login", "")
+        async with self.db_sessions() as db:
+            if await tenant_of(db, login) != person.tenant_id:
+                return back(error="unknown-user")
+            if normalise_login(login) == person.login:
+                return back(error="own-roles")
+            current = await roles_of(db, login)
+            if None in current and not whole:
+                return back(error="every-site")
+            wanted = dict(current)
+            for where, value in changes.items():
+                if value == NO_ROLE:
+                    wanted.pop(where, None)
+                else:
+                    wanted[where] = value
+            try:
+                user = await set_roles(db, login, list(wanted.items()))
+            except UserError as exc:
+                return back(error=exc.code)
+            # Filed under the site when only one changed, so that its own administrators see it too.
+            changed = {s for s in wanted.keys() | current.keys() if wanted.get(s) != current.get(s)}
+            await record(db, "user.roles", actor(person), tenant=person.tenant_id,
+                         site=next(iter(changed)) if len(changed) == 1 else None, target=user.login,
+                         address=client_address(request), detail=describe_roles(list(wanted.items())))
+        return back(done="roles")
 
     async def pairing(self, request: Request) -> Response:
         got = await self._form(request)

@@ -141,6 +141,45 @@ def test_user_commands_manage_who_signs_in(tmp_path: Path) -> None:
     assert disabled.returncode == 0 and "disabled" in disabled.stdout
 
 
+def test_user_roles_replaces_the_roles_audited_and_refuses_clearly(tmp_path: Path) -> None:
+    """`user roles` replaces every role of a person and writes it to the audit log; an unknown
+    login, role or site (another tenant's included), or no role at all, is refused without a traceback."""
+    import asyncio
+    import sqlite3
+    from contextlib import closing
+
+    database = tmp_path / "guichet.sqlite3"
+    asyncio.run(seed_site(f"sqlite:///{database}", "mairie", 1, ("etat-civil",)))
+    asyncio.run(seed_site(f"sqlite:///{database}", "ailleurs", 1, ("etat-civil",)))
+    base = ["--data-dir", str(tmp_path)]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([QUEUE_SERVER, "user", *args, *base], input="correct horse battery\n",
+                              capture_output=True, text=True, timeout=60)
+
+    assert run("add", "anne", "--tenant", "mairie", "--role", "mairie:agent", "--password-stdin").returncode == 0
+    changed = run("roles", "Anne", "--role", "mairie:supervisor", "--role", "admin")
+    assert changed.returncode == 0, changed.stderr
+    assert "roles of anne: *:admin, mairie:supervisor" in changed.stdout
+    for args, says in [
+        (("roles", "nobody", "--role", "mairie:agent"), "No user 'nobody'"),
+        (("roles", "anne", "--role", "mairie:clerk"), "Unknown role 'clerk'"),
+        (("roles", "anne", "--role", "ailleurs:agent"), "No site 'ailleurs' in tenant 'mairie'"),
+        (("roles", "anne", "--role", "agent"), "Only an admin role"),
+        (("roles", "anne", "--role", ":agent"), "write SITE:ROLE"),
+        (("roles", "anne"), "Missing option '--role'"),
+    ]:
+        refused = run(*args)
+        assert refused.returncode == 2 and says in refused.stderr and "Traceback" not in refused.stderr, refused
+    with closing(sqlite3.connect(database)) as db:
+        rows = db.execute("SELECT tenant_id, actor, target, detail FROM audit_log "
+                          "WHERE action = 'user.roles'").fetchall()
+        roles = db.execute("SELECT site_id, role FROM user_roles JOIN users ON users.id = user_id "
+                           "WHERE login = 'anne' ORDER BY role").fetchall()
+    assert rows == [("mairie", "cli", "anne", "*:admin, mairie:supervisor")]
+    assert roles == [(None, "admin"), ("mairie", "supervisor")]
+
+
 async def test_the_demo_has_people_who_can_sign_in(tmp_path: Path) -> None:
     """`queue-server demo` prints a login and password per role, shows them on the start page, and
     they sign in; a second start keeps the same passwords."""
