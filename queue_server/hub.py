@@ -65,11 +65,19 @@ ANNOUNCEMENTS = {
     "fr": "Ticket {letters} {number}, guichet {counter}",
     "en": "Ticket {letters} {number}, counter {counter}",
     "es": "Turno {letters} {number}, ventanilla {counter}",
+    "ar": "التذكرة {letters} {number}، الشباك {counter}",
 }
 
 
-def announcements(state: SiteState, ticket_id: str) -> list[dict[str, Any]]:
-    """One ``{"lang", "text", "audio_url"}`` per language the site announces in (audio comes later)."""
+# Names the WAV of a phrase spoken in a language (queue_server/speech.py), or None without speech.
+# ``render=False``: only name it (rebuilding old messages must not render a whole day of calls).
+Voice = Callable[..., "str | None"]
+
+
+def announcements(state: SiteState, ticket_id: str, voice: Voice | None = None,
+                  render: bool = True) -> list[dict[str, Any]]:
+    """One ``{"lang", "text", "audio_url"}`` per language the site announces in; ``audio_url`` is
+    ``None`` when the server cannot speak (displays then play their chime alone)."""
     ticket = state.tickets[ticket_id]
     service = state.config.service(ticket.service)
     letters = service.prefix if service else ticket.number.rstrip("0123456789")
@@ -77,12 +85,14 @@ def announcements(state: SiteState, ticket_id: str) -> list[dict[str, Any]]:
     for lang in state.config.languages:
         template = ANNOUNCEMENTS.get(lang, ANNOUNCEMENTS["fr"])
         text = template.format(letters=letters, number=ticket.seq, counter=ticket.counter or "")
-        out.append({"lang": lang, "text": text, "audio_url": None})
+        out.append({"lang": lang, "text": text, "audio_url": voice(lang, text, render=render) if voice else None})
     return out
 
 
-def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
-    """The wire form of ``event``, with the state just after it (``data.ticket`` for ticket events)."""
+def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None = None,
+                  render: bool = True) -> dict[str, Any]:
+    """The wire form of ``event``, with the state just after it (``data.ticket`` for ticket events);
+    ``voice`` names the spoken form of calls (``render``: and has it rendered now)."""
     data: dict[str, Any]
     if isinstance(event, TicketEvent | TicketIssued):
         ticket = state.tickets.get(event.ticket_id)
@@ -91,7 +101,7 @@ def event_message(state: SiteState, rid: str, event: Event) -> dict[str, Any]:
             data["issued_by"] = event.issued_by  # a kiosk's printer prints the tickets of its kiosk
             data["lang"] = event.lang  # ... in the language the citizen chose
         if isinstance(event, TicketCalled | TicketRecalled) and ticket is not None:
-            data["announcements"] = announcements(state, event.ticket_id)
+            data["announcements"] = announcements(state, event.ticket_id, voice, render)
             data["out_of_turn"] = isinstance(event, TicketCalled) and event.out_of_turn
         if isinstance(event, TicketReprinted):
             data["kiosk"] = event.kiosk  # the kiosk whose printer prints it again
@@ -210,8 +220,9 @@ class Subscriber:
 class SiteHub:
     """Subscribers of one site in this process, and the recent messages they may resume from."""
 
-    def __init__(self, site: str) -> None:
+    def __init__(self, site: str, voice: Voice | None = None) -> None:
         self.site = site
+        self.voice = voice
         self.subscribers: set[Subscriber] = set()
         self._base = (0, 0)  # the id the first buffered message follows
         self._keys: list[tuple[int, int]] = []
@@ -221,7 +232,7 @@ class SiteHub:
 
     def record(self, state: SiteState, rid: str, event: Event) -> None:
         """Called by the engine right after folding ``event``: remember it, push it to everyone."""
-        message = event_message(state, rid, event)
+        message = event_message(state, rid, event, self.voice)
         self._keys.append(stream_id(rid))
         self._messages.append(message)
         if len(self._keys) > 2 * REPLAY:

@@ -34,7 +34,7 @@ from .domain.decide import decide, outcome
 from .domain.errors import DomainError
 from .domain.events import Event
 from .domain.state import SiteState, Ticket, evolve
-from .hub import SiteHub, event_message
+from .hub import SiteHub, Voice, event_message
 from .store.events import Appended, EventStore, Recorded
 from .store.keys import stream_id
 
@@ -94,14 +94,14 @@ class SiteEngine:
     """The in-memory state of one site in this process, and the only writer of its stream here."""
 
     def __init__(self, config: SiteConfig, store: EventStore, tail_store: EventStore, clock: Clock,
-                 snapshot_interval_s: float = 30.0) -> None:
+                 snapshot_interval_s: float = 30.0, voice: Voice | None = None) -> None:
         self.config = config
         self.store = store
         self.tail_store = tail_store
         self.clock = clock
         self.snapshot_interval_s = snapshot_interval_s
         self.state = SiteState(config)
-        self.hub = SiteHub(config.id)
+        self.hub = SiteHub(config.id, voice)
         self._last = (0, 0)
         self._tentative: SiteState | None = None  # valid while it equals ``state`` plus nothing
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -143,7 +143,7 @@ class SiteEngine:
         for rid, event in records:
             evolve(state, event)
             state.last_event_id = rid
-            messages.append((rid, event_message(state, rid, event)))
+            messages.append((rid, event_message(state, rid, event, self.hub.voice, render=False)))
         self.state, self._last, self._tentative = state, stream_id(state.last_event_id), None
         self.hub.reset(base, messages)
         log.info("site %s loaded at %s (%d tickets today)", self.site, self.state.last_event_id,
@@ -279,7 +279,9 @@ class QueueService:
 
     def __init__(self, store: EventStore, tail_store: EventStore,
                  load_config: Callable[[str], Awaitable[SiteConfig | None]],
-                 task_group: TaskGroup, clock: Clock = utc_now, snapshot_interval_s: float = 30.0) -> None:
+                 task_group: TaskGroup, clock: Clock = utc_now, snapshot_interval_s: float = 30.0,
+                 voice: Voice | None = None) -> None:
+        self.voice = voice  # names (and renders) the spoken form of calls: queue_server/speech.py
         self.store = store
         self.tail_store = tail_store
         self.load_config = load_config
@@ -314,7 +316,8 @@ class QueueService:
             config = await self.load_config(site)
             if config is None:
                 return None
-            engine = SiteEngine(config, self.store, self.tail_store, self.clock, self.snapshot_interval_s)
+            engine = SiteEngine(config, self.store, self.tail_store, self.clock, self.snapshot_interval_s,
+                                self.voice)
             try:
                 await engine.load()
             except RedisError as exc:

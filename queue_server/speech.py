@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import wave
 from collections import OrderedDict
 from io import BytesIO
@@ -71,6 +73,13 @@ def _worker() -> None:  # pragma: no cover - runs in the child process (python -
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     engine = pyttsx3.init("espeak")
+    # The driver's first save after a voice change comes out empty: say one word into a scratch file
+    # in every voice first, so that every real phrase renders on its first try.
+    with tempfile.TemporaryDirectory() as scratch:
+        for voice in VOICES.values():
+            engine.setProperty("voice", voice)
+            engine.save_to_file("1", os.path.join(scratch, "warm-up.wav"))
+            engine.runAndWait()
     print(json.dumps({"ok": True, "detail": "ready"}), file=answers)
     for line in sys.stdin:
         request = json.loads(line)
@@ -85,10 +94,15 @@ def _worker() -> None:  # pragma: no cover - runs in the child process (python -
             print(json.dumps({"ok": False, "detail": repr(exc)}), file=answers)
 
 
-class _Renderer:
+WORKER = (sys.executable, "-m", "queue_server.speech")
+
+
+class Renderer:
     """One worker process (``python -m queue_server.speech``) and its pipes; one thread at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: tuple[str, ...] = WORKER, timeout_s: float = RENDER_TIMEOUT_S) -> None:
+        self.command = command
+        self.timeout_s = timeout_s
         self._process: subprocess.Popen[bytes] | None = None
 
     def _answer(self, process: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
@@ -102,20 +116,21 @@ class _Renderer:
         return dict(json.loads(line))
 
     def _start(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", "queue_server.speech"], stdin=subprocess.PIPE,
+        process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
         self._process = process
         self._answer(process, START_TIMEOUT_S)
         return process
 
     def render(self, lang: str, text: str, path: Path) -> bool:
-        """Blocking: ``text`` spoken into ``path`` within ``RENDER_TIMEOUT_S``, or ``False``."""
+        """Blocking: ``text`` spoken into ``path`` within ``timeout_s``, or ``False`` (a worker that
+        did not answer in time is killed; the next call starts another)."""
         try:
             process = self._process if self._process is not None and self._process.poll() is None else self._start()
             assert process.stdin is not None
             process.stdin.write(json.dumps({"lang": lang, "text": text, "path": str(path)}).encode() + b"\n")
             process.stdin.flush()
-            answer = self._answer(process, RENDER_TIMEOUT_S)
+            answer = self._answer(process, self.timeout_s)
         except (OSError, EOFError, TimeoutError, ValueError) as exc:
             log.warning("speech worker failed (%s); it will be restarted", exc)
             self.close()
@@ -134,18 +149,19 @@ class _Renderer:
 class Speech:
     """The announcements of one server process: names, background rendering, the cache."""
 
-    def __init__(self, cache_dir: Path, enabled: bool | None = None) -> None:
+    def __init__(self, cache_dir: Path, enabled: bool | None = None, renderer: Renderer | None = None) -> None:
         self.cache_dir = cache_dir
         self.available = available() if enabled is None else enabled
         self._phrases: OrderedDict[str, tuple[str, str]] = OrderedDict()
-        self._renderer = _Renderer()
-        self._lock = anyio.Lock()
+        self._renderer = renderer or Renderer()
+        self._lock = asyncio.Lock()  # asyncio's: made before the event loop runs (create_app)
         self._wanted: list[str] = []
-        self._wake = anyio.Event()
+        self._wake = asyncio.Event()
 
-    def url(self, lang: str, text: str) -> str | None:
-        """The URL of the WAV of ``text`` spoken in ``lang`` (``None`` when speech is off); its
-        rendering starts in the background. Synchronous and cheap: the hub calls it per call event."""
+    def url(self, lang: str, text: str, render: bool = True) -> str | None:
+        """The URL of the WAV of ``text`` spoken in ``lang`` (``None`` when speech is off); with
+        ``render`` its rendering starts in the background (else it waits for someone to ask).
+        Synchronous and cheap: the hub calls it per call event."""
         if not self.available:
             return None
         key = _key(lang, text)
@@ -153,8 +169,9 @@ class Speech:
             self._phrases[key] = (lang, text)
             if len(self._phrases) > KNOWN:
                 self._phrases.popitem(last=False)
-            self._wanted.append(key)
-            self._wake.set()
+            if render:
+                self._wanted.append(key)
+                self._wake.set()
         return f"/speech/{key}.wav"
 
     def path(self, key: str) -> Path:
@@ -188,7 +205,7 @@ class Speech:
         """Render what ``url`` asked for, in the background, for the server's life."""
         while True:
             await self._wake.wait()
-            self._wake = anyio.Event()
+            self._wake.clear()
             wanted, self._wanted = self._wanted, []
             for key in wanted:
                 phrase = self._phrases.get(key)

@@ -122,7 +122,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
 
             async with anyio.create_task_group() as tg:
                 queue = QueueService(store, tail_store, load_config, tg, clock,
-                                     settings.queue.snapshot_interval_s)
+                                     settings.queue.snapshot_interval_s, speech.url)
                 phones = PhoneBook(redis, settings.redis.key_prefix)
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s, phones)
                 tg.start_soon(archiver.run)

@@ -71,11 +71,14 @@ def test_three_calls_in_a_row_are_announced_in_order_and_none_is_cut(page: Page,
         issue(hall)
     for counter in ("1", "2", "3"):
         call(hall, counter)
-    page.wait_for_function("() => window.guichetAnnouncer.log.filter(e => e.event !== 'start').length >= 3 "
+    page.wait_for_function("() => window.guichetAnnouncer.log.filter(e => e.event !== 'start').length >= 9 "
                            "&& !window.guichetAnnouncer.playing", timeout=60_000)
     log = page.evaluate("window.guichetAnnouncer.log")
     starts = [entry for entry in log if entry["event"] == "start"]
     assert [entry["label"] for entry in starts if entry["src"].endswith("chime.wav")] == ["A001", "A002", "A003"]
+    # each call: its chime, then its phrase in French and in English, before the next call's chime
+    assert [entry["label"] for entry in starts] == ["A001"] * 3 + ["A002"] * 3 + ["A003"] * 3
+    assert all(entry["src"].startswith("/speech/") for entry in starts)
     playing = 0
     for entry in log:  # never two at once: every start follows the end of the one before
         playing += 1 if entry["event"] == "start" else -1
@@ -118,3 +121,35 @@ def test_after_a_server_restart_the_page_catches_up_by_itself(page: Page, hall: 
         expect(page.locator("#current .number")).to_have_text("A003", timeout=20_000)
         expect(page.locator("#history .number")).to_have_text(["A003", "A002", "A001"])
         expect(page.locator("#status")).not_to_contain_text("Connexion perdue")
+
+
+def test_each_call_carries_its_spoken_form_in_every_language_of_the_site(hall: Hall) -> None:
+    """A call event names a WAV per language (the demo announces in French and English); each is
+    1 to 6 s of speech, served by the server that sent the event."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import httpx
+    from websockets.sync.client import connect
+
+    from queue_server.speech import describe
+
+    issue(hall)
+    with connect(f"ws://127.0.0.1:{hall.port}/ws/sites/demo?token={hall.tokens['display']}") as feed:
+        assert json.loads(feed.recv(5))["type"] == "snapshot"
+        call(hall, "3")
+        message = json.loads(feed.recv(5))
+        while message["type"] != "ticket.called":
+            message = json.loads(feed.recv(5))
+    spoken = message["data"]["announcements"]
+    assert [(a["lang"], a["text"]) for a in spoken] == [("fr", "Ticket A 1, guichet 3"), ("en", "Ticket A 1, counter 3")]
+    for announcement in spoken:
+        wav = httpx.get(hall.url + announcement["audio_url"], timeout=30)
+        assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "call.wav"
+            path.write_bytes(wav.content)
+            sound = describe(path)
+        assert 1.0 <= sound["seconds"] <= 6.0 and sound["rms"] > 0.02, (announcement, sound)
+    assert httpx.get(f"{hall.url}/readyz").json()["checks"]["speech"] == "on"
