@@ -92,9 +92,14 @@ class TicketSlip:
     reprint: bool = False  # printed again at a counter's request: says so, under the date
 
 
+# Languages whose script CP858 can print; a ticket taken in another (Arabic) prints in French, the
+# language of the site's names, while the kiosk's screen and the ticket page speak the citizen's.
+PRINTED_LANGUAGES = frozenset({"fr", "en", "es"})
+
+
 def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
     """Lay the ticket out on ``printer`` and cut. Raises whatever the connection raises."""
-    _ = translations(slip.lang).gettext
+    _ = translations(slip.lang if slip.lang in PRINTED_LANGUAGES else "fr").gettext
     printer.hw("INIT")
     printer.charcode(CODE_PAGE)
     printer.set(align="center", bold=True)

@@ -26,9 +26,11 @@ def test_every_message_has_a_french_translation() -> None:
     assert fuzzy == []
 
 
+# What citizens read: the kiosk, the ticket page, text messages, the printed ticket, the hall display.
 CITIZEN_SOURCES = ("queue_server/web/citizen.py", "queue_server/web/templates/kiosk.html",
                    "queue_server/web/templates/ticket.html", "queue_server/web/templates/ticket_gone.html",
-                   "queue_server/sms.py")
+                   "queue_server/sms.py", "kiosk/printer.py", "queue_server/web/display.py",
+                   "queue_server/web/templates/display.html")
 
 
 def test_every_message_a_citizen_reads_is_in_spanish_and_arabic() -> None:
