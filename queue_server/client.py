@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.uri import parse_uri
 
 from .protocol import CLOSE_REVOKED
@@ -42,6 +42,8 @@ def _retryable(exc: Exception) -> Exception | None:
     """Retry network failures and 5xx answers; give up on 4xx (credentials, site)."""
     if isinstance(exc, InvalidStatus):
         return exc if 400 <= exc.response.status_code < 500 else None
+    if isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, EOFError):
+        return None  # the connection closed before the handshake's answer: a server or proxy going down
     return None if isinstance(exc, OSError | TimeoutError | ConnectionClosed) else exc
 
 

@@ -97,6 +97,7 @@ def encode_state(state: SiteState) -> bytes:
         "durations": {k: list(v) for k, v in state.durations.items()},
         "recent_calls": list(state.recent_calls),
         "printers": [[kiosk, status] for kiosk, status in state.printers.items()],  # JSON keys are strings
+        "display_message": state.display_message,
     })
 
 
@@ -126,4 +127,5 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
     state.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in raw["durations"].items()}
     state.recent_calls.extend(raw["recent_calls"])
     state.printers = {int(kiosk): status for kiosk, status in raw.get("printers", ())}  # none before printers
+    state.display_message = raw.get("display_message", "")
     return state

@@ -36,6 +36,7 @@ from .codec import iso
 from .domain.events import (
     CounterEvent,
     DayStarted,
+    DisplayMessageSet,
     Event,
     PrinterReported,
     TicketCalled,
@@ -106,6 +107,8 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         if isinstance(event, TicketReprinted):
             data["kiosk"] = event.kiosk  # the kiosk whose printer prints it again
             data["lang"] = ticket.lang if ticket else None
+    elif isinstance(event, DisplayMessageSet):
+        data = {"text": event.text}
     elif isinstance(event, PrinterReported):
         # Every role receives it: kiosk pages stop taking tickets, supervisors see the alert.
         data = dict(printer_view(event.kiosk, event.status))

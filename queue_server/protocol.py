@@ -60,6 +60,7 @@ class SnapshotView(TypedDict):
     services: list[ServiceView]
     counters: list[CounterView]
     recent_calls: list[TicketView]
+    message: str  # what the hall displays scroll, set by supervisors ("": none; an extension of API.md)
     printers: list[PrinterView]  # kiosks whose printer agent reported at least once (an extension of API.md)
 
 
@@ -114,5 +115,6 @@ def snapshot_view(state: SiteState) -> SnapshotView:
         "recent_calls": [
             ticket_view(state, state.tickets[t]) for t in reversed(state.recent_calls) if t in state.tickets
         ],
+        "message": state.display_message,
         "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
     }

@@ -96,6 +96,13 @@ class ReportPrinter(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetDisplayMessage(Command):
+    """The message the hall displays scroll, set by a supervisor (empty: none)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CounterCommand(Command):
     counter: str
 

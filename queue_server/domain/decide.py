@@ -18,6 +18,7 @@ from .events import (
     CounterOpened,
     CounterPaused,
     DayStarted,
+    DisplayMessageSet,
     Event,
     PrinterReported,
     TicketCalled,
@@ -32,7 +33,7 @@ from .events import (
     TicketTransferred,
 )
 from .ordering import POLICIES, Candidate
-from .state import IDEMPOTENCY_WINDOW, PRINTER_STATUSES, SiteState, Status, Ticket, evolve
+from .state import IDEMPOTENCY_WINDOW, MAX_DISPLAY_MESSAGE, PRINTER_STATUSES, SiteState, Status, Ticket, evolve
 
 
 def decide(state: SiteState, command: c.Command, now: datetime) -> list[Event]:
@@ -225,6 +226,16 @@ def _report_printer(state: SiteState, cmd: c.ReportPrinter, now: datetime) -> li
     return [PrinterReported(at=now, command_id=cmd.command_id, kiosk=cmd.kiosk, status=cmd.status)]
 
 
+def _set_display_message(state: SiteState, cmd: c.SetDisplayMessage, now: datetime) -> list[Event]:
+    """Spaces around the text do not count; the same message again is no event."""
+    text = " ".join(cmd.text.split())
+    if len(text) > MAX_DISPLAY_MESSAGE:
+        raise Invalid(f"The displays' message may have {MAX_DISPLAY_MESSAGE} characters at most ({len(text)} given).")
+    if text == state.display_message:
+        return []
+    return [DisplayMessageSet(at=now, command_id=cmd.command_id, text=text)]
+
+
 def _counter_command(status: str, event: type[Event]) -> Callable[[SiteState, Any, datetime], list[Event]]:
     def decide_counter(state: SiteState, cmd: c.CounterCommand, now: datetime) -> list[Event]:
         counter = state.config.counter(cmd.counter)
@@ -257,4 +268,5 @@ _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event
     c.CloseCounter: _counter_command("closed", CounterClosed),
     c.Reprint: _reprint,
     c.ReportPrinter: _report_printer,
+    c.SetDisplayMessage: _set_display_message,
 }

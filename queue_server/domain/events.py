@@ -113,6 +113,14 @@ class PrinterReported(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DisplayMessageSet(Event):
+    """The hall displays now scroll ``text`` (empty: no message)."""
+
+    type: ClassVar[str] = "display.message"
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CounterEvent(Event):
     counter: str
 
@@ -150,5 +158,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CounterClosed,
         TicketReprinted,
         PrinterReported,
+        DisplayMessageSet,
     )
 }

@@ -19,6 +19,7 @@ from .events import (
     CounterOpened,
     CounterPaused,
     DayStarted,
+    DisplayMessageSet,
     Event,
     PrinterReported,
     TicketCalled,
@@ -39,6 +40,7 @@ CounterStatus = Literal["open", "paused", "closed"]
 # What a kiosk's printer agent may report: "offline" when the printer does not answer or cannot be
 # opened, "error" for any other fault it signals.
 PrinterStatus = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
+MAX_DISPLAY_MESSAGE = 280  # characters: a line that scrolls by in half a minute
 PRINTER_STATUSES: tuple[PrinterStatus, ...] = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error")
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -101,7 +103,7 @@ class SiteState:
 
     __slots__ = (
         "config", "last_event_id", "day", "seq", "tickets", "queues", "idempotency", "applied",
-        "counters", "durations", "recent_calls", "printers",
+        "counters", "durations", "recent_calls", "printers", "display_message",
     )
 
     def __init__(self, config: SiteConfig) -> None:
@@ -117,6 +119,7 @@ class SiteState:
         self.durations: dict[str, deque[float]] = {}
         self.recent_calls: deque[str] = deque(maxlen=RECENT_CALLS)
         self.printers: dict[int, str] = {}  # a PrinterStatus: decide lets no other through
+        self.display_message = ""  # what the hall displays scroll; kept from one day to the next
 
     def clone(self) -> SiteState:
         """An independent copy (tickets are immutable, so the tables are copied shallowly)."""
@@ -133,6 +136,7 @@ class SiteState:
         other.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in self.durations.items()}
         other.recent_calls = deque(self.recent_calls, maxlen=RECENT_CALLS)
         other.printers = dict(self.printers)
+        other.display_message = self.display_message
         return other
 
     # Queries -------------------------------------------------------------------------------------
@@ -284,6 +288,10 @@ def _printer_reported(state: SiteState, e: PrinterReported) -> None:
     state.printers[e.kiosk] = e.status
 
 
+def _display_message_set(state: SiteState, e: DisplayMessageSet) -> None:
+    state.display_message = e.text
+
+
 def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
     def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
         state.counters[e.counter] = state.counter(e.counter)._replace(status=status)
@@ -307,4 +315,5 @@ _FOLDS: dict[type[Event], Callable[[SiteState, Any], None]] = {
     CounterClosed: _counter_status("closed"),
     TicketReprinted: _reprinted,
     PrinterReported: _printer_reported,
+    DisplayMessageSet: _display_message_set,
 }

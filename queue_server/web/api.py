@@ -24,7 +24,7 @@ from ..service import QueueService, Result, SiteEngine, Unavailable, new_command
 from ..settings import LimitSettings
 from ..store.phones import PhoneBook
 from ..store.sessions import Limits
-from .auth import ANY_ROLE, ISSUERS, STAFF, Authenticator, authorize
+from .auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, Authenticator, authorize
 from .errors import HTTPError
 
 M = TypeVar("M", bound=BaseModel)
@@ -83,6 +83,11 @@ class CallBody(Body):
 
 class ReprintBody(Body):
     kiosk: StrictInt | None = Field(None, ge=1, le=MAX_TOKEN_ID)  # a kiosk's device token id
+
+
+class MessageBody(Body):
+    # What the hall displays scroll ("" clears it); 280 characters once spaces are folded (domain rule).
+    text: str = Field(max_length=1000)
 
 
 class PrinterBody(Body):
@@ -310,6 +315,13 @@ class Api:
             raise HTTPError(422, f"kiosk: this site has no kiosk {kiosk}.", "invalid-body",
                             extra={"errors": [{"field": "kiosk", "message": "no such kiosk at this site"}]})
 
+    async def set_display_message(self, request: Request) -> Response:
+        """A supervisor sets the message every hall display of the site scrolls (live)."""
+        engine = await self._engine(request, SUPERVISORS)
+        body = await parse_body(request, MessageBody)
+        await engine.execute(c.SetDisplayMessage(command_id=new_command_id(), text=body.text))
+        return json_response({"text": engine.state.display_message})
+
     async def report_printer(self, request: Request) -> Response:
         """A kiosk's printer agent reports its printer's status (an event only when it changed)."""
         caller, engine = await self._caller_engine(request, KIOSKS)
@@ -345,6 +357,7 @@ class Api:
             Route(t + "/call", self.call_ticket, methods=["POST"]),
             Route(t + "/reprint", self.reprint, methods=["POST"]),
             Route(base + "/kiosks/self/printer", self.report_printer, methods=["PUT"]),
+            Route(base + "/display/message", self.set_display_message, methods=["PUT"]),
             Route(base + "/counters/{counter}/open", self._counter(c.OpenCounter), methods=["POST"]),
             Route(base + "/counters/{counter}/pause", self._counter(c.PauseCounter), methods=["POST"]),
             Route(base + "/counters/{counter}/close", self._counter(c.CloseCounter), methods=["POST"]),

@@ -35,6 +35,7 @@ CACHE_MAX = 10_000
 ANY_ROLE = frozenset({"kiosk", "display", "agent", "supervisor", "admin"})
 ISSUERS = frozenset({"kiosk", "agent", "supervisor", "admin"})
 STAFF = frozenset({"agent", "supervisor", "admin"})
+SUPERVISORS = frozenset({"supervisor", "admin"})
 
 
 def bearer(conn: HTTPConnection) -> str | None:

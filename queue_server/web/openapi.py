@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from ..protocol import PrinterView, SnapshotView, TicketView
 from .admin import PairBody, PairingBody
-from .api import CallBody, IssueBody, NextBody, PrinterBody, ReprintBody, TransferBody
+from .api import CallBody, IssueBody, MessageBody, NextBody, PrinterBody, ReprintBody, TransferBody
 from .citizen import PhoneBody
 
 
@@ -61,7 +61,7 @@ def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
     out.update(_RESPONSES)
     kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
-             PrinterBody, PairingBody, PairBody, PhoneBody)
+             PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -147,6 +147,10 @@ def openapi_document() -> dict[str, Any]:
             "Print the ticket again at a kiosk (by default the kiosk that issued it; a ticket issued by staff "
             "needs one named): while it waits, is called or is being served", ticket,
             {**transition, **_problems(400, 413, 422)}, body="ReprintBody", optional_body=True)},
+        "/api/v1/sites/{site}/display/message": {"put": _op(
+            "Set the message the site's hall displays scroll, live (supervisor, admin; \"\" clears it)", site,
+            {"200": _json("MessageBody", "the message now shown"), **_problems(400, 401, 403, 404, 413, 422, 503)},
+            body="MessageBody")},
         "/api/v1/sites/{site}/kiosks/self/printer": {"put": _op(
             "A kiosk's printer agent reports its printer's status (kiosk token only; an event for every "
             "role's live feed only when the status changed)", site,

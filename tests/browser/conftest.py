@@ -76,13 +76,15 @@ def hall(tmp_path: Path) -> Iterator[Hall]:
         yield hall
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def playwright() -> Iterator[Playwright]:
+    """Per test, not per session: Playwright's sync API keeps an event loop running in this thread
+    while it lives, and the async tests that run next in the same process need the thread's loop free."""
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         found = shutil.which("chromium")

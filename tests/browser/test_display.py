@@ -143,7 +143,8 @@ def test_each_call_carries_its_spoken_form_in_every_language_of_the_site(hall: H
         while message["type"] != "ticket.called":
             message = json.loads(feed.recv(5))
     spoken = message["data"]["announcements"]
-    assert [(a["lang"], a["text"]) for a in spoken] == [("fr", "Ticket A 1, guichet 3"), ("en", "Ticket A 1, counter 3")]
+    assert [(a["lang"], a["text"]) for a in spoken] == [("fr", "Ticket A 1, guichet 3"),
+                                                        ("en", "Ticket A 1, counter 3")]
     for announcement in spoken:
         wav = httpx.get(hall.url + announcement["audio_url"], timeout=30)
         assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
@@ -153,3 +154,15 @@ def test_each_call_carries_its_spoken_form_in_every_language_of_the_site(hall: H
             sound = describe(path)
         assert 1.0 <= sound["seconds"] <= 6.0 and sound["rms"] > 0.02, (announcement, sound)
     assert httpx.get(f"{hall.url}/readyz").json()["checks"]["speech"] == "on"
+
+
+def test_the_supervisors_message_scrolls_on_the_display_live(page: Page, hall: Hall) -> None:
+    """A message set by a supervisor appears at once on an open display; clearing it hides the ticker."""
+    open_display(page, hall)
+    expect(page.locator("#ticker")).to_be_hidden()
+    hall.api("PUT", "/api/v1/sites/demo/display/message", "supervisor", json={"text": "Fermeture à 16 h aujourd'hui"})
+    expect(page.locator("#message")).to_have_text("Fermeture à 16 h aujourd'hui", timeout=1_000)
+    page.reload()
+    expect(page.locator("#message")).to_have_text("Fermeture à 16 h aujourd'hui")  # from the snapshot
+    hall.api("PUT", "/api/v1/sites/demo/display/message", "supervisor", json={"text": ""})
+    expect(page.locator("#ticker")).to_be_hidden(timeout=1_000)

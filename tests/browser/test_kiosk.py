@@ -164,3 +164,27 @@ def test_the_next_person_finds_the_kiosk_in_french(page: Page, hall: Hall) -> No
     expect(page.locator("#ticket")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "fr", timeout=8_000)
     expect(page.locator("#start-title")).to_have_text("Touchez le service dont vous avez besoin")
+
+
+def test_the_kiosk_stops_taking_tickets_while_its_printer_is_out_of_paper(page: Page, hall: Hall) -> None:
+    """The printer agent's "paper out" turns the page to a plain message and disabled services;
+    "ok" brings it back, without anyone touching the kiosk."""
+    open_kiosk(page, hall)
+    report = hall.api("PUT", "/api/v1/sites/demo/kiosks/self/printer", "kiosk", json={"status": "paper_out"})
+    assert report.status_code == 200
+    expect(page.get_by_role("alert")).to_have_text(
+        "L’imprimante des tickets n’a plus de papier. Adressez-vous à l’accueil.", timeout=2_000)
+    expect(page.get_by_role("button", name=re.compile("État civil"))).to_be_disabled()
+    hall.api("PUT", "/api/v1/sites/demo/kiosks/self/printer", "kiosk", json={"status": "ok"})
+    expect(page.get_by_role("alert")).to_be_hidden(timeout=2_000)
+    page.get_by_role("button", name=re.compile("État civil")).click()
+    expect(page.locator("#t-printed")).to_have_text("Prenez votre ticket sous l’écran.")
+
+
+def test_a_kiosk_reloaded_while_out_of_paper_still_says_so(page: Page, hall: Hall) -> None:
+    """The printer's state comes with the snapshot too: a page (re)started meanwhile knows it."""
+    hall.api("PUT", "/api/v1/sites/demo/kiosks/self/printer", "kiosk", json={"status": "offline"})
+    open_kiosk(page, hall)
+    expect(page.get_by_role("alert")).to_have_text(
+        "L’imprimante des tickets ne fonctionne pas. Adressez-vous à l’accueil.")
+    expect(page.get_by_role("button", name=re.compile("Urbanisme"))).to_be_disabled()

@@ -18,6 +18,7 @@ from queue_server.domain.events import (
     CounterOpened,
     CounterPaused,
     DayStarted,
+    DisplayMessageSet,
     Event,
     PrinterReported,
     TicketCalled,
@@ -56,6 +57,7 @@ SAMPLES: list[Event] = [
     CounterClosed(at=AT, counter="1"),
     TicketReprinted(at=AT, command_id="c14", ticket_id="t1", kiosk=12),
     PrinterReported(at=AT, command_id="c15", kiosk=12, status="paper_low"),
+    DisplayMessageSet(at=AT, command_id="c16", text="Fermeture à 16 h aujourd'hui"),
 ]
 
 
@@ -123,6 +125,7 @@ def a_days_events() -> tuple[SiteConfig, list[Event]]:
     run(command(c.OpenCounter, counter="1"), t)
     run(command(c.ReportPrinter, kiosk=12, status="paper_low"), t)
     run(command(c.ReportPrinter, kiosk=13, status="offline"), t)
+    run(command(c.SetDisplayMessage, text="Bienvenue à la mairie"), t)
     a1 = ticket(idempotency_key="k1", issued_by=12)
     a2 = ticket(lang="en")
     p1 = ticket("passeports", priority=True)

@@ -195,6 +195,11 @@ class SiteRules(RuleBasedStateMachine):
         """A kiosk's agent reports its printer (sometimes a status that does not exist)."""
         self.run(c.ReportPrinter(command_id=self.fresh("c"), kiosk=kiosk, status=status), seconds)
 
+    @rule(text=st.sampled_from(["", "Bienvenue", " Bienvenue ", "x" * 281]))
+    def set_display_message(self, text: str) -> None:
+        """A supervisor sets the displays' message (sometimes one too long)."""
+        self.run(c.SetDisplayMessage(command_id=self.fresh("c"), text=text))
+
     @rule(kind=st.sampled_from(sorted(COUNTER_COMMANDS)), counter=COUNTERS)
     def counter_command(self, kind: str, counter: str) -> None:
         self.run(COUNTER_COMMANDS[kind](command_id=self.fresh("c"), counter=counter))

@@ -45,6 +45,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/sites/{site}/tickets/{ticket}/call", STAFF, {"counter": "1"}),
     Endpoint("POST", "/api/v1/sites/{site}/tickets/{ticket}/reprint", STAFF),  # staff's ticket: 422 past the roles
     Endpoint("PUT", "/api/v1/sites/{site}/kiosks/self/printer", KIOSK, {"status": "paper_low"}),
+    Endpoint("PUT", "/api/v1/sites/{site}/display/message", {"supervisor", "admin"}, {"text": "Bienvenue"}),
     *(Endpoint("POST", f"/api/v1/sites/{{site}}/counters/1/{action}", STAFF) for action in ("open", "pause", "close")),
     Endpoint("POST", "/api/v1/sites/{site}/pairings", ADMIN, {"role": "display"}),
     Endpoint("GET", "/api/v1/sites/{site}/devices", ADMIN),
