@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.db.repo import create_token
-from queue_server.db.seed import seed_demo
+from queue_server.db.seed import DEMO_SERVICES
+from queue_server.db.tables import Counter, Service, Site, Tenant
 from queue_server.settings import load_settings
 from tests.system.servers import ServerProcess, free_port, server
 
@@ -35,12 +37,13 @@ ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 
 @dataclass
 class Hall:
-    """A running server with the demo site, its tokens, and how to restart it on the same port."""
+    """A copy of the demo site (its own id, queue, tokens) on a running server."""
 
     data_dir: Path
     port: int
     tokens: dict[str, str]
     process: ServerProcess | None = None
+    site: str = "demo"
 
     @property
     def url(self) -> str:
@@ -50,28 +53,66 @@ class Hall:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def api(self, method: str, path: str, role: str = "agent", **kwargs: object) -> httpx.Response:
-        return httpx.request(method, self.url + path, headers=self.auth(role), timeout=10, **kwargs)  # type: ignore[arg-type]
+        """``path`` under this hall's site (``/tickets``), or a whole ``/api/...`` path."""
+        url = self.url + (path if path.startswith("/api/") else f"/api/v1/sites/{self.site}{path}")
+        return httpx.request(method, url, headers=self.auth(role), timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
-async def _seed(data_dir: Path) -> dict[str, str]:
+async def _seed(data_dir: Path, site: str) -> dict[str, str]:
+    """A site like the demo one (same name, services, counters, languages) under ``site``, with a
+    tenant of its own, and a token per role."""
     settings = load_settings(server={"data_dir": data_dir})
     engine = make_engine(settings.database_url)
     try:
         await migrate(engine)
         async with sessions(engine)() as session:
-            await seed_demo(session)
-            return {role: (await create_token(session, "demo", role, f"test {role}"))[1] for role in ROLES}
+            session.add(Tenant(id=site, name="Mairie de Démoville"))
+            await session.flush()
+            session.add(Site(id=site, tenant_id=site, name="Mairie de Démoville", languages=["fr", "en"]))
+            await session.flush()
+            for position, (sid, name, prefix, weight, description, icon) in enumerate(DEMO_SERVICES):
+                session.add(Service(site_id=site, id=sid, name=name, prefix=prefix, weight=weight,
+                                    position=position, description=description, icon=icon))
+            for n in range(1, 5):
+                session.add(Counter(site_id=site, id=str(n), name=f"Guichet {n}",
+                                    services=[s[0] for s in DEMO_SERVICES], position=n))
+            await session.commit()
+            return {role: (await create_token(session, site, role, f"test {role}"))[1] for role in ROLES}
     finally:
         await engine.dispose()
 
 
+def seed(data_dir: Path, site: str) -> dict[str, str]:
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API may own this thread's event loop
+        return pool.submit(asyncio.run, _seed(data_dir, site)).result()
+
+
+SERVER_ENV = {"QUEUE_KIOSK_IDLE_S": "4"}
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the browser tests of this process, each test on a site of its own (starting a
+    server costs seconds; session-wide because pytest-xdist interleaves modules on each process)."""
+    data_dir = tmp_path_factory.mktemp("hall")
+    seed(data_dir, "warm-up")  # migrations done before the server starts
+    with server(data_dir, env=SERVER_ENV) as process:
+        yield process
+
+
 @pytest.fixture
-def hall(tmp_path: Path) -> Iterator[Hall]:
-    """A fresh demo server per test (each test's queue starts empty, at A001)."""
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
-        tokens = pool.submit(asyncio.run, _seed(tmp_path)).result()
-    hall = Hall(tmp_path, free_port(), tokens)
-    with server(tmp_path, port=hall.port, env={"QUEUE_KIOSK_IDLE_S": "4"}) as process:
+def hall(shared_server: ServerProcess) -> Hall:
+    """A fresh copy of the demo site on the shared server: its queue starts empty, at A001."""
+    site = f"hall-{uuid.uuid4().hex[:8]}"
+    data_dir = shared_server.log.parent
+    return Hall(data_dir, shared_server.port, seed(data_dir, site), shared_server, site)
+
+
+@pytest.fixture
+def own_hall(tmp_path: Path) -> Iterator[Hall]:
+    """The demo site on a server of the test's own, for tests that stop and restart it."""
+    hall = Hall(tmp_path, free_port(), seed(tmp_path, "demo"))
+    with server(tmp_path, port=hall.port, env=SERVER_ENV) as process:
         hall.process = process
         yield hall
 

@@ -20,18 +20,18 @@ def open_display(page: Page, hall: Hall, query: str = "") -> None:
 
 
 def issue(hall: Hall, service: str = "etat-civil") -> dict[str, Any]:
-    answer = hall.api("POST", "/api/v1/sites/demo/tickets", "kiosk", json={"service": service})
+    answer = hall.api("POST", "/tickets", "kiosk", json={"service": service})
     assert answer.status_code == 201
     return answer.json()  # type: ignore[no-any-return]
 
 
 def call(hall: Hall, counter: str, services: list[str] | None = None) -> dict[str, Any]:
     """Counter ``counter`` finishes its visit if it has one, then calls the next ticket."""
-    state = hall.api("GET", "/api/v1/sites/demo/state").json()
+    state = hall.api("GET", "/state").json()
     current = next(c["ticket"] for c in state["counters"] if c["id"] == counter)
     if current is not None:
-        hall.api("POST", f"/api/v1/sites/demo/tickets/{current['id']}/no-show")
-    answer = hall.api("POST", f"/api/v1/sites/demo/counters/{counter}/next",
+        hall.api("POST", f"/tickets/{current['id']}/no-show")
+    answer = hall.api("POST", f"/counters/{counter}/next",
                       json={"services": services} if services else None)
     assert answer.status_code == 200, answer.text
     return answer.json()  # type: ignore[no-any-return]
@@ -105,8 +105,9 @@ def test_calls_made_while_the_display_was_cut_off_are_shown_but_not_announced(pa
     assert len(page.evaluate("window.guichetAnnouncer.log")) == announced
 
 
-def test_after_a_server_restart_the_page_catches_up_by_itself(page: Page, hall: Hall) -> None:
+def test_after_a_server_restart_the_page_catches_up_by_itself(page: Page, own_hall: Hall) -> None:
     """The server stops and comes back; calls made since appear without anyone touching the TV."""
+    hall = own_hall
     open_display(page, hall)
     for _ in range(3):
         issue(hall)
@@ -136,7 +137,7 @@ def test_each_call_carries_its_spoken_form_in_every_language_of_the_site(hall: H
     from queue_server.speech import describe
 
     issue(hall)
-    with connect(f"ws://127.0.0.1:{hall.port}/ws/sites/demo?token={hall.tokens['display']}") as feed:
+    with connect(f"ws://127.0.0.1:{hall.port}/ws/sites/{hall.site}?token={hall.tokens['display']}") as feed:
         assert json.loads(feed.recv(5))["type"] == "snapshot"
         call(hall, "3")
         message = json.loads(feed.recv(5))
@@ -160,9 +161,9 @@ def test_the_supervisors_message_scrolls_on_the_display_live(page: Page, hall: H
     """A message set by a supervisor appears at once on an open display; clearing it hides the ticker."""
     open_display(page, hall)
     expect(page.locator("#ticker")).to_be_hidden()
-    hall.api("PUT", "/api/v1/sites/demo/display/message", "supervisor", json={"text": "Fermeture à 16 h aujourd'hui"})
+    hall.api("PUT", "/display/message", "supervisor", json={"text": "Fermeture à 16 h aujourd'hui"})
     expect(page.locator("#message")).to_have_text("Fermeture à 16 h aujourd'hui", timeout=1_000)
     page.reload()
     expect(page.locator("#message")).to_have_text("Fermeture à 16 h aujourd'hui")  # from the snapshot
-    hall.api("PUT", "/api/v1/sites/demo/display/message", "supervisor", json={"text": ""})
+    hall.api("PUT", "/display/message", "supervisor", json={"text": ""})
     expect(page.locator("#ticker")).to_be_hidden(timeout=1_000)

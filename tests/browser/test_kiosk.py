@@ -23,7 +23,7 @@ def open_kiosk(page: Page, hall: Hall, lang: str = "") -> None:
 
 
 def waiting(hall: Hall, service: str) -> int:
-    state = hall.api("GET", "/api/v1/sites/demo/state").json()
+    state = hall.api("GET", "/state").json()
     return next(s["waiting"] for s in state["services"] if s["id"] == service)
 
 
@@ -42,7 +42,7 @@ def test_a_ticket_is_taken_in_one_touch_and_shown(page: Page, hall: Hall) -> Non
     assert page.locator("#t-qr").evaluate("img => img.naturalWidth") > 100  # the QR code loaded
     assert waiting(hall, "etat-civil") == 1
     ticket_id = page.locator("#ticket").get_attribute("data-ticket")
-    assert hall.api("GET", f"/api/v1/sites/demo/tickets/{ticket_id}").json()["number"] == "A001"
+    assert hall.api("GET", f"/tickets/{ticket_id}").json()["number"] == "A001"
 
 
 def test_a_double_tap_issues_one_ticket(page: Page, hall: Hall) -> None:
@@ -55,7 +55,7 @@ def test_a_double_tap_issues_one_ticket(page: Page, hall: Hall) -> None:
 
 def test_a_priority_ticket_takes_two_touches(page: Page, hall: Hall) -> None:
     """"Priority", then the service, issues a priority ticket ahead of those already waiting."""
-    hall.api("POST", "/api/v1/sites/demo/tickets", json={"service": "passeports"})
+    hall.api("POST", "/tickets", json={"service": "passeports"})
     open_kiosk(page, hall)
     priority = page.get_by_role("button", name=re.compile("Ticket prioritaire"))
     priority.click()
@@ -64,7 +64,7 @@ def test_a_priority_ticket_takes_two_touches(page: Page, hall: Hall) -> None:
     expect(page.locator("#t-number")).to_have_text("B002")
     expect(page.locator("#t-ahead")).to_have_text("Vous êtes le prochain.")
     ticket_id = page.locator("#ticket").get_attribute("data-ticket")
-    assert hall.api("GET", f"/api/v1/sites/demo/tickets/{ticket_id}").json()["priority"] is True
+    assert hall.api("GET", f"/tickets/{ticket_id}").json()["priority"] is True
 
 
 def test_every_kiosk_screen_has_no_accessibility_violation(page: Page, hall: Hall) -> None:
@@ -115,7 +115,7 @@ def test_an_unpaired_kiosk_pairs_with_a_code(page: Page, hall: Hall) -> None:
     page.goto(f"{hall.url}/kiosk")
     expect(page.locator("#pairing")).to_be_visible()
     no_violations(page)
-    pairing = hall.api("POST", "/api/v1/sites/demo/pairings", "admin", json={"role": "kiosk", "name": "Hall"})
+    pairing = hall.api("POST", "/pairings", "admin", json={"role": "kiosk", "name": "Hall"})
     code = pairing.json()["code"]
     page.get_by_label("Code d'appairage").fill(code)
     page.get_by_role("button", name="Appairer cette borne").click()
@@ -128,14 +128,15 @@ def test_a_revoked_kiosk_says_so(page: Page, hall: Hall) -> None:
     """Revoking the kiosk's token from the admin API turns the open page into a clear "revoked" screen."""
     open_kiosk(page, hall)
     me = hall.api("GET", "/api/v1/me", "kiosk").json()
-    assert hall.api("POST", f"/api/v1/sites/demo/devices/{me['token_id']}/revoke", "admin").status_code == 200
+    assert hall.api("POST", f"/devices/{me['token_id']}/revoke", "admin").status_code == 200
     expect(page.locator("#pairing")).to_be_visible(timeout=15_000)
     expect(page.locator("#pairing-reason")).to_contain_text("révoqué")
 
 
-def test_the_kiosk_refuses_tickets_while_the_server_is_away_and_recovers(page: Page, hall: Hall) -> None:
+def test_the_kiosk_refuses_tickets_while_the_server_is_away_and_recovers(page: Page, own_hall: Hall) -> None:
     """With the server down the page says tickets cannot be taken and disables the services; once
     the server is back it recovers by itself."""
+    hall = own_hall
     open_kiosk(page, hall)
     assert hall.process is not None
     hall.process.stop()
@@ -170,12 +171,12 @@ def test_the_kiosk_stops_taking_tickets_while_its_printer_is_out_of_paper(page: 
     """The printer agent's "paper out" turns the page to a plain message and disabled services;
     "ok" brings it back, without anyone touching the kiosk."""
     open_kiosk(page, hall)
-    report = hall.api("PUT", "/api/v1/sites/demo/kiosks/self/printer", "kiosk", json={"status": "paper_out"})
+    report = hall.api("PUT", "/kiosks/self/printer", "kiosk", json={"status": "paper_out"})
     assert report.status_code == 200
     expect(page.get_by_role("alert")).to_have_text(
         "L’imprimante des tickets n’a plus de papier. Adressez-vous à l’accueil.", timeout=2_000)
     expect(page.get_by_role("button", name=re.compile("État civil"))).to_be_disabled()
-    hall.api("PUT", "/api/v1/sites/demo/kiosks/self/printer", "kiosk", json={"status": "ok"})
+    hall.api("PUT", "/kiosks/self/printer", "kiosk", json={"status": "ok"})
     expect(page.get_by_role("alert")).to_be_hidden(timeout=2_000)
     page.get_by_role("button", name=re.compile("État civil")).click()
     expect(page.locator("#t-printed")).to_have_text("Prenez votre ticket sous l’écran.")
@@ -183,7 +184,7 @@ def test_the_kiosk_stops_taking_tickets_while_its_printer_is_out_of_paper(page: 
 
 def test_a_kiosk_reloaded_while_out_of_paper_still_says_so(page: Page, hall: Hall) -> None:
     """The printer's state comes with the snapshot too: a page (re)started meanwhile knows it."""
-    hall.api("PUT", "/api/v1/sites/demo/kiosks/self/printer", "kiosk", json={"status": "offline"})
+    hall.api("PUT", "/kiosks/self/printer", "kiosk", json={"status": "offline"})
     open_kiosk(page, hall)
     expect(page.get_by_role("alert")).to_have_text(
         "L’imprimante des tickets ne fonctionne pas. Adressez-vous à l’accueil.")

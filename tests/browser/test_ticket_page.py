@@ -16,7 +16,7 @@ def no_violations(page: Page) -> None:
 
 
 def issue(hall: Hall, service: str = "etat-civil", lang: str = "fr") -> dict[str, object]:
-    answer = hall.api("POST", "/api/v1/sites/demo/tickets", "kiosk", json={"service": service, "lang": lang})
+    answer = hall.api("POST", "/tickets", "kiosk", json={"service": service, "lang": lang})
     assert answer.status_code == 201
     return answer.json()  # type: ignore[no-any-return]
 
@@ -30,13 +30,13 @@ def test_the_page_follows_the_ticket_live_until_its_call(page: Page, hall: Hall)
     expect(page.locator("#number")).to_have_text("A002")
     expect(page.locator("#live")).to_contain_text("Personnes avant vous : 1")
     no_violations(page)
-    assert hall.api("POST", "/api/v1/sites/demo/counters/2/next").json()["number"] == "A001"
+    assert hall.api("POST", "/counters/2/next").json()["number"] == "A001"
     expect(page.locator("#live")).to_contain_text("Vous êtes le prochain.", timeout=2_000)
-    assert hall.api("POST", "/api/v1/sites/demo/counters/3/next").json()["number"] == "A002"
+    assert hall.api("POST", "/counters/3/next").json()["number"] == "A002"
     expect(page.locator(".turn")).to_have_text("C’est votre tour : présentez-vous au Guichet 3.", timeout=2_000)
     expect(page.locator("#sms")).to_be_hidden()
     no_violations(page)
-    hall.api("POST", f"/api/v1/sites/demo/tickets/{mine['id']}/recall")
+    hall.api("POST", f"/tickets/{mine['id']}/recall")
     expect(page.locator(".turn")).to_contain_text("appelé à nouveau", timeout=2_000)
 
 
