@@ -1,8 +1,11 @@
-"""``queue-server``: serve, demo, token, db. The only place that reads settings and sets up logging."""
+"""``queue-server``: serve, demo, token, user, tenant, site, db.
+
+The only place that reads settings and sets up logging."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import re
@@ -21,9 +24,11 @@ token_app = typer.Typer(help="Bearer tokens for devices and integrations.", no_a
 db_app = typer.Typer(help="The SQL database.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Collectivities (tenants).", no_args_is_help=True)
 user_app = typer.Typer(help="People who sign in at /login.", no_args_is_help=True)
+site_app = typer.Typer(help="Sites (a town hall, an annex).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(site_app, name="site")
 app.add_typer(db_app, name="db")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file (see config.example.toml).")]
@@ -526,6 +531,76 @@ def tenant_origins(
         row.website_origins = cleaned
         await record(session, "tenant.origins", "cli", tenant=tenant, detail=" ".join(cleaned))
         typer.echo(f"{tenant}: websites {' '.join(cleaned) or '(none)'}; servers apply it when they next load a site")
+
+    asyncio.run(_with_session(settings, work))
+
+
+MAX_LOGO_BYTES = 512 * 1024
+MAX_LOGO_SIDE_PX = 4096  # a small file may still unpack into a huge image, on the kiosks' PCs too
+LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+
+
+def _read_logo(path: Path) -> tuple[bytes, str]:
+    """The bytes of a PNG or JPEG logo and their content type; anything else ends the command with a
+    one-line message (``fail``)."""
+    from PIL import Image
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+        raise  # unreachable
+    if len(data) > MAX_LOGO_BYTES:
+        fail(f"{path} weighs {len(data) // 1024} KiB: a logo may weigh {MAX_LOGO_BYTES // 1024} KiB at most")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+            if kind in LOGO_TYPES and max(width, height) <= MAX_LOGO_SIDE_PX:
+                image.load()  # decodes it all: a truncated or corrupt file is refused now, not on every ticket
+    except Exception:  # noqa: BLE001 - Pillow refuses what it cannot read with many kinds of errors
+        fail(f"{path} is not a PNG or JPEG image")
+    if kind not in LOGO_TYPES:
+        fail(f"{path} is a {kind} image: a logo must be a PNG or a JPEG")
+    if max(width, height) > MAX_LOGO_SIDE_PX:
+        fail(f"{path} is {width} x {height} pixels: a logo may be {MAX_LOGO_SIDE_PX} pixels a side at most")
+    return data, LOGO_TYPES[str(kind)]
+
+
+@site_app.command("logo")
+def site_logo(
+    site: Annotated[str, typer.Argument(help="The site id, e.g. demo.")],
+    file: Annotated[Path | None, typer.Argument(help="A PNG or JPEG of 512 KiB at most.", show_default=False)] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the site's logo instead.")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Set the logo the site's screens show and its kiosks print above the site's name, or remove it
+    with --remove. Running servers pick it up when they next load the site's configuration, which each
+    process keeps once loaded: restart them."""
+    if remove == (file is not None):
+        fail("give either a logo FILE or --remove")
+    logo = _read_logo(file) if file is not None else None
+    settings = settings_from(config, data_dir=data_dir)
+
+    async def work(session: Any) -> None:
+        from .db.audit import record
+        from .db.repo import remove_logo, set_logo, site_ids
+        from .db.tables import Site
+
+        row = await session.get(Site, site)
+        if row is None:
+            known = ", ".join(await site_ids(session)) or "none (run `queue-server demo` for the demo site)"
+            fail(f"no site {site!r}; sites: {known}")
+        if logo is None:
+            if not await remove_logo(session, site):
+                typer.echo(f"{site}: no logo to remove")
+                return
+            detail = "removed"
+        else:
+            version = await set_logo(session, site, *logo)
+            detail = f"{logo[1]} {len(logo[0])} bytes, version {version}"
+        await record(session, "site.logo", "cli", tenant=row.tenant_id, site=site, detail=detail)
+        typer.echo(f"{site}: logo {detail}; running servers show it once restarted")
 
     asyncio.run(_with_session(settings, work))
 

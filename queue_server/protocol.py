@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal, cast
+from urllib.parse import quote
 
 from typing_extensions import TypedDict
 
@@ -36,6 +37,10 @@ class ServiceView(TypedDict):
     prefix: str
     waiting: int
     estimated_wait_s: int | None
+    # Extensions of API.md: what the kiosk shows on the service's button, and what its tickets end with.
+    description: str
+    icon: str  # one of domain/config.py ICONS
+    ticket_message: str  # "": none
 
 
 class CounterView(TypedDict):
@@ -62,6 +67,9 @@ class SnapshotView(TypedDict):
     recent_calls: list[TicketView]
     message: str  # what the hall displays scroll, set by supervisors ("": none; an extension of API.md)
     printers: list[PrinterView]  # kiosks whose printer agent reported at least once (an extension of API.md)
+    # The site's logo, "/sites/{site}/logo?v={version}" (None: it has none). The URL changes with the
+    # logo, so it may be cached for good (an extension of API.md).
+    logo: str | None
 
 
 def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
@@ -97,6 +105,11 @@ def printer_view(kiosk: int, status: str) -> PrinterView:
     return {"kiosk": kiosk, "status": cast(PrinterStatus, status)}  # decide lets no other status in
 
 
+def logo_url(site: str, version: str | None) -> str | None:
+    """Where the site's logo is served (``None``: it has none); the version makes the URL cacheable."""
+    return None if version is None else f"/sites/{quote(site, safe='')}/logo?v={version}"
+
+
 def snapshot_view(state: SiteState) -> SnapshotView:
     config = state.config
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
@@ -108,6 +121,7 @@ def snapshot_view(state: SiteState) -> SnapshotView:
             {
                 "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
                 "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
+                "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
             }
             for s in config.services
         ],
@@ -117,4 +131,5 @@ def snapshot_view(state: SiteState) -> SnapshotView:
         ],
         "message": state.display_message,
         "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
+        "logo": logo_url(config.id, config.logo_version),
     }

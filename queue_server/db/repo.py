@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
-from .tables import ApiToken, Counter, Service, Site, Tenant, TicketRecord
+from .tables import ApiToken, Counter, Service, Site, SiteLogo, Tenant, TicketRecord
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"
@@ -51,6 +51,9 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
     counters = (await session.execute(
         select(Counter).where(Counter.site_id == site_id).order_by(Counter.position, Counter.id)  # type: ignore[arg-type]
     )).scalars().all()
+    logo_version = (await session.execute(  # the version alone: never the blob
+        select(SiteLogo.version).where(SiteLogo.site_id == site_id)  # type: ignore[call-overload]
+    )).scalar_one_or_none()
     return SiteConfig(
         id=site.id,
         name=site.name,
@@ -60,6 +63,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
         website_origins=tuple(tenant.website_origins) if tenant else (),
         ordering=site.ordering,
         languages=tuple(site.languages) or ("fr",),
+        logo_version=logo_version,
         services=tuple(
             ServiceConfig(
                 id=s.id, name=s.name, prefix=s.prefix, weight=s.weight, daily_cap=s.daily_cap,
@@ -70,11 +74,48 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
                 sms_ahead=s.sms_ahead,
                 description=s.description,
                 icon=s.icon if s.icon in ICONS else "default",
+                ticket_message=s.ticket_message,
             )
             for s in services
         ),
         counters=tuple(CounterConfig(id=c.id, name=c.name, services=tuple(c.services)) for c in counters),
     )
+
+
+def logo_version(data: bytes) -> str:
+    """The version a logo's URLs carry: the first 12 hex digits of its SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+async def set_logo(session: AsyncSession, site_id: str, data: bytes, content_type: str) -> str:
+    """Make ``data`` (already checked to be a PNG or JPEG of ``content_type``) the site's logo, in place
+    of any other; returns its version. Raises ``UnknownSite``. Does not commit."""
+    if await session.get(Site, site_id) is None:
+        raise UnknownSite(site_id)
+    version = logo_version(data)
+    row = await session.get(SiteLogo, site_id)
+    if row is None:
+        session.add(SiteLogo(site_id=site_id, content_type=content_type, data=data, version=version))
+    else:
+        row.content_type, row.data, row.version = content_type, data, version
+    await session.flush()
+    return version
+
+
+async def remove_logo(session: AsyncSession, site_id: str) -> bool:
+    """Remove the site's logo; whether it had one. Does not commit."""
+    row = await session.get(SiteLogo, site_id)
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+async def logo_of(session: AsyncSession, site_id: str) -> tuple[str, bytes, str] | None:
+    """The site's logo as ``(content_type, data, version)``, or ``None`` if it has none."""
+    row = await session.get(SiteLogo, site_id)
+    return None if row is None else (row.content_type, row.data, row.version)
 
 
 async def site_ids(session: AsyncSession) -> list[str]:

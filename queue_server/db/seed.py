@@ -11,6 +11,8 @@ DEMO_SERVICES = (
     ("passeports", "Passeports et cartes d'identité", "B", 1.0, "Dépôt et retrait des titres", "passport"),
     ("urbanisme", "Urbanisme", "C", 1.0, "Permis de construire, déclarations de travaux", "house"),
 )
+# What the tickets of a service end with, by service id (the others print none).
+DEMO_TICKET_MESSAGES = {"passeports": "Munissez-vous de votre ancien titre et d'une photo d'identité."}
 
 
 async def seed_demo(session: AsyncSession) -> bool:
@@ -23,7 +25,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     await session.flush()
     for position, (sid, name, prefix, weight, description, icon) in enumerate(DEMO_SERVICES):
         session.add(Service(site_id="demo", id=sid, name=name, prefix=prefix, weight=weight, position=position,
-                            description=description, icon=icon))
+                            description=description, icon=icon, ticket_message=DEMO_TICKET_MESSAGES.get(sid, "")))
     every = [s[0] for s in DEMO_SERVICES]
     for n in range(1, 5):
         session.add(Counter(site_id="demo", id=str(n), name=f"Guichet {n}", services=every, position=n))

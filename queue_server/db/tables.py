@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -72,7 +72,22 @@ class Service(SQLModel, table=True):
     # What the kiosk shows under the name, and its pictogram (domain/config.py ICONS).
     description: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     icon: str = Field(default="default", max_length=32, sa_column_kwargs={"server_default": "default"})
+    # Printed at the bottom of this service's tickets ("Munissez-vous de votre pièce d'identité").
+    ticket_message: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     position: int = 0
+
+
+class SiteLogo(SQLModel, table=True):
+    """The site's logo, shown by its screens and printed on its tickets (PNG or JPEG, 512 KiB at most).
+
+    ``version`` is the first 12 hex digits of the data's SHA-256: URLs carry it, so that browsers
+    and kiosks may keep a logo for good and still see a new one at once."""
+
+    __tablename__ = "site_logos"
+    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
+    content_type: str = Field(max_length=64)  # "image/png" or "image/jpeg"
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    version: str = Field(max_length=12)
 
 
 class Counter(SQLModel, table=True):

@@ -26,7 +26,7 @@ class ServiceConfig:
     wait estimate until visits have been measured (measurements carry over from one day to the next).
     ``sms_ahead``: a visitor who left a phone number gets one SMS when no more than this many people
     are ahead of them (``None`` or 0: no SMS for this service). ``description`` and ``icon`` are
-    what the kiosk shows; the rules ignore them.
+    what the kiosk shows, ``ticket_message`` what its printed tickets end with; the rules ignore them.
     """
 
     id: str
@@ -39,6 +39,7 @@ class ServiceConfig:
     sms_ahead: int | None = 3
     description: str = ""  # shown under the name on the kiosk ("Birth, marriage, death certificates")
     icon: str = "default"  # one of ICONS
+    ticket_message: str = ""  # printed at the bottom of the tickets ("Munissez-vous de votre pièce d'identité")
 
     def is_open(self, local: datetime) -> bool:
         """Whether ``local`` (a time already in the site's zone) falls within the opening hours."""
@@ -59,7 +60,9 @@ class CounterConfig:
 
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
-    """Everything the rules need to know about a site besides its events."""
+    """Everything the rules need to know about a site besides its events.
+
+    ``logo_version`` names the site's logo (``None``: it has none); only screens and tickets use it."""
 
     id: str
     name: str = ""
@@ -71,6 +74,7 @@ class SiteConfig:
     ordering: str = "weighted_wait"
     languages: tuple[str, ...] = ("fr",)  # languages the hall display announces calls in, in order
     website_origins: tuple[str, ...] = ()  # the tenant's websites, which may embed pages and open the feed
+    logo_version: str | None = None  # first 12 hex digits of the logo's SHA-256
     _services: dict[str, ServiceConfig] = field(init=False, repr=False, compare=False)
     _counters: dict[str, CounterConfig] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)

@@ -7,6 +7,9 @@
   key. Rendered complete on the server (it works without script), then kept live by
   ``/ws/tickets/{ticket id}``, which sends the public Ticket each time it changes.
 - ``GET /t/{ticket id}/qr.svg``: the QR code of that page, shown on the kiosk's ticket screen.
+- ``GET /sites/{site}/logo``: the site's logo (PNG or JPEG), for its screens and its kiosks'
+  printers. With the ``?v=`` of the snapshot's ``logo`` it may be cached for good (the URL changes
+  with the logo); without it, or with another version, it is revalidated each time.
 - ``PUT``/``DELETE /api/v1/sites/{site}/tickets/{id}/phone``: the optional phone number for the
   "your turn is near" text message, left (or taken back) from the ticket page or the kiosk by whoever
   holds the ticket id; accepted while the ticket waits.
@@ -28,6 +31,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..db.repo import logo_of
 from ..i18n import CITIZEN_LANGUAGES, RTL, translations
 from ..protocol import ticket_view
 from ..service import QueueService, Unavailable
@@ -40,6 +44,7 @@ from .wsserver import frames_of
 log = logging.getLogger(__name__)
 
 MAX_PHONE_CHARS = 32
+CACHE_FOR_GOOD = "public, max-age=31536000, immutable"
 
 
 class PhoneBody(Body):
@@ -166,6 +171,19 @@ class CitizenPages:
                                         svgns=True, title=None, nl=False)
         return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=86400"})
 
+    async def logo(self, request: Request) -> Response:
+        site = request.path_params["site"]
+        await self._count_public_read(request)
+        found = None
+        if plausible_id(site):
+            async with self.api.sessions() as session:
+                found = await logo_of(session, site)
+        if found is None:
+            raise HTTPError(404, "This site has no logo.", "no-logo")
+        content_type, data, version = found
+        cache = CACHE_FOR_GOOD if request.query_params.get("v") == version else "no-cache"
+        return Response(data, media_type=content_type, headers={"Cache-Control": cache})
+
     async def set_phone(self, request: Request) -> Response:
         engine, ticket_id = await self._waiting_ticket(request)
         body = await parse_body(request, PhoneBody)
@@ -245,6 +263,7 @@ class CitizenPages:
             Route("/kiosk", self.kiosk, methods=["GET"]),
             Route("/t/{ticket_id}", self.ticket_page, methods=["GET"]),
             Route("/t/{ticket_id}/qr.svg", self.qr, methods=["GET"]),
+            Route("/sites/{site}/logo", self.logo, methods=["GET"]),
             Route(phone, self.set_phone, methods=["PUT"]),
             Route(phone, self.forget_phone, methods=["DELETE"]),
             WebSocketRoute("/ws/tickets/{ticket_id}", self.ticket_feed),

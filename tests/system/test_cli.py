@@ -209,3 +209,68 @@ async def test_the_demo_has_people_who_can_sign_in(tmp_path: Path) -> None:
             process.terminate()
             process.wait(30)
     assert seen[0] == seen[1]
+
+
+def test_site_logo_sets_and_removes_the_logo_audited(tmp_path: Path) -> None:
+    """`site logo SITE FILE` stores a PNG as the site's logo, `site logo SITE --remove` removes it, and
+    both are written to the audit log."""
+    import asyncio
+    import io
+    import sqlite3
+    from contextlib import closing
+
+    from PIL import Image
+
+    database = tmp_path / "guichet.sqlite3"
+    asyncio.run(seed_site(f"sqlite:///{database}", "mairie", 1, ("etat-civil",)))
+    logo = tmp_path / "logo.png"
+    out = io.BytesIO()
+    Image.new("RGB", (300, 100), (0, 70, 160)).save(out, "PNG")
+    logo.write_bytes(out.getvalue())
+    added = cli("site", "logo", "mairie", str(logo), "--data-dir", str(tmp_path))
+    assert added.returncode == 0, added.stderr
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT content_type, data FROM site_logos WHERE site_id = 'mairie'").fetchall() == [
+            ("image/png", logo.read_bytes())]
+    removed = cli("site", "logo", "mairie", "--remove", "--data-dir", str(tmp_path))
+    assert removed.returncode == 0, removed.stderr
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT count(*) FROM site_logos").fetchone() == (0,)
+        audited = db.execute("SELECT tenant_id, site_id, actor, detail FROM audit_log WHERE action = 'site.logo' "
+                             "ORDER BY id").fetchall()
+    assert [row[:3] for row in audited] == [("mairie", "mairie", "cli")] * 2
+    assert audited[0][3].startswith("image/png") and audited[1][3] == "removed"
+
+
+def test_site_logo_refuses_what_is_not_a_logo_in_one_line(tmp_path: Path) -> None:
+    """A missing file, a text file, a GIF, a file over 512 KiB or an unknown site is refused with one
+    readable line and exit status 2, and no logo is stored."""
+    import asyncio
+    import io
+    import sqlite3
+    from contextlib import closing
+
+    from PIL import Image
+
+    database = tmp_path / "guichet.sqlite3"
+    asyncio.run(seed_site(f"sqlite:///{database}", "mairie", 1, ("etat-civil",)))
+    (tmp_path / "notes.txt").write_text("not a logo\n")
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG" + bytes(600 * 1024))
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    (tmp_path / "logo.gif").write_bytes(gif.getvalue())
+    png = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(png, "PNG")
+    (tmp_path / "logo.png").write_bytes(png.getvalue())
+    for site, file, says in [
+        ("mairie", "missing.png", "cannot read"),
+        ("mairie", "notes.txt", "is not a PNG or JPEG image"),
+        ("mairie", "logo.gif", "is a GIF image"),
+        ("mairie", "huge.png", "512 KiB at most"),
+        ("nowhere", "logo.png", "no site 'nowhere'"),
+    ]:
+        refused = cli("site", "logo", site, str(tmp_path / file), "--data-dir", str(tmp_path))
+        assert refused.returncode == 2 and says in refused.stderr, (file, refused.stderr)
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr, refused.stderr
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT count(*) FROM site_logos").fetchone() == (0,)
