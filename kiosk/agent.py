@@ -7,6 +7,11 @@ feed with the project's client (reconnects with backoff, resumes with ``since``)
 ``ticket.issued`` whose ``issued_by`` is its kiosk, and each ``ticket.reprinted`` whose ``kiosk`` is
 its kiosk (a counter asked for the ticket again).
 
+Each ticket ends with its service's message and starts with the site's logo, both as the last
+snapshot gave them. The logo is downloaded once per version (the snapshot's URL names it) and
+prepared for the paper; one that cannot be downloaded or read is logged once, and tickets print
+without it.
+
 Exactly once: the ticket is written to the journal on disk (``DATA_DIR/printed.json``, replaced
 atomically) *before* it is printed, with the id of its event; the next connection resumes after that
 id. A reconnect therefore never reprints, and a crash in the middle of a print loses that one ticket
@@ -45,6 +50,7 @@ import anyio
 import anyio.to_thread
 import httpx
 import typer
+from PIL import Image
 
 from queue_server.client import LiveFeedClient, Revoked
 from queue_server.codec import parse_iso
@@ -55,6 +61,7 @@ from .printer import (
     TicketSlip,
     can_open,
     describe,
+    fit_logo,
     open_printer,
     print_ticket,
     read_status,
@@ -63,6 +70,7 @@ from .printer import (
 log = logging.getLogger("queue_kiosk")
 KEEP = 2000  # ticket ids (and reprints' event ids) remembered in the journal
 REPORT_EVERY_S = 300.0  # an unchanged printer status is reported again after this long
+LOGO_TIMEOUT_S = 5.0  # the live feed waits this long at most while a new logo downloads
 
 
 class Journal:
@@ -108,7 +116,11 @@ class KioskAgent:
         self.kiosk_id: int | None = None
         self.site = ""
         self.site_name = ""
-        self.services: dict[str, str] = {}
+        self.services: dict[str, str] = {}  # service id -> name
+        self.messages: dict[str, str] = {}  # service id -> what its tickets end with ("": nothing)
+        self.logo: Image.Image | None = None  # the site's logo, ready to print
+        self._logo_url: str | None = None  # the snapshot's logo URL that ``logo`` comes from
+        self._logo_failures: set[str] = set()  # logo URLs whose failure was logged
         self.printed = 0  # this run, for tests and the log
         self.others = 0  # events that were not this kiosk's tickets
         self._printer = anyio.Lock()  # one print or status query at a time
@@ -170,6 +182,8 @@ class KioskAgent:
         if kind == "snapshot":
             self.site_name = data.get("name") or data["site"]
             self.services = {s["id"]: s["name"] for s in data["services"]}
+            self.messages = {s["id"]: s.get("ticket_message") or "" for s in data["services"]}
+            await self.load_logo(data.get("logo"))
             self.known = next((p["status"] for p in data.get("printers", ()) if p["kiosk"] == self.kiosk_id), None)
             if message.get("resumed") is False:
                 log.warning("the server could not replay what happened since %s: tickets issued meanwhile by "
@@ -203,7 +217,7 @@ class KioskAgent:
             people_ahead=ticket["position"], estimated_wait_s=ticket["estimated_wait_s"],
             issued_at=parse_iso(ticket["issued_at"]),
             tracking_url=f"{self.server}/t/{ticket['id']}", lang=data.get("lang") or "fr",
-            reprint=kind == "ticket.reprinted",
+            reprint=kind == "ticket.reprinted", message=self.messages.get(ticket["service"], ""), logo=self.logo,
         )
         async with self._printer:
             printed = await anyio.to_thread.run_sync(self._print, slip)
@@ -212,6 +226,28 @@ class KioskAgent:
         if printed:
             self.printed += 1
             log.info("printed %s%s", ticket["number"], " again" if slip.reprint else "")
+
+    async def load_logo(self, url: str | None) -> None:
+        """Download and prepare the site's logo if ``url`` (the snapshot's ``logo``, versioned) is not the
+        one already loaded; ``None``: the site has none. A failure is logged once per URL, and tried again
+        at the next snapshot (a reconnection); meanwhile tickets print without a logo."""
+        if url == self._logo_url and (url is None or self.logo is not None):
+            return
+        self.logo, self._logo_url = None, url
+        if url is None:
+            return
+        try:
+            async with httpx.AsyncClient(timeout=LOGO_TIMEOUT_S) as http:
+                answer = await http.get(self.server + url)
+            answer.raise_for_status()
+            self.logo = await anyio.to_thread.run_sync(fit_logo, answer.content)
+        except Exception as exc:  # noqa: BLE001 - whatever keeps the logo away, tickets print without it
+            if url not in self._logo_failures:
+                self._logo_failures.add(url)
+                log.warning("could not load the site's logo from %s (%s): tickets print without it",
+                            url, describe(exc))
+            return
+        log.info("loaded the site's logo %s (%d x %d dots)", url, *self.logo.size)
 
     def _print(self, slip: TicketSlip) -> bool:
         """Print ``slip`` (in a worker thread); whether it went through. Never raises: a printer that fails

@@ -4,6 +4,8 @@ The ESC/POS bytes are python-escpos's; this module only chooses the printer, lay
 asks the printer how its paper is (``read_status``).
 The code page is fixed (CP858: French accents and the euro sign) rather than left to escpos's
 automatic choice, so that every ticket prints the same bytes for the same text.
+The site's logo is prepared for 58 mm paper (384 dots a line at 203 dpi, the narrowest the kiosks
+use) by ``fit_logo``; on wider paper it prints within the same 384 dots.
 
     network://HOST[:PORT]          a network printer (port 9100 by default)
     usb://VENDOR:PRODUCT           hexadecimal USB ids, e.g. usb://04b8:0202 (needs pyusb and libusb)
@@ -15,6 +17,8 @@ automatic choice, so that every ticket prints the same bytes for the same text.
 from __future__ import annotations
 
 import contextlib
+import io
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +27,7 @@ from zoneinfo import ZoneInfo
 from escpos import printer as escpos_printer
 from escpos.constants import RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_PAPER, RT_STATUS_PAPER
 from escpos.escpos import Escpos
+from PIL import Image, ImageOps
 
 from queue_server.i18n import translations
 
@@ -32,6 +37,13 @@ STATUS_TIMEOUT_S = 2.0  # a printer that has not answered a status query by then
 # Connections that carry the printer's answers back. A file cannot; CUPS's "answer" is its queue's
 # state, which escpos would read as "no paper", and each query would be sent as a print job.
 READS_BACK = (escpos_printer.Network, escpos_printer.Usb, escpos_printer.Serial)
+PAPER_WIDTH_PX = 384  # dots a line on 58 mm paper at 203 dpi
+LOGO_MAX_HEIGHT_PX = 160  # 20 mm: the logo heads the ticket without making it much longer
+MESSAGE_CHARS = 32  # characters a line on 58 mm paper (font A): a service's message wraps between words
+# Typographic punctuation that word processors put in typed text and CP858 cannot write (escpos would
+# print "?"), as the nearest characters it can.
+PLAIN_PUNCTUATION = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...",
+                                   "\u2013": "-", "\u2014": "-", "\u202f": "\u00a0"})
 
 
 class PrinterURLError(ValueError):
@@ -87,9 +99,38 @@ class TicketSlip:
     issued_at: datetime
     tracking_url: str
     lang: str = "fr"
-    message: str = ""  # a per-service message ("Munissez-vous de votre pièce d'identité")
+    message: str = ""  # a per-service message ("Munissez-vous de votre pièce d'identité"), at the bottom
     timezone: str = "Europe/Paris"
     reprint: bool = False  # printed again at a counter's request: says so, under the date
+    logo: Image.Image | None = None  # the site's logo as ``fit_logo`` made it, above the site's name
+
+
+def fit_logo(data: bytes) -> Image.Image:
+    """A PNG or JPEG logo as tickets print it: grayscale on white (transparent parts become paper),
+    its contrast stretched so that light colours still print once reduced to black dots, and within
+    ``PAPER_WIDTH_PX`` x ``LOGO_MAX_HEIGHT_PX`` with its aspect ratio kept (never enlarged).
+
+    Raises what Pillow raises for data it cannot read (``PIL.UnidentifiedImageError``, ``OSError``,
+    ``Image.DecompressionBombError``...)."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (PAPER_WIDTH_PX, LOGO_MAX_HEIGHT_PX))  # a JPEG decodes at a reduced scale
+        rgba = image.convert("RGBA")
+    rgba.thumbnail((PAPER_WIDTH_PX, LOGO_MAX_HEIGHT_PX), Image.Resampling.LANCZOS)
+    paper = Image.new("RGBA", rgba.size, "white")
+    paper.alpha_composite(rgba)
+    return ImageOps.autocontrast(paper.convert("L"))
+
+
+def _tell_paper_width(printer: Escpos) -> None:
+    """Give ``printer``'s profile the paper's width in dots, which python-escpos's default profile
+    leaves unknown: ``image(center=True)`` needs it to center, and without it escpos prints a notice
+    on standard output at every image. The profile is this printer's own object, so no other printer
+    changes; a profile that knows its width is left alone."""
+    data = printer.profile.profile_data
+    media = data.get("media", {})
+    if str(media.get("width", {}).get("pixels", "Unknown")).isdigit():
+        return
+    printer.profile.profile_data = {**data, "media": {**media, "width": {"mm": 58, "pixels": PAPER_WIDTH_PX}}}
 
 
 # Languages whose script CP858 can print; a ticket taken in another (Arabic) prints in French, the
@@ -98,10 +139,15 @@ PRINTED_LANGUAGES = frozenset({"fr", "en", "es"})
 
 
 def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
-    """Lay the ticket out on ``printer`` and cut. Raises whatever the connection raises."""
+    """Lay the ticket out on ``printer`` and cut: the logo, the site, the number, the service, the
+    wait, the date, the tracking QR code, the service's message. Raises whatever the connection raises."""
     _ = translations(slip.lang if slip.lang in PRINTED_LANGUAGES else "fr").gettext
     printer.hw("INIT")
     printer.charcode(CODE_PAGE)
+    if slip.logo is not None:
+        _tell_paper_width(printer)
+        printer.set(align="center")  # on wider paper, printers that center images do so
+        printer.image(slip.logo, center=True)
     printer.set(align="center", bold=True)
     printer.textln(slip.site_name)
     printer.set(align="center", bold=True, double_width=True, double_height=True)
@@ -118,11 +164,13 @@ def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
     printer.textln(local.strftime("%d/%m/%Y %H:%M"))
     if slip.reprint:
         printer.textln(_("Reprint"))
-    if slip.message:
-        printer.textln(slip.message)
     printer.ln()
     printer.textln(_("Follow your turn on your phone:"))
     printer.qr(slip.tracking_url, native=True, size=6)
+    if slip.message:
+        printer.set(align="center", bold=True)
+        for line in textwrap.wrap(slip.message.translate(PLAIN_PUNCTUATION), MESSAGE_CHARS):
+            printer.textln(line)
     printer.cut()
 
 

@@ -4,20 +4,23 @@ prints, what it reprints, and the printer's status it reports."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import update
 
 from queue_server.db.engine import make_engine, sessions
+from queue_server.db.repo import set_logo
 from queue_server.db.tables import Service, Site
 from queue_server.i18n import translations
 from queue_server.settings import load_settings
@@ -29,6 +32,7 @@ CP858_E_ACUTE_CAPITAL = b"\x90"  # "É" in code page 858
 SELECT_CP858 = b"\x1bt\x13"  # ESC t 19
 QR_STORE = b"\x1d(k"  # GS ( k: the printer's own QR code
 CUT = b"\x1dV"  # GS V
+RASTER_IMAGE = b"\x1dv0"  # GS v 0: the logo
 # DLE EOT 4, "transmit the paper sensor status", and the answers python-escpos reads (escpos.constants):
 # the fixed bits 1 and 4 (0x12), plus bits 2-3 when the paper runs low, plus bits 5-6 when it is out.
 PAPER_QUERY = b"\x10\x04\x04"
@@ -81,9 +85,9 @@ class Hall:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    async def issue(self, role: str = "kiosk", token: str | None = None) -> dict[str, str]:
+    async def issue(self, role: str = "kiosk", token: str | None = None, service: str = "etat-civil") -> dict[str, str]:
         async with httpx.AsyncClient(base_url=self.server.url) as http:
-            answer = await http.post("/api/v1/sites/mairie/tickets", json={"service": "etat-civil"},
+            answer = await http.post("/api/v1/sites/mairie/tickets", json={"service": service},
                                      headers={"Authorization": f"Bearer {token or self.tokens[role]}"})
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
@@ -143,14 +147,21 @@ class Hall:
             process.wait(10)
 
 
-@pytest.fixture
-async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
+@asynccontextmanager
+async def open_hall(tmp_path: Path, services: tuple[str, ...] = ("etat-civil",), logo: bytes | None = None,
+                    messages: dict[str, str] | None = None) -> AsyncIterator[Hall]:
+    """Site ``mairie`` (with ``logo`` and the services' ticket ``messages``, if given) served by a real
+    server, and a fake network printer."""
     database = f"sqlite:///{tmp_path / 'guichet.sqlite3'}"
-    tokens = await seed_site(database, "mairie", 1, ("etat-civil",), roles=("kiosk", "agent"))
+    tokens = await seed_site(database, "mairie", 1, services, roles=("kiosk", "agent"))
     engine = make_engine(load_settings(database={"url": database}).database_url)
     async with sessions(engine)() as session:
         await session.execute(update(Site).where(Site.id == "mairie").values(name="Mairie de Saint-Étienne"))  # type: ignore[arg-type]
-        await session.execute(update(Service).values(name="État civil"))
+        await session.execute(update(Service).where(Service.id == "etat-civil").values(name="État civil"))  # type: ignore[arg-type]
+        for service, message in (messages or {}).items():
+            await session.execute(update(Service).where(Service.id == service).values(ticket_message=message))  # type: ignore[arg-type]
+        if logo is not None:
+            await set_logo(session, "mairie", logo, "image/png")
         await session.commit()
     await engine.dispose()
     printer = FakePrinter()
@@ -160,6 +171,12 @@ async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
             yield Hall(running, tokens, tmp_path, printer)
     finally:
         listener.close()
+
+
+@pytest.fixture
+async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
+    async with open_hall(tmp_path) as opened:
+        yield opened
 
 
 async def test_a_ticket_of_this_kiosk_prints_with_accents_a_qr_code_and_a_cut(hall: Hall) -> None:
@@ -296,3 +313,40 @@ async def test_a_file_printer_that_could_not_be_written_is_ok_again_once_it_open
         device.parent.mkdir()
         await hall.wait_for_status("ok")
     assert device.read_bytes() == b""  # opened to see, nothing written
+
+
+def logo_png() -> bytes:
+    """A logo file as an operator gives it: a PNG, wider than the paper."""
+    out = io.BytesIO()
+    Image.new("RGB", (800, 200), (0, 70, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_tickets_print_the_sites_logo_and_their_services_message(tmp_path: Path) -> None:
+    """At a site with a logo, every ticket starts with it as a raster image (downloaded once) before
+    the site's name, and a passports ticket ends with that service's message."""
+    message = "Pièce d'identité obligatoire."  # one line of 58 mm paper
+    async with open_hall(tmp_path, ("etat-civil", "passeports"), logo=logo_png(),
+                         messages={"passeports": message}) as hall:
+        with hall.agent() as log:
+            await hall.issue(service="passeports")
+            await hall.issue()
+            await hall.printer.wait_for(2)
+        passports, civil = hall.printer.jobs
+    for job in (passports, civil):
+        assert 0 <= job.find(RASTER_IMAGE) < job.find(b"Mairie de Saint-" + CP858_E_ACUTE_CAPITAL + b"tienne")
+    assert b"B001" in passports and message.encode("cp858") in passports
+    assert message.encode("cp858") not in civil
+    assert log.read_text().count("loaded the site's logo") == 1
+
+
+async def test_a_logo_that_cannot_be_read_is_logged_once_and_tickets_print_without_it(tmp_path: Path) -> None:
+    """A logo the agent cannot open (here bytes that are no image) is reported once in its log, and
+    every ticket still prints, without an image."""
+    async with open_hall(tmp_path, logo=b"not an image at all") as hall:
+        with hall.agent() as log:
+            await hall.issue()
+            await hall.issue()
+            await hall.printer.wait_for(2)
+        assert log.read_text().count("could not load the site's logo") == 1
+    assert all(b"A00" in job and RASTER_IMAGE not in job for job in hall.printer.jobs)
