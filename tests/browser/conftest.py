@@ -15,14 +15,16 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import httpx
+from PIL import Image, ImageDraw
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import create_token
+from queue_server.db.repo import create_token, set_logo
 from queue_server.db.seed import DEMO_SERVICES
 from queue_server.db.tables import Counter, Service, Site, Tenant
 from queue_server.settings import load_settings
@@ -77,9 +79,20 @@ async def _seed(data_dir: Path, site: str) -> dict[str, str]:
                 session.add(Counter(site_id=site, id=str(n), name=f"Guichet {n}",
                                     services=[s[0] for s in DEMO_SERVICES], position=n))
             await session.commit()
+            await set_logo(session, site, _logo(), "image/png")
+            await session.commit()
             return {role: (await create_token(session, site, role, f"test {role}"))[1] for role in ROLES}
     finally:
         await engine.dispose()
+
+
+def _logo() -> bytes:
+    """A small town-hall emblem drawn with Pillow: a blue square with a white band."""
+    image = Image.new("RGB", (120, 80), "#00357a")
+    ImageDraw.Draw(image).rectangle((10, 30, 110, 50), fill="#ffffff")
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def seed(data_dir: Path, site: str) -> dict[str, str]:

@@ -47,6 +47,7 @@ def test_a_call_is_on_the_screen_within_a_second_with_the_previous_ones(page: Pa
         expect(page.locator("#current .number")).to_have_text(number, timeout=1_000)
     expect(page.locator("#current .where")).to_have_text("→ Guichet 3")
     expect(page.locator("#history .number")).to_have_text(["A003", "A002", "A001"])
+    expect(page.locator("#logo")).to_be_visible()  # the site's logo beside its name
     expect(page.locator(".tile[data-counter='2'] .number")).to_have_text("A002")
     result = AXE.run(page)
     assert result.violations_count == 0, result.generate_report()
@@ -167,3 +168,32 @@ def test_the_supervisors_message_scrolls_on_the_display_live(page: Page, hall: H
     expect(page.locator("#message")).to_have_text("Fermeture à 16 h aujourd'hui")  # from the snapshot
     hall.api("PUT", "/display/message", "supervisor", json={"text": ""})
     expect(page.locator("#ticker")).to_be_hidden(timeout=1_000)
+
+
+def test_the_call_is_written_in_turn_in_each_language_of_the_site(page: Page, hall: Hall) -> None:
+    """Under the number, the counter in French, then the English phrase, and back (every 4 s)."""
+    open_display(page, hall)
+    issue(hall)
+    call(hall, "3")
+    where = page.locator("#current .where")
+    expect(where).to_have_text("→ Guichet 3", timeout=1_000)
+    expect(where).to_have_text("Ticket A 1, counter 3", timeout=6_000)
+    expect(where).to_have_attribute("lang", "en")
+    expect(where).to_have_text("→ Guichet 3", timeout=6_000)
+
+
+def test_a_revoked_display_says_so_and_pairs_again_with_a_code(page: Page, hall: Hall) -> None:
+    """Revoking the display's token turns the TV to a "revoked" screen with a pairing form; a new
+    code from the admin brings the calls back."""
+    open_display(page, hall)
+    me = hall.api("GET", "/api/v1/me", "display").json()
+    assert hall.api("POST", f"/devices/{me['token_id']}/revoke", "admin").status_code == 200
+    expect(page.locator("#pairing")).to_be_visible(timeout=15_000)
+    expect(page.locator("#pairing-reason")).to_contain_text("révoqué")
+    code = hall.api("POST", "/pairings", "admin", json={"role": "display", "name": "Hall TV"}).json()["code"]
+    page.get_by_label("Code d'appairage").fill(code)
+    page.get_by_role("button", name="Appairer cet écran").click()
+    expect(page.locator("#calls")).to_be_visible(timeout=10_000)
+    issue(hall)
+    call(hall, "1")
+    expect(page.locator("#current .number")).to_have_text("A001", timeout=2_000)

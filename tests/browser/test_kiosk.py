@@ -33,6 +33,8 @@ def test_a_ticket_is_taken_in_one_touch_and_shown(page: Page, hall: Hall) -> Non
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page).to_have_url(f"{hall.url}/kiosk")  # the token left the address bar
     expect(page.locator("#site-name")).to_have_text("Mairie de Démoville")
+    page.wait_for_function("() => document.getElementById('logo').naturalWidth === 120")  # the site's logo
+    expect(page.get_by_role("button", name=re.compile("État civil"))).to_contain_text("Naissance, mariage")
     page.get_by_role("button", name=re.compile("État civil")).click()
     expect(page.locator("#ticket")).to_be_visible()
     expect(page.locator("#t-number")).to_have_text("A001")

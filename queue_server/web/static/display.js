@@ -168,13 +168,32 @@
     return node;
   }
 
+  // The call's second line: the counter in the page's words, then in turn the phrase of each other
+  // language the site announces in ("Ticket A 42, counter 3"), every 4 s.
+  let alternateTimer = null;
+  function alternate(where, call) {
+    clearInterval(alternateTimer);
+    const pageLang = document.documentElement.lang;
+    const lines = [{ lang: pageLang, text: "→ " + call.counterName }].concat(
+      (call.announcements || []).filter((a) => a.lang !== pageLang && a.text).map((a) => ({ lang: a.lang, text: a.text })));
+    let index = 0;
+    const show = () => {
+      where.textContent = lines[index].text;
+      where.lang = lines[index].lang;
+      index = (index + 1) % lines.length;
+    };
+    show();
+    if (lines.length > 1) alternateTimer = setInterval(show, 4000);
+  }
+
   function renderCurrent(fresh) {
     const current = $("current");
     const call = recent[0];
     current.replaceChildren();
     if (!call) return;
-    const where = element("p", "where", "→ " + call.counterName);
+    const where = element("p", "where");
     current.append(element("p", "number", call.number), where);
+    alternate(where, call);
     current.dataset.ticket = call.id;
     if (fresh) {
       current.classList.remove("fresh");
@@ -237,6 +256,10 @@
   function onSnapshot(data) {
     snapshot = data;
     $("site-name").textContent = data.name || data.site;
+    if (data.logo) {
+      $("logo").src = data.logo;
+      $("logo").hidden = false;
+    }
     counters = new Map(data.counters.map((counter) => [counter.id, counter]));
     recent = [];
     for (const ticket of [...data.recent_calls].reverse()) {

@@ -209,6 +209,10 @@
   function renderServices() {
     if (!snapshot) return;
     $("site-name").textContent = snapshot.name || snapshot.site;
+    if (snapshot.logo) {
+      $("logo").src = snapshot.logo;
+      $("logo").hidden = false;
+    }
     const list = $("services");
     list.replaceChildren();
     for (const service of snapshot.services) {
