@@ -19,8 +19,8 @@ from io import BytesIO
 from pathlib import Path
 
 import httpx
-from PIL import Image, ImageDraw
 import pytest
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from queue_server.db.engine import make_engine, migrate, sessions
