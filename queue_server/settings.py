@@ -99,6 +99,12 @@ class SmsSettings(_Section):
         return self
 
 
+class SpeechSettings(_Section):
+    # Announce calls with speech rendered here (pyttsx3 + espeak-ng, in a worker process). Off, or
+    # without espeak-ng: calls carry no audio_url and displays play their chime alone.
+    enabled: bool = True
+
+
 class KioskSettings(_Section):
     # Seconds the kiosk's ticket screen stays before going back to the start (any touch restarts it).
     idle_s: int = Field(20, ge=3, le=600)
@@ -117,6 +123,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     sms: SmsSettings = SmsSettings()
     kiosk: KioskSettings = KioskSettings()
+    speech: SpeechSettings = SpeechSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -129,6 +129,7 @@ async def stack(request: pytest.FixtureRequest, valkey_url: str, key_prefix: str
         redis={"url": redis_url, "key_prefix": key_prefix, "check_persistence": check},
         database={"url": db_url},
         limits=NO_LIMITS,  # the contract suite issues many tickets a minute; tests/web/test_limits.py turns them on
+        speech={"enabled": False},  # a speech worker per app would cost every test a second; tests/display speak
     )
     yield Stack(settings, await seed(settings))
     await _drop_prefix(redis_url, key_prefix)

@@ -194,7 +194,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
             checks["database"] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         # Speech is no reason to stop serving: displays play the chime alone. Said here for whoever looks.
-        checks["speech"] = "on" if speech.available else "off: espeak-ng or pyttsx3 is missing"
+        checks["speech"] = ("on" if speech.available else "off: espeak-ng or pyttsx3 is missing"
+                            if settings.speech.enabled else "off: speech.enabled is false")
         return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
                              200 if ready else 503)
 
@@ -206,7 +207,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     feed = LiveFeed(settings.server.trusted_origins)
     citizen = CitizenPages(api, settings.kiosk)
     display = DisplayPages()
-    speech = Speech(settings.server.data_dir / "speech")
+    speech = Speech(settings.server.data_dir / "speech", enabled=None if settings.speech.enabled else False)
     document = orjson.dumps(openapi_document())
 
     async def openapi(request: Request) -> Response:

@@ -100,7 +100,7 @@ def seed(data_dir: Path, site: str) -> dict[str, str]:
         return pool.submit(asyncio.run, _seed(data_dir, site)).result()
 
 
-SERVER_ENV = {"QUEUE_KIOSK_IDLE_S": "4"}
+SERVER_ENV = {"QUEUE_KIOSK_IDLE_S": "4", "QUEUE_SPEECH_ENABLED": "true"}
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,9 @@ from queue_server.settings import load_settings
 # Tests issue thousands of tickets a minute with one kiosk token: rate limits are off unless a
 # test turns them on (tests/web/test_limits.py checks them).
 NO_LIMITS = {"QUEUE_LIMITS_KIOSK_TICKETS_PER_MINUTE": "0", "QUEUE_LIMITS_KIOSK_TICKETS_PER_ADDRESS_PER_MINUTE": "0",
-             "QUEUE_LIMITS_PUBLIC_READS_PER_ADDRESS_PER_MINUTE": "0"}
+             "QUEUE_LIMITS_PUBLIC_READS_PER_ADDRESS_PER_MINUTE": "0",
+             # and no speech worker per server: tests/browser and tests/display turn it on
+             "QUEUE_SPEECH_ENABLED": "false"}
 QUEUE_SERVER = str(Path(sys.executable).parent / "queue-server")
 
 
