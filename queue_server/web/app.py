@@ -47,6 +47,7 @@ from .headers import SecurityHeaders
 from .login import Login
 from .openapi import openapi_document
 from .pages import start_page
+from .reports import Reports
 from .ws import LiveFeed
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 codes = PairingCodes(redis, settings.redis.key_prefix)
                 admin.bind(authenticator, session_factory, codes, limits, settings.limits)
                 admin_page.bind(authenticator, session_factory, codes)
+                reports.bind(session_factory)
                 feed.bind(queue, authenticator)
                 citizen.bind(queue)
                 display.bind(speech)
@@ -204,6 +206,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     login = Login()
     admin = Admin(api)
     admin_page = AdminPage()
+    reports = Reports(api)
     feed = LiveFeed(settings.server.trusted_origins)
     citizen = CitizenPages(api, settings.kiosk)
     display = DisplayPages()
@@ -227,6 +230,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         *login.routes(),
         *admin.routes(),
         *admin_page.routes(),
+        *reports.routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
         *citizen.routes(),
         *display.routes(),

@@ -17,6 +17,7 @@ def _object(**properties: Any) -> dict[str, Any]:
 
 
 _STR, _INT, _NULLSTR = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
+_NULLNUM = {"type": ["number", "null"]}
 _RESPONSES = {
     "Me": _object(login=_STR, name=_STR, tenant=_STR, csrf_token=_STR, roles={"type": "array", "items": _object(
         site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
@@ -26,6 +27,13 @@ _RESPONSES = {
     "PairedDevice": _object(token=_STR, token_id=_INT, site=_STR, role={"enum": ["kiosk", "display"]}),
     "Device": _object(id=_INT, site=_STR, role=_STR, name=_STR, created_at=_STR, revoked_at=_NULLSTR),
     "AuditEntry": _object(at=_STR, site=_NULLSTR, actor=_STR, action=_STR, target=_STR, address=_STR, detail=_STR),
+    "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
+    "ReportGroup": _object(key=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
+                           wait_s={"$ref": "#/components/schemas/ReportStats"},
+                           service_s={"$ref": "#/components/schemas/ReportStats"}),
+    "Report": _object(site=_STR, **{"from": _STR, "to": _STR},
+                      by={"enum": ["service", "counter", "hour", "day", "all"]},
+                      groups={"type": "array", "items": {"$ref": "#/components/schemas/ReportGroup"}}),
 }
 
 _PROBLEM = {
@@ -188,6 +196,21 @@ def openapi_document() -> dict[str, Any]:
         "The tenant's audit log as CSV (admin)", [],
         {"200": {"description": "entries", "content": {"text/csv": {"schema": {"type": "string"}}}},
          **_problems(401, 403, 422, 503)}, headers=audit_query)}
+    report_query = [
+        {"name": "period", "in": "query", "required": False, "schema": {"enum": ["day", "week", "month"]}},
+        {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+        {"name": "by", "in": "query", "required": False,
+         "schema": {"enum": ["service", "counter", "hour", "day", "all"]}},
+    ]
+    paths["/api/v1/sites/{site}/reports"] = {"get": _op(
+        "Tickets, waits and service times (seconds: mean, median, nearest-rank 90th percentile) of a day, its "
+        "ISO week or its month, by service, counter, local hour of issue or day, from the archived history "
+        "(supervisor, admin)", site,
+        {"200": _json("Report", "one group per key"), **_problems(401, 403, 404, 422, 503)}, headers=report_query)}
+    paths["/api/v1/sites/{site}/reports.csv"] = {"get": _op(
+        "The same report as CSV, one row per group (supervisor, admin)", site,
+        {"200": {"description": "groups", "content": {"text/csv": {"schema": {"type": "string"}}}},
+         **_problems(401, 403, 404, 422, 503)}, headers=report_query)}
     paths["/api/v1/sites/{site}/tickets/{ticket_id}/phone"] = {
         "put": _op("Leave a mobile number for the \"your turn is near\" text message (public: the id is the "
                    "key; while the ticket waits; deleted when the visit ends)", ticket,
