@@ -27,7 +27,7 @@ from .errors import HTTPError
 CSV_COLUMNS = ("key", "issued", "served", "no_show", "cancelled",
                "wait_count", "wait_mean_s", "wait_median_s", "wait_p90_s",
                "service_count", "service_mean_s", "service_median_s", "service_p90_s")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _seconds(value: float | None) -> float | None:

@@ -49,6 +49,8 @@ ENDPOINTS = [
     *(Endpoint("POST", f"/api/v1/sites/{{site}}/counters/1/{action}", STAFF) for action in ("open", "pause", "close")),
     Endpoint("POST", "/api/v1/sites/{site}/pairings", ADMIN, {"role": "display"}),
     Endpoint("GET", "/api/v1/sites/{site}/devices", ADMIN),
+    Endpoint("GET", "/api/v1/sites/{site}/reports?date=2026-03-10", {"supervisor", "admin"}),
+    Endpoint("GET", "/api/v1/sites/{site}/reports.csv?date=2026-03-10&by=counter", {"supervisor", "admin"}),
     Endpoint("POST", "/api/v1/sites/{site}/devices/{device}/revoke", ADMIN),
 ]
 DENIED = {401, 403, 404}

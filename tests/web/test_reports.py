@@ -1,0 +1,219 @@
+"""Reports against a scripted day: 200 tickets whose waits and service times are known exactly.
+
+The script (10 March 2026, Paris, UTC+1): ticket ``i`` is issued at 08:00 + 150 s × i local time, at
+``passeports`` when ``i`` is a multiple of 3 and ``etat-civil`` otherwise, by counter 1 (even ``i``) or 2
+(odd ``i``); it waits 60 + (37 i mod 900) s; it is cancelled before being called when i mod 20 = 7, a
+no-show when i mod 20 = 13, cancelled at the counter when i mod 20 = 17, otherwise served 30 s after its
+call for 120 + (53 i mod 600) s. Expected figures come from plain arithmetic over the script, here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from queue_server.db.engine import make_engine, sessions
+from queue_server.db.tables import TicketRecord
+from tests.conftest import Stack
+from tests.web.support import assert_problem
+
+pytestmark = pytest.mark.anyio
+
+DAY = "2026-03-10"
+PARIS_OFFSET = timedelta(hours=1)  # CET: summer time starts on 29 March
+OPENING = datetime(2026, 3, 10, 8, tzinfo=UTC) - PARIS_OFFSET  # 08:00 in Paris
+
+
+@dataclass(frozen=True)
+class Scripted:
+    i: int
+    service: str
+    counter: str | None
+    status: str
+    local_hour: int
+    wait_s: int | None
+    service_s: int | None
+
+
+def script() -> list[Scripted]:
+    tickets = []
+    for i in range(200):
+        kind = i % 20
+        status = {7: "cancelled", 13: "no_show", 17: "cancelled"}.get(kind, "done")
+        called = kind != 7
+        tickets.append(Scripted(
+            i=i, service="passeports" if i % 3 == 0 else "etat-civil",
+            counter=("1" if i % 2 == 0 else "2") if called else None, status=status,
+            local_hour=8 + (i * 150) // 3600,
+            wait_s=60 + (37 * i) % 900 if called else None,
+            service_s=120 + (53 * i) % 600 if status == "done" else None,
+        ))
+    return tickets
+
+
+def record(t: Scripted, day: str = DAY, site: str = "demo", shift: timedelta = timedelta()) -> TicketRecord:
+    issued = OPENING + shift + timedelta(seconds=150 * t.i)
+    called = issued + timedelta(seconds=t.wait_s) if t.wait_s is not None else None
+    started = called + timedelta(seconds=30) if called is not None and t.service_s is not None else None
+    finished = started + timedelta(seconds=t.service_s) if started is not None and t.service_s else None
+    return TicketRecord(id=f"{site}-{day}-{t.i:03d}", site_id=site, day=day, number=f"A{t.i:03d}",
+                        service=t.service, status=t.status, counter=t.counter, issued_at=issued, called_at=called,
+                        started_at=started, finished_at=finished, last_event_id=f"1-{t.i}")
+
+
+async def archive(stack: Stack, rows: list[TicketRecord]) -> None:
+    engine = make_engine(stack.settings.database_url)
+    try:
+        async with sessions(engine)() as session:
+            session.add_all(rows)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def scripted_day(stack: Stack) -> list[Scripted]:
+    """The 200 tickets of the day in ticket_history, plus 5 of the day before, 5 of the next week and 5
+    of another site on the same day, which a report of the day must leave out."""
+    tickets = script()
+    await archive(stack, [record(t) for t in tickets]
+                  + [record(t, "2026-03-09", shift=-timedelta(days=1)) for t in tickets[:5]]
+                  + [record(t, "2026-03-16", shift=timedelta(days=6)) for t in tickets[:5]]
+                  + [record(t, site="ailleurs") for t in tickets[:5]])
+    return tickets
+
+
+def expected(tickets: list[Scripted]) -> dict[str, Any]:
+    """The figures of one group, computed the plain way."""
+    def figures(values: list[int]) -> dict[str, Any]:
+        if not values:
+            return {"count": 0, "mean": None, "median": None, "p90": None}
+        ordered = sorted(values)
+        return {"count": len(values), "mean": pytest.approx(sum(values) / len(values), abs=0.05),
+                "median": pytest.approx(statistics.median(values), abs=0.05),
+                "p90": ordered[math.ceil(0.9 * len(values)) - 1]}
+
+    return {"issued": len(tickets), "served": sum(t.status == "done" for t in tickets),
+            "no_show": sum(t.status == "no_show" for t in tickets),
+            "cancelled": sum(t.status == "cancelled" for t in tickets),
+            "wait_s": figures([t.wait_s for t in tickets if t.wait_s is not None]),
+            "service_s": figures([t.service_s for t in tickets if t.service_s is not None])}
+
+
+async def report(client: httpx.AsyncClient, stack: Stack, suffix: str = "", **params: str) -> httpx.Response:
+    return await client.get(f"/api/v1/sites/demo/reports{suffix}", params=params, headers=stack.auth("supervisor"))
+
+
+def groups_of(body: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
+    return {g["key"]: {k: v for k, v in g.items() if k != "key"} for g in body["groups"]}
+
+
+async def test_by_service_matches_the_script(client: httpx.AsyncClient, stack: Stack,
+                                             scripted_day: list[Scripted]) -> None:
+    """Per service: issued, served, no-shows, cancelled, and waits and service times to the second."""
+    response = await report(client, stack, period="day", date=DAY, by="service")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["site"], body["from"], body["to"], body["by"]) == ("demo", DAY, DAY, "service")
+    want = {s: expected([t for t in scripted_day if t.service == s]) for s in ("etat-civil", "passeports")}
+    assert groups_of(body) == want
+    assert sum(g["issued"] for g in body["groups"]) == 200
+
+
+async def test_by_counter_matches_the_script(client: httpx.AsyncClient, stack: Stack,
+                                             scripted_day: list[Scripted]) -> None:
+    """Per counter, with the tickets cancelled before any call under a null key, last."""
+    body = (await report(client, stack, date=DAY, by="counter")).json()
+    want = {c: expected([t for t in scripted_day if t.counter == c]) for c in ("1", "2", None)}
+    assert groups_of(body) == want
+    assert [g["key"] for g in body["groups"]] == ["1", "2", None]
+    assert want[None]["issued"] == 10 and want[None]["wait_s"]["count"] == 0
+
+
+async def test_by_hour_uses_the_sites_local_hours(client: httpx.AsyncClient, stack: Stack,
+                                                  scripted_day: list[Scripted]) -> None:
+    """Per local hour of issue: 08 to 16 in Paris, though the times are stored in UTC."""
+    body = (await report(client, stack, date=DAY, by="hour")).json()
+    hours = sorted({t.local_hour for t in scripted_day})
+    assert hours == list(range(8, 17))
+    want = {f"{h:02d}": expected([t for t in scripted_day if t.local_hour == h]) for h in hours}
+    assert groups_of(body) == want
+
+
+async def test_a_week_gathers_its_days_and_no_other(client: httpx.AsyncClient, stack: Stack,
+                                                    scripted_day: list[Scripted]) -> None:
+    """The week of Sunday 15 March runs from Monday 9 to Sunday 15: two days of tickets, not the 16th."""
+    body = (await report(client, stack, period="week", date="2026-03-15", by="day")).json()
+    assert (body["from"], body["to"]) == ("2026-03-09", "2026-03-15")
+    assert groups_of(body) == {"2026-03-09": expected(scripted_day[:5]), DAY: expected(scripted_day)}
+    month = (await report(client, stack, period="month", date=DAY, by="all")).json()
+    assert (month["from"], month["to"]) == ("2026-03-01", "2026-03-31")
+    assert [(g["key"], g["issued"]) for g in month["groups"]] == [("all", 210)]
+
+
+async def test_a_day_without_tickets_has_no_groups(client: httpx.AsyncClient, stack: Stack,
+                                                   scripted_day: list[Scripted]) -> None:
+    """A quiet day is an empty list, not an error."""
+    body = (await report(client, stack, date="2026-03-11")).json()
+    assert body["groups"] == []
+
+
+async def test_the_csv_has_one_row_per_group(client: httpx.AsyncClient, stack: Stack,
+                                             scripted_day: list[Scripted]) -> None:
+    """The CSV carries the JSON's figures in flat columns, as an attachment with a telling name."""
+    response = await report(client, stack, ".csv", period="day", date=DAY, by="counter")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="report-demo-2026-03-10-2026-03-10-counter.csv"' in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["key"] for r in rows] == ["1", "2", ""]
+    for row, c in zip(rows, ("1", "2", None), strict=True):
+        want = expected([t for t in scripted_day if t.counter == c])
+        assert int(row["issued"]) == want["issued"] and int(row["served"]) == want["served"]
+        assert int(row["no_show"]) == want["no_show"] and int(row["cancelled"]) == want["cancelled"]
+        for prefix, figures in (("wait", want["wait_s"]), ("service", want["service_s"])):
+            assert int(row[f"{prefix}_count"]) == figures["count"]
+            for name in ("mean", "median", "p90"):
+                cell = row[f"{prefix}_{name}_s"]
+                assert (cell == "") if figures[name] is None else (float(cell) == figures[name]), (prefix, name)
+
+
+async def test_the_answer_matches_the_document(client: httpx.AsyncClient, stack: Stack,
+                                               scripted_day: list[Scripted]) -> None:
+    """The report validates against the Report schema of /openapi.json."""
+    document = (await client.get("/openapi.json")).json()
+    declared = document["paths"]["/api/v1/sites/{site}/reports"]["get"]["responses"]["200"]
+    schema = declared["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": document["components"]})
+    for by in ("service", "counter", "hour", "day", "all"):
+        body = (await report(client, stack, date=DAY, by=by)).json()
+        assert not list(validator.iter_errors(body)), by
+
+
+async def test_an_agent_may_not_read_reports(client: httpx.AsyncClient, stack: Stack) -> None:
+    """Reports are for supervisors and admins: an agent gets 403, in JSON and CSV."""
+    for suffix in ("", ".csv"):
+        response = await client.get(f"/api/v1/sites/demo/reports{suffix}", params={"date": DAY},
+                                    headers=stack.auth("agent"))
+        assert_problem(response, 403)
+    admin = await client.get("/api/v1/sites/demo/reports", params={"date": DAY}, headers=stack.auth("admin"))
+    assert admin.status_code == 200
+
+
+@pytest.mark.parametrize("params", [
+    {"period": "year", "date": DAY}, {"date": "2026-02-30"}, {"date": "10/03/2026"}, {"date": "２０２６-03-10"},
+    {}, {"date": DAY, "by": "weekday"}, {"date": "+2026-03-10"},
+], ids=str)
+async def test_bad_parameters_are_422(client: httpx.AsyncClient, stack: Stack, params: dict[str, str]) -> None:
+    """An unknown period or grouping, or a date that is not a YYYY-MM-DD calendar day, is a 422 problem."""
+    for suffix in ("", ".csv"):
+        assert_problem(await report(client, stack, suffix, **params), 422, params)
