@@ -78,7 +78,15 @@ class Group:
 
 def period(kind: str, day: date) -> tuple[date, date]:
     """The first and last local day (inclusive) of ``kind``: the day itself, its ISO week (Monday to
-    Sunday) or its calendar month. Raises ``ValueError`` for any other kind."""
+    Sunday) or its calendar month. Raises ``ValueError`` for any other kind, and for a period that
+    ``date`` cannot hold (the week of 31 December 9999)."""
+    try:
+        return _period(kind, day)
+    except OverflowError:
+        raise ValueError(f"the {kind} of {day} is beyond the calendar") from None
+
+
+def _period(kind: str, day: date) -> tuple[date, date]:
     if kind == "day":
         return day, day
     if kind == "week":

@@ -80,6 +80,15 @@ def test_an_unknown_period_or_grouping_is_refused() -> None:
         summarize([], "weekday", "Europe/Paris")
 
 
+def test_a_period_beyond_the_calendar_is_refused() -> None:
+    """The week or month of 31 December 9999 would end past the last date: an error, not an overflow."""
+    with pytest.raises(ValueError):
+        period("week", date(9999, 12, 31))
+    with pytest.raises(ValueError):
+        period("month", date(9999, 12, 31))
+    assert period("day", date(9999, 12, 31)) == (date(9999, 12, 31), date(9999, 12, 31))
+
+
 def test_hours_are_the_sites_local_hours() -> None:
     """A ticket issued at 07:30 UTC in March is in Paris's 08 hour and in La Réunion's 11 hour."""
     row = Row("2026-03-10", "a", "waiting", None, datetime(2026, 3, 10, 7, 30, tzinfo=UTC))

@@ -99,7 +99,10 @@ class Reports:
         engine = await site_engine(self.api.queue, caller, request.path_params["site"], SUPERVISORS)
         config = engine.config
         kind, by, day = _query(request)
-        first, last = period(kind, day)
+        try:
+            first, last = period(kind, day)
+        except ValueError as exc:
+            raise HTTPError(422, f"{exc}.", "invalid-query") from None
         async with self.db_sessions() as db:
             rows = await load_rows(db, config.id, first, last)
         head = {"site": config.id, "from": first.isoformat(), "to": last.isoformat(), "by": by}

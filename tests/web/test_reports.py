@@ -212,6 +212,7 @@ async def test_an_agent_may_not_read_reports(client: httpx.AsyncClient, stack: S
 @pytest.mark.parametrize("params", [
     {"period": "year", "date": DAY}, {"date": "2026-02-30"}, {"date": "10/03/2026"}, {"date": "２０２６-03-10"},
     {}, {"date": DAY, "by": "weekday"}, {"date": "+2026-03-10"},
+    {"period": "month", "date": "9999-12-31"},
 ], ids=str)
 async def test_bad_parameters_are_422(client: httpx.AsyncClient, stack: Stack, params: dict[str, str]) -> None:
     """An unknown period or grouping, or a date that is not a YYYY-MM-DD calendar day, is a 422 problem."""
