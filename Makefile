@@ -3,8 +3,9 @@ SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= ./var
-# Test processes (pytest-xdist): most tests wait on servers they start, so two keep both cores busy.
-PYTEST_WORKERS ?= 2
+# Test processes (pytest-xdist): most tests wait on servers and browsers they start; with two, measured,
+# the two cores stayed half idle, so three.
+PYTEST_WORKERS ?= 3
 VENV ?= .venv
 # The first Python 3.11+ found, unless PYTHON is given.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
