@@ -121,14 +121,16 @@ class FakeSmsProvider:
 
 
 async def test_one_text_message_when_the_turn_is_near_and_the_number_is_deleted(
-        tmp_path: Path, valkey_url: str, key_prefix: str, redis: Redis) -> None:
+        tmp_path: Path, redis_url: str, key_prefix: str, redis: Redis) -> None:
     """With sms_ahead 3, a number left on the ticket page gets exactly one message when 3 people are
     ahead; a cancelled ticket's number gets none; numbers are gone once the visits end."""
     provider = FakeSmsProvider()
     listener = await asyncio.start_server(provider.handle, "127.0.0.1", 0)
     provider.port = listener.sockets[0].getsockname()[1]
     tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "hall", 2, SERVICES)
-    env = {"QUEUE_REDIS_URL": valkey_url, "QUEUE_REDIS_KEY_PREFIX": key_prefix, "QUEUE_SMS_PROVIDER": "http",
+    # the server and the test's own client on the same Redis (the embedded Valkey, or the machine's)
+    env = {"QUEUE_REDIS_URL": redis_url, "QUEUE_REDIS_KEY_PREFIX": key_prefix, "QUEUE_REDIS_CHECK_PERSISTENCE": "false",
+           "QUEUE_SMS_PROVIDER": "http",
            "QUEUE_SMS_URL": f"http://127.0.0.1:{provider.port}/sms", "QUEUE_SMS_SENDER": "MAIRIE"}
     async with listener:
         with server(tmp_path, env=env) as running:
