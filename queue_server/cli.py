@@ -390,6 +390,17 @@ def _user_work(settings: Settings, work: Any) -> Any:
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
 
 
+def _roles(items: list[str]) -> list[tuple[str | None, str]]:
+    """``--role`` values (``SITE:ROLE``, or ``admin`` alone for every site) as ``(site, role)``."""
+    roles: list[tuple[str | None, str]] = []
+    for item in items:
+        site, sep, what = item.rpartition(":")
+        if not what or (sep and not site):
+            fail(f"--role {item!r}: write SITE:ROLE, e.g. mairie:agent, or admin")
+        roles.append((site or None, what))
+    return roles
+
+
 @user_app.command("add")
 def user_add(
     login: Annotated[str, typer.Argument(help="The login, e.g. an e-mail address.")],
@@ -404,12 +415,7 @@ def user_add(
     """Create a user who signs in at /login."""
     from .db.users import add_user
 
-    roles: list[tuple[str | None, str]] = []
-    for item in role:
-        site, sep, what = item.rpartition(":")
-        if not what or (sep and not site):
-            fail(f"--role {item!r}: write SITE:ROLE, e.g. mairie:agent, or admin")
-        roles.append((site or None, what))
+    roles = _roles(role)
     settings = settings_from(config, data_dir=data_dir)
     password = _password(password_stdin)
 
@@ -484,12 +490,7 @@ def user_roles(
     rights within seconds."""
     from .db.users import describe_roles, set_roles
 
-    roles: list[tuple[str | None, str]] = []
-    for item in role:
-        site, sep, what = item.rpartition(":")
-        if not what or (sep and not site):
-            fail(f"--role {item!r}: write SITE:ROLE, e.g. mairie:agent, or admin")
-        roles.append((site or None, what))
+    roles = _roles(role)
     settings = settings_from(config, data_dir=data_dir)
 
     async def work(session: Any) -> None:

@@ -52,7 +52,7 @@ class PhoneBody(Body):
     phone: str = Field(min_length=1, max_length=MAX_PHONE_CHARS)
 
 
-def _json_block(data: dict[str, Any]) -> Markup:
+def json_block(data: dict[str, Any]) -> Markup:
     """``data`` as the text of a ``<script type="application/json">`` (never executed, so the
     Content-Security-Policy allows it); ``<`` is escaped so that no string can close the element."""
     return Markup(orjson.dumps(data).decode().replace("<", "\\u003c"))
@@ -133,7 +133,7 @@ class CitizenPages:
         lang = request.query_params.get("lang", "fr")
         if lang not in CITIZEN_LANGUAGES:
             lang = "fr"
-        return _page("kiosk.html", lang, strings=_json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s)
+        return _page("kiosk.html", lang, strings=json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s)
 
     async def ticket_page(self, request: Request) -> Response:
         ticket_id = request.path_params["ticket_id"]
@@ -151,7 +151,7 @@ class CitizenPages:
             "ticket.html", lang, ticket=ticket_view(engine.state, ticket), site=config,
             service_name=service.name if service else ticket.service,
             counter_name=counter.name if counter else "",
-            strings=_json_block(ticket_strings(lang)),
+            strings=json_block(ticket_strings(lang)),
         )
 
     async def _count_public_read(self, conn: Request | WebSocket) -> None:

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from ..i18n import CITIZEN_LANGUAGES, RTL, translations
 from ..speech import Speech, chime
-from .citizen import _json_block
+from .citizen import json_block
 from .errors import HTTPError
 from .i18n import templates
 
@@ -82,7 +82,7 @@ class DisplayPages:
             history=min(int(history), MAX_HISTORY) if history.isdecimal() and len(history) < 3 else 5,
             waiting=query.get("waiting", "1") != "0", media=",".join(media),
             announce_within=int(within) if within.isdecimal() and len(within) < 5 else 30,
-            speech=self.speech.available, strings=_json_block(display_strings(lang)),
+            speech=self.speech.available, strings=json_block(display_strings(lang)),
         )
         return HTMLResponse(html)
 
