@@ -36,7 +36,7 @@ from .domain import events as ev
 from .domain.config import SiteConfig
 from .store.events import EventStore, Recorded, decode_entries
 from .store.keys import stream_id
-from .store.phones import PhoneBook
+from .store.phones import VisitBook
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
         return {
             "id": event.ticket_id, "site_id": config.id, "day": config.day(event.at), "number": event.number,
             "service": event.service, "status": "waiting", "priority": event.priority, "lang": event.lang,
-            "counter": None, "recalls": 0, "issued_at": event.at, "called_at": None, "started_at": None,
+            "counter": None, "agent": None, "agent_name": "",
+            "recalls": 0, "issued_at": event.at, "called_at": None, "started_at": None,
             "finished_at": None, "last_event_id": rid,
         }
     if row is None or not isinstance(event, ev.TicketEvent):
@@ -68,6 +69,8 @@ def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
     match event:
         case ev.TicketCalled():
             row.update(status="called", counter=event.counter, called_at=event.at)
+            if event.agent is not None:
+                row.update(agent=event.agent, agent_name=event.agent_name)
         case ev.TicketRecalled():
             row["recalls"] += 1
         case ev.TicketStarted():
@@ -101,9 +104,9 @@ def _upsert(dialect: str, table: Any, key: str | None) -> Any:
 
 class Archiver:
     def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
-                 retention_s: int, phones: PhoneBook | None = None, block_ms: int = 1000) -> None:
+                 retention_s: int, visits: Sequence[VisitBook] = (), block_ms: int = 1000) -> None:
         self.redis = redis
-        self.phones = phones
+        self.visits = visits
         self.store = store
         self.sessions = sessions
         self.retention_s = retention_s
@@ -248,8 +251,9 @@ class Archiver:
                 if changed:
                     await session.execute(_upsert(dialect, tickets_table, "id"), list(changed.values()))
                 await session.commit()
-        if self.phones is not None:  # the visit is over: its phone number goes (before the ack: retried)
-            await self.phones.forget(site, {e.ticket_id for _, e in records if isinstance(e, VISIT_ENDS)})
+        ended = {e.ticket_id for _, e in records if isinstance(e, VISIT_ENDS)}
+        for book in self.visits:  # the visit is over: its phone number and notes go (before the ack: retried)
+            await book.forget(site, ended)
         if ids:
             await self.redis.xack(stream, GROUP, *ids)
         self.archived += len(fresh)

@@ -93,7 +93,8 @@ def encode_state(state: SiteState) -> bytes:
             k: [r.ticket_id, list(r.request), iso(r.issued_at)] for k, r in state.idempotency.items()
         },
         "applied": state.applied,
-        "counters": {k: [c.status, c.ticket_id] for k, c in state.counters.items()},
+        "counters": {k: [c.status, c.ticket_id, c.agent, c.agent_name, iso(c.since) if c.since else None]
+                     for k, c in state.counters.items()},
         "durations": {k: list(v) for k, v in state.durations.items()},
         "recent_calls": list(state.recent_calls),
         "printers": [[kiosk, status] for kiosk, status in state.printers.items()],  # JSON keys are strings
@@ -122,8 +123,9 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
         for k, (tid, req, at) in raw["idempotency"].items()
     }
     state.applied = raw["applied"]
-    for k, (status, tid) in raw["counters"].items():
-        state.counters[k] = CounterState(status, tid)
+    for k, (status, tid, *rest) in raw["counters"].items():  # agent, name, since: absent in older snapshots
+        agent, name, since = (rest + [None, "", None])[:3]
+        state.counters[k] = CounterState(status, tid, agent, name or "", parse_iso(since) if since else None)
     state.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in raw["durations"].items()}
     state.recent_calls.extend(raw["recent_calls"])
     state.printers = {int(kiosk): status for kiosk, status in raw.get("printers", ())}  # none before printers

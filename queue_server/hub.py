@@ -56,7 +56,9 @@ AUDIENCE: dict[str, Audience] = {
     "display": "public", "kiosk": "public", "agent": "staff", "supervisor": "staff", "admin": "staff",
 }
 # Fields of a ticket (a dict with a "number") that identify a person; public screens never receive them.
-PERSONAL = frozenset({"phone", "name", "email", "note"})
+PERSONAL = frozenset({"phone", "name", "email", "note", "noted"})
+# Fields, at any depth, for staff only: the agents' names, the list of waiting tickets.
+STAFF_ONLY = frozenset({"agent", "queue"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
 OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
 REPLAY = 10_000  # messages kept per site for clients resuming with `since`
@@ -104,6 +106,8 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         if isinstance(event, TicketCalled | TicketRecalled) and ticket is not None:
             data["announcements"] = announcements(state, event.ticket_id, voice, render)
             data["out_of_turn"] = isinstance(event, TicketCalled) and event.out_of_turn
+        if isinstance(event, TicketCalled):
+            data["agent"] = event.agent_name or None  # staff only (STAFF_ONLY)
         if isinstance(event, TicketReprinted):
             data["kiosk"] = event.kiosk  # the kiosk whose printer prints it again
             data["lang"] = ticket.lang if ticket else None
@@ -137,7 +141,7 @@ def public(message: Any) -> Any:
     hold people's data: the names of the site, its services and counters stay."""
     if isinstance(message, dict):
         ticket = "number" in message
-        return {k: public(v) for k, v in message.items() if not (ticket and k in PERSONAL)}
+        return {k: public(v) for k, v in message.items() if not (ticket and k in PERSONAL) and k not in STAFF_ONLY}
     if isinstance(message, list):
         return [public(v) for v in message]
     return message
@@ -146,7 +150,7 @@ def public(message: Any) -> Any:
 # What a public screen shows does not change when a visit starts or ends at a counter (it shows
 # calls, counters and waiting counts), so those events are not sent to it: fewer frames per call.
 HIDDEN: dict[Audience, frozenset[str]] = {
-    "public": frozenset({"ticket.started", "ticket.finished"}),
+    "public": frozenset({"ticket.started", "ticket.finished", "ticket.noted"}),
     "staff": frozenset(),
 }
 

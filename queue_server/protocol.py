@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal, NotRequired, cast
 from urllib.parse import quote
 
 from typing_extensions import TypedDict
@@ -29,6 +29,7 @@ class TicketView(TypedDict):
     issued_at: str
     called_at: str | None
     recalls: int
+    noted: NotRequired[bool]  # staff left a note for its agent (GET …/tickets/{id}/note; staff only, an extension)
 
 
 class ServiceView(TypedDict):
@@ -41,6 +42,8 @@ class ServiceView(TypedDict):
     description: str
     icon: str  # one of domain/config.py ICONS
     ticket_message: str  # "": none
+    served: int  # visits finished today
+    alert_wait_s: int  # supervisors are alerted when someone has waited longer
 
 
 class CounterView(TypedDict):
@@ -48,6 +51,9 @@ class CounterView(TypedDict):
     name: str
     status: Literal["open", "paused", "closed"]
     ticket: TicketView | None
+    # Extensions (staff only): who opened it or called last, and since when it has its status.
+    agent: NotRequired[str | None]
+    since: str | None
 
 
 class PrinterView(TypedDict):
@@ -70,6 +76,8 @@ class SnapshotView(TypedDict):
     # The site's logo, "/sites/{site}/logo?v={version}" (None: it has none). The URL changes with the
     # logo, so it may be cached for good (an extension of API.md).
     logo: str | None
+    # Every waiting ticket, each service's queue in call order (staff only; an extension of API.md).
+    queue: NotRequired[list[TicketView]]
 
 
 def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
@@ -86,6 +94,7 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
         "issued_at": iso(ticket.issued_at),
         "called_at": iso(ticket.called_at) if ticket.called_at else None,
         "recalls": ticket.recalls,
+        "noted": ticket.noted,
     }
 
 
@@ -98,6 +107,7 @@ def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
     return {
         "id": config.id, "name": config.name, "status": current.status,
         "ticket": ticket_view(state, ticket) if ticket else None,
+        "agent": current.agent_name or None, "since": iso(current.since) if current.since else None,
     }
 
 
@@ -113,6 +123,10 @@ def logo_url(site: str, version: str | None) -> str | None:
 def snapshot_view(state: SiteState) -> SnapshotView:
     config = state.config
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
+    served: dict[str, int] = {}
+    for t in state.tickets.values():
+        if t.status == "done":
+            served[t.service] = served.get(t.service, 0) + 1
     return {
         "site": config.id,
         "name": config.name,
@@ -122,6 +136,7 @@ def snapshot_view(state: SiteState) -> SnapshotView:
                 "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
                 "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
                 "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
+                "served": served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
             }
             for s in config.services
         ],
@@ -132,4 +147,5 @@ def snapshot_view(state: SiteState) -> SnapshotView:
         "message": state.display_message,
         "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
         "logo": logo_url(config.id, config.logo_version),
+        "queue": [ticket_view(state, state.tickets[key[3]]) for s in config.services for key in state.queue(s.id)],
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .db.tables import TicketRecord
 
 Period = Literal["day", "week", "month"]
-Grouping = Literal["service", "counter", "hour", "day", "all"]
+Grouping = Literal["service", "counter", "agent", "hour", "day", "all"]
 PERIODS: tuple[str, ...] = get_args(Period)
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
 
@@ -43,6 +43,10 @@ class TicketRow(Protocol):
     def status(self) -> str: ...
     @property
     def counter(self) -> str | None: ...
+    @property
+    def agent(self) -> str | None: ...
+    @property
+    def agent_name(self) -> str: ...
     @property
     def issued_at(self) -> datetime: ...
     @property
@@ -65,7 +69,9 @@ class Stats:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """One line of a report. ``key`` is ``None`` for tickets without a counter (never called)."""
+    """One line of a report. ``key`` is ``None`` for tickets without a counter or agent (never called,
+    or called before calls recorded their agent). ``label``: the agent's name at their latest call, for
+    a report by agent; ``None`` otherwise (the web layer names services and counters)."""
 
     key: str | None
     issued: int
@@ -74,6 +80,7 @@ class Group:
     cancelled: int
     wait_s: Stats
     service_s: Stats
+    label: str | None = None
 
 
 def period(kind: str, day: date) -> tuple[date, date]:
@@ -134,6 +141,8 @@ def _key_of(by: str, zone: ZoneInfo) -> Callable[[TicketRow], str | None]:
         return lambda row: row.service
     if by == "counter":
         return lambda row: row.counter
+    if by == "agent":
+        return lambda row: row.agent
     if by == "hour":  # local hour of issue, "00" to "23"
         return lambda row: f"{row.issued_at.astimezone(zone).hour:02d}"
     if by == "day":
@@ -151,7 +160,15 @@ def summarize(rows: Iterable[TicketRow], by: str, timezone: str) -> list[Group]:
     buckets: dict[str | None, list[TicketRow]] = {}
     for row in rows:
         buckets.setdefault(key_of(row), []).append(row)
-    return [_group(key, buckets[key]) for key in sorted(buckets, key=lambda k: (k is None, k or ""))]
+    groups = [_group(key, buckets[key]) for key in sorted(buckets, key=lambda k: (k is None, k or ""))]
+    if by == "agent":
+        groups = [replace(g, label=_latest_name(buckets[g.key])) for g in groups]
+    return groups
+
+
+def _latest_name(rows: list[TicketRow]) -> str | None:
+    named = [r for r in rows if r.agent_name and r.called_at is not None]
+    return max(named, key=lambda r: r.called_at).agent_name if named else None  # type: ignore[arg-type,return-value]
 
 
 def _group(key: str | None, rows: list[TicketRow]) -> Group:

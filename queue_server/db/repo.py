@@ -72,6 +72,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
                 },
                 default_duration_s=s.default_duration_s,
                 sms_ahead=s.sms_ahead,
+                alert_wait_s=s.alert_wait_s,
                 description=s.description,
                 icon=s.icon if s.icon in ICONS else "default",
                 ticket_message=s.ticket_message,

@@ -69,6 +69,8 @@ class Service(SQLModel, table=True):
     # One SMS to a visitor with a phone number when this many people or fewer are ahead; 0: none. Not
     # nullable: the ORM writes a None as "use the default", which would turn "none" into 3.
     sms_ahead: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # Supervisors are alerted when someone has waited longer than this (seconds).
+    alert_wait_s: int = Field(default=1200, sa_column_kwargs={"server_default": "1200"})
     # What the kiosk shows under the name, and its pictogram (domain/config.py ICONS).
     description: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     icon: str = Field(default="default", max_length=32, sa_column_kwargs={"server_default": "default"})
@@ -127,6 +129,8 @@ class TicketRecord(SQLModel, table=True):
     priority: bool = False
     lang: str = Field(default="fr", max_length=8)
     counter: str | None = Field(default=None, max_length=64)
+    agent: str | None = Field(default=None, max_length=64)  # who called it last: "user:ID", "token:ID"
+    agent_name: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     recalls: int = 0
     issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     called_at: datetime | None = Field(default=None, sa_column=_utc())

@@ -30,6 +30,8 @@ class CallNext(Command):
 
     counter: str
     services: tuple[str, ...] | None = None
+    agent: str | None = None  # who calls: "user:ID" or "token:ID" (per-agent reports, the counter's agent)
+    agent_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +44,8 @@ class CallTicket(TicketCommand):
     """Call one specific waiting ticket out of turn."""
 
     counter: str
+    agent: str | None = None
+    agent_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +85,12 @@ class Transfer(TicketCommand):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Note(TicketCommand):
+    """Staff left a note about the ticket for the agent who serves it (the text itself is kept outside
+    the log, store/visits.py: it may say things about a person; the log only knows that there is one)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reprint(TicketCommand):
     """Print the ticket again at ``kiosk`` (a kiosk's device token id); ``None``: the kiosk that issued it."""
 
@@ -109,7 +119,8 @@ class CounterCommand(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenCounter(CounterCommand):
-    pass
+    agent: str | None = None  # who opens it: "user:ID" or "token:ID"
+    agent_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

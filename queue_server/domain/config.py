@@ -40,6 +40,7 @@ class ServiceConfig:
     description: str = ""  # shown under the name on the kiosk ("Birth, marriage, death certificates")
     icon: str = "default"  # one of ICONS
     ticket_message: str = ""  # printed at the bottom of the tickets ("Munissez-vous de votre pièce d'identité")
+    alert_wait_s: int = 1200  # supervisors are alerted when someone has waited longer than this
 
     def is_open(self, local: datetime) -> bool:
         """Whether ``local`` (a time already in the site's zone) falls within the opening hours."""

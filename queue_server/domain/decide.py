@@ -26,6 +26,7 @@ from .events import (
     TicketFinished,
     TicketIssued,
     TicketNoShow,
+    TicketNoted,
     TicketRecalled,
     TicketReprinted,
     TicketRequeued,
@@ -76,6 +77,7 @@ _VERBS = {
     "transfer": ("transferred", ("waiting", "called", "serving")),
     "call": ("called", ("waiting",)),
     "reprint": ("reprinted", ("waiting", "called", "serving")),
+    "note": ("annotated", ("waiting", "called", "serving")),
 }
 _STATUS_WORDS: dict[Status, str] = {
     "waiting": "waiting",
@@ -103,7 +105,7 @@ def _ticket(state: SiteState, ticket_id: str, action: str) -> Ticket:
     return ticket
 
 
-def _counter_ready(state: SiteState, counter_id: str, now: datetime, cmd: c.Command) -> list[Event]:
+def _counter_ready(state: SiteState, counter_id: str, now: datetime, cmd: c.CallNext | c.CallTicket) -> list[Event]:
     """Checks that the counter may call someone; opens it if needed, finishes a visit in progress."""
     counter = state.config.counter(counter_id)
     if counter is None:
@@ -119,7 +121,8 @@ def _counter_ready(state: SiteState, counter_id: str, now: datetime, cmd: c.Comm
             )
         events.append(TicketFinished(at=now, command_id=cmd.command_id, ticket_id=ticket.id))
     if current.status != "open":
-        events.append(CounterOpened(at=now, command_id=cmd.command_id, counter=counter_id))
+        events.append(CounterOpened(at=now, command_id=cmd.command_id, counter=counter_id, agent=cmd.agent,
+                                    agent_name=cmd.agent_name))
     return events
 
 
@@ -173,7 +176,8 @@ def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
     if not candidates:
         return []
     chosen = POLICIES[state.config.ordering](candidates, now)
-    return [*events, TicketCalled(at=now, command_id=cmd.command_id, ticket_id=chosen.id, counter=counter.id)]
+    return [*events, TicketCalled(at=now, command_id=cmd.command_id, ticket_id=chosen.id, counter=counter.id,
+                                  agent=cmd.agent, agent_name=cmd.agent_name)]
 
 
 def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Event]:
@@ -181,7 +185,8 @@ def _call_ticket(state: SiteState, cmd: c.CallTicket, now: datetime) -> list[Eve
     events = _counter_ready(state, cmd.counter, now, cmd)
     return [
         *events,
-        TicketCalled(at=now, command_id=cmd.command_id, ticket_id=ticket.id, counter=cmd.counter, out_of_turn=True),
+        TicketCalled(at=now, command_id=cmd.command_id, ticket_id=ticket.id, counter=cmd.counter, out_of_turn=True,
+                     agent=cmd.agent, agent_name=cmd.agent_name),
     ]
 
 
@@ -247,6 +252,9 @@ def _counter_command(status: str, event: type[Event]) -> Callable[[SiteState, An
         if status == "closed" and current.ticket_id is not None:
             number = state.tickets[current.ticket_id].number
             raise InvalidTransition(f"Counter {counter.name} is still busy with {number}: finish it first.")
+        if isinstance(cmd, c.OpenCounter):
+            return [CounterOpened(at=now, command_id=cmd.command_id, counter=counter.id, agent=cmd.agent,
+                                  agent_name=cmd.agent_name)]
         return [event(at=now, command_id=cmd.command_id, counter=counter.id)]  # type: ignore[call-arg]
 
     return decide_counter
@@ -267,6 +275,7 @@ _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event
     c.PauseCounter: _counter_command("paused", CounterPaused),
     c.CloseCounter: _counter_command("closed", CounterClosed),
     c.Reprint: _reprint,
+    c.Note: _simple("note", TicketNoted),
     c.ReportPrinter: _report_printer,
     c.SetDisplayMessage: _set_display_message,
 }

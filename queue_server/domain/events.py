@@ -53,6 +53,10 @@ class TicketCalled(TicketEvent):
     type: ClassVar[str] = "ticket.called"
     counter: str
     out_of_turn: bool = False
+    # Who called: "user:ID" or "token:ID" and their name then (staff only; None in streams written
+    # before it was recorded, and for calls whose caller is unknown).
+    agent: str | None = None
+    agent_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +100,13 @@ class TicketTransferred(TicketEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TicketNoted(TicketEvent):
+    """Staff left a note about the ticket (its text is kept outside the log until the visit ends)."""
+
+    type: ClassVar[str] = "ticket.noted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TicketReprinted(TicketEvent):
     """Staff asked for the ticket to be printed again, by the printer of ``kiosk`` (a device token id)."""
 
@@ -128,6 +139,8 @@ class CounterEvent(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CounterOpened(CounterEvent):
     type: ClassVar[str] = "counter.opened"
+    agent: str | None = None  # who opened it, as in TicketCalled
+    agent_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,5 +172,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketReprinted,
         PrinterReported,
         DisplayMessageSet,
+        TicketNoted,
     )
 }

@@ -28,6 +28,7 @@ from .events import (
     TicketFinished,
     TicketIssued,
     TicketNoShow,
+    TicketNoted,
     TicketRecalled,
     TicketReprinted,
     TicketRequeued,
@@ -73,6 +74,7 @@ class Ticket(NamedTuple):
     finished_at: datetime | None = None
     recalls: int = 0
     issued_by: int | None = None  # the kiosk (device token id) that issued it, so that it can reprint it
+    noted: bool = False  # staff left a note about it (its text is outside the log)
 
     @property
     def queue_key(self) -> QueueKey:
@@ -83,6 +85,9 @@ class Ticket(NamedTuple):
 class CounterState(NamedTuple):
     status: CounterStatus = "closed"
     ticket_id: str | None = None
+    agent: str | None = None  # who opened it or called last ("user:ID", "token:ID"); None once closed
+    agent_name: str = ""
+    since: datetime | None = None  # when it took its present status
 
 
 class IdempotencyRecord(NamedTuple):
@@ -223,7 +228,10 @@ def _called(state: SiteState, e: TicketCalled) -> None:
     ticket = state.tickets[e.ticket_id]
     _dequeue(state, ticket)
     state.tickets[ticket.id] = ticket._replace(status="called", counter=e.counter, called_at=e.at)
-    state.counters[e.counter] = CounterState("open", ticket.id)
+    current = state.counter(e.counter)
+    since = current.since if current.status == "open" and current.since else e.at
+    state.counters[e.counter] = CounterState("open", ticket.id, e.agent or current.agent,
+                                             e.agent_name or current.agent_name, since)
     if ticket.id in state.recent_calls:
         state.recent_calls.remove(ticket.id)
     state.recent_calls.append(ticket.id)
@@ -280,6 +288,10 @@ def _transferred(state: SiteState, e: TicketTransferred) -> None:
     insort(state.queue(moved.service), moved.queue_key)
 
 
+def _noted(state: SiteState, e: TicketNoted) -> None:
+    state.tickets[e.ticket_id] = state.tickets[e.ticket_id]._replace(noted=True)
+
+
 def _reprinted(state: SiteState, e: TicketReprinted) -> None:
     """Nothing changes: the reprint is for the kiosk's printer agent, which follows the feed."""
 
@@ -294,7 +306,12 @@ def _display_message_set(state: SiteState, e: DisplayMessageSet) -> None:
 
 def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
     def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
-        state.counters[e.counter] = state.counter(e.counter)._replace(status=status)
+        current = state.counter(e.counter)._replace(status=status, since=e.at)
+        if isinstance(e, CounterOpened) and e.agent is not None:
+            current = current._replace(agent=e.agent, agent_name=e.agent_name)
+        elif isinstance(e, CounterClosed):
+            current = current._replace(agent=None, agent_name="")
+        state.counters[e.counter] = current
 
     return fold
 
@@ -314,6 +331,7 @@ _FOLDS: dict[type[Event], Callable[[SiteState, Any], None]] = {
     CounterPaused: _counter_status("paused"),
     CounterClosed: _counter_status("closed"),
     TicketReprinted: _reprinted,
+    TicketNoted: _noted,
     PrinterReported: _printer_reported,
     DisplayMessageSet: _display_message_set,
 }

@@ -1,9 +1,11 @@
-"""Phone numbers left at the kiosk for an SMS, kept apart from the event log and deleted with the visit.
+"""What a visit holds about a person, kept apart from the event log and deleted with the visit:
+phone numbers left at the kiosk for an SMS (``PhoneBook``), notes staff leave for the agent who will
+serve someone (``NoteBook``: "hard of hearing", "came for her father's file").
 
-The event log is the queue's truth and is archived for years into SQL history: a phone number must
-never enter it. Numbers live in one Redis hash per site and UTC day (ticket id -> E.164), which
-expires ``KEEP_S`` after that day began, whatever happens; the archiver deletes a ticket's number as
-soon as it sees the visit end (finished, no-show, cancelled).
+The event log is the queue's truth and is archived for years into SQL history: such data must never
+enter it. Each kind lives in one Redis hash per site and UTC day (ticket id -> text), which expires
+``KEEP_S`` after that day began, whatever happens; the archiver deletes a ticket's entries as soon as it
+sees the visit end (finished, no-show, cancelled).
 """
 
 from __future__ import annotations
@@ -16,23 +18,25 @@ from redis.asyncio import Redis
 KEEP_S = 48 * 3600  # a day's hash disappears two days after that day began, numbers left or not
 
 
-class PhoneBook:
+class VisitBook:
+    kind = ""
+
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
 
     def _key(self, site: str, day: datetime) -> str:
-        return f"{self.prefix}site:{{{site}}}:phones:{day:%Y-%m-%d}"
+        return f"{self.prefix}site:{{{site}}}:{self.kind}:{day:%Y-%m-%d}"
 
     def _keys(self, site: str) -> tuple[str, str]:
         """Today's and yesterday's hashes (UTC): a visit never spans more."""
         now = datetime.now(UTC)
         return self._key(site, now), self._key(site, now - timedelta(days=1))
 
-    async def put(self, site: str, ticket_id: str, e164: str) -> None:
+    async def put(self, site: str, ticket_id: str, value: str) -> None:
         key = self._keys(site)[0]
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, ticket_id, e164)
+            pipe.hset(key, ticket_id, value)
             pipe.expire(key, KEEP_S)
             await pipe.execute()
 
@@ -44,9 +48,9 @@ class PhoneBook:
         return None
 
     async def numbers(self, site: str) -> dict[str, str]:
-        """Every number the site holds: ticket id -> E.164 (today's and yesterday's hashes, UTC).
+        """Every entry the site holds: ticket id -> text (today's and yesterday's hashes, UTC).
 
-        One HGETALL per hash: fine for the few hundred numbers a site collects in a day."""
+        One HGETALL per hash: fine for the few hundred entries a site collects in a day."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in reversed(self._keys(site)):  # yesterday first, so that today's entry wins
                 pipe.hgetall(key)
@@ -63,6 +67,21 @@ class PhoneBook:
                 for key in self._keys(site):
                     pipe.hdel(key, *ids)
                 await pipe.execute()
+
+
+class PhoneBook(VisitBook):
+    """Ticket id -> the E.164 mobile number its SMS goes to."""
+
+    kind = "phones"
+
+
+class NoteBook(VisitBook):
+    """Ticket id -> the note staff left for the agent who serves it (``MAX_NOTE`` characters at most)."""
+
+    kind = "notes"
+
+
+MAX_NOTE = 500
 
 
 def _text(value: bytes | str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from typing_extensions import TypedDict
 
 from ..codec import iso
 from ..db.audit import as_csv, entries, record
@@ -29,9 +30,10 @@ from ..db.tables import ApiToken
 from ..db.users import Person
 from ..settings import LimitSettings
 from ..store.pairing import TTL_S, PairingCodes
+from ..store.presence import Presence
 from ..store.sessions import Limits
-from .api import Api, Body, client_address, json_response, parse_body, plausible_id
-from .auth import Authenticator, authorize
+from .api import Api, Body, actor_of, client_address, json_response, parse_body, plausible_id
+from .auth import SUPERVISORS, Authenticator, authorize
 from .errors import HTTPError
 
 ADMIN = frozenset({"admin"})
@@ -52,8 +54,13 @@ def whole_number(raw: str) -> bool:
     return raw.isascii() and raw.isdecimal() and len(raw) < 12
 
 
-def actor(caller: Principal | Person) -> str:
-    return f"user:{caller.login}" if isinstance(caller, Person) else f"token:{caller.token_id}"
+class DeviceStatus(TypedDict):
+    id: int  # the device's token id
+    role: str  # kiosk or display
+    name: str
+    online: bool  # its live feed is open (a kiosk's page or printer agent, a display's page or voice agent)
+    last_seen: str | None
+    printer: str | None  # a kiosk's printer as its agent last reported it (None: never reported)
 
 
 def device_view(row: ApiToken) -> dict[str, Any]:
@@ -83,8 +90,8 @@ class Admin:
         self.api = api
 
     def bind(self, auth: Authenticator, db_sessions: Any, codes: PairingCodes, limits: Limits,
-             limit_settings: LimitSettings) -> None:
-        self.auth, self.db_sessions, self.codes = auth, db_sessions, codes
+             limit_settings: LimitSettings, presence: Presence) -> None:
+        self.auth, self.db_sessions, self.codes, self.presence = auth, db_sessions, codes, presence
         self.limits, self.limit_settings = limits, limit_settings
 
     def routes(self) -> list[Route]:
@@ -93,6 +100,7 @@ class Admin:
             Route(base + "/pairings", self.create_pairing, methods=["POST"]),
             Route("/api/v1/pair", self.pair, methods=["POST"]),
             Route(base + "/devices", self.devices, methods=["GET"]),
+            Route(base + "/devices/status", self.device_status, methods=["GET"]),
             Route(base + "/devices/{device}/revoke", self.revoke, methods=["POST"]),
             Route("/api/v1/audit", self.audit, methods=["GET"]),
             Route("/api/v1/audit.csv", self.audit_csv, methods=["GET"]),
@@ -110,7 +118,7 @@ class Admin:
         caller, site, tenant = await self._site_admin(request)
         body = await parse_body(request, PairingBody)
         code = await new_pairing_code(self.codes, self.db_sessions, site=site, tenant=tenant, role=body.role,
-                                      name=body.name, by=actor(caller), address=client_address(request))
+                                      name=body.name, by=actor_of(caller), address=client_address(request))
         expires = datetime.now(UTC) + timedelta(seconds=TTL_S)
         return json_response({"code": code, "site": site, "role": body.role, "expires_at": iso(expires)}, 201)
 
@@ -138,6 +146,26 @@ class Admin:
             )).scalars().all()
         return json_response([device_view(row) for row in rows])
 
+    async def device_status(self, request: Request) -> Response:
+        """The site's paired displays and kiosks, whether each is connected now, and each kiosk's printer
+        (supervisors and admins: the dashboard's alerts)."""
+        engine = await self.api._engine(request, SUPERVISORS)
+        async with self.db_sessions() as db:
+            rows = (await db.execute(
+                select(ApiToken).where(ApiToken.site_id == engine.site, ApiToken.revoked_at.is_(None),  # type: ignore[arg-type,union-attr]
+                                       ApiToken.role.in_(("display", "kiosk")))  # type: ignore[attr-defined]
+                .order_by(ApiToken.id)  # type: ignore[arg-type]
+            )).scalars().all()
+        seen = await self.presence.status(engine.site)
+        out: list[DeviceStatus] = []
+        for row in rows:
+            assert row.id is not None
+            online, at = seen.get(row.id, (False, 0.0))
+            out.append({"id": row.id, "role": row.role, "name": row.name, "online": online,
+                        "last_seen": iso(datetime.fromtimestamp(at, UTC)) if at else None,
+                        "printer": engine.state.printers.get(row.id) if row.role == "kiosk" else None})
+        return json_response(out)
+
     async def revoke(self, request: Request) -> Response:
         caller, site, _ = await self._site_admin(request)
         raw = request.path_params["device"]
@@ -145,7 +173,7 @@ class Admin:
             row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
             if row is None or row.site_id != site:
                 raise HTTPError(404, "No such device at this site.", "unknown-device")
-            await revoke_device(db, row, actor(caller), client_address(request))
+            await revoke_device(db, row, actor_of(caller), client_address(request))
             return json_response(device_view(row))
 
     async def _audit_rows(self, request: Request) -> list[Any]:

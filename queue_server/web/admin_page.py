@@ -41,8 +41,8 @@ from ..db.users import (
 )
 from ..store.pairing import PairingCodes
 from ..store.sessions import Session
-from .admin import actor, new_pairing_code, revoke_device, whole_number
-from .api import client_address, read_form
+from .admin import new_pairing_code, revoke_device, whole_number
+from .api import actor_of, client_address, read_form
 from .auth import Authenticator
 from .i18n import negotiate, templates, translations
 
@@ -172,7 +172,7 @@ class AdminPage:
                                       form.get("name", "")[:200], [(site, role)])
             except UserError as exc:
                 return back(error=exc.code)
-            await record(db, "user.created", actor(person), tenant=person.tenant_id, site=site,
+            await record(db, "user.created", actor_of(person), tenant=person.tenant_id, site=site,
                          target=user.login, address=client_address(request), detail=f"{site or '*'}:{role}")
         return back(done="added")
 
@@ -196,7 +196,7 @@ class AdminPage:
                     action, done = ("user.enabled", "enabled") if enable else ("user.disabled", "disabled")
             except UserError as exc:
                 return back(error=exc.code)
-            await record(db, action, actor(person), tenant=person.tenant_id, target=login,
+            await record(db, action, actor_of(person), tenant=person.tenant_id, target=login,
                          address=client_address(request))
         return back(done=done)
 
@@ -243,7 +243,7 @@ class AdminPage:
                 return back(error=exc.code)
             # Filed under the site when only one changed, so that its own administrators see it too.
             changed = {s for s in wanted.keys() | current.keys() if wanted.get(s) != current.get(s)}
-            await record(db, "user.roles", actor(person), tenant=person.tenant_id,
+            await record(db, "user.roles", actor_of(person), tenant=person.tenant_id,
                          site=next(iter(changed)) if len(changed) == 1 else None, target=user.login,
                          address=client_address(request), detail=describe_roles(list(wanted.items())))
         return back(done="roles")
@@ -260,7 +260,7 @@ class AdminPage:
         if role not in DEVICE_CHOICES:
             return back(error="unknown-role")
         code = await new_pairing_code(self.codes, self.db_sessions, site=site, tenant=person.tenant_id, role=role,
-                                      name=name, by=actor(person), address=client_address(request))
+                                      name=name, by=actor_of(person), address=client_address(request))
         return RedirectResponse("/admin?" + urlencode({"code": code, "role": role}) + "#pairing", status_code=303)
 
     async def revoke(self, request: Request) -> Response:
@@ -274,7 +274,7 @@ class AdminPage:
             row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
             if row is None or row.site_id not in sites:
                 return back(error="unknown-device")
-            await revoke_device(db, row, actor(person), client_address(request))
+            await revoke_device(db, row, actor_of(person), client_address(request))
         return back(done="revoked")
 
 

@@ -12,17 +12,20 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from typing_extensions import TypedDict
 
 from ..codec import iso
+from ..db.audit import record
 from ..db.repo import Principal, archived_ticket
 from ..db.tables import ApiToken
 from ..db.users import Person
 from ..domain import commands as c
 from ..domain.state import PrinterStatus
+from ..hub import AUDIENCE, public
 from ..protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
 from ..settings import LimitSettings
-from ..store.phones import PhoneBook
+from ..store.phones import MAX_NOTE, NoteBook, PhoneBook
 from ..store.sessions import Limits
 from .auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, Authenticator, authorize
 from .errors import HTTPError
@@ -72,9 +75,21 @@ class NextBody(Body):
     services: list[Slug] | None = Field(None, min_length=1, max_length=50)
 
 
+Note = Annotated[str, Field(min_length=1, max_length=MAX_NOTE)]
+
+
 class TransferBody(Body):
     service: Slug
     to_front: StrictBool = False
+    note: Note | None = None  # for the agent of the next service (kept outside the log until the visit ends)
+
+
+class NoteBody(Body):
+    text: Note
+
+
+class NoteView(TypedDict):
+    text: str | None  # None: no note
 
 
 class CallBody(Body):
@@ -92,6 +107,19 @@ class MessageBody(Body):
 
 class PrinterBody(Body):
     status: PrinterStatus
+
+
+def agent_of(caller: Principal | Person) -> tuple[str, str]:
+    """Who acts, as events record them: ``("user:ID", name)`` for a person, ``("token:ID", name)`` for a
+    token (a shared counter terminal)."""
+    if isinstance(caller, Person):
+        return f"user:{caller.user_id}", caller.name or caller.login
+    return f"token:{caller.token_id}", caller.name or f"token {caller.token_id}"
+
+
+def actor_of(caller: Principal | Person) -> str:
+    """Who acts, as the audit log names them."""
+    return f"user:{caller.login}" if isinstance(caller, Person) else f"token:{caller.token_id}"
 
 
 def client_address(request: Request) -> str:
@@ -176,8 +204,8 @@ class Api:
     sessions: Any
 
     def bind(self, queue: QueueService, auth: Authenticator, sessions: Any, phones: PhoneBook,
-             limits: Limits, limit_settings: LimitSettings) -> None:
-        self.queue, self.auth, self.sessions, self.phones = queue, auth, sessions, phones
+             limits: Limits, limit_settings: LimitSettings, notes: NoteBook) -> None:
+        self.queue, self.auth, self.sessions, self.phones, self.notes = queue, auth, sessions, phones, notes
         self.limits, self.limit_settings = limits, limit_settings
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
@@ -244,7 +272,7 @@ class Api:
             "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
             "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
             "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
-            "recalls": row.recalls,
+            "recalls": row.recalls, "noted": False,
         }
         return view
 
@@ -267,11 +295,12 @@ class Api:
         return json_response(view)
 
     async def call_next(self, request: Request) -> Response:
-        engine = await self._engine(request, STAFF)
+        caller, engine = await self._caller_engine(request, STAFF)
         body = await parse_body(request, NextBody, optional=True)
+        agent, name = agent_of(caller)
         command = c.CallNext(
             command_id=new_command_id(), counter=request.path_params["counter"],
-            services=tuple(body.services) if body.services is not None else None,
+            services=tuple(body.services) if body.services is not None else None, agent=agent, agent_name=name,
         )
         return self._ticket_answer(await engine.execute(command))
 
@@ -286,15 +315,57 @@ class Api:
     async def transfer(self, request: Request) -> Response:
         engine = await self._engine(request, STAFF)
         body = await parse_body(request, TransferBody)
-        command = c.Transfer(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
-                             service=body.service, to_front=body.to_front)
-        return self._ticket_answer(await engine.execute(command))
+        ticket_id = request.path_params["ticket_id"]
+        command = c.Transfer(command_id=new_command_id(), ticket_id=ticket_id, service=body.service,
+                             to_front=body.to_front)
+        result = await engine.execute(command)
+        if body.note is not None and result.ticket is not None:
+            result = await self._note(engine, result.ticket.id, body.note)
+        return self._ticket_answer(result)
+
+    async def _note(self, engine: SiteEngine, ticket_id: str, text: str) -> Result:
+        """Keep ``text`` as the ticket's note (replacing any), then record in the log that there is one.
+        The text is stored first: an agent who sees "noted" must find it."""
+        if ticket_id not in engine.state.tickets or not plausible_id(ticket_id):
+            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
+        await self.notes.put(engine.site, ticket_id, text.strip())
+        return await engine.execute(c.Note(command_id=new_command_id(), ticket_id=ticket_id))
+
+    async def set_note(self, request: Request) -> Response:
+        """Staff (reception, an agent) leave a note for whoever serves the ticket next."""
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, NoteBody)
+        if not body.text.strip():
+            raise HTTPError(422, "text: a note cannot be blank.", "invalid-body",
+                            extra={"errors": [{"field": "text", "message": "blank"}]})
+        ticket_id = request.path_params["ticket_id"]
+        if ticket_id not in engine.state.tickets:
+            await engine.catch_up()
+        return self._ticket_answer(await self._note(engine, ticket_id, body.text))
+
+    async def get_note(self, request: Request) -> Response:
+        """The ticket's note, for staff; every read is in the audit log (it may be personal data)."""
+        caller, engine = await self._caller_engine(request, STAFF)
+        ticket_id = request.path_params["ticket_id"]
+        if ticket_id not in engine.state.tickets:
+            await engine.catch_up()
+        ticket = engine.state.tickets.get(ticket_id) if plausible_id(ticket_id) else None
+        if ticket is None:
+            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
+        text = await self.notes.get(engine.site, ticket_id) if ticket.noted else None
+        if text is not None:
+            async with self.sessions() as db:
+                await record(db, "note.read", actor_of(caller), tenant=engine.config.tenant, site=engine.site,
+                             target=f"ticket:{ticket.number}", address=client_address(request))
+        view: NoteView = {"text": text}
+        return json_response(view)
 
     async def call_ticket(self, request: Request) -> Response:
-        engine = await self._engine(request, STAFF)
+        caller, engine = await self._caller_engine(request, STAFF)
         body = await parse_body(request, CallBody)
+        agent, name = agent_of(caller)
         command = c.CallTicket(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
-                               counter=body.counter)
+                               counter=body.counter, agent=agent, agent_name=name)
         return self._ticket_answer(await engine.execute(command))
 
     async def reprint(self, request: Request) -> Response:
@@ -332,15 +403,25 @@ class Api:
 
     def _counter(self, kind: type[c.CounterCommand]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            engine = await self._engine(request, STAFF)
-            await engine.execute(kind(command_id=new_command_id(), counter=request.path_params["counter"]))
+            caller, engine = await self._caller_engine(request, STAFF)
+            counter = request.path_params["counter"]
+            if kind is c.OpenCounter:
+                agent, name = agent_of(caller)
+                await engine.execute(c.OpenCounter(command_id=new_command_id(), counter=counter, agent=agent,
+                                                   agent_name=name))
+            else:
+                await engine.execute(kind(command_id=new_command_id(), counter=counter))
             return json_response(counter_view(engine.state, request.path_params["counter"]))
 
         return endpoint
 
     async def state(self, request: Request) -> Response:
-        engine = await self._engine(request, ANY_ROLE)
-        return json_response(snapshot_view(engine.state))
+        """The snapshot; displays and kiosks get what their live feed gets (no personal or staff fields)."""
+        caller, engine = await self._caller_engine(request, ANY_ROLE)
+        view = snapshot_view(engine.state)
+        if isinstance(caller, Principal) and AUDIENCE.get(caller.role) == "public":
+            return json_response(public(view))
+        return json_response(view)
 
     def build(self) -> list[Route]:
         base = "/api/v1/sites/{site}"
@@ -356,6 +437,8 @@ class Api:
             Route(t + "/transfer", self.transfer, methods=["POST"]),
             Route(t + "/call", self.call_ticket, methods=["POST"]),
             Route(t + "/reprint", self.reprint, methods=["POST"]),
+            Route(t + "/note", self.set_note, methods=["PUT"]),
+            Route(t + "/note", self.get_note, methods=["GET"]),
             Route(base + "/kiosks/self/printer", self.report_printer, methods=["PUT"]),
             Route(base + "/display/message", self.set_display_message, methods=["PUT"]),
             Route(base + "/counters/{counter}/open", self._counter(c.OpenCounter), methods=["POST"]),

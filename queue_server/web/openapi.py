@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from ..protocol import PrinterView, SnapshotView, TicketView
 from .admin import PairBody, PairingBody
-from .api import CallBody, IssueBody, MessageBody, NextBody, PrinterBody, ReprintBody, TransferBody
+from .api import CallBody, IssueBody, MessageBody, NextBody, NoteBody, NoteView, PrinterBody, ReprintBody, TransferBody
 from .citizen import PhoneBody
 
 
@@ -25,14 +25,16 @@ _RESPONSES = {
     "Pairing": _object(code={"type": "string", "pattern": "^[A-Z0-9]{4}-[A-Z0-9]{4}$"}, site=_STR,
                        role={"enum": ["kiosk", "display"]}, expires_at=_STR),
     "PairedDevice": _object(token=_STR, token_id=_INT, site=_STR, role={"enum": ["kiosk", "display"]}),
+    "DeviceStatus": _object(id=_INT, role=_STR, name=_STR, online={"type": "boolean"}, last_seen=_NULLSTR,
+                            printer=_NULLSTR),
     "Device": _object(id=_INT, site=_STR, role=_STR, name=_STR, created_at=_STR, revoked_at=_NULLSTR),
     "AuditEntry": _object(at=_STR, site=_NULLSTR, actor=_STR, action=_STR, target=_STR, address=_STR, detail=_STR),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
-    "ReportGroup": _object(key=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
+    "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
                            service_s={"$ref": "#/components/schemas/ReportStats"}),
     "Report": _object(site=_STR, **{"from": _STR, "to": _STR},
-                      by={"enum": ["service", "counter", "hour", "day", "all"]},
+                      by={"enum": ["service", "counter", "agent", "hour", "day", "all"]},
                       groups={"type": "array", "items": {"$ref": "#/components/schemas/ReportGroup"}}),
 }
 
@@ -69,7 +71,7 @@ def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
     out.update(_RESPONSES)
     kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
-             PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody)
+             PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody, NoteBody, NoteView)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -155,6 +157,12 @@ def openapi_document() -> dict[str, Any]:
             "Print the ticket again at a kiosk (by default the kiosk that issued it; a ticket issued by staff "
             "needs one named): while it waits, is called or is being served", ticket,
             {**transition, **_problems(400, 413, 422)}, body="ReprintBody", optional_body=True)},
+        "/api/v1/sites/{site}/tickets/{ticket_id}/note": {
+            "put": _op("Leave a note for the agent who serves this ticket (staff; replaces any note; kept "
+                       "until the visit ends, never in the event log)", ticket,
+                       {**transition, **_problems(400, 413, 422)}, body="NoteBody"),
+            "get": _op("The ticket's note (staff; every read is audited); text null: none", ticket,
+                       {"200": _json("NoteView", "the note"), **_problems(401, 403, 404, 503)})},
         "/api/v1/sites/{site}/display/message": {"put": _op(
             "Set the message the site's hall displays scroll, live (supervisor, admin; \"\" clears it)", site,
             {"200": _json("MessageBody", "the message now shown"), **_problems(400, 401, 403, 404, 413, 422, 503)},
@@ -184,6 +192,9 @@ def openapi_document() -> dict[str, Any]:
     paths["/api/v1/sites/{site}/devices"] = {"get": _op(
         "The site's device and integration tokens (admin; never their value)", site,
         {"200": _list("Device", "the tokens"), **_problems(401, 403, 404, 503)})}
+    paths["/api/v1/sites/{site}/devices/status"] = {"get": _op(
+        "The site's displays and kiosks: connected now or not, last seen, each kiosk's printer (supervisor, "
+        "admin)", site, {"200": _list("DeviceStatus", "the devices"), **_problems(401, 403, 404, 503)})}
     paths["/api/v1/sites/{site}/devices/{device}/revoke"] = {"post": _op(
         "Revoke a device's token (admin): it stops working, its open live feed is closed", ["site", "device"],
         {"200": _json("Device", "the revoked token"), **_problems(401, 403, 404, 503)})}

@@ -1,6 +1,6 @@
 """Supervisors' reports, from the archived history (queue_server/reports.py computes them).
 
-- ``GET /api/v1/sites/{site}/reports?period=day|week|month&date=YYYY-MM-DD&by=service|counter|hour|day|all``
+- ``GET /api/v1/sites/{site}/reports?period=day|week|month&date=YYYY-MM-DD&by=service|counter|agent|hour|day|all``
   (supervisor, admin): JSON; ``period`` defaults to ``day``, ``by`` to ``service``, ``date`` is required.
 - ``GET /api/v1/sites/{site}/reports.csv`` with the same parameters: one row per group, flat columns.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -24,7 +25,7 @@ from .api import Api, json_response, site_engine
 from .auth import SUPERVISORS
 from .errors import HTTPError
 
-CSV_COLUMNS = ("key", "issued", "served", "no_show", "cancelled",
+CSV_COLUMNS = ("key", "label", "issued", "served", "no_show", "cancelled",
                "wait_count", "wait_mean_s", "wait_median_s", "wait_p90_s",
                "service_count", "service_mean_s", "service_median_s", "service_p90_s")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -40,7 +41,8 @@ def stats_view(s: Stats) -> dict[str, Any]:
 
 
 def group_view(g: Group) -> dict[str, Any]:
-    return {"key": g.key, "issued": g.issued, "served": g.served, "no_show": g.no_show, "cancelled": g.cancelled,
+    return {"key": g.key, "label": g.label, "issued": g.issued, "served": g.served, "no_show": g.no_show,
+            "cancelled": g.cancelled,
             "wait_s": stats_view(g.wait_s), "service_s": stats_view(g.service_s)}
 
 
@@ -57,7 +59,7 @@ def as_csv(groups: list[Group]) -> str:
     writer.writerow(CSV_COLUMNS)
     for g in groups:
         w, s = stats_view(g.wait_s), stats_view(g.service_s)
-        writer.writerow([_safe(v) for v in (g.key, g.issued, g.served, g.no_show, g.cancelled,
+        writer.writerow([_safe(v) for v in (g.key, g.label, g.issued, g.served, g.no_show, g.cancelled,
                                             w["count"], w["mean"], w["median"], w["p90"],
                                             s["count"], s["mean"], s["median"], s["p90"])])
     return out.getvalue()
@@ -106,7 +108,11 @@ class Reports:
         async with self.db_sessions() as db:
             rows = await load_rows(db, config.id, first, last)
         head = {"site": config.id, "from": first.isoformat(), "to": last.isoformat(), "by": by}
-        return head, summarize(rows, by, config.timezone)
+        groups = summarize(rows, by, config.timezone)
+        if by in ("service", "counter"):  # their names, as the site calls them today
+            find = config.service if by == "service" else config.counter
+            groups = [replace(g, label=named.name if g.key and (named := find(g.key)) else None) for g in groups]
+        return head, groups
 
     async def report(self, request: Request) -> Response:
         head, groups = await self._compute(request)

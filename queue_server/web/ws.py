@@ -33,6 +33,7 @@ from ..db.users import Person
 from ..hub import Subscriber
 from ..protocol import CLOSE_REVOKED
 from ..service import QueueService, SiteEngine, Unavailable
+from ..store.presence import Presence
 from .api import plausible_id, site_engine
 from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator
 from .errors import HTTPError, problem
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 
 SWEEP_S = 5.0
+DEVICE_ROLES = frozenset({"display", "kiosk"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,13 @@ class Credential:
 
     token_id: int | None = None
     sid: str | None = None
+    site: str = ""
+    role: str = ""
+
+    @property
+    def device(self) -> bool:
+        """A hall display or a kiosk (page or agent), whose presence supervisors watch."""
+        return self.token_id is not None and self.role in DEVICE_ROLES
 
 
 class LiveFeed:
@@ -62,8 +71,37 @@ class LiveFeed:
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
         self.credentials: dict[Subscriber, Credential] = {}
 
-    def bind(self, queue: QueueService, auth: Authenticator) -> None:
-        self.queue, self.auth = queue, auth
+    presence: Presence | None = None
+
+    def bind(self, queue: QueueService, auth: Authenticator, presence: Presence | None = None) -> None:
+        self.queue, self.auth, self.presence = queue, auth, presence
+
+    def _devices(self) -> dict[str, set[int]]:
+        """The devices this process holds a connection of, by site."""
+        out: dict[str, set[int]] = {}
+        for credential in self.credentials.values():
+            if credential.device and credential.token_id is not None:
+                out.setdefault(credential.site, set()).add(credential.token_id)
+        return out
+
+    async def _arrived(self, credential: Credential) -> None:
+        if self.presence is not None and credential.device and credential.token_id is not None:
+            try:
+                await self.presence.seen({credential.site: [credential.token_id]})
+            except Exception:  # presence is for supervisors' alerts: never a reason to refuse a display
+                log.warning("could not record a device's presence", exc_info=True)
+
+    async def _left(self, credential: Credential) -> None:
+        if self.presence is None or not credential.device or credential.token_id is None:
+            return
+        if credential.token_id in self._devices().get(credential.site, ()):
+            return  # another connection of the same device is still open here
+        try:
+            # Also when the connection's task is being cancelled (server shutdown): shielded, briefly.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                await self.presence.left(credential.site, credential.token_id)
+        except Exception:
+            log.warning("could not record a device's departure", exc_info=True)
 
     async def _origin_allowed(self, websocket: WebSocket) -> bool:
         """No Origin (not a browser), this server's own, ``server.trusted_origins``, or one of the
@@ -103,6 +141,11 @@ class LiveFeed:
                 await self.sweep()
             except Exception:  # a database or Redis outage: try again next time
                 log.warning("could not check the live feed's credentials", exc_info=True)
+            if self.presence is not None:
+                try:
+                    await self.presence.seen(self._devices())
+                except Exception:
+                    log.warning("could not record the devices' presence", exc_info=True)
 
     async def _admit(self, websocket: WebSocket) -> tuple[SiteEngine, str, Credential]:
         if not await self._origin_allowed(websocket):
@@ -124,7 +167,7 @@ class LiveFeed:
             caller = await self.auth.require(websocket)
         engine = await site_engine(self.queue, caller, websocket.path_params["site"], ANY_ROLE)
         if isinstance(caller, Principal):
-            return engine, caller.role, Credential(token_id=caller.token_id)
+            return engine, caller.role, Credential(token_id=caller.token_id, site=engine.site, role=caller.role)
         at_site = caller.at(engine.site)
         assert at_site is not None  # site_engine checked it
         return engine, at_site.role, Credential(sid=websocket.cookies[SESSION_COOKIE])
@@ -142,6 +185,7 @@ class LiveFeed:
         sink = frames_of(websocket.scope)
         subscriber, first = engine.hub.subscribe(engine.state, role, websocket.query_params.get("since"), sink)
         self.credentials[subscriber] = credential
+        await self._arrived(credential)
         log.info("conn %d: %s joined site %s (%d connected)", subscriber.id, role, engine.site,
                  len(engine.hub.subscribers))
         if sink is not None:
@@ -151,6 +195,7 @@ class LiveFeed:
                 engine.hub.unsubscribe(subscriber)
                 self.credentials.pop(subscriber, None)
                 log.info("conn %d: left site %s", subscriber.id, engine.site)
+                await self._left(credential)
             return
         try:
             async with anyio.create_task_group() as tg:
@@ -166,6 +211,7 @@ class LiveFeed:
             engine.hub.unsubscribe(subscriber)
             self.credentials.pop(subscriber, None)
             log.info("conn %d: left site %s", subscriber.id, engine.site)
+            await self._left(credential)
 
     async def _send(self, websocket: WebSocket, subscriber: Subscriber, first: list[str]) -> None:
         for frame in first:

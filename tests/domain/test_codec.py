@@ -26,6 +26,7 @@ from queue_server.domain.events import (
     TicketFinished,
     TicketIssued,
     TicketNoShow,
+    TicketNoted,
     TicketRecalled,
     TicketReprinted,
     TicketRequeued,
@@ -58,6 +59,9 @@ SAMPLES: list[Event] = [
     TicketReprinted(at=AT, command_id="c14", ticket_id="t1", kiosk=12),
     PrinterReported(at=AT, command_id="c15", kiosk=12, status="paper_low"),
     DisplayMessageSet(at=AT, command_id="c16", text="Fermeture à 16 h aujourd'hui"),
+    TicketNoted(at=AT, command_id="c17", ticket_id="t1"),
+    TicketCalled(at=AT, command_id="c18", ticket_id="t2", counter="1", agent="user:7", agent_name="Léa Martin"),
+    CounterOpened(at=AT, command_id="c19", counter="2", agent="token:3", agent_name="Guichet 2"),
 ]
 
 
@@ -122,7 +126,7 @@ def a_days_events() -> tuple[SiteConfig, list[Event]]:
     ticket(idempotency_key="yesterday")
     t = MORNING
     run(command(c.ReportPrinter, kiosk=12, status="ok"), t - timedelta(days=1))
-    run(command(c.OpenCounter, counter="1"), t)
+    run(command(c.OpenCounter, counter="1", agent="user:7", agent_name="Léa Martin"), t)
     run(command(c.ReportPrinter, kiosk=12, status="paper_low"), t)
     run(command(c.ReportPrinter, kiosk=13, status="offline"), t)
     run(command(c.SetDisplayMessage, text="Bienvenue à la mairie"), t)
@@ -136,7 +140,8 @@ def a_days_events() -> tuple[SiteConfig, list[Event]]:
     run(command(c.Start, ticket_id=p1), t + minutes(3))
     run(command(c.CallNext, counter="1"), t + minutes(9))  # finishes P001, calls A001
     run(command(c.MarkNoShow, ticket_id=a1), t + minutes(11))
-    run(command(c.CallTicket, ticket_id=a3, counter="2"), t + minutes(12))
+    run(command(c.Note, ticket_id=a3), t + minutes(11))
+    run(command(c.CallTicket, ticket_id=a3, counter="2", agent="user:8", agent_name="Paul Roux"), t + minutes(12))
     run(command(c.Transfer, ticket_id=a3, service="passeports", to_front=True), t + minutes(13))
     run(command(c.Requeue, ticket_id=a1), t + minutes(14))
     run(command(c.PauseCounter, counter="3"), t + minutes(15))

@@ -432,3 +432,26 @@ async def test_revoking_a_token_closes_its_open_feed_for_good(site: Site, tmp_pa
         assert b"/problems/token-revoked" in refused.value.response.body  # the device page can say so
         await site.issue()
         assert (await receive_until(kiosk, "ticket.issued"))["data"]["ticket"]["number"] == "A001"
+
+
+async def device_status(site: Site) -> dict[str, dict[str, Any]]:
+    response = await site.http.get("/api/v1/sites/live/devices/status", headers=site.auth("supervisor"))
+    assert response.status_code == 200, response.text
+    return {d["role"]: d for d in response.json()}
+
+
+async def test_supervisors_see_which_devices_are_connected(site: Site) -> None:
+    """A display whose feed is open is online; once it closes it is offline at once, with the time it was
+    last seen; the kiosk, never connected, is offline with no time; agents may not ask."""
+    before = await device_status(site)
+    assert set(before) == {"display", "kiosk"}
+    assert (before["display"]["online"], before["display"]["last_seen"]) == (False, None)
+    async with connect(site.ws, additional_headers=site.auth("display")) as ws:
+        await receive_until(ws, "snapshot")
+        assert (await device_status(site))["display"]["online"] is True
+    with anyio.fail_after(5):
+        while (now := await device_status(site))["display"]["online"]:
+            await anyio.sleep(0.05)
+    assert now["display"]["last_seen"] is not None and now["kiosk"]["online"] is False
+    refused = await site.http.get("/api/v1/sites/live/devices/status", headers=site.auth("agent"))
+    assert refused.status_code == 403

@@ -2,9 +2,10 @@
 
 The script (10 March 2026, Paris, UTC+1): ticket ``i`` is issued at 08:00 + 150 s × i local time, at
 ``passeports`` when ``i`` is a multiple of 3 and ``etat-civil`` otherwise, by counter 1 (even ``i``) or 2
-(odd ``i``); it waits 60 + (37 i mod 900) s; it is cancelled before being called when i mod 20 = 7, a
-no-show when i mod 20 = 13, cancelled at the counter when i mod 20 = 17, otherwise served 30 s after its
-call for 120 + (53 i mod 600) s. Expected figures come from plain arithmetic over the script, here.
+(odd ``i``) and agent ``user:(i mod 3 + 1)`` (the first changed her name at ticket 100); it waits
+60 + (37 i mod 900) s; it is cancelled before being called when i mod 20 = 7, a no-show when i mod 20 = 13,
+cancelled at the counter when i mod 20 = 17, otherwise served 30 s after its call for 120 + (53 i mod 600) s.
+Expected figures come from plain arithmetic over the script, here.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Scripted:
     i: int
     service: str
     counter: str | None
+    agent: str | None
     status: str
     local_hour: int
     wait_s: int | None
@@ -53,6 +55,7 @@ def script() -> list[Scripted]:
         tickets.append(Scripted(
             i=i, service="passeports" if i % 3 == 0 else "etat-civil",
             counter=("1" if i % 2 == 0 else "2") if called else None, status=status,
+            agent=f"user:{i % 3 + 1}" if called else None,
             local_hour=8 + (i * 150) // 3600,
             wait_s=60 + (37 * i) % 900 if called else None,
             service_s=120 + (53 * i) % 600 if status == "done" else None,
@@ -66,8 +69,17 @@ def record(t: Scripted, day: str = DAY, site: str = "demo", shift: timedelta = t
     started = called + timedelta(seconds=30) if called is not None and t.service_s is not None else None
     finished = started + timedelta(seconds=t.service_s) if started is not None and t.service_s else None
     return TicketRecord(id=f"{site}-{day}-{t.i:03d}", site_id=site, day=day, number=f"A{t.i:03d}",
-                        service=t.service, status=t.status, counter=t.counter, issued_at=issued, called_at=called,
+                        service=t.service, status=t.status, counter=t.counter, agent=t.agent,
+                        agent_name=agent_name(t), issued_at=issued, called_at=called,
                         started_at=started, finished_at=finished, last_event_id=f"1-{t.i}")
+
+
+def agent_name(t: Scripted) -> str:
+    """Agents' names as they were at each call: agent 1 married at noon, between tickets 99 and 100."""
+    if t.agent is None:
+        return ""
+    names = {"user:1": "Léa Martin" if t.i < 100 else "Léa Roux", "user:2": "Paul Dubois", "user:3": "Inès Kaci"}
+    return names[t.agent]
 
 
 async def archive(stack: Stack, rows: list[TicketRecord]) -> None:
@@ -114,7 +126,7 @@ async def report(client: httpx.AsyncClient, stack: Stack, suffix: str = "", **pa
 
 
 def groups_of(body: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
-    return {g["key"]: {k: v for k, v in g.items() if k != "key"} for g in body["groups"]}
+    return {g["key"]: {k: v for k, v in g.items() if k not in ("key", "label")} for g in body["groups"]}
 
 
 async def test_by_service_matches_the_script(client: httpx.AsyncClient, stack: Stack,
@@ -137,6 +149,27 @@ async def test_by_counter_matches_the_script(client: httpx.AsyncClient, stack: S
     assert groups_of(body) == want
     assert [g["key"] for g in body["groups"]] == ["1", "2", None]
     assert want[None]["issued"] == 10 and want[None]["wait_s"]["count"] == 0
+
+
+async def test_by_agent_matches_the_script_under_their_latest_name(client: httpx.AsyncClient, stack: Stack,
+                                                                  scripted_day: list[Scripted]) -> None:
+    """Per agent who called: the same figures, labelled with each agent's name at their latest call;
+    tickets never called under a null key."""
+    body = (await report(client, stack, date=DAY, by="agent")).json()
+    agents = ("user:1", "user:2", "user:3", None)
+    assert groups_of(body) == {a: expected([t for t in scripted_day if t.agent == a]) for a in agents}
+    assert [(g["key"], g["label"]) for g in body["groups"]] == [
+        ("user:1", "Léa Roux"), ("user:2", "Paul Dubois"), ("user:3", "Inès Kaci"), (None, None)]
+
+
+async def test_services_and_counters_are_labelled_with_their_names(client: httpx.AsyncClient, stack: Stack,
+                                                                   scripted_day: list[Scripted]) -> None:
+    """A report by service or counter names each group as the site calls it."""
+    services = (await report(client, stack, date=DAY, by="service")).json()
+    assert [(g["key"], g["label"]) for g in services["groups"]] == [("etat-civil", "État civil"),
+                                                                    ("passeports", "Passeports et cartes d'identité")]
+    counters = (await report(client, stack, date=DAY, by="counter")).json()
+    assert [g["label"] for g in counters["groups"]] == ["Guichet 1", "Guichet 2", None]
 
 
 async def test_by_hour_uses_the_sites_local_hours(client: httpx.AsyncClient, stack: Stack,
@@ -194,7 +227,7 @@ async def test_the_answer_matches_the_document(client: httpx.AsyncClient, stack:
     declared = document["paths"]["/api/v1/sites/{site}/reports"]["get"]["responses"]["200"]
     schema = declared["content"]["application/json"]["schema"]
     validator = Draft202012Validator({**schema, "components": document["components"]})
-    for by in ("service", "counter", "hour", "day", "all"):
+    for by in ("service", "counter", "agent", "hour", "day", "all"):
         body = (await report(client, stack, date=DAY, by=by)).json()
         assert not list(validator.iter_errors(body)), by
 

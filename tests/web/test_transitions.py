@@ -3,11 +3,13 @@ a call out of turn, and the counters' open, pause and close."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from queue_server.codec import parse_iso
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import Desk, assert_problem, assert_ticket
@@ -239,11 +241,15 @@ async def test_ticket_actions_with_another_tenants_token_are_404(client: httpx.A
 
 
 async def test_counter_open_pause_close(desk: Desk) -> None:
-    """Each counter action answers the counter in its new status."""
-    for action, status in (("open", "open"), ("pause", "paused"), ("close", "closed")):
+    """Each counter action answers the counter in its new status, with the agent who opened it (the
+    token's name) until it closes, and the time it took that status."""
+    for action, status, agent in (("open", "open", "agent"), ("pause", "paused", "agent"), ("close", "closed", None)):
         response = await desk.counter("2", action)
         assert response.status_code == 200, response.text
-        assert response.json() == {"id": "2", "name": "Guichet 2", "status": status, "ticket": None}
+        body = response.json()
+        since = body.pop("since")
+        assert body == {"id": "2", "name": "Guichet 2", "status": status, "ticket": None, "agent": agent}
+        assert abs((parse_iso(since) - datetime.now(UTC)).total_seconds()) < 60
 
 
 async def test_counter_actions_show_in_the_state(desk: Desk) -> None:
