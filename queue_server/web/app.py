@@ -34,13 +34,15 @@ from ..store.client import make_redis
 from ..store.embedded import EmbeddedServerError, EmbeddedValkey
 from ..store.events import EventStore
 from ..store.pairing import PairingCodes
-from ..store.phones import PhoneBook
+from ..store.phones import NoteBook, PhoneBook
+from ..store.presence import Presence
 from ..store.sessions import Limits, SessionStore
 from .admin import Admin
 from .admin_page import AdminPage
 from .api import Api, json_response
 from .auth import Authenticator
 from .citizen import CitizenPages
+from .counter_page import CounterPage
 from .display import DisplayPages
 from .errors import exception_handlers
 from .headers import SecurityHeaders
@@ -48,6 +50,7 @@ from .login import Login
 from .openapi import openapi_document
 from .pages import start_page
 from .reports import Reports
+from .supervisor_page import SupervisorPage
 from .ws import LiveFeed
 
 log = logging.getLogger(__name__)
@@ -125,7 +128,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 queue = QueueService(store, tail_store, load_config, tg, clock,
                                      settings.queue.snapshot_interval_s, speech.url)
                 phones = PhoneBook(redis, settings.redis.key_prefix)
-                archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s, phones)
+                notes = NoteBook(redis, settings.redis.key_prefix)
+                archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s,
+                                    (phones, notes))
                 tg.start_soon(archiver.run)
                 notifier = None
                 if sms_provider is not None:
@@ -146,13 +151,16 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
 
                 authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked)
                 limits = Limits(redis, settings.redis.key_prefix)
-                api.bind(queue, authenticator, session_factory, phones, limits, settings.limits)
+                api.bind(queue, authenticator, session_factory, phones, limits, settings.limits, notes)
                 login.bind(session_store, limits, authenticator, session_factory)
                 codes = PairingCodes(redis, settings.redis.key_prefix)
-                admin.bind(authenticator, session_factory, codes, limits, settings.limits)
+                presence = Presence(redis, settings.redis.key_prefix)
+                admin.bind(authenticator, session_factory, codes, limits, settings.limits, presence)
                 admin_page.bind(authenticator, session_factory, codes)
                 reports.bind(session_factory)
-                feed.bind(queue, authenticator)
+                counter_page.bind(authenticator, session_factory)
+                supervisor_page.bind(authenticator, session_factory)
+                feed.bind(queue, authenticator, presence)
                 citizen.bind(queue)
                 display.bind(speech)
                 tg.start_soon(speech.run)
@@ -210,6 +218,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     feed = LiveFeed(settings.server.trusted_origins)
     citizen = CitizenPages(api, settings.kiosk)
     display = DisplayPages()
+    counter_page = CounterPage()
+    supervisor_page = SupervisorPage()
     speech = Speech(settings.server.data_dir / "speech", enabled=None if settings.speech.enabled else False)
     document = orjson.dumps(openapi_document())
 
@@ -234,6 +244,10 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
         *citizen.routes(),
         *display.routes(),
+        *counter_page.routes(),
+        *supervisor_page.routes(),
+        # The agent page's own assets ship with the counter clients (counter_client/static).
+        Mount("/static/counter", StaticFiles(packages=[("counter_client", "static")]), name="counter-static"),
         Mount("/static", StaticFiles(packages=[("queue_server.web", "static")]), name="static"),
     ]
     application = Starlette(routes=routes, lifespan=lifespan,

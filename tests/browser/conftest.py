@@ -12,7 +12,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
@@ -27,6 +27,7 @@ from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.db.repo import create_token, set_logo
 from queue_server.db.seed import DEMO_SERVICES
 from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.db.users import add_user
 from queue_server.settings import load_settings
 from tests.system.servers import ServerProcess, free_port, server
 
@@ -35,6 +36,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run",
          "--autoplay-policy=no-user-gesture-required"]
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
+PEOPLE = {"agent": "Léa Martin", "supervisor": "Paul Dubois", "admin": "Inès Kaci"}  # role -> name
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -54,15 +57,30 @@ class Hall:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
+    def login(self, role: str) -> str:
+        """The login of this hall's person with ``role`` (agent, supervisor, admin; password ``PASSWORD``),
+        whose name is ``PEOPLE[role]``."""
+        return f"{role}@{self.site}"
+
+    def sign_in(self, page: Page, role: str, next_path: str) -> None:
+        """Sign ``page`` in as this hall's ``role`` person, through the login form, landing on ``next_path``."""
+        page.goto(f"{self.url}/login?next={next_path}")
+        page.fill("#login", self.login(role))
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.url}{next_path}")
+
     def api(self, method: str, path: str, role: str = "agent", **kwargs: object) -> httpx.Response:
         """``path`` under this hall's site (``/tickets``), or a whole ``/api/...`` path."""
         url = self.url + (path if path.startswith("/api/") else f"/api/v1/sites/{self.site}{path}")
         return httpx.request(method, url, headers=self.auth(role), timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
-async def _seed(data_dir: Path, site: str) -> dict[str, str]:
+async def _seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None = None) -> dict[str, str]:
     """A site like the demo one (same name, services, counters, languages) under ``site``, with a
-    tenant of its own, and a token per role."""
+    tenant of its own, and a token per role. ``alert_wait_s``: service id -> the wait after which
+    supervisors are alerted (else the default)."""
+    alerts = alert_wait_s or {}
     settings = load_settings(server={"data_dir": data_dir})
     engine = make_engine(settings.database_url)
     try:
@@ -73,13 +91,16 @@ async def _seed(data_dir: Path, site: str) -> dict[str, str]:
             session.add(Site(id=site, tenant_id=site, name="Mairie de Démoville", languages=["fr", "en"]))
             await session.flush()
             for position, (sid, name, prefix, weight, description, icon) in enumerate(DEMO_SERVICES):
+                extra = {"alert_wait_s": alerts[sid]} if sid in alerts else {}
                 session.add(Service(site_id=site, id=sid, name=name, prefix=prefix, weight=weight,
-                                    position=position, description=description, icon=icon))
+                                    position=position, description=description, icon=icon, **extra))
             for n in range(1, 5):
                 session.add(Counter(site_id=site, id=str(n), name=f"Guichet {n}",
                                     services=[s[0] for s in DEMO_SERVICES], position=n))
             await session.commit()
             await set_logo(session, site, _logo(), "image/png")
+            for role, name in PEOPLE.items():
+                await add_user(session, site, f"{role}@{site}", PASSWORD, name, [(site, role)])
             await session.commit()
             return {role: (await create_token(session, site, role, f"test {role}"))[1] for role in ROLES}
     finally:
@@ -95,9 +116,9 @@ def _logo() -> bytes:
     return out.getvalue()
 
 
-def seed(data_dir: Path, site: str) -> dict[str, str]:
+def seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None = None) -> dict[str, str]:
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API may own this thread's event loop
-        return pool.submit(asyncio.run, _seed(data_dir, site)).result()
+        return pool.submit(asyncio.run, _seed(data_dir, site, alert_wait_s)).result()
 
 
 SERVER_ENV = {"QUEUE_KIOSK_IDLE_S": "4", "QUEUE_SPEECH_ENABLED": "true"}
@@ -119,6 +140,18 @@ def hall(shared_server: ServerProcess) -> Hall:
     site = f"hall-{uuid.uuid4().hex[:8]}"
     data_dir = shared_server.log.parent
     return Hall(data_dir, shared_server.port, seed(data_dir, site), shared_server, site)
+
+
+@pytest.fixture
+def make_hall(shared_server: ServerProcess) -> Callable[..., Hall]:
+    """Makes a fresh copy of the demo site on the shared server, with options (``alert_wait_s``: service
+    id -> seconds) set in the database before the server first loads the site."""
+    def make(alert_wait_s: dict[str, int] | None = None) -> Hall:
+        site = f"hall-{uuid.uuid4().hex[:8]}"
+        data_dir = shared_server.log.parent
+        return Hall(data_dir, shared_server.port, seed(data_dir, site, alert_wait_s), shared_server, site)
+
+    return make
 
 
 @pytest.fixture

@@ -1,0 +1,540 @@
+// The agent page (/counter): serve at a counter, or welcome people at reception, with one key per action.
+//
+// - Where: the site, the counter and the services served today are chosen once and remembered in
+//   this browser (localStorage); "Change counter or services" chooses again.
+// - Everything shown comes from the site's live feed (staff.js): no reload, no polling.
+// - Keys (when no text field has the focus): N next, R recall, S start, F finish, A no-show,
+//   T transfer, Q put the last no-show back in the queue, O call out of turn, P pause/resume,
+//   C close, G counter/reception, ? help. A foot pedal or keypad mapped to one of them works as well.
+"use strict";
+
+(() => {
+  const { data, strings: S, api, live, state, el, duration, elapsed } = window.Staff;
+  const $ = (id) => document.getElementById(id);
+  const format = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
+
+  let site = null;
+  let setup = null; // {counter, services}
+  let feed = null;
+  let lastNoShow = null; // the ticket this page last marked as a no-show (Q puts it back)
+  const notes = new Map(); // ticket id -> note text (read once per ticket: each read is audited)
+  let busy = false;
+
+  $("person").textContent = data.person.name;
+  $("logout-csrf").value = data.csrf;
+
+  // Where ------------------------------------------------------------------------------------------
+
+  function siteData() {
+    return data.sites.find((s) => s.id === site);
+  }
+
+  function chooseSite() {
+    const remembered = localStorage.getItem("guichet.site");
+    site = (data.sites.find((s) => s.id === remembered) || data.sites[0]).id;
+    const choice = $("site-choice");
+    if (data.sites.length > 1) {
+      choice.hidden = false;
+      choice.replaceChildren(...data.sites.map((s) => el("option", { value: s.id, text: s.name, selected: s.id === site })));
+      choice.onchange = () => {
+        localStorage.setItem("guichet.site", choice.value);
+        location.reload();
+      };
+    }
+    $("site-name").textContent = siteData().name;
+    try {
+      setup = JSON.parse(localStorage.getItem(`guichet.counter.${site}`) || "null");
+    } catch {
+      setup = null;
+    }
+    const counter = setup && siteData().counters.find((c) => c.id === setup.counter);
+    if (!counter) setup = null;
+    else setup.services = setup.services.filter((s) => counter.services.includes(s));
+  }
+
+  function showSetup() {
+    const counters = siteData().counters;
+    const select = $("counter-choice");
+    select.replaceChildren(...counters.map((c) => el("option", { value: c.id, text: c.name,
+      selected: setup && setup.counter === c.id })));
+    const fillServices = () => {
+      const counter = counters.find((c) => c.id === select.value);
+      const chosen = setup && setup.counter === counter.id ? setup.services : counter.services;
+      $("service-choices").replaceChildren(...counter.services.map((sid) => {
+        const service = siteData().services.find((s) => s.id === sid);
+        const id = `service-${sid}`;
+        return el("p", {}, el("input", { type: "checkbox", id, value: sid, checked: chosen.includes(sid) }),
+          " ", el("label", { for: id, text: `${service.name} (${service.prefix})` }));
+      }));
+    };
+    select.onchange = fillServices;
+    fillServices();
+    $("setup").hidden = false;
+    $("desk").hidden = true;
+    $("reception").hidden = true;
+    select.focus();
+  }
+
+  $("setup-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const services = [...document.querySelectorAll("#service-choices input:checked")].map((i) => i.value);
+    if (!services.length) {
+      say(S.choose_service, true);
+      return;
+    }
+    setup = { counter: $("counter-choice").value, services };
+    localStorage.setItem(`guichet.counter.${site}`, JSON.stringify(setup));
+    $("setup").hidden = true;
+    showMode();
+    $("act-next").focus();
+  });
+
+  $("change").addEventListener("click", showSetup);
+
+  // Modes -------------------------------------------------------------------------------------------
+
+  function mode() {
+    return location.hash === "#reception" ? "reception" : "desk";
+  }
+
+  function showMode() {
+    const m = mode();
+    if (m === "desk" && !setup) {
+      showSetup();
+      return;
+    }
+    $("setup").hidden = true;
+    $("desk").hidden = m !== "desk";
+    $("reception").hidden = m !== "reception";
+    $("tab-desk").toggleAttribute("aria-current", m === "desk");
+    $("tab-reception").toggleAttribute("aria-current", m === "reception");
+    if ($("tab-desk").hasAttribute("aria-current")) $("tab-desk").setAttribute("aria-current", "page");
+    if ($("tab-reception").hasAttribute("aria-current")) $("tab-reception").setAttribute("aria-current", "page");
+    render();
+  }
+
+  window.addEventListener("hashchange", showMode);
+
+  // Saying things ---------------------------------------------------------------------------------
+
+  function say(text, problem = false) {
+    const said = $("said");
+    said.textContent = text;
+    said.classList.toggle("problem", problem);
+  }
+
+  // Rendering ---------------------------------------------------------------------------------------
+
+  function serviceName(id) {
+    const s = siteData().services.find((x) => x.id === id);
+    return s ? s.name : id;
+  }
+
+  function counterName(id) {
+    const c = siteData().counters.find((x) => x.id === id);
+    return c ? c.name : id;
+  }
+
+  function myCounter() {
+    return setup ? window.Staff.counter(setup.counter) : null;
+  }
+
+  function current() {
+    const c = myCounter();
+    return c && c.ticket && (c.ticket.status === "called" || c.ticket.status === "serving") ? c.ticket : null;
+  }
+
+  function timer(iso) {
+    return el("span", { class: "timer", "data-since": iso, text: duration(elapsed(iso)) });
+  }
+
+  function renderCurrent() {
+    const c = myCounter();
+    const ticket = current();
+    $("counter-name").textContent = setup ? counterName(setup.counter) : "";
+    const status = c ? c.status : "closed";
+    $("counter-status").textContent = S[`counter_${status}`] || status;
+    $("counter-status").className = `badge ${status}`;
+    const box = $("current");
+    if (!ticket) {
+      box.replaceChildren(el("p", { class: "none", text: S.nobody_at_counter }));
+    } else {
+      const what = ticket.status === "called" ? S.status_called : S.status_serving;
+      const parts = [
+        el("p", { class: "number", text: ticket.number }),
+        el("p", { class: "service", text: serviceName(ticket.service) }),
+        el("p", { class: "state" }, `${what} · `, timer(ticket.called_at),
+          ticket.recalls ? ` · ${format(S.recalls, { n: ticket.recalls })}` : ""),
+      ];
+      if (ticket.priority) parts.splice(1, 0, el("p", { class: "priority", text: S.priority }));
+      if (ticket.noted) {
+        const text = notes.get(ticket.id);
+        parts.push(el("div", { class: "note", role: "note" }, el("strong", { text: S.note }), " ",
+          text === undefined || text === null ? S.loading : text || S.no_note));
+        if (text === undefined) readNote(ticket.id);
+      }
+      box.replaceChildren(...parts);
+    }
+    const called = ticket && ticket.status === "called";
+    const serving = ticket && ticket.status === "serving";
+    $("act-recall").disabled = !called;
+    $("act-start").disabled = !called;
+    $("act-finish").disabled = !ticket;
+    $("act-noshow").disabled = !called;
+    $("act-transfer").disabled = !ticket;
+    $("act-requeue").disabled = !lastNoShow;
+    $("act-close").disabled = Boolean(ticket) || status === "closed";
+    $("act-pause").firstChild.textContent = status === "paused" ? `${S.resume} ` : `${S.pause} `;
+    $("act-next").disabled = busy;
+    void serving;
+  }
+
+  function renderQueues() {
+    if (!setup) return;
+    const blocks = setup.services.map((sid) => {
+      const service = window.Staff.service(sid) || { waiting: 0, estimated_wait_s: null };
+      const waiting = window.Staff.waiting([sid]);
+      const title = el("h3", {}, serviceName(sid), " ",
+        el("span", { class: "count", text: format(S.waiting_count, { n: service.waiting || 0 }) }),
+        service.estimated_wait_s !== null && service.estimated_wait_s !== undefined
+          ? el("span", { class: "estimate", text: ` · ${format(S.estimate, { d: duration(service.estimated_wait_s) })}` }) : null);
+      const rows = waiting.slice(0, 30).map((t) => el("li", {},
+        el("span", { class: "number", text: t.number }),
+        t.priority ? el("span", { class: "tag", text: S.priority }) : null,
+        t.noted ? el("span", { class: "tag", text: S.note }) : null,
+        el("span", { class: "wait" }, timer(t.issued_at)),
+        el("button", { type: "button", class: "small", id: `call-${t.id}`,
+          "aria-label": format(S.call_out_of_turn_label, { number: t.number }),
+          onclick: () => callOutOfTurn(t), text: S.call })));
+      const list = rows.length ? el("ul", { class: "waiting" }, ...rows) : el("p", { class: "none", text: S.nobody_waiting_here });
+      const more = waiting.length > 30 ? el("p", { class: "more", text: format(S.more, { n: waiting.length - 30 }) }) : null;
+      return el("section", { class: "queue" }, title, list, more);
+    });
+    $("queues").replaceChildren(...blocks);
+  }
+
+  function renderRecent() {
+    const items = state.recent.slice(0, 10).map((id) => state.tickets.get(id)).filter(Boolean).map((t) =>
+      el("li", { class: t.counter === (setup && setup.counter) ? "mine" : "" },
+        el("span", { class: "number", text: t.number }), " → ", counterName(t.counter || ""),
+        el("span", { class: "at", text: ` · ${timeOf(t.called_at)}` })));
+    $("recent").replaceChildren(...items);
+  }
+
+  function timeOf(iso) {
+    return iso ? new Date(iso).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit" }) : "";
+  }
+
+  function render() {
+    if (!state.services.length) return;
+    const focused = document.activeElement && document.activeElement.id;
+    if (mode() === "desk" && setup) {
+      renderCurrent();
+      renderQueues();
+      renderRecent();
+    }
+    renderIssueServices();
+    if (focused && document.activeElement !== $(focused) && $(focused)) $(focused).focus();
+  }
+
+  setInterval(() => {
+    for (const node of document.querySelectorAll("[data-since]")) node.textContent = duration(elapsed(node.dataset.since));
+  }, 1000);
+
+  async function readNote(ticketId) {
+    notes.set(ticketId, null);
+    const answer = await api("GET", `/api/v1/sites/${encodeURIComponent(site)}/tickets/${ticketId}/note`);
+    notes.set(ticketId, answer.ok ? (answer.body.text || "") : "");
+    render();
+  }
+
+  // Actions -----------------------------------------------------------------------------------------
+
+  const base = () => `/api/v1/sites/${encodeURIComponent(site)}`;
+
+  async function run(method, path, body, done) {
+    if (busy) return null;
+    busy = true;
+    try {
+      const answer = await api(method, base() + path, body);
+      if (!answer.ok) say(answer.problem, true);
+      else if (done) say(done(answer), false);
+      return answer;
+    } finally {
+      busy = false;
+      render();
+    }
+  }
+
+  function needTicket(statuses) {
+    const ticket = current();
+    if (!ticket) {
+      say(S.nobody_at_counter, true);
+      return null;
+    }
+    if (statuses && !statuses.includes(ticket.status)) {
+      say(format(ticket.status === "called" ? S.not_started : S.already_started, { number: ticket.number }), true);
+      return null;
+    }
+    return ticket;
+  }
+
+  const actions = {
+    async next() {
+      await run("POST", `/counters/${encodeURIComponent(setup.counter)}/next`, { services: setup.services }, (a) =>
+        a.status === 204 ? S.nobody_waiting : format(S.called, { number: a.body.number }));
+    },
+    async recall() {
+      const t = needTicket(["called"]);
+      if (t) await run("POST", `/tickets/${t.id}/recall`, undefined, () => format(S.recalled, { number: t.number }));
+    },
+    async start() {
+      const t = needTicket(["called"]);
+      if (t) await run("POST", `/tickets/${t.id}/start`, undefined, () => format(S.started, { number: t.number }));
+    },
+    async finish() {
+      const t = needTicket();
+      if (!t) return;
+      if (t.status === "called") {
+        const started = await run("POST", `/tickets/${t.id}/start`);
+        if (!started || !started.ok) return;
+      }
+      await run("POST", `/tickets/${t.id}/finish`, undefined, () => format(S.finished, { number: t.number }));
+    },
+    async noshow() {
+      const t = needTicket(["called"]);
+      if (!t) return;
+      const answer = await run("POST", `/tickets/${t.id}/no-show`, undefined, () => format(S.no_show_done, { number: t.number }));
+      if (answer && answer.ok) lastNoShow = { id: t.id, number: t.number };
+      render();
+    },
+    transfer() {
+      const t = needTicket();
+      if (!t) return;
+      const select = $("transfer-service");
+      select.replaceChildren(...siteData().services.map((s) => el("option", { value: s.id, text: s.name,
+        selected: s.id !== t.service && select.options.length === 0 })));
+      const other = siteData().services.find((s) => s.id !== t.service);
+      if (other) select.value = other.id;
+      $("transfer-note").value = "";
+      $("transfer-front").checked = false;
+      $("transfer-dialog").dataset.ticket = t.id;
+      $("transfer-dialog").dataset.number = t.number;
+      $("transfer-dialog").showModal();
+      select.focus();
+    },
+    async requeue() {
+      if (!lastNoShow) {
+        say(S.no_no_show, true);
+        return;
+      }
+      const t = lastNoShow;
+      const answer = await run("POST", `/tickets/${t.id}/requeue`, undefined, () => format(S.requeued, { number: t.number }));
+      if (answer && answer.ok) lastNoShow = null;
+      render();
+    },
+    async pause() {
+      const c = myCounter();
+      const action = c && c.status === "paused" ? "open" : "pause";
+      await run("POST", `/counters/${encodeURIComponent(setup.counter)}/${action}`, undefined,
+        () => (action === "open" ? S.resumed : S.paused));
+    },
+    async close() {
+      await run("POST", `/counters/${encodeURIComponent(setup.counter)}/close`, undefined, () => S.closed);
+    },
+  };
+
+  const buttons = { next: "act-next", recall: "act-recall", start: "act-start", finish: "act-finish",
+    noshow: "act-noshow", transfer: "act-transfer", requeue: "act-requeue", pause: "act-pause", close: "act-close" };
+  for (const [name, id] of Object.entries(buttons)) $(id).addEventListener("click", () => actions[name]());
+
+  $("transfer-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const dialog = $("transfer-dialog");
+    const note = $("transfer-note").value.trim();
+    const body = { service: $("transfer-service").value, to_front: $("transfer-front").checked };
+    if (note) body.note = note;
+    dialog.close();
+    const service = serviceName(body.service);
+    await run("POST", `/tickets/${dialog.dataset.ticket}/transfer`, body,
+      () => format(S.transferred, { number: dialog.dataset.number, service }));
+    $("act-next").focus();
+  });
+  $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
+
+  function normalise(number) {
+    const match = /^\s*([A-Za-z]+)\s*0*(\d+)\s*$/.exec(number);
+    return match ? `${match[1].toUpperCase()}${match[2].padStart(3, "0")}` : number.trim().toUpperCase();
+  }
+
+  function todays(number) {
+    const wanted = normalise(number);
+    return [...state.tickets.values()].filter((t) => t.number === wanted)
+      .sort((a, b) => (a.issued_at < b.issued_at ? 1 : -1))[0] || null;
+  }
+
+  async function callOutOfTurn(ticket) {
+    if (!setup) return;
+    await run("POST", `/tickets/${ticket.id}/call`, { counter: setup.counter },
+      () => format(S.called, { number: ticket.number }));
+    $("act-next").focus();
+  }
+
+  $("out-of-turn").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("out-of-turn-number");
+    const ticket = todays(input.value);
+    if (!ticket || ticket.status !== "waiting") {
+      say(format(S.not_waiting, { number: normalise(input.value) }), true);
+      return;
+    }
+    input.value = "";
+    await callOutOfTurn(ticket);
+  });
+
+  $("help-button").addEventListener("click", () => $("help-dialog").showModal());
+
+  // Keys --------------------------------------------------------------------------------------------
+
+  const keys = { n: "next", r: "recall", s: "start", f: "finish", a: "noshow", t: "transfer", q: "requeue",
+    p: "pause", c: "close" };
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
+      target instanceof HTMLSelectElement;
+    if (event.key === "Escape" && typing) {
+      target.blur();
+      return;
+    }
+    if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
+    const key = event.key.toLowerCase();
+    if (key === "?") {
+      event.preventDefault();
+      $("help-dialog").showModal();
+      return;
+    }
+    if (key === "g") {
+      event.preventDefault();
+      location.hash = mode() === "desk" ? "#reception" : "#desk";
+      return;
+    }
+    if (mode() !== "desk" || !setup || $("desk").hidden) return;
+    if (key === "o") {
+      event.preventDefault();
+      $("out-of-turn-number").focus();
+      return;
+    }
+    const action = keys[key];
+    if (action) {
+      event.preventDefault();
+      actions[action]();
+    }
+  });
+
+  // Reception ---------------------------------------------------------------------------------------
+
+  let found = null;
+
+  function renderIssueServices() {
+    const select = $("issue-service");
+    if (select.options.length) return;
+    select.replaceChildren(...siteData().services.map((s) => el("option", { value: s.id, text: `${s.name} (${s.prefix})` })));
+  }
+
+  function statusText(ticket) {
+    switch (ticket.status) {
+      case "waiting":
+        return format(S.found_waiting, { ahead: ticket.position ?? 0 }) +
+          (ticket.estimated_wait_s !== null ? ` · ${format(S.estimate, { d: duration(ticket.estimated_wait_s) })}` : "");
+      case "called":
+        return format(S.found_called, { counter: counterName(ticket.counter) });
+      case "serving":
+        return format(S.found_serving, { counter: counterName(ticket.counter) });
+      default:
+        return S[`found_${ticket.status}`] || ticket.status;
+    }
+  }
+
+  async function showFound(ticket) {
+    found = ticket;
+    const box = $("found");
+    if (!ticket) {
+      $("note-form").hidden = true;
+      return;
+    }
+    const parts = [el("p", { class: "number", text: ticket.number }),
+      el("p", { text: `${serviceName(ticket.service)} · ${statusText(ticket)}` })];
+    if (ticket.priority) parts.push(el("p", { class: "priority", text: S.priority }));
+    box.replaceChildren(...parts);
+    const open = ["waiting", "called", "serving"].includes(ticket.status);
+    $("note-form").hidden = !open;
+    $("note-text").value = "";
+    if (open && ticket.noted) {
+      const answer = await api("GET", `${base()}/tickets/${ticket.id}/note`);
+      if (answer.ok && answer.body.text) $("note-text").value = answer.body.text;
+    }
+  }
+
+  $("find-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const number = $("find-number").value;
+    const ticket = todays(number);
+    if (!ticket) {
+      $("found").replaceChildren(el("p", { class: "problem", text: format(S.not_found, { number: normalise(number) }) }));
+      $("note-form").hidden = true;
+      found = null;
+      return;
+    }
+    await showFound(ticket);
+  });
+
+  $("note-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!found) return;
+    const answer = await api("PUT", `${base()}/tickets/${found.id}/note`, { text: $("note-text").value });
+    if (!answer.ok) {
+      say(answer.problem, true);
+      return;
+    }
+    notes.delete(found.id);
+    say(format(S.note_saved, { number: found.number }));
+  });
+
+  $("issue-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { service: $("issue-service").value, priority: $("issue-priority").checked, lang: data.lang };
+    const answer = await api("POST", `${base()}/tickets`, body);
+    if (!answer.ok) {
+      say(answer.problem, true);
+      return;
+    }
+    const ticket = answer.body;
+    const note = $("issue-note").value.trim();
+    if (note) {
+      const noted = await api("PUT", `${base()}/tickets/${ticket.id}/note`, { text: note });
+      if (!noted.ok) say(noted.problem, true);
+    }
+    $("issue-note").value = "";
+    $("issue-priority").checked = false;
+    $("issued").textContent = format(S.issued, { number: ticket.number, ahead: ticket.position ?? 0 });
+    say(format(S.issued, { number: ticket.number, ahead: ticket.position ?? 0 }));
+  });
+
+  // Start -------------------------------------------------------------------------------------------
+
+  function onStatus(up) {
+    const box = $("connection");
+    box.textContent = up ? S.live : S.lost;
+    box.classList.toggle("down", !up);
+  }
+
+  chooseSite();
+  onStatus(false);
+  feed = live(site, () => {
+    if (found) found = state.tickets.get(found.id) || found;
+    render();
+  }, onStatus);
+  void feed;
+  showMode();
+})();

@@ -1,0 +1,452 @@
+"""``queue-counter``: a counter agent's terminal client.
+
+    queue-counter --server http://server:8000 --token AGENT_TOKEN --counter 3
+    queue-counter --server http://server:8000 --user marie.dupont --counter 3 --services etat-civil
+
+One key per action (``queue-counter --help`` lists them; Enter and space call the next ticket, so a foot
+pedal or keypad mapped to Enter works), and a live view of the site: the counter with its ticket and a
+running timer, the queue by service with its estimated wait, colleagues' last calls, and a status line
+saying what the last action did, or why the server refused it.
+
+Start-up: signs in (a token, or a person's login and password through the login form, like a browser),
+finds the site (``--site``, else the token's or the person's only site) and checks the counter and
+``--services`` against the site's state. A server that cannot be reached is waited for; credentials
+refused, a wrong site, counter or service end the client with one line on stderr and exit status 2,
+before the screen is taken. Then the terminal goes to cbreak mode (keys arrive one by one, unechoed)
+and comes back as it was on every way out, Ctrl-C, SIGTERM and SIGHUP included.
+
+While it runs: the live feed (feed.py) keeps the view current and reconnects by itself ("connection
+lost, retrying" meanwhile); after each event the site's state is fetched again. One action at a time:
+keys pressed while the server has not answered are ignored (a pedal that bounces calls once). English
+only for now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import sys
+import termios
+import tty
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.live import Live
+
+from queue_server.protocol import SnapshotView
+
+from .board import Board
+from .desk import VERBS, current_or_refuse, perform
+from .feed import Feed, FeedRefused, Status
+from .keys import KeyDecoder
+from .prompt import CANCELLED, Choice, Intent, Keyboard
+from .screen import render
+from .server import CounterError, Identity, NotAllowed, Refused, Server, Unreachable
+from .settings import OptionError, Options, counter_key, parse, remember_services, remembered_services
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_RETRY_S = 30.0
+STALE_RETRIES = 5  # GET /state answered by a process behind the feed: asked again this many times
+TICK_S = 1.0
+RESIGN_IN_S = 60.0
+
+
+class StartError(Exception):
+    """Why the client cannot start, in one line for stderr (exit status 2)."""
+
+
+def say(text: str) -> None:
+    print(f"queue-counter: {text}", file=sys.stderr, flush=True)
+
+
+async def patiently(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()`` again, with growing delays, for as long as the server cannot be reached."""
+    delay = 1.0
+    while True:
+        try:
+            return await attempt()
+        except Unreachable as exc:
+            say(f"{what}: {exc}; trying again in {delay:.0f} s (Ctrl-C to stop)")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, MAX_RETRY_S)
+
+
+def choose_site(identity: Identity, wanted: str | None) -> str:
+    """The site to work at: ``wanted`` if these credentials may work there, else their only site."""
+    if wanted is not None:
+        role = identity.role_at(wanted)
+        if identity.person and role is None:
+            raise StartError(f"you have no role at the site {wanted!r}"
+                             + (f" (your sites: {', '.join(identity.sites())})" if identity.sites() else ""))
+        return wanted
+    sites = identity.sites()
+    if len(sites) == 1:
+        return sites[0]
+    if not sites and None in identity.roles:
+        raise StartError("you may work at every site of your collectivity: say which with --site SITE")
+    if not sites:
+        role = next(iter(identity.roles.values()), "?")
+        raise StartError(f"a {role} cannot work at a counter: use an agent's token (queue-server token create "
+                         "--site SITE --role agent) or sign in as an agent")
+    raise StartError(f"you work at several sites ({', '.join(sites)}): say which with --site SITE")
+
+
+def check_counter(snapshot: SnapshotView, options: Options, services: tuple[str, ...] | None) -> None:
+    """``StartError`` unless the site has the counter and the services."""
+    counters = [c["id"] for c in snapshot["counters"]]
+    if options.counter not in counters:
+        raise StartError(f"the site {snapshot['site']} has no counter {options.counter!r} "
+                         f"(its counters: {', '.join(counters) or 'none'})")
+    known = [s["id"] for s in snapshot["services"]]
+    unknown = [s for s in services or () if s not in known]
+    if unknown:
+        given = "" if options.services_given else " (remembered from an earlier --services: give --services again)"
+        raise StartError(f"the site {snapshot['site']} has no service {', '.join(map(repr, unknown))} "
+                         f"(its services: {', '.join(known)}){given}")
+
+
+class CounterClient:
+    """The client's life: start-up checks, then the screen until the agent quits."""
+
+    def __init__(self, options: Options, config: dict[str, Any], password: str | None) -> None:
+        self.options = options
+        self.config = config
+        self.server = Server(options.server, token=options.token, login=options.user, password=password)
+        self.keyboard = Keyboard(options.keymap)
+        self.board: Board | None = None
+        self.who = ""
+        self.busy: str | None = None
+        self.fatal: str | None = None
+        self.signalled = 0  # the signal that stopped the client
+        self.stop = asyncio.Event()
+        self.dirty = asyncio.Event()  # the state is worth fetching again
+        self.live: Live | None = None
+        self.tasks: asyncio.TaskGroup | None = None
+        self.spawned: set[asyncio.Task[None]] = set()  # the action in flight, a note being read
+
+    async def run(self) -> int:
+        """Start, then interact until quit; the exit status."""
+        try:
+            try:
+                board = await self.start()
+            except StartError as exc:
+                say(str(exc))
+                return 2
+            except NotAllowed as exc:
+                say(f"the server refused: {exc.detail}")
+                return 2
+            except Refused as exc:
+                say(str(exc))
+                return 2
+            await self.interact(board)
+        finally:
+            await self.close()
+        if self.fatal is not None:
+            say(self.fatal)
+            return 1
+        return 128 + self.signalled if self.signalled else 0
+
+    async def close(self) -> None:
+        await self.server.sign_out()
+        await self.server.aclose()
+
+    # Start-up -----------------------------------------------------------------------------------------
+
+    async def start(self) -> Board:
+        options = self.options
+        identity = await patiently(f"cannot sign in at {options.server}", self.server.identify)
+        site = choose_site(identity, options.site)
+        role = identity.role_at(site)
+        if role is not None and role not in ("agent", "supervisor", "admin"):
+            raise StartError(f"this token is a {role}'s: a counter needs an agent's token "
+                             f"(queue-server token create --site {site} --role agent)")
+        try:
+            snapshot = await patiently("cannot read the site's state", lambda: self.server.state(site))
+        except Refused as exc:
+            raise StartError(f"cannot open the site {site!r}: {exc.detail}") from None
+        key = counter_key(options.server, site, options.counter)
+        services = options.services if options.services_given else remembered_services(self.config, key)
+        check_counter(snapshot, options, services)
+        if options.services_given:
+            try:
+                remember_services(options.config, key, services)
+            except OSError as exc:
+                say(f"cannot remember the services in {options.config}: {exc.strerror or exc}")
+        self.who = f"{identity.name} ({role})" if identity.person else f"token: {identity.name}"
+        board = Board(site, options.counter, services)
+        board.take_snapshot(snapshot)
+        self.board = board
+        return board
+
+    # The screen ---------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The server's time, as well as this PC can tell."""
+        return datetime.now(UTC) + self.server.clock_offset
+
+    def redraw(self) -> None:
+        if self.live is not None and self.board is not None:
+            prompt = self.keyboard.prompt
+            self.live.update(render(self.board, self.options.keymap, prompt, self.now(), self.who, self.busy),
+                             refresh=True)
+
+    async def interact(self, board: Board) -> None:
+        """The screen and the keys, until quit, a signal, the end of the input or a fatal refusal."""
+        loop = asyncio.get_running_loop()
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        keys: asyncio.Queue[str] = asyncio.Queue()
+        decoder = KeyDecoder()
+
+        def readable() -> None:
+            try:
+                data = os.read(fd, 1024)
+            except OSError:
+                data = b""
+            if not data:  # the terminal went away
+                self.stop.set()
+                return
+            for key in decoder.feed(data):
+                keys.put_nowait(key)
+
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        try:
+            tty.setcbreak(fd, termios.TCSANOW)
+            loop.add_reader(fd, readable)
+            for number in signals:
+                loop.add_signal_handler(number, self.halt, number)
+            loop.add_signal_handler(signal.SIGWINCH, self.redraw)
+            # Ctrl-Z would leave the terminal in cbreak mode on the other screen, under the shell.
+            loop.add_signal_handler(signal.SIGTSTP, lambda: None)
+            with Live(console=Console(), screen=True, auto_refresh=False, transient=False) as live:
+                self.live = live
+                self.redraw()
+                async with asyncio.TaskGroup() as tasks:
+                    self.tasks = tasks
+                    feed = Feed(self.options.server, board.site, self.server.feed_headers, self.on_message,
+                                self.on_status)
+                    running = [tasks.create_task(self.follow(feed)), tasks.create_task(self.refresh()),
+                               tasks.create_task(self.tick()), tasks.create_task(self.read_keys(keys))]
+                    await self.stop.wait()
+                    for task in (*running, *self.spawned):
+                        task.cancel()
+                self.live = self.tasks = None
+        finally:
+            loop.remove_reader(fd)
+            for number in (*signals, signal.SIGWINCH, signal.SIGTSTP):
+                loop.remove_signal_handler(number)
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+    def halt(self, number: int) -> None:
+        """A signal: stop as if the agent quit, with the exit status 128 + its number."""
+        self.signalled = self.signalled or number
+        self.stop.set()
+
+    async def follow(self, feed: Feed) -> None:
+        """Run the live feed. Refused for good, a person's session is opened again (at most once a
+        minute: the password may have changed, or the account been disabled); a token's ends the client."""
+        assert self.board is not None
+        last_sign_in = -RESIGN_IN_S
+        while True:
+            try:
+                await feed.run()
+            except FeedRefused as exc:
+                now = asyncio.get_running_loop().time()
+                if self.server.login is None or now - last_sign_in < RESIGN_IN_S:
+                    self.fatal = str(exc)
+                    break
+                last_sign_in = now
+                try:
+                    await self.server.sign_in()
+                except CounterError as refused:
+                    self.fatal = f"{exc}; signing in again failed: {refused}"
+                    break
+                self.board.say("The session had ended: signed in again.", "info", self.now())
+        self.stop.set()
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        assert self.board is not None
+        self.board.take_event(message)
+        if message.get("type") != "snapshot":
+            self.dirty.set()
+        self.redraw()
+
+    def on_status(self, status: Status) -> None:
+        assert self.board is not None
+        if self.board.connection != status:
+            self.board.connection = status
+            if status == "live":
+                self.dirty.set()  # what the snapshot or the replay did not say (a process behind, say)
+            self.redraw()
+
+    async def refresh(self) -> None:
+        """Fetch the site's state each time it is worth it; several events in a row make one fetch."""
+        assert self.board is not None
+        board = self.board
+        stale = 0
+        while True:
+            await self.dirty.wait()
+            self.dirty.clear()
+            try:
+                board.take_snapshot(await self.server.state(board.site))
+            except CounterError as exc:
+                log.info("cannot fetch the state: %s", exc)
+                continue  # the feed's next event or reconnection asks again
+            self.read_note()
+            if board.stale() and stale < STALE_RETRIES:
+                stale += 1
+                await asyncio.sleep(0.2)
+                self.dirty.set()
+            else:
+                stale = 0
+            self.redraw()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the screen's task group (cancelled when the client stops)."""
+        assert self.tasks is not None
+        task = self.tasks.create_task(work)
+        self.spawned.add(task)
+        task.add_done_callback(self.spawned.discard)
+
+    def read_note(self) -> None:
+        """Fetch the note of the ticket at the counter, once, if it has one."""
+        assert self.board is not None
+        ticket = self.board.note_wanted()
+        if ticket is not None:
+            self.board.notes[ticket["id"]] = None  # asked: not again, whatever the answer
+            self.spawn(self._read_note(ticket["id"]))
+
+    async def _read_note(self, ticket_id: str) -> None:
+        assert self.board is not None
+        try:
+            self.board.notes[ticket_id] = await self.server.note(self.board.site, ticket_id)
+        except CounterError as exc:
+            log.info("cannot read the note of ticket %s: %s", ticket_id, exc)
+            self.board.notes[ticket_id] = f"(a colleague left a note, which could not be read: {exc})"
+        self.redraw()
+
+    async def tick(self) -> None:
+        """Redraw every second: the timer runs."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            self.redraw()
+
+    async def read_keys(self, keys: asyncio.Queue[str]) -> None:
+        assert self.board is not None
+        board = self.board
+        while True:
+            key = await keys.get()
+            outcome = self.keyboard.press(key)
+            if outcome == CANCELLED:
+                board.say("Cancelled.", "info", self.now())
+            elif isinstance(outcome, Intent):
+                self.begin(outcome)
+            self.redraw()
+
+    def begin(self, intent: Intent) -> None:
+        """Open the dialogue the intent needs, or send it (one request at a time)."""
+        assert self.board is not None
+        board, now = self.board, self.now()
+        if intent.action == "quit":
+            self.stop.set()
+            return
+        if self.busy is not None:
+            board.say(f"Still waiting for the server ({self.busy}): key ignored.", "info", now)
+            return
+        try:
+            if intent.action == "transfer" and intent.service is None:
+                ticket = current_or_refuse(board, "transfer")
+                services = board.snapshot["services"] if board.snapshot is not None else []
+                choices = [Choice(s["id"], s["name"], s["prefix"]) for s in services]
+                self.keyboard.ask_service(ticket["number"], choices)
+                return
+            if intent.action == "call" and intent.number is None:
+                self.keyboard.ask_number("call", "Call which ticket out of turn?")
+                return
+            if intent.action == "requeue" and intent.number is None:
+                self.keyboard.ask_number("requeue", "Put which ticket back in the queue?", board.last_no_show or "")
+                return
+        except CounterError as exc:
+            board.say(str(exc), "refused", now)
+            return
+        self.busy = VERBS.get(intent.action, intent.action)
+        self.spawn(self.send(intent))
+
+    async def send(self, intent: Intent) -> None:
+        assert self.board is not None
+        board = self.board
+        try:
+            done = await perform(self.server, board, intent, self.now(), self.options.keymap.label("requeue"))
+        except Unreachable as exc:
+            if exc.sent:
+                board.say(f"No answer from the server: check the screen before trying again ({exc}).", "refused",
+                          self.now())
+            else:
+                board.say(f"Not done: {exc}.", "refused", self.now())
+        except CounterError as exc:
+            board.say(str(exc), "refused", self.now())
+        else:
+            board.say(done, "ok", self.now())
+        finally:
+            self.busy = None
+            self.dirty.set()
+            self.redraw()
+
+
+def _logging(options: Options) -> None:
+    """A log file if asked for; else nothing at all (a line on the terminal would tear the screen)."""
+    root = logging.getLogger()
+    if options.log_file is not None:
+        handler: logging.Handler = logging.FileHandler(options.log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.setLevel(logging.INFO)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    else:
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """The whole client; its exit status."""
+    try:
+        options, config = parse(argv)
+    except OptionError as exc:
+        say(str(exc))
+        return 2
+    if not (os.isatty(sys.stdin.fileno()) and os.isatty(sys.stdout.fileno())):
+        say("needs a terminal (its standard input and output must be a terminal)")
+        return 2
+    password: str | None = None
+    if options.user is not None:
+        password = os.environ.get("QUEUE_COUNTER_PASSWORD")
+        if password is None:
+            try:
+                password = getpass.getpass(f"Password for {options.user}: ")
+            except (EOFError, KeyboardInterrupt):
+                print(file=sys.stderr)
+                return 130
+    _logging(options)
+
+    async def life() -> int:
+        return await CounterClient(options, config, password).run()
+
+    try:
+        return asyncio.run(life())
+    except KeyboardInterrupt:
+        say("stopped")
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

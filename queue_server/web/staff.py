@@ -1,0 +1,88 @@
+"""What the staff pages (``/counter``, ``/supervisor``) share: who is signed in and where they may work.
+
+A staff page is served only to a signed-in person (else to ``/login?next=…``), and only with the sites
+where their role is one of the page's (else a plain 403 page in their language). The page gets, as a
+JSON block, the person's name, the session's CSRF token (every change it makes sends it as
+``X-CSRF-Token``), the sites they may work at with each site's services and counters, and its strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ..db.repo import site_config
+from ..db.tables import Site
+from ..db.users import Person
+from ..domain.config import SiteConfig
+from .auth import Authenticator
+from .i18n import negotiate, translations
+
+
+def _(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
+REFUSALS = {
+    "counter": _("This page is for counter agents: your account has no agent, supervisor or administrator role."),
+    "supervisor": _("This page is for supervisors: your account has no supervisor or administrator role."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffContext:
+    person: Person
+    csrf: str
+    lang: str
+    sites: list[tuple[SiteConfig, str]]  # each site the person may use the page at, with their role there
+
+    def page_data(self, strings: dict[str, str], **extra: Any) -> dict[str, Any]:
+        """The JSON block a staff page's script starts from."""
+        return {
+            "person": {"name": self.person.name or self.person.login, "login": self.person.login},
+            "csrf": self.csrf,
+            "lang": self.lang,
+            "sites": [
+                {"id": config.id, "name": config.name, "role": role,
+                 "services": [{"id": s.id, "name": s.name, "prefix": s.prefix} for s in config.services],
+                 "counters": [{"id": c.id, "name": c.name, "services": list(c.services)} for c in config.counters]}
+                for config, role in self.sites
+            ],
+            "strings": strings,
+            **extra,
+        }
+
+
+async def staff_context(request: Request, auth: Authenticator, db_sessions: Any, roles: frozenset[str],
+                        path: str, refusal: str) -> StaffContext | Response:
+    """The signed-in person and the sites where they hold one of ``roles``; or the answer to give
+    instead: to the login page (then back to ``path``), or a 403 page saying ``REFUSALS[refusal]``."""
+    found = await auth.session(request)
+    if found is None:
+        return RedirectResponse("/login?" + urlencode({"next": path}), status_code=303)
+    session, person = found
+    lang = negotiate(request)
+    async with db_sessions() as db:
+        if None in person.roles:
+            rows = (await db.execute(select(Site).where(Site.tenant_id == person.tenant_id)  # type: ignore[arg-type]
+                                     .order_by(Site.id))).scalars()
+            site_ids = [row.id for row in rows]
+        else:
+            site_ids = sorted(s for s in person.roles if s is not None)
+        sites = []
+        for site_id in site_ids:
+            role = person.roles.get(site_id) or person.roles.get(None)
+            config = await site_config(db, site_id) if role in roles else None
+            if config is not None and role is not None:
+                sites.append((config, role))
+    if not sites:
+        text = translations(lang).gettext(REFUSALS[refusal])
+        return HTMLResponse(f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>403</title>'
+                            f'<p>{text}</p><p><a href="/">Guichet</a></p></html>', status_code=403)
+    return StaffContext(person, session.csrf, lang, sites)

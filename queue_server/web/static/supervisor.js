@@ -1,0 +1,607 @@
+// The supervisor dashboard (/supervisor): the live state of one site drawn from its feed (staff.js),
+// its alerts, the supervisor's actions, and the reports.
+//
+// - Services and counters are redrawn after each message of the feed; durations tick every second,
+//   measured on the server's clock (Staff.state.serverSkewMs corrects this machine's clock).
+// - Alerts: a waiting ticket older than its service's alert_wait_s; a kiosk printer out of paper,
+//   open, offline or in error (low on paper: a warning); a display or kiosk that was connected and is
+//   no longer (GET …/devices/status, every 5 s). The list is updated item by item (never rebuilt), so
+//   that the live region announces only what changed.
+// - Estimated waits come with the snapshot only: while events arrive, GET …/state refreshes them
+//   every 5 s at most.
+"use strict";
+
+(() => {
+  const S = Staff.strings;
+  const data = Staff.data;
+  const state = Staff.state;
+  const el = Staff.el;
+  const $ = (id) => document.getElementById(id);
+  const STORE = "guichet.supervisor.site";
+  const POLL_MS = 5000;
+  const MAX_WAITING_ROWS = 200;
+  const REPORT_REFRESH_MS = 30000;
+  const PRINTER_ALERTS = new Set(["paper_out", "cover_open", "offline", "error"]);
+  const ACTION_STATUS = { open: "open", pause: "paused", close: "closed" };
+
+  let site = null; // the site shown: one of data.sites
+  let feed = null;
+  let generation = 0; // bumped at each site change: callbacks of an older feed are ignored
+  let devices = [];
+  let estimatesStale = false;
+  let renderPending = false;
+  let reportSeq = 0;
+  let reportSpan = null; // [from, to] of the report shown
+
+  function t(key, values) {
+    let text = S[key] || key;
+    for (const [name, value] of Object.entries(values || {})) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
+
+  const base = () => `/api/v1/sites/${encodeURIComponent(site.id)}`;
+  const serverNow = () => Date.now() - (state.serverSkewMs || 0);
+  const waitedS = (iso) => Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
+  const serviceName = (id) => (Staff.service(id) || site.services.find((s) => s.id === id) || { name: id }).name;
+
+  function clockTime(iso) {
+    return new Date(iso).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function oldestWaiting(serviceId) {
+    let oldest = null;
+    for (const ticket of state.tickets.values()) {
+      if (ticket.status === "waiting" && ticket.service === serviceId && (!oldest || ticket.issued_at < oldest.issued_at)) {
+        oldest = ticket;
+      }
+    }
+    return oldest;
+  }
+
+  // Redraws a container's children, keeping the keyboard focus on the control with the same data-key.
+  function fill(container, nodes) {
+    const active = document.activeElement;
+    const key = active && container.contains(active) ? active.getAttribute("data-key") : null;
+    container.replaceChildren(...nodes);
+    if (key) {
+      const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  function feedback(id, text, bad) {
+    const node = $(id);
+    node.textContent = text;
+    node.classList.toggle("bad", Boolean(bad));
+  }
+
+  // The live part ---------------------------------------------------------------------------------------
+
+  function setStatus(up) {
+    $("connection").textContent = up ? S.live : S.lost;
+    $("connection").setAttribute("data-live", up ? "1" : "0");
+  }
+
+  function scheduleRender() {
+    if (renderPending) return;
+    renderPending = true;
+    setTimeout(() => {
+      renderPending = false;
+      render();
+    }, 30);
+  }
+
+  function render() {
+    renderServices();
+    renderCounters();
+    renderWaiting();
+    renderMessage();
+    renderDevices();
+    tick();
+  }
+
+  function renderServices() {
+    fill($("services").tBodies[0], state.services.map((s) => {
+      const oldest = oldestWaiting(s.id);
+      return el("tr", { "data-service": s.id },
+        el("th", { scope: "row", text: s.name }),
+        el("td", { class: "num waiting", text: String(s.waiting || 0) }),
+        el("td", { class: "num longest", "data-since": oldest ? oldest.issued_at : "", "data-limit": s.alert_wait_s }),
+        el("td", { class: "num estimate", text: s.estimated_wait_s === null || s.estimated_wait_s === undefined
+          ? "–" : Staff.duration(s.estimated_wait_s) }),
+        el("td", { class: "num served", text: String(s.served || 0) }));
+    }));
+  }
+
+  function renderCounters() {
+    fill($("counters").tBodies[0], state.counters.map((c) => {
+      const ticket = c.ticket;
+      const buttons = ["open", "pause", "close"].map((action) => {
+        const current = c.status === ACTION_STATUS[action];
+        return el("button", {
+          type: "button", class: "secondary", "data-key": `counter:${c.id}:${action}`, "data-action": action,
+          "aria-disabled": current ? "true" : null, onclick: () => { if (!current) counterAction(c, action); },
+        }, S[`do_${action}`], el("span", { class: "visually-hidden", text: ` ${c.name}` }));
+      });
+      return el("tr", { "data-counter": c.id },
+        el("th", { scope: "row", text: c.name }),
+        el("td", { class: `state state-${c.status}` }, S[c.status] || c.status,
+          c.since ? el("span", { class: "muted" }, " (", el("span", { "data-since": c.since }), ")") : null),
+        el("td", { class: "agent", text: c.agent || "–" }),
+        el("td", { class: "ticket" }, ticket
+          ? el("span", {}, el("span", { class: "number", text: ticket.number }), ` ${serviceName(ticket.service)}`)
+          : el("span", { class: "muted", text: S.no_ticket })),
+        el("td", { class: "num for", "data-since": ticket ? (ticket.called_at || c.since || "") : "" }),
+        el("td", { class: "actions" }, ...buttons));
+    }));
+  }
+
+  async function counterAction(counter, action) {
+    const answer = await Staff.api("POST", `${base()}/counters/${encodeURIComponent(counter.id)}/${action}`);
+    if (answer.ok) feedback("counters-feedback", t(`counter_done_${ACTION_STATUS[action]}`, { counter: counter.name }));
+    else feedback("counters-feedback", t("failed", { problem: answer.problem }), true);
+  }
+
+  function renderWaiting() {
+    const all = Staff.waiting(state.services.map((s) => s.id));
+    const shown = all.slice(0, MAX_WAITING_ROWS);
+    const limits = new Map(state.services.map((s) => [s.id, s.alert_wait_s]));
+    const rows = shown.map((ticket) => el("tr", { "data-ticket": ticket.id },
+      el("th", { scope: "row" }, el("span", { class: "number", text: ticket.number }),
+        ticket.priority ? el("span", { class: "tag", text: S.priority }) : null,
+        ticket.noted ? el("span", { class: "tag", text: S.noted }) : null),
+      el("td", { text: serviceName(ticket.service) }),
+      el("td", { class: "num", "data-since": ticket.issued_at, "data-limit": limits.get(ticket.service) }),
+      el("td", { class: "actions" },
+        el("button", { type: "button", class: "secondary", "data-key": `transfer:${ticket.id}`, "data-action": "transfer",
+                       onclick: () => openTransfer(ticket) },
+          S.transfer, el("span", { class: "visually-hidden", text: ` ${ticket.number}` })),
+        el("button", { type: "button", class: "secondary", "data-key": `cancel:${ticket.id}`, "data-action": "cancel",
+                       onclick: () => openCancel(ticket) },
+          S.cancel, el("span", { class: "visually-hidden", text: ` ${ticket.number}` })))));
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "4", class: "muted", text: S.nobody_waiting })));
+    fill($("waiting").tBodies[0], rows);
+    $("waiting-more").textContent = all.length > shown.length ? t("more_waiting", { count: all.length - shown.length }) : "";
+  }
+
+  function renderMessage() {
+    $("message-current").textContent = state.message ? t("message_now", { text: state.message }) : S.message_none;
+  }
+
+  function deviceName(id, role) {
+    const found = devices.find((d) => d.id === id);
+    if (found && found.name) return found.name;
+    return t(role === "display" ? "display_named" : "kiosk_named", { id });
+  }
+
+  function renderDevices() {
+    const rows = devices.map((d) => {
+      const printer = d.role === "kiosk" ? (state.printers.get(d.id) || d.printer) : null;
+      const connection = d.online ? S.online : d.last_seen ? `${S.offline} (${clockTime(d.last_seen)})` : S.never_seen;
+      return el("tr", { "data-device": d.id },
+        el("th", { scope: "row", text: deviceName(d.id, d.role) }),
+        el("td", { text: S[d.role] || d.role }),
+        el("td", { class: d.online ? "state-online" : d.last_seen ? "state-offline" : "muted", "data-online": d.online ? "1" : "0",
+                   text: connection }),
+        el("td", { text: printer ? (printer === "ok" ? S.printer_ok : S[`printer_${printer}_short`] || printer) : "–" }));
+    });
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "4", class: "muted", text: S.no_device })));
+    fill($("devices").tBodies[0], rows);
+  }
+
+  // Durations tick every second; the alerts that depend on time are checked at the same pace.
+  function tick() {
+    for (const node of document.querySelectorAll("[data-since]")) {
+      const since = node.getAttribute("data-since");
+      if (!since) {
+        node.textContent = "–";
+        continue;
+      }
+      const seconds = waitedS(since);
+      const limit = Number(node.getAttribute("data-limit") || 0);
+      const over = limit > 0 && seconds > limit;
+      node.textContent = Staff.duration(seconds) + (over ? " ⚠" : "");
+      if (node.tagName === "TD") node.classList.toggle("over", over);
+    }
+    renderAlerts(currentAlerts());
+  }
+
+  function currentAlerts() {
+    const alerts = [];
+    for (const s of state.services) {
+      const oldest = oldestWaiting(s.id);
+      if (oldest && s.alert_wait_s > 0 && waitedS(oldest.issued_at) > s.alert_wait_s) {
+        alerts.push({ key: `wait:${s.id}`, kind: "wait", level: "alert",
+                      text: t("alert_wait", { service: s.name, number: oldest.number, limit: Staff.duration(s.alert_wait_s) }) });
+      }
+    }
+    for (const [kiosk, status] of state.printers) {
+      if (PRINTER_ALERTS.has(status) || status === "paper_low") {
+        alerts.push({ key: `printer:${kiosk}`, kind: "printer", level: status === "paper_low" ? "warning" : "alert",
+                      text: t(`printer_${status}`, { kiosk: deviceName(kiosk, "kiosk") }) });
+      }
+    }
+    for (const d of devices) {
+      if (!d.online && d.last_seen) { // connected once, gone since: closed, crashed or cut off
+        alerts.push({ key: `device:${d.id}`, kind: d.role, level: "alert",
+                      text: t(`${d.role}_offline`, { name: deviceName(d.id, d.role), time: clockTime(d.last_seen) }) });
+      }
+    }
+    return alerts.sort((a, b) => (a.level === b.level ? 0 : a.level === "alert" ? -1 : 1));
+  }
+
+  function renderAlerts(alerts) {
+    const list = $("alerts");
+    const existing = new Map([...list.children].map((li) => [li.getAttribute("data-key"), li]));
+    const wanted = new Set(alerts.map((a) => a.key));
+    for (const [key, li] of existing) if (!wanted.has(key)) li.remove();
+    alerts.forEach((alert, i) => {
+      let li = existing.get(alert.key);
+      const label = alert.level === "alert" ? S.alert : S.warning;
+      if (!li || li.getAttribute("data-text") !== alert.text || li.getAttribute("data-level") !== alert.level) {
+        const fresh = el("li", { class: alert.level, "data-key": alert.key, "data-kind": alert.kind,
+                                 "data-level": alert.level, "data-text": alert.text },
+          el("strong", { text: label }), alert.text);
+        if (li) li.replaceWith(fresh);
+        li = fresh;
+      }
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+    });
+    $("no-alerts").textContent = alerts.length ? "" : S.no_alert;
+  }
+
+  // Actions on waiting tickets --------------------------------------------------------------------------
+
+  let dialogTicket = null;
+  let returnKey = null;
+
+  function openDialog(dialog, ticket, key) {
+    dialogTicket = ticket;
+    returnKey = key;
+    dialog.querySelector(".error").hidden = true;
+    dialog.showModal();
+  }
+
+  function openTransfer(ticket) {
+    const dialog = $("transfer-dialog");
+    $("transfer-title").textContent = t("transfer_title", { number: ticket.number });
+    const others = state.services.filter((s) => s.id !== ticket.service);
+    $("transfer-service").replaceChildren(...others.map((s) => el("option", { value: s.id, text: s.name })));
+    $("transfer-note").value = "";
+    openDialog(dialog, ticket, `transfer:${ticket.id}`);
+  }
+
+  function openCancel(ticket) {
+    $("cancel-title").textContent = t("cancel_title", { number: ticket.number });
+    openDialog($("cancel-dialog"), ticket, `cancel:${ticket.id}`);
+  }
+
+  function dialogFailed(dialog, problem) {
+    const error = dialog.querySelector(".error");
+    error.textContent = t("failed", { problem });
+    error.hidden = false;
+  }
+
+  async function submitTransfer(event) {
+    event.preventDefault();
+    const ticket = dialogTicket;
+    const service = $("transfer-service").value;
+    const note = $("transfer-note").value.trim();
+    const body = { service };
+    if (note) body.note = note;
+    const answer = await Staff.api("POST", `${base()}/tickets/${encodeURIComponent(ticket.id)}/transfer`, body);
+    if (!answer.ok) {
+      dialogFailed($("transfer-dialog"), answer.problem);
+      return;
+    }
+    $("transfer-dialog").close();
+    feedback("waiting-feedback", t("transferred", { number: ticket.number, service: serviceName(service) }));
+  }
+
+  async function submitCancel(event) {
+    event.preventDefault();
+    const ticket = dialogTicket;
+    const answer = await Staff.api("POST", `${base()}/tickets/${encodeURIComponent(ticket.id)}/cancel`);
+    if (!answer.ok) {
+      dialogFailed($("cancel-dialog"), answer.problem);
+      return;
+    }
+    $("cancel-dialog").close();
+    feedback("waiting-feedback", t("cancelled", { number: ticket.number }));
+  }
+
+  function afterDialog() {
+    // back to the button that opened it, or to the list if the ticket left it meanwhile
+    const back = returnKey && document.querySelector(`[data-key="${CSS.escape(returnKey)}"]`);
+    if (back) back.focus();
+    else $("waiting-title").focus();
+    dialogTicket = null;
+  }
+
+  // The displays' message -------------------------------------------------------------------------------
+
+  function messageCount() {
+    const text = $("message-text");
+    $("message-count").textContent = t("message_left", { count: Number(text.maxLength) - text.value.length });
+  }
+
+  async function sendMessage(text) {
+    const answer = await Staff.api("PUT", `${base()}/display/message`, { text });
+    if (!answer.ok) {
+      feedback("message-feedback", t("failed", { problem: answer.problem }), true);
+      return;
+    }
+    state.message = answer.body ? answer.body.text : text; // the feed confirms it a moment later
+    renderMessage();
+    feedback("message-feedback", text ? S.message_sent : S.message_cleared);
+  }
+
+  // Devices and estimates, polled -----------------------------------------------------------------------
+
+  async function poll(mine) {
+    if (mine !== generation) return;
+    const answer = await Staff.api("GET", `${base()}/devices/status`);
+    if (mine !== generation) return;
+    if (answer.ok && Array.isArray(answer.body)) devices = answer.body;
+    else if (answer.status === 404 || answer.status === 403) $("devices-box").hidden = true;
+    if (estimatesStale) {
+      estimatesStale = false;
+      const snapshot = await Staff.api("GET", `${base()}/state`);
+      if (mine !== generation) return;
+      if (snapshot.ok && snapshot.body) {
+        for (const fresh of snapshot.body.services || []) {
+          const known = Staff.service(fresh.id);
+          if (known) known.estimated_wait_s = fresh.estimated_wait_s;
+        }
+      }
+    }
+    render();
+    setTimeout(() => poll(mine), POLL_MS);
+  }
+
+  // Reports ---------------------------------------------------------------------------------------------
+
+  const zone = () => (data.zones || {})[site.id] || "Europe/Paris";
+
+  function today(zone) {
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
+        .format(new Date());
+    } catch {
+      return new Date().toISOString().slice(0, 10);
+    }
+  }
+
+  function reportQuery(by) {
+    return new URLSearchParams({ period: $("report-period").value, date: $("report-date").value,
+                                 by: by || $("report-by").value }).toString();
+  }
+
+  function updateCsvLink() {
+    $("report-csv").href = `${base()}/reports.csv?${reportQuery()}`;
+  }
+
+  function longDate(day) {
+    return new Date(`${day}T12:00:00Z`).toLocaleDateString(data.lang, { day: "numeric", month: "long", year: "numeric",
+                                                                          timeZone: "UTC" });
+  }
+
+  function groupLabel(group, by) {
+    if (by === "hour" && group.key) return t("hour", { hour: group.key });
+    return group.label || group.key || S.none;
+  }
+
+  // quiet: a refresh of what is shown (no "loading" said, the figures replaced in place)
+  async function loadReport(quiet) {
+    if (!$("report-date").value) return;
+    updateCsvLink();
+    const mine = ++reportSeq;
+    const by = $("report-by").value;
+    if (!quiet) feedback("report-status", S.loading);
+    const [answer, total] = await Promise.all([
+      Staff.api("GET", `${base()}/reports?${reportQuery()}`),
+      Staff.api("GET", `${base()}/reports?${reportQuery("all")}`),
+    ]);
+    if (mine !== reportSeq) return;
+    if (!answer.ok) {
+      if (quiet) return;
+      feedback("report-status", t("failed", { problem: answer.problem }), true);
+      $("report").hidden = true;
+      $("chart-box").hidden = true;
+      return;
+    }
+    reportSpan = [answer.body.from, answer.body.to];
+    drawReport(answer.body, by, total.ok ? total.body : null);
+  }
+
+  // Today's figures grow as the archiver copies the day's events: a report that covers today is
+  // fetched again every REPORT_REFRESH_MS while the page is seen.
+  function refreshReport() {
+    const day = today(zone());
+    if (reportSpan && reportSpan[0] <= day && day <= reportSpan[1] && document.visibilityState === "visible") {
+      loadReport(true);
+    }
+  }
+
+  function figureCells(group) {
+    return [
+      el("td", { class: "num", text: String(group.issued) }),
+      el("td", { class: "num", text: String(group.served) }),
+      el("td", { class: "num", text: String(group.no_show) }),
+      el("td", { class: "num", text: String(group.cancelled) }),
+      ...["mean", "median", "p90"].map((k) => el("td", { class: "num", text: Staff.duration(group.wait_s[k]) })),
+      ...["mean", "median", "p90"].map((k) => el("td", { class: "num", text: Staff.duration(group.service_s[k]) })),
+    ];
+  }
+
+  function drawReport(report, by, total) {
+    let groups = report.groups;
+    if (by === "hour") groups = [...groups].sort((a, b) => String(a.key).localeCompare(String(b.key)));
+    const table = $("report");
+    $("report-caption").textContent = report.from === report.to ? longDate(report.from)
+      : t("report_caption", { from: longDate(report.from), to: longDate(report.to) });
+    $("report-group").textContent = $("report-by").selectedOptions[0].textContent;
+    table.tBodies[0].replaceChildren(...groups.map((g) => el("tr", { "data-key": g.key === null ? "" : g.key },
+      el("th", { scope: "row", text: groupLabel(g, by) }), ...figureCells(g))));
+    const all = total && total.groups.length ? total.groups[0] : null;
+    table.tFoot.replaceChildren(...(all ? [el("tr", {}, el("th", { scope: "row", text: S.total }), ...figureCells(all))] : []));
+    if (!groups.length) {
+      feedback("report-status", S.no_figures);
+      table.hidden = true;
+      $("chart-box").hidden = true;
+      return;
+    }
+    feedback("report-status", "");
+    table.hidden = false;
+    drawChart(groups, by);
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function niceMax(value, whole) {
+    if (!(value > 0)) return whole ? 4 : 1;
+    const power = 10 ** Math.floor(Math.log10(value));
+    for (const step of [1, 2, 2.5, 5, 10]) {
+      const top = step * power;
+      if (top >= value && (!whole || (top >= 4 && Number.isInteger(top / 4)))) return top;
+    }
+    return whole ? Math.ceil(value / 4) * 4 : 10 * power;
+  }
+
+  // Inline SVG: by hour, the tickets issued and the visits served; otherwise the mean and 90th
+  // percentile waits of each group, in minutes. The table above carries the same figures in text.
+  function drawChart(groups, by) {
+    let rows = groups;
+    if (by === "hour") { // every hour of the span, the empty ones too
+      const hours = groups.map((g) => Number(g.key)).filter((h) => Number.isInteger(h));
+      const known = new Map(groups.map((g) => [Number(g.key), g]));
+      rows = [];
+      for (let h = Math.min(...hours); h <= Math.max(...hours); h++) {
+        rows.push(known.get(h) || { key: String(h).padStart(2, "0"), issued: 0, served: 0 });
+      }
+    }
+    const whole = by === "hour";
+    const series = whole
+      ? [{ name: S.issued, cls: "s1", value: (g) => g.issued }, { name: S.served, cls: "s2", value: (g) => g.served }]
+      : [{ name: S.mean_wait, cls: "s1", value: (g) => (g.wait_s.mean || 0) / 60 },
+         { name: S.p90_wait, cls: "s2", value: (g) => (g.wait_s.p90 || 0) / 60 }];
+    const slot = whole ? 48 : 96;
+    const left = 52;
+    const right = 12;
+    const top = 14;
+    const bottom = 40;
+    const height = 260;
+    const width = Math.max(520, left + right + rows.length * slot);
+    const plot = height - top - bottom;
+    const max = niceMax(Math.max(0, ...rows.flatMap((g) => series.map((s) => s.value(g)))), whole);
+    const format = (v) => v.toLocaleString(data.lang, { maximumFractionDigits: whole ? 0 : 1 });
+    const title = whole ? S.chart_hours : t("chart_waits", { group: $("report-by").selectedOptions[0].textContent.toLowerCase() });
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "chart-title",
+                               preserveAspectRatio: "xMinYMin meet" },
+      svg("title", { id: "chart-title" }, title));
+    for (let i = 0; i <= 4; i++) {
+      const y = top + plot - (plot * i) / 4;
+      chart.append(svg("line", { class: i ? "grid" : "axis", x1: left, x2: width - right, y1: y, y2: y }),
+        svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, format((max * i) / 4)));
+    }
+    rows.forEach((g, i) => {
+      const x = left + i * slot;
+      const barWidth = (slot * 0.7) / series.length;
+      series.forEach((s, j) => {
+        const value = s.value(g);
+        const h = (plot * value) / max;
+        chart.append(svg("rect", { class: `bar ${s.cls}`, x: x + slot * 0.15 + j * barWidth, y: top + plot - h,
+                                   width: Math.max(1, barWidth - 2), height: Math.max(0, h), "data-value": value }));
+      });
+      let label = groupLabel(g, by);
+      if (label.length > 14) label = `${label.slice(0, 13)}…`;
+      chart.append(svg("text", { x: x + slot / 2, y: height - bottom + 18, "text-anchor": "middle" }, label));
+    });
+    $("chart").replaceChildren(chart);
+    $("chart-legend").replaceChildren(...series.map((s) => el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.name)));
+    $("chart-box").hidden = false;
+  }
+
+  // Sites -----------------------------------------------------------------------------------------------
+
+  function start(id) {
+    site = data.sites.find((s) => s.id === id) || data.sites[0];
+    try { localStorage.setItem(STORE, site.id); } catch { /* private mode: not remembered */ }
+    if (feed) feed.stop();
+    const mine = ++generation;
+    devices = [];
+    Object.assign(state, { services: [], counters: [], tickets: new Map(), recent: [], printers: new Map(), message: "" });
+    $("site-name").textContent = site.name;
+    $("site").value = site.id;
+    $("devices-box").hidden = false;
+    setStatus(false);
+    $("connection").textContent = S.connecting;
+    render();
+    feed = Staff.live(site.id, () => {
+      if (mine !== generation) return;
+      estimatesStale = true;
+      scheduleRender();
+    }, (up) => {
+      if (mine === generation) setStatus(up);
+    });
+    poll(mine);
+    $("report-date").value = $("report-date").value || today(zone());
+    loadReport(false);
+  }
+
+  function init() {
+    $("site").replaceChildren(...data.sites.map((s) => el("option", { value: s.id, text: s.name })));
+    $("site-choice").hidden = data.sites.length < 2;
+    // Another site: the page starts again on it (the feed, its state and the polls belong to one site).
+    $("site").addEventListener("change", () => {
+      try { localStorage.setItem(STORE, $("site").value); } catch { /* private mode: not remembered */ }
+      const url = new URL(location.href);
+      url.searchParams.set("site", $("site").value);
+      location.assign(url);
+    });
+    $("waiting-title").tabIndex = -1;
+
+    $("transfer-form").addEventListener("submit", submitTransfer);
+    $("cancel-form").addEventListener("submit", submitCancel);
+    for (const dialog of [$("transfer-dialog"), $("cancel-dialog")]) {
+      dialog.addEventListener("close", afterDialog);
+      for (const button of dialog.querySelectorAll("[data-close]")) button.addEventListener("click", () => dialog.close());
+    }
+
+    $("message-text").addEventListener("input", messageCount);
+    messageCount();
+    $("message-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = $("message-text").value.trim();
+      if (text) sendMessage(text);
+    });
+    $("message-clear").addEventListener("click", () => {
+      $("message-text").value = "";
+      messageCount();
+      sendMessage("");
+    });
+
+    $("report-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadReport(false);
+    });
+    $("report-form").addEventListener("change", updateCsvLink);
+
+    let wanted = new URLSearchParams(location.search).get("site");
+    if (!wanted) {
+      try { wanted = localStorage.getItem(STORE); } catch { wanted = null; }
+    }
+    start(wanted);
+    setInterval(tick, 1000);
+    setInterval(refreshReport, REPORT_REFRESH_MS);
+  }
+
+  init();
+})();

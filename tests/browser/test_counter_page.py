@@ -1,0 +1,216 @@
+"""The agent page in chromium: sign in, choose a counter, serve with the keyboard alone; reception leaves
+notes that the agent reads when calling; the hall display follows within a second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import Hall
+
+AXE = Axe()
+
+
+def issue(hall: Hall, service: str = "etat-civil", **body: Any) -> dict[str, Any]:
+    answer = hall.api("POST", "/tickets", "kiosk", json={"service": service, **body})
+    assert answer.status_code == 201, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def ticket(hall: Hall, ticket_id: str) -> dict[str, Any]:
+    return hall.api("GET", f"/tickets/{ticket_id}").json()  # type: ignore[no-any-return]
+
+
+def counter(hall: Hall, counter_id: str) -> dict[str, Any]:
+    state = hall.api("GET", "/state", "supervisor").json()
+    return next(c for c in state["counters"] if c["id"] == counter_id)  # type: ignore[no-any-return]
+
+
+def start_at_counter(page: Page, hall: Hall, counter_id: str = "2", role: str = "agent") -> None:
+    """Sign in and choose ``counter_id`` with every service, with the keyboard only."""
+    hall.sign_in(page, role, "/counter")
+    expect(page.locator("#setup-title")).to_be_visible()
+    expect(page.locator("#counter-choice")).to_be_focused()
+    page.keyboard.press("Home")
+    for _ in range(int(counter_id) - 1):
+        page.keyboard.press("ArrowDown")
+    page.locator("#setup-form button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#counter-name")).to_have_text(f"Guichet {counter_id}")
+    expect(page.locator("#connection")).to_have_text("En direct")
+
+
+def test_an_agent_calls_next_and_the_display_shows_it_within_a_second(browser: Browser, hall: Hall) -> None:
+    """The agent presses N: their page shows the ticket, and the hall display shows the call within 1 s."""
+    agent = browser.new_page(locale="fr-FR")
+    display = browser.new_page(locale="fr-FR")
+    first = issue(hall)
+    start_at_counter(agent, hall)
+    expect(agent.locator("#queues")).to_contain_text(first["number"])
+    display.goto(f"{hall.url}/display?token={hall.tokens['display']}")
+    expect(display.locator("#site-name")).to_have_text("Mairie de Démoville")
+    agent.keyboard.press("n")
+    expect(display.locator("#current .number")).to_have_text("A001", timeout=1_000)
+    expect(display.locator("#current .where")).to_have_text("→ Guichet 2")
+    expect(agent.locator("#current .number")).to_have_text("A001", timeout=1_000)
+    expect(agent.locator("#said")).to_have_text("A001 appelé.")
+    called = counter(hall, "2")
+    assert called["ticket"]["number"] == "A001" and called["agent"] == "Léa Martin"
+    agent.context.close()
+    display.context.close()
+
+
+def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
+    """Call, recall, start, finish, no-show then back in the queue, transfer with a note, call out of turn,
+    pause, resume and close: keys only, each visible on the page and true on the server."""
+    a1, a2, a3 = issue(hall), issue(hall), issue(hall)
+    start_at_counter(page, hall)
+    keys = page.keyboard
+    keys.press("n")
+    expect(page.locator("#current .number")).to_have_text("A001")
+    expect(page.locator("#said")).to_have_text("A001 appelé.")  # each key waits for the answer to the last
+    keys.press("r")
+    expect(page.locator("#said")).to_have_text("A001 rappelé.")
+    assert ticket(hall, a1["id"])["recalls"] == 1
+    keys.press("s")
+    expect(page.locator("#said")).to_have_text("A001 en cours.")
+    expect(page.locator("#current .state")).to_contain_text("En cours")
+    keys.press("f")
+    expect(page.locator("#said")).to_have_text("A001 terminé.")
+    assert ticket(hall, a1["id"])["status"] == "done"
+    expect(page.locator("#current")).to_contain_text("Personne à votre guichet")
+
+    keys.press("n")  # A002 does not come
+    expect(page.locator("#said")).to_have_text("A002 appelé.")
+    keys.press("a")
+    expect(page.locator("#said")).to_contain_text("A002 ne s'est pas présenté")
+    assert ticket(hall, a2["id"])["status"] == "no_show"
+    keys.press("q")
+    expect(page.locator("#said")).to_have_text("A002 est de retour dans la file.")
+    assert ticket(hall, a2["id"])["status"] == "waiting"
+
+    keys.press("o")  # A003 out of turn
+    expect(page.locator("#out-of-turn-number")).to_be_focused()
+    keys.type("a3")
+    keys.press("Enter")
+    expect(page.locator("#said")).to_have_text("A003 appelé.")
+    expect(page.locator("#current .number")).to_have_text("A003")
+    assert ticket(hall, a3["id"])["counter"] == "2"
+
+    keys.press("t")  # transfer A003 to passports with a note
+    expect(page.locator("#transfer-service")).to_be_focused()
+    page.select_option("#transfer-service", "passeports")  # a select's value: what ArrowDown would pick
+    keys.press("Tab")
+    keys.press("Tab")
+    expect(page.locator("#transfer-note")).to_be_focused()
+    keys.type("Dossier incomplet : manque le justificatif.")
+    keys.press("Tab")
+    keys.press("Enter")
+    expect(page.locator("#said")).to_have_text("A003 transféré vers Passeports et cartes d'identité.")
+    moved = ticket(hall, a3["id"])
+    assert (moved["service"], moved["status"], moved["noted"]) == ("passeports", "waiting", True)
+    note = hall.api("GET", f"/tickets/{a3['id']}/note").json()
+    assert note == {"text": "Dossier incomplet : manque le justificatif."}
+
+    keys.press("p")
+    expect(page.locator("#said")).to_have_text("Guichet en pause.")
+    expect(page.locator("#counter-status")).to_have_text("En pause")
+    assert counter(hall, "2")["status"] == "paused"
+    keys.press("p")
+    expect(page.locator("#said")).to_have_text("Guichet rouvert.")
+    expect(page.locator("#counter-status")).to_have_text("Ouvert")
+    keys.press("c")
+    expect(page.locator("#counter-status")).to_have_text("Fermé")
+    assert counter(hall, "2")["status"] == "closed"
+
+
+def test_refusals_are_said_plainly(page: Page, hall: Hall) -> None:
+    """Nobody waiting, or a colleague's 409: the page says why in words, and nothing changes."""
+    start_at_counter(page, hall)
+    page.keyboard.press("n")
+    expect(page.locator("#said")).to_have_text("Personne n'attend dans vos services.")
+    issue(hall)
+    issue(hall)
+    page.keyboard.press("n")
+    expect(page.locator("#said")).to_have_text("A001 appelé.")
+    page.keyboard.press("n")  # A001 was called but not served: the server refuses to call another
+    expect(page.locator("#said")).to_contain_text("has not been served yet")
+    expect(page.locator("#said")).to_have_class("said problem")
+    assert counter(hall, "2")["ticket"]["number"] == "A001"
+
+
+def test_reception_leaves_a_note_the_agent_reads_when_calling(browser: Browser, hall: Hall) -> None:
+    """At reception, find A001 and leave a note; give a ticket to someone with a note; the agent at the
+    counter sees each note with the call."""
+    issue(hall)
+    reception = browser.new_page(locale="fr-FR")
+    hall.sign_in(reception, "agent", "/counter")
+    reception.click("#tab-reception")
+    expect(reception.locator("#reception-title")).to_be_visible()
+    reception.fill("#find-number", "a1")
+    reception.keyboard.press("Enter")
+    expect(reception.locator("#found .number")).to_have_text("A001")
+    expect(reception.locator("#found")).to_contain_text("en attente, 0 devant")
+    reception.fill("#note-text", "Malentendante : parler face à elle.")
+    reception.click("#note-form button")
+    expect(reception.locator("#said")).to_have_text("Note enregistrée pour A001.")
+    reception.select_option("#issue-service", "etat-civil")
+    reception.fill("#issue-note", "Vient pour son père.")
+    reception.click("#issue-form button")
+    expect(reception.locator("#issued")).to_have_text("Ticket A002 donné (1 devant).")
+
+    agent = browser.new_page(locale="fr-FR")
+    start_at_counter(agent, hall, "1", role="supervisor")
+    agent.keyboard.press("n")
+    expect(agent.locator("#current .note")).to_contain_text("Malentendante : parler face à elle.")
+    agent.keyboard.press("f")
+    expect(agent.locator("#said")).to_have_text("A001 terminé.")
+    agent.keyboard.press("n")
+    expect(agent.locator("#current .number")).to_have_text("A002")
+    expect(agent.locator("#current .note")).to_contain_text("Vient pour son père.")
+    log = hall.api("GET", "/api/v1/audit", "admin").json()
+    assert [e["target"] for e in log if e["action"] == "note.read"][:2] == ["ticket:A002", "ticket:A001"]
+    reception.context.close()
+    agent.context.close()
+
+
+def test_the_choice_of_counter_is_remembered(page: Page, hall: Hall) -> None:
+    """After a reload the page is at the same counter, with the same services."""
+    start_at_counter(page, hall, "3")
+    page.reload()
+    expect(page.locator("#counter-name")).to_have_text("Guichet 3")
+    expect(page.locator("#setup")).to_be_hidden()
+
+
+def test_the_agent_page_passes_axe_in_french_and_english(page: Page, hall: Hall) -> None:
+    """axe-core finds nothing on the setup, desk and reception screens, in French and in English."""
+    hall.sign_in(page, "agent", "/counter")
+    for lang in ("fr", "en"):
+        number = issue(hall)["number"]
+        page.goto(f"{hall.url}/counter?lang={lang}")
+        expect(page.locator("#connection")).not_to_be_empty()
+        result = AXE.run(page)
+        assert result.violations_count == 0, result.generate_report()
+        page.locator("#setup-form button[type=submit]").click()
+        expect(page.locator("#queues")).to_contain_text(number)
+        page.keyboard.press("n")
+        expect(page.locator("#current .number")).to_have_text(number)
+        expect(page.locator("#said")).not_to_be_empty()
+        result = AXE.run(page)
+        assert result.violations_count == 0, result.generate_report()
+        page.keyboard.press("g")
+        expect(page.locator("#reception")).to_be_visible()
+        result = AXE.run(page)
+        assert result.violations_count == 0, result.generate_report()
+        page.keyboard.press("g")
+        page.keyboard.press("f")
+        expect(page.locator("#current .none")).to_be_visible()
+        page.evaluate("localStorage.clear()")
+
+
+def test_a_person_without_a_staff_role_is_refused_and_strangers_sign_in(page: Page, hall: Hall) -> None:
+    """Not signed in: to the login page, then back; the 403 page for nobody here is tested over HTTP."""
+    page.goto(f"{hall.url}/counter")
+    expect(page).to_have_url(f"{hall.url}/login?next=%2Fcounter")

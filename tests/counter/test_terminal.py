@@ -1,0 +1,358 @@
+"""``queue-counter`` for real: the console script in a pseudo-terminal (pexpect), pressing keys as an
+agent would, against a ``queue-server serve`` process on the embedded defaults.
+
+One server for the module; each test gets a site of its own (a tenant with services ``etat-civil``
+(A), ``passeports`` (B), ``urbanisme`` (C) and counters 1 and 2), so that ticket numbers start at A001
+and tests never see each other's queues. What the screen shows is read from the terminal's output,
+and what happened from the server's HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pexpect
+import pytest
+
+from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
+
+QUEUE_COUNTER = str(Path(sys.executable).parent / "queue-counter")
+SERVICES = ("etat-civil", "passeports", "urbanisme")
+TIMEOUT_S = 10.0
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with server(tmp_path_factory.mktemp("counter-server")) as process:
+        yield process
+
+
+@dataclass
+class Site:
+    """A fresh site on the shared server, with a kiosk's and an agent's token."""
+
+    server: ServerProcess
+    id: str
+    tokens: dict[str, str]
+    data_dir: Path
+
+    def auth(self, role: str = "agent") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def issue(self, service: str = "etat-civil") -> dict[str, Any]:
+        answer = httpx.post(f"{self.server.url}/api/v1/sites/{self.id}/tickets", json={"service": service},
+                            headers=self.auth("kiosk"), timeout=TIMEOUT_S)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def get(self, path: str) -> dict[str, Any]:
+        answer = httpx.get(f"{self.server.url}/api/v1/sites/{self.id}{path}", headers=self.auth(), timeout=TIMEOUT_S)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def counter(self, counter_id: str) -> dict[str, Any]:
+        """The counter as the server's state shows it."""
+        return next(c for c in self.get("/state")["counters"] if c["id"] == counter_id)
+
+
+@pytest.fixture
+def site(running: ServerProcess) -> Site:
+    name = f"c{uuid.uuid4().hex[:10]}"
+    tokens = asyncio.run(seed_site(f"sqlite:///{running.log.parent / 'guichet.sqlite3'}", name, 2, SERVICES))
+    return Site(running, name, tokens, running.log.parent)
+
+
+class Terminal:
+    """``queue-counter`` in a pseudo-terminal of 40 × 140."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, config_home: Path) -> None:
+        environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        environment.update({"TERM": "xterm-256color", "XDG_CONFIG_HOME": str(config_home), **(env or {})})
+        self.output = StringIO()
+        self.child = pexpect.spawn(QUEUE_COUNTER, list(args), env=environment, dimensions=(40, 140),
+                                   encoding="utf-8", timeout=TIMEOUT_S)
+        self.child.logfile_read = self.output
+
+    def screen_text(self) -> str:
+        """Everything shown so far, without the terminal's control sequences (for failure messages)."""
+        return re.sub(r"[ \t]+", " ", ANSI.sub("", self.output.getvalue()))[-3000:]
+
+    def shows(self, text: str, timeout: float = TIMEOUT_S) -> None:
+        """Waits until ``text`` appears in what is written after the last thing waited for."""
+        try:
+            self.child.expect(re.escape(text), timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise AssertionError(f"{text!r} never appeared; the screen said:\n{self.screen_text()}") from None
+
+    def press(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def exits(self) -> int:
+        """Waits for the end of the process; its exit status (nothing like a traceback was written)."""
+        self.child.expect(pexpect.EOF, timeout=TIMEOUT_S)
+        self.child.close()
+        assert "Traceback" not in self.output.getvalue(), self.screen_text()
+        assert self.child.exitstatus is not None, f"killed by signal {self.child.signalstatus}"
+        return int(self.child.exitstatus)
+
+    def quit(self) -> None:
+        self.press("q")
+        assert self.exits() == 0
+
+    def kill(self) -> None:
+        if self.child.isalive():
+            self.child.terminate(force=True)
+
+
+@pytest.fixture
+def terminals(tmp_path: Path) -> Iterator[list[Terminal]]:
+    """The terminals a test opens, each killed at the end if still running."""
+    opened: list[Terminal] = []
+    yield opened
+    for terminal in opened:
+        terminal.kill()
+
+
+def counter(site: Site, terminals: list[Terminal], tmp_path: Path, *options: str, token: str | None = None,
+            env: dict[str, str] | None = None) -> Terminal:
+    """``queue-counter`` at counter 1 of the site (an agent's token unless ``options`` say otherwise),
+    once its live feed is connected."""
+    credentials = ("--token", token or site.tokens["agent"]) if "--user" not in options else ()
+    terminal = Terminal("--server", site.server.url, "--counter", "1", *credentials, *options, env=env,
+                        config_home=tmp_path / "config")
+    terminals.append(terminal)
+    terminal.shows("● live")
+    return terminal
+
+
+def test_an_agent_calls_serves_and_finishes_with_single_keys(site: Site, terminals: list[Terminal],
+                                                             tmp_path: Path) -> None:
+    """n calls the first ticket to counter 1 (the screen and the server both say so), s starts serving it
+    and f finishes it."""
+    first, _ = site.issue(), site.issue()
+    screen = counter(site, terminals, tmp_path)
+    screen.press("n")
+    screen.shows("Called A001")
+    assert site.counter("1")["ticket"]["number"] == "A001"
+    assert site.counter("1")["ticket"]["status"] == "called"
+    screen.press("s")
+    screen.shows("Serving A001")
+    assert site.get(f"/tickets/{first['id']}")["status"] == "serving"
+    screen.press("f")
+    screen.shows("A001 done")
+    assert site.get(f"/tickets/{first['id']}")["status"] == "done"
+    assert site.counter("1")["ticket"] is None
+    screen.quit()
+
+
+def test_refusals_are_said_in_plain_words(site: Site, terminals: list[Terminal], tmp_path: Path) -> None:
+    """Nothing to finish, nobody waiting, and the server's own refusal (finishing a ticket not yet
+    served) are each shown on the status line; the client carries on."""
+    screen = counter(site, terminals, tmp_path)
+    screen.press("f")
+    screen.shows("There is no ticket at this counter to finish.")
+    screen.press("n")
+    screen.shows("Nobody is waiting.")
+    site.issue()
+    screen.press("n")
+    screen.shows("Called A001")
+    screen.press("f")
+    screen.shows("Ticket A001 cannot be finished: it is called")
+    assert site.counter("1")["ticket"]["status"] == "called"
+    screen.quit()
+
+
+def test_a_no_show_is_put_back_in_the_queue(site: Site, terminals: list[Terminal], tmp_path: Path) -> None:
+    """x marks the called ticket as a no-show; b then Enter puts that same ticket back in the queue."""
+    ticket = site.issue()
+    screen = counter(site, terminals, tmp_path)
+    screen.press("n")
+    screen.shows("Called A001")
+    screen.press("x")
+    screen.shows("A001 marked as no-show")
+    assert site.get(f"/tickets/{ticket['id']}")["status"] == "no_show"
+    screen.press("b")
+    screen.shows("[A001]")
+    screen.press("\r")
+    screen.shows("A001 is back in the queue")
+    assert site.get(f"/tickets/{ticket['id']}")["status"] == "waiting"
+    screen.quit()
+
+
+def test_transfer_with_a_note_and_call_out_of_turn(site: Site, terminals: list[Terminal], tmp_path: Path) -> None:
+    """t, a service's number and a note transfer the current ticket with that note; c and a number call
+    that waiting ticket before the others."""
+    first, _, third = site.issue(), site.issue(), site.issue("urbanisme")
+    screen = counter(site, terminals, tmp_path)
+    screen.press("n")
+    screen.shows("Called A001")
+    screen.press("t")
+    screen.shows("Transfer A001 to")
+    screen.press("2")
+    screen.shows("a note for the colleague")
+    screen.press("missing photo\r")
+    screen.shows("A001 transferred to passeports")
+    assert site.get(f"/tickets/{first['id']}")["service"] == "passeports"
+    assert site.get(f"/tickets/{first['id']}/note")["text"] == "missing photo"
+    screen.press("c")
+    screen.shows("Call which ticket")
+    screen.press("c1\r")
+    screen.shows("Called C001 out of turn")
+    assert site.get(f"/tickets/{third['id']}")["status"] == "called"
+    assert site.counter("1")["ticket"]["number"] == "C001"
+    screen.quit()
+
+
+def test_a_ticket_issued_elsewhere_appears_without_a_key(site: Site, terminals: list[Terminal],
+                                                        tmp_path: Path) -> None:
+    """A ticket issued at a kiosk shows in the waiting count through the live feed, with no key pressed."""
+    screen = counter(site, terminals, tmp_path, "--services", "urbanisme")
+    screen.shows("0 waiting")
+    site.issue("urbanisme")
+    screen.shows("1 waiting")
+    screen.quit()
+
+
+def users(site: Site, *args: str, password: str) -> None:
+    """``queue-server user ARGS`` with the password on standard input."""
+    done = subprocess.run([QUEUE_SERVER, "user", *args, "--password-stdin", "--data-dir", str(site.data_dir)],
+                          input=password + "\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_person_signs_in_with_login_and_password(site: Site, terminals: list[Terminal], tmp_path: Path) -> None:
+    """--user signs in through the login form (password from QUEUE_COUNTER_PASSWORD); the live feed opens
+    with the session and actions pass the CSRF check."""
+    password = "a long enough password"
+    users(site, "add", "anne", "--tenant", site.id, "--role", f"{site.id}:agent", "--name", "Anne Agent",
+          password=password)
+    site.issue()
+    screen = counter(site, terminals, tmp_path, "--user", "anne", env={"QUEUE_COUNTER_PASSWORD": password})
+    screen.shows("Anne Agent")
+    screen.press("n")
+    screen.shows("Called A001")
+    assert site.counter("1")["ticket"]["number"] == "A001"
+    site.issue("passeports")
+    screen.shows("1 waiting")  # the session's live feed
+    screen.quit()
+
+
+def test_a_session_ended_for_good_stops_the_client_with_status_1(site: Site, terminals: list[Terminal],
+                                                                 tmp_path: Path) -> None:
+    """A new password ends the person's session: the client cannot sign in again with the old one, so it
+    stops with one line saying why and exit status 1."""
+    users(site, "add", "bob", "--tenant", site.id, "--role", f"{site.id}:agent", password="the first password")
+    screen = counter(site, terminals, tmp_path, "--user", "bob", env={"QUEUE_COUNTER_PASSWORD": "the first password"})
+    users(site, "passwd", "bob", password="the second password")
+    screen.shows("signing in again failed: Wrong login or password.", timeout=20)
+    assert screen.exits() == 1
+
+
+def test_a_wrong_password_or_token_ends_with_a_message_and_status_2(site: Site, tmp_path: Path) -> None:
+    """Credentials the server refuses end the client at once: one readable line, exit status 2, no traceback."""
+    for credentials, says in ((("--token", "not-a-token"), "This token is unknown or has been revoked."),
+                              (("--user", "nobody"), "Wrong login or password.")):
+        screen = Terminal("--server", site.server.url, "--counter", "1", *credentials,
+                          env={"QUEUE_COUNTER_PASSWORD": "wrong password!"}, config_home=tmp_path)
+        screen.shows(says)
+        assert screen.exits() == 2
+
+
+def test_the_terminal_is_given_back_after_ctrl_c(site: Site, tmp_path: Path) -> None:
+    """Ctrl-C stops the client (status 130) and leaves the terminal as it found it: echo and line editing on."""
+    command = (f"{QUEUE_COUNTER} --server {site.server.url} --counter 1 --token {site.tokens['agent']}; "
+               "echo status=$?; stty -a")
+    shell = pexpect.spawn("bash", ["--norc", "-c", command], encoding="utf-8", timeout=TIMEOUT_S,
+                          env={**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path)},
+                          dimensions=(40, 140))
+    try:
+        shell.expect(re.escape("● live"))
+        shell.sendintr()
+        shell.expect(r"status=(\d+)")
+        assert shell.match.group(1) == "130"
+        shell.expect(pexpect.EOF)
+        settings = shell.before.split()
+        assert "icanon" in settings and "echo" in settings, shell.before
+    finally:
+        shell.terminate(force=True)
+
+
+def test_the_chosen_services_are_remembered_for_the_counter(site: Site, terminals: list[Terminal],
+                                                            tmp_path: Path) -> None:
+    """--services is kept for this server, site and counter: the next start without it calls from those
+    services only."""
+    site.issue("etat-civil")
+    site.issue("passeports")
+    counter(site, terminals, tmp_path, "--services", "passeports").quit()
+    screen = counter(site, terminals, tmp_path)
+    screen.shows("calls: passeports")
+    screen.press("n")
+    screen.shows("Called B001")
+    screen.quit()
+
+
+def test_a_revoked_token_ends_the_client_with_status_1(site: Site, terminals: list[Terminal], tmp_path: Path) -> None:
+    """When an administrator revokes the counter's token, the server closes its live feed and the client
+    stops with one line saying why and exit status 1."""
+    screen = counter(site, terminals, tmp_path)
+    me = httpx.get(f"{site.server.url}/api/v1/me", headers=site.auth(), timeout=TIMEOUT_S).json()
+    revoked = subprocess.run([QUEUE_SERVER, "token", "revoke", str(me["token_id"]), "--data-dir", str(site.data_dir)],
+                             capture_output=True, text=True, timeout=60)
+    assert revoked.returncode == 0, revoked.stderr
+    screen.shows("this token was revoked", timeout=20)
+    assert screen.exits() == 1
+
+
+def test_keys_from_the_configuration_file_and_the_option(site: Site, terminals: list[Terminal],
+                                                         tmp_path: Path) -> None:
+    """A foot pedal's key set in the configuration file (F5) calls the next ticket, Enter too by default,
+    and --keys maps Page Down to finish."""
+    config = tmp_path / "config" / "guichet" / "counter.json"
+    config.parent.mkdir(parents=True)
+    config.write_text('{"keys": "next=f5|enter"}')
+    site.issue()
+    site.issue()
+    screen = counter(site, terminals, tmp_path, "--keys", "finish=pagedown")
+    screen.shows("f5/Enter")  # the help line
+    screen.press("\x1b[15~")
+    screen.shows("Called A001")
+    screen.press("s")
+    screen.shows("Serving A001")
+    screen.press("\r")  # Enter: the visit in progress ends, the next ticket is called
+    screen.shows("A001 done. Called A002")
+    screen.press("s")
+    screen.shows("Serving A002")
+    screen.press("\x1b[6~")
+    screen.shows("A002 done")
+    screen.quit()
+
+
+def test_a_lost_connection_is_shown_and_comes_back_by_itself(tmp_path: Path, terminals: list[Terminal]) -> None:
+    """While the server is down the screen says the connection is lost and an action says it was not done;
+    once the server is back (same port) the feed resumes and the queue is live again."""
+    data_dir = tmp_path / "server"
+    data_dir.mkdir()
+    tokens = asyncio.run(seed_site(f"sqlite:///{data_dir / 'guichet.sqlite3'}", "lone", 1, SERVICES))
+    with server(data_dir) as first:
+        own = Site(first, "lone", tokens, data_dir)
+        screen = counter(own, terminals, tmp_path)
+    screen.shows("connection lost, retrying")
+    screen.press("n")
+    screen.shows("Not done: cannot reach")
+    with server(data_dir, port=first.port) as second:
+        screen.shows("● live", timeout=20)
+        Site(second, "lone", tokens, data_dir).issue()
+        screen.shows("1 waiting")
+        screen.quit()
