@@ -32,7 +32,7 @@ serve: install
 test: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --cov=queue_server.domain --cov-branch --cov-report=term-missing:skip-covered \
-		--cov-fail-under=100 $(PYTEST_ARGS)
+		--cov-fail-under=100 --durations=25 $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -36,6 +36,9 @@ class ServerSettings(_Section):
     # timeout is closed. A dead screen is noticed within interval + timeout.
     ws_ping_interval_s: float = Field(15.0, gt=0, le=300)
     ws_ping_timeout_s: float = Field(15.0, gt=0, le=300)
+    # The kernel's send buffer of each live-feed connection, in bytes (0: the kernel's own, which grows
+    # to megabytes). Smaller: a screen that stops reading holds less memory and is cut sooner.
+    ws_send_buffer_bytes: int = Field(0, ge=0, le=64 * 1024 * 1024)
 
 
 class RedisSettings(_Section):

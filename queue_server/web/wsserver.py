@@ -14,7 +14,9 @@ extension in the scope and sends through ASGI.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import socket
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -26,6 +28,18 @@ SHED_STALL_S = 15.0
 
 
 class FramesProtocol(WebSocketsSansIOProtocol):
+    send_buffer = 0  # SO_SNDBUF of each connection (0: the kernel's); see ``sized``
+
+    @classmethod
+    def sized(cls, send_buffer: int) -> type[FramesProtocol]:
+        """The protocol with ``send_buffer`` bytes of kernel send buffer per connection (0: the kernel's)."""
+        return type("SizedFramesProtocol", (cls,), {"send_buffer": send_buffer})
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if self.send_buffer and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
     def schedule_ping(self) -> None:
         """Pings at 75-100 % of the interval: when a whole hall of screens reconnects at once (after a
         restart), their pings, and the pongs the server must read, spread out instead of coming in

@@ -226,7 +226,9 @@ async def test_a_client_that_never_reads_is_cut_with_1013(tmp_path: Path) -> Non
     tokens = await seed_site(f"sqlite:///{tmp_path / 'guichet.sqlite3'}", "live", 3, SERVICES, ROLES)
     # Pings far apart: on a loaded machine filling the buffers can take longer than the 30 s after
     # which heartbeats would close the silent client (1011) before it is cut for being behind.
-    slow_pings = {"QUEUE_SERVER_WS_PING_INTERVAL_S": "300", "QUEUE_SERVER_WS_PING_TIMEOUT_S": "300"}
+    # A small kernel send buffer: the outbox fills after some hundreds of events, not tens of thousands.
+    slow_pings = {"QUEUE_SERVER_WS_PING_INTERVAL_S": "300", "QUEUE_SERVER_WS_PING_TIMEOUT_S": "300",
+                  "QUEUE_SERVER_WS_SEND_BUFFER_BYTES": "16384"}
     with server(tmp_path, env=slow_pings) as running:
         async with httpx.AsyncClient(base_url=running.url, timeout=10) as http:
             site = Site(running, tokens, http)
