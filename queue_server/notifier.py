@@ -35,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .db.repo import site_ids
 from .domain.config import ServiceConfig, SiteConfig
+from .domain.notify import sms_due
 from .domain.state import Ticket
 from .service import QueueService, Unavailable
 from .sms import SmsError, SmsProvider, turn_near_message
@@ -206,9 +207,9 @@ class Notifier:
             ticket = state.tickets.get(ticket_id)
             if ticket is None:
                 continue  # another day's ticket, or one not folded yet
+            ahead = sms_due(state, ticket)
             service = state.config.service(ticket.service)
-            ahead = state.position(ticket)  # None unless waiting
-            if service is None or not service.sms_ahead or ahead is None or ahead > service.sms_ahead:
+            if ahead is None or service is None:
                 continue
             sent += await self._send_once(site, state.config, service, ticket, phone, ahead)
         return sent

@@ -42,24 +42,32 @@ def start_at_counter(page: Page, hall: Hall, counter_id: str = "2", role: str = 
     expect(page.locator("#connection")).to_have_text("En direct")
 
 
-def test_an_agent_calls_next_and_the_display_shows_it_within_a_second(browser: Browser, hall: Hall) -> None:
-    """The agent presses N: their page shows the ticket, and the hall display shows the call within 1 s."""
+def test_an_agent_calls_next_and_the_display_and_supervisor_show_it_within_a_second(browser: Browser,
+                                                                                   hall: Hall) -> None:
+    """The agent presses N: their page shows the ticket, the hall display shows the call and the
+    supervisor's dashboard shows it at counter 2 with the agent's name, each within 1 s."""
     agent = browser.new_page(locale="fr-FR")
     display = browser.new_page(locale="fr-FR")
+    supervisor = browser.new_page(locale="fr-FR")
     first = issue(hall)
     start_at_counter(agent, hall)
     expect(agent.locator("#queues")).to_contain_text(first["number"])
     display.goto(f"{hall.url}/display?token={hall.tokens['display']}")
     expect(display.locator("#site-name")).to_have_text("Mairie de Démoville")
+    hall.sign_in(supervisor, "supervisor", "/supervisor")
+    expect(supervisor.locator("#connection")).to_have_attribute("data-live", "1")
+    row = supervisor.locator("#counters tr[data-counter='2']")
     agent.keyboard.press("n")
     expect(display.locator("#current .number")).to_have_text("A001", timeout=1_000)
+    expect(row.locator(".ticket .number")).to_have_text("A001", timeout=1_000)
+    expect(row.locator(".agent")).to_have_text("Léa Martin", timeout=1_000)
     expect(display.locator("#current .where")).to_have_text("→ Guichet 2")
     expect(agent.locator("#current .number")).to_have_text("A001", timeout=1_000)
     expect(agent.locator("#said")).to_have_text("A001 appelé.")
     called = counter(hall, "2")
     assert called["ticket"]["number"] == "A001" and called["agent"] == "Léa Martin"
-    agent.context.close()
-    display.context.close()
+    for page in (agent, display, supervisor):
+        page.context.close()
 
 
 def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
