@@ -187,7 +187,8 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None,
             # per connection (web/wsserver.py); no per-message compression (every frame is small
             # and sent to many: compressing it per connection costs more CPU and memory than it
             # saves); pings (15 s + 15 s by default: a dead peer is noticed within 30 s).
-            ws=FramesProtocol.sized(settings.server.ws_send_buffer_bytes), ws_per_message_deflate=False, ws_ping_interval=settings.server.ws_ping_interval_s,
+            ws=FramesProtocol.sized(settings.server.ws_send_buffer_bytes), ws_per_message_deflate=False,
+            ws_ping_interval=settings.server.ws_ping_interval_s,
             ws_ping_timeout=settings.server.ws_ping_timeout_s, ws_max_size=64 * 1024,
         )
         server = _Server(config, embedded.stop if embedded is not None else None)

@@ -4,10 +4,10 @@ Every process reads every site's stream through the consumer group ``notifier`` 
 each entry is handled by one process; entries that a dead process read and never acknowledged are
 taken over (XAUTOCLAIM) once idle for ``claim_idle_ms``. Handling goes by state, not by event type:
 after a batch of a site's entries, the site's engine in this process is brought at least to the
-batch's last id, then each waiting ticket of the site that has a phone number and no more than its
-service's ``sms_ahead`` people ahead gets its SMS. A sweep of the sites every ``sweep_s`` catches
-what no event announces: a number stored a moment after the event that made its ticket eligible was
-handled, a send to retry after a provider failure.
+batch's last id, then each ticket of the site that has a phone number and whose SMS is due
+(domain/notify.py: waiting, no more than its service's ``sms_ahead`` people ahead) gets its SMS.
+A sweep of the sites every ``sweep_s`` catches what no event announces: a number stored a moment
+after the event that made its ticket eligible was handled, a send to retry after a provider failure.
 
 Once per ticket, across processes and redeliveries: the sender claims
 ``{prefix}site:{site}:sms:{ticket}`` (SET NX) for ``SEND_LEASE_S``, marks it sent for two days
