@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 import httpx
+from redis.asyncio import Redis
 
 from tests.conftest import Stack
 
@@ -113,3 +114,14 @@ class Desk:
         response = await self.client.get(f"{self.base}/state", headers=self.stack.auth(role))
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+
+async def visit_entries(stack: Stack, kind: str) -> dict[str, str]:
+    """What the server keeps beside the log about visits (``kind``: ``phones`` or ``notes``), by ticket
+    id, read straight from Redis (store/phones.py)."""
+    redis = Redis.from_url(stack.settings.redis.url, decode_responses=True)
+    try:
+        keys = await redis.keys(f"{stack.settings.redis.key_prefix}*:{kind}:*")
+        return {k: v for key in keys for k, v in (await redis.hgetall(key)).items()}
+    finally:
+        await redis.aclose()

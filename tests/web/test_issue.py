@@ -7,11 +7,10 @@ from datetime import timedelta
 import anyio
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
-from tests.web.support import Clock, Desk, assert_problem, assert_ticket, eventually
+from tests.web.support import Clock, Desk, assert_problem, assert_ticket, eventually, visit_entries
 
 pytestmark = pytest.mark.anyio
 
@@ -284,13 +283,7 @@ async def test_unknown_site_is_404(client: httpx.AsyncClient, stack: Stack) -> N
 
 
 async def _phones(stack: Stack) -> dict[str, str]:
-    """Every phone number the server keeps, by ticket id, read straight from Redis."""
-    redis = Redis.from_url(stack.settings.redis.url, decode_responses=True)
-    try:
-        keys = await redis.keys(f"{stack.settings.redis.key_prefix}*phones*")
-        return {k: v for key in keys for k, v in (await redis.hgetall(key)).items()}
-    finally:
-        await redis.aclose()
+    return await visit_entries(stack, "phones")
 
 
 async def test_a_mobile_number_is_kept_in_e164_and_never_answered(desk: Desk, stack: Stack) -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from tests.conftest import Stack
-from tests.web.support import Desk, assert_problem, eventually
+from tests.web.support import Desk, assert_problem, eventually, visit_entries
 
 pytestmark = pytest.mark.anyio
 
@@ -27,12 +26,7 @@ async def get_note(desk: Desk, ticket_id: str, role: str = "agent") -> httpx.Res
 
 
 async def notes_in_redis(stack: Stack) -> dict[str, str]:
-    redis = Redis.from_url(stack.settings.redis.url, decode_responses=True)
-    try:
-        keys = await redis.keys(f"{stack.settings.redis.key_prefix}*notes*")
-        return {k: v for key in keys for k, v in (await redis.hgetall(key)).items()}
-    finally:
-        await redis.aclose()
+    return await visit_entries(stack, "notes")
 
 
 async def test_reception_leaves_a_note_that_the_agent_reads_when_calling(desk: Desk, stack: Stack) -> None:
