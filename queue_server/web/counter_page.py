@@ -9,17 +9,9 @@ clients (counter_client/static, served under /static/counter/).
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-
 from ..i18n import translations
-from .auth import STAFF, Authenticator
-from .citizen import json_block
-from .i18n import templates
-from .staff import StaffContext, staff_context
+from .auth import STAFF
+from .staff import StaffPage
 
 
 def counter_strings(lang: str) -> dict[str, str]:
@@ -76,20 +68,11 @@ def counter_strings(lang: str) -> dict[str, str]:
     }
 
 
-class CounterPage:
-    auth: Authenticator
-    db_sessions: Any
+class CounterPage(StaffPage):
+    path = "/counter"
+    template = "counter.html"
+    roles = STAFF
+    refusal = "counter"
 
-    def bind(self, auth: Authenticator, db_sessions: Any) -> None:
-        self.auth, self.db_sessions = auth, db_sessions
-
-    async def page(self, request: Request) -> Response:
-        context = await staff_context(request, self.auth, self.db_sessions, STAFF, "/counter", "counter")
-        if not isinstance(context, StaffContext):
-            return context
-        html = templates(context.lang).get_template("counter.html").render(
-            lang=context.lang, data=json_block(context.page_data(counter_strings(context.lang))))
-        return HTMLResponse(html)
-
-    def routes(self) -> list[Route]:
-        return [Route("/counter", self.page, methods=["GET"])]
+    def strings(self, lang: str) -> dict[str, str]:
+        return counter_strings(lang)

@@ -15,13 +15,15 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from ..db.repo import site_config
 from ..db.tables import Site
 from ..db.users import Person
 from ..domain.config import SiteConfig
 from .auth import Authenticator
-from .i18n import negotiate, translations
+from .citizen import json_block
+from .i18n import COOKIE, negotiate, templates, translations
 
 
 def _(message: str) -> str:
@@ -49,7 +51,7 @@ class StaffContext:
             "csrf": self.csrf,
             "lang": self.lang,
             "sites": [
-                {"id": config.id, "name": config.name, "role": role,
+                {"id": config.id, "name": config.name, "role": role, "timezone": config.timezone,
                  "services": [{"id": s.id, "name": s.name, "prefix": s.prefix} for s in config.services],
                  "counters": [{"id": c.id, "name": c.name, "services": list(c.services)} for c in config.counters]}
                 for config, role in self.sites
@@ -86,3 +88,39 @@ async def staff_context(request: Request, auth: Authenticator, db_sessions: Any,
         return HTMLResponse(f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>403</title>'
                             f'<p>{text}</p><p><a href="/">Guichet</a></p></html>', status_code=403)
     return StaffContext(person, session.csrf, lang, sites)
+
+
+class StaffPage:
+    """A staff page: ``path`` serves ``template`` to people with one of ``roles`` somewhere, with the
+    JSON block of ``StaffContext.page_data`` (``strings(lang)`` for its script), the person's name, the
+    CSRF token of the sign-out form and the other language's link; a language picked with ``?lang=``
+    is remembered in the ``lang`` cookie."""
+
+    path = ""
+    template = ""
+    roles: frozenset[str] = frozenset()
+    refusal = ""  # a key of REFUSALS
+    auth: Authenticator
+    db_sessions: Any
+
+    def bind(self, auth: Authenticator, db_sessions: Any) -> None:
+        self.auth, self.db_sessions = auth, db_sessions
+
+    def strings(self, lang: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def page(self, request: Request) -> Response:
+        context = await staff_context(request, self.auth, self.db_sessions, self.roles, self.path, self.refusal)
+        if not isinstance(context, StaffContext):
+            return context
+        html = templates(context.lang).get_template(self.template).render(
+            lang=context.lang, data=json_block(context.page_data(self.strings(context.lang))), csrf=context.csrf,
+            person=context.person.name or context.person.login, other_lang="fr" if context.lang == "en" else "en")
+        response = HTMLResponse(html)
+        if request.query_params.get("lang") == context.lang:
+            response.set_cookie(COOKIE, context.lang, max_age=365 * 86400, samesite="lax",
+                                secure=request.url.scheme == "https")
+        return response
+
+    def routes(self) -> list[Route]:
+        return [Route(self.path, self.page, methods=["GET"])]

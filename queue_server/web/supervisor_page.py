@@ -11,17 +11,9 @@ cancel a waiting ticket, the hall displays' message, open/pause/close a counter)
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-
 from ..i18n import translations
-from .auth import SUPERVISORS, Authenticator
-from .citizen import json_block
-from .i18n import COOKIE, templates
-from .staff import StaffContext, staff_context
+from .auth import SUPERVISORS
+from .staff import StaffPage
 
 
 def supervisor_strings(lang: str) -> dict[str, str]:
@@ -93,41 +85,23 @@ def supervisor_strings(lang: str) -> dict[str, str]:
         "loading": _("Loading…"),
         "no_figures": _("No figures for this period."),
         "report_caption": _("From {from} to {to}"),
-        "total": _("All"),
-        "none": _("None"),
+        "total": _("Total"),
+        "none": _("Not called"),  # a report by counter or agent: tickets nobody called
         "hour": _("{hour}:00"),
-        "mean_wait": _("Mean wait (min)"),
-        "p90_wait": _("90th percentile wait (min)"),
+        "mean_wait": _("Mean wait"),
+        "p90_wait": _("90th percentile wait"),
         "issued": _("Tickets issued"),
         "served": _("Visits served"),
-        "chart_waits": _("Bar chart of the mean and 90th percentile waits, in minutes, by {group}."),
+        "chart_waits": _("Bar chart of the mean and 90th percentile waits ({unit}), by {group}."),
         "chart_hours": _("Bar chart of the tickets issued and the visits served, by hour."),
     }
 
 
-class SupervisorPage:
-    auth: Authenticator
-    db_sessions: Any
+class SupervisorPage(StaffPage):
+    path = "/supervisor"
+    template = "supervisor.html"
+    roles = SUPERVISORS
+    refusal = "supervisor"
 
-    def bind(self, auth: Authenticator, db_sessions: Any) -> None:
-        self.auth, self.db_sessions = auth, db_sessions
-
-    async def page(self, request: Request) -> Response:
-        context = await staff_context(request, self.auth, self.db_sessions, SUPERVISORS, "/supervisor", "supervisor")
-        if not isinstance(context, StaffContext):
-            return context
-        # each site's time zone: the reports' "today" is the site's local day
-        zones = {config.id: config.timezone for config, _role in context.sites}
-        data = context.page_data(supervisor_strings(context.lang), zones=zones)
-        html = templates(context.lang).get_template("supervisor.html").render(
-            lang=context.lang, data=json_block(data), csrf=context.csrf,
-            person=context.person.name or context.person.login,
-            other_lang="fr" if context.lang == "en" else "en")
-        response = HTMLResponse(html)
-        if request.query_params.get("lang") == context.lang:  # a language picked by hand is remembered
-            response.set_cookie(COOKIE, context.lang, max_age=365 * 86400, samesite="lax",
-                                secure=request.url.scheme == "https")
-        return response
-
-    def routes(self) -> list[Route]:
-        return [Route("/supervisor", self.page, methods=["GET"])]
+    def strings(self, lang: str) -> dict[str, str]:
+        return supervisor_strings(lang)

@@ -76,10 +76,12 @@ class Hall:
         return httpx.request(method, url, headers=self.auth(role), timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
-async def _seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None = None) -> dict[str, str]:
+async def _seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None = None,
+                annexe: bool = False) -> dict[str, str]:
     """A site like the demo one (same name, services, counters, languages) under ``site``, with a
     tenant of its own, and a token per role. ``alert_wait_s``: service id -> the wait after which
-    supervisors are alerted (else the default)."""
+    supervisors are alerted (else the default). ``annexe``: the tenant also has the site
+    ``{site}-annexe`` ("Mairie annexe": État civil, Guichet 1), which the supervisor supervises too."""
     alerts = alert_wait_s or {}
     settings = load_settings(server={"data_dir": data_dir})
     engine = make_engine(settings.database_url)
@@ -97,10 +99,18 @@ async def _seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None =
             for n in range(1, 5):
                 session.add(Counter(site_id=site, id=str(n), name=f"Guichet {n}",
                                     services=[s[0] for s in DEMO_SERVICES], position=n))
+            if annexe:
+                session.add(Site(id=f"{site}-annexe", tenant_id=site, name="Mairie annexe", languages=["fr", "en"]))
+                await session.flush()
+                session.add(Service(site_id=f"{site}-annexe", id="etat-civil", name="État civil", prefix="A"))
+                session.add(Counter(site_id=f"{site}-annexe", id="1", name="Guichet 1", services=["etat-civil"]))
             await session.commit()
             await set_logo(session, site, _logo(), "image/png")
             for role, name in PEOPLE.items():
-                await add_user(session, site, f"{role}@{site}", PASSWORD, name, [(site, role)])
+                roles: list[tuple[str | None, str]] = [(site, role)]
+                if annexe and role == "supervisor":
+                    roles.append((f"{site}-annexe", role))
+                await add_user(session, site, f"{role}@{site}", PASSWORD, name, roles)
             await session.commit()
             return {role: (await create_token(session, site, role, f"test {role}"))[1] for role in ROLES}
     finally:
@@ -116,9 +126,10 @@ def _logo() -> bytes:
     return out.getvalue()
 
 
-def seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None = None) -> dict[str, str]:
+def seed(data_dir: Path, site: str, alert_wait_s: dict[str, int] | None = None,
+         annexe: bool = False) -> dict[str, str]:
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API may own this thread's event loop
-        return pool.submit(asyncio.run, _seed(data_dir, site, alert_wait_s)).result()
+        return pool.submit(asyncio.run, _seed(data_dir, site, alert_wait_s, annexe)).result()
 
 
 SERVER_ENV = {"QUEUE_KIOSK_IDLE_S": "4", "QUEUE_SPEECH_ENABLED": "true"}
@@ -144,12 +155,12 @@ def hall(shared_server: ServerProcess) -> Hall:
 
 @pytest.fixture
 def make_hall(shared_server: ServerProcess) -> Callable[..., Hall]:
-    """Makes a fresh copy of the demo site on the shared server, with options (``alert_wait_s``: service
-    id -> seconds) set in the database before the server first loads the site."""
-    def make(alert_wait_s: dict[str, int] | None = None) -> Hall:
+    """Makes a fresh copy of the demo site on the shared server, with the options of ``seed`` set in the
+    database before the server first loads the site."""
+    def make(alert_wait_s: dict[str, int] | None = None, annexe: bool = False) -> Hall:
         site = f"hall-{uuid.uuid4().hex[:8]}"
         data_dir = shared_server.log.parent
-        return Hall(data_dir, shared_server.port, seed(data_dir, site, alert_wait_s), shared_server, site)
+        return Hall(data_dir, shared_server.port, seed(data_dir, site, alert_wait_s, annexe), shared_server, site)
 
     return make
 

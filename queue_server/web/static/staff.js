@@ -39,6 +39,15 @@ window.Staff = (() => {
 
   const state = { site: null, services: [], counters: [], tickets: new Map(), recent: [], printers: new Map(),
                   message: "", lastId: null, serverSkewMs: 0 };
+  // How far this computer's clock is ahead of the server's: the smallest (now − event time) of the
+  // last events received live (an event replayed after a cut is older, and would make waits look longer).
+  const skews = [];
+
+  function noteSkew(at) {
+    skews.push(Date.now() - Date.parse(at));
+    if (skews.length > 20) skews.shift();
+    state.serverSkewMs = Math.min(...skews);
+  }
 
   function upsert(ticket) {
     if (ticket) state.tickets.set(ticket.id, ticket);
@@ -160,6 +169,8 @@ window.Staff = (() => {
   function live(site, onChange, onStatus) {
     let attempt = 0;
     let socket = null;
+    let retry = null;
+    let stopped = false;
     state.site = site;
     state.lastId = null;
 
@@ -176,7 +187,7 @@ window.Staff = (() => {
         if (message.id) state.lastId = message.id;
         if (message.type === "snapshot") applySnapshot(message.data);
         else applyEvent(message);
-        if (message.at) state.serverSkewMs = Date.now() - Date.parse(message.at);
+        if (message.at) noteSkew(message.at);
         onChange(message);
       };
       socket.onclose = (event) => {
@@ -185,16 +196,18 @@ window.Staff = (() => {
           location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
           return;
         }
-        if (socket && socket.stopped) return;
+        if (stopped) return;
         attempt = Math.min(attempt + 1, 6);
-        setTimeout(connect, Math.min(15000, 300 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
+        retry = setTimeout(connect, Math.min(15000, 300 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
       };
     }
 
     connect();
     return {
       stop() {
-        if (socket) { socket.stopped = true; socket.close(); }
+        stopped = true;
+        clearTimeout(retry);
+        if (socket) socket.close();
       },
     };
   }

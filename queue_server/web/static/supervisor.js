@@ -50,9 +50,13 @@
 
   function oldestWaiting(serviceId) {
     let oldest = null;
+    let oldestAt = Infinity;
     for (const ticket of state.tickets.values()) {
-      if (ticket.status === "waiting" && ticket.service === serviceId && (!oldest || ticket.issued_at < oldest.issued_at)) {
+      if (ticket.status !== "waiting" || ticket.service !== serviceId) continue;
+      const at = Date.parse(ticket.issued_at); // not the strings: their fractions of a second vary in length
+      if (at < oldestAt) {
         oldest = ticket;
+        oldestAt = at;
       }
     }
     return oldest;
@@ -361,7 +365,7 @@
 
   // Reports ---------------------------------------------------------------------------------------------
 
-  const zone = () => (data.zones || {})[site.id] || "Europe/Paris";
+  const zone = () => site.timezone || "Europe/Paris";
 
   function today(zone) {
     try {
@@ -465,14 +469,16 @@
     return node;
   }
 
+  // The top of the value axis: four equal steps of 1, 2, 2.5 or 5 times a power of ten (whole
+  // numbers for counts), at or above ``value``.
   function niceMax(value, whole) {
-    if (!(value > 0)) return whole ? 4 : 1;
-    const power = 10 ** Math.floor(Math.log10(value));
-    for (const step of [1, 2, 2.5, 5, 10]) {
-      const top = step * power;
-      if (top >= value && (!whole || (top >= 4 && Number.isInteger(top / 4)))) return top;
+    const wanted = value > 0 ? value / 4 : 0.25;
+    const power = 10 ** Math.floor(Math.log10(wanted));
+    for (const factor of [1, 2, 2.5, 5, 10]) {
+      const step = factor * power;
+      if (step >= wanted && (!whole || Number.isInteger(step))) return 4 * step;
     }
-    return whole ? Math.ceil(value / 4) * 4 : 10 * power;
+    return 4 * Math.ceil(wanted);
   }
 
   // Inline SVG: by hour, the tickets issued and the visits served; otherwise the mean and 90th
@@ -488,10 +494,13 @@
       }
     }
     const whole = by === "hour";
+    // waits in minutes, or in seconds while they all stay under two minutes
+    const longest = whole ? 0 : Math.max(0, ...rows.map((g) => g.wait_s.p90 || 0), ...rows.map((g) => g.wait_s.mean || 0));
+    const [unit, per] = longest >= 120 ? ["min", 60] : ["s", 1];
     const series = whole
       ? [{ name: S.issued, cls: "s1", value: (g) => g.issued }, { name: S.served, cls: "s2", value: (g) => g.served }]
-      : [{ name: S.mean_wait, cls: "s1", value: (g) => (g.wait_s.mean || 0) / 60 },
-         { name: S.p90_wait, cls: "s2", value: (g) => (g.wait_s.p90 || 0) / 60 }];
+      : [{ name: `${S.mean_wait} (${unit})`, cls: "s1", value: (g) => (g.wait_s.mean || 0) / per },
+         { name: `${S.p90_wait} (${unit})`, cls: "s2", value: (g) => (g.wait_s.p90 || 0) / per }];
     const slot = whole ? 48 : 96;
     const left = 52;
     const right = 12;
@@ -501,9 +510,10 @@
     const width = Math.max(520, left + right + rows.length * slot);
     const plot = height - top - bottom;
     const max = niceMax(Math.max(0, ...rows.flatMap((g) => series.map((s) => s.value(g)))), whole);
-    const format = (v) => v.toLocaleString(data.lang, { maximumFractionDigits: whole ? 0 : 1 });
-    const title = whole ? S.chart_hours : t("chart_waits", { group: $("report-by").selectedOptions[0].textContent.toLowerCase() });
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "chart-title",
+    const format = (v) => v.toLocaleString(data.lang, { maximumFractionDigits: whole ? 0 : 2 });
+    const title = whole ? S.chart_hours
+      : t("chart_waits", { group: $("report-by").selectedOptions[0].textContent.toLowerCase(), unit });
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-labelledby": "chart-title",
                                preserveAspectRatio: "xMinYMin meet" },
       svg("title", { id: "chart-title" }, title));
     for (let i = 0; i <= 4; i++) {
