@@ -15,10 +15,10 @@ refused, a wrong site, counter or service end the client with one line on stderr
 before the screen is taken. Then the terminal goes to cbreak mode (keys arrive one by one, unechoed)
 and comes back as it was on every way out, Ctrl-C, SIGTERM and SIGHUP included.
 
-While it runs: the live feed (feed.py) keeps the view current and reconnects by itself ("connection
-lost, retrying" meanwhile); after each event the site's state is fetched again. One action at a time:
-keys pressed while the server has not answered are ignored (a pedal that bounces calls once). English
-only for now.
+While it runs: the live feed (``queue_server.client``) keeps the view current and reconnects by
+itself ("connection lost, retrying" meanwhile); after each event the site's state is fetched again.
+One action at a time: keys pressed while the server has not answered are ignored (a pedal that
+bounces calls once). English only for now.
 """
 
 from __future__ import annotations
@@ -35,14 +35,16 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import orjson
 from rich.console import Console
 from rich.live import Live
+from websockets.exceptions import InvalidStatus
 
+from queue_server.client import LiveFeedClient, Revoked
 from queue_server.protocol import SnapshotView
 
-from .board import Board
+from .board import Board, Connection
 from .desk import VERBS, current_or_refuse, perform
-from .feed import Feed, FeedRefused, Status
 from .keys import KeyDecoder
 from .prompt import CANCELLED, Choice, Intent, Keyboard
 from .screen import render
@@ -53,6 +55,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_RETRY_S = 30.0
+FEED_MAX_BACKOFF_S = 10.0  # someone watches the screen: the live feed tries again at least this often
 STALE_RETRIES = 5  # GET /state answered by a process behind the feed: asked again this many times
 TICK_S = 1.0
 RESIGN_IN_S = 60.0
@@ -230,8 +233,10 @@ class CounterClient:
                 self.redraw()
                 async with asyncio.TaskGroup() as tasks:
                     self.tasks = tasks
-                    feed = Feed(self.options.server, board.site, self.server.feed_headers, self.on_message,
-                                self.on_status)
+                    feed = LiveFeedClient(self.options.server, board.site, None, self.on_message,
+                                          headers=self.server.feed_headers, on_connect=lambda: self.on_status("live"),
+                                          on_lost=lambda: self.on_status("lost"), max_backoff_s=FEED_MAX_BACKOFF_S,
+                                          retry_invalid_handshakes=True)
                     running = [tasks.create_task(self.follow(feed)), tasks.create_task(self.refresh()),
                                tasks.create_task(self.tick()), tasks.create_task(self.read_keys(keys))]
                     await self.stop.wait()
@@ -249,7 +254,7 @@ class CounterClient:
         self.signalled = self.signalled or number
         self.stop.set()
 
-    async def follow(self, feed: Feed) -> None:
+    async def follow(self, feed: LiveFeedClient) -> None:
         """Run the live feed. Refused for good, a person's session is opened again (at most once a
         minute: the password may have changed, or the account been disabled); a token's ends the client."""
         assert self.board is not None
@@ -257,16 +262,17 @@ class CounterClient:
         while True:
             try:
                 await feed.run()
-            except FeedRefused as exc:
+            except (InvalidStatus, Revoked) as exc:
+                why = feed_refusal(exc)
                 now = asyncio.get_running_loop().time()
                 if self.server.login is None or now - last_sign_in < RESIGN_IN_S:
-                    self.fatal = str(exc)
+                    self.fatal = why
                     break
                 last_sign_in = now
                 try:
                     await self.server.sign_in()
                 except CounterError as refused:
-                    self.fatal = f"{exc}; signing in again failed: {refused}"
+                    self.fatal = f"{why}; signing in again failed: {refused}"
                     break
                 self.board.say("The session had ended: signed in again.", "info", self.now())
         self.stop.set()
@@ -278,7 +284,7 @@ class CounterClient:
             self.dirty.set()
         self.redraw()
 
-    def on_status(self, status: Status) -> None:
+    def on_status(self, status: Connection) -> None:
         assert self.board is not None
         if self.board.connection != status:
             self.board.connection = status
@@ -398,6 +404,18 @@ class CounterClient:
             self.busy = None
             self.dirty.set()
             self.redraw()
+
+
+def feed_refusal(exc: InvalidStatus | Revoked) -> str:
+    """Why the server will not let this client follow the site, in one line (its problem+json's detail)."""
+    if isinstance(exc, Revoked):
+        return "the server closed the live feed: this token was revoked or the session ended"
+    try:
+        body = orjson.loads(exc.response.body or b"")
+        detail = str(body.get("detail")) if isinstance(body, dict) and body.get("detail") else ""
+    except orjson.JSONDecodeError:
+        detail = ""
+    return f"the server refused the live feed ({exc.response.status_code}{': ' + detail if detail else ''})"
 
 
 def _logging(options: Options) -> None:
