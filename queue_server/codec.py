@@ -127,6 +127,9 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
         agent, name, since = (rest + [None, "", None])[:3]
         state.counters[k] = CounterState(status, tid, agent, name or "", parse_iso(since) if since else None)
     state.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in raw["durations"].items()}
+    for ticket in state.tickets.values():  # not stored: counted again from today's tickets
+        if ticket.status == "done":
+            state.served[ticket.service] = state.served.get(ticket.service, 0) + 1
     state.recent_calls.extend(raw["recent_calls"])
     state.printers = {int(kiosk): status for kiosk, status in raw.get("printers", ())}  # none before printers
     state.display_message = raw.get("display_message", "")

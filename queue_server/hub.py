@@ -44,9 +44,10 @@ from .domain.events import (
     TicketIssued,
     TicketRecalled,
     TicketReprinted,
+    TicketTransferred,
 )
 from .domain.state import SiteState
-from .protocol import CLOSE_TOO_SLOW, counter_view, printer_view, snapshot_view, ticket_view
+from .protocol import CLOSE_TOO_SLOW, counter_view, printer_view, service_figures, snapshot_view, ticket_view
 from .store.keys import stream_id
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,16 @@ def announcements(state: SiteState, ticket_id: str, voice: Voice | None = None,
 def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None = None,
                   render: bool = True) -> dict[str, Any]:
     """The wire form of ``event``, with the state just after it (``data.ticket`` for ticket events);
-    ``voice`` names the spoken form of calls (``render``: and has it rendered now)."""
+    ``voice`` names the spoken form of calls (``render``: and has it rendered now). Ticket, counter and
+    day events carry ``data.services``: the figures of each service they change (waiting, estimate,
+    served), so that screens keep their counts without asking for the state again."""
     data: dict[str, Any]
     if isinstance(event, TicketEvent | TicketIssued):
         ticket = state.tickets.get(event.ticket_id)
         data = {"ticket": ticket_view(state, ticket) if ticket else None}
+        changed = [event.from_service, event.to_service] if isinstance(event, TicketTransferred) else \
+            [ticket.service] if ticket else []
+        data["services"] = [service_figures(state, s) for s in changed]
         if isinstance(event, TicketIssued):
             data["issued_by"] = event.issued_by  # a kiosk's printer prints the tickets of its kiosk
             data["lang"] = event.lang  # ... in the language the citizen chose
@@ -117,9 +123,11 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         # Every role receives it: kiosk pages stop taking tickets, supervisors see the alert.
         data = dict(printer_view(event.kiosk, event.status))
     elif isinstance(event, CounterEvent):
-        data = {"counter": counter_view(state, event.counter)}
+        counter = state.config.counter(event.counter)
+        data = {"counter": counter_view(state, event.counter),  # its services' estimates change with it
+                "services": [service_figures(state, s) for s in counter.services] if counter else []}
     elif isinstance(event, DayStarted):
-        data = {"day": event.day}
+        data = {"day": event.day, "services": [service_figures(state, s.id) for s in state.config.services]}
     else:
         data = {}
     return {"id": rid, "type": event.type, "site": state.config.id, "at": iso(event.at), "data": data}

@@ -46,6 +46,16 @@ class ServiceView(TypedDict):
     alert_wait_s: int  # supervisors are alerted when someone has waited longer
 
 
+class ServiceFigures(TypedDict):
+    """What moves in a service's line of the snapshot; ticket and counter events carry it for the
+    services they change (``data.services``), so that screens never ask ``/state`` again."""
+
+    id: str
+    waiting: int
+    estimated_wait_s: int | None
+    served: int
+
+
 class CounterView(TypedDict):
     id: str
     name: str
@@ -98,6 +108,12 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
     }
 
 
+def service_figures(state: SiteState, service_id: str) -> ServiceFigures:
+    waiting = state.waiting(service_id)
+    return {"id": service_id, "waiting": waiting, "estimated_wait_s": estimated_wait_s(state, service_id, waiting),
+            "served": state.served.get(service_id, 0)}
+
+
 def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
     config = state.config.counter(counter_id)
     if config is None:
@@ -123,10 +139,6 @@ def logo_url(site: str, version: str | None) -> str | None:
 def snapshot_view(state: SiteState) -> SnapshotView:
     config = state.config
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
-    served: dict[str, int] = {}
-    for t in state.tickets.values():
-        if t.status == "done":
-            served[t.service] = served.get(t.service, 0) + 1
     return {
         "site": config.id,
         "name": config.name,
@@ -136,7 +148,7 @@ def snapshot_view(state: SiteState) -> SnapshotView:
                 "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
                 "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
                 "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
-                "served": served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
+                "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
             }
             for s in config.services
         ],

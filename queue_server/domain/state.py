@@ -108,7 +108,7 @@ class SiteState:
 
     __slots__ = (
         "config", "last_event_id", "day", "seq", "tickets", "queues", "idempotency", "applied",
-        "counters", "durations", "recent_calls", "printers", "display_message",
+        "counters", "durations", "recent_calls", "printers", "display_message", "served",
     )
 
     def __init__(self, config: SiteConfig) -> None:
@@ -122,6 +122,7 @@ class SiteState:
         self.applied: dict[str, str | None] = {}
         self.counters: dict[str, CounterState] = {c.id: CounterState() for c in config.counters}
         self.durations: dict[str, deque[float]] = {}
+        self.served: dict[str, int] = {}  # visits finished today, per service
         self.recent_calls: deque[str] = deque(maxlen=RECENT_CALLS)
         self.printers: dict[int, str] = {}  # a PrinterStatus: decide lets no other through
         self.display_message = ""  # what the hall displays scroll; kept from one day to the next
@@ -139,6 +140,7 @@ class SiteState:
         other.applied = dict(self.applied)
         other.counters = dict(self.counters)
         other.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in self.durations.items()}
+        other.served = dict(self.served)
         other.recent_calls = deque(self.recent_calls, maxlen=RECENT_CALLS)
         other.printers = dict(self.printers)
         other.display_message = self.display_message
@@ -206,6 +208,7 @@ def _day_started(state: SiteState, e: DayStarted) -> None:
     state.applied = {}
     state.counters = {c.id: CounterState() for c in state.config.counters}
     state.recent_calls.clear()
+    state.served = {}
     horizon = e.at - IDEMPOTENCY_WINDOW
     state.idempotency = {k: r for k, r in state.idempotency.items() if r.issued_at > horizon}
 
@@ -253,6 +256,7 @@ def _started(state: SiteState, e: TicketStarted) -> None:
 def _finished(state: SiteState, e: TicketFinished) -> None:
     ticket = state.tickets[e.ticket_id]
     began = ticket.started_at or ticket.called_at or e.at
+    state.served[ticket.service] = state.served.get(ticket.service, 0) + 1
     samples = state.durations.setdefault(ticket.service, deque(maxlen=DURATION_SAMPLES))
     samples.append((e.at - began).total_seconds())
     _release_counter(state, ticket)

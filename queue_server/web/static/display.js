@@ -31,7 +31,6 @@
   let offsetMs = 0;
   let attempt = 0;
   let downSince = null;
-  let refreshTimer = null;
   let freshTimer = null;
   let rotateTimer = null;
   const announced = new Set(JSON.parse(sessionStorage.getItem("guichet.announced") || "[]"));
@@ -307,26 +306,13 @@
         if (counter.ticket && counter.ticket.id === ticket.id) counter.ticket = null;
         renderCounters();
       }
-      refreshWaiting();
     }
-  }
-
-  function refreshWaiting() {
-    if (!showWaiting || refreshTimer !== null) return;
-    refreshTimer = setTimeout(async () => {
-      refreshTimer = null;
-      try {
-        const answer = await fetch(`/api/v1/sites/${encodeURIComponent(site)}/state`, {
-          headers: { Authorization: "Bearer " + token }, cache: "no-store",
-        });
-        if (answer.ok) {
-          snapshot = { ...snapshot, services: (await answer.json()).services };
-          renderWaiting();
-        }
-      } catch {
-        // the feed's close handler deals with outages
-      }
-    }, 1000);
+    if (data.services) {
+      // Ticket, counter and day events carry the figures of the services they change.
+      const fresh = new Map(data.services.map((s) => [s.id, s]));
+      snapshot = { ...snapshot, services: snapshot.services.map((s) => ({ ...s, ...(fresh.get(s.id) || {}) })) };
+      if (showWaiting) renderWaiting();
+    }
   }
 
   function connect() {

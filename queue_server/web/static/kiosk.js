@@ -28,7 +28,6 @@
   let priority = false;
   let attempt = 0;
   let idleTimer = null;
-  let refreshTimer = null;
 
   function backoff() {
     attempt = Math.min(attempt + 1, 6);
@@ -167,21 +166,11 @@
       }
       return;
     }
-    // Waiting counts moved: read them again, at most once a second whatever the traffic.
-    if (refreshTimer === null) {
-      refreshTimer = setTimeout(async () => {
-        refreshTimer = null;
-        try {
-          const answer = await api("GET", `/api/v1/sites/${encodeURIComponent(site)}/state`);
-          if (answer.ok) {
-            const fresh = await answer.json();
-            snapshot = { ...snapshot, services: fresh.services };
-            renderServices();
-          }
-        } catch {
-          // the live feed's own close handler deals with an outage
-        }
-      }, 1000);
+    // Ticket, counter and day events carry the figures (waiting, estimate) of the services they change.
+    if (message.data && message.data.services && snapshot) {
+      const fresh = new Map(message.data.services.map((s) => [s.id, s]));
+      snapshot = { ...snapshot, services: snapshot.services.map((s) => ({ ...s, ...(fresh.get(s.id) || {}) })) };
+      renderServices();
     }
   }
 

@@ -82,14 +82,9 @@ window.Staff = (() => {
       case "day.started":
         state.tickets = new Map();
         state.recent = [];
-        for (const s of state.services) { s.waiting = 0; s.served = 0; }
         for (const c of state.counters) { c.ticket = null; c.status = "closed"; c.agent = null; }
         break;
-      case "ticket.issued":
-        adjustWaiting(ticket.service, +1);
-        break;
       case "ticket.called": {
-        if (before && before.status === "waiting") adjustWaiting(before.service, -1);
         const c = counter(ticket.counter);
         if (c) {
           if (c.status !== "open") c.since = message.at;
@@ -110,16 +105,9 @@ window.Staff = (() => {
       case "ticket.finished":
       case "ticket.no_show":
       case "ticket.cancelled":
-        if (before && before.status === "waiting") adjustWaiting(before.service, -1);
-        if (message.type === "ticket.finished") { const s = service(ticket.service); if (s) s.served = (s.served || 0) + 1; }
         releaseCounter(ticket);
         break;
-      case "ticket.requeued":
-        adjustWaiting(ticket.service, +1);
-        break;
       case "ticket.transferred":
-        if (before && before.status === "waiting") adjustWaiting(before.service, -1);
-        adjustWaiting(ticket.service, +1);
         if (before) releaseCounter(before);
         break;
       case "ticket.noted":
@@ -142,11 +130,12 @@ window.Staff = (() => {
       default:
         break;
     }
-  }
-
-  function adjustWaiting(serviceId, delta) {
-    const s = service(serviceId);
-    if (s) s.waiting = Math.max(0, (s.waiting || 0) + delta);
+    // Ticket, counter and day events carry the figures (waiting, estimate, served) of the services
+    // they change: the server's, never recounted here.
+    for (const figures of d.services || []) {
+      const s = service(figures.id);
+      if (s) Object.assign(s, figures);
+    }
   }
 
   function syncCounterTicket(ticket) {

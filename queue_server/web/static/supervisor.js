@@ -7,8 +7,7 @@
 //   open, offline or in error (low on paper: a warning); a display or kiosk that was connected and is
 //   no longer (GET …/devices/status, every 5 s). The list is updated item by item (never rebuilt), so
 //   that the live region announces only what changed.
-// - Estimated waits come with the snapshot only: while events arrive, GET …/state refreshes them
-//   every 5 s at most.
+// - Waiting counts, estimates and visits served come with the events (data.services, kept by staff.js).
 "use strict";
 
 (() => {
@@ -28,7 +27,6 @@
   let feed = null;
   let generation = 0; // bumped at each site change: callbacks of an older feed are ignored
   let devices = [];
-  let estimatesStale = false;
   let renderPending = false;
   let reportSeq = 0;
   let reportSpan = null; // [from, to] of the report shown
@@ -340,7 +338,7 @@
     feedback("message-feedback", text ? S.message_sent : S.message_cleared);
   }
 
-  // Devices and estimates, polled -----------------------------------------------------------------------
+  // Devices, polled -----------------------------------------------------------------------
 
   async function poll(mine) {
     if (mine !== generation) return;
@@ -348,17 +346,6 @@
     if (mine !== generation) return;
     if (answer.ok && Array.isArray(answer.body)) devices = answer.body;
     else if (answer.status === 404 || answer.status === 403) $("devices-box").hidden = true;
-    if (estimatesStale) {
-      estimatesStale = false;
-      const snapshot = await Staff.api("GET", `${base()}/state`);
-      if (mine !== generation) return;
-      if (snapshot.ok && snapshot.body) {
-        for (const fresh of snapshot.body.services || []) {
-          const known = Staff.service(fresh.id);
-          if (known) known.estimated_wait_s = fresh.estimated_wait_s;
-        }
-      }
-    }
     render();
     setTimeout(() => poll(mine), POLL_MS);
   }
@@ -556,7 +543,6 @@
     render();
     feed = Staff.live(site.id, () => {
       if (mine !== generation) return;
-      estimatesStale = true;
       scheduleRender();
     }, (up) => {
       if (mine === generation) setStatus(up);
