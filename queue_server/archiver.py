@@ -81,11 +81,11 @@ def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
             row.update(status="no_show", finished_at=event.at)
         case ev.TicketCancelled():
             row.update(status="cancelled", finished_at=event.at)
-        case ev.TicketRequeued():
-            row.update(status="waiting", counter=None, called_at=None, finished_at=None)
+        case ev.TicketRequeued():  # whoever calls it next is its agent, as for its counter
+            row.update(status="waiting", counter=None, agent=None, agent_name="", called_at=None, finished_at=None)
         case ev.TicketTransferred():
-            row.update(service=event.to_service, status="waiting", counter=None, called_at=None,
-                       started_at=None)
+            row.update(service=event.to_service, status="waiting", counter=None, agent=None, agent_name="",
+                       called_at=None, started_at=None)
     return row
 
 

@@ -51,14 +51,20 @@ def encode_event(event: Event) -> tuple[str, bytes]:
     return event.type, orjson.dumps(event_payload(event))
 
 
+_FIELD_NAMES = {cls: frozenset(f.name for f in dataclasses.fields(cls)) for cls in EVENT_TYPES.values()}
+
+
 def decode_event(type_name: str, data: str | bytes) -> Event:
+    """The event of a stream entry. Fields this version does not know are ignored: a newer process
+    may add fields (always with defaults) while an older one still reads the stream (rolling upgrade)."""
     cls = EVENT_TYPES.get(type_name if isinstance(type_name, str) else type_name.decode())
     if cls is None:
         raise CodecError(f"unknown event type {type_name!r}")
     try:
         fields = orjson.loads(data)
         fields["at"] = parse_iso(fields["at"])
-        return cls(**fields)
+        known = _FIELD_NAMES[cls]
+        return cls(**{k: v for k, v in fields.items() if k in known})
     except (TypeError, KeyError, ValueError) as exc:
         raise CodecError(f"cannot read a {type_name} event: {exc!r}") from exc
 
@@ -78,7 +84,7 @@ def _ticket_from(d: dict[str, Any]) -> Ticket:
     for key in ("issued_at", "called_at", "started_at", "finished_at"):
         if d[key] is not None:
             d[key] = parse_iso(d[key])
-    return Ticket(**d)
+    return Ticket(**{k: v for k, v in d.items() if k in Ticket._fields})  # a newer process's fields: ignored
 
 
 def encode_state(state: SiteState) -> bytes:

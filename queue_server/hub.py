@@ -57,7 +57,7 @@ AUDIENCE: dict[str, Audience] = {
     "display": "public", "kiosk": "public", "agent": "staff", "supervisor": "staff", "admin": "staff",
 }
 # Fields of a ticket (a dict with a "number") that identify a person; public screens never receive them.
-PERSONAL = frozenset({"phone", "name", "email", "note", "noted"})
+PERSONAL = frozenset({"phone", "name", "email", "note", "noted", "front"})
 # Fields, at any depth, for staff only: the agents' names, the list of waiting tickets.
 STAFF_ONLY = frozenset({"agent", "queue"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut

@@ -30,6 +30,8 @@ class TicketView(TypedDict):
     called_at: str | None
     recalls: int
     noted: NotRequired[bool]  # staff left a note for its agent (GET …/tickets/{id}/note; staff only, an extension)
+    # Transferred "to the front" of its queue: waiting lists order by (priority, front, arrival) (staff only).
+    front: NotRequired[bool]
 
 
 class ServiceView(TypedDict):
@@ -105,6 +107,7 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
         "called_at": iso(ticket.called_at) if ticket.called_at else None,
         "recalls": ticket.recalls,
         "noted": ticket.noted,
+        "front": ticket.front,
     }
 
 

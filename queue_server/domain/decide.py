@@ -65,6 +65,9 @@ def outcome(state: SiteState, command: c.Command) -> Ticket | None:
     return state.tickets.get(ticket_id) if ticket_id else None
 
 
+# The statuses in which a ticket may get a note: its visit is still ahead or under way.
+NOTABLE: tuple[Status, ...] = ("waiting", "called", "serving")
+
 # Helpers -----------------------------------------------------------------------------------------
 
 _VERBS = {
@@ -77,7 +80,7 @@ _VERBS = {
     "transfer": ("transferred", ("waiting", "called", "serving")),
     "call": ("called", ("waiting",)),
     "reprint": ("reprinted", ("waiting", "called", "serving")),
-    "note": ("annotated", ("waiting", "called", "serving")),
+    "note": ("annotated", NOTABLE),
 }
 _STATUS_WORDS: dict[Status, str] = {
     "waiting": "waiting",
@@ -96,7 +99,7 @@ def _ticket(state: SiteState, ticket_id: str, action: str) -> Ticket:
         raise NotFound("No such ticket at this site today.")
     verb, allowed = _VERBS[action]
     if ticket.status not in allowed:
-        words = [_STATUS_WORDS[s] for s in allowed]  # type: ignore[index]
+        words = [_STATUS_WORDS[s] for s in allowed]
         wanted = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
         raise InvalidTransition(
             f"Ticket {ticket.number} cannot be {verb}: it is {_STATUS_WORDS[ticket.status]}, "
@@ -252,12 +255,22 @@ def _counter_command(status: str, event: type[Event]) -> Callable[[SiteState, An
         if status == "closed" and current.ticket_id is not None:
             number = state.tickets[current.ticket_id].number
             raise InvalidTransition(f"Counter {counter.name} is still busy with {number}: finish it first.")
-        if isinstance(cmd, c.OpenCounter):
-            return [CounterOpened(at=now, command_id=cmd.command_id, counter=counter.id, agent=cmd.agent,
-                                  agent_name=cmd.agent_name)]
         return [event(at=now, command_id=cmd.command_id, counter=counter.id)]  # type: ignore[call-arg]
 
     return decide_counter
+
+
+def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[Event]:
+    """Open the counter, named after its agent; an open counter taken over by another agent (a change
+    of shift) is opened again in their name; the same agent opening it again is no event."""
+    counter = state.config.counter(cmd.counter)
+    if counter is None:
+        raise NotFound(f"No counter {cmd.counter!r} at this site.")
+    current = state.counter(counter.id)
+    if current.status == "open" and (cmd.agent is None or cmd.agent == current.agent):
+        return []
+    return [CounterOpened(at=now, command_id=cmd.command_id, counter=counter.id, agent=cmd.agent,
+                          agent_name=cmd.agent_name)]
 
 
 _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event]]] = {
@@ -271,7 +284,7 @@ _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event
     c.Cancel: _simple("cancel", TicketCancelled),
     c.Requeue: _simple("requeue", TicketRequeued),
     c.Transfer: _transfer,
-    c.OpenCounter: _counter_command("open", CounterOpened),
+    c.OpenCounter: _open_counter,
     c.PauseCounter: _counter_command("paused", CounterPaused),
     c.CloseCounter: _counter_command("closed", CounterClosed),
     c.Reprint: _reprint,

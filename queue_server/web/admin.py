@@ -32,7 +32,7 @@ from ..settings import LimitSettings
 from ..store.pairing import TTL_S, PairingCodes
 from ..store.presence import Presence
 from ..store.sessions import Limits
-from .api import Api, Body, actor_of, client_address, json_response, parse_body, plausible_id
+from .api import Api, Body, actor_of, client_address, json_response, parse_body, plausible_id, site_engine
 from .auth import SUPERVISORS, Authenticator, authorize
 from .errors import HTTPError
 
@@ -149,7 +149,8 @@ class Admin:
     async def device_status(self, request: Request) -> Response:
         """The site's paired displays and kiosks, whether each is connected now, and each kiosk's printer
         (supervisors and admins: the dashboard's alerts)."""
-        engine = await self.api._engine(request, SUPERVISORS)
+        caller = await self.auth.caller(request)
+        engine = await site_engine(self.api.queue, caller, request.path_params["site"], SUPERVISORS)
         async with self.db_sessions() as db:
             rows = (await db.execute(
                 select(ApiToken).where(ApiToken.site_id == engine.site, ApiToken.revoked_at.is_(None),  # type: ignore[arg-type,union-attr]

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import orjson
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,7 +20,8 @@ from ..db.repo import Principal, archived_ticket
 from ..db.tables import ApiToken
 from ..db.users import Person
 from ..domain import commands as c
-from ..domain.state import PrinterStatus
+from ..domain.decide import NOTABLE
+from ..domain.state import PrinterStatus, Ticket
 from ..hub import AUDIENCE, public
 from ..protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
@@ -75,7 +76,8 @@ class NextBody(Body):
     services: list[Slug] | None = Field(None, min_length=1, max_length=50)
 
 
-Note = Annotated[str, Field(min_length=1, max_length=MAX_NOTE)]
+# A note as kept: spaces around it do not count, and a blank note is no note (422).
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE)]
 
 
 class TransferBody(Body):
@@ -230,10 +232,12 @@ class Api:
             raise HTTPError(429, f"{who} may make {per_minute} such requests a minute; try again in {wait} s.",
                             "rate-limited", {"Retry-After": str(wait)})
 
-    def _ticket_answer(self, result: Result, created: bool = False) -> Response:
+    def _ticket_answer(self, result: Result, created: bool = False, for_public: bool = False) -> Response:
+        """The ticket (204 without one); ``for_public``: as a public screen may see it (a kiosk)."""
         if result.ticket is None:
             return Response(status_code=204)
-        return json_response(ticket_view(result.state, result.ticket), 201 if created else 200)
+        view = ticket_view(result.state, result.ticket)
+        return json_response(public(view) if for_public else view, 201 if created else 200)
 
     # Endpoints -------------------------------------------------------------------------------------
 
@@ -260,7 +264,7 @@ class Api:
             return json_response(view)
         if phone is not None and result.ticket is not None:
             await self.phones.put(engine.site, result.ticket.id, phone)
-        return self._ticket_answer(result, created=result.created)
+        return self._ticket_answer(result, created=result.created, for_public=kiosk is not None)
 
     async def _archived(self, site: str, ticket_id: str) -> TicketView | None:
         """A ticket of a previous day, from the history in SQL (no position: it waits no more)."""
@@ -272,7 +276,7 @@ class Api:
             "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
             "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
             "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
-            "recalls": row.recalls, "noted": False,
+            "recalls": row.recalls,
         }
         return view
 
@@ -287,8 +291,8 @@ class Api:
         if ticket is None:
             await engine.catch_up()  # issued a moment ago through another process?
             ticket = engine.state.tickets.get(ticket_id)
-        if ticket is not None:
-            return json_response(ticket_view(engine.state, ticket))
+        if ticket is not None:  # anyone holding the id may read it: what a public screen may see
+            return json_response(public(ticket_view(engine.state, ticket)))
         view = await self._archived(site, ticket_id)
         if view is None:
             raise HTTPError(404, "No such ticket.", "unknown-ticket")
@@ -323,36 +327,43 @@ class Api:
             result = await self._note(engine, result.ticket.id, body.note)
         return self._ticket_answer(result)
 
+    async def _today(self, engine: SiteEngine, ticket_id: str) -> Ticket:
+        """Today's ticket ``ticket_id`` at the engine's site (one issued a moment ago through another
+        process included); 404 otherwise."""
+        if not plausible_id(ticket_id):
+            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
+        if ticket_id not in engine.state.tickets:
+            await engine.catch_up()
+        ticket = engine.state.tickets.get(ticket_id)
+        if ticket is None:
+            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
+        return ticket
+
     async def _note(self, engine: SiteEngine, ticket_id: str, text: str) -> Result:
         """Keep ``text`` as the ticket's note (replacing any), then record in the log that there is one.
-        The text is stored first: an agent who sees "noted" must find it."""
-        if ticket_id not in engine.state.tickets or not plausible_id(ticket_id):
-            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
-        await self.notes.put(engine.site, ticket_id, text.strip())
-        return await engine.execute(c.Note(command_id=new_command_id(), ticket_id=ticket_id))
+        The text is stored first (an agent who sees "noted" must find it) and taken back if the log
+        refuses (the visit ended meanwhile): no note outlives its visit."""
+        ticket = await self._today(engine, ticket_id)
+        if ticket.status in NOTABLE:  # else the decision below gives the refusal, in its words
+            await self.notes.put(engine.site, ticket.id, text)
+        try:
+            return await engine.execute(c.Note(command_id=new_command_id(), ticket_id=ticket.id))
+        except Exception:
+            if engine.state.tickets.get(ticket.id, ticket).status not in NOTABLE:
+                await self.notes.forget(engine.site, [ticket.id])
+            raise
 
     async def set_note(self, request: Request) -> Response:
         """Staff (reception, an agent) leave a note for whoever serves the ticket next."""
         engine = await self._engine(request, STAFF)
         body = await parse_body(request, NoteBody)
-        if not body.text.strip():
-            raise HTTPError(422, "text: a note cannot be blank.", "invalid-body",
-                            extra={"errors": [{"field": "text", "message": "blank"}]})
-        ticket_id = request.path_params["ticket_id"]
-        if ticket_id not in engine.state.tickets:
-            await engine.catch_up()
-        return self._ticket_answer(await self._note(engine, ticket_id, body.text))
+        return self._ticket_answer(await self._note(engine, request.path_params["ticket_id"], body.text))
 
     async def get_note(self, request: Request) -> Response:
         """The ticket's note, for staff; every read is in the audit log (it may be personal data)."""
         caller, engine = await self._caller_engine(request, STAFF)
-        ticket_id = request.path_params["ticket_id"]
-        if ticket_id not in engine.state.tickets:
-            await engine.catch_up()
-        ticket = engine.state.tickets.get(ticket_id) if plausible_id(ticket_id) else None
-        if ticket is None:
-            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
-        text = await self.notes.get(engine.site, ticket_id) if ticket.noted else None
+        ticket = await self._today(engine, request.path_params["ticket_id"])
+        text = await self.notes.get(engine.site, ticket.id) if ticket.noted else None
         if text is not None:
             async with self.sessions() as db:
                 await record(db, "note.read", actor_of(caller), tenant=engine.config.tenant, site=engine.site,

@@ -25,9 +25,10 @@ from .api import Api, json_response, site_engine
 from .auth import SUPERVISORS
 from .errors import HTTPError
 
-CSV_COLUMNS = ("key", "label", "issued", "served", "no_show", "cancelled",
+CSV_COLUMNS = ("key", "issued", "served", "no_show", "cancelled",
                "wait_count", "wait_mean_s", "wait_median_s", "wait_p90_s",
-               "service_count", "service_mean_s", "service_median_s", "service_p90_s")
+               "service_count", "service_mean_s", "service_median_s", "service_p90_s",
+               "label")  # added last: readers of the earlier columns by position are not disturbed
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -59,9 +60,9 @@ def as_csv(groups: list[Group]) -> str:
     writer.writerow(CSV_COLUMNS)
     for g in groups:
         w, s = stats_view(g.wait_s), stats_view(g.service_s)
-        writer.writerow([_safe(v) for v in (g.key, g.label, g.issued, g.served, g.no_show, g.cancelled,
+        writer.writerow([_safe(v) for v in (g.key, g.issued, g.served, g.no_show, g.cancelled,
                                             w["count"], w["mean"], w["median"], w["p90"],
-                                            s["count"], s["mean"], s["median"], s["p90"])])
+                                            s["count"], s["mean"], s["median"], s["p90"], g.label)])
     return out.getvalue()
 
 

@@ -87,7 +87,8 @@ class LiveFeed:
     async def _arrived(self, credential: Credential) -> None:
         if self.presence is not None and credential.device and credential.token_id is not None:
             try:
-                await self.presence.seen({credential.site: [credential.token_id]})
+                with anyio.move_on_after(2):  # a slow Redis must not hold the screen's feed back
+                    await self.presence.seen({credential.site: [credential.token_id]})
             except Exception:  # presence is for supervisors' alerts: never a reason to refuse a display
                 log.warning("could not record a device's presence", exc_info=True)
 
@@ -185,11 +186,11 @@ class LiveFeed:
         sink = frames_of(websocket.scope)
         subscriber, first = engine.hub.subscribe(engine.state, role, websocket.query_params.get("since"), sink)
         self.credentials[subscriber] = credential
-        await self._arrived(credential)
         log.info("conn %d: %s joined site %s (%d connected)", subscriber.id, role, engine.site,
                  len(engine.hub.subscribers))
         if sink is not None:
             try:
+                await self._arrived(credential)
                 await self._receive_until_gone(websocket)
             finally:
                 engine.hub.unsubscribe(subscriber)
@@ -198,6 +199,7 @@ class LiveFeed:
                 await self._left(credential)
             return
         try:
+            await self._arrived(credential)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._send, websocket, subscriber, first)
                 tg.start_soon(self._receive, websocket, tg.cancel_scope)

@@ -110,3 +110,17 @@ def test_a_note_on_a_finished_visit_is_refused() -> None:
         act(state, c.Note, ticket, MORNING + minutes(1))
     with pytest.raises(NotFound):
         apply(state, command(c.Note, ticket_id="nope"), MORNING)
+
+
+def test_a_colleague_taking_over_an_open_counter_opens_it_in_their_name() -> None:
+    """Paul opens the counter Léa had open: a new counter.opened names him; Léa or an unnamed caller
+    opening it again changes nothing."""
+    state = new_state()
+    apply(state, command(c.OpenCounter, counter="1", agent=LEA[0], agent_name=LEA[1]), MORNING)
+    assert apply(state, command(c.OpenCounter, counter="1", agent=LEA[0], agent_name=LEA[1]), MORNING) == []
+    assert apply(state, command(c.OpenCounter, counter="1"), MORNING) == []
+    events = apply(state, command(c.OpenCounter, counter="1", agent=PAUL[0], agent_name=PAUL[1]), MORNING + minutes(240))
+    assert [type(e) for e in events] == [CounterOpened]
+    assert (state.counter("1").agent_name, state.counter("1").since) == (PAUL[1], MORNING + minutes(240))
+    with pytest.raises(NotFound):
+        apply(state, command(c.OpenCounter, counter="9", agent=PAUL[0]), MORNING)

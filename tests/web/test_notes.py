@@ -47,7 +47,7 @@ async def test_reception_leaves_a_note_that_the_agent_reads_when_calling(desk: D
 
 
 async def test_a_ticket_without_a_note_reads_null_and_is_not_audited(desk: Desk, stack: Stack) -> None:
-    ticket = await desk.issue()
+    ticket = await desk.issue(role="agent")
     assert (await get_note(desk, ticket["id"])).json() == {"text": None}
     assert ticket["noted"] is False
     log = (await desk.client.get("/api/v1/audit", headers=stack.auth("admin"))).json()
@@ -94,6 +94,18 @@ async def test_notes_are_refused_to_devices_and_checked(desk: Desk) -> None:
     finished = await desk.issue()
     await desk.act(finished["id"], "cancel")
     assert_problem(await put_note(desk, finished["id"], "trop tard"), 409)
+    assert await notes_in_redis(desk.stack) == {}  # a refused note is not kept
+    blank = await desk.act(ticket["id"], "transfer", json={"service": "passeports", "note": "  "})
+    assert_problem(blank, 422)
+    assert (await desk.ticket(ticket["id"]))["service"] == "etat-civil"  # nothing was transferred
+
+
+async def test_anyone_holding_the_id_does_not_learn_of_the_note(desk: Desk) -> None:
+    """The public read of a ticket (its holder's phone, a kiosk) says nothing of a note."""
+    ticket = await desk.issue()
+    await put_note(desk, ticket["id"], "Fauteuil roulant")
+    public = await desk.ticket(ticket["id"])
+    assert "noted" not in public and "front" not in public and public["number"] == ticket["number"]
 
 
 async def test_the_note_is_deleted_when_the_visit_ends(desk: Desk, stack: Stack) -> None:
