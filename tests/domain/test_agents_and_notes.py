@@ -119,8 +119,9 @@ def test_a_colleague_taking_over_an_open_counter_opens_it_in_their_name() -> Non
     apply(state, command(c.OpenCounter, counter="1", agent=LEA[0], agent_name=LEA[1]), MORNING)
     assert apply(state, command(c.OpenCounter, counter="1", agent=LEA[0], agent_name=LEA[1]), MORNING) == []
     assert apply(state, command(c.OpenCounter, counter="1"), MORNING) == []
-    events = apply(state, command(c.OpenCounter, counter="1", agent=PAUL[0], agent_name=PAUL[1]), MORNING + minutes(240))
+    later = MORNING + minutes(240)
+    events = apply(state, command(c.OpenCounter, counter="1", agent=PAUL[0], agent_name=PAUL[1]), later)
     assert [type(e) for e in events] == [CounterOpened]
-    assert (state.counter("1").agent_name, state.counter("1").since) == (PAUL[1], MORNING + minutes(240))
+    assert (state.counter("1").agent_name, state.counter("1").since) == (PAUL[1], later)
     with pytest.raises(NotFound):
         apply(state, command(c.OpenCounter, counter="9", agent=PAUL[0]), MORNING)
