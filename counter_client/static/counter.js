@@ -6,12 +6,12 @@
 // - Keys (when no text field has the focus): N next, R recall, S start, F finish, A no-show,
 //   T transfer, Q put the last no-show back in the queue, O call out of turn, P pause/resume,
 //   C close, G counter/reception, ? help. A foot pedal or keypad mapped to one of them works as well.
+//   They can be turned off (speech input, WCAG 2.1.4): the choice is remembered by the browser.
 "use strict";
 
 (() => {
-  const { data, strings: S, api, live, state, el, duration, elapsed } = window.Staff;
+  const { data, strings: S, api, live, state, el, duration, elapsed, format } = window.Staff;
   const $ = (id) => document.getElementById(id);
-  const format = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
 
   let site = null;
   let setup = null; // {counter, services}
@@ -34,9 +34,10 @@
     site = (data.sites.find((s) => s.id === remembered) || data.sites[0]).id;
     const choice = $("site-choice");
     if (data.sites.length > 1) {
-      choice.hidden = false;
+      $("site-form").hidden = false;
       choice.replaceChildren(...data.sites.map((s) => el("option", { value: s.id, text: s.name, selected: s.id === site })));
-      choice.onchange = () => {
+      $("site-form").onsubmit = (event) => {  // a button, not the select's change (WCAG 3.2.2)
+        event.preventDefault();
         localStorage.setItem("guichet.site", choice.value);
         location.reload();
       };
@@ -217,12 +218,8 @@
     const items = state.recent.slice(0, 10).map((id) => state.tickets.get(id)).filter(Boolean).map((t) =>
       el("li", { class: t.counter === (setup && setup.counter) ? "mine" : "" },
         el("span", { class: "number", text: t.number }), " → ", counterName(t.counter || ""),
-        el("span", { class: "at", text: ` · ${timeOf(t.called_at)}` })));
+        el("span", { class: "at", text: ` · ${window.Staff.clock(t.called_at)}` })));
     $("recent").replaceChildren(...items);
-  }
-
-  function timeOf(iso) {
-    return iso ? new Date(iso).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit" }) : "";
   }
 
   function render() {
@@ -234,7 +231,15 @@
       renderRecent();
     }
     renderIssueServices();
-    if (focused && document.activeElement !== $(focused) && $(focused)) $(focused).focus();
+    const again = focused && $(focused);
+    if (again && document.activeElement !== again && !again.disabled) again.focus();
+    // An action button that its own action disabled (Start, Recall…), or a list entry that left with
+    // its ticket, would leave the focus nowhere: it goes to "Call next".
+    const lost = !document.activeElement || document.activeElement === document.body ||
+      document.activeElement.disabled;
+    if (lost && mode() === "desk" && setup && !$("desk").hidden && !document.querySelector("dialog[open]")) {
+      $("act-next").focus();
+    }
   }
 
   setInterval(() => {
@@ -244,7 +249,11 @@
   async function readNote(ticketId) {
     notes.set(ticketId, null);
     const answer = await api("GET", `/api/v1/sites/${encodeURIComponent(site)}/tickets/${ticketId}/note`);
-    notes.set(ticketId, answer.ok ? (answer.body.text || "") : "");
+    if (answer.ok) notes.set(ticketId, answer.body.text || "");
+    else {
+      notes.delete(ticketId); // read again with the next render
+      say(format(S.note_unread, { problem: answer.problem }), true);
+    }
     render();
   }
 
@@ -401,12 +410,14 @@
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
-    const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
-      target instanceof HTMLSelectElement;
+    const typing = (target instanceof HTMLInputElement && target.type !== "checkbox") ||
+      target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
     if (event.key === "Escape" && typing) {
-      target.blur();
+      if (mode() === "desk" && setup && !$("desk").hidden) $("act-next").focus();
+      else target.blur();
       return;
     }
+    if (!$("keys-on").checked) return;
     if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
     const key = event.key.toLowerCase();
     if (key === "?") {
@@ -435,6 +446,7 @@
   // Reception ---------------------------------------------------------------------------------------
 
   let found = null;
+  let issuing = false;
 
   function renderIssueServices() {
     const select = $("issue-service");
@@ -444,9 +456,15 @@
 
   function statusText(ticket) {
     switch (ticket.status) {
-      case "waiting":
-        return format(S.found_waiting, { ahead: ticket.position ?? 0 }) +
-          (ticket.estimated_wait_s !== null ? ` · ${format(S.estimate, { d: duration(ticket.estimated_wait_s) })}` : "");
+      case "waiting": {
+        // From the live lists, not the ticket's last event: people ahead go down as others are called.
+        const ahead = window.Staff.waiting([ticket.service]).findIndex((t) => t.id === ticket.id);
+        const service = window.Staff.service(ticket.service);
+        const estimate = service && service.estimated_wait_s !== null && service.waiting
+          ? Math.round(service.estimated_wait_s * (ahead + 1) / service.waiting) : null;
+        return format(S.found_waiting, { ahead: Math.max(0, ahead) }) +
+          (estimate !== null ? ` · ${format(S.estimate, { d: duration(estimate) })}` : "");
+      }
       case "called":
         return format(S.found_called, { counter: counterName(ticket.counter) });
       case "serving":
@@ -456,19 +474,19 @@
     }
   }
 
+  function renderFound() {
+    if (!found) return;
+    const parts = [el("p", { class: "number", text: found.number }),
+      el("p", { text: `${serviceName(found.service)} · ${statusText(found)}` })];
+    if (found.priority) parts.push(el("p", { class: "priority", text: S.priority }));
+    $("found").replaceChildren(...parts);
+    $("note-form").hidden = !["waiting", "called", "serving"].includes(found.status);
+  }
+
   async function showFound(ticket) {
     found = ticket;
-    const box = $("found");
-    if (!ticket) {
-      $("note-form").hidden = true;
-      return;
-    }
-    const parts = [el("p", { class: "number", text: ticket.number }),
-      el("p", { text: `${serviceName(ticket.service)} · ${statusText(ticket)}` })];
-    if (ticket.priority) parts.push(el("p", { class: "priority", text: S.priority }));
-    box.replaceChildren(...parts);
+    renderFound();
     const open = ["waiting", "called", "serving"].includes(ticket.status);
-    $("note-form").hidden = !open;
     $("note-text").value = "";
     if (open && ticket.noted) {
       const answer = await api("GET", `${base()}/tickets/${ticket.id}/note`);
@@ -501,25 +519,46 @@
     say(format(S.note_saved, { number: found.number }));
   });
 
+  // One Idempotency-Key per ticket asked for: a double click, or a retry after a lost answer, gives one ticket.
+  let issueKey = null;
+
   $("issue-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { service: $("issue-service").value, priority: $("issue-priority").checked, lang: data.lang };
-    const answer = await api("POST", `${base()}/tickets`, body);
-    if (!answer.ok) {
-      say(answer.problem, true);
-      return;
+    if (issuing) return;
+    issuing = true;
+    const button = $("issue-form").querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const body = { service: $("issue-service").value, priority: $("issue-priority").checked, lang: data.lang };
+      issueKey = issueKey || crypto.randomUUID();
+      const answer = await api("POST", `${base()}/tickets`, body, { "Idempotency-Key": issueKey });
+      if (!answer.ok) {
+        say(answer.problem, true);
+        return;
+      }
+      issueKey = null;
+      const ticket = answer.body;
+      const given = format(S.issued, { number: ticket.number, ahead: ticket.position ?? 0 });
+      $("issued").textContent = given;
+      const note = $("issue-note").value.trim();
+      $("issue-priority").checked = false;
+      if (note) {
+        const noted = await api("PUT", `${base()}/tickets/${ticket.id}/note`, { text: note });
+        if (!noted.ok) {
+          say(`${given} ${format(S.note_not_saved, { problem: noted.problem })}`, true);
+          return;
+        }
+      }
+      $("issue-note").value = "";
+      say(given);
+    } finally {
+      issuing = false;
+      button.disabled = false;
     }
-    const ticket = answer.body;
-    const note = $("issue-note").value.trim();
-    if (note) {
-      const noted = await api("PUT", `${base()}/tickets/${ticket.id}/note`, { text: note });
-      if (!noted.ok) say(noted.problem, true);
-    }
-    $("issue-note").value = "";
-    $("issue-priority").checked = false;
-    $("issued").textContent = format(S.issued, { number: ticket.number, ahead: ticket.position ?? 0 });
-    say(format(S.issued, { number: ticket.number, ahead: ticket.position ?? 0 }));
   });
+
+  // The form changed: a new ticket is asked for.
+  for (const id of ["issue-service", "issue-priority"]) $(id).addEventListener("change", () => { issueKey = null; });
 
   // Start -------------------------------------------------------------------------------------------
 
@@ -531,8 +570,16 @@
 
   chooseSite();
   onStatus(false);
-  feed = live(site, () => {
-    if (found) found = state.tickets.get(found.id) || found;
+  const keysOn = $("keys-on");
+  keysOn.checked = localStorage.getItem("guichet.keys") !== "off";
+  keysOn.addEventListener("change", () => localStorage.setItem("guichet.keys", keysOn.checked ? "on" : "off"));
+
+  feed = live(site, (message) => {
+    if (message.type === "ticket.noted" && message.data.ticket) notes.delete(message.data.ticket.id); // read anew
+    if (found) {
+      found = state.tickets.get(found.id) || found;
+      renderFound();
+    }
     render();
   }, onStatus);
   void feed;

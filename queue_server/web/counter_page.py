@@ -65,6 +65,8 @@ def counter_strings(lang: str) -> dict[str, str]:
         "found_cancelled": _("cancelled"),
         "note_saved": _("Note saved for {number}."),
         "issued": _("Ticket {number} given ({ahead} ahead)."),
+        "note_unread": _("The note could not be read: {problem}"),
+        "note_not_saved": _("The note was not saved: {problem}"),
     }
 
 

@@ -117,7 +117,8 @@ def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
     keys.press("Tab")
     keys.press("Enter")
     expect(page.locator("#said")).to_have_text("A003 transféré vers Passeports et cartes d'identité.")
-    moved = ticket(hall, a3["id"])
+    queue = hall.api("GET", "/state", "supervisor").json()["queue"]  # the staff's view: it says "noted"
+    moved = next(t for t in queue if t["id"] == a3["id"])
     assert (moved["service"], moved["status"], moved["noted"]) == ("passeports", "waiting", True)
     note = hall.api("GET", f"/tickets/{a3['id']}/note").json()
     assert note == {"text": "Dossier incomplet : manque le justificatif."}
@@ -222,3 +223,19 @@ def test_a_person_without_a_staff_role_is_refused_and_strangers_sign_in(page: Pa
     """Not signed in: to the login page, then back; the 403 page for nobody here is tested over HTTP."""
     page.goto(f"{hall.url}/counter")
     expect(page).to_have_url(f"{hall.url}/login?next=%2Fcounter")
+
+
+def test_single_key_shortcuts_can_be_turned_off_and_stay_off(page: Page, hall: Hall) -> None:
+    """With the shortcuts off (speech input users), N calls nobody; the buttons still work; the choice
+    survives a reload."""
+    issue(hall)
+    start_at_counter(page, hall)
+    page.uncheck("#keys-on")
+    page.locator("#act-next").focus()
+    page.keyboard.press("n")
+    page.wait_for_timeout(300)
+    assert counter(hall, "2")["ticket"] is None
+    page.reload()
+    expect(page.locator("#keys-on")).not_to_be_checked()
+    page.locator("#act-next").press("Enter")
+    expect(page.locator("#current .number")).to_have_text("A001")

@@ -2,20 +2,22 @@
 // session's CSRF token, and the site's live feed kept as a state that every event updates.
 //
 // - Staff.data: the JSON block #staff-data (person, csrf, lang, sites, strings).
-// - Staff.api(method, path, body): fetch with X-CSRF-Token; resolves {ok, status, body, problem}
+// - Staff.api(method, path, body, headers): fetch with X-CSRF-Token; resolves {ok, status, body, problem}
 //   (problem: the RFC 9457 detail in words, or a network message), never throws.
 // - Staff.live(site, onChange, onStatus): follows /ws/sites/{site} (session cookie), resumes with
 //   ?since= after a cut, keeps Staff.state = {snapshot-like object with tickets by id}; onChange(event)
 //   after each message; onStatus(true|false) as the connection comes and goes.
-// - Staff.duration(seconds): "4 min 05 s" style text; Staff.since(iso, skew): seconds elapsed.
+// - Staff.duration(seconds): "4 min 05 s" style text; Staff.elapsed(iso): seconds since then, on the
+//   server's clock; Staff.format(text, values) fills {name} placeholders; Staff.clock(iso): "14:05".
 "use strict";
 
 window.Staff = (() => {
   const data = JSON.parse(document.getElementById("staff-data").textContent);
   const strings = data.strings || {};
 
-  async function api(method, path, body) {
-    const init = { method, headers: { "X-CSRF-Token": data.csrf }, cache: "no-store", credentials: "same-origin" };
+  async function api(method, path, body, headers = {}) {
+    const init = { method, headers: { ...headers, "X-CSRF-Token": data.csrf }, cache: "no-store",
+                   credentials: "same-origin" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -40,10 +42,14 @@ window.Staff = (() => {
   const state = { site: null, services: [], counters: [], tickets: new Map(), recent: [], printers: new Map(),
                   message: "", lastId: null, serverSkewMs: 0 };
   // How far this computer's clock is ahead of the server's: the smallest (now − event time) of the
-  // last events received live (an event replayed after a cut is older, and would make waits look longer).
+  // last events received live. Events replayed after a cut (older: they would make waits look longer)
+  // arrive in the first moments of a connection, which are not counted.
   const skews = [];
+  const REPLAY_MS = 2000;
+  let openedAt = 0;
 
   function noteSkew(at) {
+    if (Date.now() - openedAt < REPLAY_MS) return;
     skews.push(Date.now() - Date.parse(at));
     if (skews.length > 20) skews.shift();
     state.serverSkewMs = Math.min(...skews);
@@ -82,7 +88,7 @@ window.Staff = (() => {
       case "day.started":
         state.tickets = new Map();
         state.recent = [];
-        for (const c of state.counters) { c.ticket = null; c.status = "closed"; c.agent = null; }
+        for (const c of state.counters) { c.ticket = null; c.status = "closed"; c.agent = null; c.since = message.at; }
         break;
       case "ticket.called": {
         const c = counter(ticket.counter);
@@ -146,13 +152,15 @@ window.Staff = (() => {
     for (const c of state.counters) if (c.ticket && c.ticket.id === ticket.id) c.ticket = null;
   }
 
-  // Waiting tickets of a service (or of several), in call order: priority, then transferred to the
-  // front, then arrival (the server's order; `position` ranks within a service).
+  // Waiting tickets of a service (or of several), in the server's call order: priority, then
+  // transferred to the front, then arrival, then id.
+  const order = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
   function waiting(serviceIds) {
     const wanted = new Set(serviceIds);
     return [...state.tickets.values()]
       .filter((t) => t.status === "waiting" && wanted.has(t.service))
-      .sort((a, b) => (b.priority - a.priority) || (a.issued_at < b.issued_at ? -1 : a.issued_at > b.issued_at ? 1 : 0));
+      .sort((a, b) => (b.priority - a.priority) || (b.front - a.front) || order(a.issued_at, b.issued_at) ||
+        order(a.id, b.id));
   }
 
   function live(site, onChange, onStatus) {
@@ -169,6 +177,7 @@ window.Staff = (() => {
       socket = new WebSocket(`${scheme}//${location.host}/ws/sites/${encodeURIComponent(site)}${since}`);
       socket.onopen = () => {
         attempt = 0;
+        openedAt = Date.now();
         onStatus(true);
       };
       socket.onmessage = (event) => {
@@ -202,7 +211,15 @@ window.Staff = (() => {
   }
 
   function elapsed(iso) {
-    return iso ? Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)) : null;
+    return iso ? Math.max(0, Math.round((Date.now() - state.serverSkewMs - Date.parse(iso)) / 1000)) : null;
+  }
+
+  function format(text, values) {
+    return text.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
+  }
+
+  function clock(iso) {
+    return iso ? new Date(iso).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit" }) : "";
   }
 
   function duration(seconds) {
@@ -228,5 +245,5 @@ window.Staff = (() => {
     return node;
   }
 
-  return { data, strings, api, live, state, waiting, counter, service, elapsed, duration, el };
+  return { data, strings, api, live, state, waiting, counter, service, elapsed, duration, el, format, clock };
 })();

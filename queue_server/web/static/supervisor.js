@@ -31,20 +31,13 @@
   let reportSeq = 0;
   let reportSpan = null; // [from, to] of the report shown
 
-  function t(key, values) {
-    let text = S[key] || key;
-    for (const [name, value] of Object.entries(values || {})) text = text.split(`{${name}}`).join(String(value));
-    return text;
-  }
+  const t = (key, values) => Staff.format(S[key] || key, values || {});
 
   const base = () => `/api/v1/sites/${encodeURIComponent(site.id)}`;
-  const serverNow = () => Date.now() - (state.serverSkewMs || 0);
-  const waitedS = (iso) => Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
+  const waitedS = Staff.elapsed;
   const serviceName = (id) => (Staff.service(id) || site.services.find((s) => s.id === id) || { name: id }).name;
 
-  function clockTime(iso) {
-    return new Date(iso).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit" });
-  }
+  const clockTime = Staff.clock;
 
   function oldestWaiting(serviceId) {
     let oldest = null;
