@@ -271,6 +271,7 @@ def test_a_supervisor_of_two_sites_chooses_one_and_the_browser_remembers_it(page
     expect(page.locator("#site option")).to_have_text(["Mairie de Démoville", "Mairie annexe"])
     expect(page.locator("#site-name")).to_have_text("Mairie de Démoville")
     page.select_option("#site", f"{hall.site}-annexe")
+    page.click("#site-choice button")
     expect(page.locator("#site-name")).to_have_text("Mairie annexe")
     expect(page.locator("#connection")).to_have_attribute("data-live", "1")
     expect(page.locator("#services tbody tr")).to_have_count(1)

@@ -548,8 +548,10 @@
   function init() {
     $("site").replaceChildren(...data.sites.map((s) => el("option", { value: s.id, text: s.name })));
     $("site-choice").hidden = data.sites.length < 2;
-    // Another site: the page starts again on it (the feed, its state and the polls belong to one site).
-    $("site").addEventListener("change", () => {
+    // Another site, on the button (not on the select's change: WCAG 3.2.2): the page starts again on
+    // it (the feed, its state and the polls belong to one site).
+    $("site-choice").addEventListener("submit", (event) => {
+      event.preventDefault();
       try { localStorage.setItem(STORE, $("site").value); } catch { /* private mode: not remembered */ }
       const url = new URL(location.href);
       url.searchParams.set("site", $("site").value);
