@@ -40,7 +40,7 @@ import httpx
 import typer
 from websockets.exceptions import InvalidMessage, InvalidStatus
 
-from queue_server.client import LiveFeedClient, Revoked
+from queue_server.client import LiveFeedClient, Refused, Revoked, identify
 from queue_server.speech import Speech, chime
 
 from .announcer import Announcer, Call, Stale
@@ -101,14 +101,6 @@ def _names(raw: str | None) -> frozenset[str] | None:
     return names or None
 
 
-def _problem(answer: httpx.Response) -> dict[str, Any]:
-    try:
-        body = answer.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _clock_offset(answer: httpx.Response) -> timedelta:
     """How far the server's clock is ahead of this PC's, from the answer's ``Date`` (zero when close or unknown)."""
     try:
@@ -139,33 +131,11 @@ class DisplayAgent:
 
     async def identify(self) -> None:
         """The site of this display's token; waits (with backoff) for a server that cannot be reached."""
-        delay = 1.0
-        while True:
-            try:
-                async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
-                    answer = await http.get(f"{self.config.server}/api/v1/me",
-                                            headers={"Authorization": f"Bearer {self.config.token}"})
-                if answer.status_code < 500:
-                    break
-                problem = f"it answered {answer.status_code}"
-            except httpx.HTTPError as exc:
-                problem = str(exc) or type(exc).__name__
-            log.warning("cannot reach the server at %s (%s); trying again in %.0f s", self.config.server, problem,
-                        delay)
-            await anyio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_S)
-        me = _problem(answer)
-        if answer.status_code == 401:
-            if me.get("type") == "/problems/token-revoked":
-                raise DisplayError("this display's token was revoked: create a new one "
-                                   "(queue-server token create --role display)")
-            raise DisplayError(f"the server refused this token ({me.get('detail') or 'unknown token'})")
-        if answer.status_code != 200 or not isinstance(me.get("site"), str):
-            raise DisplayError(f"{self.config.server} is not a Guichet server (GET /api/v1/me answered "
-                               f"{answer.status_code}): check --server")
-        if me.get("role") != "display":
-            raise DisplayError(f"this token is for the role {me.get('role')}; the voice of a hall needs a display "
-                               "token (queue-server token create --role display)")
+        try:
+            me, answer = await identify(self.config.server, self.config.token, "display",
+                                        timeout_s=HTTP_TIMEOUT_S, max_delay_s=MAX_RETRY_S)
+        except Refused as exc:
+            raise DisplayError(str(exc)) from None
         self.site = me["site"]
         self.clock_offset = _clock_offset(answer)
 

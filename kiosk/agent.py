@@ -52,7 +52,7 @@ import httpx
 import typer
 from PIL import Image
 
-from queue_server.client import LiveFeedClient, Revoked
+from queue_server.client import LiveFeedClient, Refused, Revoked, identify
 from queue_server.codec import parse_iso
 
 from .printer import (
@@ -137,25 +137,10 @@ class KioskAgent:
     async def identify(self) -> None:
         """Which kiosk and site this token stands for; waits for the server if it cannot be reached
         (the kiosk's PC may start before it)."""
-        delay = 1.0
-        while True:
-            try:
-                async with httpx.AsyncClient(timeout=10) as http:
-                    answer = await http.get(f"{self.server}/api/v1/me", headers=self._auth)
-                if answer.status_code < 500:
-                    break
-                problem = f"it answered {answer.status_code}"
-            except httpx.HTTPError as exc:
-                problem = describe(exc)
-            log.warning("cannot reach the server at %s (%s); trying again in %.0f s", self.server, problem, delay)
-            await anyio.sleep(delay)
-            delay = min(delay * 2, 30.0)
-        if answer.status_code == 401:
-            raise SystemExit(f"queue-kiosk: the server refused this token: {answer.json().get('detail')}")
-        answer.raise_for_status()
-        me = answer.json()
-        if me.get("role") != "kiosk":
-            raise SystemExit(f"queue-kiosk: this is a {me.get('role')} token; the printer agent needs a kiosk's")
+        try:
+            me, _answer = await identify(self.server, self.token, "kiosk")
+        except Refused as exc:
+            raise SystemExit(f"queue-kiosk: {exc}") from None
         self.kiosk_id, self.site = int(me["token_id"]), str(me["site"])
 
     async def run(self) -> None:

@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import anyio
+import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import backoff
@@ -150,3 +152,48 @@ class LiveFeedClient:
             connector.additional_headers = self.handshake_headers()
             if self.on_lost is not None:
                 self.on_lost()
+
+
+# Who a device's token stands for ------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """The server will not let this token do this agent's job; the message says why in one line."""
+
+
+async def identify(server: str, token: str, role: str, *, timeout_s: float = 10.0,
+                   max_delay_s: float = 30.0) -> tuple[dict[str, Any], httpx.Response]:
+    """``GET /api/v1/me`` with ``token``: the token's ``{"token_id", "site", "role", "name"}`` and the
+    answer (its ``Date`` header tells the server's clock). Waits, doubling the delay up to
+    ``max_delay_s``, while the server cannot be reached or answers 5xx (a device's PC may start before
+    it). ``Refused`` for a revoked or unknown token, a token of another role than ``role``, or an
+    address that is not a Guichet server."""
+    delay = 1.0
+    while True:
+        try:
+            async with httpx.AsyncClient(timeout=timeout_s) as http:
+                answer = await http.get(f"{server}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            if answer.status_code < 500:
+                break
+            problem = f"it answered {answer.status_code}"
+        except httpx.HTTPError as exc:
+            problem = str(exc) or type(exc).__name__
+        log.warning("cannot reach the server at %s (%s); trying again in %.0f s", server, problem, delay)
+        await anyio.sleep(delay)
+        delay = min(delay * 2, max_delay_s)
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    me: dict[str, Any] = body if isinstance(body, dict) else {}
+    how = f"(queue-server token create --role {role}, or pair the device again)"
+    if answer.status_code == 401:
+        if me.get("type") == "/problems/token-revoked":
+            raise Refused(f"this {role}'s token was revoked: create a new one {how}")
+        raise Refused(f"the server refused this token ({me.get('detail') or 'unknown token'})")
+    if answer.status_code != 200 or not isinstance(me.get("site"), str):
+        raise Refused(f"{server} is not a Guichet server (GET /api/v1/me answered {answer.status_code}): "
+                      "check --server")
+    if me.get("role") != role:
+        raise Refused(f"this token is for the role {me.get('role')}; this agent needs a {role} token {how}")
+    return me, answer

@@ -350,3 +350,16 @@ async def test_a_logo_that_cannot_be_read_is_logged_once_and_tickets_print_witho
             await hall.printer.wait_for(2)
         assert log.read_text().count("could not load the site's logo") == 1
     assert all(b"A00" in job and RASTER_IMAGE not in job for job in hall.printer.jobs)
+
+
+@pytest.mark.parametrize(("token", "says"), [
+    ("agent", "this token is for the role agent; this agent needs a kiosk token"),
+    ("unknown", "the server refused this token"),
+])
+async def test_a_token_that_is_not_a_kiosks_is_refused_in_one_line(hall: Hall, token: str, says: str) -> None:
+    """An agent's token, or one the server does not know, stops the printer agent at once with one line."""
+    run = subprocess.run([QUEUE_KIOSK, "--server", hall.server.url, "--token", hall.tokens.get(token, "not-a-token"),
+                          "--printer", "file:///dev/null", "--data-dir", str(hall.data_dir)],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith(f"queue-kiosk: {says}"), run.stderr
