@@ -6,27 +6,22 @@ Redis lease, so that updates to one ticket's history row are applied in log orde
 written at most once whatever the redeliveries: ``event_history`` is unique on (site, event id).
 
 A stream is trimmed (XTRIM MINID) only below every bound at once: what the group has acknowledged,
-the site's latest snapshot, and ``retention_s`` of history kept for clients that resume.
+the site's latest snapshot, and ``retention_s`` of history kept for clients that resume. The reading,
+retrying and taking over are ``worker.StreamWorker``'s, shared with the notifier.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import anyio
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .codec import event_payload
@@ -37,11 +32,11 @@ from .domain.config import SiteConfig
 from .store.events import EventStore, Recorded, decode_entries
 from .store.keys import stream_id
 from .store.phones import VisitBook
+from .worker import StreamWorker
 
 log = logging.getLogger(__name__)
 
 GROUP = "archiver"
-BATCH = 500
 LEASE_MS = 15_000
 TRIM_EVERY_S = 5.0
 VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
@@ -102,57 +97,44 @@ def _upsert(dialect: str, table: Any, key: str | None) -> Any:
     return statement.on_conflict_do_update(index_elements=[key], set_=columns)
 
 
-class Archiver:
+class Archiver(StreamWorker):
+    """One archiver works at a time, whatever the number of processes: the holder of the lease (a Redis
+    key renewed every round). A new holder first archives what its predecessor read and left
+    unacknowledged."""
+
+    group = GROUP
+
     def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
                  retention_s: int, visits: Sequence[VisitBook] = (), block_ms: int = 1000) -> None:
-        self.redis = redis
+        super().__init__(redis, store.prefix, self._load_sites, block_ms=block_ms)
         self.visits = visits
         self.store = store
         self.sessions = sessions
         self.retention_s = retention_s
-        self.block_ms = block_ms
-        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.lease_key = f"{store.prefix}archiver:lease"
         self._configs: dict[str, SiteConfig] = {}
-        self._streams: dict[str, str] = {}  # stream key -> site
-        self._sites_at = 0.0
         self._trimmed_at = 0.0
         self.archived = 0  # events written by this process (for tests and metrics)
-        self._stopping = anyio.Event()
-        self._stopped = anyio.Event()
 
-    async def stop(self, timeout_s: float) -> None:
-        """Ask ``run`` to return after its current step; wait for it at most ``timeout_s``."""
-        self._stopping.set()
-        with anyio.move_on_after(timeout_s):
-            await self._stopped.wait()
+    async def _load_sites(self) -> list[str]:
+        """The sites, with their configuration (the day of an event is the site's local day)."""
+        async with self.sessions() as session:
+            for site in await site_ids(session):
+                config = await site_config(session, site)
+                if config is not None:
+                    self._configs[site] = config
+        return list(self._configs)
 
-    async def run(self) -> None:
-        """Until ``stop``: hold the lease, archive, trim. Survives Redis and SQL outages by retrying."""
-        try:
-            await self._loop()
-        finally:
-            self._stopped.set()
-
-    async def _loop(self) -> None:
-        backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                if await self._hold_lease():
-                    await self._refresh_sites()
-                    await self.step()
-                    if time.monotonic() - self._trimmed_at > TRIM_EVERY_S:
-                        await self._trim_all()
-                        self._trimmed_at = time.monotonic()
-                else:
-                    with anyio.move_on_after(LEASE_MS / 3000):
-                        await self._stopping.wait()
-                backoff = 0.2
-            except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("archiver: %s; retrying in %.1fs", exc, backoff)
-                with anyio.move_on_after(backoff):
-                    await self._stopping.wait()
-                backoff = min(backoff * 2, 5.0)
+    async def tick(self) -> None:
+        """Hold the lease, archive, trim; without the lease, wait a third of its life."""
+        if not await self._hold_lease():
+            await self.sleep(LEASE_MS / 3000)
+            return
+        await self.refresh_sites()
+        await self.step()
+        if time.monotonic() - self._trimmed_at > TRIM_EVERY_S:
+            await self._trim_all()
+            self._trimmed_at = time.monotonic()
 
     async def _hold_lease(self) -> bool:
         key, me = self.lease_key, self.consumer
@@ -166,52 +148,18 @@ class Archiver:
             return True
         return False
 
-    async def _refresh_sites(self, force: bool = False) -> None:
-        if not force and time.monotonic() - self._sites_at < 10 and self._streams:
-            return
-        async with self.sessions() as session:
-            for site in await site_ids(session):
-                config = await site_config(session, site)
-                if config is None:
-                    continue
-                self._configs[site] = config
-                stream = self.store.keys(site).stream
-                if stream not in self._streams:
-                    try:
-                        await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
-                    except ResponseError as exc:
-                        if "BUSYGROUP" not in str(exc):
-                            raise
-                    self._streams[stream] = site
-        self._sites_at = time.monotonic()
-
     async def _take_over(self) -> None:
         """Claim what previous lease holders read but never acknowledged, and archive it first."""
-        await self._refresh_sites(force=True)
-        for stream, site in self._streams.items():
-            start = "0-0"
-            while True:
-                reply = await self.redis.xautoclaim(stream, GROUP, self.consumer, 0, start, count=BATCH)
-                start, entries = reply[0], reply[1]
-                if entries:
-                    await self._archive(site, stream, decode_entries(entries))
-                if stream_id(start.decode() if isinstance(start, bytes) else start) == (0, 0):
-                    break
+        await self.refresh_sites(force=True)
+        async for stream, entries in self.claim(0):
+            await self._archive(self.streams[stream], stream, decode_entries(entries))
 
     async def step(self) -> int:
         """Archive one batch of new events from every site; returns how many."""
-        if not self._streams:
-            await anyio.sleep(self.block_ms / 1000)
-            return 0
-        reply: Any = await self.redis.xreadgroup(GROUP, self.consumer, {s: ">" for s in self._streams},
-                                            count=BATCH, block=self.block_ms)
-        if not reply:
-            return 0
         total = 0
-        for stream, entries in reply:  # RESP2: [[stream, [(id, fields), ...]], ...]
-            stream = stream.decode() if isinstance(stream, bytes) else stream
+        for stream, entries in await self.read():
             records = decode_entries(entries)
-            await self._archive(self._streams[stream], stream, records)
+            await self._archive(self.streams[stream], stream, records)
             total += len(records)
         return total
 
@@ -260,7 +208,7 @@ class Archiver:
 
     async def _trim_all(self) -> None:
         cutoff = f"{int(time.time() * 1000) - self.retention_s * 1000}-0"
-        for stream, site in self._streams.items():
+        for stream, site in self.streams.items():
             groups = await self.redis.xinfo_groups(stream)
             group = next((g for g in groups if _field(g, "name") == GROUP), None)
             if group is None:

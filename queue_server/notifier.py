@@ -1,8 +1,9 @@
 """The notifier: one "your turn is near" SMS to each visitor who left a phone number at the kiosk.
 
-Every process reads every site's stream through the consumer group ``notifier`` (XREADGROUP), so
-each entry is handled by one process; entries that a dead process read and never acknowledged are
-taken over (XAUTOCLAIM) once idle for ``claim_idle_ms``. Handling goes by state, not by event type:
+Every process reads every site's stream through the consumer group ``notifier`` (XREADGROUP, with
+``worker.StreamWorker``, shared with the archiver), so each entry is handled by one process; entries
+that a dead process read and never acknowledged are taken over (XAUTOCLAIM) once idle for
+``claim_idle_ms``. Handling goes by state, not by event type:
 after a batch of a site's entries, the site's engine in this process is brought at least to the
 batch's last id, then each ticket of the site that has a phone number and whose SMS is due
 (domain/notify.py: waiting, no more than its service's ``sms_ahead`` people ahead) gets its SMS.
@@ -20,16 +21,12 @@ provider that accepts a message and never delivers it goes unnoticed.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import anyio
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,21 +36,19 @@ from .domain.notify import sms_due
 from .domain.state import Ticket
 from .service import QueueService, Unavailable
 from .sms import SmsError, SmsProvider, turn_near_message
-from .store.keys import SiteKeys, stream_id
+from .store.keys import stream_id
 from .store.phones import KEEP_S, PhoneBook
+from .worker import SiteLister, StreamWorker, text
 
 log = logging.getLogger(__name__)
 
 GROUP = "notifier"
-BATCH = 500
 CLAIM_IDLE_MS = 60_000  # an entry pending this long belongs to a process that died (or hangs)
 CLAIM_EVERY_S = 15.0
-SITES_EVERY_S = 10.0
 SWEEP_S = 10.0
 ENGINE_TIMEOUT_S = 30.0  # loading a site's state and catching up
 SEND_TIMEOUT_S = 100.0  # one message, whatever the provider's own timeouts
 SEND_LEASE_S = 180  # a claim outlives any send, so that two processes never send at once
-SiteLister = Callable[[], Awaitable[Iterable[str]]]
 RETRYABLE = (RedisError, SQLAlchemyError, OSError, Unavailable, TimeoutError)
 
 
@@ -67,112 +62,48 @@ def site_lister(sessions: Callable[[], AsyncSession]) -> SiteLister:
     return list_sites
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+class Notifier(StreamWorker):
+    group = GROUP
+    retryable = RETRYABLE
+    max_backoff_s = 10.0
 
-
-class Notifier:
     def __init__(self, provider: SmsProvider, queue: QueueService, redis: Redis, prefix: str,
                  phones: PhoneBook, sites: SiteLister, *, block_ms: int = 1000, sweep_s: float = SWEEP_S,
                  claim_idle_ms: int = CLAIM_IDLE_MS) -> None:
+        super().__init__(redis, prefix, sites, block_ms=block_ms)
         self.provider = provider
         self.queue = queue
-        self.redis = redis
-        self.prefix = prefix
         self.phones = phones
-        self.sites = sites
-        self.block_ms = block_ms
         self.sweep_s = sweep_s
         self.claim_idle_ms = claim_idle_ms
-        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self._streams: dict[str, str] = {}  # stream key -> site
-        self._sites_at = self._claimed_at = self._swept_at = float("-inf")
+        self._claimed_at = self._swept_at = float("-inf")
         self.sent = 0  # messages this process had accepted by the provider (tests, metrics)
-        self._stopping = anyio.Event()
-        self._stopped = anyio.Event()
 
-    async def stop(self, timeout_s: float) -> None:
-        """Ask ``run`` to return after its current step; wait for it at most ``timeout_s``."""
-        self._stopping.set()
-        with anyio.move_on_after(timeout_s):
-            await self._stopped.wait()
-
-    async def run(self) -> None:
-        """Until ``stop`` or cancellation: read, claim, sweep, send. Never raises otherwise: errors
-        are logged and retried after a growing pause (0.2 s to 10 s)."""
-        try:
-            await self._loop()
-        finally:
-            self._stopped.set()
-
-    async def _loop(self) -> None:
-        backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                await self._refresh_sites()
-                if time.monotonic() - self._claimed_at > CLAIM_EVERY_S:
-                    await self.claim_abandoned()
-                    self._claimed_at = time.monotonic()
-                await self.step()
-                if time.monotonic() - self._swept_at > self.sweep_s:
-                    await self.sweep()
-                    self._swept_at = time.monotonic()
-                backoff = 0.2
-            except RETRYABLE as exc:
-                log.warning("notifier: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff)
-                backoff = await self._pause(backoff)
-            except Exception:
-                # A bug here must not take the queue down with it: log it and keep trying.
-                log.exception("notifier: unexpected error; retrying in %.1fs", backoff)
-                backoff = await self._pause(backoff)
-
-    async def _pause(self, backoff: float) -> float:
-        with anyio.move_on_after(backoff):
-            await self._stopping.wait()
-        return min(backoff * 2, 10.0)
-
-    async def _refresh_sites(self) -> None:
-        if time.monotonic() - self._sites_at < SITES_EVERY_S:
-            return
-        for site in await self.sites():
-            stream = SiteKeys.of(self.prefix, site).stream
-            if stream in self._streams:
-                continue
-            try:
-                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
-            self._streams[stream] = site
-        self._sites_at = time.monotonic()
+    async def tick(self) -> None:
+        """Read, claim what others abandoned, sweep: send what is due."""
+        await self.refresh_sites()
+        if time.monotonic() - self._claimed_at > CLAIM_EVERY_S:
+            await self.claim_abandoned()
+            self._claimed_at = time.monotonic()
+        await self.step()
+        if time.monotonic() - self._swept_at > self.sweep_s:
+            await self.sweep()
+            self._swept_at = time.monotonic()
 
     async def step(self) -> int:
         """Handle one batch of new entries of every site (waiting up to ``block_ms`` for them);
         returns how many entries."""
-        if not self._streams:
-            with anyio.move_on_after(self.block_ms / 1000):
-                await self._stopping.wait()
-            return 0
-        reply: Any = await self.redis.xreadgroup(GROUP, self.consumer, {s: ">" for s in self._streams},
-                                                 count=BATCH, block=self.block_ms)
         total = 0
-        for stream, entries in reply or ():  # RESP2: [[stream, [(id, fields), ...]], ...]
-            total += await self._handle(_text(stream), [_text(entry_id) for entry_id, _fields in entries])
+        for stream, entries in await self.read():
+            total += await self._handle(stream, [text(entry_id) for entry_id, _fields in entries])
         return total
 
     async def claim_abandoned(self) -> int:
         """Take over and handle the entries other consumers read and left unacknowledged for at least
         ``claim_idle_ms``; returns how many."""
         total = 0
-        for stream in list(self._streams):
-            start = "0-0"
-            while True:
-                reply = await self.redis.xautoclaim(stream, GROUP, self.consumer, self.claim_idle_ms, start,
-                                                    count=BATCH)
-                start, entries = _text(reply[0]), reply[1]
-                total += await self._handle(stream, [_text(entry_id) for entry_id, _fields in entries])
-                if stream_id(start) == (0, 0):
-                    break
+        async for stream, entries in self.claim(self.claim_idle_ms):
+            total += await self._handle(stream, [text(entry_id) for entry_id, _fields in entries])
         return total
 
     async def _handle(self, stream: str, ids: Sequence[str]) -> int:
@@ -180,13 +111,13 @@ class Notifier:
         they stay pending and are claimed again later)."""
         if not ids:
             return 0
-        await self.check_site(self._streams[stream], max(ids, key=stream_id))
+        await self.check_site(self.streams[stream], max(ids, key=stream_id))
         await self.redis.xack(stream, GROUP, *ids)
         return len(ids)
 
     async def sweep(self) -> None:
         """Check every site against its current state."""
-        for site in list(self._streams.values()):
+        for site in list(self.streams.values()):
             await self.check_site(site)
 
     async def check_site(self, site: str, upto: str | None = None) -> int:
