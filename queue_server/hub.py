@@ -256,8 +256,9 @@ class SiteHub:
             del self._messages[:REPLAY]
         if self.subscribers:
             self.fan_out(message)
-        if self.watchers:
-            self.update_watchers(state, rid)
+        changed = message["data"].get("services")
+        if self.watchers and changed:  # no service changed: no ticket's view did (a printer, a message)
+            self.update_watchers(state, rid, {s["id"] for s in changed})
 
     def reset(self, base: str, recorded: list[tuple[str, dict[str, Any]]]) -> None:
         """The state was (re)built from a snapshot at ``base`` and then ``recorded``: keep those as the
@@ -336,10 +337,14 @@ class SiteHub:
                 del self.watchers[ticket_id]
                 self._watched.pop(ticket_id, None)
 
-    def update_watchers(self, state: SiteState, rid: str) -> None:
-        """Push each watched ticket whose view changed. A few dozen phones at most per site, each
-        view computed in O(log n): cheap enough to do after every event."""
+    def update_watchers(self, state: SiteState, rid: str, services: set[str] | None = None) -> None:
+        """Push each watched ticket whose view changed, looking only at the tickets of ``services``
+        (those the event changed; ``None``: all) and at tickets the day no longer holds. Each view is
+        computed in O(log n)."""
         for ticket_id, watchers in tuple(self.watchers.items()):
+            ticket = state.tickets.get(ticket_id)
+            if services is not None and ticket is not None and ticket.service not in services:
+                continue
             message = ticket_message(state, rid, ticket_id)
             payload = orjson.dumps(message["data"])
             if self._watched.get(ticket_id) == payload:  # unchanged view: nothing to send
