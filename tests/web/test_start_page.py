@@ -14,3 +14,9 @@ async def test_start_page_lists_the_demo_site_its_services_and_how_to_call(clien
     assert "demo" in html and "etat-civil" in html and "passeports" in html and "urbanisme" in html
     assert "/api/v1/sites/demo/tickets" in html and "/ws/sites/" in html
     assert '<html lang="en">' in html
+
+
+async def test_the_start_page_links_every_page(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/")).text
+    for page in ('href="/counter"', 'href="/supervisor"', 'href="/admin"', "/kiosk?token=", "/display?token="):
+        assert page in html, page
