@@ -481,10 +481,36 @@
     if (found.priority) parts.push(el("p", { class: "priority", text: S.priority }));
     $("found").replaceChildren(...parts);
     $("note-form").hidden = !["waiting", "called", "serving"].includes(found.status);
+    $("found-actions").hidden = !["waiting", "called"].includes(found.status);
   }
+
+  $("cancel-found").addEventListener("click", () => {
+    $("cancel-question").textContent = format(S.cancel_question, { number: found.number });
+    $("cancel-confirm").hidden = false;
+    $("cancel-yes").focus();
+  });
+  $("cancel-no").addEventListener("click", () => {
+    $("cancel-confirm").hidden = true;
+    $("cancel-found").focus();
+  });
+  $("cancel-yes").addEventListener("click", async () => {
+    if (!found) return;
+    const ticket = found;
+    const answer = await api("POST", `${base()}/tickets/${ticket.id}/cancel`);
+    $("cancel-confirm").hidden = true;
+    if (!answer.ok) {
+      say(answer.problem, true);
+      return;
+    }
+    found = answer.body;
+    renderFound();
+    say(format(S.cancelled_done, { number: ticket.number }));
+    $("find-number").focus();
+  });
 
   async function showFound(ticket) {
     found = ticket;
+    $("cancel-confirm").hidden = true;
     renderFound();
     const open = ["waiting", "called", "serving"].includes(ticket.status);
     $("note-text").value = "";
@@ -501,6 +527,7 @@
     if (!ticket) {
       $("found").replaceChildren(el("p", { class: "problem", text: format(S.not_found, { number: normalise(number) }) }));
       $("note-form").hidden = true;
+      $("found-actions").hidden = true;
       found = null;
       return;
     }

@@ -66,6 +66,8 @@ def counter_strings(lang: str) -> dict[str, str]:
         "note_saved": _("Note saved for {number}."),
         "issued": _("Ticket {number} given ({ahead} ahead)."),
         "note_unread": _("The note could not be read: {problem}"),
+        "cancel_question": _("Really cancel ticket {number}?"),
+        "cancelled_done": _("Ticket {number} cancelled."),
         "note_not_saved": _("The note was not saved: {problem}"),
     }
 

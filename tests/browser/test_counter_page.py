@@ -179,6 +179,12 @@ def test_reception_leaves_a_note_the_agent_reads_when_calling(browser: Browser, 
     agent.keyboard.press("n")
     expect(agent.locator("#current .number")).to_have_text("A002")
     expect(agent.locator("#current .note")).to_contain_text("Vient pour son père.")
+    agent.keyboard.press("f")
+    expect(agent.locator("#said")).to_have_text("A002 terminé.")
+    reception.fill("#find-number", "A002")
+    reception.keyboard.press("Enter")
+    expect(reception.locator("#found")).to_contain_text("servi")
+    expect(reception.locator("#found-actions")).to_be_hidden()  # a visit over cannot be cancelled
     log = hall.api("GET", "/api/v1/audit", "admin").json()
     assert [e["target"] for e in log if e["action"] == "note.read"][:2] == ["ticket:A002", "ticket:A001"]
     reception.context.close()
@@ -239,3 +245,24 @@ def test_single_key_shortcuts_can_be_turned_off_and_stay_off(page: Page, hall: H
     expect(page.locator("#keys-on")).not_to_be_checked()
     page.locator("#act-next").press("Enter")
     expect(page.locator("#current .number")).to_have_text("A001")
+
+
+def test_reception_cancels_the_ticket_of_someone_who_leaves(page: Page, hall: Hall) -> None:
+    """Find the ticket, Cancel, confirm: the ticket is cancelled on the server, the page says so; "No"
+    keeps it."""
+    first = issue(hall)
+    hall.sign_in(page, "agent", "/counter")
+    page.click("#tab-reception")
+    page.fill("#find-number", "A001")
+    page.keyboard.press("Enter")
+    page.click("#cancel-found")
+    expect(page.locator("#cancel-question")).to_have_text("Annuler vraiment le ticket A001 ?")
+    expect(page.locator("#cancel-yes")).to_be_focused()
+    page.click("#cancel-no")
+    expect(page.locator("#cancel-found")).to_be_focused()
+    assert ticket(hall, first["id"])["status"] == "waiting"
+    page.click("#cancel-found")
+    page.keyboard.press("Enter")
+    expect(page.locator("#said")).to_have_text("Ticket A001 annulé.")
+    expect(page.locator("#found")).to_contain_text("annulé")
+    assert ticket(hall, first["id"])["status"] == "cancelled"
