@@ -1,12 +1,17 @@
-"""What the agent's screen knows: the site's last snapshot, the tickets seen by number, the live feed's
-state and the outcome of the last action (no I/O, no clock: times are arguments).
+"""What the agent's screen knows: the site as the live feed last said it, the tickets seen by number,
+the live feed's state and the outcome of the last action (no I/O, no clock: times are arguments).
 
-The snapshot is the truth for everything shown; it comes from the feed's first message and from
-``GET /state``, fetched again after every event (simple, and right whatever the event). Events also
-feed ``tickets``, the directory that turns a typed number (``A042``) into a ticket id. A server whose
-snapshots list the waiting tickets to staff (``queue``) lets any of them be called by number; with one
-that does not, only the tickets seen since the client started (issued, called, transferred… while it
-ran, or among the recent calls) can be.
+``snapshot`` is the truth for everything shown. It comes whole from ``GET /state`` at start, and from
+the feed's snapshot messages (when the feed cannot replay what followed the view held: after a
+reconnection that missed too much, a server's restart); every event then updates it in place
+(``view.apply``: events carry the ticket after them and the figures of the services they change), so
+that it says what ``GET /state`` would, without asking. An event that cannot be applied whole (a
+server from before those figures) sets ``incomplete``: only then is the state worth fetching again.
+
+Events also feed ``tickets``, the directory that turns a typed number (``A042``) into a ticket id. A
+server whose snapshots list the waiting tickets to staff (``queue``) lets any of them be called by
+number; with one that does not, only the tickets seen since the client started (issued, called,
+transferred… while it ran, or among the recent calls) can be. A new day (``day.started``) empties it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from queue_server.protocol import CounterView, ServiceView, SnapshotView, TicketView
+
+from .view import apply
 
 Tone = Literal["ok", "refused", "info"]
 Connection = Literal["connecting", "live", "lost"]
@@ -63,6 +70,7 @@ class Board:
     connection: Connection = "connecting"
     message: Message | None = None
     latest_event: str = ""  # the last event id the feed gave
+    incomplete: bool = False  # an event could not be applied whole since the last snapshot: fetch the state
 
     # Reading ------------------------------------------------------------------------------------------
 
@@ -111,10 +119,14 @@ class Board:
             return ticket
         return None
 
+    def behind(self, snapshot: SnapshotView) -> bool:
+        """Whether ``snapshot`` is older than the last event the feed gave (another process answered
+        ``GET /state`` before it had caught up): taking it would step the view back."""
+        return event_key(snapshot["last_event_id"]) < event_key(self.latest_event)
+
     def stale(self) -> bool:
-        """Whether the snapshot is older than the last event the feed gave (another process answered
-        ``GET /state`` before it had caught up): worth fetching again."""
-        return self.snapshot is not None and event_key(self.snapshot["last_event_id"]) < event_key(self.latest_event)
+        """Whether the snapshot held is older than the last event the feed gave."""
+        return self.snapshot is not None and self.behind(self.snapshot)
 
     # Changing ----------------------------------------------------------------------------------------
 
@@ -122,9 +134,10 @@ class Board:
         self.message = Message(text, tone, now)
 
     def take_snapshot(self, snapshot: SnapshotView) -> None:
-        """A snapshot from ``GET /state`` or the feed, which replaces the one held (one that is behind the
-        feed is replaced again soon: see ``stale``)."""
+        """A whole snapshot, from ``GET /state`` or the feed, which replaces the view held (events change
+        it in place from then on: give one no one else holds)."""
         self.snapshot = snapshot
+        self.incomplete = False
         for ticket in [*snapshot["recent_calls"], *snapshot.get("queue", [])]:
             self.note(ticket)
         for counter in snapshot["counters"]:
@@ -153,7 +166,8 @@ class Board:
                 if t["counter"] != self.counter and t["id"] not in self.mine]
 
     def take_event(self, message: dict[str, Any]) -> None:
-        """A message of the feed: remember its ticket, and when a service started (for the timer)."""
+        """A message of the feed: a snapshot replaces the view, an event updates it; a ticket is
+        remembered by its number, and when its service started (for the timer)."""
         if isinstance(message.get("id"), str):
             self.latest_event = message["id"]  # in log order; a snapshot starts again (the log may be new)
         if message.get("type") == "snapshot":
@@ -161,6 +175,10 @@ class Board:
             if isinstance(data, dict):
                 self.take_snapshot(cast(SnapshotView, data))
             return
+        if message.get("type") == "day.started":
+            self.forget_the_day()
+        if self.snapshot is not None and not apply(self.snapshot, message):
+            self.incomplete = True
         data = message.get("data")
         ticket = data.get("ticket") if isinstance(data, dict) else None
         if not isinstance(ticket, dict) or not isinstance(ticket.get("number"), str):
@@ -172,6 +190,14 @@ class Board:
             self.started[view["id"]] = at
             if len(self.started) > MAX_TICKETS:
                 del self.started[next(iter(self.started))]
+
+    def forget_the_day(self) -> None:
+        """A new day: yesterday's tickets are gone, their numbers start again."""
+        self.tickets.clear()
+        self.started.clear()
+        self.notes.clear()
+        self.mine.clear()
+        self.last_no_show = None
 
     def since(self, ticket: TicketView) -> datetime | None:
         """When the ticket's timer starts: when its service started, else when it was called."""

@@ -16,7 +16,11 @@ before the screen is taken. Then the terminal goes to cbreak mode (keys arrive o
 and comes back as it was on every way out, Ctrl-C, SIGTERM and SIGHUP included.
 
 While it runs: the live feed (``queue_server.client``) keeps the view current and reconnects by
-itself ("connection lost, retrying" meanwhile); after each event the site's state is fetched again.
+itself ("connection lost, retrying" meanwhile). The view is the state read at start-up, then what the
+feed says: it resumes after that state, every event updates the view (board.py), and a reconnection
+either replays what was missed or sends a fresh snapshot. ``GET /state`` is asked again only when an
+event could not be applied whole (a server from before ``data.services`` in events).
+
 One action at a time: keys pressed while the server has not answered are ignored (a pedal that
 bounces calls once). English only for now.
 """
@@ -129,7 +133,7 @@ class CounterClient:
         self.fatal: str | None = None
         self.signalled = 0  # the signal that stopped the client
         self.stop = asyncio.Event()
-        self.dirty = asyncio.Event()  # the state is worth fetching again
+        self.dirty = asyncio.Event()  # the state is worth fetching again (an event could not be applied whole)
         self.live: Live | None = None
         self.tasks: asyncio.TaskGroup | None = None
         self.spawned: set[asyncio.Task[None]] = set()  # the action in flight, a note being read
@@ -233,12 +237,15 @@ class CounterClient:
                 self.redraw()
                 async with asyncio.TaskGroup() as tasks:
                     self.tasks = tasks
-                    feed = LiveFeedClient(self.options.server, board.site, None, self.on_message,
+                    # The feed resumes after the state read at start-up (or sends a snapshot if it cannot).
+                    since = board.snapshot["last_event_id"] if board.snapshot is not None else None
+                    feed = LiveFeedClient(self.options.server, board.site, None, self.on_message, since=since,
                                           headers=self.server.feed_headers, on_connect=lambda: self.on_status("live"),
                                           on_lost=lambda: self.on_status("lost"), max_backoff_s=FEED_MAX_BACKOFF_S,
                                           retry_invalid_handshakes=True)
                     running = [tasks.create_task(self.follow(feed)), tasks.create_task(self.refresh()),
                                tasks.create_task(self.tick()), tasks.create_task(self.read_keys(keys))]
+                    self.read_note()  # of the ticket at the counter at start-up, if it has one
                     await self.stop.wait()
                     for task in (*running, *self.spawned):
                         task.cancel()
@@ -278,22 +285,25 @@ class CounterClient:
         self.stop.set()
 
     def on_message(self, message: dict[str, Any]) -> None:
+        """A snapshot or an event of the feed: the view follows it, with no request."""
         assert self.board is not None
         self.board.take_event(message)
-        if message.get("type") != "snapshot":
+        if self.board.incomplete:
             self.dirty.set()
+        self.read_note()
         self.redraw()
 
     def on_status(self, status: Connection) -> None:
         assert self.board is not None
         if self.board.connection != status:
             self.board.connection = status
-            if status == "live":
-                self.dirty.set()  # what the snapshot or the replay did not say (a process behind, say)
+            if status == "live" and self.board.incomplete:
+                self.dirty.set()  # a fetch that failed while the feed was away
             self.redraw()
 
     async def refresh(self) -> None:
-        """Fetch the site's state each time it is worth it; several events in a row make one fetch."""
+        """Fetch the site's state when an event could not be applied whole (an older server's); several
+        such events in a row make one fetch. A state behind the feed is asked again, a few times."""
         assert self.board is not None
         board = self.board
         stale = 0
@@ -301,17 +311,18 @@ class CounterClient:
             await self.dirty.wait()
             self.dirty.clear()
             try:
-                board.take_snapshot(await self.server.state(board.site))
+                snapshot = await self.server.state(board.site)
             except CounterError as exc:
                 log.info("cannot fetch the state: %s", exc)
-                continue  # the feed's next event or reconnection asks again
-            self.read_note()
-            if board.stale() and stale < STALE_RETRIES:
+                continue  # the feed's next incomplete event asks again
+            if board.behind(snapshot) and stale < STALE_RETRIES:
                 stale += 1
                 await asyncio.sleep(0.2)
                 self.dirty.set()
-            else:
-                stale = 0
+                continue
+            stale = 0
+            board.take_snapshot(snapshot)
+            self.read_note()
             self.redraw()
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -401,8 +412,7 @@ class CounterClient:
         else:
             board.say(done, "ok", self.now())
         finally:
-            self.busy = None
-            self.dirty.set()
+            self.busy = None  # what the action changed comes with the feed's events
             self.redraw()
 
 

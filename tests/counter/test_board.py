@@ -27,7 +27,9 @@ def snapshot(last_event_id: str = "5-0", current: TicketView | None = None, rece
              queue: list[TicketView] | None = None) -> SnapshotView:
     data = {"site": "demo", "name": "Démoville", "last_event_id": last_event_id,
             "services": [{"id": "etat-civil", "name": "État civil", "prefix": "A", "waiting": len(queue or []),
-                          "estimated_wait_s": 300}],
+                          "estimated_wait_s": 300},
+                         {"id": "passeports", "name": "Passeports", "prefix": "B", "waiting": 0,
+                          "estimated_wait_s": None}],
             "counters": [{"id": "1", "name": "Guichet 1", "status": "open", "ticket": current},
                          {"id": "2", "name": "Guichet 2", "status": "open", "ticket": None}],
             "recent_calls": recent or [], "queue": queue or []}
@@ -85,3 +87,65 @@ def test_the_screen_shows_the_counter_queue_and_keys() -> None:
     text = console.export_text()
     assert "A001" in text and "called 01:00" in text and "1 waiting" in text and "A002" in text
     assert "✓ Called A001" in text and "n/Enter/space/0 call next" in text
+
+
+def event(event_id: str, kind: str, **data: Any) -> dict[str, Any]:
+    return {"id": event_id, "type": kind, "site": "demo", "at": "2026-03-02T09:30:00.000000Z", "data": data}
+
+
+def figures(waiting: int, estimate: int | None = 600, served: int = 0) -> list[dict[str, Any]]:
+    return [{"id": "etat-civil", "waiting": waiting, "estimated_wait_s": estimate, "served": served}]
+
+
+def test_events_keep_the_view_without_recounting() -> None:
+    """A ticket issued joins the queue in call order (priority first) with its position, and the service's
+    figures are the event's, even where a count of the queue would say otherwise."""
+    board = Board("demo", "1")
+    board.take_snapshot(snapshot(queue=[ticket("A001", position=0)]))
+    board.take_event(event("6-0", "ticket.issued", ticket=ticket("A002", priority=True, position=0),
+                           services=figures(waiting=7, estimate=1200)))
+    assert board.snapshot is not None
+    assert [(t["number"], t["position"]) for t in board.snapshot["queue"]] == [("A002", 0), ("A001", 1)]
+    assert board.waiting_numbers("etat-civil") == ["A002", "A001"]
+    service = board.snapshot["services"][0]
+    assert (service["waiting"], service["estimated_wait_s"]) == (7, 1200)
+    assert board.snapshot["last_event_id"] == "6-0" and not board.incomplete
+
+
+def test_a_call_then_a_transfer_move_the_ticket_between_counter_queue_and_recent_calls() -> None:
+    """Called at this counter: it leaves the queue, is the counter's ticket and the latest call; transferred
+    to the front of another service: the counter has no ticket and it waits first there."""
+    board = Board("demo", "1")
+    board.take_snapshot(snapshot(queue=[ticket("A001", position=0)]))
+    called = ticket("A001", counter="1", status="called")
+    board.take_event(event("6-0", "ticket.called", ticket=called, agent="Anne", services=figures(0)))
+    assert board.current() == called and board.snapshot is not None
+    assert board.snapshot["queue"] == [] and board.snapshot["recent_calls"] == [called]
+    view = board.counter_view()
+    assert view is not None and view.get("agent") == "Anne"
+    moved = ticket("A001", service="passeports", front=True, position=0)
+    board.take_event(event("7-0", "ticket.transferred", ticket=moved, services=figures(0)))
+    assert board.current() is None
+    assert board.snapshot["queue"] == [moved] and board.snapshot["recent_calls"] == [moved]
+
+
+def test_a_new_day_empties_the_view_and_the_directory() -> None:
+    """day.started: nobody waits, no recent call, every counter closed and free, no number known."""
+    board = Board("demo", "1")
+    board.take_snapshot(snapshot(current=ticket("A001", counter="1", status="called"), queue=[ticket("A002")],
+                                 recent=[ticket("A001", counter="1", status="called")]))
+    board.take_event(event("9-0", "day.started", day="2026-03-03", services=figures(0, served=0)))
+    assert board.snapshot is not None
+    assert board.snapshot["queue"] == [] and board.snapshot["recent_calls"] == []
+    assert all(c["status"] == "closed" and c["ticket"] is None for c in board.snapshot["counters"])
+    assert board.ticket("A002") is None and board.snapshot["services"][0]["waiting"] == 0
+
+
+def test_an_event_without_the_services_figures_asks_for_the_state() -> None:
+    """An older server's event (no data.services) leaves the view incomplete until the next snapshot."""
+    board = Board("demo", "1")
+    board.take_snapshot(snapshot())
+    board.take_event(event("6-0", "ticket.issued", ticket=ticket("A001")))
+    assert board.incomplete
+    board.take_event({"type": "snapshot", "id": "6-0", "data": snapshot("6-0"), "resumed": False})
+    assert not board.incomplete

@@ -1,10 +1,9 @@
 """``queue-counter`` for real: the console script in a pseudo-terminal (pexpect), pressing keys as an
 agent would, against a ``queue-server serve`` process on the embedded defaults.
 
-One server for the module; each test gets a site of its own (a tenant with services ``etat-civil``
-(A), ``passeports`` (B), ``urbanisme`` (C) and counters 1 and 2), so that ticket numbers start at A001
-and tests never see each other's queues. What the screen shows is read from the terminal's output,
-and what happened from the server's HTTP API.
+One server for the module; each test gets a site of its own (conftest.py, sites.py). What the screen
+shows is read from the terminal's output, and what happened from the server's HTTP API and its
+access log.
 """
 
 from __future__ import annotations
@@ -14,64 +13,22 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pexpect
 import pytest
 
-from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
+from tests.counter.sites import ACCESS_LOG, SERVICES, TIMEOUT_S, Site
+from tests.system.servers import QUEUE_SERVER, seed_site, server
 
 QUEUE_COUNTER = str(Path(sys.executable).parent / "queue-counter")
-SERVICES = ("etat-civil", "passeports", "urbanisme")
-TIMEOUT_S = 10.0
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with server(tmp_path_factory.mktemp("counter-server")) as process:
-        yield process
-
-
-@dataclass
-class Site:
-    """A fresh site on the shared server, with a kiosk's and an agent's token."""
-
-    server: ServerProcess
-    id: str
-    tokens: dict[str, str]
-    data_dir: Path
-
-    def auth(self, role: str = "agent") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-    def issue(self, service: str = "etat-civil") -> dict[str, Any]:
-        answer = httpx.post(f"{self.server.url}/api/v1/sites/{self.id}/tickets", json={"service": service},
-                            headers=self.auth("kiosk"), timeout=TIMEOUT_S)
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
-
-    def get(self, path: str) -> dict[str, Any]:
-        answer = httpx.get(f"{self.server.url}/api/v1/sites/{self.id}{path}", headers=self.auth(), timeout=TIMEOUT_S)
-        assert answer.status_code == 200, answer.text
-        return dict(answer.json())
-
-    def counter(self, counter_id: str) -> dict[str, Any]:
-        """The counter as the server's state shows it."""
-        return next(c for c in self.get("/state")["counters"] if c["id"] == counter_id)
-
-
-@pytest.fixture
-def site(running: ServerProcess) -> Site:
-    name = f"c{uuid.uuid4().hex[:10]}"
-    tokens = asyncio.run(seed_site(f"sqlite:///{running.log.parent / 'guichet.sqlite3'}", name, 2, SERVICES))
-    return Site(running, name, tokens, running.log.parent)
+GAP = r"(?:[ \t]|\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9])+"  # between two cells of a row on the screen
+TIME = r"\d\d:\d\d"
+WAIT = r"-|< 1 min|~\d+ min"
 
 
 class Terminal:
@@ -95,6 +52,15 @@ class Terminal:
             self.child.expect(re.escape(text), timeout=timeout)
         except (pexpect.TIMEOUT, pexpect.EOF):
             raise AssertionError(f"{text!r} never appeared; the screen said:\n{self.screen_text()}") from None
+
+    def shows_row(self, *cells: str, timeout: float = TIMEOUT_S) -> None:
+        """Waits until one line written after the last thing waited for has these cells side by side
+        (each a regular expression; only blanks and the terminal's control sequences between them)."""
+        pattern = GAP.join(f"(?:{cell})" for cell in cells)
+        try:
+            self.child.expect(pattern, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise AssertionError(f"{cells!r} never appeared in a row; the screen said:\n{self.screen_text()}") from None
 
     def press(self, keys: str) -> None:
         self.child.send(keys)
@@ -225,6 +191,37 @@ def test_a_ticket_issued_elsewhere_appears_without_a_key(site: Site, terminals: 
     screen.quit()
 
 
+def test_the_screen_follows_the_live_feed_without_asking_for_the_state(site: Site, terminals: list[Terminal],
+                                                                      tmp_path: Path) -> None:
+    """Tickets issued at a kiosk, a colleague's call and finish, a note left for the ticket at the counter
+    and the counter's own actions all show from the live feed's events: the client asks for
+    ``GET /state`` once, at start-up, and never again."""
+    _, mine = site.issue(), site.issue()
+    screen = counter(site, terminals, tmp_path)
+    screen.shows_row("etat-civil", "2 waiting", WAIT, "A001 A002")
+    site.issue("passeports")
+    screen.shows_row("passeports", "1 waiting", WAIT, "B001")
+    theirs = site.send("POST", "/counters/2/next", {"services": ["etat-civil"]})
+    screen.shows_row("A001", "2", TIME, "called")  # among colleagues' calls
+    screen.shows_row("etat-civil", "1 waiting", WAIT, "A002")
+    screen.press("n")
+    screen.shows("Called A002")
+    screen.shows_row("A002", "etat-civil", "called", TIME)  # the counter's panel
+    site.send("POST", f"/tickets/{theirs['id']}/start")
+    site.send("POST", f"/tickets/{theirs['id']}/finish")
+    screen.shows_row("A001", "2", TIME, "done")
+    screen.press("s")
+    screen.shows_row("A002", "etat-civil", "being served", TIME)
+    site.send("PUT", f"/tickets/{mine['id']}/note", {"text": "needs an interpreter"})
+    screen.shows_row("note", "needs an interpreter")
+    screen.press("f")
+    screen.shows("No ticket at this counter")
+    screen.press("p")
+    screen.shows_row("Counter", "PAUSED")  # the title of its panel
+    screen.quit()
+    assert site.state_requests() == 1
+
+
 def users(site: Site, *args: str, password: str) -> None:
     """``queue-server user ARGS`` with the password on standard input."""
     done = subprocess.run([QUEUE_SERVER, "user", *args, "--password-stdin", "--data-dir", str(site.data_dir)],
@@ -341,7 +338,7 @@ def test_keys_from_the_configuration_file_and_the_option(site: Site, terminals: 
 
 def test_a_lost_connection_is_shown_and_comes_back_by_itself(tmp_path: Path, terminals: list[Terminal]) -> None:
     """While the server is down the screen says the connection is lost and an action says it was not done;
-    once the server is back (same port) the feed resumes and the queue is live again."""
+    once the server is back (same port) the feed resumes and the queue is live again, with no GET /state."""
     data_dir = tmp_path / "server"
     data_dir.mkdir()
     tokens = asyncio.run(seed_site(f"sqlite:///{data_dir / 'guichet.sqlite3'}", "lone", 1, SERVICES))
@@ -351,8 +348,10 @@ def test_a_lost_connection_is_shown_and_comes_back_by_itself(tmp_path: Path, ter
     screen.shows("connection lost, retrying")
     screen.press("n")
     screen.shows("Not done: cannot reach")
-    with server(data_dir, port=first.port) as second:
+    with server(data_dir, port=first.port, env=ACCESS_LOG) as second:
         screen.shows("● live", timeout=20)
-        Site(second, "lone", tokens, data_dir).issue()
+        back = Site(second, "lone", tokens, data_dir)
+        back.issue()
         screen.shows("1 waiting")
         screen.quit()
+        assert back.state_requests() == 0  # the feed's replay or snapshot was enough

@@ -1,0 +1,177 @@
+"""The site's snapshot kept current by the live feed's events: the counter client's fold (no I/O).
+
+``apply(view, message)`` changes ``view`` (a ``SnapshotView``, from the feed or ``GET /state``) in
+place, so that it says what ``GET /state`` would say just after the event, without asking: the
+staff pages do the same (``queue_server/web/static/staff.js``, ``applyEvent``). It reads only what
+the event carries: ``data.ticket`` (the ticket after the event), ``data.services`` (the figures of
+each service the event changed: the server's, applied as they are, never recounted here),
+``data.counter`` and ``data.agent``.
+
+Limits, plainly:
+
+- a waiting ticket's ``position`` is worked out again from the queue's order, but its
+  ``estimated_wait_s`` stays what its last event said (the server's average is not on the wire; the
+  screen never shows it);
+- ``apply`` answers ``False`` for an event it could not apply whole (a server from before
+  ``data.services``, or a ticket event without its ticket): the view is then worth fetching again;
+- a ``ticket.*`` type it does not know (a newer server's) places its ticket like any other; any other
+  type it does not know changes nothing.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+from queue_server.protocol import CounterView, PrinterView, SnapshotView, TicketView
+
+RECENT_CALLS = 20  # calls the snapshot lists (the server's domain/state.py RECENT_CALLS)
+CALLS = frozenset({"ticket.called", "ticket.recalled"})  # these put the ticket first in the recent calls
+# The ticket leaves the counter that called it (a transferred one waits again elsewhere).
+RELEASES = frozenset({"ticket.finished", "ticket.no_show", "ticket.cancelled", "ticket.transferred"})
+COUNTER_EVENTS = frozenset({"counter.opened", "counter.paused", "counter.closed"})
+
+QueueKey = tuple[int, bool, bool, str, str]
+
+
+def apply(view: SnapshotView, message: Mapping[str, Any]) -> bool:
+    """Fold one event of the feed (not a snapshot) into ``view``; whether it could be applied whole.
+    ``view["last_event_id"]`` becomes the event's id."""
+    kind = message.get("type")
+    data = message.get("data")
+    if not isinstance(kind, str):
+        return True
+    if not isinstance(data, dict):
+        data = {}
+    at = message.get("at") if isinstance(message.get("at"), str) else None
+    whole = True
+    if kind.startswith("ticket."):
+        ticket = _ticket(data.get("ticket"))
+        if ticket is None:
+            whole = False
+        else:
+            _ticket_event(view, kind, ticket, data.get("agent"), at)
+    elif kind in COUNTER_EVENTS:
+        if "counter" not in data:
+            whole = False
+        elif isinstance(data["counter"], dict):
+            _replace_counter(view, cast(CounterView, data["counter"]))
+    elif kind == "day.started":
+        _new_day(view)
+    elif kind == "kiosk.printer":
+        _printer(view, data)
+    elif kind == "display.message" and isinstance(data.get("text"), str):
+        view["message"] = data["text"]
+    if kind.startswith("ticket.") or kind in COUNTER_EVENTS or kind == "day.started":
+        figures = data.get("services")
+        if isinstance(figures, list):
+            _figures(view, figures)
+        else:
+            whole = False
+    if isinstance(message.get("id"), str):
+        view["last_event_id"] = message["id"]
+    return whole
+
+
+def _ticket(value: Any) -> TicketView | None:
+    if not isinstance(value, dict):
+        return None
+    if not all(isinstance(value.get(key), str) for key in ("id", "number", "service", "status", "issued_at")):
+        return None
+    return cast(TicketView, value)
+
+
+def _ticket_event(view: SnapshotView, kind: str, ticket: TicketView, agent: Any, at: str | None) -> None:
+    """Where the ticket shows (its counter, the recent calls, the queue), as the server's fold does."""
+    for counter in view["counters"]:
+        held = counter["ticket"]
+        if held is not None and held["id"] == ticket["id"]:
+            # Released only by the counter that called it last, as the server's fold does.
+            counter["ticket"] = None if kind in RELEASES and held["counter"] == counter["id"] else ticket
+    if kind == "ticket.called":
+        calling = next((c for c in view["counters"] if c["id"] == ticket["counter"]), None)
+        if calling is not None:
+            if calling["status"] != "open" or not calling.get("since"):
+                calling["since"] = at
+            calling["status"] = "open"
+            calling["ticket"] = ticket
+            if isinstance(agent, str) and agent:
+                calling["agent"] = agent
+    others = [t for t in view["recent_calls"] if t["id"] != ticket["id"]]
+    if kind in CALLS:
+        view["recent_calls"] = [ticket, *others][:RECENT_CALLS]
+    else:
+        view["recent_calls"] = [ticket if t["id"] == ticket["id"] else t for t in view["recent_calls"]]
+    if "queue" in view:
+        _requeue(view, ticket)
+
+
+def _requeue(view: SnapshotView, ticket: TicketView) -> None:
+    """The queue without the ticket, then with it in its place if it waits; positions follow."""
+    queue = [t for t in view.get("queue", []) if t["id"] != ticket["id"]]
+    order = {s["id"]: i for i, s in enumerate(view["services"])}
+    if ticket["status"] == "waiting" and ticket["service"] in order:
+        insort(queue, ticket, key=_queue_key(order))
+    ahead: dict[str, int] = {}
+    positions: dict[str, int] = {}
+    for i, waiting in enumerate(queue):
+        positions[waiting["id"]] = position = ahead.get(waiting["service"], 0)
+        ahead[waiting["service"]] = position + 1
+        queue[i] = _placed(waiting, position)
+    view["queue"] = queue
+    view["recent_calls"] = [_placed(t, positions[t["id"]]) if t["id"] in positions else t
+                            for t in view["recent_calls"]]
+
+
+def _placed(ticket: TicketView, position: int) -> TicketView:
+    """The ticket with ``position`` (itself when it already says so)."""
+    return ticket if ticket["position"] == position else cast(TicketView, {**ticket, "position": position})
+
+
+def _queue_key(order: Mapping[str, int]) -> Callable[[TicketView], QueueKey]:
+    """The snapshot's queue order: service by service, each in call order (priority, then transferred to
+    the front, then arrival, then id: the server's domain/state.py ``queue_key``)."""
+    def key(ticket: TicketView) -> QueueKey:
+        return (order.get(ticket["service"], len(order)), not ticket["priority"], not ticket.get("front", False),
+                ticket["issued_at"], ticket["id"])
+    return key
+
+
+def _replace_counter(view: SnapshotView, counter: CounterView) -> None:
+    view["counters"] = [counter if c["id"] == counter.get("id") else c for c in view["counters"]]
+
+
+def _new_day(view: SnapshotView) -> None:
+    """A new day: nobody waits, no call is recent, every counter is closed (and nobody's)."""
+    if "queue" in view:
+        view["queue"] = []
+    view["recent_calls"] = []
+    for counter in view["counters"]:
+        counter["status"], counter["ticket"], counter["since"] = "closed", None, None
+        if "agent" in counter:
+            counter["agent"] = None
+
+
+def _printer(view: SnapshotView, data: Mapping[str, Any]) -> None:
+    kiosk, status = data.get("kiosk"), data.get("status")
+    if not isinstance(kiosk, int) or not isinstance(status, str):
+        return
+    printers = [p for p in view.get("printers", []) if p["kiosk"] != kiosk]
+    printers.append(cast(PrinterView, {"kiosk": kiosk, "status": status}))
+    view["printers"] = sorted(printers, key=lambda p: p["kiosk"])
+
+
+def _figures(view: SnapshotView, figures: list[Any]) -> None:
+    """The server's figures of the services an event changed, as they are."""
+    services = {s["id"]: s for s in view["services"]}
+    for figure in figures:
+        if not isinstance(figure, dict) or figure.get("id") not in services:
+            continue
+        service = services[figure["id"]]
+        if isinstance(figure.get("waiting"), int):
+            service["waiting"] = figure["waiting"]
+        if "estimated_wait_s" in figure:
+            service["estimated_wait_s"] = figure["estimated_wait_s"]
+        if isinstance(figure.get("served"), int):
+            service["served"] = figure["served"]
