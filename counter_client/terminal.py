@@ -338,14 +338,15 @@ class CounterClient:
         ticket = self.board.note_wanted()
         if ticket is not None:
             self.board.notes[ticket["id"]] = None  # asked: not again, whatever the answer
-            self.spawn(self._read_note(ticket["id"]))
+            self.spawn(self._read_note(ticket["id"], ticket["number"]))
 
-    async def _read_note(self, ticket_id: str) -> None:
+    async def _read_note(self, ticket_id: str, number: str) -> None:
         assert self.board is not None
         try:
             self.board.notes[ticket_id] = await self.server.note(self.board.site, ticket_id)
         except CounterError as exc:
-            log.info("cannot read the note of ticket %s: %s", ticket_id, exc)
+            # The number, never the id: a ticket's id is its holder's key to follow it.
+            log.info("cannot read the note of ticket %s: %s", number, exc)
             self.board.notes[ticket_id] = f"(a colleague left a note, which could not be read: {exc})"
         self.redraw()
 
