@@ -23,25 +23,30 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+from .language import Gettext
+
 Action = Literal["next", "recall", "start", "finish", "no-show", "transfer", "call", "requeue", "pause", "open",
                  "close", "quit"]
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
-# What each action does, for the help line and --help, in the order they are shown.
-DESCRIPTIONS: Final[dict[Action, str]] = {
-    "next": "call next",
-    "recall": "recall",
-    "start": "start serving",
-    "finish": "finish",
-    "no-show": "no-show",
-    "transfer": "transfer",
-    "call": "call a number",
-    "requeue": "back in queue",
-    "pause": "pause counter",
-    "open": "open counter",
-    "close": "close counter",
-    "quit": "quit",
-}
+
+def descriptions(_: Gettext) -> dict[Action, str]:
+    """What each action does, for the help line and --help, in the order they are shown."""
+    return {
+        "next": _("call next"),
+        "recall": _("recall"),
+        "start": _("start serving"),
+        "finish": _("finish"),
+        "no-show": _("no-show"),
+        "transfer": _("transfer"),
+        "call": _("call a number"),
+        "requeue": _("back in queue"),
+        "pause": _("pause counter"),
+        "open": _("open counter"),
+        "close": _("close counter"),
+        "quit": _("quit"),
+    }
+
 
 # Enter and space call the next ticket, so that a foot pedal or a keypad mapped to Enter works as is;
 # a keypad's digits double the letters.
@@ -145,9 +150,9 @@ def _escape(text: str, start: int) -> tuple[str | None, int]:
     return _CSI_LETTERS.get(final), used
 
 
-def parse_key_name(name: str) -> str:
+def parse_key_name(name: str, _: Gettext) -> str:
     """A key name as written in ``--keys`` to the name ``KeyDecoder`` gives (``Enter`` -> ``enter``,
-    ``comma`` -> ``,``); ``KeyMapError`` if it is no key."""
+    ``comma`` -> ``,``); ``KeyMapError`` (its message in the language of ``_``) if it is no key."""
     raw = name.strip()
     lowered = raw.lower()
     if lowered in _NAMED_CHARACTERS:
@@ -159,11 +164,13 @@ def parse_key_name(name: str) -> str:
     if lowered.startswith("ctrl-") and len(lowered) == 6 and lowered[5].isalpha() and lowered[5].isascii():
         return lowered
     known = ", ".join(sorted(SPECIAL_KEYS | {"space", "comma", "pipe", "equals"}))
-    raise KeyMapError(f"{raw!r} is not a key: use one character, ctrl-X, or one of {known}")
+    raise KeyMapError(_("{name} is not a key: use one character, ctrl-X, or one of {known}").format(
+        name=repr(raw), known=known))
 
 
-def parse_keys(text: str) -> dict[Action, tuple[str, ...]]:
-    """``"next=n|pagedown,finish=f"`` -> ``{"next": ("n", "pagedown"), "finish": ("f",)}``."""
+def parse_keys(text: str, _: Gettext) -> dict[Action, tuple[str, ...]]:
+    """``"next=n|pagedown,finish=f"`` -> ``{"next": ("n", "pagedown"), "finish": ("f",)}``; ``KeyMapError``
+    (its message in the language of ``_``) for a text that cannot be read."""
     changes: dict[Action, tuple[str, ...]] = {}
     for item in text.split(","):
         if not item.strip():
@@ -171,10 +178,12 @@ def parse_keys(text: str) -> dict[Action, tuple[str, ...]]:
         action, sep, names = item.partition("=")
         action = action.strip().lower().replace("_", "-")
         if not sep or not names.strip():
-            raise KeyMapError(f"{item.strip()!r}: write ACTION=KEY, e.g. next=n or next=enter|pagedown")
+            raise KeyMapError(_("{item}: write ACTION=KEY, e.g. next=n or next=enter|pagedown").format(
+                item=repr(item.strip())))
         if action not in ACTIONS:
-            raise KeyMapError(f"{action!r} is not an action; the actions are {', '.join(ACTIONS)}")
-        changes[action] = tuple(parse_key_name(name) for name in names.split("|") if name.strip())
+            raise KeyMapError(_("{action} is not an action; the actions are {actions}").format(
+                action=repr(action), actions=", ".join(ACTIONS)))
+        changes[action] = tuple(parse_key_name(name, _) for name in names.split("|") if name.strip())
     return changes
 
 
@@ -203,11 +212,16 @@ class KeyMap:
                     return action
         return None
 
-    def label(self, action: Action) -> str:
-        """How the keys of ``action`` are shown: ``n/Enter/space``; ``-`` when it has none."""
+    def label(self, action: Action, _: Gettext | None = None) -> str:
+        """How the keys of ``action`` are shown: ``n/Enter/space``; ``-`` when it has none. Without ``_``,
+        as ``--keys`` names them; with it, as the screen says them (``n/Entrée/espace`` in French)."""
         names = self.keys.get(action, ())
-        return "/".join(_label(name) for name in names) or "-"
+        return "/".join(_label(name, _) for name in names) or "-"
 
 
-def _label(name: str) -> str:
+def _label(name: str, _: Gettext | None) -> str:
+    if _ is not None:
+        shown = {"enter": _("Enter"), "space": _("space"), "escape": _("Esc")}.get(name)
+        if shown is not None:
+            return shown
     return {"enter": "Enter", ",": "comma", "|": "pipe", "escape": "Esc"}.get(name, name)

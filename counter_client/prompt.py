@@ -5,7 +5,8 @@ Outside a dialogue, a key of the ``KeyMap`` gives an ``Intent`` of its action, w
 client then opens a dialogue for the actions that need more: ``ask_service`` (transfer: the service by
 its number or prefix, then an optional note), ``ask_number`` (call out of turn, put back in the
 queue: a ticket number, ``A42`` and ``a042`` both read ``A042``). In a dialogue, Enter answers,
-Escape cancels (``CANCELLED``), Backspace and ctrl-U edit; other special keys are ignored.
+Escape cancels (``CANCELLED``), Backspace and ctrl-U edit; other special keys are ignored. Questions and
+hints are in the language of the ``Gettext`` the keyboard is given.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from .keys import Action, KeyMap
+from .language import Gettext
 
 MAX_TEXT = 200  # characters of a typed answer (a transfer's note)
 
@@ -67,8 +69,9 @@ class Prompt:
 class Keyboard:
     """The keys' meaning, one key at a time; ``prompt`` is the dialogue in progress, if any."""
 
-    def __init__(self, keymap: KeyMap) -> None:
+    def __init__(self, keymap: KeyMap, gettext: Gettext) -> None:
         self.keymap = keymap
+        self.gettext = gettext
         self.prompt: Prompt | None = None
         self._action: Action | None = None
         self._service: str | None = None
@@ -92,15 +95,23 @@ class Keyboard:
 
     def ask_service(self, number: str, choices: Sequence[Choice]) -> None:
         """Open the transfer dialogue of ticket ``number``."""
+        _ = self.gettext
         self._action, self._service = "transfer", None
         listed = "  ".join(f"{n}:{c.prefix} {c.name}" for n, c in enumerate(choices, 1))
-        self.prompt = Prompt(f"Transfer {number} to (number or prefix, Esc cancels) {listed} >", choices=tuple(choices))
+        self.prompt = Prompt(_("Transfer {number} to (number or prefix, Esc cancels) {services} >").format(
+            number=number, services=listed), choices=tuple(choices))
 
     def ask_number(self, action: Action, question: str, default: str = "") -> None:
-        """Open a dialogue that asks for a ticket number (``default``: what Enter alone answers)."""
+        """Open a dialogue that asks ``question`` (a whole sentence, translated) for a ticket number
+        (``default``: what Enter alone answers)."""
+        _ = self.gettext
         self._action, self._service, self._default = action, None, default
-        shown = f" [{default}]" if default else ""
-        self.prompt = Prompt(f"{question}{shown} (Enter confirms, Esc cancels) >")
+        if default:
+            asked = _("{question} [{default}] (Enter confirms, Esc cancels) >").format(question=question,
+                                                                                        default=default)
+        else:
+            asked = _("{question} (Enter confirms, Esc cancels) >").format(question=question)
+        self.prompt = Prompt(asked)
 
     def _close(self) -> None:
         self.prompt, self._action, self._service, self._default = None, None, None, ""
@@ -124,8 +135,9 @@ class Keyboard:
         if key == "enter":
             chosen = _match(self.prompt.choices, self.prompt.text, exact=True)
             if chosen is None:
-                self.prompt = Prompt(self.prompt.question, "", f"no service {self.prompt.text!r}: type one of the "
-                                     "numbers or prefixes shown", self.prompt.choices)
+                hint = self.gettext("no service {typed}: type one of the numbers or prefixes shown").format(
+                    typed=repr(self.prompt.text))
+                self.prompt = Prompt(self.prompt.question, "", hint, self.prompt.choices)
                 return None
             return self._chosen(chosen)
         self._edit(key)
@@ -134,8 +146,8 @@ class Keyboard:
 
     def _chosen(self, choice: Choice) -> Outcome:
         self._service = choice.id
-        self.prompt = Prompt(f"Transfer to {choice.name}: a note for the colleague (optional; Enter sends, "
-                             "Esc cancels) >")
+        self.prompt = Prompt(self.gettext("Transfer to {service}: a note for the colleague (optional; Enter sends, "
+                                          "Esc cancels) >").format(service=choice.name))
         return None
 
     def _answer(self) -> Outcome:
@@ -146,7 +158,9 @@ class Keyboard:
         else:
             number = normalise_number(text or self._default)
             if number is None:
-                hint = f"{text!r} is not a ticket number (like A042)" if text else "type a ticket number (like A042)"
+                _ = self.gettext
+                hint = (_("{typed} is not a ticket number (like A042)").format(typed=repr(text)) if text
+                        else _("type a ticket number (like A042)"))
                 self.prompt = Prompt(self.prompt.question, self.prompt.text, hint)
                 return None
             intent = Intent(action, number=number)

@@ -2,7 +2,8 @@
 service, colleagues' last calls, the status line, the dialogue in progress and the keys' help line.
 
 Pure: ``render(board, ...)`` depends only on its arguments (``now`` in UTC, already corrected by the
-server's clock), so that the client redraws by calling it again.
+server's clock; ``_``, the language), so that the client redraws by calling it again. Names the server
+gives (sites, services, counters) and its notes are shown as they are.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .board import Board
-from .keys import ACTIONS, DESCRIPTIONS, KeyMap
+from .keys import ACTIONS, KeyMap, descriptions
+from .language import Gettext
 from .prompt import Prompt
 
 RECENT_CALLS = 6
 NEXT_NUMBERS = 5
-STATUS_WORDS = {"waiting": "waiting", "called": "called", "serving": "being served", "done": "done",
-                "no_show": "no-show", "cancelled": "cancelled"}
 COUNTER_STYLES = {"open": "bold green", "paused": "bold yellow", "closed": "bold red"}
 TONE_STYLES = {"ok": "green", "refused": "bold red", "info": "cyan"}
 
@@ -32,6 +32,17 @@ def duration(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def status_word(status: str, _: Gettext) -> str:
+    """A ticket's status as the agent says it (an unknown one, a newer server's, as it is)."""
+    return {"waiting": _("waiting"), "called": _("called"), "serving": _("being served"), "done": _("done"),
+            "no_show": _("no-show"), "cancelled": _("cancelled")}.get(status, status)
+
+
+def counter_word(status: str, _: Gettext) -> str:
+    """A counter's status, for the title of its panel."""
+    return {"open": _("open"), "paused": _("paused"), "closed": _("closed")}.get(status, status)
 
 
 def wait_text(seconds: int | None) -> str:
@@ -45,36 +56,37 @@ def local_time(value: datetime | None, seconds: bool = False) -> str:
     return value.astimezone().strftime("%H:%M:%S" if seconds else "%H:%M") if value is not None else ""
 
 
-def help_line(keymap: KeyMap) -> Text:
+def help_line(keymap: KeyMap, _: Gettext) -> Text:
     """``n/Enter/space next · r recall · …`` from the key map in use."""
+    described = descriptions(_)
     text = Text()
     for action in ACTIONS:
         if text:
             text.append(" · ", style="dim")
-        text.append(keymap.label(action), style="bold")
-        text.append(f" {DESCRIPTIONS[action]}")
+        text.append(keymap.label(action, _), style="bold")
+        text.append(f" {described[action]}")
     return text
 
 
-def _header(board: Board, who: str) -> Text:
+def _header(board: Board, who: str, _: Gettext) -> Text:
     snapshot = board.snapshot
     view = board.counter_view()
     text = Text()
-    text.append(view["name"] if view else f"Counter {board.counter}", style="bold")
+    text.append(view["name"] if view else _("Counter {counter}").format(counter=board.counter), style="bold")
     text.append(f"  ·  {snapshot['name'] if snapshot else board.site} ({board.site})")
     if who:
         text.append(f"  ·  {who}", style="dim")
     text.append("  ·  ")
     if board.connection == "live":
-        text.append("● live", style="green")
+        text.append("● " + _("live"), style="green")
     elif board.connection == "lost":
-        text.append("● connection lost, retrying…", style="bold red")
+        text.append("● " + _("connection lost, retrying…"), style="bold red")
     else:
-        text.append("● connecting…", style="yellow")
+        text.append("● " + _("connecting…"), style="yellow")
     return text
 
 
-def _counter(board: Board, now: datetime) -> Panel:
+def _counter(board: Board, now: datetime, _: Gettext) -> Panel:
     view = board.counter_view()
     status = view["status"] if view else "?"
     ticket = board.current()
@@ -82,71 +94,75 @@ def _counter(board: Board, now: datetime) -> Panel:
     body.add_column(justify="left")
     body.add_column(justify="left")
     if ticket is None:
-        body.add_row(Text("—", style="bold"), Text("No ticket at this counter: press "
-                                                    "the call-next key to call someone.", style="dim"))
+        body.add_row(Text("—", style="bold"), Text(_("No ticket at this counter: press the call-next key to call "
+                                                      "someone."), style="dim"))
     else:
         since = board.since(ticket)
         timer = duration((now - since).total_seconds()) if since is not None else "--:--"
-        state = STATUS_WORDS.get(ticket["status"], ticket["status"])
+        state = status_word(ticket["status"], _)
         details = Text()
         details.append(board.service_name(ticket["service"]), style="bold")
         details.append(f"   {state} ")
         details.append(timer, style="bold magenta")
         if ticket["status"] == "called" and ticket.get("recalls"):
-            details.append(f"   recalled {ticket['recalls']}×", style="yellow")
+            details.append("   " + _("recalled {n}×").format(n=ticket["recalls"]), style="yellow")
         if ticket["priority"]:
-            details.append("   priority", style="bold yellow")
+            details.append("   " + _("priority"), style="bold yellow")
         body.add_row(Text(ticket["number"], style="bold reverse"), details)
         note = board.notes.get(ticket["id"])
         if note:
-            body.add_row(Text("note", style="bold yellow"), Text(note, style="yellow"))
-    served = "all services" if board.services is None else ", ".join(board.service_name(s) for s in board.services)
-    title = Text.assemble("Counter ", (status.upper(), COUNTER_STYLES.get(status, "bold")))
-    return Panel(body, title=title, title_align="left", subtitle=f"calls: {served}", subtitle_align="left")
+            body.add_row(Text(_("note"), style="bold yellow"), Text(note, style="yellow"))
+    served = (_("all services") if board.services is None
+              else ", ".join(board.service_name(s) for s in board.services))
+    # The status stands out in the title, wherever the language puts it.
+    before, _found, after = _("Counter {status}").partition("{status}")
+    title = Text.assemble(before, (counter_word(status, _).upper(), COUNTER_STYLES.get(status, "bold")), after)
+    return Panel(body, title=title, title_align="left", subtitle=_("calls: {services}").format(services=served),
+                 subtitle_align="left")
 
 
-def _queue(board: Board) -> Table:
-    table = Table(title="Queue", title_justify="left", expand=False, box=None, padding=(0, 2))
+def _queue(board: Board, _: Gettext) -> Table:
+    table = Table(title=_("Queue"), title_justify="left", expand=False, box=None, padding=(0, 2))
     table.add_column("")
-    table.add_column("Service")
-    table.add_column("Waiting", justify="right")
-    table.add_column("Estimated wait", justify="right")
-    table.add_column("Next in line")
+    table.add_column(_("Service"))
+    table.add_column(_("Waiting"), justify="right")
+    table.add_column(_("Estimated wait"), justify="right")
+    table.add_column(_("Next in line"))
     if board.snapshot is None:
-        table.add_row("", "loading…", "", "", "")
+        table.add_row("", _("loading…"), "", "", "")
         return table
     for service in board.snapshot["services"]:
         style = "" if board.serves(service["id"]) else "dim"
         numbers = board.waiting_numbers(service["id"])
         upcoming = " ".join(numbers[:NEXT_NUMBERS]) + (" …" if len(numbers) > NEXT_NUMBERS else "")
-        table.add_row(service["prefix"], service["name"], f"{service['waiting']} waiting",
+        table.add_row(service["prefix"], service["name"], _("{n} waiting").format(n=service["waiting"]),
                       wait_text(service["estimated_wait_s"]), upcoming, style=style)
     return table
 
 
-def _recent(board: Board) -> Table:
-    table = Table(title="Last calls by colleagues", title_justify="left", box=None, padding=(0, 2))
-    table.add_column("Ticket")
-    table.add_column("Counter")
-    table.add_column("Called at")
-    table.add_column("Now")
+def _recent(board: Board, _: Gettext) -> Table:
+    table = Table(title=_("Last calls by colleagues"), title_justify="left", box=None, padding=(0, 2))
+    table.add_column(_("Ticket"))
+    table.add_column(_("Counter"))
+    table.add_column(_("Called at"))
+    table.add_column(_("Now"))
     calls = board.colleagues_calls()[:RECENT_CALLS]
     for ticket in calls:
         called = ticket["called_at"]
         table.add_row(ticket["number"], board.counter_name(ticket["counter"]) if ticket["counter"] else "—",
                       local_time(datetime.fromisoformat(called)) if called else "",
-                      STATUS_WORDS.get(ticket["status"], ticket["status"]))
+                      status_word(ticket["status"], _))
     if not calls:
         table.add_row("—", "", "", "")
     return table
 
 
-def _status(board: Board, busy: str | None) -> Text:
+def _status(board: Board, busy: str | None, _: Gettext) -> Text:
     if busy:
         return Text(f"… {busy}", style="yellow")
     message = board.message
     if message is None:
-        return Text("Ready.", style="dim")
+        return Text(_("Ready."), style="dim")
     mark = {"ok": "✓ ", "refused": "✗ ", "info": ""}[message.tone]
     return Text.assemble((f"{local_time(message.at, seconds=True)} ", "dim"),
                          (mark + message.text, TONE_STYLES[message.tone]))
@@ -159,15 +175,15 @@ def _prompt(prompt: Prompt) -> Text:
     return text
 
 
-def render(board: Board, keymap: KeyMap, prompt: Prompt | None, now: datetime, who: str = "",
+def render(board: Board, keymap: KeyMap, prompt: Prompt | None, now: datetime, _: Gettext, who: str = "",
            busy: str | None = None) -> RenderableType:
-    """The whole screen."""
+    """The whole screen, in the language of ``_`` (``who`` and ``busy``: already in it)."""
     parts: list[RenderableType] = [
-        _header(board, who), _counter(board, now), _queue(board), Text(""), _recent(board), Text(""),
-        _status(board, busy),
+        _header(board, who, _), _counter(board, now, _), _queue(board, _), Text(""), _recent(board, _), Text(""),
+        _status(board, busy, _),
     ]
     if prompt is not None:
         parts.append(_prompt(prompt))
     parts.append(Text(""))
-    parts.append(help_line(keymap))
+    parts.append(help_line(keymap, _))
     return Group(*parts)

@@ -14,6 +14,10 @@ A session (``--user``) sends its CSRF token in ``X-CSRF-Token`` with every reque
 something. When the session ends (the server answers 401: idle for 8 hours, a new password…), the
 client signs in again once with the password it was given and repeats the request, which the server
 had refused, so nothing happens twice. HTTP times out after ``TIMEOUT_S`` seconds.
+
+Language: the client's own messages are in the language it is given, which it also asks of the server
+(``Accept-Language``): the login form's errors are translated; the API's problem details are English
+only, and are shown as they are.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from queue_server.protocol import CounterView, SnapshotView, TicketView
+
+from .language import Gettext, gettext_of
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +93,9 @@ class Identity:
         return self.roles.get(site) or self.roles.get(None)
 
 
-def problem_of(answer: httpx.Response) -> Refused:
-    """The refusal an error answer stands for, in the server's words when it gave a problem+json."""
+def problem_of(answer: httpx.Response, _: Gettext) -> Refused:
+    """The refusal an error answer stands for, in the server's words when it gave a problem+json (else
+    in the language of ``_``)."""
     try:
         body = answer.json()
     except ValueError:
@@ -98,23 +105,26 @@ def problem_of(answer: httpx.Response) -> Refused:
         detail, title = str(body.get("detail") or ""), str(body.get("title") or "")
         kind = str(body.get("type") or "").rsplit("/", 1)[-1]
     if not detail:
-        detail = f"the server answered {answer.status_code} {answer.reason_phrase}".strip()
+        detail = _("the server answered {status} {reason}").format(status=answer.status_code,
+                                                                     reason=answer.reason_phrase).strip()
     kind_of = NotAllowed if answer.status_code in (401, 403) else Refused
     return kind_of(answer.status_code, detail, title, kind)
 
 
 class Server:
-    """The server at ``base_url`` (``http(s)://host:port``), with a token or a login and password."""
+    """The server at ``base_url`` (``http(s)://host:port``), with a token or a login and password;
+    ``lang`` (``fr``, ``en``): the language of the messages, the client's and the login form's."""
 
     def __init__(self, base_url: str, *, token: str | None = None, login: str | None = None,
-                 password: str | None = None) -> None:
+                 password: str | None = None, lang: str) -> None:
         assert (token is None) != (login is None), "a token or a login, not both"
         self.base_url = base_url.rstrip("/")
         self.token, self.login, self.password = token, login, password
+        self.gettext = gettext_of(lang)
         self.csrf = ""
         self.clock_offset = timedelta()  # the server's clock minus ours
-        # The client speaks English: so should the server's messages (the login form's are translated).
-        headers = {"Accept-Language": "en", **({"Authorization": f"Bearer {token}"} if token else {})}
+        # The server's messages in the client's language, where it has them (the login form's errors).
+        headers = {"Accept-Language": lang, **({"Authorization": f"Bearer {token}"} if token else {})}
         self.http = httpx.AsyncClient(base_url=self.base_url, timeout=TIMEOUT_S, headers=headers)
 
     async def aclose(self) -> None:
@@ -135,14 +145,17 @@ class Server:
     # Requests -----------------------------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        _ = self.gettext
         try:
             answer = await self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-            raise Unreachable(f"cannot reach {self.base_url} ({_reason(exc)})", sent) from None
+            raise Unreachable(_("cannot reach {server} ({reason})").format(server=self.base_url,
+                                                                          reason=_reason(exc, _)), sent) from None
         if answer.status_code >= 500:
-            detail = problem_of(answer).detail
-            raise Unreachable(f"the server cannot answer right now ({answer.status_code}: {detail})", sent=True)
+            detail = problem_of(answer, _).detail
+            raise Unreachable(_("the server cannot answer right now ({status}: {detail})").format(
+                status=answer.status_code, detail=detail), sent=True)
         return answer
 
     async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -154,7 +167,7 @@ class Server:
             await self.sign_in()
             answer = await self._send_as_us(method, path, body)
         if answer.status_code >= 400:
-            raise problem_of(answer)
+            raise problem_of(answer, self.gettext)
         return None if answer.status_code == 204 or not answer.content else answer.json()
 
     async def _send_as_us(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
@@ -176,19 +189,21 @@ class Server:
     async def sign_in(self) -> Identity:
         """The login form, as a browser fills it: its cookie and CSRF field, then the session's CSRF token."""
         assert self.login is not None
+        _ = self.gettext
         self.http.cookies.clear()
         page = await self._send("GET", "/login")
         found = _CSRF_INPUT.search(page.text)
         if page.status_code != 200 or found is None:
-            raise Refused(page.status_code, f"{self.base_url} has no Guichet login page (GET /login answered "
-                          f"{page.status_code}): check --server")
+            raise Refused(page.status_code, _("{server} has no Guichet login page (GET /login answered {status}): "
+                                              "check --server").format(server=self.base_url, status=page.status_code))
         form = {"login": self.login, "password": self.password or "", "csrf": unescape(found.group(1)), "next": "/"}
         answer = await self._send("POST", "/login", data=form)
         if answer.status_code != 303 or SESSION_COOKIE not in self.http.cookies:
             message = _FORM_ERROR.search(answer.text)
-            detail = unescape(message.group(1)) if message else f"the login form answered {answer.status_code}"
+            detail = (unescape(message.group(1)) if message
+                      else _("the login form answered {status}").format(status=answer.status_code))
             if answer.status_code == 429 and "retry-after" in answer.headers:
-                detail += f" (retry after {answer.headers['retry-after']} s)"
+                detail += " " + _("(retry after {seconds} s)").format(seconds=answer.headers["retry-after"])
             raise NotAllowed(answer.status_code if answer.status_code >= 400 else 401, detail)
         me_answer = await self._send("GET", "/api/v1/me")
         self._read_clock(me_answer)
@@ -209,14 +224,15 @@ class Server:
 
     def _me(self, answer: httpx.Response) -> dict[str, Any]:
         if answer.status_code >= 400:
-            raise problem_of(answer)
+            raise problem_of(answer, self.gettext)
         try:
             me = answer.json()
         except ValueError:
             me = None
         if answer.status_code != 200 or not isinstance(me, dict):
-            raise Refused(answer.status_code, f"{self.base_url} is not a Guichet server (GET /api/v1/me answered "
-                          f"{answer.status_code}): check --server")
+            raise Refused(answer.status_code, self.gettext(
+                "{server} is not a Guichet server (GET /api/v1/me answered {status}): check --server").format(
+                server=self.base_url, status=answer.status_code))
         return me
 
     def _read_clock(self, answer: httpx.Response) -> None:
@@ -256,9 +272,9 @@ class Server:
         return cast(CounterView, await self.request("POST", f"/api/v1/sites/{site}/counters/{counter}/{action}"))
 
 
-def _reason(exc: httpx.HTTPError) -> str:
+def _reason(exc: httpx.HTTPError, _: Gettext) -> str:
     if isinstance(exc, httpx.TimeoutException):
-        return "no answer in time"
+        return _("no answer in time")
     if isinstance(exc, httpx.ConnectError):
-        return "no connection: is the server running, and the address right?"
+        return _("no connection: is the server running, and the address right?")
     return str(exc) or type(exc).__name__

@@ -22,7 +22,11 @@ either replays what was missed or sends a fresh snapshot. ``GET /state`` is aske
 event could not be applied whole (a server from before ``data.services`` in events).
 
 One action at a time: keys pressed while the server has not answered are ignored (a pedal that
-bounces calls once). English only for now.
+bounces calls once).
+
+Language: French, or English with ``--lang en`` (``QUEUE_COUNTER_LANG``, an English locale: language.py),
+for the screen, the keys' help and every message, the login form's errors included; the server's
+reasons for a refusal (its problem details) are English only, and shown as they are.
 """
 
 from __future__ import annotations
@@ -48,8 +52,9 @@ from queue_server.client import LiveFeedClient, Revoked
 from queue_server.protocol import SnapshotView
 
 from .board import Board, Connection
-from .desk import VERBS, current_or_refuse, perform
+from .desk import current_or_refuse, doing, perform
 from .keys import KeyDecoder
+from .language import Gettext, gettext_of
 from .prompt import CANCELLED, Choice, Intent, Keyboard
 from .screen import render
 from .server import CounterError, Identity, NotAllowed, Refused, Server, Unreachable
@@ -73,50 +78,65 @@ def say(text: str) -> None:
     print(f"queue-counter: {text}", file=sys.stderr, flush=True)
 
 
-async def patiently(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-    """``attempt()`` again, with growing delays, for as long as the server cannot be reached."""
+async def patiently(what: str, attempt: Callable[[], Awaitable[T]], _: Gettext) -> T:
+    """``attempt()`` again, with growing delays, for as long as the server cannot be reached (``what``:
+    what cannot be done meanwhile, in the language of ``_``)."""
     delay = 1.0
     while True:
         try:
             return await attempt()
         except Unreachable as exc:
-            say(f"{what}: {exc}; trying again in {delay:.0f} s (Ctrl-C to stop)")
+            say(_("{problem}: {reason}; trying again in {seconds} s (Ctrl-C to stop)").format(
+                problem=what, reason=exc, seconds=f"{delay:.0f}"))
         await asyncio.sleep(delay)
         delay = min(delay * 2, MAX_RETRY_S)
 
 
-def choose_site(identity: Identity, wanted: str | None) -> str:
+def role_word(role: str, _: Gettext) -> str:
+    """A staff role as the agent says it (any other, as the server names it)."""
+    return {"agent": _("agent"), "supervisor": _("supervisor"), "admin": _("administrator")}.get(role, role)
+
+
+def choose_site(identity: Identity, wanted: str | None, _: Gettext) -> str:
     """The site to work at: ``wanted`` if these credentials may work there, else their only site."""
+    sites = identity.sites()
     if wanted is not None:
         role = identity.role_at(wanted)
         if identity.person and role is None:
-            raise StartError(f"you have no role at the site {wanted!r}"
-                             + (f" (your sites: {', '.join(identity.sites())})" if identity.sites() else ""))
+            if sites:
+                raise StartError(_("you have no role at the site {site} (your sites: {sites})").format(
+                    site=repr(wanted), sites=", ".join(sites)))
+            raise StartError(_("you have no role at the site {site}").format(site=repr(wanted)))
         return wanted
-    sites = identity.sites()
     if len(sites) == 1:
         return sites[0]
     if not sites and None in identity.roles:
-        raise StartError("you may work at every site of your collectivity: say which with --site SITE")
+        raise StartError(_("you may work at every site of your collectivity: say which with --site SITE"))
     if not sites:
         role = next(iter(identity.roles.values()), "?")
-        raise StartError(f"a {role} cannot work at a counter: use an agent's token (queue-server token create "
-                         "--site SITE --role agent) or sign in as an agent")
-    raise StartError(f"you work at several sites ({', '.join(sites)}): say which with --site SITE")
+        raise StartError(_("the role {role} cannot work at a counter: use an agent's token (queue-server token "
+                           "create --site SITE --role agent) or sign in as an agent").format(role=role))
+    raise StartError(_("you work at several sites ({sites}): say which with --site SITE").format(
+        sites=", ".join(sites)))
 
 
-def check_counter(snapshot: SnapshotView, options: Options, services: tuple[str, ...] | None) -> None:
+def check_counter(snapshot: SnapshotView, options: Options, services: tuple[str, ...] | None, _: Gettext) -> None:
     """``StartError`` unless the site has the counter and the services."""
     counters = [c["id"] for c in snapshot["counters"]]
     if options.counter not in counters:
-        raise StartError(f"the site {snapshot['site']} has no counter {options.counter!r} "
-                         f"(its counters: {', '.join(counters) or 'none'})")
+        if not counters:
+            raise StartError(_("the site {site} has no counter {counter} (it has no counters at all)").format(
+                site=snapshot["site"], counter=repr(options.counter)))
+        raise StartError(_("the site {site} has no counter {counter} (its counters: {counters})").format(
+            site=snapshot["site"], counter=repr(options.counter), counters=", ".join(counters)))
     known = [s["id"] for s in snapshot["services"]]
     unknown = [s for s in services or () if s not in known]
     if unknown:
-        given = "" if options.services_given else " (remembered from an earlier --services: give --services again)"
-        raise StartError(f"the site {snapshot['site']} has no service {', '.join(map(repr, unknown))} "
-                         f"(its services: {', '.join(known)}){given}")
+        values = {"site": snapshot["site"], "services": ", ".join(map(repr, unknown)), "known": ", ".join(known)}
+        if options.services_given:
+            raise StartError(_("the site {site} has no service {services} (its services: {known})").format(**values))
+        raise StartError(_("the site {site} has no service {services} (its services: {known}); it was remembered "
+                           "from an earlier --services: give --services again").format(**values))
 
 
 class CounterClient:
@@ -125,8 +145,10 @@ class CounterClient:
     def __init__(self, options: Options, config: dict[str, Any], password: str | None) -> None:
         self.options = options
         self.config = config
-        self.server = Server(options.server, token=options.token, login=options.user, password=password)
-        self.keyboard = Keyboard(options.keymap)
+        self.gettext = gettext_of(options.lang)
+        self.server = Server(options.server, token=options.token, login=options.user, password=password,
+                             lang=options.lang)
+        self.keyboard = Keyboard(options.keymap, self.gettext)
         self.board: Board | None = None
         self.who = ""
         self.busy: str | None = None
@@ -140,6 +162,7 @@ class CounterClient:
 
     async def run(self) -> int:
         """Start, then interact until quit; the exit status."""
+        _ = self.gettext
         try:
             try:
                 board = await self.start()
@@ -147,7 +170,7 @@ class CounterClient:
                 say(str(exc))
                 return 2
             except NotAllowed as exc:
-                say(f"the server refused: {exc.detail}")
+                say(_("the server refused: {reason}").format(reason=exc.detail))
                 return 2
             except Refused as exc:
                 say(str(exc))
@@ -167,26 +190,32 @@ class CounterClient:
     # Start-up -----------------------------------------------------------------------------------------
 
     async def start(self) -> Board:
-        options = self.options
-        identity = await patiently(f"cannot sign in at {options.server}", self.server.identify)
-        site = choose_site(identity, options.site)
+        options, _ = self.options, self.gettext
+        identity = await patiently(_("cannot sign in at {server}").format(server=options.server),
+                                   self.server.identify, _)
+        site = choose_site(identity, options.site, _)
         role = identity.role_at(site)
         if role is not None and role not in ("agent", "supervisor", "admin"):
-            raise StartError(f"this token is a {role}'s: a counter needs an agent's token "
-                             f"(queue-server token create --site {site} --role agent)")
+            raise StartError(_("this token is for the role {role}: a counter needs an agent's token (queue-server "
+                               "token create --site {site} --role agent)").format(role=role, site=site))
         try:
-            snapshot = await patiently("cannot read the site's state", lambda: self.server.state(site))
+            snapshot = await patiently(_("cannot read the site's state"), lambda: self.server.state(site), _)
         except Refused as exc:
-            raise StartError(f"cannot open the site {site!r}: {exc.detail}") from None
+            raise StartError(_("cannot open the site {site}: {reason}").format(site=repr(site),
+                                                                              reason=exc.detail)) from None
         key = counter_key(options.server, site, options.counter)
         services = options.services if options.services_given else remembered_services(self.config, key)
-        check_counter(snapshot, options, services)
+        check_counter(snapshot, options, services, _)
         if options.services_given:
             try:
                 remember_services(options.config, key, services)
             except OSError as exc:
-                say(f"cannot remember the services in {options.config}: {exc.strerror or exc}")
-        self.who = f"{identity.name} ({role})" if identity.person else f"token: {identity.name}"
+                say(_("cannot remember the services in {path}: {problem}").format(path=options.config,
+                                                                                 problem=exc.strerror or exc))
+        if identity.person:
+            self.who = _("{name} ({role})").format(name=identity.name, role=role_word(role or "?", _))
+        else:
+            self.who = _("token: {name}").format(name=identity.name)
         board = Board(site, options.counter, services)
         board.take_snapshot(snapshot)
         self.board = board
@@ -201,8 +230,8 @@ class CounterClient:
     def redraw(self) -> None:
         if self.live is not None and self.board is not None:
             prompt = self.keyboard.prompt
-            self.live.update(render(self.board, self.options.keymap, prompt, self.now(), self.who, self.busy),
-                             refresh=True)
+            self.live.update(render(self.board, self.options.keymap, prompt, self.now(), self.gettext, self.who,
+                                    self.busy), refresh=True)
 
     async def interact(self, board: Board) -> None:
         """The screen and the keys, until quit, a signal, the end of the input or a fatal refusal."""
@@ -265,12 +294,13 @@ class CounterClient:
         """Run the live feed. Refused for good, a person's session is opened again (at most once a
         minute: the password may have changed, or the account been disabled); a token's ends the client."""
         assert self.board is not None
+        _ = self.gettext
         last_sign_in = -RESIGN_IN_S
         while True:
             try:
                 await feed.run()
             except (InvalidStatus, Revoked) as exc:
-                why = feed_refusal(exc)
+                why = feed_refusal(exc, _)
                 now = asyncio.get_running_loop().time()
                 if self.server.login is None or now - last_sign_in < RESIGN_IN_S:
                     self.fatal = why
@@ -279,9 +309,9 @@ class CounterClient:
                 try:
                     await self.server.sign_in()
                 except CounterError as refused:
-                    self.fatal = f"{why}; signing in again failed: {refused}"
+                    self.fatal = _("{problem}; signing in again failed: {reason}").format(problem=why, reason=refused)
                     break
-                self.board.say("The session had ended: signed in again.", "info", self.now())
+                self.board.say(_("The session had ended: signed in again."), "info", self.now())
         self.stop.set()
 
     def on_message(self, message: dict[str, Any]) -> None:
@@ -347,7 +377,8 @@ class CounterClient:
         except CounterError as exc:
             # The number, never the id: a ticket's id is its holder's key to follow it.
             log.info("cannot read the note of ticket %s: %s", number, exc)
-            self.board.notes[ticket_id] = f"(a colleague left a note, which could not be read: {exc})"
+            self.board.notes[ticket_id] = self.gettext("(a colleague left a note, which could not be read: "
+                                                       "{problem})").format(problem=exc)
         self.redraw()
 
     async def tick(self) -> None:
@@ -363,7 +394,7 @@ class CounterClient:
             key = await keys.get()
             outcome = self.keyboard.press(key)
             if outcome == CANCELLED:
-                board.say("Cancelled.", "info", self.now())
+                board.say(self.gettext("Cancelled."), "info", self.now())
             elif isinstance(outcome, Intent):
                 self.begin(outcome)
             self.redraw()
@@ -371,43 +402,43 @@ class CounterClient:
     def begin(self, intent: Intent) -> None:
         """Open the dialogue the intent needs, or send it (one request at a time)."""
         assert self.board is not None
-        board, now = self.board, self.now()
+        board, now, _ = self.board, self.now(), self.gettext
         if intent.action == "quit":
             self.stop.set()
             return
         if self.busy is not None:
-            board.say(f"Still waiting for the server ({self.busy}): key ignored.", "info", now)
+            board.say(_("Still waiting for the server ({doing}): key ignored.").format(doing=self.busy), "info", now)
             return
         try:
             if intent.action == "transfer" and intent.service is None:
-                ticket = current_or_refuse(board, "transfer")
+                ticket = current_or_refuse(board, "transfer", _)
                 services = board.snapshot["services"] if board.snapshot is not None else []
                 choices = [Choice(s["id"], s["name"], s["prefix"]) for s in services]
                 self.keyboard.ask_service(ticket["number"], choices)
                 return
             if intent.action == "call" and intent.number is None:
-                self.keyboard.ask_number("call", "Call which ticket out of turn?")
+                self.keyboard.ask_number("call", _("Call which ticket out of turn?"))
                 return
             if intent.action == "requeue" and intent.number is None:
-                self.keyboard.ask_number("requeue", "Put which ticket back in the queue?", board.last_no_show or "")
+                self.keyboard.ask_number("requeue", _("Put which ticket back in the queue?"), board.last_no_show or "")
                 return
         except CounterError as exc:
             board.say(str(exc), "refused", now)
             return
-        self.busy = VERBS.get(intent.action, intent.action)
+        self.busy = doing(intent.action, _)
         self.spawn(self.send(intent))
 
     async def send(self, intent: Intent) -> None:
         assert self.board is not None
-        board = self.board
+        board, _ = self.board, self.gettext
         try:
-            done = await perform(self.server, board, intent, self.now(), self.options.keymap.label("requeue"))
+            done = await perform(self.server, board, intent, self.now(), _, self.options.keymap.label("requeue", _))
         except Unreachable as exc:
             if exc.sent:
-                board.say(f"No answer from the server: check the screen before trying again ({exc}).", "refused",
-                          self.now())
+                board.say(_("No answer from the server: check the screen before trying again ({problem}).").format(
+                    problem=exc), "refused", self.now())
             else:
-                board.say(f"Not done: {exc}.", "refused", self.now())
+                board.say(_("Not done: {problem}.").format(problem=exc), "refused", self.now())
         except CounterError as exc:
             board.say(str(exc), "refused", self.now())
         else:
@@ -417,16 +448,20 @@ class CounterClient:
             self.redraw()
 
 
-def feed_refusal(exc: InvalidStatus | Revoked) -> str:
-    """Why the server will not let this client follow the site, in one line (its problem+json's detail)."""
+def feed_refusal(exc: InvalidStatus | Revoked, _: Gettext) -> str:
+    """Why the server will not let this client follow the site, in one line (with its problem+json's
+    detail, in the server's words)."""
     if isinstance(exc, Revoked):
-        return "the server closed the live feed: this token was revoked or the session ended"
+        return _("the server closed the live feed: this token was revoked or the session ended")
     try:
         body = orjson.loads(exc.response.body or b"")
         detail = str(body.get("detail")) if isinstance(body, dict) and body.get("detail") else ""
     except orjson.JSONDecodeError:
         detail = ""
-    return f"the server refused the live feed ({exc.response.status_code}{': ' + detail if detail else ''})"
+    if detail:
+        return _("the server refused the live feed ({status}: {reason})").format(status=exc.response.status_code,
+                                                                                reason=detail)
+    return _("the server refused the live feed ({status})").format(status=exc.response.status_code)
 
 
 def _logging(options: Options) -> None:
@@ -449,15 +484,16 @@ def run(argv: list[str] | None = None) -> int:
     except OptionError as exc:
         say(str(exc))
         return 2
+    _ = gettext_of(options.lang)
     if not (os.isatty(sys.stdin.fileno()) and os.isatty(sys.stdout.fileno())):
-        say("needs a terminal (its standard input and output must be a terminal)")
+        say(_("needs a terminal (its standard input and output must be a terminal)"))
         return 2
     password: str | None = None
     if options.user is not None:
         password = os.environ.get("QUEUE_COUNTER_PASSWORD")
         if password is None:
             try:
-                password = getpass.getpass(f"Password for {options.user}: ")
+                password = getpass.getpass(_("Password for {login}: ").format(login=options.user))
             except (EOFError, KeyboardInterrupt):
                 print(file=sys.stderr)
                 return 130
@@ -469,7 +505,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(life())
     except KeyboardInterrupt:
-        say("stopped")
+        say(_("stopped"))
         return 130
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from counter_client.board import Board
 from counter_client.keys import KeyMap
+from counter_client.language import gettext_of
 from counter_client.screen import duration, render
 from queue_server.protocol import SnapshotView, TicketView
 
@@ -83,10 +84,21 @@ def test_the_screen_shows_the_counter_queue_and_keys() -> None:
     board.take_snapshot(snapshot(current=ticket("A001", counter="1", status="called"), queue=[ticket("A002")]))
     board.say("Called A001 (État civil).", "ok", NOW)
     console = Console(width=120, record=True, color_system=None)
-    console.print(render(board, KeyMap.build(), None, NOW, "token: agent"))
+    console.print(render(board, KeyMap.build(), None, NOW, gettext_of("en"), "token: agent"))
     text = console.export_text()
     assert "A001" in text and "called 01:00" in text and "1 waiting" in text and "A002" in text
     assert "✓ Called A001" in text and "n/Enter/space/0 call next" in text
+
+
+def test_the_screen_speaks_french() -> None:
+    """With the French catalog, the panel, the queue and the keys' help line are in French."""
+    board = Board("demo", "1", services=("etat-civil",))
+    board.take_snapshot(snapshot(current=ticket("A001", counter="1", status="called"), queue=[ticket("A002")]))
+    console = Console(width=160, record=True, color_system=None)
+    console.print(render(board, KeyMap.build(), None, NOW, gettext_of("fr"), "jeton : agent"))
+    text = console.export_text()
+    assert "appelé 01:00" in text and "1 en attente" in text and "File d'attente" in text and "Prêt." in text
+    assert "n/Entrée/espace/0 appeler le suivant" in text and "Guichet OUVERT" in text
 
 
 def event(event_id: str, kind: str, **data: Any) -> dict[str, Any]:

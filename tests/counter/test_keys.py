@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from counter_client.keys import DEFAULT_KEYS, KeyDecoder, KeyMap, KeyMapError, parse_keys
+from counter_client.language import gettext_of
 from counter_client.prompt import CANCELLED, Choice, Intent, Keyboard, normalise_number
+
+ENGLISH, FRENCH = gettext_of("en"), gettext_of("fr")
 
 CHOICES = (Choice("etat-civil", "État civil", "A"), Choice("passeports", "Passeports", "B"))
 
@@ -38,7 +41,7 @@ def test_a_sequence_or_character_split_across_reads_is_kept_for_the_next() -> No
 
 def test_keys_option_replaces_the_keys_of_the_actions_it_names() -> None:
     """``--keys`` gives an action exactly its keys, takes them from other actions, and keeps the rest."""
-    keymap = KeyMap.build(parse_keys("finish=pagedown|f, next = n"))
+    keymap = KeyMap.build(parse_keys("finish=pagedown|f, next = n", ENGLISH))
     assert keymap.action("pagedown") == "finish" and keymap.action("f") == "finish"
     assert keymap.action("enter") is None and keymap.action("n") == "next"
     assert keymap.action("r") == "recall" and keymap.keys["recall"] == DEFAULT_KEYS["recall"]
@@ -46,7 +49,7 @@ def test_keys_option_replaces_the_keys_of_the_actions_it_names() -> None:
 
 def test_a_capital_letter_does_what_its_small_letter_does_unless_mapped() -> None:
     """``N`` calls the next ticket; a capital mapped to an action of its own keeps it."""
-    keymap = KeyMap.build(parse_keys("quit=Q"))
+    keymap = KeyMap.build(parse_keys("quit=Q", ENGLISH))
     assert keymap.action("N") == "next"
     assert keymap.action("Q") == "quit" and keymap.action("q") is None
 
@@ -55,12 +58,12 @@ def test_a_capital_letter_does_what_its_small_letter_does_unless_mapped() -> Non
 def test_a_wrong_keys_option_says_what_is_wrong(text: str) -> None:
     """A malformed item, an unknown action or an unknown key name is refused with a message."""
     with pytest.raises(KeyMapError):
-        parse_keys(text)
+        parse_keys(text, ENGLISH)
 
 
 def test_separators_are_written_by_name() -> None:
     """``comma`` and ``pipe`` name the keys that separate items and keys."""
-    assert parse_keys("next=comma|pipe") == {"next": (",", "|")}
+    assert parse_keys("next=comma|pipe", ENGLISH) == {"next": (",", "|")}
 
 
 def test_ticket_numbers_are_read_as_the_server_writes_them() -> None:
@@ -72,7 +75,7 @@ def test_ticket_numbers_are_read_as_the_server_writes_them() -> None:
 
 def test_transfer_dialogue_chooses_the_service_then_takes_a_note() -> None:
     """After t: a number or prefix chooses at once, then the note ends with Enter."""
-    keyboard = Keyboard(KeyMap.build())
+    keyboard = Keyboard(KeyMap.build(), ENGLISH)
     assert keyboard.press("t") == Intent("transfer")
     keyboard.ask_service("A001", CHOICES)
     assert keyboard.press("b") is None and keyboard.prompt is not None and "Passeports" in keyboard.prompt.question
@@ -85,7 +88,7 @@ def test_transfer_dialogue_chooses_the_service_then_takes_a_note() -> None:
 
 def test_transfer_without_a_note_sends_none() -> None:
     """Enter on an empty note transfers without one."""
-    keyboard = Keyboard(KeyMap.build())
+    keyboard = Keyboard(KeyMap.build(), ENGLISH)
     keyboard.ask_service("A001", CHOICES)
     keyboard.press("1")
     assert keyboard.press("enter") == Intent("transfer", service="etat-civil", note=None)
@@ -93,7 +96,7 @@ def test_transfer_without_a_note_sends_none() -> None:
 
 def test_escape_cancels_a_dialogue_and_keys_act_again() -> None:
     """Esc closes the dialogue; the next key is an action again."""
-    keyboard = Keyboard(KeyMap.build())
+    keyboard = Keyboard(KeyMap.build(), ENGLISH)
     keyboard.ask_number("call", "Call which ticket?")
     keyboard.press("A")
     assert keyboard.press("escape") == CANCELLED
@@ -102,7 +105,7 @@ def test_escape_cancels_a_dialogue_and_keys_act_again() -> None:
 
 def test_number_dialogue_offers_a_default_and_refuses_words() -> None:
     """Enter alone answers the default; a word is refused with a hint and the dialogue stays open."""
-    keyboard = Keyboard(KeyMap.build())
+    keyboard = Keyboard(KeyMap.build(), ENGLISH)
     keyboard.ask_number("requeue", "Put back?", default="B007")
     assert keyboard.press("enter") == Intent("requeue", number="B007")
     keyboard.ask_number("call", "Call which ticket?")
@@ -113,3 +116,21 @@ def test_number_dialogue_offers_a_default_and_refuses_words() -> None:
     for key in "c7":
         keyboard.press(key)
     assert keyboard.press("enter") == Intent("call", number="C007")
+
+
+def test_a_wrong_keys_option_is_explained_in_french() -> None:
+    """With the French catalog, the message that refuses a ``--keys`` text is in French."""
+    with pytest.raises(KeyMapError, match="n'est pas une action"):
+        parse_keys("jump=j", FRENCH)
+
+
+def test_dialogues_ask_in_the_keyboards_language() -> None:
+    """The questions and hints of a dialogue are in the language the keyboard was given."""
+    keyboard = Keyboard(KeyMap.build(), FRENCH)
+    keyboard.ask_service("A001", CHOICES)
+    assert keyboard.prompt is not None and keyboard.prompt.question.startswith("Transférer A001 vers")
+    keyboard.press("escape")
+    keyboard.ask_number("call", "Appeler quel ticket hors tour ?")
+    keyboard.press("x")
+    keyboard.press("enter")
+    assert keyboard.prompt is not None and keyboard.prompt.hint == "'x' n'est pas un numéro de ticket (comme A042)"

@@ -3,7 +3,8 @@ agent would, against a ``queue-server serve`` process on the embedded defaults.
 
 One server for the module; each test gets a site of its own (conftest.py, sites.py). What the screen
 shows is read from the terminal's output, and what happened from the server's HTTP API and its
-access log.
+access log. The client speaks French unless told otherwise: most tests ask for English (``--lang en``),
+a few check the French.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
 GAP = r"(?:[ \t]|\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9])+"  # between two cells of a row on the screen
 TIME = r"\d\d:\d\d"
 WAIT = r"-|< 1 min|~\d+ min"
+LANGUAGE_ENVIRONMENT = ("LC_ALL", "LC_MESSAGES", "LANG", "QUEUE_COUNTER_LANG")  # none inherited from the runner
+LIVE = {"en": "● live", "fr": "● en direct"}
 
 
 class Terminal:
-    """``queue-counter`` in a pseudo-terminal of 40 × 140."""
+    """``queue-counter`` in a pseudo-terminal of 40 × 140, with no language set but ``env``'s."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, config_home: Path) -> None:
-        environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", *LANGUAGE_ENVIRONMENT)}
         environment.update({"TERM": "xterm-256color", "XDG_CONFIG_HOME": str(config_home), **(env or {})})
         self.output = StringIO()
         self.child = pexpect.spawn(QUEUE_COUNTER, list(args), env=environment, dimensions=(40, 140),
@@ -92,14 +95,15 @@ def terminals(tmp_path: Path) -> Iterator[list[Terminal]]:
 
 
 def counter(site: Site, terminals: list[Terminal], tmp_path: Path, *options: str, token: str | None = None,
-            env: dict[str, str] | None = None) -> Terminal:
-    """``queue-counter`` at counter 1 of the site (an agent's token unless ``options`` say otherwise),
-    once its live feed is connected."""
+            env: dict[str, str] | None = None, lang: str | None = "en") -> Terminal:
+    """``queue-counter`` at counter 1 of the site (an agent's token unless ``options`` say otherwise), in
+    ``lang`` (``None``: no ``--lang``, French), once its live feed is connected."""
     credentials = ("--token", token or site.tokens["agent"]) if "--user" not in options else ()
-    terminal = Terminal("--server", site.server.url, "--counter", "1", *credentials, *options, env=env,
+    language = ("--lang", lang) if lang is not None else ()
+    terminal = Terminal("--server", site.server.url, "--counter", "1", *credentials, *language, *options, env=env,
                         config_home=tmp_path / "config")
     terminals.append(terminal)
-    terminal.shows("● live")
+    terminal.shows(LIVE[lang or "fr"])
     return terminal
 
 
@@ -261,7 +265,7 @@ def test_a_wrong_password_or_token_ends_with_a_message_and_status_2(site: Site, 
     """Credentials the server refuses end the client at once: one readable line, exit status 2, no traceback."""
     for credentials, says in ((("--token", "not-a-token"), "This token is unknown or has been revoked."),
                               (("--user", "nobody"), "Wrong login or password.")):
-        screen = Terminal("--server", site.server.url, "--counter", "1", *credentials,
+        screen = Terminal("--server", site.server.url, "--counter", "1", "--lang", "en", *credentials,
                           env={"QUEUE_COUNTER_PASSWORD": "wrong password!"}, config_home=tmp_path)
         screen.shows(says)
         assert screen.exits() == 2
@@ -269,7 +273,7 @@ def test_a_wrong_password_or_token_ends_with_a_message_and_status_2(site: Site, 
 
 def test_the_terminal_is_given_back_after_ctrl_c(site: Site, tmp_path: Path) -> None:
     """Ctrl-C stops the client (status 130) and leaves the terminal as it found it: echo and line editing on."""
-    command = (f"{QUEUE_COUNTER} --server {site.server.url} --counter 1 --token {site.tokens['agent']}; "
+    command = (f"{QUEUE_COUNTER} --server {site.server.url} --counter 1 --token {site.tokens['agent']} --lang en; "
                "echo status=$?; stty -a")
     shell = pexpect.spawn("bash", ["--norc", "-c", command], encoding="utf-8", timeout=TIMEOUT_S,
                           env={**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path)},
@@ -355,3 +359,39 @@ def test_a_lost_connection_is_shown_and_comes_back_by_itself(tmp_path: Path, ter
         screen.shows("1 waiting")
         screen.quit()
         assert back.state_requests() == 0  # the feed's replay or snapshot was enough
+
+
+def test_the_screen_and_refusals_are_in_french_by_default(site: Site, terminals: list[Terminal],
+                                                          tmp_path: Path) -> None:
+    """Without --lang, in a French locale, the screen, the keys' help, the client's refusals and what an
+    action did are in French."""
+    site.issue("passeports")
+    screen = counter(site, terminals, tmp_path, "--services", "etat-civil", env={"LANG": "fr_FR.UTF-8"}, lang=None)
+    screen.shows("File d'attente")
+    screen.shows("appeler le suivant")  # the help line
+    screen.press("f")
+    screen.shows("Aucun ticket à ce guichet : rien à terminer.")
+    screen.press("n")
+    screen.shows("Personne n'attend pour etat-civil.")
+    site.issue()
+    screen.press("n")
+    screen.shows("A001 appelé (etat-civil).")
+    screen.quit()
+
+
+def test_a_wrong_password_is_refused_in_french_by_default(site: Site, tmp_path: Path) -> None:
+    """The login form's error comes back in the client's language (French without --lang), exit status 2."""
+    screen = Terminal("--server", site.server.url, "--counter", "1", "--user", "nobody",
+                      env={"QUEUE_COUNTER_PASSWORD": "wrong password!"}, config_home=tmp_path)
+    screen.shows("Identifiant ou mot de passe incorrect.")
+    assert screen.exits() == 2
+
+
+def test_lang_en_speaks_english_in_a_french_locale(site: Site, terminals: list[Terminal], tmp_path: Path) -> None:
+    """--lang en wins over a French locale: the screen, the keys' help and the refusals are in English."""
+    screen = counter(site, terminals, tmp_path, env={"LANG": "fr_FR.UTF-8"}, lang="en")
+    screen.shows("Queue")
+    screen.shows("call next")
+    screen.press("f")
+    screen.shows("There is no ticket at this counter to finish.")
+    screen.quit()

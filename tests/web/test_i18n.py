@@ -8,7 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODS = [("queue_server/**.py", "python"), ("kiosk/**.py", "python"),
+METHODS = [("queue_server/**.py", "python"), ("kiosk/**.py", "python"), ("counter_client/**.py", "python"),
            ("queue_server/web/templates/**.html", "jinja2")]
 OPTIONS = {"queue_server/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 
