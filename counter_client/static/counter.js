@@ -198,7 +198,8 @@
       const title = el("h3", {}, serviceName(sid), " ",
         el("span", { class: "count", text: format(S.waiting_count, { n: service.waiting || 0 }) }),
         service.estimated_wait_s !== null && service.estimated_wait_s !== undefined
-          ? el("span", { class: "estimate", text: ` · ${format(S.estimate, { d: duration(service.estimated_wait_s) })}` }) : null);
+          ? el("span", { class: "estimate", text: ` · ${format(S.estimate, { d: window.Staff.estimate(service.estimated_wait_s) })}` })
+          : null);
       const rows = waiting.slice(0, 30).map((t) => el("li", {},
         el("span", { class: "number", text: t.number }),
         t.priority ? el("span", { class: "tag", text: S.priority }) : null,
@@ -460,10 +461,11 @@
         // From the live lists, not the ticket's last event: people ahead go down as others are called.
         const ahead = window.Staff.waiting([ticket.service]).findIndex((t) => t.id === ticket.id);
         const service = window.Staff.service(ticket.service);
-        const estimate = service && service.estimated_wait_s !== null && service.waiting
-          ? Math.round(service.estimated_wait_s * (ahead + 1) / service.waiting) : null;
+        // The service's estimate is a newcomer's, behind all who wait: (waiting + 1) turns.
+        const estimate = service && service.estimated_wait_s !== null && ahead >= 0
+          ? service.estimated_wait_s * (ahead + 1) / (service.waiting + 1) : null;
         return format(S.found_waiting, { ahead: Math.max(0, ahead) }) +
-          (estimate !== null ? ` · ${format(S.estimate, { d: duration(estimate) })}` : "");
+          (estimate !== null ? ` · ${format(S.estimate, { d: window.Staff.estimate(estimate) })}` : "");
       }
       case "called":
         return format(S.found_called, { counter: counterName(ticket.counter) });

@@ -52,6 +52,9 @@ def test_an_agent_calls_next_and_the_display_and_supervisor_show_it_within_a_sec
     first = issue(hall)
     start_at_counter(agent, hall)
     expect(agent.locator("#queues")).to_contain_text(first["number"])
+    # A newcomer's estimate, in whole minutes rounded up: 2 turns × 300 s by default ÷ the 4 counters
+    # that serve the service (none open yet) = 150 s.
+    expect(agent.locator("#queues .estimate").first).to_have_text(" · environ 3 min")
     display.goto(f"{hall.url}/display?token={hall.tokens['display']}")
     expect(display.locator("#site-name")).to_have_text("Mairie de Démoville")
     hall.sign_in(supervisor, "supervisor", "/supervisor")

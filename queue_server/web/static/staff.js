@@ -7,7 +7,7 @@
 // - Staff.live(site, onChange, onStatus): follows /ws/sites/{site} (session cookie), resumes with
 //   ?since= after a cut, keeps Staff.state = {snapshot-like object with tickets by id}; onChange(event)
 //   after each message; onStatus(true|false) as the connection comes and goes.
-// - Staff.duration(seconds): "4 min 05 s" style text; Staff.elapsed(iso): seconds since then, on the
+// - Staff.duration(seconds): "4 min 05 s" style text; Staff.estimate(seconds): "15 min" (rounded up); Staff.elapsed(iso): seconds since then, on the
 //   server's clock; Staff.format(text, values) fills {name} placeholders; Staff.clock(iso): "14:05".
 "use strict";
 
@@ -214,6 +214,13 @@ window.Staff = (() => {
     return iso ? Math.max(0, Math.round((Date.now() - state.serverSkewMs - Date.parse(iso)) / 1000)) : null;
   }
 
+  // An estimate is a coarse figure: whole minutes, rounded up ("15 min"; "≤ 1 min").
+  function estimate(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const minutes = Math.ceil(seconds / 60);
+    return minutes <= 1 ? "≤ 1 min" : `${minutes} min`;
+  }
+
   function format(text, values) {
     return text.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
   }
@@ -245,5 +252,6 @@ window.Staff = (() => {
     return node;
   }
 
-  return { data, strings, api, live, state, waiting, counter, service, elapsed, duration, el, format, clock };
+  return { data, strings, api, live, state, waiting, counter, service, elapsed, duration, estimate, el, format,
+           clock };
 })();

@@ -103,7 +103,7 @@
         el("td", { class: "num waiting", text: String(s.waiting || 0) }),
         el("td", { class: "num longest", "data-since": oldest ? oldest.issued_at : "", "data-limit": s.alert_wait_s }),
         el("td", { class: "num estimate", text: s.estimated_wait_s === null || s.estimated_wait_s === undefined
-          ? "–" : Staff.duration(s.estimated_wait_s) }),
+          ? "–" : Staff.estimate(s.estimated_wait_s) }),
         el("td", { class: "num served", text: String(s.served || 0) }));
     }));
   }
