@@ -186,7 +186,7 @@ async def identify(server: str, token: str, role: str, *, timeout_s: float = 10.
     except ValueError:
         body = None
     me: dict[str, Any] = body if isinstance(body, dict) else {}
-    how = f"(queue-server token create --role {role}, or pair the device again)"
+    how = f"(queue-server token create --site SITE --role {role}, or pair the device again)"
     if answer.status_code == 401:
         if me.get("type") == "/problems/token-revoked":
             raise Refused(f"this {role}'s token was revoked: create a new one {how}")

@@ -225,20 +225,22 @@
 
   function render() {
     if (!state.services.length) return;
-    const focused = document.activeElement && document.activeElement.id;
+    const before = document.activeElement;
+    const focusedId = before && before !== document.body ? before.id : null;
     if (mode() === "desk" && setup) {
       renderCurrent();
       renderQueues();
       renderRecent();
     }
     renderIssueServices();
-    const again = focused && $(focused);
-    if (again && document.activeElement !== again && !again.disabled) again.focus();
-    // An action button that its own action disabled (Start, Recall…), or a list entry that left with
-    // its ticket, would leave the focus nowhere: it goes to "Call next".
-    const lost = !document.activeElement || document.activeElement === document.body ||
-      document.activeElement.disabled;
-    if (lost && mode() === "desk" && setup && !$("desk").hidden && !document.querySelector("dialog[open]")) {
+    if (!focusedId) return; // nothing had the focus (someone reading): leave it so
+    const again = $(focusedId);
+    if (again && document.activeElement !== again && !again.disabled) {
+      again.focus(); // the same control, rebuilt
+    } else if ((!again || again.disabled) && mode() === "desk" && setup && !$("desk").hidden &&
+               !document.querySelector("dialog[open]")) {
+      // An action button that its own action disabled (Start, Recall…), or a list entry that left with
+      // its ticket: the focus goes to "Call next" rather than nowhere.
       $("act-next").focus();
     }
   }
@@ -252,8 +254,8 @@
     const answer = await api("GET", `/api/v1/sites/${encodeURIComponent(site)}/tickets/${ticketId}/note`);
     if (answer.ok) notes.set(ticketId, answer.body.text || "");
     else {
-      notes.delete(ticketId); // read again with the next render
-      say(format(S.note_unread, { problem: answer.problem }), true);
+      // Said once; read again when the note changes (ticket.noted), not at every render.
+      notes.set(ticketId, format(S.note_unread, { problem: answer.problem }));
     }
     render();
   }
@@ -495,10 +497,13 @@
     $("cancel-confirm").hidden = true;
     $("cancel-found").focus();
   });
+  let cancelling = false;
   $("cancel-yes").addEventListener("click", async () => {
-    if (!found) return;
+    if (!found || cancelling) return;
     const ticket = found;
+    cancelling = true;
     const answer = await api("POST", `${base()}/tickets/${ticket.id}/cancel`);
+    cancelling = false;
     $("cancel-confirm").hidden = true;
     if (!answer.ok) {
       say(answer.problem, true);
@@ -559,7 +564,7 @@
     button.disabled = true;
     try {
       const body = { service: $("issue-service").value, priority: $("issue-priority").checked, lang: data.lang };
-      issueKey = issueKey || crypto.randomUUID();
+      issueKey = issueKey || window.Staff.newKey();
       const answer = await api("POST", `${base()}/tickets`, body, { "Idempotency-Key": issueKey });
       if (!answer.ok) {
         say(answer.problem, true);

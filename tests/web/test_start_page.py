@@ -17,6 +17,7 @@ async def test_start_page_lists_the_demo_site_its_services_and_how_to_call(clien
 
 
 async def test_the_start_page_links_every_page(client: httpx.AsyncClient) -> None:
+    """A newcomer finds every page from the start page, the device pages with the demo tokens."""
     html = (await client.get("/")).text
     for page in ('href="/counter"', 'href="/supervisor"', 'href="/admin"', "/kiosk?token=", "/display?token="):
         assert page in html, page

@@ -88,7 +88,7 @@ window.Staff = (() => {
       case "day.started":
         state.tickets = new Map();
         state.recent = [];
-        for (const c of state.counters) { c.ticket = null; c.status = "closed"; c.agent = null; c.since = message.at; }
+        for (const c of state.counters) { c.ticket = null; c.status = "closed"; c.agent = null; c.since = null; }
         break;
       case "ticket.called": {
         const c = counter(ticket.counter);
@@ -214,6 +214,13 @@ window.Staff = (() => {
     return iso ? Math.max(0, Math.round((Date.now() - state.serverSkewMs - Date.parse(iso)) / 1000)) : null;
   }
 
+  // A random key (an Idempotency-Key): crypto.randomUUID needs https, and town halls' LANs are often http.
+  function newKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   // An estimate is a coarse figure: whole minutes, rounded up ("15 min"; "≤ 1 min").
   function estimate(seconds) {
     if (seconds === null || seconds === undefined) return "–";
@@ -253,5 +260,5 @@ window.Staff = (() => {
   }
 
   return { data, strings, api, live, state, waiting, counter, service, elapsed, duration, estimate, el, format,
-           clock };
+           clock, newKey };
 })();
