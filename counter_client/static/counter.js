@@ -15,7 +15,6 @@
 
   let site = null;
   let setup = null; // {counter, services}
-  let feed = null;
   let lastNoShow = null; // the ticket this page last marked as a no-show (Q puts it back)
   const notes = new Map(); // ticket id -> note text (read once per ticket: each read is audited)
   let busy = false;
@@ -177,7 +176,6 @@
       box.replaceChildren(...parts);
     }
     const called = ticket && ticket.status === "called";
-    const serving = ticket && ticket.status === "serving";
     $("act-recall").disabled = !called;
     $("act-start").disabled = !called;
     $("act-finish").disabled = !ticket;
@@ -187,7 +185,6 @@
     $("act-close").disabled = Boolean(ticket) || status === "closed";
     $("act-pause").firstChild.textContent = status === "paused" ? `${S.resume} ` : `${S.pause} `;
     $("act-next").disabled = busy;
-    void serving;
   }
 
   function renderQueues() {
@@ -608,7 +605,7 @@
   keysOn.checked = localStorage.getItem("guichet.keys") !== "off";
   keysOn.addEventListener("change", () => localStorage.setItem("guichet.keys", keysOn.checked ? "on" : "off"));
 
-  feed = live(site, (message) => {
+  live(site, (message) => {
     if (message.type === "ticket.noted" && message.data.ticket) notes.delete(message.data.ticket.id); // read anew
     if (found) {
       found = state.tickets.get(found.id) || found;
@@ -616,6 +613,5 @@
     }
     render();
   }, onStatus);
-  void feed;
   showMode();
 })();
