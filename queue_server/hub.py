@@ -300,7 +300,7 @@ class SiteHub:
             first = [Wire(project(m)) for m in replay if m["type"] not in hidden]
         else:
             snapshot: dict[str, Any] = {"type": "snapshot", "id": state.last_event_id, "site": self.site,
-                                        "data": snapshot_view(state)}
+                                        "data": snapshot_view(state, subscriber.audience == "staff")}
             if since:
                 snapshot["resumed"] = False
             first = [Wire(project(snapshot))]

@@ -139,10 +139,12 @@ def logo_url(site: str, version: str | None) -> str | None:
     return None if version is None else f"/sites/{quote(site, safe='')}/logo?v={version}"
 
 
-def snapshot_view(state: SiteState) -> SnapshotView:
+def snapshot_view(state: SiteState, staff: bool = True) -> SnapshotView:
+    """The site's state; ``staff=False`` leaves out ``queue`` (public screens never receive it, and a
+    hall's worth of displays reconnecting at once need not build it)."""
     config = state.config
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
-    return {
+    snapshot: SnapshotView = {
         "site": config.id,
         "name": config.name,
         "last_event_id": state.last_event_id,
@@ -162,5 +164,8 @@ def snapshot_view(state: SiteState) -> SnapshotView:
         "message": state.display_message,
         "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
         "logo": logo_url(config.id, config.logo_version),
-        "queue": [ticket_view(state, state.tickets[key[3]]) for s in config.services for key in state.queue(s.id)],
     }
+    if staff:
+        snapshot["queue"] = [ticket_view(state, state.tickets[key[3]]) for s in config.services
+                             for key in state.queue(s.id)]
+    return snapshot

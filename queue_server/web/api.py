@@ -429,10 +429,9 @@ class Api:
     async def state(self, request: Request) -> Response:
         """The snapshot; displays and kiosks get what their live feed gets (no personal or staff fields)."""
         caller, engine = await self._caller_engine(request, ANY_ROLE)
-        view = snapshot_view(engine.state)
         if isinstance(caller, Principal) and AUDIENCE.get(caller.role) == "public":
-            return json_response(public(view))
-        return json_response(view)
+            return json_response(public(snapshot_view(engine.state, staff=False)))
+        return json_response(snapshot_view(engine.state))
 
     def build(self) -> list[Route]:
         base = "/api/v1/sites/{site}"
