@@ -22,6 +22,7 @@ and one Redis round trip (sessions): a connection whose token was revoked, or wh
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -70,6 +71,7 @@ class LiveFeed:
     def __init__(self, trusted_origins: tuple[str, ...]) -> None:
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
         self.credentials: dict[Subscriber, Credential] = {}
+        self.connected: Counter[tuple[str, int]] = Counter()  # (site, device token id) -> connections here
 
     presence: Presence | None = None
 
@@ -79,13 +81,15 @@ class LiveFeed:
     def _devices(self) -> dict[str, set[int]]:
         """The devices this process holds a connection of, by site."""
         out: dict[str, set[int]] = {}
-        for credential in self.credentials.values():
-            if credential.device and credential.token_id is not None:
-                out.setdefault(credential.site, set()).add(credential.token_id)
+        for site, device in self.connected:
+            out.setdefault(site, set()).add(device)
         return out
 
     async def _arrived(self, credential: Credential) -> None:
-        if self.presence is not None and credential.device and credential.token_id is not None:
+        if not credential.device or credential.token_id is None:
+            return
+        self.connected[(credential.site, credential.token_id)] += 1
+        if self.presence is not None:
             try:
                 with anyio.move_on_after(2):  # a slow Redis must not hold the screen's feed back
                     await self.presence.seen({credential.site: [credential.token_id]})
@@ -93,10 +97,15 @@ class LiveFeed:
                 log.warning("could not record a device's presence", exc_info=True)
 
     async def _left(self, credential: Credential) -> None:
-        if self.presence is None or not credential.device or credential.token_id is None:
+        if not credential.device or credential.token_id is None:
             return
-        if credential.token_id in self._devices().get(credential.site, ()):
+        key = (credential.site, credential.token_id)
+        self.connected[key] -= 1
+        if self.connected[key] > 0:
             return  # another connection of the same device is still open here
+        del self.connected[key]
+        if self.presence is None:
+            return
         try:
             # Also when the connection's task is being cancelled (server shutdown): shielded, briefly.
             with anyio.CancelScope(shield=True), anyio.move_on_after(2):
