@@ -120,6 +120,20 @@ def _tune_gc() -> None:
     gc.set_threshold(GC_THRESHOLDS[0], GC_THRESHOLDS[1], GC_THRESHOLDS[2])
 
 
+def _raise_file_limit() -> None:
+    """Every connection holds a file descriptor: take all the system allows (the soft limit is often
+    1,024, the hard one far more), so that a crowd of screens, or of idle connections waiting for
+    their deadline, does not make the server refuse its own readiness checks."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open files limit from %d", soft)
+
+
 def _redacted(url: str) -> str:
     """The URL without its password, for messages."""
     scheme, sep, rest = url.partition("://")
@@ -161,9 +175,11 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None,
 
     from .store.embedded import EmbeddedServerError, EmbeddedValkey
     from .web.app import create_app
+    from .web.httpserver import EdgeProtocol
     from .web.wsserver import FramesProtocol
 
     _tune_gc()
+    _raise_file_limit()
     _Server = _server_class()
     embedded = None
     if not settings.redis.url:
@@ -181,6 +197,8 @@ def _run(settings: Settings, demo_tokens: dict[str, str] | None = None,
         config = uvicorn.Config(
             application, host=settings.server.host, port=settings.server.port,
             access_log=settings.server.access_log, log_config=None, lifespan="on",
+            # HTTP/1.1 with deadlines and size limits on requests (web/httpserver.py).
+            http=EdgeProtocol.configured(settings.server),
             timeout_graceful_shutdown=5,
             # WebSockets: uvicorn's sans-I/O implementation (it refuses with a real HTTP answer),
             # plus a way for the hub to write one pre-built frame to every screen without a task

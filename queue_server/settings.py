@@ -39,6 +39,16 @@ class ServerSettings(_Section):
     # The kernel's send buffer of each live-feed connection, in bytes (0: the kernel's own, which grows
     # to megabytes). Smaller: a screen that stops reading holds less memory and is cut sooner.
     ws_send_buffer_bytes: int = Field(0, ge=0, le=64 * 1024 * 1024)
+    # Limits at the edge (web/httpserver.py), before a request reaches the app. A request's head (its
+    # line and headers) must arrive within this many seconds of the connection or of the previous
+    # answer, its body within this many seconds of the head; else 408 and the connection is closed.
+    request_head_timeout_s: float = Field(10.0, gt=0, le=300)
+    request_body_timeout_s: float = Field(30.0, gt=0, le=3600)
+    # A head larger than this many bytes, or with more headers than this, gets 431.
+    max_request_head_bytes: int = Field(32 * 1024, ge=1024, le=1024 * 1024)
+    max_request_headers: int = Field(100, ge=10, le=1000)
+    # Connections of one address that have not sent a whole request yet; one more gets 429 (0: no cap).
+    max_pending_connections_per_address: int = Field(64, ge=0)
 
 
 class RedisSettings(_Section):

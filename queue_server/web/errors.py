@@ -5,6 +5,8 @@
     InterfaceError), a refused or timed-out connection (ConnectionError, TimeoutError)
                                      → 503 with Retry-After
     HTTPError (raised by the web layer: 400, 401, 403, 404, 405, 413, 422) → its status
+    ClientDisconnect (the client went away before its body was all read) → nothing: nobody listens;
+                                     logged once at debug, never as an error (anyone can cause it)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
@@ -84,6 +86,12 @@ async def starlette_http_error(request: Request, exc: Exception) -> Response:
                    dict(exc.headers or {}))
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client left in the middle of its request: its own doing, not a fault of ours."""
+    log.debug("%s %s: the client went away before sending its whole body", request.method, request.url.path)
+    return Response(status_code=400)  # never sent: the connection is gone
+
+
 def unavailable(retry_after_s: int) -> Any:
     async def handler(request: Request, exc: Exception) -> Response:
         log.warning("503 on %s %s: %s", request.method, request.url.path, exc)
@@ -98,6 +106,7 @@ def exception_handlers(retry_after_s: int) -> dict[Any, Any]:
         DomainError: domain_error,
         HTTPError: http_error,
         HTTPException: starlette_http_error,
+        ClientDisconnect: client_gone,
         Unavailable: unavailable(retry_after_s),
         RedisConnectionError: unavailable(retry_after_s),
         RedisTimeoutError: unavailable(retry_after_s),

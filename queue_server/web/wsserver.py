@@ -15,11 +15,14 @@ extension in the scope and sends through ASGI.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import socket
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "guichet.frames"
 # A peer that was shed is cut once it takes nothing of what waits for it for this long (a slow reader
@@ -40,6 +43,21 @@ class FramesProtocol(WebSocketsSansIOProtocol):
         sock = transport.get_extra_info("socket")
         if self.send_buffer and sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
+    def send_receive_event_to_app(self) -> None:
+        """A text message that is not UTF-8 closes the connection with 1007, as uvicorn does, but is
+        logged once at debug: the client's fault, which uvicorn logs as an ERROR with a traceback
+        (anyone holding a display's token could fill the log with them)."""
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                log.debug("closing a live feed connection (1007): its client sent a text message that is not UTF-8")
+                self.frames = []
+                self.conn.send_close(1007, "text messages must be UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
+
     def schedule_ping(self) -> None:
         """Pings at 75-100 % of the interval: when a whole hall of screens reconnects at once (after a
         restart), their pings, and the pongs the server must read, spread out instead of coming in
