@@ -51,8 +51,10 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "queue-server"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # One kiosk token issues for thousands, and thousands of screens connect from this one address at once.
         env={**os.environ, "QUEUE_SERVER_LOG_LEVEL": "warning", "QUEUE_LIMITS_KIOSK_TICKETS_PER_MINUTE": "0",
-             "QUEUE_LIMITS_KIOSK_TICKETS_PER_ADDRESS_PER_MINUTE": "0"},  # one kiosk token issues for thousands
+             "QUEUE_LIMITS_KIOSK_TICKETS_PER_ADDRESS_PER_MINUTE": "0",
+             "QUEUE_SERVER_MAX_PENDING_CONNECTIONS_PER_ADDRESS": "0"},
     )
     for _ in range(400):
         try:

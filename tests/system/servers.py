@@ -23,6 +23,8 @@ from queue_server.settings import load_settings
 # test turns them on (tests/web/test_limits.py checks them).
 NO_LIMITS = {"QUEUE_LIMITS_KIOSK_TICKETS_PER_MINUTE": "0", "QUEUE_LIMITS_KIOSK_TICKETS_PER_ADDRESS_PER_MINUTE": "0",
              "QUEUE_LIMITS_PUBLIC_READS_PER_ADDRESS_PER_MINUTE": "0",
+             # Hundreds of clients connect from 127.0.0.1 at once (tests/system/test_edge.py checks the cap).
+             "QUEUE_SERVER_MAX_PENDING_CONNECTIONS_PER_ADDRESS": "0",
              # and no speech worker per server: tests/browser and tests/display turn it on
              "QUEUE_SPEECH_ENABLED": "false"}
 QUEUE_SERVER = str(Path(sys.executable).parent / "queue-server")
