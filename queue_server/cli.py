@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 import typer
 from pydantic import ValidationError
@@ -66,15 +67,35 @@ def settings_from(config: Path | None, host: str | None = None, port: int | None
 
 
 class _RedactTokens(logging.Filter):
-    """Device pages pass ``?token=``: it must never reach a log line."""
+    """Credentials must never reach a log line: a device page's ``?token=``, however it is spelt, and
+    the headers that carry one (which websockets logs at debug level during a handshake).
 
-    _pattern = re.compile(r"(token=)[^&\s\"]+")
+    The message is formatted here, then every ``name=value`` of a query string is looked at by its
+    decoded name (``tok%65n`` is ``token``): the value of any name holding "token" is replaced; so
+    is the value of an ``Authorization``, ``Cookie`` or ``X-CSRF-Token`` header line."""
+
+    _pair = re.compile(r"(?<=[?&;])([^=&;\s\"#?]*)=([^&;\s\"#]*)")
+    _header = re.compile(r"(?im)\b((?:proxy-)?authorization|(?:set-)?cookie|x-csrf-token)(:\s*)\S[^\r\n]*")
+
+    @classmethod
+    def _redact_pair(cls, match: re.Match[str]) -> str:
+        name = unquote_plus(match.group(1))
+        return f"{match.group(1)}=***" if "token" in name.casefold() else match.group(0)
+
+    @classmethod
+    def redact(cls, text: str) -> str:
+        if "=" in text:
+            text = cls._pair.sub(cls._redact_pair, text)
+        return cls._header.sub(r"\1\2***", text) if ":" in text else text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
-        record.msg = self._pattern.sub(r"\1***", str(record.msg))
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: let logging report it as usual
+            return True
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote_plus
 
 from starlette.requests import HTTPConnection
 
@@ -46,6 +47,17 @@ def bearer(conn: HTTPConnection) -> str | None:
         raise HTTPError(401, "Use 'Authorization: Bearer <token>'.", "bad-credentials",
                         {"WWW-Authenticate": "Bearer"})
     return value.strip() or None
+
+
+def query_token(conn: HTTPConnection) -> str | None:
+    """The ``token`` query parameter spelt exactly so: ``?tok%65n=`` decodes to the same name, but a
+    credential is taken under its exact name only (device pages, which cannot send headers on a
+    WebSocket). Logs redact every parameter whose decoded name holds "token" (cli.py)."""
+    for pair in conn.scope.get("query_string", b"").split(b"&"):
+        name, sep, value = pair.partition(b"=")
+        if name == b"token" and sep:
+            return unquote_plus(value.decode("latin-1"))
+    return None
 
 
 class Authenticator:

@@ -1,9 +1,9 @@
 """``/ws/sites/{site}``: the live feed of a site (API.md, WebSocket section).
 
-Authentication: ``Authorization: Bearer`` from programs, ``?token=`` from device pages (the CLI's log
-filter redacts it; uvicorn's access log is off by default). A browser's ``Origin`` must be this
-server's own or one of ``server.trusted_origins``. Refusals happen before the handshake completes,
-as an HTTP problem+json answer (401, 403, 404).
+Authentication: ``Authorization: Bearer`` from programs, ``?token=`` from device pages (spelt exactly
+so; the CLI's log filter redacts it whatever its spelling; uvicorn's access log is off by default). A
+browser's ``Origin`` must be this server's own or one of ``server.trusted_origins``. Refusals happen
+before the handshake completes, as an HTTP problem+json answer (401, 403, 404).
 
 Close codes: 1012 when the server shuts down (uvicorn), 1013 when the client fell too far behind
 (it should reconnect with ``since``). People's pages may use their session cookie instead of a token,
@@ -36,7 +36,7 @@ from ..protocol import CLOSE_REVOKED
 from ..service import QueueService, SiteEngine, Unavailable
 from ..store.presence import Presence
 from .api import plausible_id, site_engine
-from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator
+from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator, query_token
 from .errors import HTTPError, problem
 from .wsserver import frames_of
 
@@ -160,7 +160,7 @@ class LiveFeed:
     async def _admit(self, websocket: WebSocket) -> tuple[SiteEngine, str, Credential]:
         if not await self._origin_allowed(websocket):
             raise HTTPError(403, "This page's origin is not trusted by this server.", "foreign-origin")
-        token = websocket.query_params.get("token")
+        token = query_token(websocket)
         caller: Principal | Person
         if token is not None:
             found = await self.auth.principal(token)

@@ -197,3 +197,12 @@ def test_a_revoked_display_says_so_and_pairs_again_with_a_code(page: Page, hall:
     issue(hall)
     call(hall, "1")
     expect(page.locator("#current .number")).to_have_text("A001", timeout=2_000)
+
+
+def test_a_token_under_another_spelling_is_not_taken_and_leaves_the_address_bar(page: Page, hall: Hall) -> None:
+    """``?tok%65n=`` decodes to ``token`` but is no credential: the TV stays unpaired, keeps nothing, and the
+    address bar no longer shows it."""
+    page.goto(f"{hall.url}/display?tok%65n={hall.tokens['display']}")
+    expect(page.locator("#pairing")).to_be_visible(timeout=5_000)
+    assert page.evaluate("Object.values(localStorage).join(' ')").find(hall.tokens["display"]) < 0
+    assert hall.tokens["display"] not in page.url

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import anyio
 import httpx
+import orjson
 import pytest
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.system.servers import ServerProcess, seed_site, server
 
@@ -22,7 +23,7 @@ HEAD_S, BODY_S, PENDING = 1.5, 1.5, 20
 EDGE = {"QUEUE_SERVER_REQUEST_HEAD_TIMEOUT_S": str(HEAD_S), "QUEUE_SERVER_REQUEST_BODY_TIMEOUT_S": str(BODY_S),
         "QUEUE_SERVER_MAX_PENDING_CONNECTIONS_PER_ADDRESS": str(PENDING),
         # Debug: what clients cause is logged there, and the tests wait for those lines.
-        "QUEUE_SERVER_LOG_LEVEL": "debug"}
+        "QUEUE_SERVER_LOG_LEVEL": "debug", "QUEUE_SERVER_ACCESS_LOG": "true"}
 SLOW_BODY = (b"POST /api/v1/pair HTTP/1.1\r\nHost: guichet\r\nContent-Type: application/json\r\n"
              b"Content-Length: 100\r\n\r\n{\"code\":")
 
@@ -188,3 +189,22 @@ async def test_a_text_frame_that_is_not_utf8_closes_the_feed_with_1007_and_no_er
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1007
     log = wait_for_line(edge, "sent a text message that is not UTF-8")
     assert " ERROR " not in log and "Traceback" not in log
+
+
+@pytest.mark.anyio
+async def test_a_token_is_taken_under_its_exact_name_only_and_never_logged(edge: Edge) -> None:
+    """``?tok%65n=`` (which decodes to ``token``) opens no live feed, and no spelling of a token reaches the
+    log, where ``?token=`` opens it."""
+    base = f"ws://127.0.0.1:{edge.port}/ws/sites/edge"
+    for spelling in ("tok%65n", "%74oken", "TOKEN"):
+        with pytest.raises(InvalidStatus) as refused:
+            async with ws_connect(f"{base}?{spelling}={edge.display}"):
+                pass
+        assert refused.value.response.status_code == 401
+        page = httpx.get(f"{edge.url}/display?{spelling}={edge.display}", timeout=5)
+        assert page.status_code == 200
+    async with ws_connect(f"{base}?v=1&token={edge.display}") as feed:
+        assert orjson.loads(await feed.recv())["type"] == "snapshot"
+    log = wait_for_line(edge, "/ws/sites/edge?v=1&token=***")
+    assert "tok%65n=***" in log and "%74oken=***" in log and "TOKEN=***" in log
+    assert edge.display not in log

@@ -364,11 +364,29 @@
 
   for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, armIdle, { passive: true });
 
+  /** The value of the query parameter spelt exactly ``name`` (not merely decoding to it), or null. */
+  function exactParam(name) {
+    for (const pair of location.search.slice(1).split("&")) {
+      const at = pair.indexOf("=");
+      if ((at < 0 ? pair : pair.slice(0, at)) !== name) continue;
+      try {
+        return decodeURIComponent((at < 0 ? "" : pair.slice(at + 1)).replace(/\+/g, " "));
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+
   // Start -------------------------------------------------------------------------------------------
 
+  // The token is taken under its exact name only, as the server does: "?tok%65n=" decodes to
+  // "token" too, but a credential under another spelling is refused. Any spelling of it leaves the
+  // address bar (and the browser's history).
+  const given = exactParam("token");
+  if (given) localStorage.setItem(TOKEN_KEY, given);
   const here = new URL(location.href);
   if (here.searchParams.has("token")) {
-    localStorage.setItem(TOKEN_KEY, here.searchParams.get("token"));
     here.searchParams.delete("token");
     history.replaceState(null, "", here.pathname + here.search);
   }
