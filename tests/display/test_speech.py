@@ -3,6 +3,7 @@ that worker hangs. espeak-ng is required (`apt-get install espeak-ng`; .ci/run i
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from queue_server.speech import Renderer, Speech, available, chime, describe
+from queue_server.hub import ANNOUNCEMENTS
+from queue_server.speech import PENDING, REPLAY_WINDOW_S, Renderer, Speech, available, chime, describe
 
 pytestmark = pytest.mark.anyio
 
@@ -93,6 +95,116 @@ async def test_a_hung_render_never_blocks_the_event_loop(tmp_path: Path) -> None
         tg.cancel_scope.cancel()
     speech.close()
     assert ticks >= 20  # about 40 in the 2 s the render hung
+
+
+BURST = 500  # calls at once: a supervisor's mass recall, a replayed feed, a script gone wrong
+LANGUAGES = ("fr", "en", "es", "ar")  # a site announcing in four languages: four phrases a call
+IDLE_WITHIN_S = 10.0  # the unbounded backlog took about 30 s here for such a burst (2,000 phrases, 14 ms each)
+
+
+def ask(speech: Speech, calls: int, first: int = 1) -> list[str]:
+    """The keys of the phrases of ``calls`` calls, asked at once as the hub asks them per call event."""
+    keys = []
+    for number in range(first, first + calls):
+        for lang in LANGUAGES:
+            url = speech.url(lang, ANNOUNCEMENTS[lang].format(letters="A", number=number, counter=number % 12 + 1))
+            assert url is not None
+            keys.append(url.removeprefix("/speech/").removesuffix(".wav"))
+    return keys
+
+
+async def test_a_burst_of_500_calls_leaves_the_worker_idle_within_seconds(tmp_path: Path) -> None:
+    """After 500 calls at once, the worker is idle within seconds, having rendered only the newest phrases."""
+    speech = Speech(tmp_path)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(speech.run)
+            keys = ask(speech, BURST)
+            last_call = time.monotonic()
+            assert speech.pending == PENDING and not speech.idle
+            assert await speech.drained(IDLE_WITHIN_S), f"{speech.pending} phrases still waiting"
+            took = time.monotonic() - last_call
+            tasks.cancel_scope.cancel()
+        assert speech.renders <= PENDING and speech.dropped == len(keys) - PENDING, (speech.renders, took)
+        assert all(speech.path(key).exists() for key in keys[-PENDING:])  # the latest calls' phrases are ready
+    finally:
+        speech.close()
+
+
+async def test_repeated_phrases_are_rendered_once(tmp_path: Path) -> None:
+    """Two bursts of 500 recalls of the same five phrases render five phrases in all."""
+    speech = Speech(tmp_path)
+    phrases = [("fr", f"Ticket B {number}, guichet 2") for number in range(5)]
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(speech.run)
+            for _ in range(2):
+                for n in range(500):
+                    speech.url(*phrases[n % 5])
+                assert speech.pending == 5
+                assert await speech.drained(IDLE_WITHIN_S)
+                assert speech.renders == 5
+            tasks.cancel_scope.cancel()
+    finally:
+        speech.close()
+
+
+async def test_a_phrase_older_than_the_replay_window_is_not_rendered(tmp_path: Path) -> None:
+    """A phrase whose turn comes after the displays stopped announcing its call is dropped unrendered."""
+    now = [1000.0]
+    speech = Speech(tmp_path, clock=lambda: now[0])
+    try:
+        url = speech.url("fr", "Ticket C 3, guichet 4")
+        assert url is not None
+        now[0] += REPLAY_WINDOW_S + 1
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(speech.run)
+            assert await speech.drained(IDLE_WITHIN_S)
+            tasks.cancel_scope.cancel()
+        assert (speech.renders, speech.expired) == (0, 1)
+        assert not speech.path(url.removeprefix("/speech/").removesuffix(".wav")).exists()
+    finally:
+        speech.close()
+
+
+async def test_a_phrase_left_unrendered_is_rendered_when_a_display_asks(tmp_path: Path) -> None:
+    """A phrase the background dropped (expired, or crowded out of a full backlog) is rendered on demand."""
+    now = [1000.0]
+    speech = Speech(tmp_path, max_pending=1, clock=lambda: now[0])
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(speech.run)
+            expired = speech.url("fr", "Ticket D 1, guichet 1")
+            now[0] += REPLAY_WINDOW_S + 1
+            assert await speech.drained(IDLE_WITHIN_S)
+            crowded_out = speech.url("fr", "Ticket D 2, guichet 1")
+            speech.url("fr", "Ticket D 3, guichet 1")
+            assert await speech.drained(IDLE_WITHIN_S)
+            tasks.cancel_scope.cancel()
+        assert (speech.renders, speech.expired, speech.dropped) == (1, 1, 1)
+        for url in (expired, crowded_out):
+            assert url is not None
+            path = await speech.wav(url.removeprefix("/speech/").removesuffix(".wav"))
+            assert path is not None and describe(path)["rms"] > 0.02
+    finally:
+        speech.close()
+
+
+async def test_a_full_backlog_warns_once_per_burst(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Each burst that overflows the backlog logs one warning, however many phrases it drops."""
+    speech = Speech(tmp_path, max_pending=10)
+    try:
+        with caplog.at_level(logging.WARNING, logger="queue_server.speech"):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(speech.run)
+                for burst in range(2):
+                    ask(speech, 50, first=1 + 50 * burst)
+                    assert await speech.drained(IDLE_WITHIN_S)
+                tasks.cancel_scope.cancel()
+        assert speech.dropped == 2 * (200 - 10)
+        assert [r.levelno for r in caplog.records if "phrases waiting" in r.getMessage()] == [logging.WARNING] * 2
+    finally:
+        speech.close()
 
 
 def test_the_chime_is_a_short_sound() -> None:
