@@ -392,6 +392,7 @@ def token_revoke(
 
     if not asyncio.run(_with_session(settings, work)):
         fail(f"no live token {token_id}")
+    _announce(settings, "token", token_id)
     typer.echo(f"token {token_id} revoked")
 
 
@@ -416,6 +417,32 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     return str(typer.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True))
+
+
+def _announce(settings: Settings, kind: str, ref: int | str) -> None:
+    """Tell the running servers that a credential was taken back: they forget it and close its live
+    feeds at once. With no server's Redis at hand nothing is said (and nothing needs to be: the
+    servers' periodic check closes those feeds within seconds)."""
+    from urllib.parse import unquote
+
+    import redis
+
+    from .store.embedded import EmbeddedValkey
+    from .store.revocations import announce_sync
+
+    url = settings.redis.url
+    if not url:
+        embedded = EmbeddedValkey(settings.server.data_dir)
+        if not Path(unquote(embedded.url.removeprefix("unix://"))).exists():
+            return  # no server runs on this data dir
+        url = embedded.url
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        announce_sync(client, settings.redis.key_prefix, kind, ref)  # type: ignore[arg-type]
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
 
 
 def _user_work(settings: Settings, work: Any) -> Any:
@@ -483,15 +510,16 @@ def user_passwd(
     settings = settings_from(config, data_dir=data_dir)
     password = _password(password_stdin)
 
-    async def work(session: Any) -> None:
+    async def work(session: Any) -> int | None:
         from .db.audit import record
         from .db.users import tenant_of
 
-        await set_password(session, login, password)
+        user = await set_password(session, login, password)
         await record(session, "user.password", "cli", tenant=await tenant_of(session, login), target=login)
         typer.echo(f"password of {login} changed; their sessions have ended")
+        return user.id
 
-    _user_work(settings, work)
+    _announce(settings, "person", _user_work(settings, work))
 
 
 @user_app.command("disable")
@@ -506,16 +534,17 @@ def user_disable(
 
     settings = settings_from(config, data_dir=data_dir)
 
-    async def work(session: Any) -> None:
+    async def work(session: Any) -> int | None:
         from .db.audit import record
         from .db.users import tenant_of
 
-        await set_disabled(session, login, not enable)
+        user = await set_disabled(session, login, not enable)
         await record(session, "user.enabled" if enable else "user.disabled", "cli",
                      tenant=await tenant_of(session, login), target=login)
         typer.echo(f"user {login} {'enabled' if enable else 'disabled'}")
+        return user.id
 
-    _user_work(settings, work)
+    _announce(settings, "person", _user_work(settings, work))
 
 
 @user_app.command("roles")
@@ -533,15 +562,16 @@ def user_roles(
     roles = _roles(role)
     settings = settings_from(config, data_dir=data_dir)
 
-    async def work(session: Any) -> None:
+    async def work(session: Any) -> int | None:
         from .db.audit import record
 
         user = await set_roles(session, login, roles)
         await record(session, "user.roles", "cli", tenant=user.tenant_id, target=user.login,
                      detail=describe_roles(roles))
         typer.echo(f"roles of {user.login}: {describe_roles(roles)}")
+        return user.id
 
-    _user_work(settings, work)
+    _announce(settings, "person", _user_work(settings, work))
 
 
 @tenant_app.command("origins")

@@ -118,27 +118,29 @@ async def add_user(session: AsyncSession, tenant_id: str, login: str, password: 
     return user
 
 
-async def set_password(session: AsyncSession, login: str, password: str) -> None:
+async def set_password(session: AsyncSession, login: str, password: str) -> User:
     """Change the password; every open session of the user ends."""
     check_password(password)
     user = await _user(session, login)
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1
     await session.commit()
+    return user
 
 
-async def set_disabled(session: AsyncSession, login: str, disabled: bool = True) -> None:
+async def set_disabled(session: AsyncSession, login: str, disabled: bool = True) -> User:
     """Disable (or enable again) an account; disabling ends every open session of the user."""
     user = await _user(session, login)
     user.disabled = disabled
     user.session_epoch += 1
     await session.commit()
+    return user
 
 
 async def set_roles(session: AsyncSession, login: str, roles: Sequence[tuple[str | None, str]]) -> User:
     """Replace every role of ``login`` with ``roles`` (as for ``add_user``); at least one is needed
-    (disabling the account is how access ends). Open sessions stay open: they get the new rights
-    once the authenticator's person cache expires (``web.auth.CACHE_S``, seconds)."""
+    (disabling the account is how access ends). Open sessions stay open with the new rights (once the
+    change is announced, store/revocations.py, or the authenticator's person cache expires)."""
     user = await _user(session, login)
     if not roles:
         raise UserError("A person needs at least one role; disable the account to take their access away.",

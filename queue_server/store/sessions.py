@@ -28,13 +28,18 @@ class Session:
     created: float
 
 
+def digest(sid: str) -> str:
+    """What Redis holds of a session id (and what a revocation names): its SHA-256, in hex."""
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
 class SessionStore:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
 
     def _key(self, sid: str) -> str:
-        return f"{self.prefix}session:{hashlib.sha256(sid.encode()).hexdigest()}"
+        return f"{self.prefix}session:{digest(sid)}"
 
     async def create(self, user_id: int, epoch: int) -> tuple[str, Session]:
         sid = secrets.token_urlsafe(32)

@@ -14,7 +14,7 @@ audit log (JSON or CSV). Every change is written to the audit log.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from ..settings import LimitSettings
 from ..store.pairing import TTL_S, PairingCodes
 from ..store.presence import Presence
 from ..store.sessions import Limits
-from .api import Api, Body, actor_of, client_address, json_response, parse_body, plausible_id, site_engine
+from .api import Api, Body, Matches, actor_of, client_address, json_response, parse_body, plausible_id, site_engine
 from .auth import SUPERVISORS, Authenticator, authorize
 from .errors import HTTPError
 
@@ -40,9 +40,14 @@ ADMIN = frozenset({"admin"})
 DEVICE_ROLES = ("kiosk", "display")
 
 
+# A device's name is shown in lists and written to SQL, where PostgreSQL refuses a NUL: no control characters.
+DEVICE_NAME = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+
+
 class PairingBody(Body):
     role: Literal["kiosk", "display"]
-    name: str = Field("", max_length=200)
+    name: Annotated[str, Field(max_length=200), Matches(DEVICE_NAME, "a device's name may not hold control "
+                                                                     "characters")] = ""
 
 
 class PairBody(Body):
@@ -175,6 +180,7 @@ class Admin:
             if row is None or row.site_id != site:
                 raise HTTPError(404, "No such device at this site.", "unknown-device")
             await revoke_device(db, row, actor_of(caller), client_address(request))
+            await self.auth.announce("token", raw)
             return json_response(device_view(row))
 
     async def _audit_rows(self, request: Request) -> list[Any]:

@@ -188,16 +188,17 @@ class AdminPage:
                 return back(error="not-yours" if not whole else "unknown-user")
             try:
                 if change == "password":
-                    await set_password(db, login, form.get("password", ""))
+                    user = await set_password(db, login, form.get("password", ""))
                     action, done = "user.password", "password"
                 else:
                     enable = form.get("enable") == "1"
-                    await set_disabled(db, login, not enable)
+                    user = await set_disabled(db, login, not enable)
                     action, done = ("user.enabled", "enabled") if enable else ("user.disabled", "disabled")
             except UserError as exc:
                 return back(error=exc.code)
             await record(db, action, actor_of(person), tenant=person.tenant_id, target=login,
                          address=client_address(request))
+        await self.auth.announce("person", user.id or 0)
         return back(done=done)
 
     async def password(self, request: Request) -> Response:
@@ -246,6 +247,7 @@ class AdminPage:
             await record(db, "user.roles", actor_of(person), tenant=person.tenant_id,
                          site=next(iter(changed)) if len(changed) == 1 else None, target=user.login,
                          address=client_address(request), detail=describe_roles(list(wanted.items())))
+        await self.auth.announce("person", user.id or 0)
         return back(done="roles")
 
     async def pairing(self, request: Request) -> Response:
@@ -275,6 +277,7 @@ class AdminPage:
             if row is None or row.site_id not in sites:
                 return back(error="unknown-device")
             await revoke_device(db, row, actor_of(person), client_address(request))
+        await self.auth.announce("token", raw)
         return back(done="revoked")
 
 

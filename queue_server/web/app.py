@@ -36,6 +36,7 @@ from ..store.events import EventStore
 from ..store.pairing import PairingCodes
 from ..store.phones import NoteBook, PhoneBook
 from ..store.presence import Presence
+from ..store.revocations import Revocations
 from ..store.sessions import Limits, SessionStore
 from .admin import Admin
 from .admin_page import AdminPage
@@ -149,7 +150,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     async with session_factory() as session:
                         return await revoked_among(session, token_ids)
 
-                authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked)
+                authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked,
+                                              Revocations(redis, settings.redis.key_prefix))
                 limits = Limits(redis, settings.redis.key_prefix)
                 api.bind(queue, authenticator, session_factory, phones, limits, settings.limits, notes)
                 login.bind(session_store, limits, authenticator, session_factory)
@@ -165,6 +167,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 display.bind(speech)
                 tg.start_soon(speech.run)
                 tg.start_soon(feed.watch)
+                # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
+                tg.start_soon(Revocations(tail_redis, settings.redis.key_prefix).follow, feed.revoke)
                 app.state.queue = queue
                 app.state.redis = redis
                 app.state.engine = engine

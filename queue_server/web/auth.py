@@ -7,8 +7,10 @@ must come with an ``Origin`` the server trusts (web/ws.py).
 
 A token names one site and one role (an admin token covers every site of its tenant). A token of
 another tenant gets 404, exactly like an unknown site, so that existence never leaks; a token of the
-same tenant but the wrong site or role gets 403. Lookups are cached for ``CACHE_S`` seconds:
-a revoked token stops working within that delay on every process.
+same tenant but the wrong site or role gets 403. Lookups are cached for ``CACHE_S`` seconds; a
+revocation announced through Redis (store/revocations.py) drops the cached entry at once on every
+process, so a revoked token, a new password or a disabled account takes effect within milliseconds
+(within ``CACHE_S`` when no announcement came: a change made by the CLI without Redis at hand).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.requests import HTTPConnection
 from ..db.repo import Principal
 from ..db.users import Person
 from ..domain.config import SiteConfig
+from ..store.revocations import Kind, Revocations
 from ..store.sessions import Session, SessionStore
 from .errors import HTTPError
 
@@ -64,8 +67,10 @@ class Authenticator:
     def __init__(self, lookup: Callable[[str], Awaitable[Principal | None]],
                  sessions: SessionStore | None = None,
                  people: Callable[[int], Awaitable[Person | None]] | None = None,
-                 revoked: Callable[[set[int]], Awaitable[set[int]]] | None = None) -> None:
+                 revoked: Callable[[set[int]], Awaitable[set[int]]] | None = None,
+                 revocations: Revocations | None = None) -> None:
         self._lookup = lookup
+        self._revocations = revocations
         self._revoked = revoked
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self.sessions = sessions
@@ -82,6 +87,22 @@ class Authenticator:
             self._people_cache.clear()
         self._people_cache[user_id] = (now + CACHE_S, found)
         return found
+
+    async def announce(self, kind: Kind, ref: str | int) -> None:
+        """Tell every process that a credential was taken back (a token revoked, a person's password,
+        account or roles changed, a session signed out): they forget it and close its live feeds."""
+        if self._revocations is not None:
+            await self._revocations.tell(kind, ref)
+
+    def forget_token(self, token_id: int) -> None:
+        """Drop what is cached of token ``token_id`` (it was revoked): the next use looks it up."""
+        for token, (_, principal) in tuple(self._cache.items()):
+            if principal is not None and principal.token_id == token_id:
+                del self._cache[token]
+
+    def forget_person(self, user_id: int) -> None:
+        """Drop what is cached of person ``user_id`` (password, account or roles changed)."""
+        self._people_cache.pop(user_id, None)
 
     async def revoked(self, token_ids: set[int]) -> set[int]:
         """Which of ``token_ids`` are revoked (or gone), in one query per 500; those are also dropped

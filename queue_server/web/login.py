@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from ..db.audit import record
 from ..db.users import tenant_of, verify
-from ..store.sessions import IDLE_S, Limits, SessionStore
+from ..store.sessions import IDLE_S, Limits, SessionStore, digest
 from .api import client_address, json_response, read_form
 from .auth import SESSION_COOKIE, Authenticator
 from .errors import HTTPError
@@ -138,6 +138,7 @@ class Login:
             if not hmac.compare_digest(sent.encode(), found[0].csrf.encode()):
                 raise HTTPError(403, "Signing out needs the session's CSRF token.", "csrf")
             await self.sessions.delete(request.cookies[SESSION_COOKIE])
+            await self.auth.announce("session", digest(request.cookies[SESSION_COOKIE]))
             log.info("user %d signed out", found[1].user_id)
             async with self.db_sessions() as db:
                 await record(db, "logout", f"user:{found[1].login}", tenant=found[1].tenant_id,

@@ -14,9 +14,11 @@ straight to the connection, and this endpoint only waits for the client to leave
 connection. Under another ASGI server (tests' TestClient, say), a task per connection sends what the
 hub queued.
 
-Every ``SWEEP_S`` seconds the open connections' credentials are checked again in one query (tokens)
-and one Redis round trip (sessions): a connection whose token was revoked, or whose session ended
-(logout, new password, disabled account), is closed with 4001 (do not come back with it).
+A connection whose token is revoked, or whose session ends (logout, new password, disabled account),
+is closed with 4001 (do not come back with it): at once on every process, when the change is announced
+through Redis (store/revocations.py, ``revoke``); and every ``SWEEP_S`` seconds the open connections'
+credentials are checked again in one query (tokens) and one Redis round trip (sessions), for changes
+that were not announced.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from ..hub import Subscriber
 from ..protocol import CLOSE_REVOKED
 from ..service import QueueService, SiteEngine, Unavailable
 from ..store.presence import Presence
+from ..store.revocations import Revocation
+from ..store.sessions import digest
 from .api import plausible_id, site_engine
 from .auth import ANY_ROLE, SESSION_COOKIE, Authenticator, query_token
 from .errors import HTTPError, problem
@@ -53,6 +57,7 @@ class Credential:
 
     token_id: int | None = None
     sid: str | None = None
+    user_id: int | None = None  # with ``sid``: whose session it is
     site: str = ""
     role: str = ""
 
@@ -143,6 +148,30 @@ class LiveFeed:
                 closed += 1
         return closed
 
+    async def revoke(self, revocation: Revocation) -> int:
+        """Apply a revocation announced by any process: forget the cached credential, close the feeds
+        it opened here (a person's only if their session no longer opens: a change of roles leaves
+        it open); how many were closed."""
+        doomed: list[Subscriber] = []
+        if revocation.kind == "token" and revocation.ref.isdecimal():
+            token_id = int(revocation.ref)
+            self.auth.forget_token(token_id)
+            doomed = [s for s, c in self.credentials.items() if c.token_id == token_id]
+        elif revocation.kind == "session":
+            doomed = [s for s, c in self.credentials.items() if c.sid and digest(c.sid) == revocation.ref]
+        elif revocation.kind == "person" and revocation.ref.isdecimal():
+            user_id = int(revocation.ref)
+            self.auth.forget_person(user_id)
+            for subscriber, credential in tuple(self.credentials.items()):
+                if credential.user_id != user_id or not credential.sid:
+                    continue
+                if await self.auth.session_of(credential.sid) is None:
+                    doomed.append(subscriber)
+        for subscriber in doomed:
+            log.info("conn %d: credentials revoked (announced), closing", subscriber.id)
+            subscriber.drop(CLOSE_REVOKED, "revoked: pair this device again or sign in")
+        return len(doomed)
+
     async def watch(self) -> None:
         """``sweep`` every ``SWEEP_S`` seconds, for the server's life (errors logged, never fatal)."""
         while True:
@@ -180,7 +209,7 @@ class LiveFeed:
             return engine, caller.role, Credential(token_id=caller.token_id, site=engine.site, role=caller.role)
         at_site = caller.at(engine.site)
         assert at_site is not None  # site_engine checked it
-        return engine, at_site.role, Credential(sid=websocket.cookies[SESSION_COOKIE])
+        return engine, at_site.role, Credential(sid=websocket.cookies[SESSION_COOKIE], user_id=caller.user_id)
 
     async def endpoint(self, websocket: WebSocket) -> None:
         try:

@@ -14,7 +14,7 @@ import anyio
 import httpx
 import orjson
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from queue_server.db.engine import make_engine, sessions
@@ -32,6 +32,8 @@ PASSWORD = "correct horse battery"
 class Pair:
     a: ServerProcess
     b: ServerProcess
+    tokens: dict[str, str]  # a display's and an admin's token at ``live``
+    env: dict[str, str]  # what the servers were started with (Redis, database)
 
 
 @pytest.fixture
@@ -45,12 +47,14 @@ def valkey(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def pair(tmp_path: Path, valkey: str) -> AsyncIterator[Pair]:
-    """Two server processes on one Redis and one database, with the user ``anne`` (agent at ``live``)."""
+    """Two server processes on one Redis and one database, with the users ``anne`` (agent at ``live``) and
+    ``root`` (admin of the tenant)."""
     database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    await seed_site(database, "live", 1, ("etat-civil",))
+    tokens = await seed_site(database, "live", 1, ("etat-civil",), ("display", "admin"))
     engine = make_engine(load_settings(database={"url": database}).database_url)
     async with sessions(engine)() as session:
         await add_user(session, "live", "anne", PASSWORD, "Anne", [("live", "agent")])
+        await add_user(session, "live", "root", PASSWORD, "Root", [(None, "admin")])
     await engine.dispose()
     env = {"QUEUE_REDIS_URL": valkey, "QUEUE_DATABASE_URL": database,
            "QUEUE_SERVER_TRUSTED_ORIGINS": '["https://www.ville.example"]'}
@@ -59,15 +63,15 @@ async def pair(tmp_path: Path, valkey: str) -> AsyncIterator[Pair]:
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
             processes.append(stack.enter_context(server(tmp_path / name, env, name=name)))
-        yield Pair(*processes)
+        yield Pair(*processes, tokens, env)
 
 
-async def sign_in(http: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
-    """Anne signs in through the login form, as a browser does (the form's token first)."""
+async def sign_in(http: httpx.AsyncClient, password: str = PASSWORD, login: str = "anne") -> httpx.Response:
+    """Anne (or ``login``) signs in through the login form, as a browser does (the form's token first)."""
     page = await http.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
-    return await http.post("/login", data={"login": "anne", "password": password, "csrf": token.group(1)})
+    return await http.post("/login", data={"login": login, "password": password, "csrf": token.group(1)})
 
 
 async def attempt(url: str, password: str) -> httpx.Response:
@@ -183,3 +187,69 @@ async def test_the_collectivitys_declared_websites_may_open_the_live_feed(tmp_pa
             async with connect(ws, additional_headers=cookie, origin="https://www.ville-voisine.fr"):  # type: ignore[arg-type]
                 pass
         assert foreign.value.response.status_code == 403
+
+
+async def closed_within(feed: ClientConnection, seconds: float) -> int:
+    """The close code of ``feed``, which must close within ``seconds`` (what it sends meanwhile is read)."""
+    with anyio.fail_after(seconds), pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await feed.recv()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def anne_on_b(pair: Pair, http: httpx.AsyncClient) -> ClientConnection:
+    """Anne's page on process B, its live feed open with her session."""
+    await sign_in(http)
+    cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
+    feed = await connect(pair.b.url.replace("http://", "ws://") + "/ws/sites/live", additional_headers=cookie,
+                         origin=pair.b.url)  # type: ignore[arg-type]
+    await feed.recv()
+    return feed
+
+
+@pytest.mark.parametrize("change", ["password", "disable"])
+async def test_a_new_password_or_a_disabled_account_closes_the_feed_on_another_process_within_a_second(
+        pair: Pair, change: str) -> None:
+    """An administrator on process A sets Anne a new password (or disables her account): Anne's live feed on
+    process B is closed with 4001 within a second of the answer, and her session opens nothing more."""
+    async with httpx.AsyncClient(base_url=pair.b.url) as anne, httpx.AsyncClient(base_url=pair.a.url) as root:
+        feed = await anne_on_b(pair, anne)
+        assert (await sign_in(root, login="root")).status_code == 303
+        page = await root.get("/admin")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        form = {"csrf": csrf.group(1), "login": "anne"}
+        if change == "password":
+            form["password"] = "another horse battery"
+        done = await root.post(f"/admin/people/{change}", data=form)
+        assert done.status_code == 303 and "done=" in done.headers["location"], done.headers
+        assert await closed_within(feed, 1.0) == CLOSE_REVOKED
+        assert (await anne.get("/api/v1/me")).status_code == 401
+
+
+async def test_a_revoked_token_closes_its_feed_on_another_process_within_a_second(pair: Pair) -> None:
+    """A display's token revoked through the API of process A: its live feed on process B is closed with 4001
+    within a second, and the token opens nothing more there."""
+    ws = pair.b.url.replace("http://", "ws://") + "/ws/sites/live"
+    display = {"Authorization": f"Bearer {pair.tokens['display']}"}
+    async with connect(ws, additional_headers=display) as feed:
+        await feed.recv()
+        async with httpx.AsyncClient(base_url=pair.a.url, headers={
+                "Authorization": f"Bearer {pair.tokens['admin']}"}) as admin:
+            me = (await httpx.AsyncClient(base_url=pair.a.url).get("/api/v1/me", headers=display)).json()
+            revoked = await admin.post(f"/api/v1/sites/live/devices/{me['token_id']}/revoke")
+            assert revoked.status_code == 200, revoked.text
+        assert await closed_within(feed, 1.0) == CLOSE_REVOKED
+    async with httpx.AsyncClient(base_url=pair.b.url) as http:
+        assert (await http.get("/api/v1/me", headers=display)).status_code == 401
+
+
+async def test_an_account_disabled_from_the_cli_closes_the_feed_within_a_second(pair: Pair) -> None:
+    """``queue-server user disable`` on the servers' Redis and database: Anne's feed closes within a second."""
+    async with httpx.AsyncClient(base_url=pair.b.url) as anne:
+        feed = await anne_on_b(pair, anne)
+        done = await anyio.run_process([QUEUE_SERVER, "user", "disable", "anne"], env={**os.environ, **pair.env},
+                                       check=False)
+        assert done.returncode == 0, done.stderr.decode()
+        assert await closed_within(feed, 1.0) == CLOSE_REVOKED
