@@ -124,7 +124,7 @@ class DisplayAgent:
         self.clock_offset = timedelta()
         self.announcer = Announcer(config.announce_within_s, config.services, config.counters)
         self.backlog = Backlog(config.backlog)
-        self.speech = Speech(config.data_dir / "speech")
+        self.speech = Speech(config.data_dir / "speech", replay_window_s=config.announce_within_s)
         self.player = Player(config.player, config.play_timeout_s)
         self.speaker = Speaker(self.speech, self.player, config.data_dir / "chime.wav", self.backlog)
         self.stale = 0  # calls that arrived too late to be spoken, this run

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import commands as c
-from .errors import DailyCapReached, IdempotencyKeyReused, Invalid, InvalidTransition, NotFound, ServiceClosed
+from .errors import (
+    Conflict,
+    DailyCapReached,
+    IdempotencyKeyReused,
+    Invalid,
+    InvalidTransition,
+    NotFound,
+    ServiceClosed,
+)
 from .events import (
     CounterClosed,
     CounterOpened,
@@ -168,7 +176,7 @@ def _call_next(state: SiteState, cmd: c.CallNext, now: datetime) -> list[Event]:
         if state.config.service(service_id) is None:
             raise NotFound(f"No service {service_id!r} at this site.")
         if service_id not in counter.services:
-            raise Invalid(f"Counter {counter.name} does not serve {service_id!r}.")
+            raise Conflict(f"Counter {counter.name} does not serve {service_id!r}.")
     candidates = []
     for service_id in services:
         head = state.head(service_id)
@@ -207,7 +215,7 @@ def _transfer(state: SiteState, cmd: c.Transfer, now: datetime) -> list[Event]:
     if target is None:
         raise NotFound(f"No service {cmd.service!r} at this site.")
     if ticket.status == "waiting" and ticket.service == target.id and ticket.front == cmd.to_front:
-        raise Invalid(f"Ticket {ticket.number} is already waiting for {target.name}.")
+        raise InvalidTransition(f"Ticket {ticket.number} is already waiting for {target.name}.")
     return [
         TicketTransferred(
             at=now, command_id=cmd.command_id, ticket_id=ticket.id, from_service=ticket.service,
@@ -220,7 +228,7 @@ def _reprint(state: SiteState, cmd: c.Reprint, now: datetime) -> list[Event]:
     ticket = _ticket(state, cmd.ticket_id, "reprint")
     kiosk = cmd.kiosk if cmd.kiosk is not None else ticket.issued_by
     if kiosk is None:
-        raise Invalid(f"Ticket {ticket.number} was issued at a counter, not by a kiosk: "
+        raise Conflict(f"Ticket {ticket.number} was issued at a counter, not by a kiosk: "
                       "say which kiosk should print it.")
     return [TicketReprinted(at=now, command_id=cmd.command_id, ticket_id=ticket.id, kiosk=kiosk)]
 

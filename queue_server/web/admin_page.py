@@ -257,6 +257,7 @@ class AdminPage:
         admin, form = got
         _, person, sites, _ = admin
         site, role, name = form.get("site", ""), form.get("role", ""), form.get("name", "")[:200]
+        name = "".join(ch for ch in name if ch.isprintable())  # SQL (PostgreSQL) refuses a NUL; lists show it
         if site not in sites:
             return back(error="unknown-site")
         if role not in DEVICE_CHOICES:

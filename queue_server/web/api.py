@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs
 
 import orjson
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,7 +35,7 @@ from ..db.tables import ApiToken
 from ..db.users import Person
 from ..domain import commands as c
 from ..domain.decide import NOTABLE
-from ..domain.state import PrinterStatus, Ticket
+from ..domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket
 from ..hub import AUDIENCE, public
 from ..protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
 from ..service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
@@ -45,13 +59,54 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Matches:
+    """A string constraint that the JSON Schema states and the server checks with one and the same ``pattern``;
+    ``says`` is the error message (what a person typing the value can act on, not the pattern).
+
+    ``pattern`` must mean the same in ECMA-262 (JSON Schema) and in Python's ``re``: plain character classes,
+    ``\\uXXXX`` escapes, no ``\\s``, ``\\d``, ``\\w`` or ``\\b`` (they differ). Like JSON Schema's ``pattern``,
+    it is searched for, not anchored; a final ``$`` is the end of the string (Python's ``$`` would also match
+    before a final newline, ECMA-262's does not)."""
+
+    def __init__(self, pattern: str, says: str) -> None:
+        self.pattern, self.says = pattern, says
+        self._regex = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+    def _check(self, value: str) -> str:
+        if self._regex.search(value) is None:
+            raise PydanticCustomError("pattern_mismatch", self.says)
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": self.pattern}
+
+
+# A mobile number for the "your turn is near" SMS, as people type it: digits, spaces (also no-break ones),
+# ( ) . / - between them, a leading "+" for an international number. The shape is all a pattern can say;
+# whether it is a mobile number (the "mobile-phone" format) is libphonenumber's answer, in ``e164``.
+MAX_PHONE_CHARS = 32
+PHONE_SEPARATORS = r" \u00a0()./-"
+PHONE_SHAPE = rf"^[ \u00a0]*\+?(?:[{PHONE_SEPARATORS}]*[0-9]){{4,20}}[{PHONE_SEPARATORS}]*$"
+PHONE_FORMAT = "mobile-phone"
+Phone = Annotated[str, Field(
+    min_length=1, max_length=MAX_PHONE_CHARS,
+    description="A mobile number that can receive text messages (format mobile-phone): national, read in the "
+                "site's country (\"06 12 34 56 78\" in France), or international (\"+262 692 12 34 56\"). "
+                "A number of this shape that is not a valid mobile number is refused with 422.",
+    json_schema_extra={"format": PHONE_FORMAT},
+), Matches(PHONE_SHAPE, "not a valid phone number")]
+
+
 class IssueBody(Body):
     service: Slug
     priority: StrictBool = False
     lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
-    # A mobile number for an SMS when the turn is near: local ("06 12 34 56 78", read with the
-    # site's region) or international ("+262 692 12 34 56"). Kept apart from the log (store/phones.py).
-    phone: str | None = Field(None, min_length=1, max_length=32)
+    # Kept apart from the log (store/phones.py).
+    phone: Phone | None = None
 
 
 MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -76,8 +131,40 @@ class NextBody(Body):
     services: list[Slug] | None = Field(None, min_length=1, max_length=50)
 
 
-# A note as kept: spaces around it do not count, and a blank note is no note (422).
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE)]
+# White space, for a note: one explicit set, the same for the schema's pattern and for the stripping. Python's
+# str.isspace() and ECMA-262's \s (JSON Schema's patterns) each differ (\x1c-\x1f and \x85; \ufeff): this is both.
+NOTE_SPACE = ("\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+              + "\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def char_class(chars: str, *, negated: bool = False) -> str:
+    """A regular expression's character class (ECMA-262 and Python alike) of ``chars``, or of every other
+    character if ``negated``: each as ``\\uXXXX``, runs as ranges. Characters beyond U+FFFF have no such escape:
+    refused."""
+    points = sorted(set(map(ord, chars)))
+    assert points[-1] <= 0xFFFF, chars
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return ("[^" if negated else "[") + "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "")
+                                               for a, b in runs) + "]"
+
+
+def _without_space_around(text: str) -> str:
+    return text.strip(NOTE_SPACE)
+
+
+# A note: at most MAX_NOTE characters as sent, at least one of them not white space (a blank note is no note);
+# kept without the white space around it.
+Note = Annotated[
+    str,
+    Field(max_length=MAX_NOTE),
+    Matches(char_class(NOTE_SPACE, negated=True), "a note needs more than white space"),
+    AfterValidator(_without_space_around),
+]
 
 
 class TransferBody(Body):
@@ -98,13 +185,26 @@ class CallBody(Body):
     counter: Slug
 
 
+def _whole(value: Any) -> Any:
+    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 142.0 is the integer 142.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A device token id: an integer (never a string or a boolean), in SQL's range.
+TokenId = Annotated[StrictInt, Field(ge=1, le=MAX_TOKEN_ID), BeforeValidator(_whole)]
+
+
 class ReprintBody(Body):
-    kiosk: StrictInt | None = Field(None, ge=1, le=MAX_TOKEN_ID)  # a kiosk's device token id
+    kiosk: TokenId | None = Field(None, description=(
+        "The device token id of a live kiosk of the site, which prints the ticket (none: the kiosk that issued "
+        "it). Any other number, a display's, a revoked kiosk's, another site's, is an unknown kiosk: 404."))
 
 
 class MessageBody(Body):
-    # What the hall displays scroll ("" clears it); 280 characters once spaces are folded (domain rule).
-    text: str = Field(max_length=1000)
+    # What the hall displays scroll ("" clears it). The domain folds runs of spaces and allows
+    # MAX_DISPLAY_MESSAGE characters; the text as sent is held to that length, so that the schema says exactly
+    # what is accepted (folding only ever shortens it).
+    text: str = Field(max_length=MAX_DISPLAY_MESSAGE)
 
 
 class PrinterBody(Body):
@@ -196,6 +296,24 @@ async def parse_body(request: Request, model: type[M], optional: bool = False) -
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
         raise HTTPError(422, detail, "invalid-body", extra={"errors": errors}) from exc
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def route(path: str, **by_method: Endpoint) -> Route:
+    """One route for every method of ``path`` (``put=``, ``get=``...), each to its endpoint; HEAD goes to GET's.
+
+    Starlette answers a method that a path does not take with a 405 whose Allow lists the methods of the first
+    route matching the path: a path spread over several routes would name only some of its methods."""
+    endpoints = {method.upper(): endpoint for method, endpoint in by_method.items()}
+    if "GET" in endpoints:
+        endpoints.setdefault("HEAD", endpoints["GET"])
+
+    async def dispatch(request: Request) -> Response:
+        return await endpoints[request.method](request)  # the Route let through only these methods
+
+    return Route(path, dispatch, methods=list(endpoints), name=" ".join(e.__name__ for e in by_method.values()))
 
 
 class Api:
@@ -390,11 +508,12 @@ class Api:
         return self._ticket_answer(await engine.execute(command))
 
     async def _kiosk_of_site(self, site: str, kiosk: int) -> None:
-        """422 unless ``kiosk`` is the token id of a live kiosk of ``site`` (else nothing would print)."""
+        """404 unless ``kiosk`` is the token id of a live kiosk of ``site`` (else nothing would print). The body
+        is valid: it names a resource the site does not have, as an unknown ticket or counter would."""
         async with self.sessions() as session:
             token = await session.get(ApiToken, kiosk)
         if token is None or token.site_id != site or token.role != "kiosk" or token.revoked_at is not None:
-            raise HTTPError(422, f"kiosk: this site has no kiosk {kiosk}.", "invalid-body",
+            raise HTTPError(404, f"kiosk: this site has no kiosk {kiosk}.", "unknown-kiosk",
                             extra={"errors": [{"field": "kiosk", "message": "no such kiosk at this site"}]})
 
     async def set_display_message(self, request: Request) -> Response:
@@ -447,8 +566,7 @@ class Api:
             Route(t + "/transfer", self.transfer, methods=["POST"]),
             Route(t + "/call", self.call_ticket, methods=["POST"]),
             Route(t + "/reprint", self.reprint, methods=["POST"]),
-            Route(t + "/note", self.set_note, methods=["PUT"]),
-            Route(t + "/note", self.get_note, methods=["GET"]),
+            route(t + "/note", put=self.set_note, get=self.get_note),
             Route(base + "/kiosks/self/printer", self.report_printer, methods=["PUT"]),
             Route(base + "/display/message", self.set_display_message, methods=["PUT"]),
             Route(base + "/counters/{counter}/open", self._counter(c.OpenCounter), methods=["POST"]),

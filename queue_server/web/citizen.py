@@ -25,7 +25,6 @@ import anyio
 import orjson
 import segno
 from markupsafe import Markup
-from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -36,20 +35,18 @@ from ..i18n import CITIZEN_LANGUAGES, RTL, translations
 from ..protocol import ticket_view
 from ..service import QueueService, Unavailable
 from ..settings import KioskSettings
-from .api import Api, Body, e164, parse_body, plausible_id
+from .api import Api, Body, Phone, e164, parse_body, plausible_id, route
 from .errors import HTTPError, problem
 from .i18n import COOKIE, templates
 from .wsserver import frames_of
 
 log = logging.getLogger(__name__)
 
-MAX_PHONE_CHARS = 32
 CACHE_FOR_GOOD = "public, max-age=31536000, immutable"
 
 
 class PhoneBody(Body):
-    # As at the kiosk: national ("06 12 34 56 78", read in the site's region) or international.
-    phone: str = Field(min_length=1, max_length=MAX_PHONE_CHARS)
+    phone: Phone  # as at the kiosk
 
 
 def json_block(data: dict[str, Any]) -> Markup:
@@ -264,7 +261,6 @@ class CitizenPages:
             Route("/t/{ticket_id}", self.ticket_page, methods=["GET"]),
             Route("/t/{ticket_id}/qr.svg", self.qr, methods=["GET"]),
             Route("/sites/{site}/logo", self.logo, methods=["GET"]),
-            Route(phone, self.set_phone, methods=["PUT"]),
-            Route(phone, self.forget_phone, methods=["DELETE"]),
+            route(phone, put=self.set_phone, delete=self.forget_phone),
             WebSocketRoute("/ws/tickets/{ticket_id}", self.ticket_feed),
         ]

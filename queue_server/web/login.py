@@ -23,7 +23,7 @@ from starlette.routing import Route
 from ..db.audit import record
 from ..db.users import tenant_of, verify
 from ..store.sessions import IDLE_S, Limits, SessionStore, digest
-from .api import client_address, json_response, read_form
+from .api import client_address, json_response, read_form, route
 from .auth import SESSION_COOKIE, Authenticator
 from .errors import HTTPError
 from .i18n import COOKIE as LANG_COOKIE
@@ -60,8 +60,7 @@ class Login:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/login", self.page, methods=["GET"]),
-            Route("/login", self.submit, methods=["POST"]),
+            route("/login", get=self.page, post=self.submit),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/api/v1/me", self.me, methods=["GET"]),
         ]

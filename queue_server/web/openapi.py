@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from ..protocol import PrinterView, SnapshotView, TicketView
+from ..reports import GROUPINGS, PERIODS
 from .admin import PairBody, PairingBody
 from .api import CallBody, IssueBody, MessageBody, NextBody, NoteBody, NoteView, PrinterBody, ReprintBody, TransferBody
 from .citizen import PhoneBody
@@ -34,7 +35,7 @@ _RESPONSES = {
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
                            service_s={"$ref": "#/components/schemas/ReportStats"}),
     "Report": _object(site=_STR, **{"from": _STR, "to": _STR},
-                      by={"enum": ["service", "counter", "agent", "hour", "day", "all"]},
+                      by={"enum": list(GROUPINGS)},
                       groups={"type": "array", "items": {"$ref": "#/components/schemas/ReportGroup"}}),
 }
 
@@ -96,8 +97,22 @@ def _json(name: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
 
 
+# A path parameter is one whole segment: never a "/" (even encoded, the server routes it as one), never "." or
+# ".." (URLs are normalised: /tickets/./recall is /tickets/recall). Ids are at most 64 characters; any other
+# value of this shape that names nothing is a 404.
+PATH_SEGMENT = r"^(?:[^/.]|\.[^/.]|\.\.[^/])[^/]*$"
+
+
 def _param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": PATH_SEGMENT}}
+
+
+# What the server takes as an Idempotency-Key: 1 to 255 characters that Python calls printable, as Starlette
+# reads a header (latin-1: printable ASCII and \xa1-\xff but the soft hyphen \xad). HTTP drops the spaces
+# around a header's value: it neither starts nor ends with one.
+_KEY_CHAR, _KEY_EDGE = r"[\x20-\x7e\xa1-\xac\xae-\xff]", r"[\x21-\x7e\xa1-\xac\xae-\xff]"
+IDEMPOTENCY_KEY = rf"^{_KEY_EDGE}(?:{_KEY_CHAR}{{0,253}}{_KEY_EDGE})?$"
 
 
 def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | None = None,
@@ -134,7 +149,9 @@ def openapi_document() -> dict[str, Any]:
              **_problems(400, 401, 403, 404, 409, 413, 422, 429, 503)},
             body="IssueBody",
             headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
-                      "schema": {"type": "string", "maxLength": 255}}],
+                      "description": "The same key within 24 h gives the same ticket (200) and issues nothing; "
+                                     "with another body it is a 422 (idempotency-key-reused)",
+                      "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY}}],
         )},
         "/api/v1/sites/{site}/tickets/{ticket_id}": {"get": _op(
             "A ticket with its live position (public: the id is the key)", ticket,
@@ -155,7 +172,8 @@ def openapi_document() -> dict[str, Any]:
             body="CallBody")},
         "/api/v1/sites/{site}/tickets/{ticket_id}/reprint": {"post": _op(
             "Print the ticket again at a kiosk (by default the kiosk that issued it; a ticket issued by staff "
-            "needs one named): while it waits, is called or is being served", ticket,
+            "needs one named): while it waits, is called or is being served; 404 unknown-kiosk for a kiosk the "
+            "site does not have", ticket,
             {**transition, **_problems(400, 413, 422)}, body="ReprintBody", optional_body=True)},
         "/api/v1/sites/{site}/tickets/{ticket_id}/note": {
             "put": _op("Leave a note for the agent who serves this ticket (staff; replaces any note; kept "
@@ -208,10 +226,10 @@ def openapi_document() -> dict[str, Any]:
         {"200": {"description": "entries", "content": {"text/csv": {"schema": {"type": "string"}}}},
          **_problems(401, 403, 422, 503)}, headers=audit_query)}
     report_query = [
-        {"name": "period", "in": "query", "required": False, "schema": {"enum": ["day", "week", "month"]}},
-        {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-        {"name": "by", "in": "query", "required": False,
-         "schema": {"enum": ["service", "counter", "hour", "day", "all"]}},
+        {"name": "period", "in": "query", "required": False, "schema": {"enum": list(PERIODS)}},
+        {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"},
+         "description": "a day of the period (a week or month that would end after 9999-12-31 is a 422)"},
+        {"name": "by", "in": "query", "required": False, "schema": {"enum": list(GROUPINGS)}},
     ]
     paths["/api/v1/sites/{site}/reports"] = {"get": _op(
         "Tickets, waits and service times (seconds: mean, median, nearest-rank 90th percentile) of a day, its "

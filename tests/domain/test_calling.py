@@ -9,7 +9,7 @@ import pytest
 
 from queue_server.domain import commands as c
 from queue_server.domain.config import ServiceConfig
-from queue_server.domain.errors import Invalid, InvalidTransition, NotFound
+from queue_server.domain.errors import Conflict, InvalidTransition, NotFound
 from queue_server.domain.events import CounterOpened, TicketCalled, TicketFinished
 from queue_server.domain.ordering import Candidate, first_come, weighted_wait
 from queue_server.domain.state import SiteState, Ticket
@@ -303,8 +303,8 @@ def test_narrowing_to_an_unknown_service_is_not_found() -> None:
 
 
 def test_narrowing_to_a_service_the_counter_does_not_serve_is_invalid() -> None:
-    """Naming a service the counter does not serve raises Invalid."""
-    with pytest.raises(Invalid, match="Guichet 3 does not serve"):
+    """Naming a service the counter does not serve raises Conflict (the counter's configuration forbids it)."""
+    with pytest.raises(Conflict, match="Guichet 3 does not serve"):
         apply(new_state(), command(c.CallNext, counter="3", services=("etat-civil",)), MORNING)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from queue_server.domain import commands as c
-from queue_server.domain.errors import Invalid, InvalidTransition, NotFound
+from queue_server.domain.errors import InvalidTransition, NotFound
 from queue_server.domain.events import TicketRecalled, TicketRequeued, TicketTransferred
 from queue_server.domain.state import SiteState, Ticket
 
@@ -250,11 +250,11 @@ def test_a_called_ticket_can_be_put_back_in_its_own_queue() -> None:
     assert state.position(current(state, ticket)) == 0
 
 
-def test_transferring_a_waiting_ticket_to_where_it_already_waits_is_invalid() -> None:
-    """A transfer that would change nothing raises Invalid."""
+def test_transferring_a_waiting_ticket_to_where_it_already_waits_is_refused() -> None:
+    """A transfer that would change nothing raises InvalidTransition (409: the ticket's state forbids it)."""
     state = new_state()
     ticket = issue(state, MORNING)
-    with pytest.raises(Invalid, match="already waiting"):
+    with pytest.raises(InvalidTransition, match="already waiting"):
         act(state, c.Transfer, ticket, MORNING, service="etat-civil")
 
 

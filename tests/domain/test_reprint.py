@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from queue_server.domain import commands as c
-from queue_server.domain.errors import Invalid, InvalidTransition, NotFound
+from queue_server.domain.errors import Conflict, InvalidTransition, NotFound
 from queue_server.domain.events import TicketReprinted
 from queue_server.domain.state import SiteState, Ticket
 
@@ -69,10 +69,10 @@ def test_a_ticket_issued_by_staff_is_reprinted_at_the_kiosk_named() -> None:
                                       ticket_id=ticket.id, kiosk=OTHER_KIOSK)]
 
 
-def test_reprinting_a_ticket_issued_by_staff_without_a_kiosk_is_invalid() -> None:
-    """A ticket issued at a counter, with no kiosk named, raises Invalid saying a kiosk is needed."""
+def test_reprinting_a_ticket_issued_by_staff_without_a_kiosk_is_a_conflict() -> None:
+    """A ticket issued at a counter, with no kiosk named, raises Conflict saying a kiosk is needed."""
     state, ticket = ticket_in("waiting", issued_by=None)
-    with pytest.raises(Invalid, match="A001 was issued at a counter.*which kiosk"):
+    with pytest.raises(Conflict, match="A001 was issued at a counter.*which kiosk"):
         act(state, c.Reprint, ticket, MORNING + minutes(1))
 
 

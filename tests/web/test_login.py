@@ -227,3 +227,10 @@ def test_a_sites_pages_may_be_framed_by_its_collectivitys_websites() -> None:
     policy = content_security_policy(("https://www.ville.fr",))
     assert "frame-ancestors 'self' https://www.ville.fr" in policy and "script-src 'self';" in policy
     assert content_security_policy().endswith("frame-ancestors 'self'")
+
+
+async def test_a_method_the_login_page_does_not_take_is_405_naming_both_it_takes(client: httpx.AsyncClient) -> None:
+    """``PUT /login`` is refused with 405 and an Allow header listing GET, HEAD and POST."""
+    refused = await client.put("/login")
+    assert refused.status_code == 405
+    assert sorted(m.strip() for m in refused.headers["allow"].split(",")) == ["GET", "HEAD", "POST"]

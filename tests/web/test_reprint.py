@@ -75,17 +75,17 @@ async def test_staff_may_reprint_at_another_kiosk_of_the_site(hall: Hall, role: 
 
 
 async def test_a_ticket_issued_by_staff_needs_a_kiosk(hall: Hall) -> None:
-    """Without a kiosk named, a ticket issued at a counter cannot be reprinted: 422 saying so."""
+    """Without a kiosk named, a ticket issued at a counter cannot be reprinted: 409 saying so."""
     ticket = await hall.desk.issue(role="agent")
-    body = assert_problem(await reprint(hall.desk, ticket["id"]), 422)
+    body = assert_problem(await reprint(hall.desk, ticket["id"]), 409)
     assert "which kiosk" in body["detail"]
 
 
 @pytest.mark.parametrize("kiosk", ["display", "revoked", "unknown", "other site"])
-async def test_a_kiosk_that_is_not_a_live_kiosk_of_the_site_is_422(hall: Hall, neighbours: Neighbours,
+async def test_a_kiosk_that_is_not_a_live_kiosk_of_the_site_is_404(hall: Hall, neighbours: Neighbours,
                                                                   kiosk: str) -> None:
     """Only a live kiosk of this site can be asked to print: a display, a revoked or unknown token, a kiosk of
-    another site are refused with 422 naming the field."""
+    another site are a kiosk the site does not have, 404 naming the field."""
     if kiosk == "display":
         me = await hall.desk.client.get("/api/v1/me", headers=hall.desk.stack.auth("display"))
         target = int(me.json()["token_id"])
@@ -97,8 +97,8 @@ async def test_a_kiosk_that_is_not_a_live_kiosk_of_the_site_is_422(hall: Hall, n
         me = await hall.desk.client.get("/api/v1/me", headers=neighbours.auth("annexe", "kiosk"))
         target = int(me.json()["token_id"])
     ticket = await hall.desk.issue()
-    body = assert_problem(await reprint(hall.desk, ticket["id"], kiosk=target), 422, kiosk)
-    assert body["errors"][0]["field"] == "kiosk"
+    body = assert_problem(await reprint(hall.desk, ticket["id"], kiosk=target), 404, kiosk)
+    assert body["type"] == "/problems/unknown-kiosk" and body["errors"][0]["field"] == "kiosk"
 
 
 @pytest.mark.parametrize("kiosk", ["12", 1.5, 0, -3, 2**40, True])

@@ -179,10 +179,10 @@ async def test_transfer_to_an_unknown_service_is_404(desk: Desk) -> None:
     assert "piscine" in detail
 
 
-async def test_transfer_to_where_it_already_waits_is_422(desk: Desk) -> None:
-    """Moving a waiting ticket to its own service changes nothing and is refused."""
+async def test_transfer_to_where_it_already_waits_is_409(desk: Desk) -> None:
+    """Moving a waiting ticket to its own service changes nothing and is refused: the ticket's state forbids it."""
     issued = await desk.issue()
-    assert_problem(await desk.act(issued["id"], "transfer", json={"service": "etat-civil"}), 422)
+    assert_problem(await desk.act(issued["id"], "transfer", json={"service": "etat-civil"}), 409)
 
 
 async def test_call_out_of_turn_at_an_unknown_counter_is_404(desk: Desk) -> None:
