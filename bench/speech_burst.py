@@ -23,7 +23,7 @@ from pathlib import Path
 
 import anyio
 
-from queue_server.hub import ANNOUNCEMENTS
+from queue_server.queue.hub import ANNOUNCEMENTS
 from queue_server.speech import Speech, available
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from queue_server.protocol import CounterView, ServiceView, SnapshotView, TicketView
+from queue_server.queue.protocol import CounterView, ServiceView, SnapshotView, TicketView
 
 from .view import apply
 

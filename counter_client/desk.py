@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from queue_server.protocol import TicketView
+from queue_server.queue.protocol import TicketView
 
 from .board import Board
 from .keys import Action

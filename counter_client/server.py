@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from queue_server.protocol import CounterView, SnapshotView, TicketView
+from queue_server.queue.protocol import CounterView, SnapshotView, TicketView
 
 from .language import Gettext, gettext_of
 

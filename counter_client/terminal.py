@@ -49,7 +49,7 @@ from rich.live import Live
 from websockets.exceptions import InvalidStatus
 
 from queue_server.client import LiveFeedClient, Revoked
-from queue_server.protocol import SnapshotView
+from queue_server.queue.protocol import SnapshotView
 
 from .board import Board, Connection
 from .desk import current_or_refuse, doing, perform

@@ -2,7 +2,7 @@
 
 ``apply(view, message)`` changes ``view`` (a ``SnapshotView``, from the feed or ``GET /state``) in
 place, so that it says what ``GET /state`` would say just after the event, without asking: the
-staff pages do the same (``queue_server/web/static/staff.js``, ``applyEvent``). It reads only what
+staff pages do the same (``queue_server/queue/web/static/staff.js``, ``applyEvent``). It reads only what
 the event carries: ``data.ticket`` (the ticket after the event), ``data.services`` (the figures of
 each service the event changed: the server's, applied as they are, never recounted here),
 ``data.counter`` and ``data.agent``.
@@ -24,7 +24,7 @@ from bisect import insort
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from queue_server.protocol import CounterView, PrinterView, SnapshotView, TicketView
+from queue_server.queue.protocol import CounterView, PrinterView, SnapshotView, TicketView
 
 RECENT_CALLS = 20  # calls the snapshot lists (the server's domain/state.py RECENT_CALLS)
 CALLS = frozenset({"ticket.called", "ticket.recalled"})  # these put the ticket first in the recent calls

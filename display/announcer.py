@@ -1,6 +1,6 @@
 """What to say: live-feed messages in, calls to speak out. No I/O and no clock (the time is an argument).
 
-The rules are the display page's (``queue_server/web/static/display.js``):
+The rules are the display page's (``queue_server/queue/web/static/display.js``):
 
 - ``ticket.called`` and ``ticket.recalled`` of a ticket at a counter are announced; a recall is a new
   call (announced again), told apart by the ticket's ``recalls`` count.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from queue_server.codec import parse_iso
+from queue_server.queue.codec import parse_iso
 
 REMEMBER = 2000  # calls remembered as spoken: many times what a feed can replay
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})

@@ -53,7 +53,7 @@ import typer
 from PIL import Image
 
 from queue_server.client import LiveFeedClient, Refused, Revoked, identify
-from queue_server.codec import parse_iso
+from queue_server.queue.codec import parse_iso
 
 from .printer import (
     STATUS_TIMEOUT_S,

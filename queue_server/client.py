@@ -34,7 +34,7 @@ from websockets.client import backoff
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidStatus
 from websockets.uri import parse_uri
 
-from .protocol import CLOSE_REVOKED
+from queue_server.queue.protocol import CLOSE_REVOKED
 
 log = logging.getLogger(__name__)
 

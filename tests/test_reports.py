@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from queue_server.reports import Stats, median, percentile, period, stats, summarize
+from queue_server.queue.reports import Stats, median, percentile, period, stats, summarize
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
-from .tables import ApiToken, Counter, Service, Site, SiteLogo, Tenant, TicketRecord
+from queue_server.db.tables import ApiToken, Counter, Service, Site, SiteLogo, Tenant, TicketRecord
+from queue_server.queue.domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"

@@ -13,9 +13,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from ..codec import decode_event, encode_event
-from ..domain.events import Event
-from .keys import SiteKeys, stream_id
+from queue_server.queue.codec import decode_event, encode_event
+from queue_server.queue.domain.events import Event
+from queue_server.store.keys import SiteKeys, stream_id
 
 CATCH_UP = 1000
 

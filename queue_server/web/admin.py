@@ -23,18 +23,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from ..codec import iso
-from ..db.audit import as_csv, entries, record
-from ..db.repo import Principal, create_token, revoke_token
-from ..db.tables import ApiToken
-from ..db.users import Person
-from ..settings import LimitSettings
-from ..store.pairing import TTL_S, PairingCodes
-from ..store.presence import Presence
-from ..store.sessions import Limits
-from .api import Api, Body, Matches, actor_of, client_address, json_response, parse_body, plausible_id, site_engine
-from .auth import SUPERVISORS, Authenticator, authorize
-from .errors import HTTPError
+from queue_server.db.repo import Principal, create_token, revoke_token
+from queue_server.db.tables import ApiToken
+from queue_server.platform.audit import as_csv, entries, record
+from queue_server.platform.pairing import TTL_S, PairingCodes
+from queue_server.platform.presence import Presence
+from queue_server.platform.sessions import Limits
+from queue_server.platform.users import Person
+from queue_server.queue.codec import iso
+from queue_server.queue.web.api import Api, site_engine
+from queue_server.settings import LimitSettings
+from queue_server.web.auth import SUPERVISORS, Authenticator, authorize
+from queue_server.web.errors import HTTPError
+from queue_server.web.http import Body, Matches, actor_of, client_address, json_response, parse_body, plausible_id
 
 ADMIN = frozenset({"admin"})
 DEVICE_ROLES = ("kiosk", "display")

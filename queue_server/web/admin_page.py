@@ -24,9 +24,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..db.audit import record
-from ..db.tables import ApiToken, Site
-from ..db.users import (
+from queue_server.db.tables import ApiToken, Site
+from queue_server.platform.audit import record
+from queue_server.platform.pairing import PairingCodes
+from queue_server.platform.sessions import Session
+from queue_server.platform.users import (
     Person,
     UserError,
     add_user,
@@ -39,12 +41,10 @@ from ..db.users import (
     set_roles,
     tenant_of,
 )
-from ..store.pairing import PairingCodes
-from ..store.sessions import Session
-from .admin import new_pairing_code, revoke_device, whole_number
-from .api import actor_of, client_address, read_form
-from .auth import Authenticator
-from .i18n import negotiate, templates, translations
+from queue_server.web.admin import new_pairing_code, revoke_device, whole_number
+from queue_server.web.auth import Authenticator
+from queue_server.web.http import actor_of, client_address, read_form
+from queue_server.web.i18n import negotiate, templates, translations
 
 ROLE_CHOICES = ("agent", "supervisor", "admin")
 NO_ROLE = "none"  # what the roles form sends for "no role here" (an empty field would not be sent at all)

@@ -19,40 +19,41 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from ..archiver import Archiver
-from ..db.engine import make_engine, migrate, sessions
-from ..db.repo import find_token, revoked_among, site_config, site_ids
-from ..db.users import Person, person
-from ..domain.config import SiteConfig
-from ..notifier import Notifier, site_lister
-from ..service import Clock, QueueService, utc_now
-from ..settings import Settings
-from ..sms import make_provider
-from ..speech import Speech
-from ..store.checks import check_redis
-from ..store.client import make_redis
-from ..store.embedded import EmbeddedServerError, EmbeddedValkey
-from ..store.events import EventStore
-from ..store.pairing import PairingCodes
-from ..store.phones import NoteBook, PhoneBook
-from ..store.presence import Presence
-from ..store.revocations import Revocations
-from ..store.sessions import Limits, SessionStore
-from .admin import Admin
-from .admin_page import AdminPage
-from .api import Api, json_response
-from .auth import Authenticator
-from .citizen import CitizenPages
-from .counter_page import CounterPage
-from .display import DisplayPages
-from .errors import exception_handlers
-from .headers import SecurityHeaders
-from .login import Login
-from .openapi import openapi_document
-from .pages import start_page
-from .reports import Reports
-from .supervisor_page import SupervisorPage
-from .ws import LiveFeed
+from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.db.repo import find_token, revoked_among, site_config, site_ids
+from queue_server.platform.pairing import PairingCodes
+from queue_server.platform.presence import Presence
+from queue_server.platform.revocations import Revocations
+from queue_server.platform.sessions import Limits, SessionStore
+from queue_server.platform.sms import make_provider
+from queue_server.platform.users import Person, person
+from queue_server.queue.archiver import Archiver
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.notifier import Notifier, site_lister
+from queue_server.queue.phones import NoteBook, PhoneBook
+from queue_server.queue.service import Clock, QueueService, utc_now
+from queue_server.queue.web.api import Api
+from queue_server.queue.web.citizen import CitizenPages
+from queue_server.queue.web.counter_page import CounterPage
+from queue_server.queue.web.display import DisplayPages
+from queue_server.queue.web.reports import Reports
+from queue_server.queue.web.supervisor_page import SupervisorPage
+from queue_server.queue.web.ws import LiveFeed
+from queue_server.settings import Settings
+from queue_server.speech import Speech
+from queue_server.store.checks import check_redis
+from queue_server.store.client import make_redis
+from queue_server.store.embedded import EmbeddedServerError, EmbeddedValkey
+from queue_server.store.events import EventStore
+from queue_server.web.admin import Admin
+from queue_server.web.admin_page import AdminPage
+from queue_server.web.auth import Authenticator
+from queue_server.web.errors import exception_handlers
+from queue_server.web.headers import SecurityHeaders
+from queue_server.web.http import json_response
+from queue_server.web.login import Login
+from queue_server.web.openapi import openapi_document
+from queue_server.web.pages import start_page
 
 log = logging.getLogger(__name__)
 
@@ -250,9 +251,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         *display.routes(),
         *counter_page.routes(),
         *supervisor_page.routes(),
-        # The agent page's own assets ship with the counter clients (counter_client/static).
-        Mount("/static/counter", StaticFiles(packages=[("counter_client", "static")]), name="counter-static"),
-        Mount("/static", StaticFiles(packages=[("queue_server.web", "static")]), name="static"),
+        # Each module's page assets, under one /static (the agent page's in /static/counter/).
+        Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static")]), name="static"),
     ]
     application = Starlette(routes=routes, lifespan=lifespan,
                             middleware=[Middleware(SecurityHeaders, frame_origins=settings.server.trusted_origins)],

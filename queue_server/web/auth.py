@@ -22,12 +22,12 @@ from urllib.parse import unquote_plus
 
 from starlette.requests import HTTPConnection
 
-from ..db.repo import Principal
-from ..db.users import Person
-from ..domain.config import SiteConfig
-from ..store.revocations import Kind, Revocations
-from ..store.sessions import Session, SessionStore
-from .errors import HTTPError
+from queue_server.db.repo import Principal
+from queue_server.platform.revocations import Kind, Revocations
+from queue_server.platform.sessions import Session, SessionStore
+from queue_server.platform.users import Person
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.web.errors import HTTPError
 
 SESSION_COOKIE = "guichet_session"
 CSRF_HEADER = "x-csrf-token"

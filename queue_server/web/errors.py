@@ -22,8 +22,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ..domain.errors import Conflict, DomainError, Invalid, NotFound
-from ..service import Unavailable
+from queue_server.queue.domain.errors import Conflict, DomainError, Invalid, NotFound
+from queue_server.queue.service import Unavailable
 
 log = logging.getLogger(__name__)
 

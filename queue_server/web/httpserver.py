@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from ..settings import ServerSettings
+from queue_server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 

@@ -6,19 +6,28 @@ from __future__ import annotations
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.requests import HTTPConnection
 
-from ..i18n import DEFAULT, LANGUAGES, translations
+from queue_server.i18n import DEFAULT, LANGUAGES, translations
 
 COOKIE = "lang"
 __all__ = ["COOKIE", "DEFAULT", "LANGUAGES", "negotiate", "templates", "translations"]
 
 
+# Each module keeps its pages' templates in its own web/templates; the shell's (sign in, admin, start) here.
+TEMPLATE_PACKAGES = ("queue_server.web", "queue_server.queue.web")
+
+
+def page_templates() -> ChoiceLoader:
+    """One loader over every module's templates (names are unique across modules)."""
+    return ChoiceLoader([PackageLoader(package, "templates") for package in TEMPLATE_PACKAGES])
+
+
 @cache
 def templates(lang: str) -> Environment:
     """The page templates with ``_`` / ``gettext`` / ``ngettext`` speaking ``lang``."""
-    env = Environment(loader=PackageLoader("queue_server.web", "templates"), autoescape=select_autoescape(),
+    env = Environment(loader=page_templates(), autoescape=select_autoescape(),
                       extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     return env

@@ -20,14 +20,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..db.audit import record
-from ..db.users import tenant_of, verify
-from ..store.sessions import IDLE_S, Limits, SessionStore, digest
-from .api import client_address, json_response, read_form, route
-from .auth import SESSION_COOKIE, Authenticator
-from .errors import HTTPError
-from .i18n import COOKIE as LANG_COOKIE
-from .i18n import negotiate, templates, translations
+from queue_server.platform.audit import record
+from queue_server.platform.sessions import IDLE_S, Limits, SessionStore, digest
+from queue_server.platform.users import tenant_of, verify
+from queue_server.web.auth import SESSION_COOKIE, Authenticator
+from queue_server.web.errors import HTTPError
+from queue_server.web.http import client_address, json_response, read_form, route
+from queue_server.web.i18n import COOKIE as LANG_COOKIE
+from queue_server.web.i18n import negotiate, templates, translations
 
 log = logging.getLogger(__name__)
 

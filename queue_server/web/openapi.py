@@ -6,11 +6,21 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..protocol import PrinterView, SnapshotView, TicketView
-from ..reports import GROUPINGS, PERIODS
-from .admin import PairBody, PairingBody
-from .api import CallBody, IssueBody, MessageBody, NextBody, NoteBody, NoteView, PrinterBody, ReprintBody, TransferBody
-from .citizen import PhoneBody
+from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
+from queue_server.queue.reports import GROUPINGS, PERIODS
+from queue_server.queue.web.api import (
+    CallBody,
+    IssueBody,
+    MessageBody,
+    NextBody,
+    NoteBody,
+    NoteView,
+    PrinterBody,
+    ReprintBody,
+    TransferBody,
+)
+from queue_server.queue.web.citizen import PhoneBody
+from queue_server.web.admin import PairBody, PairingBody
 
 
 def _object(**properties: Any) -> dict[str, Any]:

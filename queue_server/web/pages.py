@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-_env = Environment(loader=PackageLoader("queue_server.web", "templates"), autoescape=select_autoescape())
+from queue_server.web.i18n import page_templates
+
+_env = Environment(loader=page_templates(), autoescape=select_autoescape())
 
 
 async def start_page(request: Request, sites: list[Any], demo_tokens: dict[str, str] | None,

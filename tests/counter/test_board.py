@@ -12,7 +12,7 @@ from counter_client.board import Board
 from counter_client.keys import KeyMap
 from counter_client.language import gettext_of
 from counter_client.screen import duration, render
-from queue_server.protocol import SnapshotView, TicketView
+from queue_server.queue.protocol import SnapshotView, TicketView
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

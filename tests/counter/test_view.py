@@ -14,7 +14,7 @@ import pytest
 
 from counter_client.board import Board, event_key
 from queue_server.client import LiveFeedClient
-from queue_server.protocol import SnapshotView
+from queue_server.queue.protocol import SnapshotView
 from tests.counter.sites import TIMEOUT_S, Site
 
 pytestmark = pytest.mark.anyio

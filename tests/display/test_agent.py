@@ -24,9 +24,9 @@ from sqlalchemy import update
 
 from display.announcer import Announcer, Call, Phrase, Stale
 from display.speaker import Backlog, Player, prune
-from queue_server.codec import iso
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import Site
+from queue_server.queue.codec import iso
 from queue_server.settings import load_settings
 from queue_server.speech import Speech, describe
 from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server

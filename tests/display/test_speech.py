@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from queue_server.hub import ANNOUNCEMENTS
+from queue_server.queue.hub import ANNOUNCEMENTS
 from queue_server.speech import PENDING, REPLAY_WINDOW_S, Renderer, Speech, available, chime, describe
 
 pytestmark = pytest.mark.anyio

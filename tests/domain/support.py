@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import CounterConfig, ServiceConfig, SiteConfig
-from queue_server.domain.decide import decide, outcome
-from queue_server.domain.events import DayStarted, Event
-from queue_server.domain.state import SiteState, Ticket, evolve
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.domain.decide import decide, outcome
+from queue_server.queue.domain.events import DayStarted, Event
+from queue_server.queue.domain.state import SiteState, Ticket, evolve
 
 PARIS = ZoneInfo("Europe/Paris")
 

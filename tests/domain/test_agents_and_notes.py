@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.errors import InvalidTransition, NotFound
-from queue_server.domain.events import CounterOpened, TicketCalled, TicketNoted
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.errors import InvalidTransition, NotFound
+from queue_server.queue.domain.events import CounterOpened, TicketCalled, TicketNoted
 
 from .support import MORNING, act, apply, call_next, command, current, issue, minutes, new_state
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import ServiceConfig
-from queue_server.domain.errors import Conflict, InvalidTransition, NotFound
-from queue_server.domain.events import CounterOpened, TicketCalled, TicketFinished
-from queue_server.domain.ordering import Candidate, first_come, weighted_wait
-from queue_server.domain.state import SiteState, Ticket
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import ServiceConfig
+from queue_server.queue.domain.errors import Conflict, InvalidTransition, NotFound
+from queue_server.queue.domain.events import CounterOpened, TicketCalled, TicketFinished
+from queue_server.queue.domain.ordering import Candidate, first_come, weighted_wait
+from queue_server.queue.domain.state import SiteState, Ticket
 
 from .support import (
     ETAT_CIVIL,

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from queue_server.codec import CodecError, decode_event, decode_state, encode_event, encode_state, event_payload
-from queue_server.domain import commands as c
-from queue_server.domain.config import SiteConfig
-from queue_server.domain.decide import decide
-from queue_server.domain.errors import DomainError
-from queue_server.domain.events import (
+from queue_server.queue.codec import CodecError, decode_event, decode_state, encode_event, encode_state, event_payload
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.domain.decide import decide
+from queue_server.queue.domain.errors import DomainError
+from queue_server.queue.domain.events import (
     EVENT_TYPES,
     CounterClosed,
     CounterOpened,
@@ -33,7 +33,7 @@ from queue_server.domain.events import (
     TicketStarted,
     TicketTransferred,
 )
-from queue_server.domain.state import SiteState, evolve
+from queue_server.queue.domain.state import SiteState, evolve
 
 from .support import MORNING, apply, command, minutes, new_id, new_state, paris, site
 

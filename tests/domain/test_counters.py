@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.errors import InvalidTransition, NotFound
-from queue_server.domain.events import CounterClosed, CounterOpened, CounterPaused
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.errors import InvalidTransition, NotFound
+from queue_server.queue.domain.events import CounterClosed, CounterOpened, CounterPaused
 
 from .support import MORNING, act, apply, call_next, command, issue, minutes, new_state
 

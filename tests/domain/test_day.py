@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import CounterConfig, ServiceConfig, SiteConfig
-from queue_server.domain.events import DayStarted, TicketCalled, TicketFinished, TicketRecalled
-from queue_server.domain.state import RECENT_CALLS, SiteState, evolve
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.domain.events import DayStarted, TicketCalled, TicketFinished, TicketRecalled
+from queue_server.queue.domain.state import RECENT_CALLS, SiteState, evolve
 
 from .support import MORNING, act, apply, call_next, command, issue, minutes, new_state, paris, serve, site
 

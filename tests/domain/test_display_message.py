@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.errors import Invalid
-from queue_server.domain.events import DisplayMessageSet
-from queue_server.domain.state import MAX_DISPLAY_MESSAGE
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.errors import Invalid
+from queue_server.queue.domain.events import DisplayMessageSet
+from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE
 
 from .support import MORNING, apply, command, new_state
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import CounterConfig, ServiceConfig
-from queue_server.domain.estimate import estimated_wait_s, mean_duration_s, serving_counters
-from queue_server.domain.events import TicketCalled, TicketFinished
-from queue_server.domain.state import DURATION_SAMPLES, SiteState, evolve
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig
+from queue_server.queue.domain.estimate import estimated_wait_s, mean_duration_s, serving_counters
+from queue_server.queue.domain.events import TicketCalled, TicketFinished
+from queue_server.queue.domain.state import DURATION_SAMPLES, SiteState, evolve
 
 from .support import MORNING, act, apply, call_next, command, current, issue, minutes, new_state, paris, serve, site
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import ServiceConfig
-from queue_server.domain.decide import decide, outcome
-from queue_server.domain.errors import IdempotencyKeyReused
-from queue_server.domain.events import CounterOpened, DayStarted, TicketIssued
-from queue_server.domain.state import IDEMPOTENCY_WINDOW, evolve
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import ServiceConfig
+from queue_server.queue.domain.decide import decide, outcome
+from queue_server.queue.domain.errors import IdempotencyKeyReused
+from queue_server.queue.domain.events import CounterOpened, DayStarted, TicketIssued
+from queue_server.queue.domain.state import IDEMPOTENCY_WINDOW, evolve
 
 from .support import ETAT_CIVIL, MORNING, apply, command, issue, minutes, new_state, paris, site
 

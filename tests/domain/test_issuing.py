@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import ServiceConfig
-from queue_server.domain.errors import DailyCapReached, NotFound, ServiceClosed
-from queue_server.domain.state import SiteState
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import ServiceConfig
+from queue_server.queue.domain.errors import DailyCapReached, NotFound, ServiceClosed
+from queue_server.queue.domain.state import SiteState
 
 from .support import PASSEPORTS, act, apply, command, issue, minutes, new_state, paris, site, utc
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.errors import InvalidTransition, NotFound
-from queue_server.domain.events import TicketRecalled, TicketRequeued, TicketTransferred
-from queue_server.domain.state import SiteState, Ticket
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.errors import InvalidTransition, NotFound
+from queue_server.queue.domain.events import TicketRecalled, TicketRequeued, TicketTransferred
+from queue_server.queue.domain.state import SiteState, Ticket
 
 from .support import MORNING, act, apply, call_next, command, current, issue, minutes, new_state
 

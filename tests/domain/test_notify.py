@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.notify import sms_due
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.notify import sms_due
 
 from .support import ETAT_CIVIL, MORNING, PASSEPORTS, act, issue, new_state, site
 

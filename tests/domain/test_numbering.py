@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.events import DayStarted, TicketIssued
-from queue_server.domain.state import SiteState, evolve
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.events import DayStarted, TicketIssued
+from queue_server.queue.domain.state import SiteState, evolve
 
 from .support import MORNING, act, apply, command, issue, minutes, new_state, paris, site, utc
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.errors import Invalid
-from queue_server.domain.events import DayStarted, PrinterReported
-from queue_server.domain.state import PRINTER_STATUSES
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.errors import Invalid
+from queue_server.queue.domain.events import DayStarted, PrinterReported
+from queue_server.queue.domain.state import PRINTER_STATUSES
 
 from .support import MORNING, apply, command, minutes, new_state
 

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from queue_server.codec import decode_state, encode_state
-from queue_server.domain import commands as c
-from queue_server.domain.config import CounterConfig, ServiceConfig, SiteConfig
-from queue_server.domain.decide import decide
-from queue_server.domain.errors import DomainError
-from queue_server.domain.events import Event, TicketCalled, TicketIssued, TicketRequeued, TicketTransferred
-from queue_server.domain.state import SiteState, evolve
+from queue_server.queue.codec import decode_state, encode_state
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.domain.decide import decide
+from queue_server.queue.domain.errors import DomainError
+from queue_server.queue.domain.events import Event, TicketCalled, TicketIssued, TicketRequeued, TicketTransferred
+from queue_server.queue.domain.state import SiteState, evolve
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = ((480, 1080),)  # 8:00–18:00

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.domain import commands as c
-from queue_server.domain.errors import Conflict, InvalidTransition, NotFound
-from queue_server.domain.events import TicketReprinted
-from queue_server.domain.state import SiteState, Ticket
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.errors import Conflict, InvalidTransition, NotFound
+from queue_server.queue.domain.events import TicketReprinted
+from queue_server.queue.domain.state import SiteState, Ticket
 
 from .support import MORNING, act, apply, command, current, issue, minutes, new_state
 

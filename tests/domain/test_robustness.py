@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.codec import CodecError, decode_event
-from queue_server.domain.config import SiteConfig
-from queue_server.domain.events import TicketIssued
-from queue_server.domain.state import evolve
+from queue_server.queue.codec import CodecError, decode_event
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.domain.events import TicketIssued
+from queue_server.queue.domain.state import evolve
 from tests.domain.support import MORNING, new_state
 
 

@@ -12,15 +12,15 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import CounterConfig, ServiceConfig, SiteConfig
-from queue_server.domain.state import Ticket
-from queue_server.notifier import GROUP, Notifier
-from queue_server.service import QueueService, new_command_id, new_ticket_id
-from queue_server.sms import HttpProvider
+from queue_server.platform.sms import HttpProvider
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.domain.state import Ticket
+from queue_server.queue.notifier import GROUP, Notifier
+from queue_server.queue.phones import PhoneBook
+from queue_server.queue.service import QueueService, new_command_id, new_ticket_id
 from queue_server.store.events import EventStore
 from queue_server.store.keys import SiteKeys
-from queue_server.store.phones import PhoneBook
 from tests.sms.support import ProviderEndpoint, eventually
 
 pytestmark = pytest.mark.anyio

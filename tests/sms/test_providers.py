@@ -11,8 +11,8 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
+from queue_server.platform.sms import HttpProvider, LogProvider, SmsError, make_provider, mask_number
 from queue_server.settings import SmsSettings, load_settings
-from queue_server.sms import HttpProvider, LogProvider, SmsError, make_provider, mask_number
 from tests.sms.support import ProviderEndpoint
 
 pytestmark = pytest.mark.anyio
@@ -113,7 +113,7 @@ def test_a_json_template_that_is_not_json_is_refused_at_start() -> None:
 async def test_the_log_provider_masks_the_number_and_keeps_the_messages(caplog: pytest.LogCaptureFixture) -> None:
     """LogProvider logs the number with all but its last two digits masked and keeps what it sent."""
     provider = LogProvider()
-    with caplog.at_level(logging.INFO, logger="queue_server.sms"):
+    with caplog.at_level(logging.INFO, logger="queue_server.platform.sms"):
         await provider.send("+33612345678", TEXT)
     assert provider.sent == [("+33612345678", TEXT)]
     assert "+*********78" in caplog.text and "612345678" not in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.sms import GSM7_BASIC, TURN_NEAR, segments, turn_near_message
+from queue_server.platform.sms import GSM7_BASIC, TURN_NEAR, segments, turn_near_message
 
 LONG_SERVICE = "Passeports et cartes nationales d'identité sécurisées"
 LONG_SITE = "Mairie annexe du quartier Saint-Exupéry-les-Vignes"

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from queue_server.domain.events import CounterOpened, Event, TicketIssued
+from queue_server.queue.domain.events import CounterOpened, Event, TicketIssued
 from queue_server.store.events import CATCH_UP, Appended, Behind, EventStore
 from queue_server.store.keys import stream_id
 

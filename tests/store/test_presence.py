@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from queue_server.store.presence import FORGET_S, STALE_S, Presence
+from queue_server.platform.presence import FORGET_S, STALE_S, Presence
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.store.keys import SiteKeys
-from queue_server.worker import StreamWorker, text
+from queue_server.store.worker import StreamWorker, text
 
 pytestmark = pytest.mark.anyio
 
@@ -49,7 +49,7 @@ async def test_it_reads_every_sites_stream_and_keeps_going_through_failures(
     a bug are logged and retried, never the end of it; stop() ends it promptly."""
     early = await add(redis, key_prefix, "a")
     worker = Recorder(redis, key_prefix, ["a", "b"], [ConnectionError("down"), KeyError("bug")])
-    caplog.set_level(logging.WARNING, logger="queue_server.worker")
+    caplog.set_level(logging.WARNING, logger="queue_server.store.worker")
     async with anyio.create_task_group() as tg:
         tg.start_soon(worker.run)
         later = await add(redis, key_prefix, "b")

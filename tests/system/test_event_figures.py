@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from queue_server.domain import commands as c
-from queue_server.domain.decide import decide
-from queue_server.domain.state import SiteState, evolve
-from queue_server.hub import event_message
-from queue_server.protocol import snapshot_view
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.decide import decide
+from queue_server.queue.domain.state import SiteState, evolve
+from queue_server.queue.hub import event_message
+from queue_server.queue.protocol import snapshot_view
 from tests.domain.support import MORNING, command, new_state
 
 T = MORNING

@@ -1,6 +1,10 @@
 """What public screens are sent never holds a personal field, wherever a ticket appears."""
 
-from queue_server.hub import PERSONAL, public
+from hypothesis import given
+from hypothesis import strategies as st
+
+from queue_server.queue.hub import PERSONAL, PUBLIC_TICKET, public
+from queue_server.queue.protocol import TicketView
 
 
 def test_personal_fields_are_removed_at_any_depth() -> None:
@@ -30,3 +34,23 @@ def test_the_names_of_the_site_services_and_counters_stay() -> None:
     message = {"type": "snapshot", "data": {"name": "Mairie", "services": [{"id": "ec", "name": "État civil"}],
                                             "counters": [{"id": "1", "name": "Guichet 1", "ticket": None}]}}
     assert public(message) == message
+
+
+@given(extra=st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda k: k not in PUBLIC_TICKET),
+                             st.one_of(st.text(max_size=20), st.integers(), st.none()), min_size=1, max_size=5))
+def test_a_field_added_to_tickets_later_never_reaches_a_public_screen(extra: dict[str, object]) -> None:
+    """Whatever field a ticket gains (a name, an e-mail, a party id...), public screens get only the allow-listed
+    ones, at any depth."""
+    ticket = {"id": "t", "number": "A001", "status": "called", "party_id": 42, "email": "a@b.fr", **extra}
+    message = {"type": "ticket.called", "data": {"ticket": ticket, "counters": [{"id": "1", "ticket": ticket}]}}
+    cleaned = public(message)
+    assert cleaned["data"]["ticket"] == {"id": "t", "number": "A001", "status": "called"}
+    assert cleaned["data"]["counters"][0]["ticket"] == cleaned["data"]["ticket"]
+
+
+def test_every_field_of_a_ticket_view_is_classed_public_or_not() -> None:
+    """A field added to TicketView must be named public (PUBLIC_TICKET) or staff-only (PERSONAL): until then this
+    fails, so that nobody adds one without deciding who may see it."""
+    fields = set(TicketView.__annotations__)
+    assert fields <= PUBLIC_TICKET | PERSONAL, fields - PUBLIC_TICKET - PERSONAL
+    assert not PUBLIC_TICKET & PERSONAL

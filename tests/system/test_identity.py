@@ -18,8 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.users import add_user
-from queue_server.protocol import CLOSE_REVOKED
+from queue_server.platform.users import add_user
+from queue_server.queue.protocol import CLOSE_REVOKED
 from queue_server.settings import load_settings
 from queue_server.store.embedded import EmbeddedValkey
 from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server

@@ -21,7 +21,7 @@ from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
 from queue_server.client import LiveFeedClient, Revoked
-from queue_server.hub import PERSONAL
+from queue_server.queue.hub import PERSONAL
 from queue_server.store.embedded import EmbeddedValkey
 from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from redis.asyncio import Redis
 
-from queue_server.domain import commands as c
-from queue_server.domain.config import CounterConfig, ServiceConfig, SiteConfig
-from queue_server.domain.errors import DomainError, InvalidTransition
-from queue_server.service import SiteEngine, new_command_id, new_ticket_id
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.domain.errors import DomainError, InvalidTransition
+from queue_server.queue.service import SiteEngine, new_command_id, new_ticket_id
 from queue_server.store.events import EventStore
 
 SERVICES = ("a", "b")

@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from queue_server.hub import PERSONAL
-from queue_server.store.phones import PhoneBook
+from queue_server.queue.hub import PERSONAL
+from queue_server.queue.phones import PhoneBook
 from tests.system.servers import ServerProcess, seed_site, server
 from tests.web.support import eventually
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from queue_server.store.phones import PhoneBook
+from queue_server.queue.phones import PhoneBook
 from tests.conftest import Stack
 from tests.web.support import Desk, assert_problem
 

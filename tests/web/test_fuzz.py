@@ -43,9 +43,9 @@ from schemathesis.core.failures import FailureGroup
 
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.repo import create_token
-from queue_server.db.users import add_user
+from queue_server.platform.users import add_user
+from queue_server.queue.web.api import PHONE_FORMAT
 from queue_server.settings import LimitSettings
-from queue_server.web.api import PHONE_FORMAT
 from tests.conftest import Stack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # odd input on PostgreSQL: test_odd_input runs on both

@@ -9,8 +9,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("queue_server/**.py", "python"), ("kiosk/**.py", "python"), ("counter_client/**.py", "python"),
-           ("queue_server/web/templates/**.html", "jinja2")]
-OPTIONS = {"queue_server/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+           ("queue_server/**/templates/**.html", "jinja2")]
+OPTIONS = {"queue_server/**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
 def test_every_message_has_a_french_translation() -> None:
@@ -27,10 +27,10 @@ def test_every_message_has_a_french_translation() -> None:
 
 
 # What citizens read: the kiosk, the ticket page, text messages, the printed ticket, the hall display.
-CITIZEN_SOURCES = ("queue_server/web/citizen.py", "queue_server/web/templates/kiosk.html",
-                   "queue_server/web/templates/ticket.html", "queue_server/web/templates/ticket_gone.html",
-                   "queue_server/sms.py", "kiosk/printer.py", "queue_server/web/display.py",
-                   "queue_server/web/templates/display.html")
+CITIZEN_SOURCES = ("queue_server/queue/web/citizen.py", "queue_server/queue/web/templates/kiosk.html",
+                   "queue_server/queue/web/templates/ticket.html", "queue_server/queue/web/templates/ticket_gone.html",
+                   "queue_server/platform/sms.py", "kiosk/printer.py", "queue_server/queue/web/display.py",
+                   "queue_server/queue/web/templates/display.html")
 
 
 def test_every_message_a_citizen_reads_is_in_spanish_and_arabic() -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.users import add_user, set_disabled, set_password
+from queue_server.platform.users import add_user, set_disabled, set_password
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import assert_problem, eventually

@@ -15,7 +15,7 @@ import jsonschema_rs
 import phonenumbers
 import pytest
 
-from queue_server.reports import GROUPINGS
+from queue_server.queue.reports import GROUPINGS
 from tests.conftest import Stack
 from tests.web.support import Desk, assert_problem
 

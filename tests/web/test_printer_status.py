@@ -10,8 +10,8 @@ import httpx
 import orjson
 import pytest
 
-from queue_server.hub import Subscriber
-from queue_server.service import QueueService
+from queue_server.queue.hub import Subscriber
+from queue_server.queue.service import QueueService
 from tests.conftest import ROLES, Stack
 from tests.web.support import Desk, assert_problem
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from queue_server.domain.events import TicketIssued
+from queue_server.queue.domain.events import TicketIssued
 from queue_server.settings import load_settings
 from queue_server.store.embedded import EmbeddedValkey
 from queue_server.store.events import EventStore

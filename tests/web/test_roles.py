@@ -12,7 +12,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.users import UserError, person, roles_of, set_roles
+from queue_server.platform.users import UserError, person, roles_of, set_roles
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import eventually

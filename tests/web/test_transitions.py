@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from queue_server.codec import parse_iso
+from queue_server.queue.codec import parse_iso
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import Desk, assert_problem, assert_ticket

@@ -1,0 +1,91 @@
+"""``queue-server demo``: the demo collectivity seeded (idempotent), with tokens and people for every role,
+then served."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import typer
+
+from queue_server.cli.common import ConfigOpt, DataOpt, HostOpt, PortOpt, app, settings_from, with_session
+from queue_server.cli.logs import setup_logging
+from queue_server.cli.serve import run
+from queue_server.settings import Settings
+
+
+@app.command()
+def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Seed the demo tenant (idempotent), then serve it."""
+    settings = settings_from(config, host, port, data_dir)
+    if not settings.sms.provider:  # the demo shows its text messages in the log instead of sending them
+        settings = settings.model_copy(update={"sms": settings.sms.model_copy(update={"provider": "log"})})
+    setup_logging(settings.server.log_level)
+    tokens = asyncio.run(_seed_demo(settings))
+    people = asyncio.run(_seed_demo_people(settings))
+    typer.echo("Demo tokens (also on the start page):", err=True)
+    for role, token in tokens.items():
+        typer.echo(f"  {role.upper()}={token}", err=True)
+    typer.echo("Demo people, who sign in at /login (login: password):", err=True)
+    for login, password in people.items():
+        typer.echo(f"  {login}: {password}", err=True)
+    typer.echo(f"Open http://{settings.server.host}:{settings.server.port}/", err=True)
+    run(settings, demo_tokens=tokens, demo_people=people)
+
+
+async def _seed_demo(settings: Settings) -> dict[str, str]:
+    from queue_server.db.engine import make_engine, migrate, sessions
+    from queue_server.db.repo import create_token, find_token
+    from queue_server.db.seed import seed_demo
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        path = settings.server.data_dir / "demo-tokens.json"
+        async with sessions(engine)() as session:
+            await seed_demo(session)
+            tokens: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+            for role in ("kiosk", "display", "agent", "supervisor", "admin"):
+                found = await find_token(session, tokens[role]) if role in tokens else None
+                if found is None or found.revoked:
+                    tokens[role] = (await create_token(session, "demo", role, f"demo {role}"))[1]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(tokens, indent=2))
+        path.chmod(0o600)
+        return tokens
+    finally:
+        await engine.dispose()
+
+
+DEMO_PEOPLE = {"demo-agent": ("demo", "agent"), "demo-supervisor": ("demo", "supervisor"),
+               "demo-admin": (None, "admin")}
+
+
+async def _seed_demo_people(settings: Settings) -> dict[str, str]:
+    """One person per role of the demo tenant, with random passwords kept in ``demo-people.json``
+    (readable by the owner only) and shown on the start page."""
+    import secrets
+
+    from queue_server.platform.users import UserError, add_user, set_password
+
+    path = settings.server.data_dir / "demo-people.json"
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+
+    async def work(session: Any) -> dict[str, str]:
+        people = {}
+        for login, (site, role) in DEMO_PEOPLE.items():
+            password = known.get(login) or secrets.token_urlsafe(12)
+            try:
+                await add_user(session, "demo", login, password, f"Demo {role}", [(site, role)])
+            except UserError:  # there already: make sure the password is the one we show
+                if login not in known:
+                    await set_password(session, login, password)
+            people[login] = password
+        return people
+
+    people: dict[str, str] = await with_session(settings, work)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(people, indent=2))
+    path.chmod(0o600)
+    return people

@@ -1,0 +1,236 @@
+"""The archiver: copies every event of every site's stream into SQL, then lets the stream be trimmed.
+
+It reads through the consumer group ``archiver`` (XREADGROUP, XACK, and XAUTOCLAIM to take over what
+a dead process had read but not acknowledged). One process at a time archives, holding a short
+Redis lease, so that updates to one ticket's history row are applied in log order. Each event is
+written at most once whatever the redeliveries: ``event_history`` is unique on (site, event id).
+
+A stream is trimmed (XTRIM MINID) only below every bound at once: what the group has acknowledged,
+the site's latest snapshot, and ``retention_s`` of history kept for clients that resume. The reading,
+retrying and taking over are ``worker.StreamWorker``'s, shared with the notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from queue_server.db.repo import site_config, site_ids
+from queue_server.db.tables import EventRecord, TicketRecord
+from queue_server.queue.codec import event_payload
+from queue_server.queue.domain import events as ev
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.phones import VisitBook
+from queue_server.store.events import EventStore, Recorded, decode_entries
+from queue_server.store.keys import stream_id
+from queue_server.store.worker import StreamWorker
+
+log = logging.getLogger(__name__)
+
+GROUP = "archiver"
+LEASE_MS = 15_000
+TRIM_EVERY_S = 5.0
+VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
+
+
+def _min_id(*ids: str) -> str:
+    return min(ids, key=stream_id)
+
+
+def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
+                    config: SiteConfig) -> dict[str, Any] | None:
+    """The history row (a dict of ``ticket_history`` columns) of the event's ticket after the event;
+    ``None`` if the event concerns no ticket or a ticket whose issue was never archived."""
+    if isinstance(event, ev.TicketIssued):
+        return {
+            "id": event.ticket_id, "site_id": config.id, "day": config.day(event.at), "number": event.number,
+            "service": event.service, "status": "waiting", "priority": event.priority, "lang": event.lang,
+            "counter": None, "agent": None, "agent_name": "",
+            "recalls": 0, "issued_at": event.at, "called_at": None, "started_at": None,
+            "finished_at": None, "last_event_id": rid,
+        }
+    if row is None or not isinstance(event, ev.TicketEvent):
+        return row
+    row = {**row, "last_event_id": rid}
+    match event:
+        case ev.TicketCalled():
+            row.update(status="called", counter=event.counter, called_at=event.at)
+            if event.agent is not None:
+                row.update(agent=event.agent, agent_name=event.agent_name)
+        case ev.TicketRecalled():
+            row["recalls"] += 1
+        case ev.TicketStarted():
+            row.update(status="serving", started_at=event.at)
+        case ev.TicketFinished():
+            row.update(status="done", finished_at=event.at)
+        case ev.TicketNoShow():
+            row.update(status="no_show", finished_at=event.at)
+        case ev.TicketCancelled():
+            row.update(status="cancelled", finished_at=event.at)
+        case ev.TicketRequeued():  # whoever calls it next is its agent, as for its counter
+            row.update(status="waiting", counter=None, agent=None, agent_name="", called_at=None, finished_at=None)
+        case ev.TicketTransferred():
+            row.update(service=event.to_service, status="waiting", counter=None, agent=None, agent_name="",
+                       called_at=None, started_at=None)
+    return row
+
+
+def _upsert(dialect: str, table: Any, key: str | None) -> Any:
+    """INSERT … ON CONFLICT for SQLite and PostgreSQL: do nothing (``key`` None) or update all.
+
+    Executed with a list of rows (executemany), so the statement is compiled once and cached
+    rather than compiled again for every batch as a multi-row VALUES would be."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    statement = insert(table)
+    if key is None:
+        return statement.on_conflict_do_nothing()
+    columns = {c.name: statement.excluded[c.name] for c in table.columns if c.name != key}
+    return statement.on_conflict_do_update(index_elements=[key], set_=columns)
+
+
+class Archiver(StreamWorker):
+    """One archiver works at a time, whatever the number of processes: the holder of the lease (a Redis
+    key renewed every round). A new holder first archives what its predecessor read and left
+    unacknowledged."""
+
+    group = GROUP
+
+    def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
+                 retention_s: int, visits: Sequence[VisitBook] = (), block_ms: int = 1000) -> None:
+        super().__init__(redis, store.prefix, self._load_sites, block_ms=block_ms)
+        self.visits = visits
+        self.store = store
+        self.sessions = sessions
+        self.retention_s = retention_s
+        self.lease_key = f"{store.prefix}archiver:lease"
+        self._configs: dict[str, SiteConfig] = {}
+        self._trimmed_at = 0.0
+        self.archived = 0  # events written by this process (for tests and metrics)
+
+    async def _load_sites(self) -> list[str]:
+        """The sites, with their configuration (the day of an event is the site's local day)."""
+        async with self.sessions() as session:
+            for site in await site_ids(session):
+                config = await site_config(session, site)
+                if config is not None:
+                    self._configs[site] = config
+        return list(self._configs)
+
+    async def tick(self) -> None:
+        """Hold the lease, archive, trim; without the lease, wait a third of its life."""
+        if not await self._hold_lease():
+            await self.sleep(LEASE_MS / 3000)
+            return
+        await self.refresh_sites()
+        await self.step()
+        if time.monotonic() - self._trimmed_at > TRIM_EVERY_S:
+            await self._trim_all()
+            self._trimmed_at = time.monotonic()
+
+    async def _hold_lease(self) -> bool:
+        key, me = self.lease_key, self.consumer
+        if await self.redis.set(key, me, nx=True, px=LEASE_MS):
+            await self._take_over()
+            return True
+        holder = await self.redis.get(key)
+        holder = holder.decode() if isinstance(holder, bytes) else holder
+        if holder == me:
+            await self.redis.pexpire(key, LEASE_MS)
+            return True
+        return False
+
+    async def _take_over(self) -> None:
+        """Claim what previous lease holders read but never acknowledged, and archive it first."""
+        await self.refresh_sites(force=True)
+        async for stream, entries in self.claim(0):
+            await self._archive(self.streams[stream], stream, decode_entries(entries))
+
+    async def step(self) -> int:
+        """Archive one batch of new events from every site; returns how many."""
+        total = 0
+        for stream, entries in await self.read():
+            records = decode_entries(entries)
+            await self._archive(self.streams[stream], stream, records)
+            total += len(records)
+        return total
+
+    async def _archive(self, site: str, stream: str, records: Sequence[Recorded]) -> None:
+        """Write ``records`` into SQL history (skipping those already there), then acknowledge them.
+
+        Core statements, not ORM objects: this runs in the server's event loop at the pace of the
+        queue, and ORM flushes of thousands of rows would stall every request meanwhile."""
+        config = self._configs[site]
+        ids = [rid for rid, _ in records]
+        events_table, tickets_table = EventRecord.__table__, TicketRecord.__table__  # type: ignore[attr-defined]
+        async with self.sessions() as session:
+            dialect = session.get_bind().dialect.name
+            done = set((await session.execute(
+                select(events_table.c.event_id).where(events_table.c.site_id == site,
+                                                      events_table.c.event_id.in_(ids))
+            )).scalars().all())
+            fresh = [(rid, e) for rid, e in records if rid not in done]
+            if fresh:
+                ticket_ids = {e.ticket_id for _, e in fresh if isinstance(e, ev.TicketEvent)}
+                rows: dict[str, dict[str, Any]] = {}
+                if ticket_ids:
+                    found = await session.execute(select(tickets_table).where(tickets_table.c.id.in_(ticket_ids)))
+                    rows = {r["id"]: dict(r) for r in found.mappings()}
+                changed: dict[str, dict[str, Any]] = {}
+                history = []
+                for rid, event in fresh:
+                    payload: dict[str, Any] = event_payload(event)
+                    ticket_id = payload.get("ticket_id")
+                    history.append({"site_id": site, "event_id": rid, "type": event.type, "ticket_id": ticket_id,
+                                    "at": event.at, "data": orjson.dumps(payload).decode()})
+                    if ticket_id is not None:
+                        row = apply_to_record(rows.get(ticket_id), rid, event, config)
+                        if row is not None:
+                            rows[ticket_id] = changed[ticket_id] = row
+                await session.execute(_upsert(dialect, events_table, None), history)
+                if changed:
+                    await session.execute(_upsert(dialect, tickets_table, "id"), list(changed.values()))
+                await session.commit()
+        ended = {e.ticket_id for _, e in records if isinstance(e, VISIT_ENDS)}
+        for book in self.visits:  # the visit is over: its phone number and notes go (before the ack: retried)
+            await book.forget(site, ended)
+        if ids:
+            await self.redis.xack(stream, GROUP, *ids)
+        self.archived += len(fresh)
+
+    async def _trim_all(self) -> None:
+        cutoff = f"{int(time.time() * 1000) - self.retention_s * 1000}-0"
+        for stream, site in self.streams.items():
+            groups = await self.redis.xinfo_groups(stream)
+            group = next((g for g in groups if _field(g, "name") == GROUP), None)
+            if group is None:
+                continue
+            archived = _field(group, "last-delivered-id")
+            bound = _next_id(archived)
+            if int(_field(group, "pending")):
+                summary = await self.redis.xpending(stream, GROUP)
+                lowest = summary.get("min") if isinstance(summary, dict) else summary[1]
+                if lowest:
+                    bound = _min_id(bound, lowest.decode() if isinstance(lowest, bytes) else lowest)
+            snapshot = await self.store.load_snapshot(site)
+            bound = _min_id(bound, _next_id(snapshot[0]) if snapshot else "0-1", cutoff)
+            if stream_id(bound) > (0, 1):
+                await self.redis.xtrim(stream, minid=bound, approximate=False)
+
+
+def _field(group: dict[Any, Any], key: str) -> str:
+    value = group.get(key, group.get(key.encode()))
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _next_id(rid: str) -> str:
+    ms, seq = stream_id(rid)
+    return f"{ms}-{seq + 1}"

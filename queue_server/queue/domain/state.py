@@ -1,0 +1,341 @@
+"""A site's state as the fold of its events, and ``evolve``, the fold step.
+
+``evolve`` changes the state it is given **in place** and returns it: a site folds thousands of
+events a second and copying its ticket table on each would dominate the hot path. Whoever needs the
+state as it was (a tentative decision that may be thrown away) takes ``clone()`` first.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, NamedTuple
+
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.domain.events import (
+    CounterClosed,
+    CounterOpened,
+    CounterPaused,
+    DayStarted,
+    DisplayMessageSet,
+    Event,
+    PrinterReported,
+    TicketCalled,
+    TicketCancelled,
+    TicketEvent,
+    TicketFinished,
+    TicketIssued,
+    TicketNoShow,
+    TicketNoted,
+    TicketRecalled,
+    TicketReprinted,
+    TicketRequeued,
+    TicketStarted,
+    TicketTransferred,
+)
+
+Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
+CounterStatus = Literal["open", "paused", "closed"]
+# What a kiosk's printer agent may report: "offline" when the printer does not answer or cannot be
+# opened, "error" for any other fault it signals.
+PrinterStatus = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
+MAX_DISPLAY_MESSAGE = 280  # characters: a line that scrolls by in half a minute
+PRINTER_STATUSES: tuple[PrinterStatus, ...] = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error")
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+DURATION_SAMPLES = 20  # finished visits per service that the wait estimate averages
+RECENT_CALLS = 20
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+# Sort key of a waiting ticket inside its service's queue: priority first, then tickets transferred
+# "to the front", then arrival; the ticket id breaks exact ties so that every process agrees.
+QueueKey = tuple[int, int, int, str]
+
+
+class Ticket(NamedTuple):
+    """A ticket as of the last folded event (a named tuple: built and copied several times faster
+    than a frozen dataclass, and the hot path builds one per event)."""
+
+    id: str
+    number: str
+    seq: int
+    service: str
+    status: Status
+    issued_at: datetime
+    priority: bool = False
+    lang: str = "fr"
+    front: bool = False
+    counter: str | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    recalls: int = 0
+    issued_by: int | None = None  # the kiosk (device token id) that issued it, so that it can reprint it
+    noted: bool = False  # staff left a note about it (its text is outside the log)
+
+    @property
+    def queue_key(self) -> QueueKey:
+        arrival = (self.issued_at - _EPOCH) // _MICROSECOND
+        return (0 if self.priority else 1, 0 if self.front else 1, arrival, self.id)
+
+
+class CounterState(NamedTuple):
+    status: CounterStatus = "closed"
+    ticket_id: str | None = None
+    agent: str | None = None  # who opened it or called last ("user:ID", "token:ID"); None once closed
+    agent_name: str = ""
+    since: datetime | None = None  # when it took its present status
+
+
+class IdempotencyRecord(NamedTuple):
+    ticket_id: str
+    request: tuple[str, bool, str]  # service, priority, lang: what a retry must repeat exactly
+    issued_at: datetime
+
+
+class SiteState:
+    """Everything ``decide`` needs about one site, current to ``last_event_id``.
+
+    Tickets of the current local day only; ``DayStarted`` drops the previous day's (their history is
+    in SQL). ``applied`` maps each command id seen today to the ticket it concerned, which is how a
+    command retried after a lost reply is recognised. ``printers`` (kiosk device token id -> its
+    printer's last reported status) outlives the day: a printer out of paper at closing time still is
+    in the morning.
+    """
+
+    __slots__ = (
+        "config", "last_event_id", "day", "seq", "tickets", "queues", "idempotency", "applied",
+        "counters", "durations", "recent_calls", "printers", "display_message", "served",
+    )
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.last_event_id = "0-0"
+        self.day: str | None = None
+        self.seq: dict[str, int] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.queues: dict[str, list[QueueKey]] = {s.id: [] for s in config.services}
+        self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.applied: dict[str, str | None] = {}
+        self.counters: dict[str, CounterState] = {c.id: CounterState() for c in config.counters}
+        self.durations: dict[str, deque[float]] = {}
+        self.served: dict[str, int] = {}  # visits finished today, per service
+        self.recent_calls: deque[str] = deque(maxlen=RECENT_CALLS)
+        self.printers: dict[int, str] = {}  # a PrinterStatus: decide lets no other through
+        self.display_message = ""  # what the hall displays scroll; kept from one day to the next
+
+    def clone(self) -> SiteState:
+        """An independent copy (tickets are immutable, so the tables are copied shallowly)."""
+        other = SiteState.__new__(SiteState)
+        other.config = self.config
+        other.last_event_id = self.last_event_id
+        other.day = self.day
+        other.seq = dict(self.seq)
+        other.tickets = dict(self.tickets)
+        other.queues = {k: list(v) for k, v in self.queues.items()}
+        other.idempotency = dict(self.idempotency)
+        other.applied = dict(self.applied)
+        other.counters = dict(self.counters)
+        other.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in self.durations.items()}
+        other.served = dict(self.served)
+        other.recent_calls = deque(self.recent_calls, maxlen=RECENT_CALLS)
+        other.printers = dict(self.printers)
+        other.display_message = self.display_message
+        return other
+
+    # Queries -------------------------------------------------------------------------------------
+
+    def queue(self, service: str) -> list[QueueKey]:
+        return self.queues.setdefault(service, [])
+
+    def head(self, service: str) -> Ticket | None:
+        """The ticket a counter serving only ``service`` would call next."""
+        queue = self.queues.get(service)
+        return self.tickets[queue[0][3]] if queue else None
+
+    def position(self, ticket: Ticket) -> int | None:
+        """People ahead of a waiting ticket in its service's queue (0: next); ``None`` if not waiting."""
+        if ticket.status != "waiting":
+            return None
+        return bisect_left(self.queue(ticket.service), ticket.queue_key)
+
+    def waiting(self, service: str) -> int:
+        return len(self.queues.get(service, ()))
+
+    def counter(self, counter_id: str) -> CounterState:
+        return self.counters.get(counter_id, CounterState())
+
+
+# The fold ----------------------------------------------------------------------------------------
+
+
+def evolve(state: SiteState, event: Event) -> SiteState:
+    """Fold ``event`` into ``state`` in place and return it. Never raises on a valid stream."""
+    handler = _FOLDS[type(event)]
+    handler(state, event)
+    if not event.command_id:
+        return state
+    if isinstance(event, TicketEvent | TicketIssued):
+        state.applied[event.command_id] = event.ticket_id
+    else:
+        state.applied.setdefault(event.command_id, None)
+    return state
+
+
+def _dequeue(state: SiteState, ticket: Ticket) -> None:
+    queue = state.queue(ticket.service)
+    key = ticket.queue_key
+    index = bisect_left(queue, key)
+    if index < len(queue) and queue[index] == key:
+        del queue[index]
+
+
+def _release_counter(state: SiteState, ticket: Ticket) -> None:
+    if ticket.counter is not None:
+        current = state.counter(ticket.counter)
+        if current.ticket_id == ticket.id:
+            state.counters[ticket.counter] = current._replace(ticket_id=None)
+
+
+def _day_started(state: SiteState, e: DayStarted) -> None:
+    state.day = e.day
+    state.seq = {}
+    state.tickets = {}
+    state.queues = {s.id: [] for s in state.config.services}
+    state.applied = {}
+    state.counters = {c.id: CounterState() for c in state.config.counters}
+    state.recent_calls.clear()
+    state.served = {}
+    horizon = e.at - IDEMPOTENCY_WINDOW
+    state.idempotency = {k: r for k, r in state.idempotency.items() if r.issued_at > horizon}
+
+
+def _issued(state: SiteState, e: TicketIssued) -> None:
+    ticket = Ticket(
+        id=e.ticket_id, number=e.number, seq=e.seq, service=e.service, status="waiting",
+        issued_at=e.at, priority=e.priority, lang=e.lang, issued_by=e.issued_by,
+    )
+    state.tickets[ticket.id] = ticket
+    state.seq[e.service] = max(state.seq.get(e.service, 0), e.seq)
+    insort(state.queue(e.service), ticket.queue_key)
+    if e.idempotency_key is not None:
+        state.idempotency[e.idempotency_key] = IdempotencyRecord(
+            ticket.id, (e.service, e.priority, e.lang), e.at
+        )
+
+
+def _called(state: SiteState, e: TicketCalled) -> None:
+    ticket = state.tickets[e.ticket_id]
+    _dequeue(state, ticket)
+    state.tickets[ticket.id] = ticket._replace(status="called", counter=e.counter, called_at=e.at)
+    current = state.counter(e.counter)
+    since = current.since if current.status == "open" and current.since else e.at
+    state.counters[e.counter] = CounterState("open", ticket.id, e.agent or current.agent,
+                                             e.agent_name or current.agent_name, since)
+    if ticket.id in state.recent_calls:
+        state.recent_calls.remove(ticket.id)
+    state.recent_calls.append(ticket.id)
+
+
+def _recalled(state: SiteState, e: TicketRecalled) -> None:
+    ticket = state.tickets[e.ticket_id]
+    state.tickets[ticket.id] = ticket._replace(recalls=ticket.recalls + 1)
+    if ticket.id in state.recent_calls:
+        state.recent_calls.remove(ticket.id)
+    state.recent_calls.append(ticket.id)
+
+
+def _started(state: SiteState, e: TicketStarted) -> None:
+    ticket = state.tickets[e.ticket_id]
+    state.tickets[ticket.id] = ticket._replace(status="serving", started_at=e.at)
+
+
+def _finished(state: SiteState, e: TicketFinished) -> None:
+    ticket = state.tickets[e.ticket_id]
+    began = ticket.started_at or ticket.called_at or e.at
+    state.served[ticket.service] = state.served.get(ticket.service, 0) + 1
+    samples = state.durations.setdefault(ticket.service, deque(maxlen=DURATION_SAMPLES))
+    samples.append((e.at - began).total_seconds())
+    _release_counter(state, ticket)
+    state.tickets[ticket.id] = ticket._replace(status="done", finished_at=e.at)
+
+
+def _no_show(state: SiteState, e: TicketNoShow) -> None:
+    ticket = state.tickets[e.ticket_id]
+    _release_counter(state, ticket)
+    state.tickets[ticket.id] = ticket._replace(status="no_show", finished_at=e.at)
+
+
+def _cancelled(state: SiteState, e: TicketCancelled) -> None:
+    ticket = state.tickets[e.ticket_id]
+    _dequeue(state, ticket)
+    _release_counter(state, ticket)
+    state.tickets[ticket.id] = ticket._replace(status="cancelled", finished_at=e.at)
+
+
+def _requeued(state: SiteState, e: TicketRequeued) -> None:
+    ticket = state.tickets[e.ticket_id]._replace(status="waiting", counter=None, called_at=None, finished_at=None)
+    state.tickets[ticket.id] = ticket
+    insort(state.queue(ticket.service), ticket.queue_key)
+
+
+def _transferred(state: SiteState, e: TicketTransferred) -> None:
+    ticket = state.tickets[e.ticket_id]
+    _dequeue(state, ticket)
+    _release_counter(state, ticket)
+    moved = ticket._replace(service=e.to_service, status="waiting", front=e.to_front, counter=None,
+                            called_at=None, started_at=None)
+    state.tickets[moved.id] = moved
+    insort(state.queue(moved.service), moved.queue_key)
+
+
+def _noted(state: SiteState, e: TicketNoted) -> None:
+    state.tickets[e.ticket_id] = state.tickets[e.ticket_id]._replace(noted=True)
+
+
+def _reprinted(state: SiteState, e: TicketReprinted) -> None:
+    """Nothing changes: the reprint is for the kiosk's printer agent, which follows the feed."""
+
+
+def _printer_reported(state: SiteState, e: PrinterReported) -> None:
+    state.printers[e.kiosk] = e.status
+
+
+def _display_message_set(state: SiteState, e: DisplayMessageSet) -> None:
+    state.display_message = e.text
+
+
+def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
+    def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
+        current = state.counter(e.counter)._replace(status=status, since=e.at)
+        if isinstance(e, CounterOpened) and e.agent is not None:
+            current = current._replace(agent=e.agent, agent_name=e.agent_name)
+        elif isinstance(e, CounterClosed):
+            current = current._replace(agent=None, agent_name="")
+        state.counters[e.counter] = current
+
+    return fold
+
+
+_FOLDS: dict[type[Event], Callable[[SiteState, Any], None]] = {
+    DayStarted: _day_started,
+    TicketIssued: _issued,
+    TicketCalled: _called,
+    TicketRecalled: _recalled,
+    TicketStarted: _started,
+    TicketFinished: _finished,
+    TicketNoShow: _no_show,
+    TicketCancelled: _cancelled,
+    TicketRequeued: _requeued,
+    TicketTransferred: _transferred,
+    CounterOpened: _counter_status("open"),
+    CounterPaused: _counter_status("paused"),
+    CounterClosed: _counter_status("closed"),
+    TicketReprinted: _reprinted,
+    TicketNoted: _noted,
+    PrinterReported: _printer_reported,
+    DisplayMessageSet: _display_message_set,
+}

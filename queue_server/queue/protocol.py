@@ -1,0 +1,171 @@
+"""Wire shapes shared by the server and the device clients (TypedDicts), and how state becomes them."""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, cast
+from urllib.parse import quote
+
+from typing_extensions import TypedDict
+
+from queue_server.queue.codec import iso
+from queue_server.queue.domain.estimate import estimated_wait_s
+from queue_server.queue.domain.state import PrinterStatus, SiteState, Status, Ticket
+
+# Close codes of the live feed besides the standard ones (1012 restart: come back; 1013 too far
+# behind: come back with since).
+CLOSE_TOO_SLOW = 1013
+CLOSE_REVOKED = 4001  # the token was revoked or the session ended: do not come back with it
+
+
+class TicketView(TypedDict):
+    id: str
+    number: str
+    service: str
+    status: Status
+    priority: bool
+    position: int | None
+    estimated_wait_s: int | None
+    counter: str | None
+    issued_at: str
+    called_at: str | None
+    recalls: int
+    noted: NotRequired[bool]  # staff left a note for its agent (GET …/tickets/{id}/note; staff only, an extension)
+    # Transferred "to the front" of its queue: waiting lists order by (priority, front, arrival) (staff only).
+    front: NotRequired[bool]
+
+
+class ServiceView(TypedDict):
+    id: str
+    name: str
+    prefix: str
+    waiting: int
+    estimated_wait_s: int | None
+    # Extensions of API.md: what the kiosk shows on the service's button, and what its tickets end with.
+    description: str
+    icon: str  # one of domain/config.py ICONS
+    ticket_message: str  # "": none
+    served: int  # visits finished today
+    alert_wait_s: int  # supervisors are alerted when someone has waited longer
+
+
+class ServiceFigures(TypedDict):
+    """What moves in a service's line of the snapshot; ticket and counter events carry it for the
+    services they change (``data.services``), so that screens never ask ``/state`` again."""
+
+    id: str
+    waiting: int
+    estimated_wait_s: int | None
+    served: int
+
+
+class CounterView(TypedDict):
+    id: str
+    name: str
+    status: Literal["open", "paused", "closed"]
+    ticket: TicketView | None
+    # Extensions (staff only): who opened it or called last, and since when it has its status.
+    agent: NotRequired[str | None]
+    since: str | None
+
+
+class PrinterView(TypedDict):
+    """A kiosk's printer as its agent last reported it (``kiosk``: the kiosk's device token id); also
+    the ``data`` of a ``kiosk.printer`` event."""
+
+    kiosk: int
+    status: PrinterStatus
+
+
+class SnapshotView(TypedDict):
+    site: str
+    name: str  # the site's name, for screens and printed tickets (an extension of API.md)
+    last_event_id: str
+    services: list[ServiceView]
+    counters: list[CounterView]
+    recent_calls: list[TicketView]
+    message: str  # what the hall displays scroll, set by supervisors ("": none; an extension of API.md)
+    printers: list[PrinterView]  # kiosks whose printer agent reported at least once (an extension of API.md)
+    # The site's logo, "/sites/{site}/logo?v={version}" (None: it has none). The URL changes with the
+    # logo, so it may be cached for good (an extension of API.md).
+    logo: str | None
+    # Every waiting ticket, each service's queue in call order (staff only; an extension of API.md).
+    queue: NotRequired[list[TicketView]]
+
+
+def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
+    position = state.position(ticket)
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "position": position,
+        "estimated_wait_s": None if position is None else estimated_wait_s(state, ticket.service, position),
+        "counter": ticket.counter,
+        "issued_at": iso(ticket.issued_at),
+        "called_at": iso(ticket.called_at) if ticket.called_at else None,
+        "recalls": ticket.recalls,
+        "noted": ticket.noted,
+        "front": ticket.front,
+    }
+
+
+def service_figures(state: SiteState, service_id: str) -> ServiceFigures:
+    waiting = state.waiting(service_id)
+    return {"id": service_id, "waiting": waiting, "estimated_wait_s": estimated_wait_s(state, service_id, waiting),
+            "served": state.served.get(service_id, 0)}
+
+
+def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
+    config = state.config.counter(counter_id)
+    if config is None:
+        return None
+    current = state.counter(counter_id)
+    ticket = state.tickets.get(current.ticket_id) if current.ticket_id else None
+    return {
+        "id": config.id, "name": config.name, "status": current.status,
+        "ticket": ticket_view(state, ticket) if ticket else None,
+        "agent": current.agent_name or None, "since": iso(current.since) if current.since else None,
+    }
+
+
+def printer_view(kiosk: int, status: str) -> PrinterView:
+    return {"kiosk": kiosk, "status": cast(PrinterStatus, status)}  # decide lets no other status in
+
+
+def logo_url(site: str, version: str | None) -> str | None:
+    """Where the site's logo is served (``None``: it has none); the version makes the URL cacheable."""
+    return None if version is None else f"/sites/{quote(site, safe='')}/logo?v={version}"
+
+
+def snapshot_view(state: SiteState, staff: bool = True) -> SnapshotView:
+    """The site's state; ``staff=False`` leaves out ``queue`` (public screens never receive it, and a
+    hall's worth of displays reconnecting at once need not build it)."""
+    config = state.config
+    counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
+    snapshot: SnapshotView = {
+        "site": config.id,
+        "name": config.name,
+        "last_event_id": state.last_event_id,
+        "services": [
+            {
+                "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
+                "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
+                "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
+                "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
+            }
+            for s in config.services
+        ],
+        "counters": counters,
+        "recent_calls": [
+            ticket_view(state, state.tickets[t]) for t in reversed(state.recent_calls) if t in state.tickets
+        ],
+        "message": state.display_message,
+        "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
+        "logo": logo_url(config.id, config.logo_version),
+    }
+    if staff:
+        snapshot["queue"] = [ticket_view(state, state.tickets[key[3]]) for s in config.services
+                             for key in state.queue(s.id)]
+    return snapshot

@@ -1,0 +1,1 @@
+"""The queue's HTTP API, live feeds and pages."""

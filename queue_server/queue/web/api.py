@@ -1,0 +1,447 @@
+"""The v1 HTTP API of API.md: tickets, calls, transitions, the site's state."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from typing_extensions import TypedDict
+
+from queue_server.db.repo import Principal, archived_ticket
+from queue_server.db.tables import ApiToken
+from queue_server.platform.audit import record
+from queue_server.platform.sessions import Limits
+from queue_server.platform.users import Person
+from queue_server.queue.codec import iso
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.decide import NOTABLE
+from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket
+from queue_server.queue.hub import AUDIENCE, public
+from queue_server.queue.phones import MAX_NOTE, NoteBook, PhoneBook
+from queue_server.queue.protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
+from queue_server.queue.service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
+from queue_server.settings import LimitSettings
+from queue_server.web.auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, Authenticator, authorize
+from queue_server.web.errors import HTTPError
+from queue_server.web.http import (
+    Body,
+    Matches,
+    actor_of,
+    char_class,
+    client_address,
+    json_response,
+    parse_body,
+    plausible_id,
+    route,
+)
+
+MAX_TOKEN_ID = 2**31 - 1  # token ids are SQL integers
+KIOSKS = frozenset({"kiosk"})
+
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+# A mobile number for the "your turn is near" SMS, as people type it: digits, spaces (also no-break ones),
+# ( ) . / - between them, a leading "+" for an international number. The shape is all a pattern can say;
+# whether it is a mobile number (the "mobile-phone" format) is libphonenumber's answer, in ``e164``.
+MAX_PHONE_CHARS = 32
+PHONE_SEPARATORS = r" \u00a0()./-"
+PHONE_SHAPE = rf"^[ \u00a0]*\+?(?:[{PHONE_SEPARATORS}]*[0-9]){{4,20}}[{PHONE_SEPARATORS}]*$"
+PHONE_FORMAT = "mobile-phone"
+Phone = Annotated[str, Field(
+    min_length=1, max_length=MAX_PHONE_CHARS,
+    description="A mobile number that can receive text messages (format mobile-phone): national, read in the "
+                "site's country (\"06 12 34 56 78\" in France), or international (\"+262 692 12 34 56\"). "
+                "A number of this shape that is not a valid mobile number is refused with 422.",
+    json_schema_extra={"format": PHONE_FORMAT},
+), Matches(PHONE_SHAPE, "not a valid phone number")]
+
+
+class IssueBody(Body):
+    service: Slug
+    priority: StrictBool = False
+    lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
+    # Kept apart from the log (store/phones.py).
+    phone: Phone | None = None
+
+
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def e164(raw: str, region: str) -> str:
+    """``raw`` as an E.164 mobile number, local numbers read in ``region``; else a 422 that says why."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise HTTPError(422, f"phone: {raw!r} is not a valid phone number.", "invalid-body",
+                        extra={"errors": [{"field": "phone", "message": "not a valid phone number"}]})
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise HTTPError(422, f"phone: {raw!r} cannot receive text messages (not a mobile number).",
+                        "invalid-body", extra={"errors": [{"field": "phone", "message": "not a mobile number"}]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class NextBody(Body):
+    services: list[Slug] | None = Field(None, min_length=1, max_length=50)
+
+
+# White space, for a note: one explicit set, the same for the schema's pattern and for the stripping. Python's
+# str.isspace() and ECMA-262's \s (JSON Schema's patterns) each differ (\x1c-\x1f and \x85; \ufeff): this is both.
+NOTE_SPACE = ("\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+              + "\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def _without_space_around(text: str) -> str:
+    return text.strip(NOTE_SPACE)
+
+
+# A note: at most MAX_NOTE characters as sent, at least one of them not white space (a blank note is no note);
+# kept without the white space around it.
+Note = Annotated[
+    str,
+    Field(max_length=MAX_NOTE),
+    Matches(char_class(NOTE_SPACE, negated=True), "a note needs more than white space"),
+    AfterValidator(_without_space_around),
+]
+
+
+class TransferBody(Body):
+    service: Slug
+    to_front: StrictBool = False
+    note: Note | None = None  # for the agent of the next service (kept outside the log until the visit ends)
+
+
+class NoteBody(Body):
+    text: Note
+
+
+class NoteView(TypedDict):
+    text: str | None  # None: no note
+
+
+class CallBody(Body):
+    counter: Slug
+
+
+def _whole(value: Any) -> Any:
+    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 142.0 is the integer 142.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A device token id: an integer (never a string or a boolean), in SQL's range.
+TokenId = Annotated[StrictInt, Field(ge=1, le=MAX_TOKEN_ID), BeforeValidator(_whole)]
+
+
+class ReprintBody(Body):
+    kiosk: TokenId | None = Field(None, description=(
+        "The device token id of a live kiosk of the site, which prints the ticket (none: the kiosk that issued "
+        "it). Any other number, a display's, a revoked kiosk's, another site's, is an unknown kiosk: 404."))
+
+
+class MessageBody(Body):
+    # What the hall displays scroll ("" clears it). The domain folds runs of spaces and allows
+    # MAX_DISPLAY_MESSAGE characters; the text as sent is held to that length, so that the schema says exactly
+    # what is accepted (folding only ever shortens it).
+    text: str = Field(max_length=MAX_DISPLAY_MESSAGE)
+
+
+class PrinterBody(Body):
+    status: PrinterStatus
+
+
+def agent_of(caller: Principal | Person) -> tuple[str, str]:
+    """Who acts, as events record them: ``("user:ID", name)`` for a person, ``("token:ID", name)`` for a
+    token (a shared counter terminal)."""
+    if isinstance(caller, Person):
+        return f"user:{caller.user_id}", caller.name or caller.login
+    return f"token:{caller.token_id}", caller.name or f"token {caller.token_id}"
+
+
+async def site_engine(queue: QueueService, principal: Principal | Person, site: str,
+                      roles: frozenset[str]) -> SiteEngine:
+    """The engine of ``site`` if ``principal`` may act there with one of ``roles`` (404/403 otherwise)."""
+    engine = await queue.engine(site) if plausible_id(site) else None
+    authorize(principal, engine.config if engine else None, roles)
+    assert engine is not None
+    return engine
+
+
+class Api:
+    """The endpoints; their collaborators arrive with ``bind`` when the lifespan has made them."""
+
+    queue: QueueService
+    auth: Authenticator
+    sessions: Any
+
+    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any, phones: PhoneBook,
+             limits: Limits, limit_settings: LimitSettings, notes: NoteBook) -> None:
+        self.queue, self.auth, self.sessions, self.phones, self.notes = queue, auth, sessions, phones, notes
+        self.limits, self.limit_settings = limits, limit_settings
+
+    async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
+        return (await self._caller_engine(request, roles))[1]
+
+    async def _caller_engine(self, request: Request, roles: frozenset[str]) -> tuple[Principal | Person, SiteEngine]:
+        principal = await self.auth.caller(request)
+        engine = await site_engine(self.queue, principal, request.path_params["site"], roles)
+        if isinstance(principal, Principal) and principal.role == "kiosk" and request.method == "POST":
+            limits = self.limit_settings
+            await self.limit(f"kiosk:{principal.token_id}", limits.kiosk_tickets_per_minute, "This kiosk")
+            await self.limit(f"kiosk-address:{client_address(request)}",
+                              limits.kiosk_tickets_per_address_per_minute, "Kiosks at this address")
+        return principal, engine
+
+    async def limit(self, name: str, per_minute: int, who: str) -> None:
+        """Count one request against ``name``; 429 with Retry-After beyond ``per_minute`` (0: no limit)."""
+        if per_minute <= 0:
+            return
+        wait = await self.limits.hit(name, per_minute, 60)
+        if wait is not None:
+            raise HTTPError(429, f"{who} may make {per_minute} such requests a minute; try again in {wait} s.",
+                            "rate-limited", {"Retry-After": str(wait)})
+
+    def _ticket_answer(self, result: Result, created: bool = False, for_public: bool = False) -> Response:
+        """The ticket (204 without one); ``for_public``: as a public screen may see it (a kiosk)."""
+        if result.ticket is None:
+            return Response(status_code=204)
+        view = ticket_view(result.state, result.ticket)
+        return json_response(public(view) if for_public else view, 201 if created else 200)
+
+    # Endpoints -------------------------------------------------------------------------------------
+
+    async def issue(self, request: Request) -> Response:
+        caller, engine = await self._caller_engine(request, ISSUERS)
+        kiosk = caller.token_id if isinstance(caller, Principal) and caller.role == "kiosk" else None
+        body = await parse_body(request, IssueBody)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+            raise HTTPError(422, "Idempotency-Key must be 1 to 255 printable characters.", "invalid-header")
+        phone = e164(body.phone, engine.config.region) if body.phone is not None else None
+        command = c.IssueTicket(
+            command_id=new_command_id(), ticket_id=new_ticket_id(), service=body.service,
+            priority=body.priority, lang=body.lang, idempotency_key=key, issued_by=kiosk,
+        )
+        result = await engine.execute(command)
+        if result.ticket is None and key is not None:
+            # A replay after the local midnight: the ticket was issued on a previous day, which today's
+            # state no longer holds; its history does (once the archiver has copied it).
+            record = result.state.idempotency.get(key)
+            view = await self._archived(engine.site, record.ticket_id) if record else None
+            if view is None:
+                raise Unavailable("the ticket of this Idempotency-Key is not in the history yet")
+            return json_response(view)
+        if phone is not None and result.ticket is not None:
+            await self.phones.put(engine.site, result.ticket.id, phone)
+        return self._ticket_answer(result, created=result.created, for_public=kiosk is not None)
+
+    async def _archived(self, site: str, ticket_id: str) -> TicketView | None:
+        """A ticket of a previous day, from the history in SQL (no position: it waits no more)."""
+        async with self.sessions() as session:
+            row = await archived_ticket(session, site, ticket_id)
+        if row is None:
+            return None
+        view: TicketView = {
+            "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
+            "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
+            "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
+            "recalls": row.recalls,
+        }
+        return view
+
+    async def get_ticket(self, request: Request) -> Response:
+        site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
+        await self.limit(f"read-address:{client_address(request)}",
+                          self.limit_settings.public_reads_per_address_per_minute, "This address")
+        engine = await self.queue.engine(site) if plausible_id(site) else None
+        if engine is None or not plausible_id(ticket_id):
+            raise HTTPError(404, "No such ticket.", "unknown-ticket")
+        ticket = engine.state.tickets.get(ticket_id)
+        if ticket is None:
+            await engine.catch_up()  # issued a moment ago through another process?
+            ticket = engine.state.tickets.get(ticket_id)
+        if ticket is not None:  # anyone holding the id may read it: what a public screen may see
+            return json_response(public(ticket_view(engine.state, ticket)))
+        view = await self._archived(site, ticket_id)
+        if view is None:
+            raise HTTPError(404, "No such ticket.", "unknown-ticket")
+        return json_response(view)
+
+    async def call_next(self, request: Request) -> Response:
+        caller, engine = await self._caller_engine(request, STAFF)
+        body = await parse_body(request, NextBody, optional=True)
+        agent, name = agent_of(caller)
+        command = c.CallNext(
+            command_id=new_command_id(), counter=request.path_params["counter"],
+            services=tuple(body.services) if body.services is not None else None, agent=agent, agent_name=name,
+        )
+        return self._ticket_answer(await engine.execute(command))
+
+    def _transition(self, make: Callable[[str, str], c.Command]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            engine = await self._engine(request, STAFF)
+            command = make(new_command_id(), request.path_params["ticket_id"])
+            return self._ticket_answer(await engine.execute(command))
+
+        return endpoint
+
+    async def transfer(self, request: Request) -> Response:
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, TransferBody)
+        ticket_id = request.path_params["ticket_id"]
+        command = c.Transfer(command_id=new_command_id(), ticket_id=ticket_id, service=body.service,
+                             to_front=body.to_front)
+        result = await engine.execute(command)
+        if body.note is not None and result.ticket is not None:
+            result = await self._note(engine, result.ticket.id, body.note)
+        return self._ticket_answer(result)
+
+    async def _today(self, engine: SiteEngine, ticket_id: str) -> Ticket:
+        """Today's ticket ``ticket_id`` at the engine's site (one issued a moment ago through another
+        process included); 404 otherwise."""
+        if not plausible_id(ticket_id):
+            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
+        if ticket_id not in engine.state.tickets:
+            await engine.catch_up()
+        ticket = engine.state.tickets.get(ticket_id)
+        if ticket is None:
+            raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
+        return ticket
+
+    async def _note(self, engine: SiteEngine, ticket_id: str, text: str) -> Result:
+        """Keep ``text`` as the ticket's note (replacing any), then record in the log that there is one.
+        The text is stored first (an agent who sees "noted" must find it) and taken back if the log
+        refuses (the visit ended meanwhile): no note outlives its visit."""
+        ticket = await self._today(engine, ticket_id)
+        if ticket.status in NOTABLE:  # else the decision below gives the refusal, in its words
+            await self.notes.put(engine.site, ticket.id, text)
+        try:
+            return await engine.execute(c.Note(command_id=new_command_id(), ticket_id=ticket.id))
+        except Exception:
+            if engine.state.tickets.get(ticket.id, ticket).status not in NOTABLE:
+                await self.notes.forget(engine.site, [ticket.id])
+            raise
+
+    async def set_note(self, request: Request) -> Response:
+        """Staff (reception, an agent) leave a note for whoever serves the ticket next."""
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, NoteBody)
+        return self._ticket_answer(await self._note(engine, request.path_params["ticket_id"], body.text))
+
+    async def get_note(self, request: Request) -> Response:
+        """The ticket's note, for staff; every read is in the audit log (it may be personal data)."""
+        caller, engine = await self._caller_engine(request, STAFF)
+        ticket = await self._today(engine, request.path_params["ticket_id"])
+        text = await self.notes.get(engine.site, ticket.id) if ticket.noted else None
+        if text is not None:
+            async with self.sessions() as db:
+                await record(db, "note.read", actor_of(caller), tenant=engine.config.tenant, site=engine.site,
+                             target=f"ticket:{ticket.number}", address=client_address(request))
+        view: NoteView = {"text": text}
+        return json_response(view)
+
+    async def call_ticket(self, request: Request) -> Response:
+        caller, engine = await self._caller_engine(request, STAFF)
+        body = await parse_body(request, CallBody)
+        agent, name = agent_of(caller)
+        command = c.CallTicket(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
+                               counter=body.counter, agent=agent, agent_name=name)
+        return self._ticket_answer(await engine.execute(command))
+
+    async def reprint(self, request: Request) -> Response:
+        """Print the ticket again at a kiosk: the one named in the body, by default the one that issued it."""
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, ReprintBody, optional=True)
+        if body.kiosk is not None:
+            await self._kiosk_of_site(engine.site, body.kiosk)
+        command = c.Reprint(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
+                            kiosk=body.kiosk)
+        return self._ticket_answer(await engine.execute(command))
+
+    async def _kiosk_of_site(self, site: str, kiosk: int) -> None:
+        """404 unless ``kiosk`` is the token id of a live kiosk of ``site`` (else nothing would print). The body
+        is valid: it names a resource the site does not have, as an unknown ticket or counter would."""
+        async with self.sessions() as session:
+            token = await session.get(ApiToken, kiosk)
+        if token is None or token.site_id != site or token.role != "kiosk" or token.revoked_at is not None:
+            raise HTTPError(404, f"kiosk: this site has no kiosk {kiosk}.", "unknown-kiosk",
+                            extra={"errors": [{"field": "kiosk", "message": "no such kiosk at this site"}]})
+
+    async def set_display_message(self, request: Request) -> Response:
+        """A supervisor sets the message every hall display of the site scrolls (live)."""
+        engine = await self._engine(request, SUPERVISORS)
+        body = await parse_body(request, MessageBody)
+        await engine.execute(c.SetDisplayMessage(command_id=new_command_id(), text=body.text))
+        return json_response({"text": engine.state.display_message})
+
+    async def report_printer(self, request: Request) -> Response:
+        """A kiosk's printer agent reports its printer's status (an event only when it changed)."""
+        caller, engine = await self._caller_engine(request, KIOSKS)
+        assert isinstance(caller, Principal)  # people never have the kiosk role: authorize refused them
+        body = await parse_body(request, PrinterBody)
+        await engine.execute(c.ReportPrinter(command_id=new_command_id(), kiosk=caller.token_id, status=body.status))
+        return json_response(printer_view(caller.token_id, body.status))
+
+    def _counter(self, kind: type[c.CounterCommand]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            caller, engine = await self._caller_engine(request, STAFF)
+            counter = request.path_params["counter"]
+            if kind is c.OpenCounter:
+                agent, name = agent_of(caller)
+                await engine.execute(c.OpenCounter(command_id=new_command_id(), counter=counter, agent=agent,
+                                                   agent_name=name))
+            else:
+                await engine.execute(kind(command_id=new_command_id(), counter=counter))
+            return json_response(counter_view(engine.state, request.path_params["counter"]))
+
+        return endpoint
+
+    async def state(self, request: Request) -> Response:
+        """The snapshot; displays and kiosks get what their live feed gets (no personal or staff fields)."""
+        caller, engine = await self._caller_engine(request, ANY_ROLE)
+        if isinstance(caller, Principal) and AUDIENCE.get(caller.role) == "public":
+            return json_response(public(snapshot_view(engine.state, staff=False)))
+        return json_response(snapshot_view(engine.state))
+
+    def build(self) -> list[Route]:
+        base = "/api/v1/sites/{site}"
+        t = base + "/tickets/{ticket_id}"
+        transitions: dict[str, type[c.TicketCommand]] = {
+            "recall": c.Recall, "start": c.Start, "finish": c.Finish, "no-show": c.MarkNoShow,
+            "cancel": c.Cancel, "requeue": c.Requeue,
+        }
+        routes = [
+            Route(base + "/tickets", self.issue, methods=["POST"]),
+            Route(t, self.get_ticket, methods=["GET"]),
+            Route(base + "/counters/{counter}/next", self.call_next, methods=["POST"]),
+            Route(t + "/transfer", self.transfer, methods=["POST"]),
+            Route(t + "/call", self.call_ticket, methods=["POST"]),
+            Route(t + "/reprint", self.reprint, methods=["POST"]),
+            route(t + "/note", put=self.set_note, get=self.get_note),
+            Route(base + "/kiosks/self/printer", self.report_printer, methods=["PUT"]),
+            Route(base + "/display/message", self.set_display_message, methods=["PUT"]),
+            Route(base + "/counters/{counter}/open", self._counter(c.OpenCounter), methods=["POST"]),
+            Route(base + "/counters/{counter}/pause", self._counter(c.PauseCounter), methods=["POST"]),
+            Route(base + "/counters/{counter}/close", self._counter(c.CloseCounter), methods=["POST"]),
+            Route(base + "/state", self.state, methods=["GET"]),
+        ]
+        for name, kind in transitions.items():
+            routes.append(Route(
+                f"{t}/{name}",
+                self._transition(lambda cid, tid, kind=kind: kind(command_id=cid, ticket_id=tid)),  # type: ignore[misc]
+                methods=["POST"],
+            ))
+        return routes
+

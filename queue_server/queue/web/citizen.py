@@ -1,0 +1,267 @@
+"""What a citizen touches: the kiosk's touch page, the ticket page on the phone and its live feed.
+
+- ``GET /kiosk``: the touch page (static HTML in the chosen language; its script reads the device
+  token from ``?token=`` once, keeps it, and drops it from the address bar). ``?lang=`` picks the
+  language (French unless the citizen chose another: the kiosk goes back to French when idle).
+- ``GET /t/{ticket id}``: the ticket followed on a phone, without login: the unguessable id is the
+  key. Rendered complete on the server (it works without script), then kept live by
+  ``/ws/tickets/{ticket id}``, which sends the public Ticket each time it changes.
+- ``GET /t/{ticket id}/qr.svg``: the QR code of that page, shown on the kiosk's ticket screen.
+- ``GET /sites/{site}/logo``: the site's logo (PNG or JPEG), for its screens and its kiosks'
+  printers. With the ``?v=`` of the snapshot's ``logo`` it may be cached for good (the URL changes
+  with the logo); without it, or with another version, it is revalidated each time.
+- ``PUT``/``DELETE /api/v1/sites/{site}/tickets/{id}/phone``: the optional phone number for the
+  "your turn is near" text message, left (or taken back) from the ticket page or the kiosk by whoever
+  holds the ticket id; accepted while the ticket waits.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import anyio
+import orjson
+import segno
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from queue_server.db.repo import logo_of
+from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
+from queue_server.queue.protocol import ticket_view
+from queue_server.queue.service import QueueService, Unavailable
+from queue_server.queue.web.api import Api, Phone, e164
+from queue_server.settings import KioskSettings
+from queue_server.web.errors import HTTPError, problem
+from queue_server.web.http import Body, parse_body, plausible_id, route
+from queue_server.web.i18n import COOKIE, templates
+from queue_server.web.wsserver import frames_of
+
+log = logging.getLogger(__name__)
+
+CACHE_FOR_GOOD = "public, max-age=31536000, immutable"
+
+
+class PhoneBody(Body):
+    phone: Phone  # as at the kiosk
+
+
+def json_block(data: dict[str, Any]) -> Markup:
+    """``data`` as the text of a ``<script type="application/json">`` (never executed, so the
+    Content-Security-Policy allows it); ``<`` is escaped so that no string can close the element."""
+    return Markup(orjson.dumps(data).decode().replace("<", "\\u003c"))
+
+
+def citizen_language(request: Request, fallback: str = "fr") -> str:
+    """``?lang=`` if offered, else the ``lang`` cookie, else ``fallback`` (the ticket's language)."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(COOKIE)):
+        if chosen in CITIZEN_LANGUAGES:
+            return chosen
+    return fallback if fallback in CITIZEN_LANGUAGES else "fr"
+
+
+def _page(template: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = templates(lang).get_template(template).render(
+        lang=lang, dir="rtl" if lang in RTL else "ltr", languages=CITIZEN_LANGUAGES, **context)
+    return HTMLResponse(html, status)
+
+
+def kiosk_strings(lang: str) -> dict[str, str]:
+    """The messages the kiosk's script shows, in ``lang`` (placeholders: ``{n}``, ``{min}``...)."""
+    _ = translations(lang).gettext
+    return {
+        "ahead": _("People ahead of you: {n}"),
+        "ahead_none": _("You are next."),
+        "wait": _("Estimated wait: about {min} min"),
+        "wait_unknown": _("Estimated wait: not known yet"),
+        "waiting": _("{n} waiting"),
+        "printed": _("Take your ticket below the screen."),
+        "not_printed": _("No paper ticket: scan the code or note your number."),
+        "offline": _("Tickets cannot be taken right now: the kiosk cannot reach the server. Please ask at "
+                     "the reception desk. This screen will come back by itself."),
+        "paper_out": _("The ticket printer is out of paper. Please ask at the reception desk."),
+        "printer_offline": _("The ticket printer is not working. Please ask at the reception desk."),
+        "cover_open": _("The ticket printer is open. Please ask at the reception desk."),
+        "busy": _("Your ticket is being issued…"),
+        "failed": _("Your ticket could not be issued. Please try again or ask at the reception desk."),
+        "closed": _("This service is not taking tickets right now."),
+        "revoked": _("This kiosk's pairing was revoked. An administrator must pair it again."),
+        "unpaired": _("This kiosk is not paired yet. An administrator gives a pairing code."),
+        "bad_code": _("This pairing code is unknown, already used or expired."),
+        "phone_saved": _("We will send a text message to {phone} when your turn is near."),
+        "phone_invalid": _("This is not a mobile phone number. Check it and try again."),
+        "phone_failed": _("The number could not be saved. Please try again."),
+    }
+
+
+def ticket_strings(lang: str) -> dict[str, str]:
+    """The messages the ticket page's script shows, in ``lang``."""
+    _ = translations(lang).gettext
+    return {
+        **{k: v for k, v in kiosk_strings(lang).items() if k in ("ahead", "ahead_none", "wait", "wait_unknown",
+                                                                   "phone_saved", "phone_invalid", "phone_failed")},
+        "called": _("It is your turn: go to {counter}."),
+        "recalled": _("You are being called again: go to {counter}."),
+        "serving": _("You are being served at {counter}."),
+        "done": _("This visit is over. Thank you."),
+        "no_show": _("You were called but did not come. Please ask at the reception desk."),
+        "cancelled": _("This ticket was cancelled."),
+        "expired": _("This ticket is no longer valid."),
+        "lost": _("Connection lost: reconnecting…"),
+    }
+
+
+class CitizenPages:
+    """The pages and the per-ticket feed; collaborators arrive with ``bind`` from the lifespan."""
+
+    queue: QueueService
+
+    def __init__(self, api: Api, kiosk: KioskSettings) -> None:
+        self.api = api
+        self.kiosk_settings = kiosk
+
+    def bind(self, queue: QueueService) -> None:
+        self.queue = queue
+
+    async def kiosk(self, request: Request) -> Response:
+        lang = request.query_params.get("lang", "fr")
+        if lang not in CITIZEN_LANGUAGES:
+            lang = "fr"
+        return _page("kiosk.html", lang, strings=json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s)
+
+    async def ticket_page(self, request: Request) -> Response:
+        ticket_id = request.path_params["ticket_id"]
+        await self._count_public_read(request)
+        engine = await self.queue.find_ticket(ticket_id) if plausible_id(ticket_id) else None
+        ticket = engine.state.tickets.get(ticket_id) if engine is not None else None
+        if engine is None or ticket is None:
+            lang = citizen_language(request)
+            return _page("ticket_gone.html", lang, 404)
+        lang = citizen_language(request, ticket.lang)
+        config = engine.config
+        service = config.service(ticket.service)
+        counter = config.counter(ticket.counter) if ticket.counter else None
+        return _page(
+            "ticket.html", lang, ticket=ticket_view(engine.state, ticket), site=config,
+            service_name=service.name if service else ticket.service,
+            counter_name=counter.name if counter else "",
+            strings=json_block(ticket_strings(lang)),
+        )
+
+    async def _count_public_read(self, conn: Request | WebSocket) -> None:
+        """Unknown ids cost a look in every site: anonymous reads are limited per address."""
+        address = conn.client.host if conn.client else "unknown"
+        await self.api.limit(f"read-address:{address}", self.api.limit_settings.public_reads_per_address_per_minute,
+                             "This address")
+
+    async def qr(self, request: Request) -> Response:
+        ticket_id = request.path_params["ticket_id"]
+        await self._count_public_read(request)
+        if not plausible_id(ticket_id) or await self.queue.find_ticket(ticket_id) is None:
+            raise HTTPError(404, "No such ticket.", "unknown-ticket")
+        url = f"{str(request.base_url).rstrip('/')}/t/{ticket_id}"
+        out = io.BytesIO()
+        segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False,
+                                        svgns=True, title=None, nl=False)
+        return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=86400"})
+
+    async def logo(self, request: Request) -> Response:
+        site = request.path_params["site"]
+        await self._count_public_read(request)
+        found = None
+        if plausible_id(site):
+            async with self.api.sessions() as session:
+                found = await logo_of(session, site)
+        if found is None:
+            raise HTTPError(404, "This site has no logo.", "no-logo")
+        content_type, data, version = found
+        cache = CACHE_FOR_GOOD if request.query_params.get("v") == version else "no-cache"
+        return Response(data, media_type=content_type, headers={"Cache-Control": cache})
+
+    async def set_phone(self, request: Request) -> Response:
+        engine, ticket_id = await self._waiting_ticket(request)
+        body = await parse_body(request, PhoneBody)
+        await self.api.phones.put(engine.site, ticket_id, e164(body.phone, engine.config.region))
+        return Response(status_code=204)
+
+    async def forget_phone(self, request: Request) -> Response:
+        engine, ticket_id = await self._waiting_ticket(request, waiting=False)
+        await self.api.phones.forget(engine.site, [ticket_id])
+        return Response(status_code=204)
+
+    async def _waiting_ticket(self, request: Request, waiting: bool = True) -> tuple[Any, str]:
+        site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
+        await self._count_public_read(request)
+        engine = await self.queue.engine(site) if plausible_id(site) and plausible_id(ticket_id) else None
+        if engine is not None and ticket_id not in engine.state.tickets:
+            await engine.catch_up()
+        ticket = engine.state.tickets.get(ticket_id) if engine is not None else None
+        if engine is None or ticket is None:
+            raise HTTPError(404, "No such ticket.", "unknown-ticket")
+        if waiting and ticket.status != "waiting":
+            raise HTTPError(409, "A phone number can be left only while the ticket waits.", "not-waiting")
+        return engine, ticket_id
+
+    async def ticket_feed(self, websocket: WebSocket) -> None:
+        """``/ws/tickets/{id}``: the ticket now, then again each time it changes. No credentials:
+        the id is the key, and the feed carries nothing but that ticket's public view."""
+        ticket_id = websocket.path_params["ticket_id"]
+        try:
+            await self._count_public_read(websocket)
+            engine = await self.queue.find_ticket(ticket_id) if plausible_id(ticket_id) else None
+        except HTTPError as refused:
+            await websocket.send_denial_response(problem(refused.status, refused.detail, refused.kind, refused.headers))
+            return
+        except Unavailable:
+            await websocket.send_denial_response(problem(503, "The queue store cannot be reached right now.",
+                                                         "unavailable"))
+            return
+        if engine is None:
+            await websocket.send_denial_response(problem(404, "No such ticket.", "unknown-ticket"))
+            return
+        await websocket.accept()
+        sink = frames_of(websocket.scope)
+        subscriber, first = engine.hub.watch(engine.state, ticket_id, sink)
+        try:
+            async with anyio.create_task_group() as tg:
+                if sink is None:
+                    tg.start_soon(self._send, websocket, subscriber.outbox, first)
+                tg.start_soon(self._until_gone, websocket, tg.cancel_scope)
+                await subscriber.dropped.wait()
+                tg.cancel_scope.cancel()
+            if subscriber.dropped.is_set() and sink is None:
+                await websocket.close(subscriber.close_code, subscriber.close_reason)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass
+        finally:
+            engine.hub.unwatch(ticket_id, subscriber)
+
+    @staticmethod
+    async def _send(websocket: WebSocket, outbox: Any, first: list[str]) -> None:
+        for frame in first:
+            await websocket.send_text(frame)
+        while True:
+            await websocket.send_text(await outbox.get())
+
+    @staticmethod
+    async def _until_gone(websocket: WebSocket, scope: anyio.CancelScope) -> None:
+        try:
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+        finally:
+            scope.cancel()
+
+    def routes(self) -> list[Route | WebSocketRoute]:
+        phone = "/api/v1/sites/{site}/tickets/{ticket_id}/phone"
+        return [
+            Route("/kiosk", self.kiosk, methods=["GET"]),
+            Route("/t/{ticket_id}", self.ticket_page, methods=["GET"]),
+            Route("/t/{ticket_id}/qr.svg", self.qr, methods=["GET"]),
+            Route("/sites/{site}/logo", self.logo, methods=["GET"]),
+            route(phone, put=self.set_phone, delete=self.forget_phone),
+            WebSocketRoute("/ws/tickets/{ticket_id}", self.ticket_feed),
+        ]

@@ -1,0 +1,128 @@
+"""Supervisors' reports, from the archived history (queue_server/reports.py computes them).
+
+- ``GET /api/v1/sites/{site}/reports?period=day|week|month&date=YYYY-MM-DD&by=service|counter|agent|hour|day|all``
+  (supervisor, admin): JSON; ``period`` defaults to ``day``, ``by`` to ``service``, ``date`` is required.
+- ``GET /api/v1/sites/{site}/reports.csv`` with the same parameters: one row per group, flat columns.
+
+Any other parameter value is a 422 problem. Tickets of today appear once the archiver has copied them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, load_rows, period, summarize
+from queue_server.queue.web.api import Api, site_engine
+from queue_server.web.auth import SUPERVISORS
+from queue_server.web.errors import HTTPError
+from queue_server.web.http import json_response
+
+CSV_COLUMNS = ("key", "issued", "served", "no_show", "cancelled",
+               "wait_count", "wait_mean_s", "wait_median_s", "wait_p90_s",
+               "service_count", "service_mean_s", "service_median_s", "service_p90_s",
+               "label")  # added last: readers of the earlier columns by position are not disturbed
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def stats_view(s: Stats) -> dict[str, Any]:
+    """Seconds rounded to a tenth; ``null`` figures when there is nothing to count."""
+    return {"count": s.count, "mean": _seconds(s.mean), "median": _seconds(s.median), "p90": _seconds(s.p90)}
+
+
+def group_view(g: Group) -> dict[str, Any]:
+    return {"key": g.key, "label": g.label, "issued": g.issued, "served": g.served, "no_show": g.no_show,
+            "cancelled": g.cancelled,
+            "wait_s": stats_view(g.wait_s), "service_s": stats_view(g.service_s)}
+
+
+def _safe(value: Any) -> Any:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
+    if value is None:
+        return ""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
+def as_csv(groups: list[Group]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for g in groups:
+        w, s = stats_view(g.wait_s), stats_view(g.service_s)
+        writer.writerow([_safe(v) for v in (g.key, g.issued, g.served, g.no_show, g.cancelled,
+                                            w["count"], w["mean"], w["median"], w["p90"],
+                                            s["count"], s["mean"], s["median"], s["p90"], g.label)])
+    return out.getvalue()
+
+
+def _query(request: Request) -> tuple[str, str, date]:
+    """``(period, by, date)`` from the query string; 422 for anything else."""
+    params = request.query_params
+    kind, by, raw = params.get("period", "day"), params.get("by", "service"), params.get("date", "")
+    if kind not in PERIODS:
+        raise HTTPError(422, f"period must be one of {', '.join(PERIODS)}.", "invalid-query")
+    if by not in GROUPINGS:
+        raise HTTPError(422, f"by must be one of {', '.join(GROUPINGS)}.", "invalid-query")
+    try:
+        if not _DATE.match(raw):
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise HTTPError(422, "date must be a calendar day, YYYY-MM-DD.", "invalid-query") from None
+    return kind, by, day
+
+
+class Reports:
+    """The report endpoints; the site's engine (for its configuration) comes through the ``Api``."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def bind(self, db_sessions: Any) -> None:
+        self.db_sessions = db_sessions
+
+    def routes(self) -> list[Route]:
+        base = "/api/v1/sites/{site}"
+        return [Route(base + "/reports", self.report, methods=["GET"]),
+                Route(base + "/reports.csv", self.report_csv, methods=["GET"])]
+
+    async def _compute(self, request: Request) -> tuple[dict[str, Any], list[Group]]:
+        caller = await self.api.auth.caller(request)
+        engine = await site_engine(self.api.queue, caller, request.path_params["site"], SUPERVISORS)
+        config = engine.config
+        kind, by, day = _query(request)
+        try:
+            first, last = period(kind, day)
+        except ValueError as exc:
+            raise HTTPError(422, f"{exc}.", "invalid-query") from None
+        async with self.db_sessions() as db:
+            rows = await load_rows(db, config.id, first, last)
+        head = {"site": config.id, "from": first.isoformat(), "to": last.isoformat(), "by": by}
+        groups = summarize(rows, by, config.timezone)
+        if by in ("service", "counter"):  # their names, as the site calls them today
+            find = config.service if by == "service" else config.counter
+            groups = [replace(g, label=named.name if g.key and (named := find(g.key)) else None) for g in groups]
+        return head, groups
+
+    async def report(self, request: Request) -> Response:
+        head, groups = await self._compute(request)
+        return json_response({**head, "groups": [group_view(g) for g in groups]})
+
+    async def report_csv(self, request: Request) -> Response:
+        head, groups = await self._compute(request)
+        site = re.sub(r"[^A-Za-z0-9_.-]", "_", head["site"])
+        name = f"report-{site}-{head['from']}-{head['to']}-{head['by']}.csv"
+        return Response(as_csv(groups), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,130 @@
+"""What the archiver and the notifier share: reading every site's stream through a consumer group.
+
+A ``StreamWorker`` runs ``tick`` again and again until ``stop``: a failure that may pass (Redis, SQL,
+the network) is logged and retried after a growing pause (0.2 s doubling up to ``max_backoff_s``), and
+so is any other error (logged with its traceback): a bug in a background worker must not take the
+server down with it. Its helpers:
+
+- ``refresh_sites`` lists the sites (at most every ``SITES_EVERY_S``) and creates the consumer group
+  ``group`` on each site's stream (from its start: nothing written before the worker first ran is missed);
+- ``read`` waits up to ``block_ms`` for entries no consumer of the group has read yet;
+- ``claim`` takes over the entries another consumer read and left unacknowledged for ``idle_ms``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, ClassVar
+
+import anyio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+from sqlalchemy.exc import SQLAlchemyError
+
+from queue_server.store.keys import SiteKeys, stream_id
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+SITES_EVERY_S = 10.0
+SiteLister = Callable[[], Awaitable[Iterable[str]]]
+Entries = list[tuple[Any, Any]]  # a stream's entries as redis-py gives them: (id, fields)
+
+
+def text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class StreamWorker:
+    group: ClassVar[str] = ""
+    retryable: ClassVar[tuple[type[BaseException], ...]] = (RedisError, SQLAlchemyError, OSError, TimeoutError)
+    max_backoff_s: ClassVar[float] = 5.0
+
+    def __init__(self, redis: Redis, prefix: str, list_sites: SiteLister, *, block_ms: int = 1000) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.list_sites = list_sites
+        self.block_ms = block_ms
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.streams: dict[str, str] = {}  # stream key -> site
+        self._sites_at = float("-inf")
+        self._stopping = anyio.Event()
+        self._stopped = anyio.Event()
+
+    async def tick(self) -> None:
+        """One round of the worker's job (``run`` repeats it)."""
+        raise NotImplementedError
+
+    async def stop(self, timeout_s: float) -> None:
+        """Ask ``run`` to return after its current round; wait for it at most ``timeout_s``."""
+        self._stopping.set()
+        with anyio.move_on_after(timeout_s):
+            await self._stopped.wait()
+
+    async def run(self) -> None:
+        """``tick`` until ``stop`` or cancellation; never raises otherwise."""
+        try:
+            backoff = 0.2
+            while not self._stopping.is_set():
+                try:
+                    await self.tick()
+                    backoff = 0.2
+                except self.retryable as exc:
+                    log.warning("%s: %s: %s; retrying in %.1fs", self.group, type(exc).__name__, exc, backoff)
+                    backoff = await self._pause(backoff)
+                except Exception:
+                    log.exception("%s: unexpected error; retrying in %.1fs", self.group, backoff)
+                    backoff = await self._pause(backoff)
+        finally:
+            self._stopped.set()
+
+    async def _pause(self, backoff: float) -> float:
+        await self.sleep(backoff)
+        return min(backoff * 2, self.max_backoff_s)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the worker is asked to stop."""
+        with anyio.move_on_after(seconds):
+            await self._stopping.wait()
+
+    async def refresh_sites(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._sites_at < SITES_EVERY_S:
+            return
+        for site in await self.list_sites():
+            stream = SiteKeys.of(self.prefix, site).stream
+            if stream in self.streams:
+                continue
+            try:
+                await self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self.streams[stream] = site
+        self._sites_at = time.monotonic()
+
+    async def read(self) -> list[tuple[str, Entries]]:
+        """New entries of every site's stream (a batch each), waiting up to ``block_ms`` for some."""
+        if not self.streams:
+            await self.sleep(self.block_ms / 1000)
+            return []
+        reply: Any = await self.redis.xreadgroup(self.group, self.consumer, {s: ">" for s in self.streams},
+                                                 count=BATCH, block=self.block_ms)
+        return [(text(stream), entries) for stream, entries in reply or ()]  # RESP2: [[stream, entries], ...]
+
+    async def claim(self, idle_ms: int) -> AsyncIterator[tuple[str, Entries]]:
+        """Batches of entries other consumers of the group read and left unacknowledged for ``idle_ms``
+        or more, now this consumer's."""
+        for stream in list(self.streams):
+            start = "0-0"
+            while True:
+                reply = await self.redis.xautoclaim(stream, self.group, self.consumer, idle_ms, start, count=BATCH)
+                start, entries = text(reply[0]), reply[1]
+                if entries:
+                    yield stream, entries
+                if stream_id(start) == (0, 0):
+                    break

@@ -1,0 +1,164 @@
+"""What every module's HTTP endpoints share: reading and validating bodies, JSON answers, one route per
+path, who acts and from where.
+
+Limits are stated here once: a body is refused beyond ``MAX_BODY_BYTES`` (413) before it is all read;
+an id (site, ticket, counter) longer than ``MAX_ID_CHARS`` or not printable is unknown by definition.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import orjson
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queue_server.db.repo import Principal
+from queue_server.platform.users import Person
+from queue_server.web.errors import HTTPError
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = 16 * 1024  # the largest real body (a next with 50 services) is under 4 KiB
+MAX_ID_CHARS = 64
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Matches:
+    """A string constraint that the JSON Schema states and the server checks with one and the same ``pattern``;
+    ``says`` is the error message (what a person typing the value can act on, not the pattern).
+
+    ``pattern`` must mean the same in ECMA-262 (JSON Schema) and in Python's ``re``: plain character classes,
+    ``\\uXXXX`` escapes, no ``\\s``, ``\\d``, ``\\w`` or ``\\b`` (they differ). Like JSON Schema's ``pattern``,
+    it is searched for, not anchored; a final ``$`` is the end of the string (Python's ``$`` would also match
+    before a final newline, ECMA-262's does not)."""
+
+    def __init__(self, pattern: str, says: str) -> None:
+        self.pattern, self.says = pattern, says
+        self._regex = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+    def _check(self, value: str) -> str:
+        if self._regex.search(value) is None:
+            raise PydanticCustomError("pattern_mismatch", self.says)
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": self.pattern}
+
+
+def char_class(chars: str, *, negated: bool = False) -> str:
+    """A regular expression's character class (ECMA-262 and Python alike) of ``chars``, or of every other
+    character if ``negated``: each as ``\\uXXXX``, runs as ranges. Characters beyond U+FFFF have no such escape:
+    refused."""
+    points = sorted(set(map(ord, chars)))
+    assert points[-1] <= 0xFFFF, chars
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return ("[^" if negated else "[") + "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "")
+                                               for a, b in runs) + "]"
+
+
+def actor_of(caller: Principal | Person) -> str:
+    """Who acts, as the audit log names them."""
+    return f"user:{caller.login}" if isinstance(caller, Person) else f"token:{caller.token_id}"
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a reverse proxy, name it in the environment variable FORWARDED_ALLOW_IPS
+    so that this is the visitor's, from X-Forwarded-For, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def plausible_id(value: str) -> bool:
+    """Whether ``value`` may name a site, ticket or counter: at most 64 printable characters.
+
+    Anything else is unknown by definition, and must not reach SQL (PostgreSQL refuses a NUL in text).
+    """
+    return len(value) <= MAX_ID_CHARS and value.isprintable()
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused with 413 beyond ``MAX_BODY_BYTES`` before it is all read into memory."""
+    declared = request.headers.get("content-length", "")
+    too_large = HTTPError(413, f"The body may not exceed {MAX_BODY_BYTES} bytes.", "body-too-large")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:
+    """An HTML form's fields (first value of each); an unreadable body is an empty form."""
+    try:
+        fields = parse_qs((await read_body(request)).decode(), max_num_fields=max_fields)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[0] for k, v in fields.items()}
+
+
+async def parse_body(request: Request, model: type[M], optional: bool = False) -> M:
+    """The request's JSON body validated against ``model``: 400 if not JSON, 413 if too large,
+    422 if invalid."""
+    raw = await read_body(request)
+    if not raw.strip():
+        if optional:
+            return model()
+        raise HTTPError(400, "This request needs a JSON body.", "malformed-body")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPError(400, f"The body is not valid JSON: {exc}.", "malformed-body") from exc
+    if not isinstance(data, dict):
+        raise HTTPError(400, "The body must be a JSON object.", "malformed-body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+        raise HTTPError(422, detail, "invalid-body", extra={"errors": errors}) from exc
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def route(path: str, **by_method: Endpoint) -> Route:
+    """One route for every method of ``path`` (``put=``, ``get=``...), each to its endpoint; HEAD goes to GET's.
+
+    Starlette answers a method that a path does not take with a 405 whose Allow lists the methods of the first
+    route matching the path: a path spread over several routes would name only some of its methods."""
+    endpoints = {method.upper(): endpoint for method, endpoint in by_method.items()}
+    if "GET" in endpoints:
+        endpoints.setdefault("HEAD", endpoints["GET"])
+
+    async def dispatch(request: Request) -> Response:
+        return await endpoints[request.method](request)  # the Route let through only these methods
+
+    return Route(path, dispatch, methods=list(endpoints), name=" ".join(e.__name__ for e in by_method.values()))
