@@ -27,15 +27,23 @@ from queue_server.db.repo import Principal, create_token, revoke_token
 from queue_server.db.tables import ApiToken
 from queue_server.platform.audit import as_csv, entries, record
 from queue_server.platform.pairing import TTL_S, PairingCodes
-from queue_server.platform.presence import Presence
-from queue_server.platform.sessions import Limits
 from queue_server.platform.users import Person
 from queue_server.queue.codec import iso
-from queue_server.queue.web.api import Api, site_engine
-from queue_server.settings import LimitSettings
-from queue_server.web.auth import SUPERVISORS, Authenticator, authorize
+from queue_server.queue.service import QueueService
+from queue_server.queue.web.api import site_engine
+from queue_server.web.auth import SUPERVISORS, authorize
+from queue_server.web.deps import PlatformDeps
 from queue_server.web.errors import HTTPError
-from queue_server.web.http import Body, Matches, actor_of, client_address, json_response, parse_body, plausible_id
+from queue_server.web.http import (
+    Body,
+    Matches,
+    actor_of,
+    client_address,
+    json_response,
+    parse_body,
+    plausible_id,
+    rate_limit,
+)
 
 ADMIN = frozenset({"admin"})
 DEVICE_ROLES = ("kiosk", "display")
@@ -92,13 +100,10 @@ async def revoke_device(db: Any, row: ApiToken, by: str, address: str) -> None:
 
 
 class Admin:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-
-    def bind(self, auth: Authenticator, db_sessions: Any, codes: PairingCodes, limits: Limits,
-             limit_settings: LimitSettings, presence: Presence) -> None:
-        self.auth, self.db_sessions, self.codes, self.presence = auth, db_sessions, codes, presence
-        self.limits, self.limit_settings = limits, limit_settings
+    def __init__(self, deps: PlatformDeps, queue: QueueService) -> None:
+        self.queue = queue  # the sites' engines: who may act where, the kiosks' printers
+        self.auth, self.db_sessions, self.codes, self.presence = deps.auth, deps.db, deps.codes, deps.presence
+        self.limits, self.limit_settings = deps.limits, deps.settings.limits
 
     def routes(self) -> list[Route]:
         base = "/api/v1/sites/{site}"
@@ -116,7 +121,7 @@ class Admin:
         """The caller, the site and its tenant, if the caller administers the site (404/403 otherwise)."""
         caller = await self.auth.caller(request)
         site = request.path_params["site"]
-        engine = await self.api.queue.engine(site) if plausible_id(site) else None
+        engine = await self.queue.engine(site) if plausible_id(site) else None
         config = authorize(caller, engine.config if engine else None, ADMIN)
         return caller, config.id, config.tenant
 
@@ -129,8 +134,8 @@ class Admin:
         return json_response({"code": code, "site": site, "role": body.role, "expires_at": iso(expires)}, 201)
 
     async def pair(self, request: Request) -> Response:
-        await self.api.limit(f"pair-address:{client_address(request)}",
-                              self.limit_settings.pairing_attempts_per_address_per_minute, "This address")
+        await rate_limit(self.limits, f"pair-address:{client_address(request)}",
+                         self.limit_settings.pairing_attempts_per_address_per_minute, "This address")
         body = await parse_body(request, PairBody)
         grant = await self.codes.take(body.code)
         if grant is None:
@@ -156,7 +161,7 @@ class Admin:
         """The site's paired displays and kiosks, whether each is connected now, and each kiosk's printer
         (supervisors and admins: the dashboard's alerts)."""
         caller = await self.auth.caller(request)
-        engine = await site_engine(self.api.queue, caller, request.path_params["site"], SUPERVISORS)
+        engine = await site_engine(self.queue, caller, request.path_params["site"], SUPERVISORS)
         async with self.db_sessions() as db:
             rows = (await db.execute(
                 select(ApiToken).where(ApiToken.site_id == engine.site, ApiToken.revoked_at.is_(None),  # type: ignore[arg-type,union-attr]

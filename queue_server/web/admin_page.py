@@ -26,7 +26,6 @@ from starlette.routing import Route
 
 from queue_server.db.tables import ApiToken, Site
 from queue_server.platform.audit import record
-from queue_server.platform.pairing import PairingCodes
 from queue_server.platform.sessions import Session
 from queue_server.platform.users import (
     Person,
@@ -42,7 +41,7 @@ from queue_server.platform.users import (
     tenant_of,
 )
 from queue_server.web.admin import new_pairing_code, revoke_device, whole_number
-from queue_server.web.auth import Authenticator
+from queue_server.web.deps import PlatformDeps
 from queue_server.web.http import actor_of, client_address, read_form
 from queue_server.web.i18n import negotiate, templates, translations
 
@@ -83,8 +82,8 @@ def messages(_: Any) -> dict[str, str]:
 
 
 class AdminPage:
-    def bind(self, auth: Authenticator, db_sessions: Any, codes: PairingCodes) -> None:
-        self.auth, self.db_sessions, self.codes = auth, db_sessions, codes
+    def __init__(self, deps: PlatformDeps) -> None:
+        self.auth, self.db_sessions, self.codes = deps.auth, deps.db, deps.codes
 
     def routes(self) -> list[Route]:
         return [

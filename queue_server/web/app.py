@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from queue_server.db.engine import make_engine, migrate, sessions
@@ -32,12 +32,8 @@ from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.notifier import Notifier, site_lister
 from queue_server.queue.phones import NoteBook, PhoneBook
 from queue_server.queue.service import Clock, QueueService, utc_now
-from queue_server.queue.web.api import Api
-from queue_server.queue.web.citizen import CitizenPages
-from queue_server.queue.web.counter_page import CounterPage
-from queue_server.queue.web.display import DisplayPages
-from queue_server.queue.web.reports import Reports
-from queue_server.queue.web.supervisor_page import SupervisorPage
+from queue_server.queue.web import routes as queue_routes
+from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
 from queue_server.settings import Settings
 from queue_server.speech import Speech
@@ -48,6 +44,7 @@ from queue_server.store.events import EventStore
 from queue_server.web.admin import Admin
 from queue_server.web.admin_page import AdminPage
 from queue_server.web.auth import Authenticator
+from queue_server.web.deps import PlatformDeps
 from queue_server.web.errors import exception_handlers
 from queue_server.web.headers import SecurityHeaders
 from queue_server.web.http import json_response
@@ -153,19 +150,24 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
 
                 authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked,
                                               Revocations(redis, settings.redis.key_prefix))
-                limits = Limits(redis, settings.redis.key_prefix)
-                api.bind(queue, authenticator, session_factory, phones, limits, settings.limits, notes)
-                login.bind(session_store, limits, authenticator, session_factory)
-                codes = PairingCodes(redis, settings.redis.key_prefix)
-                presence = Presence(redis, settings.redis.key_prefix)
-                admin.bind(authenticator, session_factory, codes, limits, settings.limits, presence)
-                admin_page.bind(authenticator, session_factory, codes)
-                reports.bind(session_factory)
-                counter_page.bind(authenticator, session_factory)
-                supervisor_page.bind(authenticator, session_factory)
-                feed.bind(queue, authenticator, presence)
-                citizen.bind(queue)
-                display.bind(speech)
+                platform = PlatformDeps(
+                    settings=settings, auth=authenticator, db=session_factory, sessions=session_store,
+                    limits=Limits(redis, settings.redis.key_prefix),
+                    codes=PairingCodes(redis, settings.redis.key_prefix),
+                    presence=Presence(redis, settings.redis.key_prefix),
+                )
+                queue_deps = QueueDeps(platform=platform, queue=queue, phones=phones, notes=notes, speech=speech)
+                feed = LiveFeed(queue_deps)
+                # The modules' routes exist from here on, made with what they need (the server takes no
+                # request before the lifespan has started).
+                app.router.routes = [
+                    *shell_routes,
+                    *Login(platform).routes(),
+                    *Admin(platform, queue).routes(),
+                    *AdminPage(platform).routes(),
+                    *queue_routes(queue_deps, feed),
+                    *asset_routes,
+                ]
                 tg.start_soon(speech.run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
@@ -215,16 +217,6 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                              200 if ready else 503)
 
     sms_provider = make_provider(settings.sms)  # a wrong [sms] section fails here, at start
-    api = Api()
-    login = Login()
-    admin = Admin(api)
-    admin_page = AdminPage()
-    reports = Reports(api)
-    feed = LiveFeed(settings.server.trusted_origins)
-    citizen = CitizenPages(api, settings.kiosk)
-    display = DisplayPages()
-    counter_page = CounterPage()
-    supervisor_page = SupervisorPage()
     speech = Speech(settings.server.data_dir / "speech", enabled=None if settings.speech.enabled else False)
     document = orjson.dumps(openapi_document())
 
@@ -236,24 +228,18 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
             configs = [await site_config(session, s) for s in await site_ids(session)]
         return await start_page(request, [c for c in configs if c], demo_tokens, demo_people)
 
-    routes = [
+    # The shell's own routes and the assets; the modules' routes come in the lifespan, once made.
+    shell_routes: list[BaseRoute] = [
         Route("/", index, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
-        *api.build(),
-        *login.routes(),
-        *admin.routes(),
-        *admin_page.routes(),
-        *reports.routes(),
-        WebSocketRoute("/ws/sites/{site}", feed.endpoint),
-        *citizen.routes(),
-        *display.routes(),
-        *counter_page.routes(),
-        *supervisor_page.routes(),
+    ]
+    asset_routes: list[BaseRoute] = [
         # Each module's page assets, under one /static (the agent page's in /static/counter/).
         Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static")]), name="static"),
     ]
+    routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,
                             middleware=[Middleware(SecurityHeaders, frame_origins=settings.server.trusted_origins)],
                             exception_handlers=exception_handlers(settings.queue.retry_after_s))

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queue_server.db.repo import Principal
+from queue_server.platform.sessions import Limits
 from queue_server.platform.users import Person
 from queue_server.web.errors import HTTPError
 
@@ -162,3 +163,14 @@ def route(path: str, **by_method: Endpoint) -> Route:
         return await endpoints[request.method](request)  # the Route let through only these methods
 
     return Route(path, dispatch, methods=list(endpoints), name=" ".join(e.__name__ for e in by_method.values()))
+
+
+async def rate_limit(limits: Limits, name: str, per_minute: int, who: str) -> None:
+    """Count one request against ``name``; 429 with Retry-After beyond ``per_minute`` a minute (0: no limit).
+    ``who`` opens the refusal's sentence ("This address")."""
+    if per_minute <= 0:
+        return
+    wait = await limits.hit(name, per_minute, 60)
+    if wait is not None:
+        raise HTTPError(429, f"{who} may make {per_minute} such requests a minute; try again in {wait} s.",
+                        "rate-limited", {"Retry-After": str(wait)})

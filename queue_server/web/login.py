@@ -14,16 +14,16 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from queue_server.platform.audit import record
-from queue_server.platform.sessions import IDLE_S, Limits, SessionStore, digest
+from queue_server.platform.sessions import IDLE_S, digest
 from queue_server.platform.users import tenant_of, verify
-from queue_server.web.auth import SESSION_COOKIE, Authenticator
+from queue_server.web.auth import SESSION_COOKIE
+from queue_server.web.deps import PlatformDeps
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import client_address, json_response, read_form, route
 from queue_server.web.i18n import COOKIE as LANG_COOKIE
@@ -50,13 +50,8 @@ def _secure(request: Request) -> bool:
 
 
 class Login:
-    sessions: SessionStore
-    limits: Limits
-    auth: Authenticator
-    db_sessions: Any
-
-    def bind(self, sessions: SessionStore, limits: Limits, auth: Authenticator, db_sessions: Any) -> None:
-        self.sessions, self.limits, self.auth, self.db_sessions = sessions, limits, auth, db_sessions
+    def __init__(self, deps: PlatformDeps) -> None:
+        self.sessions, self.limits, self.auth, self.db_sessions = deps.sessions, deps.limits, deps.auth, deps.db
 
     def routes(self) -> list[Route]:
         return [

@@ -11,6 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import Hall
 
 AXE = Axe()
+# A period, not a synchronisation: an absence (a key that calls nobody) can only be checked over a while.
+QUIET_MS = 300
 
 
 def issue(hall: Hall, service: str = "etat-civil", **body: Any) -> dict[str, Any]:
@@ -242,7 +244,7 @@ def test_single_key_shortcuts_can_be_turned_off_and_stay_off(page: Page, hall: H
     page.uncheck("#keys-on")
     page.locator("#act-next").focus()
     page.keyboard.press("n")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(QUIET_MS)
     assert counter(hall, "2")["ticket"] is None
     page.reload()
     expect(page.locator("#keys-on")).not_to_be_checked()

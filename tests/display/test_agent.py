@@ -36,13 +36,20 @@ ROOT = Path(__file__).resolve().parents[2]
 AGENT = (sys.executable, "-m", "display.agent")  # the console script `queue-display` runs the same main
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
-# The player: logs "<start> <end> <wav path>" once the "sound" (0.3 s) is over.
-PLAYER = """\
+# A period, not a synchronisation: how long the player's "sound" lasts, so that two sounds at once would
+# overlap in its log.
+SOUND_S = 0.3
+# A period, not a synchronisation: a call waits this long before it reaches the agent, longer than its
+# --announce-within 2 (the call's age is the point of those tests; the agent has no clock a test could set).
+OLDER_THAN_THE_WINDOW_S = 2.5
+
+# The player: logs "<start> <end> <wav path>" once the "sound" (SOUND_S) is over.
+PLAYER = f"""\
 import sys, time
 start = time.time()
-time.sleep(0.3)
+time.sleep({SOUND_S})
 with open(sys.argv[1], "a") as log:
-    log.write(f"{start} {time.time()} {sys.argv[2]}\\n")
+    log.write(f"{{start}} {{time.time()}} {{sys.argv[2]}}\\n")
 """
 
 
@@ -340,7 +347,7 @@ async def test_calls_made_before_the_agent_started_are_not_spoken(hall: Hall) ->
     await hall.issue()
     await hall.issue()
     await hall.call("1")
-    await anyio.sleep(2.5)  # the call is now older than the agent's 2 s window
+    await anyio.sleep(OLDER_THAN_THE_WINDOW_S)
     async with hall.agent("--announce-within", "2"):
         await hall.call("2")
         plays = await hall.wait_for_plays(3)
@@ -362,7 +369,7 @@ async def test_a_call_replayed_after_a_cut_is_spoken_only_if_still_recent(hall: 
             await hall.wait_for_plays(3)
             cutter.cut()
             await hall.call("2")
-            await anyio.sleep(2.5)  # the call is now older than the agent's 2 s window
+            await anyio.sleep(OLDER_THAN_THE_WINDOW_S)
             cutter.open = True
             with anyio.fail_after(30):
                 while "A002 at counter 2 arrived" not in log.read_text():

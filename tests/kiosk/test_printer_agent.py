@@ -8,8 +8,8 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +37,9 @@ RASTER_IMAGE = b"\x1dv0"  # GS v 0: the logo
 # the fixed bits 1 and 4 (0x12), plus bits 2-3 when the paper runs low, plus bits 5-6 when it is out.
 PAPER_QUERY = b"\x10\x04\x04"
 PAPER_OK, PAPER_LOW, PAPER_OUT = b"\x12", b"\x1e", b"\x72"
+# A period, not a synchronisation: how long a ticket waits before the agent comes back, longer than
+# --fresh 1 (its age is the point of the test; the agent has no clock a test could set).
+MISSED_FOR_S = 2.0
 
 
 @dataclass
@@ -116,6 +119,26 @@ class Hall:
             while await self.printers() != expected:
                 await anyio.sleep(0.1)
 
+    async def printed(self, number: str, timeout: float = 15.0) -> None:
+        """Waits until a job holding ticket ``number`` reached the printer."""
+        with anyio.fail_after(timeout):
+            while not any(number.encode() in job for job in self.printer.jobs):
+                await anyio.sleep(0.05)
+
+    async def caught_up(self) -> str:
+        """Issues a ticket of this kiosk and waits until it prints: the agent handles the feed in order, so
+        every event before it has been handled (printed or not) by then. Returns its number."""
+        number = (await self.issue())["number"]
+        await self.printed(number)
+        return number
+
+    async def logged(self, *texts: str, timeout: float = 15.0) -> None:
+        """Waits until one line of the agent's log holds all of ``texts``."""
+        log = self.data_dir / "agent.log"
+        with anyio.fail_after(timeout):
+            while not any(all(text in line for text in texts) for line in log.read_text().splitlines()):
+                await anyio.sleep(0.05)
+
     async def journaled(self) -> None:
         """Waits until the agent's journal holds an event id to resume after."""
         journal = self.data_dir / "kiosk" / "printed.json"
@@ -123,28 +146,29 @@ class Hall:
             while not (journal.exists() and json.loads(journal.read_text()).get("last_event_id")):
                 await anyio.sleep(0.05)
 
-    @contextmanager
-    def agent(self, *extra: str, printer: str | None = None) -> Iterator[Path]:
+    @asynccontextmanager
+    async def agent(self, *extra: str, printer: str | None = None) -> AsyncIterator[Path]:
         """``queue-kiosk`` running with the kiosk's token; yields its log once it follows the site."""
         log = self.data_dir / "agent.log"
         printer = printer or f"network://127.0.0.1:{self.printer.port}"
+        start = log.read_text().count("following site") if log.exists() else 0
         with open(log, "ab") as out:
             process = subprocess.Popen(
                 [QUEUE_KIOSK, "--server", self.server.url, "--token", self.tokens["kiosk"],
                  "--printer", printer, "--data-dir", str(self.data_dir / "kiosk"),
                  *extra], stdout=out, stderr=subprocess.STDOUT)
         try:
-            start = log.read_text().count("following site")
-            for _ in range(300):
-                if log.read_text().count("following site") > start:
-                    break
-                assert process.poll() is None, log.read_text()
-                subprocess.run(["sleep", "0.05"])
+            with anyio.fail_after(15):  # the fake printer answers meanwhile: the loop is not blocked
+                while log.read_text().count("following site") <= start:
+                    assert process.poll() is None, log.read_text()
+                    await anyio.sleep(0.05)
             yield log
             assert process.poll() is None, log.read_text()  # whatever the printer did, the agent carried on
         finally:
             process.terminate()
-            process.wait(10)
+            with anyio.fail_after(10):
+                while process.poll() is None:
+                    await anyio.sleep(0.05)
 
 
 @asynccontextmanager
@@ -182,11 +206,10 @@ async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
 async def test_a_ticket_of_this_kiosk_prints_with_accents_a_qr_code_and_a_cut(hall: Hall) -> None:
     """The printer gets the number, the site and service names in code page 858 (É is 0x90), the
     people ahead, a QR code of the tracking page and a cut; tickets of staff are not its own."""
-    with hall.agent():
+    async with hall.agent():
         await hall.issue("agent")  # issued by staff: no kiosk printer prints it
         ticket = await hall.issue()
-        await hall.printer.wait_for(1)
-        await anyio.sleep(0.5)
+        await hall.printer.wait_for(1)  # the agent handles the feed in order: A001 was handled before
     assert len(hall.printer.jobs) == 1
     job = hall.printer.jobs[0]
     assert b"A002" in job
@@ -201,32 +224,31 @@ async def test_a_ticket_of_this_kiosk_prints_with_accents_a_qr_code_and_a_cut(ha
 async def test_a_restart_prints_what_was_missed_once_and_nothing_twice(hall: Hall) -> None:
     """Tickets issued while the agent was away print when it comes back (they are fresh); a second
     restart prints nothing again; a ticket of another kiosk never prints here."""
-    with hall.agent():
+    async with hall.agent():
         await hall.issue()
         await hall.printer.wait_for(1)
     missed = [await hall.issue(), await hall.issue()]
     other = subprocess.run([QUEUE_SERVER, "token", "create", "--site", "mairie", "--role", "kiosk",
                             "--data-dir", str(hall.data_dir)], capture_output=True, text=True, check=True).stdout
     await hall.issue(token=other.strip())
-    with hall.agent():
-        await hall.printer.wait_for(3)
-        await anyio.sleep(1.0)
-    with hall.agent():
-        await anyio.sleep(1.5)
-    numbers = [next(n for n in (b"A001", b"A002", b"A003", b"A004") if n in job) for job in hall.printer.jobs]
-    assert numbers == [b"A001", b"A002", b"A003"]
+    async with hall.agent():
+        assert await hall.caught_up() == "A005"  # printed after the other kiosk's A004 was handled
+    async with hall.agent():
+        assert await hall.caught_up() == "A006"  # printed after the restart replayed what it would
+    numbers = [next(n for n in (b"A001", b"A002", b"A003", b"A004", b"A005", b"A006") if n in job)
+               for job in hall.printer.jobs]
+    assert numbers == [b"A001", b"A002", b"A003", b"A005", b"A006"]
     assert all(t["number"].encode() in b"".join(hall.printer.jobs) for t in missed)
 
 
 async def test_a_ticket_missed_for_too_long_is_reported_not_printed(hall: Hall) -> None:
     """With --fresh 1, a ticket issued two seconds before the agent came back is only reported."""
-    with hall.agent("--fresh", "1"):
+    async with hall.agent("--fresh", "1"):
         await hall.journaled()  # the site's snapshot: the next start resumes after it
     await hall.issue()
-    await anyio.sleep(2.0)
-    with hall.agent("--fresh", "1") as log:
-        await anyio.sleep(1.5)
-        assert "A001 was issued" in log.read_text() and "not printed" in log.read_text()
+    await anyio.sleep(MISSED_FOR_S)
+    async with hall.agent("--fresh", "1"):
+        await hall.logged("A001 was issued", "not printed")  # its decision: nothing printed after it
     assert hall.printer.jobs == []
 
 
@@ -241,12 +263,12 @@ def test_a_wrong_printer_is_refused_with_a_readable_message(tmp_path: Path) -> N
 async def test_a_reprint_prints_the_ticket_again_once(hall: Hall) -> None:
     """A counter's reprint prints the kiosk's ticket a second time, marked as such; neither a restart nor
     a later ticket prints it a third time."""
-    with hall.agent():
+    async with hall.agent():
         ticket = await hall.issue()
         await hall.printer.wait_for(1)
         await hall.reprint(ticket["id"])
         await hall.printer.wait_for(2)
-    with hall.agent():
+    async with hall.agent():
         await hall.issue()  # printed after the reprint's event, had it been printed again
         await hall.printer.wait_for(3)
     assert [b"A001" in job for job in hall.printer.jobs] == [True, True, False]
@@ -260,7 +282,7 @@ async def test_the_printer_status_is_reported_on_connecting_and_when_it_changes(
     """The paper status read with DLE EOT 4 reaches the server once the agent follows the site, then
     each change of it; every kiosk page and supervisor reads it from the snapshot."""
     hall.printer.paper = PAPER_LOW
-    with hall.agent("--status-every", "0.2"):
+    async with hall.agent("--status-every", "0.2"):
         await hall.wait_for_status("paper_low")
         hall.printer.paper = PAPER_OUT
         await hall.wait_for_status("paper_out")
@@ -273,7 +295,7 @@ async def test_a_printer_that_never_answers_is_offline_and_tickets_still_print(h
     """A printer that takes bytes but never answers the status query is reported offline after a short
     timeout, and the agent does not hang on it: the kiosk's ticket prints."""
     hall.printer.paper = None
-    with hall.agent():
+    async with hall.agent():
         await hall.issue()
         await hall.printer.wait_for(1)
         await hall.wait_for_status("offline")
@@ -283,7 +305,7 @@ async def test_a_printer_that_never_answers_is_offline_and_tickets_still_print(h
 async def test_a_printer_that_cannot_be_reached_is_offline_and_the_agent_carries_on(hall: Hall) -> None:
     """With nothing listening where the printer should be, the status is offline, the lost ticket is
     logged with what to do, and the agent keeps running."""
-    with hall.agent(printer=f"network://127.0.0.1:{free_port()}") as log:
+    async with hall.agent(printer=f"network://127.0.0.1:{free_port()}") as log:
         await hall.wait_for_status("offline")
         await hall.issue()
         with anyio.fail_after(15):
@@ -295,7 +317,7 @@ async def test_a_printer_that_cannot_be_reached_is_offline_and_the_agent_carries
 async def test_a_file_printer_reports_only_what_printing_tells(hall: Hall, tmp_path: Path) -> None:
     """A file cannot answer a status query: nothing is reported until a ticket is written, then ok."""
     out = tmp_path / "lp0"
-    with hall.agent(printer=f"file://{out}"):
+    async with hall.agent(printer=f"file://{out}"):
         assert await hall.printers() == []
         await hall.issue()
         await hall.wait_for_status("ok")
@@ -306,7 +328,7 @@ async def test_a_file_printer_that_could_not_be_written_is_ok_again_once_it_open
     """A ticket that cannot be written makes the printer offline (logged, the agent carries on); once its
     device can be opened again, the agent withdraws the alert, so that the kiosk page takes tickets again."""
     device = tmp_path / "usb" / "lp0"
-    with hall.agent("--status-every", "0.2", printer=f"file://{device}") as log:
+    async with hall.agent("--status-every", "0.2", printer=f"file://{device}") as log:
         await hall.issue()
         await hall.wait_for_status("offline")
         assert "could not print A001" in log.read_text()
@@ -328,7 +350,7 @@ async def test_tickets_print_the_sites_logo_and_their_services_message(tmp_path:
     message = "Pièce d'identité obligatoire."  # one line of 58 mm paper
     async with open_hall(tmp_path, ("etat-civil", "passeports"), logo=logo_png(),
                          messages={"passeports": message}) as hall:
-        with hall.agent() as log:
+        async with hall.agent() as log:
             await hall.issue(service="passeports")
             await hall.issue()
             await hall.printer.wait_for(2)
@@ -344,7 +366,7 @@ async def test_a_logo_that_cannot_be_read_is_logged_once_and_tickets_print_witho
     """A logo the agent cannot open (here bytes that are no image) is reported once in its log, and
     every ticket still prints, without an image."""
     async with open_hall(tmp_path, logo=b"not an image at all") as hall:
-        with hall.agent() as log:
+        async with hall.agent() as log:
             await hall.issue()
             await hall.issue()
             await hall.printer.wait_for(2)

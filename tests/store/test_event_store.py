@@ -87,18 +87,32 @@ async def test_read_all_pages_through_long_streams(store: EventStore) -> None:
     assert records[-1][0] == last
 
 
-async def test_tail_waits_for_the_next_event(store: EventStore) -> None:
+async def blocked(redis: Redis, client_name: str) -> bool:
+    """Whether the connection named ``client_name`` is blocked in a command now (CLIENT LIST flag b)."""
+    return any(c.get("name") == client_name and "b" in c.get("flags", "") for c in await redis.client_list())
+
+
+async def test_tail_waits_for_the_next_event(store: EventStore, redis: Redis, redis_url: str,
+                                             key_prefix: str) -> None:
     """tail blocks until an event is appended after the given id, then returns it."""
     ids = await append_ok(store, "s", "0-0", [issued(1)])
     received: list[Event] = []
+    name = f"{key_prefix}tail"  # its own connection, so that the test sees when it blocks
+    tailer = Redis.from_url(redis_url, client_name=name)
 
     async def wait() -> None:
-        received.extend(e for _, e in await store.tail("s", ids[-1], block_ms=5000))
+        received.extend(e for _, e in await EventStore(tailer, key_prefix).tail("s", ids[-1], block_ms=5000))
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(wait)
-        await anyio.sleep(0.05)
-        await append_ok(store, "s", ids[-1], [CounterOpened(at=T0, counter="1")])
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wait)
+            with anyio.fail_after(5):
+                while not await blocked(redis, name):
+                    await anyio.sleep(0.01)
+            assert received == []
+            await append_ok(store, "s", ids[-1], [CounterOpened(at=T0, counter="1")])
+    finally:
+        await tailer.aclose()
     assert received == [CounterOpened(at=T0, counter="1")]
 
 

@@ -18,8 +18,9 @@ SERVICES = ("etat-civil", "passeports")
 
 
 async def issue_until(url: str, token: str, acknowledged: dict[str, str], stop: anyio.Event,
-                      clients: int = 4) -> None:
-    """Issue tickets from ``clients`` concurrent clients until ``stop``; record every 201."""
+                      clients: int = 4, unavailable: anyio.Event | None = None) -> None:
+    """Issue tickets from ``clients`` concurrent clients until ``stop``; record every 201; set
+    ``unavailable`` at the first 503."""
 
     async def client(n: int) -> None:
         async with httpx.AsyncClient(base_url=url, timeout=5,
@@ -36,6 +37,8 @@ async def issue_until(url: str, token: str, acknowledged: dict[str, str], stop: 
                     acknowledged[r.json()["id"]] = r.json()["number"]
                 else:
                     assert r.status_code == 503, r.text  # never a 500, even mid-crash
+                    if unavailable is not None:
+                        unavailable.set()
                     await anyio.sleep(0.01)
 
     async with anyio.create_task_group() as tg:
@@ -81,8 +84,7 @@ async def test_server_killed_mid_issuing_loses_no_acknowledged_ticket(tmp_path: 
             await wait_for(lambda: len(acknowledged) >= 300)
             valkey_pid = int((tmp_path / "valkey" / "valkey.pid").read_text())
             first.kill()
-            await anyio.sleep(0.2)
-            stop.set()
+            stop.set()  # the requests in flight at the kill end (failed) before the clients stop
     await wait_for(lambda: pid_gone(valkey_pid))
     with server(tmp_path, port=port, name="second") as second:
         await all_present(second.url, acknowledged)
@@ -104,13 +106,14 @@ async def test_valkey_killed_mid_issuing_loses_no_acknowledged_ticket(tmp_path: 
     acknowledged: dict[str, str] = {}
     try:
         with server(tmp_path, env, name="first") as first:
-            stop = anyio.Event()
+            stop, unavailable = anyio.Event(), anyio.Event()
             async with anyio.create_task_group() as tg:
-                tg.start_soon(issue_until, first.url, tokens["kiosk"], acknowledged, stop)
+                tg.start_soon(issue_until, first.url, tokens["kiosk"], acknowledged, stop, 4, unavailable)
                 await wait_for(lambda: len(acknowledged) >= 300)
                 assert valkey.pid is not None
                 os.kill(valkey.pid, signal.SIGKILL)
-                await anyio.sleep(0.5)
+                with anyio.fail_after(20):
+                    await unavailable.wait()  # the API answers 503 while Valkey is away
                 before_restart = len(acknowledged)
                 valkey = EmbeddedValkey(tmp_path / "redis")
                 valkey.start()

@@ -30,6 +30,9 @@ SERVICES = ("etat-civil", "passeports")
 ROLES = ("kiosk", "display", "agent", "supervisor")
 TICKET_FIELDS = {"id", "number", "service", "status", "priority", "position", "estimated_wait_s", "counter",
                  "issued_at", "called_at", "recalls"}
+# A period, not a synchronisation: how long the live client stays connected before it is checked, longer
+# than the ping interval plus its timeout (1 s + 1 s), after which a peer that did not answer is closed.
+ANSWERS_PINGS_FOR_S = 3.0
 
 
 @dataclass
@@ -357,7 +360,8 @@ async def test_heartbeats_close_a_dead_peer_and_keep_a_live_one(tmp_path: Path) 
                         pings += isinstance(event, Frame) and event.opcode == Opcode.PING
             elapsed = anyio.current_time() - started
             assert pings >= 1 and elapsed < 3.5, (pings, elapsed)
-            await anyio.sleep(1.5)  # the live client has answered pings meanwhile
+            # the live client connected before ``started``: after this, it has been connected that long
+            await anyio.sleep(max(0.0, ANSWERS_PINGS_FOR_S - (anyio.current_time() - started)))
             await site.issue()
             await site.call()
             assert (await receive_until(alive, "ticket.called"))["data"]["ticket"]["number"] == "A001"

@@ -138,7 +138,9 @@ async def test_every_api_route_of_the_app_is_documented(client: httpx.AsyncClien
     from queue_server.web.app import create_app
 
     paths = (await _document(client))["paths"]
-    routes = [r for r in create_app(stack.settings).routes if isinstance(r, Route) and r.path.startswith("/api/")]
+    app = create_app(stack.settings)
+    async with app.router.lifespan_context(app):  # the modules' routes are made there
+        routes = [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/api/")]
     assert len(routes) > 20
     for route in routes:
         assert route.path in paths, route.path

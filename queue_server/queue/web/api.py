@@ -21,18 +21,17 @@ from typing_extensions import TypedDict
 from queue_server.db.repo import Principal, archived_ticket
 from queue_server.db.tables import ApiToken
 from queue_server.platform.audit import record
-from queue_server.platform.sessions import Limits
 from queue_server.platform.users import Person
 from queue_server.queue.codec import iso
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.decide import NOTABLE
 from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket
 from queue_server.queue.hub import AUDIENCE, public
-from queue_server.queue.phones import MAX_NOTE, NoteBook, PhoneBook
+from queue_server.queue.phones import MAX_NOTE
 from queue_server.queue.protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
 from queue_server.queue.service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
-from queue_server.settings import LimitSettings
-from queue_server.web.auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, Authenticator, authorize
+from queue_server.queue.web.deps import QueueDeps
+from queue_server.web.auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, authorize
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import (
     Body,
@@ -43,6 +42,7 @@ from queue_server.web.http import (
     json_response,
     parse_body,
     plausible_id,
+    rate_limit,
     route,
 )
 
@@ -180,16 +180,12 @@ async def site_engine(queue: QueueService, principal: Principal | Person, site: 
 
 
 class Api:
-    """The endpoints; their collaborators arrive with ``bind`` when the lifespan has made them."""
+    """The endpoints of the queue's JSON API."""
 
-    queue: QueueService
-    auth: Authenticator
-    sessions: Any
-
-    def bind(self, queue: QueueService, auth: Authenticator, sessions: Any, phones: PhoneBook,
-             limits: Limits, limit_settings: LimitSettings, notes: NoteBook) -> None:
-        self.queue, self.auth, self.sessions, self.phones, self.notes = queue, auth, sessions, phones, notes
-        self.limits, self.limit_settings = limits, limit_settings
+    def __init__(self, deps: QueueDeps) -> None:
+        self.queue, self.phones, self.notes = deps.queue, deps.phones, deps.notes
+        self.auth, self.sessions, self.limits = deps.platform.auth, deps.platform.db, deps.platform.limits
+        self.limit_settings = deps.platform.settings.limits
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         return (await self._caller_engine(request, roles))[1]
@@ -206,12 +202,7 @@ class Api:
 
     async def limit(self, name: str, per_minute: int, who: str) -> None:
         """Count one request against ``name``; 429 with Retry-After beyond ``per_minute`` (0: no limit)."""
-        if per_minute <= 0:
-            return
-        wait = await self.limits.hit(name, per_minute, 60)
-        if wait is not None:
-            raise HTTPError(429, f"{who} may make {per_minute} such requests a minute; try again in {wait} s.",
-                            "rate-limited", {"Retry-After": str(wait)})
+        await rate_limit(self.limits, name, per_minute, who)
 
     def _ticket_answer(self, result: Result, created: bool = False, for_public: bool = False) -> Response:
         """The ticket (204 without one); ``for_public``: as a public screen may see it (a kiosk)."""

@@ -35,7 +35,7 @@ from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
 from queue_server.queue.protocol import ticket_view
 from queue_server.queue.service import QueueService, Unavailable
 from queue_server.queue.web.api import Api, Phone, e164
-from queue_server.settings import KioskSettings
+from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.errors import HTTPError, problem
 from queue_server.web.http import Body, parse_body, plausible_id, route
 from queue_server.web.i18n import COOKIE, templates
@@ -120,12 +120,10 @@ class CitizenPages:
 
     queue: QueueService
 
-    def __init__(self, api: Api, kiosk: KioskSettings) -> None:
+    def __init__(self, api: Api, deps: QueueDeps) -> None:
         self.api = api
-        self.kiosk_settings = kiosk
-
-    def bind(self, queue: QueueService) -> None:
-        self.queue = queue
+        self.kiosk_settings = deps.platform.settings.kiosk
+        self.queue = deps.queue
 
     async def kiosk(self, request: Request) -> Response:
         lang = request.query_params.get("lang", "fr")

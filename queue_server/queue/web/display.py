@@ -23,7 +23,8 @@ from starlette.routing import Route
 
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
 from queue_server.queue.web.citizen import json_block
-from queue_server.speech import Speech, chime
+from queue_server.queue.web.deps import QueueDeps
+from queue_server.speech import chime
 from queue_server.web.errors import HTTPError
 from queue_server.web.i18n import templates
 
@@ -60,10 +61,8 @@ def _ids(raw: str | None) -> list[str]:
 
 
 class DisplayPages:
-    speech: Speech
-
-    def bind(self, speech: Speech) -> None:
-        self.speech = speech
+    def __init__(self, deps: QueueDeps) -> None:
+        self.speech = deps.speech
 
     async def page(self, request: Request) -> Response:
         query = request.query_params

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, load_rows, period, summarize
 from queue_server.queue.web.api import Api, site_engine
+from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import SUPERVISORS
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
@@ -87,11 +88,9 @@ def _query(request: Request) -> tuple[str, str, date]:
 class Reports:
     """The report endpoints; the site's engine (for its configuration) comes through the ``Api``."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, deps: QueueDeps) -> None:
         self.api = api
-
-    def bind(self, db_sessions: Any) -> None:
-        self.db_sessions = db_sessions
+        self.db_sessions = deps.platform.db
 
     def routes(self) -> list[Route]:
         base = "/api/v1/sites/{site}"

@@ -22,6 +22,7 @@ from queue_server.db.tables import Site
 from queue_server.platform.users import Person
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.web.citizen import json_block
+from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import Authenticator
 from queue_server.web.i18n import COOKIE, negotiate, templates, translations
 
@@ -103,8 +104,8 @@ class StaffPage:
     auth: Authenticator
     db_sessions: Any
 
-    def bind(self, auth: Authenticator, db_sessions: Any) -> None:
-        self.auth, self.db_sessions = auth, db_sessions
+    def __init__(self, deps: QueueDeps) -> None:
+        self.auth, self.db_sessions = deps.platform.auth, deps.platform.db
 
     def strings(self, lang: str) -> dict[str, str]:
         raise NotImplementedError

@@ -40,6 +40,7 @@ from queue_server.queue.hub import Subscriber
 from queue_server.queue.protocol import CLOSE_REVOKED
 from queue_server.queue.service import QueueService, SiteEngine, Unavailable
 from queue_server.queue.web.api import site_engine
+from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import ANY_ROLE, SESSION_COOKIE, Authenticator, query_token
 from queue_server.web.errors import HTTPError, problem
 from queue_server.web.http import plausible_id
@@ -74,15 +75,14 @@ class LiveFeed:
     queue: QueueService
     auth: Authenticator
 
-    def __init__(self, trusted_origins: tuple[str, ...]) -> None:
-        self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
+    def __init__(self, deps: QueueDeps) -> None:
+        self.queue, self.auth, self.presence = deps.queue, deps.platform.auth, deps.platform.presence
+        self.trusted_origins = frozenset(o.rstrip("/") for o in deps.platform.settings.server.trusted_origins)
         self.credentials: dict[Subscriber, Credential] = {}
         self.connected: Counter[tuple[str, int]] = Counter()  # (site, device token id) -> connections here
 
     presence: Presence | None = None
 
-    def bind(self, queue: QueueService, auth: Authenticator, presence: Presence | None = None) -> None:
-        self.queue, self.auth, self.presence = queue, auth, presence
 
     def _devices(self) -> dict[str, set[int]]:
         """The devices this process holds a connection of, by site."""
