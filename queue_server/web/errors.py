@@ -5,6 +5,7 @@
     InterfaceError), a refused or timed-out connection (ConnectionError, TimeoutError)
                                      → 503 with Retry-After
     HTTPError (raised by the web layer: 400, 401, 403, 404, 405, 413, 422) → its status
+    PlatformError (platform/errors.py: InvalidField → 422, UnknownField → 404) → its status, naming the field
     ClientDisconnect (the client went away before its body was all read) → nothing: nobody listens;
                                      logged once at debug, never as an error (anyone can cause it)
 """
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from queue_server.platform.errors import PlatformError
 from queue_server.queue.domain.errors import Conflict, DomainError, Invalid, NotFound
 from queue_server.queue.service import Unavailable
 
@@ -74,6 +76,12 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     return problem(status, exc.message, _kebab(type(exc).__name__))
 
 
+async def platform_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PlatformError)
+    return problem(exc.status, exc.message, exc.kind,
+                   extra={"errors": [{"field": exc.field, "message": exc.field_message}]})
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
     return problem(exc.status, exc.detail, exc.kind, exc.headers, exc.extra)
@@ -105,6 +113,7 @@ def exception_handlers(retry_after_s: int) -> dict[Any, Any]:
     return {
         DomainError: domain_error,
         HTTPError: http_error,
+        PlatformError: platform_error,
         HTTPException: starlette_http_error,
         ClientDisconnect: client_gone,
         Unavailable: unavailable(retry_after_s),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -18,18 +17,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from queue_server.db.repo import Principal, archived_ticket
-from queue_server.db.tables import ApiToken
-from queue_server.platform.audit import record
+from queue_server.db.repo import Principal
 from queue_server.platform.users import Person
-from queue_server.queue.codec import iso
 from queue_server.queue.domain import commands as c
-from queue_server.queue.domain.decide import NOTABLE
 from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket
 from queue_server.queue.hub import AUDIENCE, public
 from queue_server.queue.phones import MAX_NOTE
-from queue_server.queue.protocol import TicketView, counter_view, printer_view, snapshot_view, ticket_view
-from queue_server.queue.service import QueueService, Result, SiteEngine, Unavailable, new_command_id, new_ticket_id
+from queue_server.queue.protocol import counter_view, printer_view, snapshot_view, ticket_view
+from queue_server.queue.service import QueueService, Result, SiteEngine, new_command_id, new_ticket_id
+from queue_server.queue.visits import Visits
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, authorize
 from queue_server.web.errors import HTTPError
@@ -54,7 +50,7 @@ Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 
 # A mobile number for the "your turn is near" SMS, as people type it: digits, spaces (also no-break ones),
 # ( ) . / - between them, a leading "+" for an international number. The shape is all a pattern can say;
-# whether it is a mobile number (the "mobile-phone" format) is libphonenumber's answer, in ``e164``.
+# whether it is a mobile number (the "mobile-phone" format) is libphonenumber's answer (platform/phones.py).
 MAX_PHONE_CHARS = 32
 PHONE_SEPARATORS = r" \u00a0()./-"
 PHONE_SHAPE = rf"^[ \u00a0]*\+?(?:[{PHONE_SEPARATORS}]*[0-9]){{4,20}}[{PHONE_SEPARATORS}]*$"
@@ -74,24 +70,6 @@ class IssueBody(Body):
     lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
     # Kept apart from the log (store/phones.py).
     phone: Phone | None = None
-
-
-MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
-def e164(raw: str, region: str) -> str:
-    """``raw`` as an E.164 mobile number, local numbers read in ``region``; else a 422 that says why."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise HTTPError(422, f"phone: {raw!r} is not a valid phone number.", "invalid-body",
-                        extra={"errors": [{"field": "phone", "message": "not a valid phone number"}]})
-    if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        raise HTTPError(422, f"phone: {raw!r} cannot receive text messages (not a mobile number).",
-                        "invalid-body", extra={"errors": [{"field": "phone", "message": "not a mobile number"}]})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class NextBody(Body):
@@ -186,6 +164,7 @@ class Api:
         self.queue, self.phones, self.notes = deps.queue, deps.phones, deps.notes
         self.auth, self.sessions, self.limits = deps.platform.auth, deps.platform.db, deps.platform.limits
         self.limit_settings = deps.platform.settings.limits
+        self.visits = Visits(deps.phones, deps.notes, deps.platform.db)
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         return (await self._caller_engine(request, roles))[1]
@@ -220,37 +199,14 @@ class Api:
         key = request.headers.get("idempotency-key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
             raise HTTPError(422, "Idempotency-Key must be 1 to 255 printable characters.", "invalid-header")
-        phone = e164(body.phone, engine.config.region) if body.phone is not None else None
         command = c.IssueTicket(
             command_id=new_command_id(), ticket_id=new_ticket_id(), service=body.service,
             priority=body.priority, lang=body.lang, idempotency_key=key, issued_by=kiosk,
         )
-        result = await engine.execute(command)
-        if result.ticket is None and key is not None:
-            # A replay after the local midnight: the ticket was issued on a previous day, which today's
-            # state no longer holds; its history does (once the archiver has copied it).
-            record = result.state.idempotency.get(key)
-            view = await self._archived(engine.site, record.ticket_id) if record else None
-            if view is None:
-                raise Unavailable("the ticket of this Idempotency-Key is not in the history yet")
-            return json_response(view)
-        if phone is not None and result.ticket is not None:
-            await self.phones.put(engine.site, result.ticket.id, phone)
+        result, archived = await self.visits.issue(engine, command, body.phone)
+        if archived is not None:  # the key's ticket was issued on a previous day
+            return json_response(archived)
         return self._ticket_answer(result, created=result.created, for_public=kiosk is not None)
-
-    async def _archived(self, site: str, ticket_id: str) -> TicketView | None:
-        """A ticket of a previous day, from the history in SQL (no position: it waits no more)."""
-        async with self.sessions() as session:
-            row = await archived_ticket(session, site, ticket_id)
-        if row is None:
-            return None
-        view: TicketView = {
-            "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]
-            "priority": row.priority, "position": None, "estimated_wait_s": None, "counter": row.counter,
-            "issued_at": iso(row.issued_at), "called_at": iso(row.called_at) if row.called_at else None,
-            "recalls": row.recalls,
-        }
-        return view
 
     async def get_ticket(self, request: Request) -> Response:
         site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
@@ -265,7 +221,7 @@ class Api:
             ticket = engine.state.tickets.get(ticket_id)
         if ticket is not None:  # anyone holding the id may read it: what a public screen may see
             return json_response(public(ticket_view(engine.state, ticket)))
-        view = await self._archived(site, ticket_id)
+        view = await self.visits.archived(site, ticket_id)
         if view is None:
             raise HTTPError(404, "No such ticket.", "unknown-ticket")
         return json_response(view)
@@ -296,7 +252,7 @@ class Api:
                              to_front=body.to_front)
         result = await engine.execute(command)
         if body.note is not None and result.ticket is not None:
-            result = await self._note(engine, result.ticket.id, body.note)
+            result = await self.visits.note(engine, result.ticket, body.note)
         return self._ticket_answer(result)
 
     async def _today(self, engine: SiteEngine, ticket_id: str) -> Ticket:
@@ -311,35 +267,18 @@ class Api:
             raise HTTPError(404, "No such ticket at this site today.", "unknown-ticket")
         return ticket
 
-    async def _note(self, engine: SiteEngine, ticket_id: str, text: str) -> Result:
-        """Keep ``text`` as the ticket's note (replacing any), then record in the log that there is one.
-        The text is stored first (an agent who sees "noted" must find it) and taken back if the log
-        refuses (the visit ended meanwhile): no note outlives its visit."""
-        ticket = await self._today(engine, ticket_id)
-        if ticket.status in NOTABLE:  # else the decision below gives the refusal, in its words
-            await self.notes.put(engine.site, ticket.id, text)
-        try:
-            return await engine.execute(c.Note(command_id=new_command_id(), ticket_id=ticket.id))
-        except Exception:
-            if engine.state.tickets.get(ticket.id, ticket).status not in NOTABLE:
-                await self.notes.forget(engine.site, [ticket.id])
-            raise
-
     async def set_note(self, request: Request) -> Response:
         """Staff (reception, an agent) leave a note for whoever serves the ticket next."""
         engine = await self._engine(request, STAFF)
         body = await parse_body(request, NoteBody)
-        return self._ticket_answer(await self._note(engine, request.path_params["ticket_id"], body.text))
+        ticket = await self._today(engine, request.path_params["ticket_id"])
+        return self._ticket_answer(await self.visits.note(engine, ticket, body.text))
 
     async def get_note(self, request: Request) -> Response:
         """The ticket's note, for staff; every read is in the audit log (it may be personal data)."""
         caller, engine = await self._caller_engine(request, STAFF)
         ticket = await self._today(engine, request.path_params["ticket_id"])
-        text = await self.notes.get(engine.site, ticket.id) if ticket.noted else None
-        if text is not None:
-            async with self.sessions() as db:
-                await record(db, "note.read", actor_of(caller), tenant=engine.config.tenant, site=engine.site,
-                             target=f"ticket:{ticket.number}", address=client_address(request))
+        text = await self.visits.read_note(engine, ticket, actor_of(caller), client_address(request))
         view: NoteView = {"text": text}
         return json_response(view)
 
@@ -356,19 +295,10 @@ class Api:
         engine = await self._engine(request, STAFF)
         body = await parse_body(request, ReprintBody, optional=True)
         if body.kiosk is not None:
-            await self._kiosk_of_site(engine.site, body.kiosk)
+            await self.visits.check_kiosk(engine.site, body.kiosk)
         command = c.Reprint(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
                             kiosk=body.kiosk)
         return self._ticket_answer(await engine.execute(command))
-
-    async def _kiosk_of_site(self, site: str, kiosk: int) -> None:
-        """404 unless ``kiosk`` is the token id of a live kiosk of ``site`` (else nothing would print). The body
-        is valid: it names a resource the site does not have, as an unknown ticket or counter would."""
-        async with self.sessions() as session:
-            token = await session.get(ApiToken, kiosk)
-        if token is None or token.site_id != site or token.role != "kiosk" or token.revoked_at is not None:
-            raise HTTPError(404, f"kiosk: this site has no kiosk {kiosk}.", "unknown-kiosk",
-                            extra={"errors": [{"field": "kiosk", "message": "no such kiosk at this site"}]})
 
     async def set_display_message(self, request: Request) -> Response:
         """A supervisor sets the message every hall display of the site scrolls (live)."""

@@ -34,7 +34,7 @@ from queue_server.db.repo import logo_of
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
 from queue_server.queue.protocol import ticket_view
 from queue_server.queue.service import QueueService, Unavailable
-from queue_server.queue.web.api import Api, Phone, e164
+from queue_server.queue.web.api import Api, Phone
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.errors import HTTPError, problem
 from queue_server.web.http import Body, parse_body, plausible_id, route
@@ -183,7 +183,7 @@ class CitizenPages:
     async def set_phone(self, request: Request) -> Response:
         engine, ticket_id = await self._waiting_ticket(request)
         body = await parse_body(request, PhoneBody)
-        await self.api.phones.put(engine.site, ticket_id, e164(body.phone, engine.config.region))
+        await self.api.visits.keep_phone(engine, ticket_id, body.phone)
         return Response(status_code=204)
 
     async def forget_phone(self, request: Request) -> Response:
