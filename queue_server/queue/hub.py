@@ -27,7 +27,7 @@ import logging
 from bisect import bisect_left
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import orjson
 from websockets.frames import Frame, Opcode
@@ -49,6 +49,14 @@ from queue_server.queue.domain.events import (
 from queue_server.queue.domain.state import SiteState
 from queue_server.queue.protocol import (
     CLOSE_TOO_SLOW,
+    Announcement,
+    CounterEventType,
+    EventMessage,
+    FeedMessage,
+    SnapshotMessage,
+    TicketEventData,
+    TicketEventType,
+    TicketFeedMessage,
     counter_view,
     printer_view,
     service_figures,
@@ -91,13 +99,13 @@ Voice = Callable[..., "str | None"]
 
 
 def announcements(state: SiteState, ticket_id: str, voice: Voice | None = None,
-                  render: bool = True) -> list[dict[str, Any]]:
+                  render: bool = True) -> list[Announcement]:
     """One ``{"lang", "text", "audio_url"}`` per language the site announces in; ``audio_url`` is
     ``None`` when the server cannot speak (displays then play their chime alone)."""
     ticket = state.tickets[ticket_id]
     service = state.config.service(ticket.service)
     letters = service.prefix if service else ticket.number.rstrip("0123456789")
-    out = []
+    out: list[Announcement] = []
     for lang in state.config.languages:
         template = ANNOUNCEMENTS.get(lang, ANNOUNCEMENTS["fr"])
         text = template.format(letters=letters, number=ticket.seq, counter=ticket.counter or "")
@@ -106,18 +114,18 @@ def announcements(state: SiteState, ticket_id: str, voice: Voice | None = None,
 
 
 def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None = None,
-                  render: bool = True) -> dict[str, Any]:
+                  render: bool = True) -> EventMessage:
     """The wire form of ``event``, with the state just after it (``data.ticket`` for ticket events);
     ``voice`` names the spoken form of calls (``render``: and has it rendered now). Ticket, counter and
     day events carry ``data.services``: the figures of each service they change (waiting, estimate,
     served), so that screens keep their counts without asking for the state again."""
-    data: dict[str, Any]
+    site, at = state.config.id, iso(event.at)
     if isinstance(event, TicketEvent | TicketIssued):
         ticket = state.tickets.get(event.ticket_id)
-        data = {"ticket": ticket_view(state, ticket) if ticket else None}
         changed = [event.from_service, event.to_service] if isinstance(event, TicketTransferred) else \
             [ticket.service] if ticket else []
-        data["services"] = [service_figures(state, s) for s in changed]
+        data: TicketEventData = {"ticket": ticket_view(state, ticket) if ticket else None,
+                                 "services": [service_figures(state, s) for s in changed]}
         if isinstance(event, TicketIssued):
             data["issued_by"] = event.issued_by  # a kiosk's printer prints the tickets of its kiosk
             data["lang"] = event.lang  # ... in the language the citizen chose
@@ -129,23 +137,25 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         if isinstance(event, TicketReprinted):
             data["kiosk"] = event.kiosk  # the kiosk whose printer prints it again
             data["lang"] = ticket.lang if ticket else None
-    elif isinstance(event, DisplayMessageSet):
-        data = {"text": event.text}
-    elif isinstance(event, PrinterReported):
+        return {"id": rid, "type": cast(TicketEventType, event.type), "site": site, "at": at, "data": data}
+    if isinstance(event, DisplayMessageSet):
+        return {"id": rid, "type": "display.message", "site": site, "at": at, "data": {"text": event.text}}
+    if isinstance(event, PrinterReported):
         # Every role receives it: kiosk pages stop taking tickets, supervisors see the alert.
-        data = dict(printer_view(event.kiosk, event.status))
-    elif isinstance(event, CounterEvent):
+        return {"id": rid, "type": "kiosk.printer", "site": site, "at": at,
+                "data": printer_view(event.kiosk, event.status)}
+    if isinstance(event, CounterEvent):
         counter = state.config.counter(event.counter)
-        data = {"counter": counter_view(state, event.counter),  # its services' estimates change with it
-                "services": [service_figures(state, s) for s in counter.services] if counter else []}
-    elif isinstance(event, DayStarted):
-        data = {"day": event.day, "services": [service_figures(state, s.id) for s in state.config.services]}
-    else:
-        data = {}
-    return {"id": rid, "type": event.type, "site": state.config.id, "at": iso(event.at), "data": data}
+        return {"id": rid, "type": cast(CounterEventType, event.type), "site": site, "at": at, "data": {
+            "counter": counter_view(state, event.counter),  # its services' estimates change with it
+            "services": [service_figures(state, s) for s in counter.services] if counter else []}}
+    if isinstance(event, DayStarted):
+        return {"id": rid, "type": "day.started", "site": site, "at": at, "data": {
+            "day": event.day, "services": [service_figures(state, s.id) for s in state.config.services]}}
+    raise TypeError(f"no wire form for {event.type!r}")  # every event type has one (tests/domain/test_codec.py)
 
 
-def ticket_message(state: SiteState, rid: str, ticket_id: str) -> dict[str, Any]:
+def ticket_message(state: SiteState, rid: str, ticket_id: str) -> TicketFeedMessage:
     """What a citizen's phone receives about its ticket: the public Ticket (``None`` once the day it
     belonged to is over) and the name of the counter that called it."""
     ticket = state.tickets.get(ticket_id)
@@ -176,7 +186,10 @@ HIDDEN: dict[Audience, frozenset[str]] = {
     "staff": frozenset(),
 }
 
-PROJECTIONS: dict[Audience, Callable[[dict[str, Any]], dict[str, Any]]] = {
+# Any message of the live feeds, as a projection or a Wire takes it.
+Message = FeedMessage | TicketFeedMessage
+
+PROJECTIONS: dict[Audience, Callable[[Message], Message]] = {
     "public": public,
     "staff": lambda message: message,
 }
@@ -195,7 +208,7 @@ class Wire:
 
     __slots__ = ("payload", "__dict__")
 
-    def __init__(self, message: dict[str, Any]) -> None:
+    def __init__(self, message: Message) -> None:
         self.payload = orjson.dumps(message)
 
     @cached_property
@@ -255,7 +268,7 @@ class SiteHub:
         self.subscribers: set[Subscriber] = set()
         self._base = (0, 0)  # the id the first buffered message follows
         self._keys: list[tuple[int, int]] = []
-        self._messages: list[dict[str, Any]] = []
+        self._messages: list[EventMessage] = []
         self.watchers: dict[str, set[Subscriber]] = {}  # ticket id -> the phones that follow it
         self._watched: dict[str, bytes] = {}  # ticket id -> the view its watchers last received
 
@@ -271,10 +284,11 @@ class SiteHub:
         if self.subscribers:
             self.fan_out(message)
         changed = message["data"].get("services")
-        if self.watchers and changed:  # no service changed: no ticket's view did (a printer, a message)
+        # No service changed (a printer, a message): no ticket's view did.
+        if self.watchers and isinstance(changed, list) and changed:
             self.update_watchers(state, rid, {s["id"] for s in changed})
 
-    def reset(self, base: str, recorded: list[tuple[str, dict[str, Any]]]) -> None:
+    def reset(self, base: str, recorded: list[tuple[str, EventMessage]]) -> None:
         """The state was (re)built from a snapshot at ``base`` and then ``recorded``: keep those as the
         replay buffer, and cut every subscriber (their view followed the old state; they resume)."""
         self._base = stream_id(base)
@@ -286,7 +300,7 @@ class SiteHub:
         self.watchers.clear()
         self._watched.clear()
 
-    def fan_out(self, message: dict[str, Any]) -> None:
+    def fan_out(self, message: EventMessage) -> None:
         wires: dict[Audience, Wire] = {}
         kind = message["type"]
         for subscriber in tuple(self.subscribers):
@@ -313,7 +327,7 @@ class SiteHub:
             hidden = HIDDEN[subscriber.audience]
             first = [Wire(project(m)) for m in replay if m["type"] not in hidden]
         else:
-            snapshot: dict[str, Any] = {"type": "snapshot", "id": state.last_event_id, "site": self.site,
+            snapshot: SnapshotMessage = {"type": "snapshot", "id": state.last_event_id, "site": self.site,
                                         "data": snapshot_view(state, subscriber.audience == "staff")}
             if since:
                 snapshot["resumed"] = False
@@ -368,7 +382,7 @@ class SiteHub:
             for subscriber in tuple(watchers):
                 subscriber.push(wire)
 
-    def _after(self, since: str) -> list[dict[str, Any]] | None:
+    def _after(self, since: str) -> list[EventMessage] | None:
         """The messages after ``since`` if ``since`` is exactly one this hub holds; else ``None``."""
         try:
             key = stream_id(since)

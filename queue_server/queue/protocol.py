@@ -92,6 +92,113 @@ class SnapshotView(TypedDict):
     queue: NotRequired[list[TicketView]]
 
 
+# The live feed's messages (API.md, WebSocket section): one TypedDict per kind, each with its ``type`` as a
+# Literal, built by the hub (hub.py) and read by the pages and the device agents. Every event type of the
+# domain has its message kind here (tests/domain/test_codec.py checks it).
+
+class Announcement(TypedDict):
+    lang: str
+    text: str  # "Ticket A 42, guichet 3"
+    audio_url: str | None  # the spoken phrase's WAV (None: the server cannot speak; displays chime alone)
+
+
+TicketEventType = Literal["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
+                          "ticket.no_show", "ticket.cancelled", "ticket.requeued", "ticket.transferred",
+                          "ticket.noted", "ticket.reprinted"]
+CounterEventType = Literal["counter.opened", "counter.paused", "counter.closed"]
+
+
+class TicketEventData(TypedDict):
+    ticket: TicketView | None
+    services: list[ServiceFigures]  # the figures of each service the event changed
+    issued_by: NotRequired[int | None]  # ticket.issued: the kiosk that issued it (its printer prints it)
+    lang: NotRequired[str | None]  # ticket.issued and ticket.reprinted: the language the citizen chose
+    announcements: NotRequired[list[Announcement]]  # calls and recalls: what the displays say
+    out_of_turn: NotRequired[bool]  # calls and recalls
+    agent: NotRequired[str | None]  # ticket.called: who called (staff only)
+    kiosk: NotRequired[int | None]  # ticket.reprinted: the kiosk that prints it again
+
+
+class TicketEventMessage(TypedDict):
+    id: str
+    type: TicketEventType
+    site: str
+    at: str
+    data: TicketEventData
+
+
+class CounterEventData(TypedDict):
+    counter: CounterView | None
+    services: list[ServiceFigures]  # the counter's services: their estimates change with it
+
+
+class CounterEventMessage(TypedDict):
+    id: str
+    type: CounterEventType
+    site: str
+    at: str
+    data: CounterEventData
+
+
+class DayEventData(TypedDict):
+    day: str  # the site's local date, YYYY-MM-DD
+    services: list[ServiceFigures]
+
+
+class DayEventMessage(TypedDict):
+    id: str
+    type: Literal["day.started"]
+    site: str
+    at: str
+    data: DayEventData
+
+
+class DisplayTextData(TypedDict):
+    text: str
+
+
+class DisplayMessageMessage(TypedDict):
+    id: str
+    type: Literal["display.message"]
+    site: str
+    at: str
+    data: DisplayTextData
+
+
+class PrinterMessage(TypedDict):
+    id: str
+    type: Literal["kiosk.printer"]
+    site: str
+    at: str
+    data: PrinterView
+
+
+class SnapshotMessage(TypedDict):
+    type: Literal["snapshot"]
+    id: str  # the last event id the snapshot holds: resume with since=id
+    site: str
+    data: SnapshotView
+    resumed: NotRequired[bool]  # False: the client's since could not be resumed (replay not held)
+
+
+class TicketFeedData(TypedDict):
+    ticket: TicketView | None  # None once the day it belonged to is over
+    counter_name: str | None  # the counter that called it
+
+
+class TicketFeedMessage(TypedDict):
+    """What a citizen's phone receives on /ws/tickets/{id}."""
+
+    type: Literal["ticket"]
+    id: str
+    site: str
+    data: TicketFeedData
+
+
+EventMessage = TicketEventMessage | CounterEventMessage | DayEventMessage | DisplayMessageMessage | PrinterMessage
+FeedMessage = SnapshotMessage | EventMessage
+
+
 def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
     position = state.position(ticket)
     return {

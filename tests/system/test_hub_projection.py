@@ -1,10 +1,13 @@
 """What public screens are sent never holds a personal field, wherever a ticket appears."""
 
+from typing import get_args, get_type_hints
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from queue_server.queue.domain.events import EVENT_TYPES
 from queue_server.queue.hub import PERSONAL, PUBLIC_TICKET, public
-from queue_server.queue.protocol import TicketView
+from queue_server.queue.protocol import EventMessage, TicketView
 
 
 def test_personal_fields_are_removed_at_any_depth() -> None:
@@ -54,3 +57,12 @@ def test_every_field_of_a_ticket_view_is_classed_public_or_not() -> None:
     fields = set(TicketView.__annotations__)
     assert fields <= PUBLIC_TICKET | PERSONAL, fields - PUBLIC_TICKET - PERSONAL
     assert not PUBLIC_TICKET & PERSONAL
+
+
+def test_every_event_type_has_a_typed_message_kind() -> None:
+    """Each event type of the domain is one of the live feed's typed message kinds (protocol.py), and no kind
+    names a type the domain does not have."""
+    kinds = set()
+    for message in get_args(EventMessage):
+        kinds |= set(get_args(get_type_hints(message)["type"]))
+    assert kinds == set(EVENT_TYPES)
