@@ -17,16 +17,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from queue_server.db.repo import Principal, create_token, revoke_token
+from queue_server.db.repo import Principal
 from queue_server.db.tables import ApiToken
-from queue_server.platform.audit import as_csv, entries, record
-from queue_server.platform.pairing import TTL_S, PairingCodes
+from queue_server.platform.audit import as_csv, entries
+from queue_server.platform.devices import Devices
+from queue_server.platform.pairing import TTL_S
 from queue_server.platform.users import Person
 from queue_server.queue.codec import iso
 from queue_server.queue.service import QueueService
@@ -82,27 +82,11 @@ def device_view(row: ApiToken) -> dict[str, Any]:
             "created_at": iso(row.created_at), "revoked_at": iso(row.revoked_at) if row.revoked_at else None}
 
 
-async def new_pairing_code(codes: PairingCodes, db_sessions: Any, *, site: str, tenant: str, role: str, name: str,
-                           by: str, address: str) -> str:
-    """A pairing code for a ``role`` device of ``site``, written to the audit log."""
-    code = await codes.create({"site": site, "tenant": tenant, "role": role, "name": name, "by": by})
-    async with db_sessions() as db:
-        await record(db, "pairing.created", by, tenant=tenant, site=site, target=role, address=address, detail=name)
-    return code
-
-
-async def revoke_device(db: Any, row: ApiToken, by: str, address: str) -> None:
-    """Revoke the token of ``row`` if it is live, and write it to the audit log."""
-    assert row.id is not None
-    if row.revoked_at is None and await revoke_token(db, row.id):
-        await record(db, "token.revoked", by, tenant=row.tenant_id, site=row.site_id, target=f"token:{row.id}",
-                     address=address, detail=f"{row.role} {row.name}".strip())
-
-
 class Admin:
     def __init__(self, deps: PlatformDeps, queue: QueueService) -> None:
         self.queue = queue  # the sites' engines: who may act where, the kiosks' printers
-        self.auth, self.db_sessions, self.codes, self.presence = deps.auth, deps.db, deps.codes, deps.presence
+        self.auth, self.db_sessions, self.presence = deps.auth, deps.db, deps.presence
+        self.devices_of = Devices(deps.db, deps.codes)
         self.limits, self.limit_settings = deps.limits, deps.settings.limits
 
     def routes(self) -> list[Route]:
@@ -128,8 +112,8 @@ class Admin:
     async def create_pairing(self, request: Request) -> Response:
         caller, site, tenant = await self._site_admin(request)
         body = await parse_body(request, PairingBody)
-        code = await new_pairing_code(self.codes, self.db_sessions, site=site, tenant=tenant, role=body.role,
-                                      name=body.name, by=actor_of(caller), address=client_address(request))
+        code = await self.devices_of.new_code(site=site, tenant=tenant, role=body.role, name=body.name,
+                                              by=actor_of(caller), address=client_address(request))
         expires = datetime.now(UTC) + timedelta(seconds=TTL_S)
         return json_response({"code": code, "site": site, "role": body.role, "expires_at": iso(expires)}, 201)
 
@@ -137,37 +121,20 @@ class Admin:
         await rate_limit(self.limits, f"pair-address:{client_address(request)}",
                          self.limit_settings.pairing_attempts_per_address_per_minute, "This address")
         body = await parse_body(request, PairBody)
-        grant = await self.codes.take(body.code)
-        if grant is None:
-            raise HTTPError(404, "This pairing code is unknown, already used or expired: ask for a new one.",
-                            "unknown-pairing-code")
-        async with self.db_sessions() as db:
-            token_id, token = await create_token(db, grant["site"], grant["role"], grant["name"])
-            await record(db, "device.paired", grant["by"], tenant=grant["tenant"], site=grant["site"],
-                         target=f"token:{token_id}", address=client_address(request),
-                         detail=f"{grant['role']} {grant['name']}".strip())
-        return json_response({"token": token, "token_id": token_id, "site": grant["site"], "role": grant["role"]},
-                             201)
+        paired = await self.devices_of.pair(body.code, client_address(request))
+        return json_response({"token": paired.token, "token_id": paired.token_id, "site": paired.site,
+                              "role": paired.role}, 201)
 
     async def devices(self, request: Request) -> Response:
         _, site, _ = await self._site_admin(request)
-        async with self.db_sessions() as db:
-            rows = (await db.execute(
-                select(ApiToken).where(ApiToken.site_id == site).order_by(ApiToken.id)  # type: ignore[arg-type]
-            )).scalars().all()
-        return json_response([device_view(row) for row in rows])
+        return json_response([device_view(row) for row in await self.devices_of.of_site(site)])
 
     async def device_status(self, request: Request) -> Response:
         """The site's paired displays and kiosks, whether each is connected now, and each kiosk's printer
         (supervisors and admins: the dashboard's alerts)."""
         caller = await self.auth.caller(request)
         engine = await site_engine(self.queue, caller, request.path_params["site"], SUPERVISORS)
-        async with self.db_sessions() as db:
-            rows = (await db.execute(
-                select(ApiToken).where(ApiToken.site_id == engine.site, ApiToken.revoked_at.is_(None),  # type: ignore[arg-type,union-attr]
-                                       ApiToken.role.in_(("display", "kiosk")))  # type: ignore[attr-defined]
-                .order_by(ApiToken.id)  # type: ignore[arg-type]
-            )).scalars().all()
+        rows = await self.devices_of.of_site(engine.site, live_screens_and_kiosks=True)
         seen = await self.presence.status(engine.site)
         out: list[DeviceStatus] = []
         for row in rows:
@@ -181,13 +148,10 @@ class Admin:
     async def revoke(self, request: Request) -> Response:
         caller, site, _ = await self._site_admin(request)
         raw = request.path_params["device"]
-        async with self.db_sessions() as db:
-            row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
-            if row is None or row.site_id != site:
-                raise HTTPError(404, "No such device at this site.", "unknown-device")
-            await revoke_device(db, row, actor_of(caller), client_address(request))
-            await self.auth.announce("token", raw)
-            return json_response(device_view(row))
+        row = await self.devices_of.revoke({site}, int(raw) if whole_number(raw) else None, actor_of(caller),
+                                           client_address(request))
+        await self.auth.announce("token", row.id or 0)
+        return json_response(device_view(row))
 
     async def _audit_rows(self, request: Request) -> list[Any]:
         caller = await self.auth.caller(request)

@@ -26,6 +26,8 @@ from starlette.routing import Route
 
 from queue_server.db.tables import ApiToken, Site
 from queue_server.platform.audit import record
+from queue_server.platform.devices import Devices
+from queue_server.platform.errors import UnknownField
 from queue_server.platform.sessions import Session
 from queue_server.platform.users import (
     Person,
@@ -40,7 +42,7 @@ from queue_server.platform.users import (
     set_roles,
     tenant_of,
 )
-from queue_server.web.admin import new_pairing_code, revoke_device, whole_number
+from queue_server.web.admin import whole_number
 from queue_server.web.deps import PlatformDeps
 from queue_server.web.http import actor_of, client_address, read_form
 from queue_server.web.i18n import negotiate, templates, translations
@@ -83,7 +85,8 @@ def messages(_: Any) -> dict[str, str]:
 
 class AdminPage:
     def __init__(self, deps: PlatformDeps) -> None:
-        self.auth, self.db_sessions, self.codes = deps.auth, deps.db, deps.codes
+        self.auth, self.db_sessions = deps.auth, deps.db
+        self.devices = Devices(deps.db, deps.codes)
 
     def routes(self) -> list[Route]:
         return [
@@ -261,8 +264,8 @@ class AdminPage:
             return back(error="unknown-site")
         if role not in DEVICE_CHOICES:
             return back(error="unknown-role")
-        code = await new_pairing_code(self.codes, self.db_sessions, site=site, tenant=person.tenant_id, role=role,
-                                      name=name, by=actor_of(person), address=client_address(request))
+        code = await self.devices.new_code(site=site, tenant=person.tenant_id, role=role, name=name,
+                                           by=actor_of(person), address=client_address(request))
         return RedirectResponse("/admin?" + urlencode({"code": code, "role": role}) + "#pairing", status_code=303)
 
     async def revoke(self, request: Request) -> Response:
@@ -272,12 +275,12 @@ class AdminPage:
         admin, form = got
         _, person, sites, _ = admin
         raw = form.get("device", "")
-        async with self.db_sessions() as db:
-            row = await db.get(ApiToken, int(raw)) if whole_number(raw) else None
-            if row is None or row.site_id not in sites:
-                return back(error="unknown-device")
-            await revoke_device(db, row, actor_of(person), client_address(request))
-        await self.auth.announce("token", raw)
+        try:
+            row = await self.devices.revoke(sites, int(raw) if whole_number(raw) else None, actor_of(person),
+                                            client_address(request))
+        except UnknownField:
+            return back(error="unknown-device")
+        await self.auth.announce("token", row.id or 0)
         return back(done="revoked")
 
 
