@@ -19,28 +19,17 @@ import hmac
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queue_server.db.tables import ApiToken, Site
-from queue_server.platform.audit import record
 from queue_server.platform.devices import Devices
 from queue_server.platform.errors import UnknownField
+from queue_server.platform.people import NO_ROLE, People
 from queue_server.platform.sessions import Session
 from queue_server.platform.users import (
     Person,
     UserError,
-    add_user,
-    describe_roles,
-    normalise_login,
-    people_of,
-    roles_of,
-    set_disabled,
-    set_password,
-    set_roles,
-    tenant_of,
 )
 from queue_server.web.admin import whole_number
 from queue_server.web.deps import PlatformDeps
@@ -48,7 +37,6 @@ from queue_server.web.http import actor_of, client_address, read_form
 from queue_server.web.i18n import negotiate, templates, translations
 
 ROLE_CHOICES = ("agent", "supervisor", "admin")
-NO_ROLE = "none"  # what the roles form sends for "no role here" (an empty field would not be sent at all)
 # The session, its person, the sites they administer, whether they administer the whole tenant.
 AdminContext = tuple[Session, Person, frozenset[str], bool]
 DEVICE_CHOICES = ("kiosk", "display")
@@ -85,8 +73,9 @@ def messages(_: Any) -> dict[str, str]:
 
 class AdminPage:
     def __init__(self, deps: PlatformDeps) -> None:
-        self.auth, self.db_sessions = deps.auth, deps.db
+        self.auth = deps.auth
         self.devices = Devices(deps.db, deps.codes)
+        self.people = People(deps.db)
 
     def routes(self) -> list[Route]:
         return [
@@ -109,9 +98,7 @@ class AdminPage:
         sites = person.administers
         whole = sites is None
         if sites is None:
-            async with self.db_sessions() as db:
-                rows = (await db.execute(select(Site).where(Site.tenant_id == person.tenant_id))).scalars()  # type: ignore[arg-type]
-                sites = frozenset(row.id for row in rows)
+            sites = await self.people.sites_of(person.tenant_id)
         if not sites:
             _ = translations(negotiate(request)).gettext
             refusal = _("This page is for administrators.")
@@ -126,13 +113,8 @@ class AdminPage:
         session, person, sites, whole = admin
         lang = negotiate(request)
         _ = translations(lang).gettext
-        async with self.db_sessions() as db:
-            people = [(user, roles, {r.site_id: r.role for r in roles})
-                      for user, roles in await people_of(db, person.tenant_id)]
-            devices = (await db.execute(
-                select(ApiToken).where(ApiToken.site_id.in_(sorted(sites)))  # type: ignore[attr-defined]
-                .order_by(ApiToken.site_id, ApiToken.id)  # type: ignore[arg-type]
-            )).scalars().all()
+        found, devices = await self.people.overview(person.tenant_id, sites)
+        people = [(user, roles, {r.site_id: r.role for r in roles}) for user, roles in found]
         said = messages(_)
         done = request.query_params.get("done", "")
         error = request.query_params.get("error", "")
@@ -168,14 +150,12 @@ class AdminPage:
         role = form.get("role", "")
         if site is not None and site not in sites:
             return back(error="unknown-site")
-        async with self.db_sessions() as db:
-            try:
-                user = await add_user(db, person.tenant_id, form.get("login", ""), form.get("password", ""),
-                                      form.get("name", "")[:200], [(site, role)])
-            except UserError as exc:
-                return back(error=exc.code)
-            await record(db, "user.created", actor_of(person), tenant=person.tenant_id, site=site,
-                         target=user.login, address=client_address(request), detail=f"{site or '*'}:{role}")
+        try:
+            await self.people.add(person, login=form.get("login", ""), password=form.get("password", ""),
+                                  name=form.get("name", ""), site=site, role=role, by=actor_of(person),
+                                  address=client_address(request))
+        except UserError as exc:
+            return back(error=exc.code)
         return back(done="added")
 
     async def _person_change(self, request: Request, change: str) -> Response:
@@ -185,21 +165,19 @@ class AdminPage:
         admin, form = got
         _, person, _, whole = admin
         login = form.get("login", "")
-        async with self.db_sessions() as db:
-            if not whole or await tenant_of(db, login) != person.tenant_id:
-                return back(error="not-yours" if not whole else "unknown-user")
-            try:
-                if change == "password":
-                    user = await set_password(db, login, form.get("password", ""))
-                    action, done = "user.password", "password"
-                else:
-                    enable = form.get("enable") == "1"
-                    user = await set_disabled(db, login, not enable)
-                    action, done = ("user.enabled", "enabled") if enable else ("user.disabled", "disabled")
-            except UserError as exc:
-                return back(error=exc.code)
-            await record(db, action, actor_of(person), tenant=person.tenant_id, target=login,
-                         address=client_address(request))
+        if not whole:
+            return back(error="not-yours")
+        by, address = actor_of(person), client_address(request)
+        try:
+            if change == "password":
+                user = await self.people.set_password(person, login, form.get("password", ""), by, address)
+                done = "password"
+            else:
+                enable = form.get("enable") == "1"
+                user = await self.people.set_enabled(person, login, enable, by, address)
+                done = "enabled" if enable else "disabled"
+        except UserError as exc:
+            return back(error=exc.code)
         await self.auth.announce("person", user.id or 0)
         return back(done=done)
 
@@ -225,30 +203,11 @@ class AdminPage:
             if not whole:
                 return back(error="every-site")
             changes[None] = form["every"]
-        login = form.get("login", "")
-        async with self.db_sessions() as db:
-            if await tenant_of(db, login) != person.tenant_id:
-                return back(error="unknown-user")
-            if normalise_login(login) == person.login:
-                return back(error="own-roles")
-            current = await roles_of(db, login)
-            if None in current and not whole:
-                return back(error="every-site")
-            wanted = dict(current)
-            for where, value in changes.items():
-                if value == NO_ROLE:
-                    wanted.pop(where, None)
-                else:
-                    wanted[where] = value
-            try:
-                user = await set_roles(db, login, list(wanted.items()))
-            except UserError as exc:
-                return back(error=exc.code)
-            # Filed under the site when only one changed, so that its own administrators see it too.
-            changed = {s for s in wanted.keys() | current.keys() if wanted.get(s) != current.get(s)}
-            await record(db, "user.roles", actor_of(person), tenant=person.tenant_id,
-                         site=next(iter(changed)) if len(changed) == 1 else None, target=user.login,
-                         address=client_address(request), detail=describe_roles(list(wanted.items())))
+        try:
+            user = await self.people.change_roles(person, whole, form.get("login", ""), changes, actor_of(person),
+                                                  client_address(request))
+        except UserError as exc:
+            return back(error=exc.code)
         await self.auth.announce("person", user.id or 0)
         return back(done="roles")
 
