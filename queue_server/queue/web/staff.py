@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queue_server.db.repo import site_config
-from queue_server.db.tables import Site
+from queue_server.platform.people import People
 from queue_server.platform.users import Person
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.web.citizen import json_block
 from queue_server.queue.web.deps import QueueDeps
-from queue_server.web.auth import Authenticator
 from queue_server.web.i18n import COOKIE, negotiate, templates, translations
 
 
@@ -62,28 +59,25 @@ class StaffContext:
         }
 
 
-async def staff_context(request: Request, auth: Authenticator, db_sessions: Any, roles: frozenset[str],
+async def staff_context(request: Request, deps: QueueDeps, roles: frozenset[str],
                         path: str, refusal: str) -> StaffContext | Response:
     """The signed-in person and the sites where they hold one of ``roles``; or the answer to give
     instead: to the login page (then back to ``path``), or a 403 page saying ``REFUSALS[refusal]``."""
-    found = await auth.session(request)
+    found = await deps.platform.auth.session(request)
     if found is None:
         return RedirectResponse("/login?" + urlencode({"next": path}), status_code=303)
     session, person = found
     lang = negotiate(request)
-    async with db_sessions() as db:
-        if None in person.roles:
-            rows = (await db.execute(select(Site).where(Site.tenant_id == person.tenant_id)  # type: ignore[arg-type]
-                                     .order_by(Site.id))).scalars()
-            site_ids = [row.id for row in rows]
-        else:
-            site_ids = sorted(s for s in person.roles if s is not None)
-        sites = []
-        for site_id in site_ids:
-            role = person.roles.get(site_id) or person.roles.get(None)
-            config = await site_config(db, site_id) if role in roles else None
-            if config is not None and role is not None:
-                sites.append((config, role))
+    if None in person.roles:  # a role at every site of the tenant
+        site_ids = sorted(await People(deps.platform.db).sites_of(person.tenant_id))
+    else:
+        site_ids = sorted(s for s in person.roles if s is not None)
+    sites = []
+    for site_id in site_ids:
+        role = person.roles.get(site_id) or person.roles.get(None)
+        engine = await deps.queue.engine(site_id) if role in roles else None
+        if engine is not None and role is not None:
+            sites.append((engine.config, role))
     if not sites:
         text = translations(lang).gettext(REFUSALS[refusal])
         return HTMLResponse(f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>403</title>'
@@ -101,17 +95,14 @@ class StaffPage:
     template = ""
     roles: frozenset[str] = frozenset()
     refusal = ""  # a key of REFUSALS
-    auth: Authenticator
-    db_sessions: Any
-
     def __init__(self, deps: QueueDeps) -> None:
-        self.auth, self.db_sessions = deps.platform.auth, deps.platform.db
+        self.deps = deps
 
     def strings(self, lang: str) -> dict[str, str]:
         raise NotImplementedError
 
     async def page(self, request: Request) -> Response:
-        context = await staff_context(request, self.auth, self.db_sessions, self.roles, self.path, self.refusal)
+        context = await staff_context(request, self.deps, self.roles, self.path, self.refusal)
         if not isinstance(context, StaffContext):
             return context
         html = templates(context.lang).get_template(self.template).render(
