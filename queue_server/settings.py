@@ -112,6 +112,19 @@ class SmsSettings(_Section):
         return self
 
 
+class EmailSettings(_Section):
+    # smtp://[USER:PASSWORD@]HOST:PORT (STARTTLS when the server offers it) or smtps://... (TLS from the
+    # start); empty: no e-mail is sent (each one is logged, its address masked). Holds a password: never logged.
+    url: SecretStr = SecretStr("")
+    # The From of every e-mail: "Mairie de Test <accueil@ville.fr>" or a bare address.
+    from_: str = Field("", alias="from", max_length=300)
+    timeout_s: float = Field(30.0, gt=0, le=300)  # seconds allowed for each step of the SMTP exchange
+
+    # Checked when the mailer is made (platform/email.py make_mailer), not here: a validation error
+    # here would print the URL, and its password, with it.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
 class SpeechSettings(_Section):
     # Announce calls with speech rendered here (pyttsx3 + espeak-ng, in a worker process). Off, or
     # without espeak-ng: calls carry no audio_url and displays play their chime alone.
@@ -135,6 +148,7 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
     sms: SmsSettings = SmsSettings()
+    email: EmailSettings = EmailSettings()
     kiosk: KioskSettings = KioskSettings()
     speech: SpeechSettings = SpeechSettings()
 

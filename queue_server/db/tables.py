@@ -199,3 +199,31 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=64)
     detail: str = Field(default="", max_length=500)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A text message or an e-mail to send (``platform/outbox.py``): written in the transaction of the
+    change that causes it, sent once by a worker, retried with back-off.
+
+    ``key`` names the message ("visit:{ticket}:turn-near"): a second message with the same key is not
+    written. ``status``: "pending" (due at ``next_at``; a worker holds it until ``claimed_until``),
+    "sent" or "failed" (given up after too many attempts). ``recipient``, ``subject`` and ``body`` are
+    personal data: ``purge`` blanks them once the message is old enough."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_at", "status", "next_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    channel: str = Field(max_length=8)  # "sms" or "email"
+    tenant_id: str | None = Field(default=None, max_length=64)
+    recipient: str = Field(max_length=320)  # E.164 for an SMS, an address for an e-mail
+    subject: str = Field(default="", max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    claimed_until: datetime | None = Field(default=None, sa_column=_utc())
+    claimed_by: str | None = Field(default=None, max_length=32)
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_utc())
