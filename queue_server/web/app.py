@@ -21,11 +21,13 @@ from starlette.staticfiles import StaticFiles
 
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.db.repo import find_token, revoked_among, site_config, site_ids
+from queue_server.platform.email import make_mailer
+from queue_server.platform.outbox import OutboxWorker
 from queue_server.platform.pairing import PairingCodes
 from queue_server.platform.presence import Presence
 from queue_server.platform.revocations import Revocations
 from queue_server.platform.sessions import Limits, SessionStore
-from queue_server.platform.sms import make_provider
+from queue_server.platform.sms import LogProvider, make_provider
 from queue_server.platform.users import Person, person
 from queue_server.queue.archiver import Archiver
 from queue_server.queue.domain.config import SiteConfig
@@ -131,6 +133,10 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s,
                                     (phones, notes))
                 tg.start_soon(archiver.run)
+                # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
+                outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
+                tg.start_soon(outbox.run)
+                app.state.outbox = outbox
                 notifier = None
                 if sms_provider is not None:
                     notifier = Notifier(sms_provider, queue, redis, settings.redis.key_prefix, phones,
@@ -184,6 +190,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 await archiver.stop(SHUTDOWN_GRACE_S)
                 if notifier is not None:
                     await notifier.stop(SHUTDOWN_GRACE_S)
+                await outbox.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()
         finally:
             speech.close()
@@ -217,6 +224,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                              200 if ready else 503)
 
     sms_provider = make_provider(settings.sms)  # a wrong [sms] section fails here, at start
+    mailer = make_mailer(settings.email)  # ... and a wrong [email] section
     speech = Speech(settings.server.data_dir / "speech", enabled=None if settings.speech.enabled else False)
     document = orjson.dumps(openapi_document())
 
