@@ -10,12 +10,11 @@ batch's last id, then each ticket of the site that has a phone number and whose 
 A sweep of the sites every ``sweep_s`` catches what no event announces: a number stored a moment
 after the event that made its ticket eligible was handled, a send to retry after a provider failure.
 
-Once per ticket, across processes and redeliveries: the sender claims
-``{prefix}site:{site}:sms:{ticket}`` (SET NX) for ``SEND_LEASE_S``, marks it sent for two days
-after the provider took the message, and deletes it when the provider fails, so that a later event
-or sweep retries. Limits: a process that dies after the provider took a message but before marking
-it lets another process send it again when the lease expires (a duplicate rather than a loss); a
-provider that accepts a message and never delivers it goes unnoticed.
+Once per ticket, across processes and redeliveries: the message is written to the platform's outbox
+(``platform/outbox.py``) under the key ``visit:{ticket}:turn-near``, which takes one message per key
+whoever writes it; the outbox's worker sends it, retries it with back-off when the provider fails, and
+states its own limits (a process killed after the provider took a message but before marking it sent
+sends it again after the lease: a duplicate rather than a loss).
 """
 
 from __future__ import annotations
@@ -31,11 +30,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.repo import site_ids
-from queue_server.platform.sms import SmsError, SmsProvider, turn_near_message
+from queue_server.platform.outbox import enqueue
+from queue_server.platform.sms import turn_near_message
 from queue_server.queue.domain.config import ServiceConfig, SiteConfig
 from queue_server.queue.domain.notify import sms_due
 from queue_server.queue.domain.state import Ticket
-from queue_server.queue.phones import KEEP_S, PhoneBook
+from queue_server.queue.phones import PhoneBook
 from queue_server.queue.service import QueueService, Unavailable
 from queue_server.store.keys import stream_id
 from queue_server.store.worker import SiteLister, StreamWorker, text
@@ -47,8 +47,6 @@ CLAIM_IDLE_MS = 60_000  # an entry pending this long belongs to a process that d
 CLAIM_EVERY_S = 15.0
 SWEEP_S = 10.0
 ENGINE_TIMEOUT_S = 30.0  # loading a site's state and catching up
-SEND_TIMEOUT_S = 100.0  # one message, whatever the provider's own timeouts
-SEND_LEASE_S = 180  # a claim outlives any send, so that two processes never send at once
 RETRYABLE = (RedisError, SQLAlchemyError, OSError, Unavailable, TimeoutError)
 
 
@@ -67,17 +65,18 @@ class Notifier(StreamWorker):
     retryable = RETRYABLE
     max_backoff_s = 10.0
 
-    def __init__(self, provider: SmsProvider, queue: QueueService, redis: Redis, prefix: str,
-                 phones: PhoneBook, sites: SiteLister, *, block_ms: int = 1000, sweep_s: float = SWEEP_S,
-                 claim_idle_ms: int = CLAIM_IDLE_MS) -> None:
+    def __init__(self, queue: QueueService, redis: Redis, prefix: str, phones: PhoneBook, sites: SiteLister, *,
+                 sessions: Callable[[], AsyncSession], wake: Callable[[], None] = lambda: None,
+                 block_ms: int = 1000, sweep_s: float = SWEEP_S, claim_idle_ms: int = CLAIM_IDLE_MS) -> None:
         super().__init__(redis, prefix, sites, block_ms=block_ms)
-        self.provider = provider
+        self.sessions = sessions  # the outbox's SQL
+        self.wake = wake  # tells this process's outbox worker that a message waits
         self.queue = queue
         self.phones = phones
         self.sweep_s = sweep_s
         self.claim_idle_ms = claim_idle_ms
         self._claimed_at = self._swept_at = float("-inf")
-        self.sent = 0  # messages this process had accepted by the provider (tests, metrics)
+        self.sent = 0  # messages this process wrote to the outbox (tests, metrics)
 
     async def tick(self) -> None:
         """Read, claim what others abandoned, sweep: send what is due."""
@@ -153,19 +152,19 @@ class Notifier(StreamWorker):
             log.exception("site %s: no %r text for ticket %s; sending it in English", site, ticket.lang,
                           ticket.number)
             text = turn_near_message("en", ticket.number, service.name, config.name, ahead)
-        key = f"{self.prefix}site:{{{site}}}:sms:{ticket.id}"
-        if not await self.redis.set(key, "sending", nx=True, ex=SEND_LEASE_S):
-            return 0  # sent already, or being sent by another process
-        try:
-            with anyio.fail_after(SEND_TIMEOUT_S):
-                await self.provider.send(phone, text)
-        except (SmsError, TimeoutError) as exc:
-            # Ticket numbers are public (hall displays); ticket ids and phone numbers are not.
-            log.warning("site %s: SMS for ticket %s not sent (%s); retried on a later event", site,
-                        ticket.number, str(exc) or type(exc).__name__)
-            await self.redis.delete(key)
-            return 0
-        await self.redis.set(key, "sent", ex=KEEP_S)
+        async with self.sessions() as session:
+            written = await enqueue(session, channel="sms", to=phone, body=text, key=turn_near_key(ticket.id),
+                                    tenant=config.tenant or None)
+            await session.commit()
+        if not written:
+            return 0  # in the outbox already, written by this process or another
+        self.wake()
         self.sent += 1
-        log.info("site %s: SMS sent for ticket %s (%d ahead)", site, ticket.number, ahead)
+        # Ticket numbers are public (hall displays); ticket ids and phone numbers are not.
+        log.info("site %s: SMS queued for ticket %s (%d ahead)", site, ticket.number, ahead)
         return 1
+
+
+def turn_near_key(ticket_id: str) -> str:
+    """The outbox key of a ticket's "your turn is near" SMS: one message per visit."""
+    return f"visit:{ticket_id}:turn-near"

@@ -139,8 +139,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.outbox = outbox
                 notifier = None
                 if sms_provider is not None:
-                    notifier = Notifier(sms_provider, queue, redis, settings.redis.key_prefix, phones,
-                                        site_lister(session_factory))
+                    notifier = Notifier(queue, redis, settings.redis.key_prefix, phones, site_lister(session_factory),
+                                        sessions=session_factory, wake=outbox.wake)
                     tg.start_soon(notifier.run)
                 app.state.notifier = notifier
                 if embedded is not None:

@@ -5,20 +5,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
 import orjson
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.db.tables import OutboxMessage
+from queue_server.platform.email import LogMailer
+from queue_server.platform.outbox import OutboxWorker
 from queue_server.platform.sms import HttpProvider
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
 from queue_server.queue.domain.state import Ticket
-from queue_server.queue.notifier import GROUP, Notifier
+from queue_server.queue.notifier import GROUP, Notifier, turn_near_key
 from queue_server.queue.phones import PhoneBook
 from queue_server.queue.service import QueueService, new_command_id, new_ticket_id
+from queue_server.settings import load_settings
 from queue_server.store.events import EventStore
 from queue_server.store.keys import SiteKeys
 from tests.sms.support import ProviderEndpoint, eventually
@@ -36,10 +45,11 @@ P4, P5 = "+33600000004", "+33600000005"
 
 @dataclass
 class Process:
-    """What one server process holds: its engines (QueueService) and its notifier."""
+    """What one server process holds: its engines (QueueService), its notifier and its outbox worker."""
 
     queue: QueueService
     notifier: Notifier
+    outbox: OutboxWorker
 
     async def execute(self, command: c.Command) -> Ticket | None:
         engine = await self.queue.engine(SITE)
@@ -72,24 +82,38 @@ async def just_the_site() -> list[str]:
     return [SITE]
 
 
+@pytest.fixture
+async def outbox_db(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The outbox's SQL, shared by the processes of a test (a SQLite file)."""
+    engine = make_engine(load_settings(database={"url": f"sqlite:///{tmp_path / 'outbox.sqlite3'}"}).database_url)
+    await migrate(engine)
+    yield sessions(engine)
+    await engine.dispose()
+
+
 @asynccontextmanager
-async def processes(redis: Redis, prefix: str, url: str, count: int = 1,
+async def processes(redis: Redis, prefix: str, url: str, db: async_sessionmaker[AsyncSession], count: int = 1,
                     sites: Callable[[], Awaitable[Iterable[str]]] = just_the_site,
                     **options: Any) -> AsyncIterator[list[Process]]:
-    """``count`` processes sharing one Redis, each with its own engines and a notifier sending to ``url``."""
+    """``count`` processes sharing one Redis and one database, each with its own engines, a notifier and an
+    outbox worker sending to ``url`` (retrying after 50 ms, not the production 30 s)."""
     store = EventStore(redis, prefix)
     phones = PhoneBook(redis, prefix)
     async with anyio.create_task_group() as tg:
         running = []
         for _ in range(count):
             queue = QueueService(store, store, load_config, tg)
-            notifier = Notifier(HttpProvider(url), queue, redis, prefix, phones, sites, block_ms=100, sweep_s=0.2,
-                                **options)
+            outbox = OutboxWorker(db, sms=HttpProvider(url, timeout_s=5.0), mailer=LogMailer(), poll_s=0.05,
+                                  backoff_base_s=0.05, backoff_max_s=0.2)
+            notifier = Notifier(queue, redis, prefix, phones, sites, sessions=db, wake=outbox.wake, block_ms=100,
+                                sweep_s=0.2, **options)
+            tg.start_soon(outbox.run)
             tg.start_soon(notifier.run)
-            running.append(Process(queue, notifier))
+            running.append(Process(queue, notifier, outbox))
         yield running
         for process in running:
             await process.notifier.stop(5.0)
+            await process.outbox.stop(5.0)
         tg.cancel_scope.cancel()
 
 
@@ -133,14 +157,14 @@ def received(endpoint: ProviderEndpoint, count: int) -> Callable[[], Awaitable[b
 
 
 async def test_one_sms_when_the_ticket_reaches_its_threshold_across_processes_and_redeliveries(
-        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint) -> None:
+        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint, outbox_db: async_sessionmaker[AsyncSession]) -> None:
     """With N=2 and two processes, the 5th ticket gets exactly one SMS, when 2 people are ahead of it:
     not before, not again after more events and a redelivery of every entry; the 4th, cancelled
     before reaching 2 ahead, gets none."""
     phones = PhoneBook(redis, key_prefix)
     done = settled(redis, key_prefix)
     stream = SiteKeys.of(key_prefix, SITE).stream
-    async with processes(redis, key_prefix, endpoint.url, count=2, claim_idle_ms=0) as (a, b):
+    async with processes(redis, key_prefix, endpoint.url, outbox_db, count=2, claim_idle_ms=0) as (a, b):
         tickets = [await a.issue(phones, phone={3: P4, 4: P5}.get(n)) for n in range(5)]
         await eventually(done)
         assert sms(endpoint) == []  # 3 and 4 people ahead
@@ -166,25 +190,27 @@ async def test_one_sms_when_the_ticket_reaches_its_threshold_across_processes_an
 
 
 async def test_a_failed_send_is_retried_until_the_provider_takes_it(
-        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint) -> None:
-    """When the provider answers 500, the claim is released and the message sent again, once."""
+        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint, outbox_db: async_sessionmaker[AsyncSession]) -> None:
+    """When the provider answers 500, the outbox sends the message again until it is taken, and once then."""
     endpoint.statuses = [500, 503]
     phones = PhoneBook(redis, key_prefix)
-    async with processes(redis, key_prefix, endpoint.url) as [a]:
+    async with processes(redis, key_prefix, endpoint.url, outbox_db) as [a]:
         ticket = await a.issue(phones, phone=P5)
         await eventually(received(endpoint, 3))
         await a.issue(phones)  # one more event, handled after the success
         await eventually(settled(redis, key_prefix))
         assert a.notifier.sent == 1
     assert [m["to"] for m in sms(endpoint)] == [P5] * 3
-    assert await redis.get(f"{key_prefix}site:{{{SITE}}}:sms:{ticket.id}") == b"sent"
+    async with outbox_db() as session:
+        row = (await session.exec(select(OutboxMessage).where(OutboxMessage.key == turn_near_key(ticket.id)))).one()
+    assert (row.status, row.attempts) == ("sent", 3)
 
 
 async def test_a_number_stored_after_its_ticket_became_eligible_is_found_by_the_sweep(
-        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint) -> None:
+        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint, outbox_db: async_sessionmaker[AsyncSession]) -> None:
     """A ticket already within N when its number arrives gets its SMS without any further event."""
     phones = PhoneBook(redis, key_prefix)
-    async with processes(redis, key_prefix, endpoint.url) as [a]:
+    async with processes(redis, key_prefix, endpoint.url, outbox_db) as [a]:
         ticket = await a.issue(phones)
         await eventually(settled(redis, key_prefix))
         await phones.put(SITE, ticket.id, P4)
@@ -192,10 +218,11 @@ async def test_a_number_stored_after_its_ticket_became_eligible_is_found_by_the_
     assert [m["to"] for m in sms(endpoint)] == [P4]
 
 
-async def test_a_service_without_sms_sends_nothing(redis: Redis, key_prefix: str, endpoint: ProviderEndpoint) -> None:
+async def test_a_service_without_sms_sends_nothing(redis: Redis, key_prefix: str, endpoint: ProviderEndpoint,
+                                                  outbox_db: async_sessionmaker[AsyncSession]) -> None:
     """A waiting ticket with a phone number in a service whose sms_ahead is None gets no SMS."""
     phones = PhoneBook(redis, key_prefix)
-    async with processes(redis, key_prefix, endpoint.url) as [a]:
+    async with processes(redis, key_prefix, endpoint.url, outbox_db) as [a]:
         await a.issue(phones, service="urbanisme", phone=P4)
         await eventually(settled(redis, key_prefix))
         assert await a.notifier.check_site(SITE) == 0
@@ -203,7 +230,7 @@ async def test_a_service_without_sms_sends_nothing(redis: Redis, key_prefix: str
 
 
 async def test_the_notifier_survives_errors_and_stops_when_asked(
-        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint) -> None:
+        redis: Redis, key_prefix: str, endpoint: ProviderEndpoint, outbox_db: async_sessionmaker[AsyncSession]) -> None:
     """A failing dependency is retried (the SMS still goes), and stop() makes run() return."""
     calls = 0
 
@@ -215,7 +242,7 @@ async def test_the_notifier_survives_errors_and_stops_when_asked(
         return [SITE]
 
     phones = PhoneBook(redis, key_prefix)
-    async with processes(redis, key_prefix, endpoint.url, sites=flaky_sites) as [a]:
+    async with processes(redis, key_prefix, endpoint.url, outbox_db, sites=flaky_sites) as [a]:
         await a.issue(phones, phone=P4)
         await eventually(received(endpoint, 1))
         with anyio.fail_after(3):
