@@ -1,7 +1,7 @@
 """Browser tests: Debian's chromium driven by Playwright (sync API: these tests run no event loop of
 their own) against a real `queue-server serve` process with the demo site.
 
-Chromium comes from Debian's package (`apt-get install chromium`; .ci/run installs it); Playwright
+Chromium comes from Debian's package (`apt-get install chromium`; `make test` installs it); Playwright
 never downloads a browser here. Without chromium these tests fail, they are not skipped: the kiosk
 is not tested without them.
 """

@@ -1,5 +1,5 @@
 """Spoken announcements: real espeak-ng through pyttsx3 in a worker process, and what happens when
-that worker hangs. espeak-ng is required (`apt-get install espeak-ng`; .ci/run installs it)."""
+that worker hangs. espeak-ng is required (`apt-get install espeak-ng`; `make test` installs it)."""
 
 from __future__ import annotations
 
