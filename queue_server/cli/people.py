@@ -29,8 +29,8 @@ def token_create(
     settings = settings_from(config, data_dir=data_dir)
 
     async def work(session: Any) -> str:
-        from queue_server.db.repo import site_config
         from queue_server.platform.audit import record
+        from queue_server.queue.sites import site_config
 
         try:
             token_id, token = await create_token(session, site, role, name)

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import ApiToken, Counter, Service, Site, SiteLogo, Tenant, TicketRecord
-from queue_server.queue.domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
+from queue_server.db.tables import ApiToken, Site, SiteLogo, TicketRecord
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"
@@ -37,50 +36,6 @@ class Principal:
 
 class UnknownSite(LookupError):
     pass
-
-
-async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
-    """The site's configuration as the rules see it, or ``None`` if there is no such site."""
-    site = await session.get(Site, site_id)
-    if site is None:
-        return None
-    tenant = await session.get(Tenant, site.tenant_id)
-    services = (await session.execute(
-        select(Service).where(Service.site_id == site_id).order_by(Service.position, Service.id)  # type: ignore[arg-type]
-    )).scalars().all()
-    counters = (await session.execute(
-        select(Counter).where(Counter.site_id == site_id).order_by(Counter.position, Counter.id)  # type: ignore[arg-type]
-    )).scalars().all()
-    logo_version = (await session.execute(  # the version alone: never the blob
-        select(SiteLogo.version).where(SiteLogo.site_id == site_id)  # type: ignore[call-overload]
-    )).scalar_one_or_none()
-    return SiteConfig(
-        id=site.id,
-        name=site.name,
-        tenant=site.tenant_id,
-        timezone=site.timezone,
-        region=site.region,
-        website_origins=tuple(tenant.website_origins) if tenant else (),
-        ordering=site.ordering,
-        languages=tuple(site.languages) or ("fr",),
-        logo_version=logo_version,
-        services=tuple(
-            ServiceConfig(
-                id=s.id, name=s.name, prefix=s.prefix, weight=s.weight, daily_cap=s.daily_cap,
-                hours=None if s.hours is None else {
-                    int(day): tuple((int(a), int(b)) for a, b in spans) for day, spans in s.hours.items()
-                },
-                default_duration_s=s.default_duration_s,
-                sms_ahead=s.sms_ahead,
-                alert_wait_s=s.alert_wait_s,
-                description=s.description,
-                icon=s.icon if s.icon in ICONS else "default",
-                ticket_message=s.ticket_message,
-            )
-            for s in services
-        ),
-        counters=tuple(CounterConfig(id=c.id, name=c.name, services=tuple(c.services)) for c in counters),
-    )
 
 
 def logo_version(data: bytes) -> str:

@@ -34,8 +34,8 @@ from queue_server.queue.domain.decide import decide, outcome
 from queue_server.queue.domain.errors import DomainError
 from queue_server.queue.domain.events import Event
 from queue_server.queue.domain.state import SiteState, Ticket, evolve
+from queue_server.queue.eventstore import Appended, EventStore, Recorded
 from queue_server.queue.hub import SiteHub, Voice, event_message
-from queue_server.store.events import Appended, EventStore, Recorded
 from queue_server.store.keys import stream_id
 
 log = logging.getLogger(__name__)

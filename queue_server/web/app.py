@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import find_token, revoked_among, site_config, site_ids
+from queue_server.db.repo import find_token, revoked_among, site_ids
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import OutboxWorker
 from queue_server.platform.pairing import PairingCodes
@@ -31,9 +31,11 @@ from queue_server.platform.sms import LogProvider, make_provider
 from queue_server.platform.users import Person, person
 from queue_server.queue.archiver import Archiver
 from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.eventstore import EventStore
 from queue_server.queue.notifier import Notifier, site_lister
 from queue_server.queue.phones import NoteBook, PhoneBook
 from queue_server.queue.service import Clock, QueueService, utc_now
+from queue_server.queue.sites import site_config
 from queue_server.queue.web import routes as queue_routes
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
@@ -42,7 +44,6 @@ from queue_server.speech import Speech
 from queue_server.store.checks import check_redis
 from queue_server.store.client import make_redis
 from queue_server.store.embedded import EmbeddedServerError, EmbeddedValkey
-from queue_server.store.events import EventStore
 from queue_server.web.admin import Admin
 from queue_server.web.admin_page import AdminPage
 from queue_server.web.auth import Authenticator

@@ -24,11 +24,11 @@ from queue_server.platform.sms import HttpProvider
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
 from queue_server.queue.domain.state import Ticket
+from queue_server.queue.eventstore import EventStore
 from queue_server.queue.notifier import GROUP, Notifier, turn_near_key
 from queue_server.queue.phones import PhoneBook
 from queue_server.queue.service import QueueService, new_command_id, new_ticket_id
 from queue_server.settings import load_settings
-from queue_server.store.events import EventStore
 from queue_server.store.keys import SiteKeys
 from tests.sms.support import ProviderEndpoint, eventually
 

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.queue.domain.events import CounterOpened, Event, TicketIssued
-from queue_server.store.events import CATCH_UP, Appended, Behind, EventStore
+from queue_server.queue.eventstore import CATCH_UP, Appended, Behind, EventStore
 from queue_server.store.keys import stream_id
 
 pytestmark = pytest.mark.anyio

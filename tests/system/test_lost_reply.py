@@ -13,9 +13,9 @@ import pytest
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
 from queue_server.queue.domain.events import TicketIssued
+from queue_server.queue.eventstore import EventStore
 from queue_server.queue.service import SiteEngine, new_command_id, new_ticket_id
 from queue_server.store.client import make_redis
-from queue_server.store.events import EventStore
 
 pytestmark = pytest.mark.anyio
 CONFIG = SiteConfig(id="s", services=(ServiceConfig("etat-civil", "État civil", "A"),),

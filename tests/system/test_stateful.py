@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
 from queue_server.queue.domain.errors import DomainError, InvalidTransition
+from queue_server.queue.eventstore import EventStore
 from queue_server.queue.service import SiteEngine, new_command_id, new_ticket_id
-from queue_server.store.events import EventStore
 
 SERVICES = ("a", "b")
 COUNTERS = {"1": ("a", "b"), "2": ("b",)}

@@ -12,9 +12,9 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.queue.domain.events import TicketIssued
+from queue_server.queue.eventstore import EventStore
 from queue_server.settings import load_settings
 from queue_server.store.embedded import EmbeddedValkey
-from queue_server.store.events import EventStore
 from queue_server.web.app import create_app
 from tests.conftest import seed
 from tests.web.support import assert_problem, eventually

@@ -59,8 +59,8 @@ class EventStore:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
-        self._append = redis.register_script(files(__package__).joinpath("append.lua").read_text())
-        self._snapshot = redis.register_script(files(__package__).joinpath("snapshot.lua").read_text())
+        self._append = redis.register_script(files("queue_server.store").joinpath("append.lua").read_text())
+        self._snapshot = redis.register_script(files("queue_server.store").joinpath("snapshot.lua").read_text())
 
     def keys(self, site: str) -> SiteKeys:
         return SiteKeys.of(self.prefix, site)
