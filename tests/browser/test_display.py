@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.ages import until_older_than_sync
 from tests.browser.conftest import Hall
 from tests.system.servers import server
 
 AXE = Axe()
-# A period, not a synchronisation: how long the display stays cut off after a call, well past its
-# announce_within (2 s) plus the half second the page's clock may be off the server's (whole-second Date).
-CUT_OFF_S = 5.0
 
 
 def open_display(page: Page, hall: Hall, query: str = "") -> None:
@@ -101,8 +98,10 @@ def test_calls_made_while_the_display_was_cut_off_are_shown_but_not_announced(pa
                            timeout=30_000)
     announced = len(page.evaluate("window.guichetAnnouncer.log"))
     page.context.set_offline(True)
-    call(hall, "2")
-    time.sleep(CUT_OFF_S)  # the missed call grows older than announce_within: the point of the test
+    missed = call(hall, "2")
+    # The missed call grows older than announce_within (2 s), plus the second the page's clock may be behind the
+    # server's (it sets it from the Date header, in whole seconds).
+    until_older_than_sync(missed["called_at"], 3)
     page.context.set_offline(False)
     expect(page.locator("#current .number")).to_have_text("A002", timeout=20_000)
     expect(page.locator("#history .number")).to_have_text(["A002", "A001"])

@@ -29,6 +29,7 @@ from queue_server.db.tables import Site
 from queue_server.queue.codec import iso
 from queue_server.settings import load_settings
 from queue_server.speech import Speech, describe
+from tests.ages import until_older_than
 from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
 
 pytestmark = pytest.mark.anyio
@@ -39,9 +40,6 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 # A period, not a synchronisation: how long the player's "sound" lasts, so that two sounds at once would
 # overlap in its log.
 SOUND_S = 0.3
-# A period, not a synchronisation: a call waits this long before it reaches the agent, longer than its
-# --announce-within 2 (the call's age is the point of those tests; the agent has no clock a test could set).
-OLDER_THAN_THE_WINDOW_S = 2.5
 
 # The player: logs "<start> <end> <wav path>" once the "sound" (SOUND_S) is over.
 PLAYER = f"""\
@@ -346,8 +344,8 @@ async def test_calls_made_before_the_agent_started_are_not_spoken(hall: Hall) ->
     snapshot) is never spoken; the next call is."""
     await hall.issue()
     await hall.issue()
-    await hall.call("1")
-    await anyio.sleep(OLDER_THAN_THE_WINDOW_S)
+    called = await hall.call("1")
+    await until_older_than(called["called_at"], 2)  # the --announce-within window
     async with hall.agent("--announce-within", "2"):
         await hall.call("2")
         plays = await hall.wait_for_plays(3)
@@ -368,8 +366,8 @@ async def test_a_call_replayed_after_a_cut_is_spoken_only_if_still_recent(hall: 
             await hall.call("1")
             await hall.wait_for_plays(3)
             cutter.cut()
-            await hall.call("2")
-            await anyio.sleep(OLDER_THAN_THE_WINDOW_S)
+            called = await hall.call("2")
+            await until_older_than(called["called_at"], 2)  # replayed older than --announce-within
             cutter.open = True
             with anyio.fail_after(30):
                 while "A002 at counter 2 arrived" not in log.read_text():

@@ -24,6 +24,7 @@ from queue_server.db.repo import set_logo
 from queue_server.db.tables import Service, Site
 from queue_server.i18n import translations
 from queue_server.settings import load_settings
+from tests.ages import until_older_than
 from tests.system.servers import QUEUE_SERVER, ServerProcess, free_port, seed_site, server
 
 pytestmark = pytest.mark.anyio
@@ -37,9 +38,6 @@ RASTER_IMAGE = b"\x1dv0"  # GS v 0: the logo
 # the fixed bits 1 and 4 (0x12), plus bits 2-3 when the paper runs low, plus bits 5-6 when it is out.
 PAPER_QUERY = b"\x10\x04\x04"
 PAPER_OK, PAPER_LOW, PAPER_OUT = b"\x12", b"\x1e", b"\x72"
-# A period, not a synchronisation: how long a ticket waits before the agent comes back, longer than
-# --fresh 1 (its age is the point of the test; the agent has no clock a test could set).
-MISSED_FOR_S = 2.0
 
 
 @dataclass
@@ -245,8 +243,8 @@ async def test_a_ticket_missed_for_too_long_is_reported_not_printed(hall: Hall) 
     """With --fresh 1, a ticket issued two seconds before the agent came back is only reported."""
     async with hall.agent("--fresh", "1"):
         await hall.journaled()  # the site's snapshot: the next start resumes after it
-    await hall.issue()
-    await anyio.sleep(MISSED_FOR_S)
+    ticket = await hall.issue()
+    await until_older_than(ticket["issued_at"], 1)  # the --fresh window
     async with hall.agent("--fresh", "1"):
         await hall.logged("A001 was issued", "not printed")  # its decision: nothing printed after it
     assert hall.printer.jobs == []
