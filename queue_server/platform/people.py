@@ -87,8 +87,7 @@ class People:
         """Apply ``changes`` (site, or None for every site → role, or ``NO_ROLE``) to ``login``'s roles; the
         other roles stay. ``whole``: the admin administers every site of the tenant."""
         async with self.db() as session:
-            if await tenant_of(session, login) != admin.tenant_id:
-                raise UserError("No such person in this collectivity.", "unknown-user")
+            await self._of_tenant(session, admin, login)
             if normalise_login(login) == admin.login:
                 raise UserError("Administrators do not change their own roles.", "own-roles")
             current = await roles_of(session, login)
