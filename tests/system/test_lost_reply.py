@@ -4,6 +4,7 @@ is still issued exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -46,11 +47,16 @@ class ReplyDroppingProxy:
         server_r, server_w = await self._open()
 
         async def upstream() -> None:
-            while data := await client_r.read(65536):
-                server_w.write(data)
-                await server_w.drain()
+            with contextlib.suppress(ConnectionError):  # a client that went away ends the link, as it would
+                while data := await client_r.read(65536):
+                    server_w.write(data)
+                    await server_w.drain()
 
         async def downstream() -> None:
+            with contextlib.suppress(ConnectionError):
+                await relay_replies()
+
+        async def relay_replies() -> None:
             while data := await server_r.read(65536):
                 if self.armed:
                     self.armed = False
