@@ -2,29 +2,29 @@
 
 ``apply(view, message)`` changes ``view`` (a ``SnapshotView``, from the feed or ``GET /state``) in
 place, so that it says what ``GET /state`` would say just after the event, without asking: the
-staff pages do the same (``queue_server/queue/web/static/staff.js``, ``applyEvent``). It reads only what
-the event carries: ``data.ticket`` (the ticket after the event), ``data.services`` (the figures of
-each service the event changed: the server's, applied as they are, never recounted here),
-``data.counter`` and ``data.agent``.
+browser pages do the same (``queue_server/queue/web/static/live.js``, ``fold``). It reads only what
+the event carries, and computes nothing the server decides:
 
-Limits, plainly:
+- ``data.ticket`` (the ticket after the event): it takes the place of the copies the view holds; in
+  the staff ``queue`` it is taken out and, when it waits, put back at its ``position`` (the server's
+  rank) in its service's part of the queue: the queue is never sorted here;
+- ``data.services`` (the figures of each service the event changed), applied as they are; each
+  waiting ticket's ``position`` is then its rank in its service's part, and its ``estimated_wait_s``
+  the server's formula over its service's ``seconds_per_place`` (``domain/estimate.py`` ``wait_at``);
+- ``data.counter`` and ``data.agent``.
 
-- a waiting ticket's ``position`` is worked out again from the queue's order, but its
-  ``estimated_wait_s`` stays what its last event said (the server's average is not on the wire; the
-  screen never shows it);
-- ``apply`` answers ``False`` for an event it could not apply whole (a server from before
-  ``data.services``, or a ticket event without its ticket): the view is then worth fetching again;
-- a ``ticket.*`` type it does not know (a newer server's) places its ticket like any other; any other
-  type it does not know changes nothing.
+``apply`` answers ``False`` for an event it could not apply whole (a server from before
+``data.services``, or a ticket event without its ticket): the view is then worth fetching again. A
+``ticket.*`` type it does not know (a newer server's) places its ticket like any other; any other type
+it does not know changes nothing. A public view (no ``queue``) keeps the positions its events gave.
 """
 
 from __future__ import annotations
 
-from bisect import insort
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
-from queue_server.queue.protocol import CounterView, PrinterView, SnapshotView, TicketView
+from queue_server.queue.protocol import CounterView, PrinterView, SnapshotView, TicketView, wait_at
 
 RECENT_CALLS = 20  # calls the snapshot lists (the server's domain/state.py RECENT_CALLS)
 CALLS = frozenset({"ticket.called", "ticket.recalled"})  # these put the ticket first in the recent calls
@@ -32,7 +32,6 @@ CALLS = frozenset({"ticket.called", "ticket.recalled"})  # these put the ticket 
 RELEASES = frozenset({"ticket.finished", "ticket.no_show", "ticket.cancelled", "ticket.transferred"})
 COUNTER_EVENTS = frozenset({"counter.opened", "counter.paused", "counter.closed"})
 
-QueueKey = tuple[int, bool, bool, str, str]
 
 
 def apply(view: SnapshotView, message: Mapping[str, Any]) -> bool:
@@ -69,6 +68,8 @@ def apply(view: SnapshotView, message: Mapping[str, Any]) -> bool:
             _figures(view, figures)
         else:
             whole = False
+        if "queue" in view:
+            _rank(view)
     if isinstance(message.get("id"), str):
         view["last_event_id"] = message["id"]
     return whole
@@ -108,34 +109,33 @@ def _ticket_event(view: SnapshotView, kind: str, ticket: TicketView, agent: Any,
 
 
 def _requeue(view: SnapshotView, ticket: TicketView) -> None:
-    """The queue without the ticket, then with it in its place if it waits; positions follow."""
-    queue = [t for t in view.get("queue", []) if t["id"] != ticket["id"]]
-    order = {s["id"]: i for i, s in enumerate(view["services"])}
-    if ticket["status"] == "waiting" and ticket["service"] in order:
-        insort(queue, ticket, key=_queue_key(order))
+    """The queue without the ticket, then, if it waits, with it at its rank in its service's part."""
+    parts: dict[str, list[TicketView]] = {}
+    for waiting in view.get("queue", []):
+        if waiting["id"] != ticket["id"]:
+            parts.setdefault(waiting["service"], []).append(waiting)
+    if ticket["status"] == "waiting" and isinstance(ticket["position"], int):
+        part = parts.setdefault(ticket["service"], [])
+        part.insert(max(0, ticket["position"]), ticket)
+    order = [s["id"] for s in view["services"]]
+    view["queue"] = [t for service in [*order, *(s for s in parts if s not in order)] for t in parts.get(service, [])]
+
+
+def _rank(view: SnapshotView) -> None:
+    """Each waiting ticket's ``position`` (its rank in its service's part of the queue) and estimate (its
+    service's ``seconds_per_place``, as the server works it out), there and in the recent calls."""
+    per_place = {s["id"]: s.get("seconds_per_place") for s in view["services"]}
     ahead: dict[str, int] = {}
-    positions: dict[str, int] = {}
+    placed: dict[str, TicketView] = {}
+    queue = view.get("queue", [])
     for i, waiting in enumerate(queue):
-        positions[waiting["id"]] = position = ahead.get(waiting["service"], 0)
+        position = ahead.get(waiting["service"], 0)
         ahead[waiting["service"]] = position + 1
-        queue[i] = _placed(waiting, position)
-    view["queue"] = queue
-    view["recent_calls"] = [_placed(t, positions[t["id"]]) if t["id"] in positions else t
-                            for t in view["recent_calls"]]
-
-
-def _placed(ticket: TicketView, position: int) -> TicketView:
-    """The ticket with ``position`` (itself when it already says so)."""
-    return ticket if ticket["position"] == position else cast(TicketView, {**ticket, "position": position})
-
-
-def _queue_key(order: Mapping[str, int]) -> Callable[[TicketView], QueueKey]:
-    """The snapshot's queue order: service by service, each in call order (priority, then transferred to
-    the front, then arrival, then id: the server's domain/state.py ``queue_key``)."""
-    def key(ticket: TicketView) -> QueueKey:
-        return (order.get(ticket["service"], len(order)), not ticket["priority"], not ticket.get("front", False),
-                ticket["issued_at"], ticket["id"])
-    return key
+        estimate = wait_at(position, per_place.get(waiting["service"]))
+        if waiting["position"] != position or waiting["estimated_wait_s"] != estimate:
+            queue[i] = cast(TicketView, {**waiting, "position": position, "estimated_wait_s": estimate})
+        placed[waiting["id"]] = queue[i]
+    view["recent_calls"] = [placed.get(t["id"], t) for t in view["recent_calls"]]
 
 
 def _replace_counter(view: SnapshotView, counter: CounterView) -> None:
@@ -175,3 +175,5 @@ def _figures(view: SnapshotView, figures: list[Any]) -> None:
             service["estimated_wait_s"] = figure["estimated_wait_s"]
         if isinstance(figure.get("served"), int):
             service["served"] = figure["served"]
+        if "seconds_per_place" in figure:
+            service["seconds_per_place"] = figure["seconds_per_place"]

@@ -124,6 +124,10 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         ticket = state.tickets.get(event.ticket_id)
         changed = [event.from_service, event.to_service] if isinstance(event, TicketTransferred) else \
             [ticket.service] if ticket else []
+        if isinstance(event, TicketCalled) and ticket is not None and ticket.counter:
+            # A call at a counter that was not open opens it: the estimates of all its services change.
+            calling = state.config.counter(ticket.counter)
+            changed += [s for s in calling.services if s not in changed] if calling else []
         data: TicketEventData = {"ticket": ticket_view(state, ticket) if ticket else None,
                                  "services": [service_figures(state, s) for s in changed]}
         if isinstance(event, TicketIssued):

@@ -8,7 +8,8 @@ from urllib.parse import quote
 from typing_extensions import TypedDict
 
 from queue_server.queue.codec import iso
-from queue_server.queue.domain.estimate import estimated_wait_s
+from queue_server.queue.domain.estimate import estimated_wait_s, seconds_per_place
+from queue_server.queue.domain.estimate import wait_at as wait_at  # the estimate of a rank, for clients that fold
 from queue_server.queue.domain.state import PrinterStatus, SiteState, Status, Ticket
 
 # Close codes of the live feed besides the standard ones (1012 restart: come back; 1013 too far
@@ -23,6 +24,9 @@ class TicketView(TypedDict):
     service: str
     status: Status
     priority: bool
+    # A waiting ticket's rank in its service's queue (0: next), in the server's call order; a client that
+    # keeps the queue from the feed puts the ticket of an event at this rank, after taking it out of the
+    # queue, and never sorts the queue itself (each rank behind it then moves by one).
     position: int | None
     estimated_wait_s: int | None
     counter: str | None
@@ -46,6 +50,7 @@ class ServiceView(TypedDict):
     ticket_message: str  # "": none
     served: int  # visits finished today
     alert_wait_s: int  # supervisors are alerted when someone has waited longer
+    seconds_per_place: float | None  # see ServiceFigures
 
 
 class ServiceFigures(TypedDict):
@@ -56,6 +61,11 @@ class ServiceFigures(TypedDict):
     waiting: int
     estimated_wait_s: int | None
     served: int
+    # What each place in the queue adds to the wait (None: no counter serves the service): the estimate of
+    # a waiting ticket with ``position`` p is ceil((p + 1) × seconds_per_place), in IEEE doubles as
+    # domain/estimate.py ``wait_at`` computes it, so that a client keeping the queue gives every ticket the
+    # server's figure without the whole queue being sent again on each event (an extension of API.md).
+    seconds_per_place: float | None
 
 
 class CounterView(TypedDict):
@@ -221,7 +231,7 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
 def service_figures(state: SiteState, service_id: str) -> ServiceFigures:
     waiting = state.waiting(service_id)
     return {"id": service_id, "waiting": waiting, "estimated_wait_s": estimated_wait_s(state, service_id, waiting),
-            "served": state.served.get(service_id, 0)}
+            "served": state.served.get(service_id, 0), "seconds_per_place": seconds_per_place(state, service_id)}
 
 
 def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
@@ -261,6 +271,7 @@ def snapshot_view(state: SiteState, staff: bool = True) -> SnapshotView:
                 "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
                 "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
                 "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
+                "seconds_per_place": seconds_per_place(state, s.id),
             }
             for s in config.services
         ],

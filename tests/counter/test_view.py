@@ -4,7 +4,6 @@ fresh state), and never needs to fetch it again."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
@@ -18,20 +17,6 @@ from queue_server.queue.protocol import SnapshotView
 from tests.counter.sites import TIMEOUT_S, Site
 
 pytestmark = pytest.mark.anyio
-
-
-def comparable(snapshot: Any) -> Any:
-    """The snapshot less what the events cannot say: a waiting ticket's own estimate (the server's
-    average of visit durations is not on the wire; services' estimates are)."""
-    def ticket(view: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if view is None else {k: v for k, v in view.items() if k != "estimated_wait_s"}
-
-    found = copy.deepcopy(snapshot)
-    found["recent_calls"] = [ticket(t) for t in found["recent_calls"]]
-    found["queue"] = [ticket(t) for t in found["queue"]]
-    for counter in found["counters"]:
-        counter["ticket"] = ticket(counter["ticket"])
-    return found
 
 
 class Follower:
@@ -60,7 +45,7 @@ class Follower:
         with anyio.fail_after(TIMEOUT_S):
             while event_key(self.board.latest_event) < event_key(fresh["last_event_id"]):
                 await anyio.sleep(0.01)
-        assert comparable(self.board.snapshot) == comparable(fresh)
+        assert self.board.snapshot == fresh  # estimates and positions too: the server's, folded
         assert not self.board.incomplete
 
 

@@ -6,7 +6,13 @@ from datetime import timedelta
 
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import CounterConfig, ServiceConfig
-from queue_server.queue.domain.estimate import estimated_wait_s, mean_duration_s, serving_counters
+from queue_server.queue.domain.estimate import (
+    estimated_wait_s,
+    mean_duration_s,
+    seconds_per_place,
+    serving_counters,
+    wait_at,
+)
 from queue_server.queue.domain.events import TicketCalled, TicketFinished
 from queue_server.queue.domain.state import DURATION_SAMPLES, SiteState, evolve
 
@@ -210,3 +216,17 @@ def test_positions_move_up_as_tickets_are_called() -> None:
     second = issue(state, MORNING + minutes(1))
     call_next(state, MORNING + minutes(2))
     assert state.position(current(state, second)) == 0
+
+
+def test_each_place_adds_the_mean_shared_by_the_counters() -> None:
+    """``seconds_per_place`` is what a client folding the live feed needs to give each waiting ticket the
+    server's estimate: the same figure for every place, rounded up as the server does."""
+    state = town_hall()
+    open_counter(state, "2")
+    issue(state, MORNING)
+    serve(state, MORNING, "1", timedelta(seconds=245))
+    open_counter(state, "1")
+    assert seconds_per_place(state, "etat-civil") == 245 / 2
+    assert [wait_at(ahead, 245 / 2) for ahead in range(3)] == [123, 245, 368]
+    assert [estimated_wait_s(state, "etat-civil", ahead) for ahead in range(3)] == [123, 245, 368]
+    assert seconds_per_place(state, "urbanisme") is None and wait_at(4, None) is None

@@ -313,7 +313,7 @@ async def test_the_client_library_resumes_across_a_server_restart(tmp_path: Path
             async with httpx.AsyncClient(base_url=first.url) as http:
                 kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
                 before = await http.post("/api/v1/sites/live/tickets", json={"service": "etat-civil"}, headers=kiosk)
-                with anyio.fail_after(5):
+                with anyio.fail_after(20):
                     while not any(m["type"] == "ticket.issued" for m in messages):
                         await anyio.sleep(0.01)
             first.stop()
