@@ -105,15 +105,17 @@ def encode_state(state: SiteState) -> bytes:
         "recent_calls": list(state.recent_calls),
         "printers": [[kiosk, status] for kiosk, status in state.printers.items()],  # JSON keys are strings
         "display_message": state.display_message,
+        "config": state.config.to_json(),  # as the last site.configured event left it
     })
 
 
 def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
-    """Rebuild a state from ``encode_state``'s output, against the site's current configuration."""
+    """Rebuild a state from ``encode_state``'s output, with the configuration it was taken under
+    (``config``, the site's as SQL holds it, for a snapshot from before configurations were kept)."""
     raw = orjson.loads(data)
     if raw.get("v") != 1:
         raise CodecError("unknown snapshot version")
-    state = SiteState(config)
+    state = SiteState(SiteConfig.from_json(raw["config"]) if "config" in raw else config)
     state.last_event_id = raw["last_event_id"]
     state.day = raw["day"]
     state.seq = raw["seq"]

@@ -9,7 +9,7 @@ import pytest
 
 from queue_server.queue.codec import CodecError, decode_event, decode_state, encode_event, encode_state, event_payload
 from queue_server.queue.domain import commands as c
-from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteConfig
 from queue_server.queue.domain.decide import decide
 from queue_server.queue.domain.errors import DomainError
 from queue_server.queue.domain.events import (
@@ -21,6 +21,7 @@ from queue_server.queue.domain.events import (
     DisplayMessageSet,
     Event,
     PrinterReported,
+    SiteConfigured,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -62,6 +63,7 @@ SAMPLES: list[Event] = [
     TicketNoted(at=AT, command_id="c17", ticket_id="t1"),
     TicketCalled(at=AT, command_id="c18", ticket_id="t2", counter="1", agent="user:7", agent_name="Léa Martin"),
     CounterOpened(at=AT, command_id="c19", counter="2", agent="token:3", agent_name="Guichet 2"),
+    SiteConfigured(at=AT, command_id="c20", config=site(address="2 rue Haute", kiosk_idle_s=45).to_json()),
 ]
 
 
@@ -149,7 +151,12 @@ def a_days_events() -> tuple[SiteConfig, list[Event]]:
     ticket(priority=True)
     run(command(c.CallNext, counter="1"), t + minutes(17))
     run(command(c.CloseCounter, counter="3"), t + minutes(18))
+    # An administrator renames a counter and adds a service with hours of its own.
+    evening = ServiceConfig("urbanisme", "Urbanisme", "U", hours={1: ((1020, 1200),)})
+    renamed = tuple(CounterConfig(k.id, f"Bureau {k.id}", k.services) for k in config.counters)
+    run(command(c.Configure, config=site(services=(*config.services, evening), counters=renamed)), t + minutes(19))
     ticket("passeports")
+    ticket("urbanisme")
     assert {type(e) for e in events} == set(EVENT_TYPES.values())
     return config, events
 

@@ -179,4 +179,4 @@ def test_service_config_defaults() -> None:
     """A service weighs 1, has no cap, is always open and is assumed to take 5 minutes a visit."""
     service = ServiceConfig("ec", "État civil", "A")
     assert (service.weight, service.daily_cap, service.hours, service.default_duration_s) == (1.0, None, None, 300)
-    assert service.is_open(paris(2026, 3, 15, 3))
+    assert site(services=(service,)).open_now(service, paris(2026, 3, 15, 3))

@@ -13,6 +13,7 @@ from queue_server.queue.domain.state import SiteState
 
 from .support import PASSEPORTS, act, apply, command, issue, minutes, new_state, paris, site, utc
 
+KIOSK = 7  # a kiosk's device token id: citizens' tickets keep to the hours, staff's do not
 WEEKDAYS = ((510, 720), (810, 1050))  # 8:30–12:00 and 13:30–17:30
 HOURS = {0: WEEKDAYS, 1: WEEKDAYS, 2: WEEKDAYS, 3: WEEKDAYS, 4: WEEKDAYS, 5: ((540, 720),)}  # Saturday 9–12
 
@@ -99,19 +100,20 @@ def test_the_cap_is_per_local_day() -> None:
 def test_opening_hours_are_per_weekday_minutes_start_included_end_excluded(moment: datetime, is_open: bool) -> None:
     """A service issues tickets within [start, end) of its weekday's intervals, and refuses otherwise."""
     state = with_hours()
-    cmd = command(c.IssueTicket, service="etat-civil")
+    cmd = command(c.IssueTicket, service="etat-civil", issued_by=KIOSK)
     if is_open:
         assert apply(state, cmd, moment)
     else:
         with pytest.raises(ServiceClosed, match="État civil is closed"):
             apply(state, cmd, moment)
+        assert issue(state, moment).number == "A001"  # staff may still issue one for someone who is there
 
 
 def test_opening_hours_are_read_on_the_sites_wall_clock() -> None:
     """8:30 in Paris is 6:30 UTC in summer and 7:30 UTC in winter; the hours follow Paris."""
-    assert issue(with_hours(), utc(2026, 7, 7, 6, 30)).number == "A001"
+    assert issue(with_hours(), utc(2026, 7, 7, 6, 30), issued_by=KIOSK).number == "A001"
     with pytest.raises(ServiceClosed):
-        apply(with_hours(), command(c.IssueTicket, service="etat-civil"), utc(2026, 1, 6, 6, 30))
+        apply(with_hours(), command(c.IssueTicket, service="etat-civil", issued_by=KIOSK), utc(2026, 1, 6, 6, 30))
 
 
 def test_opening_hours_follow_an_overseas_zone() -> None:
@@ -119,19 +121,19 @@ def test_opening_hours_follow_an_overseas_zone() -> None:
     etat_civil = ServiceConfig("etat-civil", "État civil", "A", hours=HOURS)
     state = new_state(site(services=(etat_civil,), timezone="America/Cayenne"), started=None)
     with pytest.raises(ServiceClosed):
-        apply(state, command(c.IssueTicket, service="etat-civil"), utc(2026, 3, 10, 11, 29))
-    assert issue(state, utc(2026, 3, 10, 11, 30)).number == "A001"
+        apply(state, command(c.IssueTicket, service="etat-civil", issued_by=KIOSK), utc(2026, 3, 10, 11, 29))
+    assert issue(state, utc(2026, 3, 10, 11, 30), issued_by=KIOSK).number == "A001"
 
 
 def test_a_service_without_hours_is_always_open() -> None:
     """A service with no opening hours issues at any time, even at night."""
     state = with_hours()
-    assert issue(state, paris(2026, 3, 15, 3, 0), "passeports").number == "P001"
+    assert issue(state, paris(2026, 3, 15, 3, 0), "passeports", issued_by=KIOSK).number == "P001"
 
 
 def test_a_closed_service_does_not_use_up_a_number() -> None:
     """A refused ticket takes no number: the next one issued is still A001."""
     state = with_hours()
     with pytest.raises(ServiceClosed):
-        apply(state, command(c.IssueTicket, service="etat-civil"), paris(2026, 3, 10, 8))
-    assert issue(state, paris(2026, 3, 10, 8, 30) + minutes(1)).number == "A001"
+        apply(state, command(c.IssueTicket, service="etat-civil", issued_by=KIOSK), paris(2026, 3, 10, 8))
+    assert issue(state, paris(2026, 3, 10, 8, 30) + minutes(1), issued_by=KIOSK).number == "A001"

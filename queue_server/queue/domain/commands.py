@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from queue_server.queue.domain.config import SiteConfig
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
@@ -131,3 +133,14 @@ class PauseCounter(CounterCommand):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CloseCounter(CounterCommand):
     pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Configure(Command):
+    """Replace the site's configuration (services, counters, hours...) by ``config``, as an administrator
+    saved it; refused while it would remove a service that still has tickets or a counter in use.
+    ``force``: what SQL holds is the truth whatever the queue (a process that finds, at start, a
+    configuration changed while it was away): nothing is refused, tickets of a removed service stay."""
+
+    config: SiteConfig
+    force: bool = False

@@ -14,11 +14,14 @@ from typing import Any
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.errors import (
     Conflict,
+    CounterBusy,
     DailyCapReached,
     IdempotencyKeyReused,
     Invalid,
     InvalidTransition,
     NotFound,
+    PrefixTaken,
+    ServiceBusy,
     ServiceClosed,
 )
 from queue_server.queue.domain.events import (
@@ -29,6 +32,7 @@ from queue_server.queue.domain.events import (
     DisplayMessageSet,
     Event,
     PrinterReported,
+    SiteConfigured,
     TicketCalled,
     TicketCancelled,
     TicketFinished,
@@ -83,6 +87,7 @@ def outcome(state: SiteState, command: c.Command) -> Ticket | None:
 
 # The statuses in which a ticket may get a note: its visit is still ahead or under way.
 NOTABLE: tuple[Status, ...] = ("waiting", "called", "serving")
+ACTIVE = NOTABLE  # and so a service that holds such a ticket cannot be removed
 
 # Helpers -----------------------------------------------------------------------------------------
 
@@ -161,8 +166,9 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
                     "use a new key for a new ticket."
                 )
             return []
-    if not service.is_open(state.config.local(now)):
-        raise ServiceClosed(f"The service {service.name} is closed at this time.")
+    # Citizens take tickets within the hours; staff may still issue one for someone who is there.
+    if cmd.issued_by is not None and not state.config.open_now(service, now):
+        raise ServiceClosed(f"The service {service.name} is closed at this time.", state.config.opens_at(service, now))
     seq = state.seq.get(service.id, 0) + 1
     if service.daily_cap is not None and seq > service.daily_cap:
         raise DailyCapReached(f"The service {service.name} takes no more tickets today.")
@@ -289,6 +295,33 @@ def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[E
                           agent_name=cmd.agent_name)]
 
 
+def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]:
+    new = cmd.config
+    if new.id != state.config.id:
+        raise Invalid("A site's configuration cannot be given to another site.")
+    if cmd.force:
+        return [SiteConfigured(at=now, command_id=cmd.command_id, config=new.to_json())]
+    prefixes: dict[str, str] = {}
+    for service in new.services:
+        if service.prefix in prefixes:
+            raise PrefixTaken(f"The prefix {service.prefix} is already used by the service {prefixes[service.prefix]}.")
+        prefixes[service.prefix] = service.name
+    kept = {s.id for s in new.services}
+    for service in state.config.services:
+        if service.id in kept:
+            continue
+        busy = sum(1 for t in state.tickets.values() if t.service == service.id and t.status in ACTIVE)
+        if busy:
+            raise ServiceBusy(f"The service {service.name} cannot be removed: {busy} ticket(s) are waiting in it or "
+                              "at a counter. Wait until they are served, or transfer them.")
+    kept = {c.id for c in new.counters}
+    for counter in state.config.counters:
+        current = state.counter(counter.id)
+        if counter.id not in kept and (current.status != "closed" or current.ticket_id):
+            raise CounterBusy(f"The counter {counter.name} cannot be removed while it is open: close it first.")
+    return [SiteConfigured(at=now, command_id=cmd.command_id, config=new.to_json())]
+
+
 _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event]]] = {
     c.IssueTicket: _issue,
     c.CallNext: _call_next,
@@ -307,4 +340,5 @@ _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event
     c.Note: _simple("note", TicketNoted),
     c.ReportPrinter: _report_printer,
     c.SetDisplayMessage: _set_display_message,
+    c.Configure: _configure,
 }

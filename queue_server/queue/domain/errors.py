@@ -4,8 +4,11 @@
     ├── NotFound            unknown service, counter or ticket            (HTTP 404)
     ├── Conflict            the state forbids it now                      (HTTP 409)
     │   ├── InvalidTransition
-    │   ├── ServiceClosed
-    │   └── DailyCapReached
+    │   ├── ServiceClosed   (with ``opens_at``: when it opens again)
+    │   ├── DailyCapReached
+    │   ├── ServiceBusy     a service removed while tickets wait in it
+    │   ├── CounterBusy     a counter removed while it is open
+    │   └── PrefixTaken     two services of a site with one prefix
     └── Invalid             well-formed but meaningless                   (HTTP 422)
         └── IdempotencyKeyReused
 
@@ -14,6 +17,8 @@ maps each class to a status (``web/errors.py``) and never inspects the text.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class DomainError(Exception):
@@ -37,7 +42,24 @@ class InvalidTransition(Conflict):
 
 
 class ServiceClosed(Conflict):
-    """Outside the service's opening hours."""
+    """Outside the service's opening hours, on a closure or a public holiday; ``opens_at`` (aware, on the
+    site's wall clock) says when it opens again (``None``: not within the next months)."""
+
+    def __init__(self, message: str, opens_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.opens_at = opens_at
+
+
+class ServiceBusy(Conflict):
+    """A service cannot be removed while tickets wait in it or are at a counter."""
+
+
+class CounterBusy(Conflict):
+    """A counter cannot be removed while it is open (or paused with an agent at it)."""
+
+
+class PrefixTaken(Conflict):
+    """Another service of the site already numbers its tickets with this prefix."""
 
 
 class DailyCapReached(Conflict):

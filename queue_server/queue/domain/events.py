@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +153,15 @@ class CounterClosed(CounterEvent):
     type: ClassVar[str] = "counter.closed"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteConfigured(Event):
+    """An administrator changed the site's configuration: ``config`` is the whole new one, as
+    ``SiteConfig.to_json`` gives it (so that every process folds the same, whatever its SQL says)."""
+
+    type: ClassVar[str] = "site.configured"
+    config: dict[str, Any]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -173,5 +182,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PrinterReported,
         DisplayMessageSet,
         TicketNoted,
+        SiteConfigured,
     )
 }

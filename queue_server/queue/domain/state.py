@@ -22,6 +22,7 @@ from queue_server.queue.domain.events import (
     DisplayMessageSet,
     Event,
     PrinterReported,
+    SiteConfigured,
     TicketCalled,
     TicketCancelled,
     TicketEvent,
@@ -308,6 +309,13 @@ def _display_message_set(state: SiteState, e: DisplayMessageSet) -> None:
     state.display_message = e.text
 
 
+def _configured(state: SiteState, e: SiteConfigured) -> None:
+    """The new configuration; counters it no longer has are forgotten (they were closed and empty)."""
+    state.config = SiteConfig.from_json(e.config)
+    kept = {c.id for c in state.config.counters}
+    state.counters = {k: v for k, v in state.counters.items() if k in kept}
+
+
 def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
     def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
         current = state.counter(e.counter)._replace(status=status, since=e.at)
@@ -338,4 +346,5 @@ _FOLDS: dict[type[Event], Callable[[SiteState, Any], None]] = {
     TicketNoted: _noted,
     PrinterReported: _printer_reported,
     DisplayMessageSet: _display_message_set,
+    SiteConfigured: _configured,
 }
