@@ -11,7 +11,9 @@ the event carries, and computes nothing the server decides:
 - ``data.services`` (the figures of each service the event changed), applied as they are; each
   waiting ticket's ``position`` is then its rank in its service's part, and its ``estimated_wait_s``
   the server's formula over its service's ``seconds_per_place`` (``domain/estimate.py`` ``wait_at``);
-- ``data.counter`` and ``data.agent``.
+- ``data.counter`` and ``data.agent``;
+- ``site.configured`` (an administrator changed the site): its ``data`` is the whole snapshot after it,
+  taken as it is.
 
 ``apply`` answers ``False`` for an event it could not apply whole (a server from before
 ``data.services``, or a ticket event without its ticket): the view is then worth fetching again. A
@@ -58,6 +60,13 @@ def apply(view: SnapshotView, message: Mapping[str, Any]) -> bool:
             _replace_counter(view, cast(CounterView, data["counter"]))
     elif kind == "day.started":
         _new_day(view)
+    elif kind == "site.configured":
+        if isinstance(data.get("services"), list) and isinstance(data.get("counters"), list):
+            whole_view = cast(dict[str, Any], view)  # the whole snapshot after it (services, counters, hours)
+            whole_view.clear()
+            whole_view.update(data)
+        else:
+            whole = False
     elif kind == "kiosk.printer":
         _printer(view, data)
     elif kind == "display.message" and isinstance(data.get("text"), str):

@@ -39,6 +39,7 @@ from queue_server.queue.domain.events import (
     DisplayMessageSet,
     Event,
     PrinterReported,
+    SiteConfigured,
     TicketCalled,
     TicketEvent,
     TicketIssued,
@@ -153,6 +154,9 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         return {"id": rid, "type": cast(CounterEventType, event.type), "site": site, "at": at, "data": {
             "counter": counter_view(state, event.counter),  # its services' estimates change with it
             "services": [service_figures(state, s) for s in counter.services] if counter else []}}
+    if isinstance(event, SiteConfigured):
+        return {"id": rid, "type": "site.configured", "site": site, "at": at,
+                "data": snapshot_view(state, staff=True, now=event.at)}  # public screens get its public view
     if isinstance(event, DayStarted):
         return {"id": rid, "type": "day.started", "site": site, "at": at, "data": {
             "day": event.day, "services": [service_figures(state, s.id) for s in state.config.services]}}

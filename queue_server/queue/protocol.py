@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal, NotRequired, cast
 from urllib.parse import quote
 
@@ -51,6 +52,13 @@ class ServiceView(TypedDict):
     served: int  # visits finished today
     alert_wait_s: int  # supervisors are alerted when someone has waited longer
     seconds_per_place: float | None  # see ServiceFigures
+    # Whether the kiosk offers priority tickets for it; whether citizens may take a ticket now (its hours,
+    # the site's closures and public holidays), when it opens next if not (None: open, or not within
+    # reach) and when it closes if open (None: no end in sight). A kiosk asks /state again at those times.
+    offers_priority: bool
+    open_now: bool
+    opens_at: str | None
+    closes_at: str | None
 
 
 class ServiceFigures(TypedDict):
@@ -100,6 +108,17 @@ class SnapshotView(TypedDict):
     logo: str | None
     # Every waiting ticket, each service's queue in call order (staff only; an extension of API.md).
     queue: NotRequired[list[TicketView]]
+    # What the site's screens show besides the queue (extensions of API.md): its postal address, its two
+    # colours ("#RRGGBB": main, accent), the languages the kiosk offers and its idle time before it goes
+    # back to its start screen (seconds).
+    address: str
+    colours: list[str]
+    kiosk: KioskSettings
+
+
+class KioskSettings(TypedDict):
+    languages: list[str]
+    idle_s: int
 
 
 # The live feed's messages (API.md, WebSocket section): one TypedDict per kind, each with its ``type`` as a
@@ -183,6 +202,17 @@ class PrinterMessage(TypedDict):
     data: PrinterView
 
 
+class SiteConfiguredMessage(TypedDict):
+    """An administrator changed the site's configuration: ``data`` is the whole snapshot after it (names of
+    services and counters, hours, settings); a client takes it as it would take a snapshot."""
+
+    id: str
+    type: Literal["site.configured"]
+    site: str
+    at: str
+    data: SnapshotView
+
+
 class SnapshotMessage(TypedDict):
     type: Literal["snapshot"]
     id: str  # the last event id the snapshot holds: resume with since=id
@@ -205,7 +235,8 @@ class TicketFeedMessage(TypedDict):
     data: TicketFeedData
 
 
-EventMessage = TicketEventMessage | CounterEventMessage | DayEventMessage | DisplayMessageMessage | PrinterMessage
+EventMessage = (TicketEventMessage | CounterEventMessage | DayEventMessage | DisplayMessageMessage | PrinterMessage
+                | SiteConfiguredMessage)
 FeedMessage = SnapshotMessage | EventMessage
 
 
@@ -256,25 +287,32 @@ def logo_url(site: str, version: str | None) -> str | None:
     return None if version is None else f"/sites/{quote(site, safe='')}/logo?v={version}"
 
 
-def snapshot_view(state: SiteState, staff: bool = True) -> SnapshotView:
-    """The site's state; ``staff=False`` leaves out ``queue`` (public screens never receive it, and a
-    hall's worth of displays reconnecting at once need not build it)."""
+def snapshot_view(state: SiteState, staff: bool = True, now: datetime | None = None) -> SnapshotView:
+    """The site's state at ``now`` (for the services' opening; default: the clock); ``staff=False`` leaves
+    out ``queue`` (public screens never receive it, and a hall's worth of displays reconnecting at once
+    need not build it)."""
     config = state.config
+    now = now or datetime.now(UTC)
     counters = [view for c in config.counters if (view := counter_view(state, c.id)) is not None]
+    services: list[ServiceView] = []
+    for s in config.services:
+        open_now = config.open_now(s, now)
+        opens = None if open_now else config.opens_at(s, now)
+        closes = config.closes_at(s, now) if open_now else None
+        services.append({
+            "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
+            "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
+            "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
+            "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
+            "seconds_per_place": seconds_per_place(state, s.id), "offers_priority": s.priority,
+            "open_now": open_now, "opens_at": iso(opens) if opens else None,
+            "closes_at": iso(closes) if closes else None,
+        })
     snapshot: SnapshotView = {
         "site": config.id,
         "name": config.name,
         "last_event_id": state.last_event_id,
-        "services": [
-            {
-                "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
-                "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
-                "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
-                "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
-                "seconds_per_place": seconds_per_place(state, s.id),
-            }
-            for s in config.services
-        ],
+        "services": services,
         "counters": counters,
         "recent_calls": [
             ticket_view(state, state.tickets[t]) for t in reversed(state.recent_calls) if t in state.tickets
@@ -282,6 +320,9 @@ def snapshot_view(state: SiteState, staff: bool = True) -> SnapshotView:
         "message": state.display_message,
         "printers": [printer_view(kiosk, state.printers[kiosk]) for kiosk in sorted(state.printers)],
         "logo": logo_url(config.id, config.logo_version),
+        "address": config.address,
+        "colours": list(config.colours),
+        "kiosk": {"languages": list(config.kiosk_languages), "idle_s": config.kiosk_idle_s},
     }
     if staff:
         snapshot["queue"] = [ticket_view(state, state.tickets[key[3]]) for s in config.services

@@ -95,7 +95,7 @@ class SiteEngine:
 
     def __init__(self, config: SiteConfig, store: EventStore, tail_store: EventStore, clock: Clock,
                  snapshot_interval_s: float = 30.0, voice: Voice | None = None) -> None:
-        self.config = config
+        self.stored_config = config  # as SQL held it when the engine started (site.configured events follow)
         self.store = store
         self.tail_store = tail_store
         self.clock = clock
@@ -109,7 +109,12 @@ class SiteEngine:
 
     @property
     def site(self) -> str:
-        return self.config.id
+        return self.stored_config.id
+
+    @property
+    def config(self) -> SiteConfig:
+        """The site's configuration as the last ``site.configured`` event (or SQL, before any) left it."""
+        return self.state.config
 
     # Folding ---------------------------------------------------------------------------------------
 
@@ -136,7 +141,7 @@ class SiteEngine:
         half-loaded state.
         """
         snapshot = await self.store.load_snapshot(self.site)
-        state = decode_state(self.config, snapshot[1]) if snapshot else SiteState(self.config)
+        state = decode_state(self.stored_config, snapshot[1]) if snapshot else SiteState(self.stored_config)
         base = state.last_event_id
         records = await self.store.read_all(self.site, base)
         messages = []
@@ -325,4 +330,9 @@ class QueueService:
             self._engines[site] = engine
             self.task_group.start_soon(engine.run_writer)
             self.task_group.start_soon(engine.run_tail)
-            return engine
+        if engine.config != config:
+            # SQL was changed while no process followed the site (an import from the command line), or
+            # a change was saved but its event never written: SQL is the truth, every process learns it.
+            log.info("site %s: configuration changed in SQL; applying it", site)
+            await engine.execute(c.Configure(command_id=new_command_id(), config=config, force=True))
+        return engine

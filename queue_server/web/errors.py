@@ -24,7 +24,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from queue_server.platform.errors import PlatformError
-from queue_server.queue.domain.errors import Conflict, DomainError, Invalid, NotFound
+from queue_server.queue.codec import iso
+from queue_server.queue.domain.errors import Conflict, DomainError, Invalid, NotFound, ServiceClosed
 from queue_server.queue.service import Unavailable
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,11 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
     if not isinstance(exc, NotFound | Conflict | Invalid):
         status = 422
-    return problem(status, exc.message, _kebab(type(exc).__name__))
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ServiceClosed):  # when to come back, on the site's wall clock and in UTC
+        extra["opens_at"] = iso(exc.opens_at) if exc.opens_at else None
+        extra["opens_at_local"] = exc.opens_at.isoformat(timespec="minutes") if exc.opens_at else None
+    return problem(status, exc.message, _kebab(type(exc).__name__), extra=extra)
 
 
 async def platform_error(request: Request, exc: Exception) -> Response:
