@@ -24,3 +24,8 @@ class InvalidField(PlatformError):
 
 class UnknownField(PlatformError):
     status = 404
+
+
+def invalid(field: str, message: str) -> InvalidField:
+    """A 422 ``invalid-body`` naming ``field``, with ``message`` both as the detail and the field's."""
+    return InvalidField(f"{field}: {message}", kind="invalid-body", field=field, field_message=message)
