@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import ApiToken, Site, SiteLogo, TicketRecord
+from queue_server.db.tables import ApiToken, Site, SiteLogo
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"
@@ -135,7 +135,3 @@ async def list_tokens(session: AsyncSession, site_id: str | None = None) -> Sequ
         query = query.where(ApiToken.site_id == site_id)  # type: ignore[arg-type]
     return (await session.execute(query)).scalars().all()
 
-
-async def archived_ticket(session: AsyncSession, site_id: str, ticket_id: str) -> TicketRecord | None:
-    row = await session.get(TicketRecord, ticket_id)
-    return row if row is not None and row.site_id == site_id else None

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import TicketRecord
+from queue_server.queue.tables import TicketRecord
 
 Period = Literal["day", "week", "month"]
 Grouping = Literal["service", "counter", "agent", "hour", "day", "all"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import Counter, Service, Site, SiteLogo, Tenant
+from queue_server.db.tables import Site, SiteLogo, Tenant
 from queue_server.queue.domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.tables import Counter, Service
 
 
 async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
