@@ -92,9 +92,9 @@ def site_logo(
     settings = settings_from(config, data_dir=data_dir)
 
     async def work(session: Any) -> None:
-        from queue_server.db.repo import remove_logo, set_logo, site_ids
         from queue_server.db.tables import Site
         from queue_server.platform.audit import record
+        from queue_server.platform.sites import remove_logo, set_logo, site_ids
 
         row = await session.get(Site, site)
         if row is None:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import site_ids
+from queue_server.platform.sites import site_ids
 from queue_server.queue.codec import event_payload
 from queue_server.queue.domain import events as ev
 from queue_server.queue.domain.config import SiteConfig

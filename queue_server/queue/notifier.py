@@ -29,8 +29,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import site_ids
 from queue_server.platform.outbox import enqueue
+from queue_server.platform.sites import site_ids
 from queue_server.platform.sms import turn_near_message
 from queue_server.queue.domain.config import ServiceConfig, SiteConfig
 from queue_server.queue.domain.notify import sms_due

@@ -20,14 +20,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import find_token, revoked_among, site_ids
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import OutboxWorker
 from queue_server.platform.pairing import PairingCodes
 from queue_server.platform.presence import Presence
 from queue_server.platform.revocations import Revocations
 from queue_server.platform.sessions import Limits, SessionStore
+from queue_server.platform.sites import site_ids
 from queue_server.platform.sms import LogProvider, make_provider
+from queue_server.platform.tokens import find_token, revoked_among
 from queue_server.platform.users import Person, person
 from queue_server.queue.archiver import Archiver
 from queue_server.queue.domain.config import SiteConfig

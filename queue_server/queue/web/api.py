@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from queue_server.db.repo import Principal
+from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket

@@ -30,8 +30,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from queue_server.db.repo import logo_of
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
+from queue_server.platform.sites import logo_of
 from queue_server.queue.protocol import ticket_view
 from queue_server.queue.service import QueueService, Unavailable
 from queue_server.queue.web.api import Api, Phone

@@ -1,4 +1,5 @@
-"""Async queries over the SQL tables, always scoped by site (and so by tenant)."""
+"""Bearer tokens of devices and integrations: made for one role at one site, shown once, stored as a
+SHA-256 only, looked up on each request (``web/auth.py`` caches the answer), revoked for good."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import ApiToken, Site, SiteLogo
+from queue_server.db.tables import ApiToken, Site
+from queue_server.platform.sites import UnknownSite
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"
@@ -32,50 +34,6 @@ class Principal:
     role: str
     name: str
     revoked: bool = False  # only ``find_token`` sets it, so that a revoked device can be told so
-
-
-class UnknownSite(LookupError):
-    pass
-
-
-def logo_version(data: bytes) -> str:
-    """The version a logo's URLs carry: the first 12 hex digits of its SHA-256."""
-    return hashlib.sha256(data).hexdigest()[:12]
-
-
-async def set_logo(session: AsyncSession, site_id: str, data: bytes, content_type: str) -> str:
-    """Make ``data`` (already checked to be a PNG or JPEG of ``content_type``) the site's logo, in place
-    of any other; returns its version. Raises ``UnknownSite``. Does not commit."""
-    if await session.get(Site, site_id) is None:
-        raise UnknownSite(site_id)
-    version = logo_version(data)
-    row = await session.get(SiteLogo, site_id)
-    if row is None:
-        session.add(SiteLogo(site_id=site_id, content_type=content_type, data=data, version=version))
-    else:
-        row.content_type, row.data, row.version = content_type, data, version
-    await session.flush()
-    return version
-
-
-async def remove_logo(session: AsyncSession, site_id: str) -> bool:
-    """Remove the site's logo; whether it had one. Does not commit."""
-    row = await session.get(SiteLogo, site_id)
-    if row is None:
-        return False
-    await session.delete(row)
-    await session.flush()
-    return True
-
-
-async def logo_of(session: AsyncSession, site_id: str) -> tuple[str, bytes, str] | None:
-    """The site's logo as ``(content_type, data, version)``, or ``None`` if it has none."""
-    row = await session.get(SiteLogo, site_id)
-    return None if row is None else (row.content_type, row.data, row.version)
-
-
-async def site_ids(session: AsyncSession) -> list[str]:
-    return list((await session.execute(select(Site.id).order_by(Site.id))).scalars().all())  # type: ignore[call-overload]
 
 
 async def create_token(session: AsyncSession, site_id: str, role: str, name: str = "") -> tuple[int, str]:
