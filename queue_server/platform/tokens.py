@@ -1,5 +1,8 @@
 """Bearer tokens of devices and integrations: made for one role at one site, shown once, stored as a
-SHA-256 only, looked up on each request (``web/auth.py`` caches the answer), revoked for good."""
+SHA-256 only, looked up on each request (``web/auth.py`` caches the answer), revoked for good.
+
+``Tokens`` is what the authenticator asks, each call in a session of its own; the functions take a
+session (pairing, the command line, tests)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.tables import ApiToken, Site
@@ -34,6 +38,21 @@ class Principal:
     role: str
     name: str
     revoked: bool = False  # only ``find_token`` sets it, so that a revoked device can be told so
+
+
+class Tokens:
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
+
+    async def find(self, token: str) -> Principal | None:
+        """The principal a token stands for (``revoked`` set if it was revoked); ``None`` if unknown."""
+        async with self.db() as session:
+            return await find_token(session, token)
+
+    async def revoked_among(self, token_ids: set[int]) -> set[int]:
+        """Which of ``token_ids`` are revoked or no longer exist."""
+        async with self.db() as session:
+            return await revoked_among(session, token_ids)
 
 
 async def create_token(session: AsyncSession, site_id: str, role: str, name: str = "") -> tuple[int, str]:

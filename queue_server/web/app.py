@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 import orjson
@@ -26,14 +25,14 @@ from queue_server.platform.pairing import PairingCodes
 from queue_server.platform.presence import Presence
 from queue_server.platform.revocations import Revocations
 from queue_server.platform.sessions import Limits, SessionStore
-from queue_server.platform.sites import site_ids
+from queue_server.platform.signin import SignIn
+from queue_server.platform.sites import Sites, site_ids
 from queue_server.platform.sms import LogProvider, make_provider
-from queue_server.platform.tokens import find_token, revoked_among
-from queue_server.platform.users import Person, person
+from queue_server.platform.tokens import Tokens
 from queue_server.queue.archiver import Archiver
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.eventstore import EventStore
-from queue_server.queue.notifier import Notifier, site_lister
+from queue_server.queue.notifier import Notifier
 from queue_server.queue.phones import NoteBook, PhoneBook
 from queue_server.queue.service import Clock, QueueService, utc_now
 from queue_server.queue.sites import site_config
@@ -62,11 +61,9 @@ SUPERVISE_EVERY_S = 0.5
 SHUTDOWN_GRACE_S = 5.0  # how long shutdown waits for the archiver to finish its transaction
 
 
-async def _preload(queue: QueueService, session_factory: Any) -> None:
+async def _preload(queue: QueueService, sites: Sites) -> None:
     """Rebuild every site's state now, not on its first request (a kiosk should not wait)."""
-    async with session_factory() as session:
-        sites = await site_ids(session)
-    for site in sites:
+    for site in await sites.ids():
         await queue.engine(site)
 
 
@@ -118,14 +115,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
             session_factory = sessions(engine)
             store = EventStore(redis, settings.redis.key_prefix)
             tail_store = EventStore(tail_redis, settings.redis.key_prefix)
+            sites, tokens, signin = Sites(session_factory), Tokens(session_factory), SignIn(session_factory)
 
             async def load_config(site: str) -> SiteConfig | None:
                 async with session_factory() as session:
                     return await site_config(session, site)
-
-            async def lookup(token: str) -> Any:
-                async with session_factory() as session:
-                    return await find_token(session, token)
 
             async with anyio.create_task_group() as tg:
                 queue = QueueService(store, tail_store, load_config, tg, clock,
@@ -141,25 +135,18 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.outbox = outbox
                 notifier = None
                 if sms_provider is not None:
-                    notifier = Notifier(queue, redis, settings.redis.key_prefix, phones, site_lister(session_factory),
+                    notifier = Notifier(queue, redis, settings.redis.key_prefix, phones, sites.ids,
                                         sessions=session_factory, wake=outbox.wake)
                     tg.start_soon(notifier.run)
                 app.state.notifier = notifier
                 if embedded is not None:
                     tg.start_soon(_supervise, embedded)
-                async def lookup_person(user_id: int) -> Person | None:
-                    async with session_factory() as session:
-                        return await person(session, user_id)
-
                 session_store = SessionStore(redis, settings.redis.key_prefix)
-                async def lookup_revoked(token_ids: set[int]) -> set[int]:
-                    async with session_factory() as session:
-                        return await revoked_among(session, token_ids)
-
-                authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked,
+                authenticator = Authenticator(tokens.find, session_store, signin.person, tokens.revoked_among,
                                               Revocations(redis, settings.redis.key_prefix))
                 platform = PlatformDeps(
-                    settings=settings, auth=authenticator, db=session_factory, sessions=session_store,
+                    settings=settings, auth=authenticator, db=session_factory, signin=signin, sites=sites,
+                    sessions=session_store,
                     limits=Limits(redis, settings.redis.key_prefix),
                     codes=PairingCodes(redis, settings.redis.key_prefix),
                     presence=Presence(redis, settings.redis.key_prefix),
@@ -185,7 +172,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.engine = engine
                 app.state.sessions = session_factory
                 app.state.archiver = archiver
-                await _preload(queue, session_factory)
+                await _preload(queue, sites)
                 yield
                 # Let the archiver finish its transaction: cancelling aiosqlite mid-call can leave a
                 # task waiting forever, and then the process never exits.
