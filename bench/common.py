@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import create_token
-from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.db.tables import Site, Tenant
+from queue_server.platform.tokens import create_token
+from queue_server.queue.tables import Counter, Service
 from queue_server.settings import load_settings
 
 SERVICES = ("etat-civil", "passeports", "urbanisme")

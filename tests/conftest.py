@@ -15,8 +15,8 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import create_token
-from queue_server.db.seed import seed_demo
+from queue_server.platform.tokens import create_token
+from queue_server.queue.seed import seed_demo
 from queue_server.settings import Settings, load_settings
 from queue_server.store.embedded import EmbeddedValkey
 

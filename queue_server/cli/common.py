@@ -56,13 +56,23 @@ def settings_from(config: Path | None, host: str | None = None, port: int | None
         raise  # unreachable
 
 
-async def with_session(settings: Settings, work: Any) -> Any:
+async def with_sessions(settings: Settings, work: Any) -> Any:
+    """Migrate, then ``work(factory)`` with the database's session factory (what services are made with)."""
     from queue_server.db.engine import make_engine, migrate, sessions
 
     engine = make_engine(settings.database_url)
     try:
         await migrate(engine)
-        async with sessions(engine)() as session:
-            return await work(session)
+        return await work(sessions(engine))
     finally:
         await engine.dispose()
+
+
+async def with_session(settings: Settings, work: Any) -> Any:
+    """Migrate, then ``work(session)`` in one session."""
+
+    async def in_one_session(factory: Any) -> Any:
+        async with factory() as session:
+            return await work(session)
+
+    return await with_sessions(settings, in_one_session)

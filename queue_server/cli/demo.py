@@ -36,8 +36,8 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
 
 async def _seed_demo(settings: Settings) -> dict[str, str]:
     from queue_server.db.engine import make_engine, migrate, sessions
-    from queue_server.db.repo import create_token, find_token
-    from queue_server.db.seed import seed_demo
+    from queue_server.platform.tokens import create_token, find_token
+    from queue_server.queue.seed import seed_demo
 
     engine = make_engine(settings.database_url)
     try:

@@ -22,7 +22,8 @@ def token_create(
     data_dir: DataOpt = None,
 ) -> None:
     """Print a new bearer token, alone on one line (it is stored hashed and cannot be shown again)."""
-    from queue_server.db.repo import ROLES, UnknownSite, create_token, site_ids
+    from queue_server.platform.sites import UnknownSite, site_ids
+    from queue_server.platform.tokens import ROLES, create_token
 
     if role not in ROLES:
         fail(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
@@ -53,7 +54,7 @@ def token_revoke(
     data_dir: DataOpt = None,
 ) -> None:
     """Revoke a token: it stops working within seconds on every server process."""
-    from queue_server.db.repo import revoke_token
+    from queue_server.platform.tokens import revoke_token
 
     settings = settings_from(config, data_dir=data_dir)
 
@@ -81,7 +82,7 @@ def token_list(
     data_dir: DataOpt = None,
 ) -> None:
     """List tokens (never their value)."""
-    from queue_server.db.repo import list_tokens
+    from queue_server.platform.tokens import list_tokens
 
     settings = settings_from(config, data_dir=data_dir)
     for row in asyncio.run(with_session(settings, lambda s: list_tokens(s, site))):

@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from queue_server.cli.common import ConfigOpt, DataOpt, fail, settings_from, site_app, tenant_app, with_session
+from queue_server.cli.common import (
+    ConfigOpt,
+    DataOpt,
+    fail,
+    settings_from,
+    site_app,
+    tenant_app,
+    with_session,
+    with_sessions,
+)
 
 
 @tenant_app.command("origins")
@@ -91,24 +100,22 @@ def site_logo(
     logo = _read_logo(file) if file is not None else None
     settings = settings_from(config, data_dir=data_dir)
 
-    async def work(session: Any) -> None:
-        from queue_server.db.repo import remove_logo, set_logo, site_ids
-        from queue_server.db.tables import Site
-        from queue_server.platform.audit import record
+    async def work(db: Any) -> None:
+        from queue_server.platform.sites import Sites, UnknownSite
 
-        row = await session.get(Site, site)
-        if row is None:
-            known = ", ".join(await site_ids(session)) or "none (run `queue-server demo` for the demo site)"
+        sites = Sites(db)
+        try:
+            if logo is None:
+                if not await sites.remove_logo(site, by="cli"):
+                    typer.echo(f"{site}: no logo to remove")
+                    return
+                detail = "removed"
+            else:
+                version = await sites.set_logo(site, *logo, by="cli")
+                detail = f"{logo[1]} {len(logo[0])} bytes, version {version}"
+        except UnknownSite:
+            known = ", ".join(await sites.ids()) or "none (run `queue-server demo` for the demo site)"
             fail(f"no site {site!r}; sites: {known}")
-        if logo is None:
-            if not await remove_logo(session, site):
-                typer.echo(f"{site}: no logo to remove")
-                return
-            detail = "removed"
-        else:
-            version = await set_logo(session, site, *logo)
-            detail = f"{logo[1]} {len(logo[0])} bytes, version {version}"
-        await record(session, "site.logo", "cli", tenant=row.tenant_id, site=site, detail=detail)
         typer.echo(f"{site}: logo {detail}; running servers show it once restarted")
 
-    asyncio.run(with_session(settings, work))
+    asyncio.run(with_sessions(settings, work))

@@ -1,4 +1,6 @@
-"""SQL tables (SQLModel): what is relational and long-lived. Migrations: ``db/migrations``."""
+"""The shared SQL tables (SQLModel): what is relational and long-lived and every module uses (tenants,
+sites, tokens, people, the audit log, the outbox). A module's own tables are in its room
+(``queue/tables.py``); ``queue_server/schema.py`` names them all. Migrations: ``db/migrations``."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _utc() -> Column[Any]:
+def nullable_utc() -> Column[Any]:
+    """A column of aware UTC datetimes that may be null (a new one for each table: columns are not shared)."""
     return Column(UTCDateTime(), nullable=True)
 
 
@@ -55,29 +58,6 @@ class Site(SQLModel, table=True):
     languages: list[str] = Field(default_factory=lambda: ["fr"], sa_column=Column(JSON, nullable=False))
 
 
-class Service(SQLModel, table=True):
-    __tablename__ = "services"
-    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=200)
-    prefix: str = Field(max_length=4)
-    weight: float = 1.0
-    daily_cap: int | None = None
-    # {"0": [[510, 720], [810, 1020]], ...}: weekday (0 = Monday) -> minutes [start, end); null: always.
-    hours: dict[str, list[list[int]]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    default_duration_s: int = 300
-    # One SMS to a visitor with a phone number when this many people or fewer are ahead; 0: none. Not
-    # nullable: the ORM writes a None as "use the default", which would turn "none" into 3.
-    sms_ahead: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
-    # Supervisors are alerted when someone has waited longer than this (seconds).
-    alert_wait_s: int = Field(default=1200, sa_column_kwargs={"server_default": "1200"})
-    # What the kiosk shows under the name, and its pictogram (domain/config.py ICONS).
-    description: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
-    icon: str = Field(default="default", max_length=32, sa_column_kwargs={"server_default": "default"})
-    # Printed at the bottom of this service's tickets ("Munissez-vous de votre pièce d'identité").
-    ticket_message: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
-    position: int = 0
-
 
 class SiteLogo(SQLModel, table=True):
     """The site's logo, shown by its screens and printed on its tickets (PNG or JPEG, 512 KiB at most).
@@ -92,14 +72,6 @@ class SiteLogo(SQLModel, table=True):
     version: str = Field(max_length=12)
 
 
-class Counter(SQLModel, table=True):
-    __tablename__ = "counters"
-    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=200)
-    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    position: int = 0
-
 
 class ApiToken(SQLModel, table=True):
     """A bearer token for a device or an integration. Only its SHA-256 is stored."""
@@ -112,47 +84,9 @@ class ApiToken(SQLModel, table=True):
     role: str = Field(max_length=16)
     name: str = Field(default="", max_length=200)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    revoked_at: datetime | None = Field(default=None, sa_column=_utc())
+    revoked_at: datetime | None = Field(default=None, sa_column=nullable_utc())
 
 
-class TicketRecord(SQLModel, table=True):
-    """A ticket as the archiver last saw it: history for reports and for tickets of past days."""
-
-    __tablename__ = "ticket_history"
-    __table_args__ = (Index("ix_ticket_history_site_day", "site_id", "day"),)
-    id: str = Field(primary_key=True, max_length=64)
-    site_id: str = Field(max_length=64)
-    day: str = Field(max_length=10)
-    number: str = Field(max_length=16)
-    service: str = Field(max_length=64)
-    status: str = Field(max_length=16)
-    priority: bool = False
-    lang: str = Field(default="fr", max_length=8)
-    counter: str | None = Field(default=None, max_length=64)
-    agent: str | None = Field(default=None, max_length=64)  # who called it last: "user:ID", "token:ID"
-    agent_name: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
-    recalls: int = 0
-    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    called_at: datetime | None = Field(default=None, sa_column=_utc())
-    started_at: datetime | None = Field(default=None, sa_column=_utc())
-    finished_at: datetime | None = Field(default=None, sa_column=_utc())
-    last_event_id: str = Field(max_length=32)
-
-
-class EventRecord(SQLModel, table=True):
-    """Every event of every site's stream, written by the archiver before the stream is trimmed."""
-
-    __tablename__ = "event_history"
-    __table_args__ = (UniqueConstraint("site_id", "event_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    site_id: str = Field(max_length=64)
-    event_id: str = Field(max_length=32)
-    type: str = Field(max_length=32)
-    ticket_id: str | None = Field(default=None, index=True, max_length=64)
-    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    # The event's fields as JSON text (written with orjson: the JSON column type's stdlib encoder
-    # was the archiver's largest cost).
-    data: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class User(SQLModel, table=True):
@@ -222,8 +156,8 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    claimed_until: datetime | None = Field(default=None, sa_column=_utc())
+    claimed_until: datetime | None = Field(default=None, sa_column=nullable_utc())
     claimed_by: str | None = Field(default=None, max_length=32)
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    sent_at: datetime | None = Field(default=None, sa_column=_utc())
+    sent_at: datetime | None = Field(default=None, sa_column=nullable_utc())

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import create_token, revoke_token
 from queue_server.db.tables import ApiToken
 from queue_server.platform.audit import record
 from queue_server.platform.errors import UnknownField
 from queue_server.platform.pairing import PairingCodes
+from queue_server.platform.tokens import create_token, revoke_token
 
 DEVICE_ROLES = ("kiosk", "display")
 

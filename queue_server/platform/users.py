@@ -16,8 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import ROLES, Principal
 from queue_server.db.tables import Site, User, UserRole
+from queue_server.platform.tokens import ROLES, Principal
 
 PEOPLE_ROLES = ("agent", "supervisor", "admin")
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, 3 passes)

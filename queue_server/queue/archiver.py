@@ -24,14 +24,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import site_ids
-from queue_server.db.tables import EventRecord, TicketRecord
+from queue_server.platform.sites import site_ids
 from queue_server.queue.codec import event_payload
 from queue_server.queue.domain import events as ev
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.eventstore import EventStore, Recorded, decode_entries
 from queue_server.queue.phones import VisitBook
 from queue_server.queue.sites import site_config
+from queue_server.queue.tables import EventRecord, TicketRecord
 from queue_server.store.keys import stream_id
 from queue_server.store.worker import StreamWorker
 

@@ -29,7 +29,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import site_ids
 from queue_server.platform.outbox import enqueue
 from queue_server.platform.sms import turn_near_message
 from queue_server.queue.domain.config import ServiceConfig, SiteConfig
@@ -48,16 +47,6 @@ CLAIM_EVERY_S = 15.0
 SWEEP_S = 10.0
 ENGINE_TIMEOUT_S = 30.0  # loading a site's state and catching up
 RETRYABLE = (RedisError, SQLAlchemyError, OSError, Unavailable, TimeoutError)
-
-
-def site_lister(sessions: Callable[[], AsyncSession]) -> SiteLister:
-    """The ids of every site in SQL, read through ``sessions`` (a session factory)."""
-
-    async def list_sites() -> list[str]:
-        async with sessions() as session:
-            return await site_ids(session)
-
-    return list_sites
 
 
 class Notifier(StreamWorker):

@@ -1,7 +1,8 @@
 """Reports over the archived ticket history (SQL ``ticket_history``), never over Redis.
 
 The core (``period``, ``summarize``, ``percentile``, ``median``) has no I/O and no clock: the rows and the
-site's time zone are arguments. ``load_rows`` is the one query, for one site and a range of local days.
+site's time zone are arguments. ``load_rows`` is the one query, for one site and a range of local days;
+``History.report`` runs it in a session of its own and summarises what it read.
 
 Per group: tickets issued, served (``done``), no-shows and cancelled; waits (``called_at - issued_at``,
 every ticket that was called, whatever became of it) and service times (``finished_at - started_at``,
@@ -22,9 +23,11 @@ from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import TicketRecord
+from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.tables import TicketRecord
 
 Period = Literal["day", "week", "month"]
 Grouping = Literal["service", "counter", "agent", "hour", "day", "all"]
@@ -194,3 +197,20 @@ async def load_rows(session: AsyncSession, site_id: str, first: date, last: date
         TicketRecord.day <= last.isoformat(),  # type: ignore[arg-type]
     )
     return (await session.execute(query)).scalars().all()
+
+
+class History:
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
+
+    async def report(self, config: SiteConfig, first: date, last: date, by: str) -> list[Group]:
+        """The site's tickets filed under the local days ``first`` to ``last``, summarised per value of
+        ``by`` (``summarize``); services and counters are labelled with their names as the site calls
+        them today."""
+        async with self.db() as session:
+            rows = await load_rows(session, config.id, first, last)
+        groups = summarize(rows, by, config.timezone)
+        if by in ("service", "counter"):
+            find = config.service if by == "service" else config.counter
+            groups = [replace(g, label=named.name if g.key and (named := find(g.key)) else None) for g in groups]
+        return groups

@@ -1,12 +1,32 @@
-"""A site's configuration as the queue's rules see it (``domain/config.py``), read from SQL."""
+"""A site's configuration as the queue's rules see it (``domain/config.py``), read from SQL: ``site_config``
+in a session the caller holds, ``SiteConfigs`` in a session of its own."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import Counter, Service, Site, SiteLogo, Tenant
+from queue_server.db.tables import Site, SiteLogo, Tenant
+from queue_server.platform.sites import site_ids
 from queue_server.queue.domain.config import ICONS, CounterConfig, ServiceConfig, SiteConfig
+from queue_server.queue.tables import Counter, Service
+
+
+class SiteConfigs:
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
+
+    async def get(self, site: str) -> SiteConfig | None:
+        """The site's configuration, or ``None`` if there is no such site."""
+        async with self.db() as session:
+            return await site_config(session, site)
+
+    async def every(self) -> list[SiteConfig]:
+        """The configuration of every site, by site id."""
+        async with self.db() as session:
+            configs = [await site_config(session, site) for site in await site_ids(session)]
+        return [config for config in configs if config is not None]
 
 
 async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:

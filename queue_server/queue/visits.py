@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.repo import archived_ticket
 from queue_server.db.tables import ApiToken
 from queue_server.platform.audit import record
 from queue_server.platform.errors import UnknownField
@@ -23,6 +22,7 @@ from queue_server.queue.domain.state import Ticket
 from queue_server.queue.phones import NoteBook, PhoneBook
 from queue_server.queue.protocol import TicketView
 from queue_server.queue.service import Result, SiteEngine, Unavailable, new_command_id
+from queue_server.queue.tables import TicketRecord
 
 
 class Visits:
@@ -54,8 +54,8 @@ class Visits:
     async def archived(self, site: str, ticket_id: str) -> TicketView | None:
         """A ticket of a previous day, from the history in SQL (no position: it waits no more)."""
         async with self.db() as session:
-            row = await archived_ticket(session, site, ticket_id)
-        if row is None:
+            row = await session.get(TicketRecord, ticket_id)
+        if row is None or row.site_id != site:
             return None
         view: TicketView = {
             "id": row.id, "number": row.number, "service": row.service, "status": row.status,  # type: ignore[typeddict-item]

@@ -22,11 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from queue_server.db.repo import Principal
 from queue_server.db.tables import ApiToken
 from queue_server.platform.audit import as_csv, entries
 from queue_server.platform.devices import Devices
 from queue_server.platform.pairing import TTL_S
+from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.codec import iso
 from queue_server.queue.service import QueueService

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 import orjson
@@ -20,22 +19,24 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import find_token, revoked_among, site_ids
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import OutboxWorker
 from queue_server.platform.pairing import PairingCodes
 from queue_server.platform.presence import Presence
 from queue_server.platform.revocations import Revocations
 from queue_server.platform.sessions import Limits, SessionStore
+from queue_server.platform.signin import SignIn
+from queue_server.platform.sites import Sites
 from queue_server.platform.sms import LogProvider, make_provider
-from queue_server.platform.users import Person, person
+from queue_server.platform.tokens import Tokens
 from queue_server.queue.archiver import Archiver
-from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.eventstore import EventStore
-from queue_server.queue.notifier import Notifier, site_lister
+from queue_server.queue.notifier import Notifier
 from queue_server.queue.phones import NoteBook, PhoneBook
+from queue_server.queue.reports import History
 from queue_server.queue.service import Clock, QueueService, utc_now
-from queue_server.queue.sites import site_config
+from queue_server.queue.sites import SiteConfigs
+from queue_server.queue.visits import Visits
 from queue_server.queue.web import routes as queue_routes
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
@@ -61,12 +62,20 @@ SUPERVISE_EVERY_S = 0.5
 SHUTDOWN_GRACE_S = 5.0  # how long shutdown waits for the archiver to finish its transaction
 
 
-async def _preload(queue: QueueService, session_factory: Any) -> None:
+async def _preload(queue: QueueService, sites: Sites) -> None:
     """Rebuild every site's state now, not on its first request (a kiosk should not wait)."""
-    async with session_factory() as session:
-        sites = await site_ids(session)
-    for site in sites:
+    for site in await sites.ids():
         await queue.engine(site)
+
+
+def _start_route(configs: SiteConfigs, demo_tokens: dict[str, str] | None,
+                 demo_people: dict[str, str] | None) -> Route:
+    """``GET /``: the start page, with every site (and the demo's tokens and people when serving it)."""
+
+    async def index(request: Request) -> Response:
+        return await start_page(request, await configs.every(), demo_tokens, demo_people)
+
+    return Route("/", index, methods=["GET"])
 
 
 async def _wait_for_redis(redis: Redis, seconds: float) -> None:
@@ -117,17 +126,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
             session_factory = sessions(engine)
             store = EventStore(redis, settings.redis.key_prefix)
             tail_store = EventStore(tail_redis, settings.redis.key_prefix)
-
-            async def load_config(site: str) -> SiteConfig | None:
-                async with session_factory() as session:
-                    return await site_config(session, site)
-
-            async def lookup(token: str) -> Any:
-                async with session_factory() as session:
-                    return await find_token(session, token)
+            sites, configs = Sites(session_factory), SiteConfigs(session_factory)
+            tokens, signin = Tokens(session_factory), SignIn(session_factory)
 
             async with anyio.create_task_group() as tg:
-                queue = QueueService(store, tail_store, load_config, tg, clock,
+                queue = QueueService(store, tail_store, configs.get, tg, clock,
                                      settings.queue.snapshot_interval_s, speech.url)
                 phones = PhoneBook(redis, settings.redis.key_prefix)
                 notes = NoteBook(redis, settings.redis.key_prefix)
@@ -140,34 +143,30 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.outbox = outbox
                 notifier = None
                 if sms_provider is not None:
-                    notifier = Notifier(queue, redis, settings.redis.key_prefix, phones, site_lister(session_factory),
+                    notifier = Notifier(queue, redis, settings.redis.key_prefix, phones, sites.ids,
                                         sessions=session_factory, wake=outbox.wake)
                     tg.start_soon(notifier.run)
                 app.state.notifier = notifier
                 if embedded is not None:
                     tg.start_soon(_supervise, embedded)
-                async def lookup_person(user_id: int) -> Person | None:
-                    async with session_factory() as session:
-                        return await person(session, user_id)
-
                 session_store = SessionStore(redis, settings.redis.key_prefix)
-                async def lookup_revoked(token_ids: set[int]) -> set[int]:
-                    async with session_factory() as session:
-                        return await revoked_among(session, token_ids)
-
-                authenticator = Authenticator(lookup, session_store, lookup_person, lookup_revoked,
+                authenticator = Authenticator(tokens.find, session_store, signin.person, tokens.revoked_among,
                                               Revocations(redis, settings.redis.key_prefix))
                 platform = PlatformDeps(
-                    settings=settings, auth=authenticator, db=session_factory, sessions=session_store,
+                    settings=settings, auth=authenticator, db=session_factory, signin=signin, sites=sites,
+                    sessions=session_store,
                     limits=Limits(redis, settings.redis.key_prefix),
                     codes=PairingCodes(redis, settings.redis.key_prefix),
                     presence=Presence(redis, settings.redis.key_prefix),
                 )
-                queue_deps = QueueDeps(platform=platform, queue=queue, phones=phones, notes=notes, speech=speech)
+                queue_deps = QueueDeps(platform=platform, queue=queue, phones=phones, notes=notes,
+                                       visits=Visits(phones, notes, session_factory),
+                                       history=History(session_factory), speech=speech)
                 feed = LiveFeed(queue_deps)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
+                    _start_route(configs, demo_tokens, demo_people),
                     *shell_routes,
                     *Login(platform).routes(),
                     *Admin(platform, queue).routes(),
@@ -182,9 +181,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.queue = queue
                 app.state.redis = redis
                 app.state.engine = engine
-                app.state.sessions = session_factory
                 app.state.archiver = archiver
-                await _preload(queue, session_factory)
+                await _preload(queue, sites)
                 yield
                 # Let the archiver finish its transaction: cancelling aiosqlite mid-call can leave a
                 # task waiting forever, and then the process never exits.
@@ -232,14 +230,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
-    async def index(request: Request) -> Response:
-        async with request.app.state.sessions() as session:
-            configs = [await site_config(session, s) for s in await site_ids(session)]
-        return await start_page(request, [c for c in configs if c], demo_tokens, demo_people)
-
-    # The shell's own routes and the assets; the modules' routes come in the lifespan, once made.
+    # The shell's own routes and the assets; the start page's and the modules' routes come in the
+    # lifespan, once made.
     shell_routes: list[BaseRoute] = [
-        Route("/", index, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),

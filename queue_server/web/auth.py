@@ -22,9 +22,9 @@ from urllib.parse import unquote_plus
 
 from starlette.requests import HTTPConnection
 
-from queue_server.db.repo import Principal
 from queue_server.platform.revocations import Kind, Revocations
 from queue_server.platform.sessions import Session, SessionStore
+from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.web.errors import HTTPError

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queue_server.db.repo import Principal
 from queue_server.platform.sessions import Limits
+from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.web.errors import HTTPError
 

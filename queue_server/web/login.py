@@ -19,9 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queue_server.platform.audit import record
 from queue_server.platform.sessions import IDLE_S, digest
-from queue_server.platform.users import tenant_of, verify
 from queue_server.web.auth import SESSION_COOKIE
 from queue_server.web.deps import PlatformDeps
 from queue_server.web.errors import HTTPError
@@ -51,7 +49,7 @@ def _secure(request: Request) -> bool:
 
 class Login:
     def __init__(self, deps: PlatformDeps) -> None:
-        self.sessions, self.limits, self.auth, self.db_sessions = deps.sessions, deps.limits, deps.auth, deps.db
+        self.sessions, self.limits, self.auth, self.signin = deps.sessions, deps.limits, deps.auth, deps.signin
 
     def routes(self) -> list[Route]:
         return [
@@ -94,35 +92,26 @@ class Login:
         key = f"login-fail:{login.strip().lower()}"
         failures, left = await self.limits.count(key)
         if failures >= LOCK_AFTER:
-            await self._audit("login.locked", login, address)
+            await self.signin.refused("login.locked", login, address)
             minutes = max(1, -(-left // 60))
             response = self._render(request, 429, _("Too many failed attempts for this login. Try again in "
                                                     "%(minutes)s minutes.") % {"minutes": minutes}, login, next_url)
             response.headers["Retry-After"] = str(max(1, left))
             return response
-        async with self.db_sessions() as db:
-            person = await verify(db, login, password)
+        person = await self.signin.check(login, password)
         if person is None:
             await self.limits.hit(key, LOCK_AFTER, LOCK_S)
             log.info("login failed for a login of %d characters from %s", len(login), address)
-            await self._audit("login.failed", login, address)
+            await self.signin.refused("login.failed", login, address)
             return self._render(request, 401, _("Wrong login or password."), login, next_url)
         await self.limits.clear(key)
         sid, _session = await self.sessions.create(person.user_id, person.epoch)
         log.info("user %d signed in from %s", person.user_id, address)
-        async with self.db_sessions() as db:
-            await record(db, "login", f"user:{person.login}", tenant=person.tenant_id, address=address)
+        await self.signin.signed_in(person, address)
         done = RedirectResponse(next_url, status_code=303)
         done.set_cookie(SESSION_COOKIE, sid, max_age=IDLE_S, httponly=True, samesite="lax", secure=_secure(request))
         done.delete_cookie(FORM_COOKIE, path="/login")
         return done
-
-    async def _audit(self, action: str, login: str, address: str) -> None:
-        """A failed or locked sign-in, filed under the login's tenant when the login exists (the
-        login as typed is kept only then: a mistyped password in the login field must not be)."""
-        async with self.db_sessions() as db:
-            tenant = await tenant_of(db, login)
-            await record(db, action, "anonymous", tenant=tenant, target=login if tenant else "", address=address)
 
     async def logout(self, request: Request) -> Response:
         found = await self.auth.session(request)
@@ -134,9 +123,7 @@ class Login:
             await self.sessions.delete(request.cookies[SESSION_COOKIE])
             await self.auth.announce("session", digest(request.cookies[SESSION_COOKIE]))
             log.info("user %d signed out", found[1].user_id)
-            async with self.db_sessions() as db:
-                await record(db, "logout", f"user:{found[1].login}", tenant=found[1].tenant_id,
-                             address=client_address(request))
+            await self.signin.signed_out(found[1], client_address(request))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -24,10 +24,12 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.repo import create_token, set_logo
-from queue_server.db.seed import DEMO_SERVICES
-from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.db.tables import Site, Tenant
+from queue_server.platform.sites import set_logo
+from queue_server.platform.tokens import create_token
 from queue_server.platform.users import add_user
+from queue_server.queue.seed import DEMO_SERVICES
+from queue_server.queue.tables import Counter, Service
 from queue_server.settings import load_settings
 from tests.system.servers import ServerProcess, free_port, server
 

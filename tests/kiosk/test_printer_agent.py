@@ -20,9 +20,10 @@ from PIL import Image
 from sqlalchemy import update
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.repo import set_logo
-from queue_server.db.tables import Service, Site
+from queue_server.db.tables import Site
 from queue_server.i18n import translations
+from queue_server.platform.sites import set_logo
+from queue_server.queue.tables import Service
 from queue_server.settings import load_settings
 from tests.ages import until_older_than
 from tests.system.servers import QUEUE_SERVER, ServerProcess, free_port, seed_site, server

@@ -11,10 +11,10 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from queue_server.db.engine import make_engine, migrate, sessions
-from queue_server.db.seed import seed_demo
-from queue_server.db.tables import Service
 from queue_server.queue.domain.config import ServiceConfig
+from queue_server.queue.seed import seed_demo
 from queue_server.queue.sites import site_config
+from queue_server.queue.tables import Service
 
 pytestmark = pytest.mark.anyio
 

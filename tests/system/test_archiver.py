@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.tables import EventRecord, TicketRecord
 from queue_server.queue.archiver import GROUP, Archiver
 from queue_server.queue.codec import encode_state
 from queue_server.queue.domain.events import TicketIssued
 from queue_server.queue.eventstore import Appended, EventStore
 from queue_server.queue.service import SiteEngine
+from queue_server.queue.tables import EventRecord, TicketRecord
 from queue_server.web.app import create_app
 from tests.conftest import Stack
 

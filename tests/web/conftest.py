@@ -11,8 +11,9 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.repo import create_token
-from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.db.tables import Site, Tenant
+from queue_server.platform.tokens import create_token
+from queue_server.queue.tables import Counter, Service
 from tests.conftest import Stack
 from tests.web.support import Clock, Desk
 

@@ -42,7 +42,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.repo import create_token
+from queue_server.platform.tokens import create_token
 from queue_server.platform.users import add_user
 from queue_server.queue.web.api import PHONE_FORMAT
 from queue_server.settings import LimitSettings

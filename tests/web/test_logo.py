@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.repo import set_logo
+from queue_server.platform.sites import set_logo
 from tests.conftest import Stack
 from tests.web.support import Desk, assert_problem
 

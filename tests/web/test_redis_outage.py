@@ -132,8 +132,9 @@ async def test_a_site_added_during_the_outage_is_503(outage: Outage, tmp_path: P
     """A site whose state cannot be loaded (created after start, first used while Redis is down)
     answers 503, for reads as for writes; sites loaded at start keep answering reads."""
     from queue_server.db.engine import make_engine, sessions
-    from queue_server.db.repo import create_token
-    from queue_server.db.tables import Counter, Service, Site
+    from queue_server.db.tables import Site
+    from queue_server.platform.tokens import create_token
+    from queue_server.queue.tables import Counter, Service
 
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'guichet.sqlite3'}")
     async with sessions(engine)() as session:

@@ -23,7 +23,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.tables import TicketRecord
+from queue_server.queue.tables import TicketRecord
 from tests.conftest import Stack
 from tests.web.support import assert_problem
 

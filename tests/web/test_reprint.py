@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from queue_server.db.engine import make_engine, sessions
-from queue_server.db.repo import create_token, revoke_token
+from queue_server.platform.tokens import create_token, revoke_token
 from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import Desk, assert_problem, assert_ticket

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from queue_server.db.repo import Principal
+from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket
@@ -25,7 +25,6 @@ from queue_server.queue.hub import AUDIENCE, public
 from queue_server.queue.phones import MAX_NOTE
 from queue_server.queue.protocol import counter_view, printer_view, snapshot_view, ticket_view
 from queue_server.queue.service import QueueService, Result, SiteEngine, new_command_id, new_ticket_id
-from queue_server.queue.visits import Visits
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, authorize
 from queue_server.web.errors import HTTPError
@@ -162,9 +161,9 @@ class Api:
 
     def __init__(self, deps: QueueDeps) -> None:
         self.queue, self.phones, self.notes = deps.queue, deps.phones, deps.notes
-        self.auth, self.sessions, self.limits = deps.platform.auth, deps.platform.db, deps.platform.limits
+        self.auth, self.limits = deps.platform.auth, deps.platform.limits
         self.limit_settings = deps.platform.settings.limits
-        self.visits = Visits(deps.phones, deps.notes, deps.platform.db)
+        self.visits = deps.visits
 
     async def _engine(self, request: Request, roles: frozenset[str]) -> SiteEngine:
         return (await self._caller_engine(request, roles))[1]

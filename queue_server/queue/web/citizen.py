@@ -30,7 +30,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from queue_server.db.repo import logo_of
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
 from queue_server.queue.protocol import ticket_view
 from queue_server.queue.service import QueueService, Unavailable
@@ -116,7 +115,7 @@ def ticket_strings(lang: str) -> dict[str, str]:
 
 
 class CitizenPages:
-    """The pages and the per-ticket feed; collaborators arrive with ``bind`` from the lifespan."""
+    """The pages and the per-ticket feed, made with the queue's deps in the lifespan."""
 
     queue: QueueService
 
@@ -124,6 +123,7 @@ class CitizenPages:
         self.api = api
         self.kiosk_settings = deps.platform.settings.kiosk
         self.queue = deps.queue
+        self.sites = deps.platform.sites
 
     async def kiosk(self, request: Request) -> Response:
         lang = request.query_params.get("lang", "fr")
@@ -170,10 +170,7 @@ class CitizenPages:
     async def logo(self, request: Request) -> Response:
         site = request.path_params["site"]
         await self._count_public_read(request)
-        found = None
-        if plausible_id(site):
-            async with self.api.sessions() as session:
-                found = await logo_of(session, site)
+        found = await self.sites.logo(site) if plausible_id(site) else None
         if found is None:
             raise HTTPError(404, "This site has no logo.", "no-logo")
         content_type, data, version = found

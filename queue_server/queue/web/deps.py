@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from queue_server.queue.phones import NoteBook, PhoneBook
+from queue_server.queue.reports import History
 from queue_server.queue.service import QueueService
+from queue_server.queue.visits import Visits
 from queue_server.speech import Speech
 from queue_server.web.deps import PlatformDeps
 
@@ -16,4 +18,6 @@ class QueueDeps:
     queue: QueueService  # each site's engine: state, decisions, the hub
     phones: PhoneBook  # mobile numbers for the SMS, kept outside the log
     notes: NoteBook  # notes for the next agent, kept outside the log
+    visits: Visits  # what the endpoints do beyond one decision (phones, notes, past tickets, reprints)
+    history: History  # reports over the archived history
     speech: Speech  # spoken announcements of calls

@@ -1,4 +1,4 @@
-"""Supervisors' reports, from the archived history (queue_server/reports.py computes them).
+"""Supervisors' reports, from the archived history (queue/reports.py computes them).
 
 - ``GET /api/v1/sites/{site}/reports?period=day|week|month&date=YYYY-MM-DD&by=service|counter|agent|hour|day|all``
   (supervisor, admin): JSON; ``period`` defaults to ``day``, ``by`` to ``service``, ``date`` is required.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, load_rows, period, summarize
+from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, period
 from queue_server.queue.web.api import Api, site_engine
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import SUPERVISORS
@@ -90,7 +89,7 @@ class Reports:
 
     def __init__(self, api: Api, deps: QueueDeps) -> None:
         self.api = api
-        self.db_sessions = deps.platform.db
+        self.history = deps.history
 
     def routes(self) -> list[Route]:
         base = "/api/v1/sites/{site}"
@@ -106,14 +105,8 @@ class Reports:
             first, last = period(kind, day)
         except ValueError as exc:
             raise HTTPError(422, f"{exc}.", "invalid-query") from None
-        async with self.db_sessions() as db:
-            rows = await load_rows(db, config.id, first, last)
         head = {"site": config.id, "from": first.isoformat(), "to": last.isoformat(), "by": by}
-        groups = summarize(rows, by, config.timezone)
-        if by in ("service", "counter"):  # their names, as the site calls them today
-            find = config.service if by == "service" else config.counter
-            groups = [replace(g, label=named.name if g.key and (named := find(g.key)) else None) for g in groups]
-        return head, groups
+        return head, await self.history.report(config, first, last, by)
 
     async def report(self, request: Request) -> Response:
         head, groups = await self._compute(request)

@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from queue_server.db.repo import Principal
 from queue_server.platform.presence import Presence
 from queue_server.platform.revocations import Revocation
 from queue_server.platform.sessions import digest
+from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.hub import Subscriber
 from queue_server.queue.protocol import CLOSE_REVOKED

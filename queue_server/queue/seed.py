@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import Counter, Service, Site, Tenant
+from queue_server.db.tables import Site, Tenant
+from queue_server.queue.tables import Counter, Service
 
 DEMO_SERVICES = (
     ("etat-civil", "État civil", "A", 1.0, "Naissance, mariage, décès, livret de famille", "family"),

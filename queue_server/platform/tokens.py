@@ -1,4 +1,8 @@
-"""Async queries over the SQL tables, always scoped by site (and so by tenant)."""
+"""Bearer tokens of devices and integrations: made for one role at one site, shown once, stored as a
+SHA-256 only, looked up on each request (``web/auth.py`` caches the answer), revoked for good.
+
+``Tokens`` is what the authenticator asks, each call in a session of its own; the functions take a
+session (pairing, the command line, tests)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import ApiToken, Site, SiteLogo, TicketRecord
+from queue_server.db.tables import ApiToken, Site
+from queue_server.platform.sites import UnknownSite
 
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 TOKEN_PREFIX = "gq_"
@@ -34,48 +40,19 @@ class Principal:
     revoked: bool = False  # only ``find_token`` sets it, so that a revoked device can be told so
 
 
-class UnknownSite(LookupError):
-    pass
+class Tokens:
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
 
+    async def find(self, token: str) -> Principal | None:
+        """The principal a token stands for (``revoked`` set if it was revoked); ``None`` if unknown."""
+        async with self.db() as session:
+            return await find_token(session, token)
 
-def logo_version(data: bytes) -> str:
-    """The version a logo's URLs carry: the first 12 hex digits of its SHA-256."""
-    return hashlib.sha256(data).hexdigest()[:12]
-
-
-async def set_logo(session: AsyncSession, site_id: str, data: bytes, content_type: str) -> str:
-    """Make ``data`` (already checked to be a PNG or JPEG of ``content_type``) the site's logo, in place
-    of any other; returns its version. Raises ``UnknownSite``. Does not commit."""
-    if await session.get(Site, site_id) is None:
-        raise UnknownSite(site_id)
-    version = logo_version(data)
-    row = await session.get(SiteLogo, site_id)
-    if row is None:
-        session.add(SiteLogo(site_id=site_id, content_type=content_type, data=data, version=version))
-    else:
-        row.content_type, row.data, row.version = content_type, data, version
-    await session.flush()
-    return version
-
-
-async def remove_logo(session: AsyncSession, site_id: str) -> bool:
-    """Remove the site's logo; whether it had one. Does not commit."""
-    row = await session.get(SiteLogo, site_id)
-    if row is None:
-        return False
-    await session.delete(row)
-    await session.flush()
-    return True
-
-
-async def logo_of(session: AsyncSession, site_id: str) -> tuple[str, bytes, str] | None:
-    """The site's logo as ``(content_type, data, version)``, or ``None`` if it has none."""
-    row = await session.get(SiteLogo, site_id)
-    return None if row is None else (row.content_type, row.data, row.version)
-
-
-async def site_ids(session: AsyncSession) -> list[str]:
-    return list((await session.execute(select(Site.id).order_by(Site.id))).scalars().all())  # type: ignore[call-overload]
+    async def revoked_among(self, token_ids: set[int]) -> set[int]:
+        """Which of ``token_ids`` are revoked or no longer exist."""
+        async with self.db() as session:
+            return await revoked_among(session, token_ids)
 
 
 async def create_token(session: AsyncSession, site_id: str, role: str, name: str = "") -> tuple[int, str]:
@@ -135,7 +112,3 @@ async def list_tokens(session: AsyncSession, site_id: str | None = None) -> Sequ
         query = query.where(ApiToken.site_id == site_id)  # type: ignore[arg-type]
     return (await session.execute(query)).scalars().all()
 
-
-async def archived_ticket(session: AsyncSession, site_id: str, ticket_id: str) -> TicketRecord | None:
-    row = await session.get(TicketRecord, ticket_id)
-    return row if row is not None and row.site_id == site_id else None
