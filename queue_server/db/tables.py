@@ -4,7 +4,7 @@ sites, tokens, people, the audit log, the outbox). A module's own tables are in 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
@@ -56,6 +56,27 @@ class Site(SQLModel, table=True):
     ordering: str = Field(default="weighted_wait", max_length=32)
     # Languages the hall display announces calls in, in order ("fr", "en").
     languages: list[str] = Field(default_factory=lambda: ["fr"], sa_column=Column(JSON, nullable=False))
+    address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    colours: list[str] = Field(default_factory=lambda: ["#000091", "#e1000f"],  # main, accent: "#RRGGBB"
+                               sa_column=Column(JSON, nullable=False, server_default='["#000091", "#e1000f"]'))
+    # {"0": [[510, 720], [810, 1020]], ...}: weekday (0 = Monday) -> minutes [start, end); null: always open.
+    hours: dict[str, list[list[int]]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Whose public holidays close the site: "FR", "FR-57", "FR-974"... (platform/calendar.py); null: none.
+    holiday_region: str | None = Field(default=None, max_length=16)
+    kiosk_languages: list[str] = Field(default_factory=lambda: ["fr", "en"],
+                                       sa_column=Column(JSON, nullable=False, server_default='["fr", "en"]'))
+    kiosk_idle_s: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+
+
+class Closure(SQLModel, table=True):
+    """Days a site is closed, both included ("Inventaire", "Pont de l'Ascension")."""
+
+    __tablename__ = "closures"
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(foreign_key="sites.id", index=True, max_length=64)
+    first: date
+    last: date
+    reason: str = Field(default="", max_length=200)
 
 
 
@@ -132,7 +153,7 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)  # "login", "login.failed", "token.revoked", ...
     target: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=64)
-    detail: str = Field(default="", max_length=500)
+    detail: str = Field(default="", max_length=4000)
 
 
 class OutboxMessage(SQLModel, table=True):

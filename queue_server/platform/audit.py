@@ -19,7 +19,7 @@ def note(session: AsyncSession, action: str, actor: str, *, tenant: str | None, 
          target: str = "", address: str = "", detail: str = "") -> None:
     """Add an entry to ``session``; it is written with the session's next commit."""
     session.add(AuditEntry(at=datetime.now(UTC), tenant_id=tenant, site_id=site, actor=actor[:200],
-                           action=action, target=target[:200], address=address[:64], detail=detail[:500]))
+                           action=action, target=target[:200], address=address[:64], detail=detail[:4000]))
 
 
 async def record(session: AsyncSession, action: str, actor: str, **fields: str | None) -> None:

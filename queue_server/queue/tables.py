@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -35,6 +36,8 @@ class Service(SQLModel, table=True):
     # Printed at the bottom of this service's tickets ("Munissez-vous de votre pièce d'identité").
     ticket_message: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     position: int = 0
+    # The kiosk offers priority tickets (pregnancy, disability…) for this service.
+    priority: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 class Counter(SQLModel, table=True):
     __tablename__ = "counters"
