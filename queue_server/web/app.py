@@ -30,6 +30,7 @@ from queue_server.platform.sites import Sites
 from queue_server.platform.sms import LogProvider, make_provider
 from queue_server.platform.tokens import Tokens
 from queue_server.queue.archiver import Archiver
+from queue_server.queue.configuration import Configuration
 from queue_server.queue.eventstore import EventStore
 from queue_server.queue.notifier import Notifier
 from queue_server.queue.phones import NoteBook, PhoneBook
@@ -161,7 +162,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 )
                 queue_deps = QueueDeps(platform=platform, queue=queue, phones=phones, notes=notes,
                                        visits=Visits(phones, notes, session_factory),
-                                       history=History(session_factory), speech=speech)
+                                       history=History(session_factory), speech=speech,
+                                       configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).

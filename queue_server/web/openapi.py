@@ -20,6 +20,7 @@ from queue_server.queue.web.api import (
     TransferBody,
 )
 from queue_server.queue.web.citizen import PhoneBody
+from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBody, SiteBody
 from queue_server.web.admin import PairBody, PairingBody
 
 
@@ -32,6 +33,21 @@ _NULLNUM = {"type": ["number", "null"]}
 _RESPONSES = {
     "Me": _object(login=_STR, name=_STR, tenant=_STR, csrf_token=_STR, roles={"type": "array", "items": _object(
         site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
+    "SiteSettings": _object(id=_STR, tenant=_STR, name=_STR, address=_STR, timezone=_STR,
+                            languages={"type": "array", "items": _STR}, colours={"type": "array", "items": _STR},
+                            logo=_NULLSTR, kiosk=_object(languages={"type": "array", "items": _STR}, idle_s=_INT)),
+    "Hours": _object(weekly={"type": ["object", "null"]}, closures={"type": "array", "items": _object(
+        **{"from": _STR, "to": _STR, "reason": _STR})}, public_holidays=_NULLSTR),
+    "ServiceSettings": _object(id=_STR, name=_STR, prefix=_STR, description=_STR, icon=_STR,
+                               priority={"type": "boolean"}, daily_cap={"type": ["integer", "null"]}, sms_ahead=_INT,
+                               alert_wait_s=_INT, ticket_message=_STR, default_duration_s=_INT,
+                               hours={"type": ["object", "null"]}),
+    "CounterSettings": _object(id=_STR, name=_STR, services={"type": "array", "items": _STR}),
+    "SiteConfiguration": _object(site={"$ref": "#/components/schemas/SiteSettings"},
+                                 hours={"$ref": "#/components/schemas/Hours"},
+                                 services={"type": "array", "items": {"$ref": "#/components/schemas/ServiceSettings"}},
+                                 counters={"type": "array", "items": {"$ref": "#/components/schemas/CounterSettings"}},
+                                 motifs={"type": "array"}),
     "DeviceToken": _object(token_id=_INT, site=_STR, role=_STR, name=_STR),
     "Pairing": _object(code={"type": "string", "pattern": "^[A-Z0-9]{4}-[A-Z0-9]{4}$"}, site=_STR,
                        role={"enum": ["kiosk", "display"]}, expires_at=_STR),
@@ -82,7 +98,8 @@ def _schemas() -> dict[str, Any]:
     out: dict[str, Any] = {"Problem": _PROBLEM}
     out.update(_RESPONSES)
     kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
-             PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody, NoteBody, NoteView)
+             PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody, NoteBody, NoteView, ServiceBody, CounterBody,
+             HoursBody, SiteBody)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -202,6 +219,31 @@ def openapi_document() -> dict[str, Any]:
              **_problems(400, 401, 403, 404, 413, 422, 503)}, body="PrinterBody")},
         "/api/v1/sites/{site}/state": {"get": _op(
             "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
+        # Configuration, applied live (admin; supervisors read): docs/api.md "Configuration".
+        "/api/v1/sites/{site}": {"put": _op(
+            "Create a site of the caller's collectivity (an administrator of the whole collectivity) or change "
+            "its settings: name, address, time zone, languages, colours, kiosk", site,
+            {"201": _json("SiteSettings", "the new site"), "200": _json("SiteSettings", "the site's settings"),
+             **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="SiteBody")},
+        "/api/v1/sites/{site}/config": {"get": _op(
+            "The site's whole configuration: site, hours, services, counters (supervisor, admin)", site,
+            {"200": _json("SiteConfiguration", "the configuration"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/sites/{site}/services/{service}": {
+            "put": _op("Create or change a service (admin; applied live)", ["site", "service"],
+                       {"201": _json("ServiceSettings", "created"), "200": _json("ServiceSettings", "changed"),
+                        **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="ServiceBody"),
+            "delete": _op("Remove a service (admin; 409 while tickets wait in it)", ["site", "service"],
+                          {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
+        "/api/v1/sites/{site}/counters/{counter}": {
+            "put": _op("Create or change a counter (admin; applied live)", ["site", "counter"],
+                       {"201": _json("CounterSettings", "created"), "200": _json("CounterSettings", "changed"),
+                        **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="CounterBody"),
+            "delete": _op("Remove a counter (admin; 409 while it is open)", ["site", "counter"],
+                          {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
+        "/api/v1/sites/{site}/hours": {"put": _op(
+            "Set the site's weekly hours, closures and public holidays (admin; applied live)", site,
+            {"200": _json("Hours", "the hours now"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
+            body="HoursBody")},
     }
     paths["/api/v1/me"] = {"get": {
         "summary": "Who is asking: the signed-in person (their roles and the CSRF token for their requests), "

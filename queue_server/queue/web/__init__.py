@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 
 from queue_server.queue.web.api import Api
 from queue_server.queue.web.citizen import CitizenPages
+from queue_server.queue.web.config_api import ConfigApi
 from queue_server.queue.web.counter_page import CounterPage
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.display import DisplayPages
@@ -21,6 +22,7 @@ def routes(deps: QueueDeps, feed: LiveFeed) -> list[BaseRoute]:
     return [
         *api.build(),
         *Reports(api, deps).routes(),
+        *ConfigApi(deps, deps.configuration).routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
         *CitizenPages(api, deps).routes(),
         *DisplayPages(deps).routes(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from queue_server.queue.configuration import Configuration
 from queue_server.queue.phones import NoteBook, PhoneBook
 from queue_server.queue.reports import History
 from queue_server.queue.service import QueueService
@@ -21,3 +22,4 @@ class QueueDeps:
     visits: Visits  # what the endpoints do beyond one decision (phones, notes, past tickets, reprints)
     history: History  # reports over the archived history
     speech: Speech  # spoken announcements of calls
+    configuration: Configuration  # sites' services, counters, hours and settings, changed live
