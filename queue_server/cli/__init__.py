@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 # Importing the commands' modules registers them on the command tree.
-from queue_server.cli import database, demo, people, serve, sites  # noqa: F401
+from queue_server.cli import config, database, demo, people, serve, sites  # noqa: F401
 from queue_server.cli.common import app
 
 __all__ = ["app", "main"]

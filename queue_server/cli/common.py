@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -32,7 +32,7 @@ DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the embe
 log = logging.getLogger("queue_server")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     typer.echo(f"queue-server: {message}", err=True)
     raise typer.Exit(2)
 

@@ -46,6 +46,10 @@ COUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 SITE_ID = SERVICE_ID
 PREFIX = re.compile(r"^[A-Z]{1,3}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# What a service named by an imported document has when the document leaves a field out (as a new one would).
+SERVICE_DEFAULTS: dict[str, Any] = {"description": "", "icon": "default", "priority": True, "daily_cap": None,
+                                    "sms_ahead": 3, "alert_wait_s": 1200, "ticket_message": "",
+                                    "default_duration_s": 300, "hours": None}
 # A new site's hours until its administrator sets them: a town hall's usual week, French holidays.
 TOWN_HALL_WEEK = {d: [["08:30", "12:00"], ["13:30", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -195,14 +199,14 @@ class Configuration:
         """Make the site's configuration ``document`` (as ``document`` gives it): its settings, hours,
         services and counters; services and counters it does not name are removed (refused while in use)."""
         doc = _object(document)
-        settings = _object(doc.get("site", {}), "site")
-        await self.put_site(site, {k: v for k, v in settings.items() if k not in ("id", "tenant", "logo")},
-                            tenant=tenant, by=by, address=address)
+        settings = {k: v for k, v in _object(doc.get("site", {}), "site").items() if k not in ("id", "tenant", "logo")}
+        site_fields = _site_fields(settings)
         services = doc.get("services", [])
         counters = doc.get("counters", [])
         if not isinstance(services, list) or not isinstance(counters, list):
             raise invalid("services", "services and counters are lists.")
-        parsed_services = [(_id(s, "services", SERVICE_ID), _service_fields(_object(s, "services"))) for s in services]
+        parsed_services = [(_id(s, "services", SERVICE_ID),
+                            {**SERVICE_DEFAULTS, **_service_fields(_object(s, "services"))}) for s in services]
         parsed_counters = []
         for counter in counters:
             data = _object(counter, "counters")
@@ -220,9 +224,19 @@ class Configuration:
             unknown = [n for n in names if n not in known]
             if unknown:
                 raise invalid("counters", f"The counter {cid} serves unknown service(s): {', '.join(unknown)}.")
+        # Everything is read: now the site (created first if new: its queue is made from its row), then the
+        # rest in one change.
+        async with self.db() as session:
+            exists = await session.get(Site, site) is not None
+        if not exists:
+            await self.put_site(site, settings, tenant=tenant, by=by, address=address)
 
         async def change(session: AsyncSession) -> None:
             row = await _site(session, site)
+            if row.tenant_id != tenant:
+                raise UnknownField("No such site.", kind="unknown-site", field="site", field_message="unknown")
+            for key, value in site_fields.items():
+                setattr(row, key, value)
             row.hours = _stored(weekly)
             row.holiday_region = region
             session.add(row)
