@@ -82,6 +82,6 @@ async def test_the_kiosk_page_keeps_scripts_out_of_its_data(client: httpx.AsyncC
     assert answer.status_code == 200
     assert "script-src 'self'" in answer.headers["content-security-policy"]
     assert '<script type="application/json" id="strings">' in answer.text
-    assert answer.text.count("<script") == 2  # the JSON block and /static/kiosk.js
+    assert answer.text.count("<script") == 3  # the JSON block, /static/live.js and /static/kiosk.js
     assert (await client.get("/static/kiosk.js")).status_code == 200
     assert (await client.get("/kiosk?lang=xx")).text.count('lang="fr"') >= 2  # unknown: French

@@ -3,7 +3,9 @@
 //
 // - Announcements queue: a new call never cuts the one being spoken. A call older than 30 s when it
 //   arrives (a display coming back after a cut) is shown, never announced.
-// - The live feed is resumed with ?since= after a cut, so no call is missed or shown twice.
+// - The live feed (Live.follow, live.js) is resumed with ?since= after a cut, so no call is missed or
+//   shown twice; its events keep the site's public view current (Live.fold): counters, waiting counts,
+//   the message. The calls shown keep what each call's event said (its announcements, its time).
 // - Watchdog: a script error reloads the page after 10 s; so does a connection down for 5 minutes.
 "use strict";
 
@@ -24,9 +26,8 @@
 
   let token = null;
   let site = null;
-  let lastId = null;
-  let snapshot = null;
-  let counters = new Map();
+  let snapshot = null; // the site's public view, kept current by the feed's events
+  let feed = null; // Live.follow's handle
   let recent = [];
   let offsetMs = 0;
   let attempt = 0;
@@ -155,8 +156,12 @@
   const visible = (ticket) =>
     (!onlyServices || onlyServices.has(ticket.service)) && (!onlyCounters || onlyCounters.has(ticket.counter));
 
+  function counterOf(id) {
+    return snapshot ? snapshot.counters.find((counter) => counter.id === id) : undefined;
+  }
+
   function counterName(id) {
-    const counter = counters.get(id);
+    const counter = counterOf(id);
     return counter ? counter.name : `${strings.counter} ${id}`;
   }
 
@@ -215,7 +220,7 @@
 
   function renderCounters() {
     const tiles = [];
-    for (const counter of counters.values()) {
+    for (const counter of snapshot ? snapshot.counters : []) {
       if (onlyCounters && !onlyCounters.has(counter.id)) continue;
       const ticket = counter.ticket && visible(counter.ticket) && ["called", "serving"].includes(counter.ticket.status)
         ? counter.ticket : null;
@@ -253,13 +258,11 @@
   // The live feed ------------------------------------------------------------------------------------------
 
   function onSnapshot(data) {
-    snapshot = data;
     $("site-name").textContent = data.name || data.site;
     if (data.logo) {
       $("logo").src = data.logo;
       $("logo").hidden = false;
     }
-    counters = new Map(data.counters.map((counter) => [counter.id, counter]));
     recent = [];
     for (const ticket of [...data.recent_calls].reverse()) {
       if (visible(ticket)) rememberCall(ticket, [], ticket.called_at);
@@ -276,72 +279,51 @@
     }
   }
 
+  // An event, once folded into the view (counters, figures and message are the view's).
   function onEvent(message) {
     const data = message.data || {};
-    if (message.type === "ticket.called" || message.type === "ticket.recalled") {
+    const kind = message.type || "";
+    if (kind === "ticket.called" || kind === "ticket.recalled") {
       const ticket = data.ticket;
-      if (ticket && ticket.counter) {
-        const counter = counters.get(ticket.counter);
-        if (counter) counter.ticket = ticket;
-        if (visible(ticket)) {
-          rememberCall(ticket, data.announcements || [], message.at);
-          renderCurrent(true);
-          renderRecent();
-          if (Date.now() + offsetMs - Date.parse(message.at) < OLD_MS) {
-            announce(ticket, data.announcements, `${ticket.id}:${ticket.recalls}`);
-          }
+      if (ticket && ticket.counter && visible(ticket)) {
+        rememberCall(ticket, data.announcements || [], message.at);
+        renderCurrent(true);
+        renderRecent();
+        if (Date.now() + offsetMs - Date.parse(message.at) < OLD_MS) {
+          announce(ticket, data.announcements, `${ticket.id}:${ticket.recalls}`);
         }
-        renderCounters();
       }
-    } else if (message.type && message.type.startsWith("counter.") && data.counter) {
-      counters.set(data.counter.id, data.counter);
-      renderCounters();
-    } else if (message.type === "display.message") {
-      renderMessage(data.text);
+    } else if (kind === "display.message") {
+      renderMessage(snapshot.message);
     }
-    if (message.type && message.type.startsWith("ticket.")) {
-      const ticket = data.ticket;
-      if (ticket && ticket.counter && counters.get(ticket.counter) && !["called", "serving"].includes(ticket.status)) {
-        const counter = counters.get(ticket.counter);
-        if (counter.ticket && counter.ticket.id === ticket.id) counter.ticket = null;
-        renderCounters();
-      }
-    }
-    if (data.services) {
-      // Ticket, counter and day events carry the figures of the services they change.
-      const fresh = new Map(data.services.map((s) => [s.id, s]));
-      snapshot = { ...snapshot, services: snapshot.services.map((s) => ({ ...s, ...(fresh.get(s.id) || {}) })) };
-      if (showWaiting) renderWaiting();
-    }
+    if (kind.startsWith("ticket.") || kind.startsWith("counter.") || kind === "day.started") renderCounters();
+    if (data.services && showWaiting) renderWaiting(); // the figures of the services it changed
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const since = lastId ? `&since=${encodeURIComponent(lastId)}` : "";
-    const socket = new WebSocket(
-      `${scheme}//${location.host}/ws/sites/${encodeURIComponent(site)}?token=${encodeURIComponent(token)}${since}`);
-    socket.onopen = () => {
-      attempt = 0;
-      downSince = null;
-      setStatus();
-      syncClock();
-    };
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.id) lastId = message.id;
-      if (message.type === "snapshot") onSnapshot(message.data);
-      else onEvent(message);
-    };
-    socket.onclose = (event) => {
-      if (downSince === null) downSince = Date.now();
-      setStatus();
-      if (event.code === 4001) {
+    if (feed) feed.stop();
+    feed = Live.follow(`/ws/sites/${encodeURIComponent(site)}`, {
+      token,
+      onStatus(up) {
+        if (up) {
+          downSince = null;
+          syncClock();
+        } else if (downSince === null) {
+          downSince = Date.now();
+        }
+        setStatus();
+      },
+      onMessage(message) {
+        snapshot = Live.fold(snapshot, message);
+        if (message.type === "snapshot") onSnapshot(snapshot);
+        else if (snapshot) onEvent(message);
+      },
+      onRevoked() {
         pairing(strings.revoked);
-        return;
-      }
-      attempt = Math.min(attempt + 1, 6);
-      setTimeout(identify, Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
-    };
+      },
+      // Refused before opening (revoked, unknown token) or cut: asking who we are tells which.
+      beforeReconnect: stillPaired,
+    });
   }
 
   async function identify() {
@@ -365,14 +347,31 @@
       setTimeout(identify, Math.min(15000, 500 * 2 ** attempt));
       return;
     }
+    attempt = 0;
     site = (await answer.json()).site;
     $("pairing").hidden = true;
     connect();
   }
 
+  // Whether the token still stands for a device of the site (false: the pairing screen says why).
+  async function stillPaired() {
+    let answer;
+    try {
+      answer = await fetch("/api/v1/me", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    } catch {
+      return true; // a network cut: the feed tries again
+    }
+    if (answer.status !== 401) return true;
+    const problem = await answer.json().catch(() => ({}));
+    pairing(problem.type === "/problems/token-revoked" ? strings.revoked : strings.unpaired);
+    return false;
+  }
+
   // Pairing -------------------------------------------------------------------------------------------------
 
   function pairing(reason) {
+    if (feed) feed.stop();
+    feed = null;
     $("pairing-reason").textContent = reason;
     $("pairing").hidden = false;
     for (const id of ["calls", "history-box", "waiting-box", "media"]) $(id).hidden = true;
@@ -404,33 +403,9 @@
     }, 10000);
   }
 
-  /** The value of the query parameter spelt exactly ``name`` (not merely decoding to it), or null. */
-  function exactParam(name) {
-    for (const pair of location.search.slice(1).split("&")) {
-      const at = pair.indexOf("=");
-      if ((at < 0 ? pair : pair.slice(0, at)) !== name) continue;
-      try {
-        return decodeURIComponent((at < 0 ? "" : pair.slice(at + 1)).replace(/\+/g, " "));
-      } catch {
-        return null;
-      }
-    }
-    return null;
-  }
-
   // Start -------------------------------------------------------------------------------------------------
 
-  // The token is taken under its exact name only, as the server does: "?tok%65n=" decodes to
-  // "token" too, but a credential under another spelling is refused. Any spelling of it leaves the
-  // address bar (and the browser's history).
-  const given = exactParam("token");
-  if (given) localStorage.setItem(TOKEN_KEY, given);
-  const here = new URL(location.href);
-  if (here.searchParams.has("token")) {
-    here.searchParams.delete("token");
-    window.history.replaceState(null, "", here.pathname + here.search);
-  }
-  token = localStorage.getItem(TOKEN_KEY);
+  token = Live.takeToken(TOKEN_KEY);
   setStatus();
   if (token) identify();
   else pairing(strings.unpaired);

@@ -1,8 +1,10 @@
 // The kiosk's touch page: choose a service, get a ticket. Plain script, no build step.
 //
-// - The device token comes once in ?token=, is kept in localStorage and dropped from the address bar.
-// - The site's live feed keeps the waiting counts and the printer's state current; while it is down
-//   the page says tickets cannot be taken (it cannot honour them) and reconnects by itself.
+// - The device token comes once in ?token=, is kept in localStorage and dropped from the address bar
+//   (Live.takeToken, live.js).
+// - The site's live feed (Live.follow) keeps the snapshot current (Live.fold): the waiting counts and
+//   the printer's state; while it is down the page says tickets cannot be taken (it cannot honour
+//   them) and reconnects by itself, asking /api/v1/me first to tell a revoked token from a cut.
 // - One intent (a service touched) has one Idempotency-Key, reused by every retry: a double tap or
 //   a lost answer never issues two tickets.
 "use strict";
@@ -20,7 +22,8 @@
   let token = null;
   let site = null;
   let tokenId = null;
-  let snapshot = null;
+  let snapshot = null; // the site's public view, kept current by the feed's events
+  let feed = null; // Live.follow's handle
   let online = false;
   let printer = "unknown";
   let busy = false;
@@ -63,7 +66,8 @@
   // Pairing ---------------------------------------------------------------------------------------
 
   function pairing(reason) {
-    if (window.guichetSocket) window.guichetSocket.close();
+    if (feed) feed.stop();
+    feed = null;
     say("alert", "");
     $("pairing-reason").textContent = reason;
     show("pairing");
@@ -117,40 +121,53 @@
       pairing(strings.unpaired); // a display's token cannot issue tickets
       return;
     }
+    attempt = 0;
     site = me.site;
     tokenId = me.token_id;
     connect();
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(
-      `${scheme}//${location.host}/ws/sites/${encodeURIComponent(site)}?token=${encodeURIComponent(token)}`);
-    window.guichetSocket = socket;
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "snapshot") {
-        attempt = 0;
-        snapshot = message.data;
-        printer = printerOf(snapshot.printers);
-        setOnline(true);
-        renderServices();
-        if (document.body.dataset.screen !== "ticket") show("start");
-      } else {
-        onEvent(message);
-      }
-    };
-    socket.onclose = (event) => {
-      if (window.guichetSocket !== socket) return;
-      window.guichetSocket = null;
-      if (event.code === 4001) {
+    if (feed) feed.stop();
+    feed = Live.follow(`/ws/sites/${encodeURIComponent(site)}`, {
+      token,
+      baseMs: 500,
+      maxMs: 10000,
+      onMessage(message) {
+        snapshot = Live.fold(snapshot, message);
+        if (message.type === "snapshot") {
+          printer = printerOf(snapshot.printers);
+          setOnline(true);
+          renderServices();
+          if (document.body.dataset.screen !== "ticket") show("start");
+        } else {
+          onEvent(message);
+        }
+      },
+      onStatus(up) {
+        // Back after a cut: the events missed follow at once (the first time, the snapshot says it).
+        if (!up || snapshot) setOnline(up);
+      },
+      onRevoked() {
         pairing(strings.revoked);
-        return;
-      }
-      setOnline(false);
+      },
       // Refused before opening (revoked, unknown token) or cut: asking who we are tells which.
-      setTimeout(identify, backoff());
-    };
+      beforeReconnect: stillPaired,
+    });
+  }
+
+  // Whether the token still stands for a device of the site (false: the pairing screen says why).
+  async function stillPaired() {
+    let answer;
+    try {
+      answer = await api("GET", "/api/v1/me");
+    } catch {
+      return true; // a network cut: the feed tries again
+    }
+    if (answer.status !== 401) return true;
+    const problem = await answer.json().catch(() => ({}));
+    pairing(problem.type === "/problems/token-revoked" ? strings.revoked : strings.unpaired);
+    return false;
   }
 
   function printerOf(printers) {
@@ -166,12 +183,9 @@
       }
       return;
     }
-    // Ticket, counter and day events carry the figures (waiting, estimate) of the services they change.
-    if (message.data && message.data.services && snapshot) {
-      const fresh = new Map(message.data.services.map((s) => [s.id, s]));
-      snapshot = { ...snapshot, services: snapshot.services.map((s) => ({ ...s, ...(fresh.get(s.id) || {}) })) };
-      renderServices();
-    }
+    // Ticket, counter and day events carry the figures (waiting, estimate) of the services they change:
+    // the fold applied them.
+    if (message.data && message.data.services && snapshot) renderServices();
   }
 
   function setOnline(value) {
@@ -364,33 +378,9 @@
 
   for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, armIdle, { passive: true });
 
-  /** The value of the query parameter spelt exactly ``name`` (not merely decoding to it), or null. */
-  function exactParam(name) {
-    for (const pair of location.search.slice(1).split("&")) {
-      const at = pair.indexOf("=");
-      if ((at < 0 ? pair : pair.slice(0, at)) !== name) continue;
-      try {
-        return decodeURIComponent((at < 0 ? "" : pair.slice(at + 1)).replace(/\+/g, " "));
-      } catch {
-        return null;
-      }
-    }
-    return null;
-  }
-
   // Start -------------------------------------------------------------------------------------------
 
-  // The token is taken under its exact name only, as the server does: "?tok%65n=" decodes to
-  // "token" too, but a credential under another spelling is refused. Any spelling of it leaves the
-  // address bar (and the browser's history).
-  const given = exactParam("token");
-  if (given) localStorage.setItem(TOKEN_KEY, given);
-  const here = new URL(location.href);
-  if (here.searchParams.has("token")) {
-    here.searchParams.delete("token");
-    history.replaceState(null, "", here.pathname + here.search);
-  }
-  token = localStorage.getItem(TOKEN_KEY);
+  token = Live.takeToken(TOKEN_KEY);
   if (token) identify();
   else pairing(strings.unpaired);
 })();

@@ -4,9 +4,16 @@
 // - Staff.data: the JSON block #staff-data (person, csrf, lang, sites, strings).
 // - Staff.api(method, path, body, headers): fetch with X-CSRF-Token; resolves {ok, status, body, problem}
 //   (problem: the RFC 9457 detail in words, or a network message), never throws.
-// - Staff.live(site, onChange, onStatus): follows /ws/sites/{site} (session cookie), resumes with
-//   ?since= after a cut, keeps Staff.state = {snapshot-like object with tickets by id}; onChange(event)
-//   after each message; onStatus(true|false) as the connection comes and goes.
+// - Staff.live(site, onChange, onStatus): follows /ws/sites/{site} with the session cookie (Live.follow,
+//   live.js: resumed with ?since= after a cut; an ended session goes to the sign-in page) and keeps
+//   Staff.view, the site's staff snapshot, current with Live.fold: it says what GET …/state would.
+//   onChange(message) after each message; onStatus(true|false) as the connection comes and goes.
+// - Staff.state: what the pages read, from the view: services, counters, queue (every waiting ticket,
+//   each service's part in the server's call order), recent (the recent calls, latest first), printers
+//   (a Map kiosk -> status), message; tickets, every ticket of the day seen so far by id (its latest
+//   copy: a ticket that left the view keeps the last one the feed gave); serverSkewMs.
+// - Staff.queue(serviceId): that service's waiting tickets, in the server's call order (never sorted
+//   here); Staff.counter(id), Staff.service(id).
 // - Staff.duration(seconds): "4 min 05 s" style text; Staff.estimate(seconds): "15 min" (rounded up); Staff.elapsed(iso): seconds since then, on the
 //   server's clock; Staff.format(text, values) fills {name} placeholders; Staff.clock(iso): "14:05".
 "use strict";
@@ -39,8 +46,20 @@ window.Staff = (() => {
 
   // The live state --------------------------------------------------------------------------------------
 
-  const state = { site: null, services: [], counters: [], tickets: new Map(), recent: [], printers: new Map(),
-                  message: "", lastId: null, serverSkewMs: 0 };
+  let view = null; // the staff snapshot, kept current by Live.fold (null until the feed's first one)
+  const tickets = new Map(); // id -> the latest copy of every ticket seen today
+  const state = {
+    site: null,
+    lastId: null,
+    serverSkewMs: 0,
+    tickets,
+    get services() { return view ? view.services : []; },
+    get counters() { return view ? view.counters : []; },
+    get queue() { return view && view.queue ? view.queue : []; },
+    get recent() { return view ? view.recent_calls : []; },
+    get printers() { return new Map((view ? view.printers : []).map((p) => [p.kiosk, p.status])); },
+    get message() { return view ? view.message : ""; },
+  };
   // How far this computer's clock is ahead of the server's: the smallest (now − event time) of the
   // last events received live. Events replayed after a cut (older: they would make waits look longer)
   // arrive in the first moments of a connection, which are not counted.
@@ -55,20 +74,16 @@ window.Staff = (() => {
     state.serverSkewMs = Math.min(...skews);
   }
 
-  function upsert(ticket) {
-    if (ticket) state.tickets.set(ticket.id, ticket);
-  }
-
-  function applySnapshot(snapshot) {
-    state.services = snapshot.services;
-    state.counters = snapshot.counters;
-    state.tickets = new Map();
-    for (const t of snapshot.queue || []) upsert(t);
-    for (const t of snapshot.recent_calls || []) upsert(t);
-    for (const c of snapshot.counters) if (c.ticket) upsert(c.ticket);
-    state.recent = (snapshot.recent_calls || []).map((t) => t.id);
-    state.printers = new Map((snapshot.printers || []).map((p) => [p.kiosk, p.status]));
-    state.message = snapshot.message || "";
+  // The directory: the view's copies (the freshest: positions move as others are called), then the
+  // event's own ticket, which may have left the view (finished, cancelled…).
+  function remember(message) {
+    if (message.type === "snapshot" || message.type === "day.started") tickets.clear();
+    if (!view) return;
+    const ticket = message.data && message.data.ticket;
+    if (ticket && ticket.id) tickets.set(ticket.id, ticket);
+    for (const t of view.queue || []) tickets.set(t.id, t);
+    for (const t of view.recent_calls) tickets.set(t.id, t);
+    for (const c of view.counters) if (c.ticket) tickets.set(c.ticket.id, c.ticket);
   }
 
   function counter(id) {
@@ -79,135 +94,35 @@ window.Staff = (() => {
     return state.services.find((s) => s.id === id);
   }
 
-  function applyEvent(message) {
-    const d = message.data || {};
-    const ticket = d.ticket;
-    const before = ticket ? state.tickets.get(ticket.id) : null;
-    if (ticket) upsert(ticket);
-    switch (message.type) {
-      case "day.started":
-        state.tickets = new Map();
-        state.recent = [];
-        for (const c of state.counters) { c.ticket = null; c.status = "closed"; c.agent = null; c.since = null; }
-        break;
-      case "ticket.called": {
-        const c = counter(ticket.counter);
-        if (c) {
-          if (c.status !== "open") c.since = message.at;
-          c.status = "open";
-          c.ticket = ticket;
-          if (d.agent) c.agent = d.agent;
-        }
-        state.recent = [ticket.id, ...state.recent.filter((id) => id !== ticket.id)].slice(0, 20);
-        break;
-      }
-      case "ticket.recalled":
-        state.recent = [ticket.id, ...state.recent.filter((id) => id !== ticket.id)].slice(0, 20);
-        syncCounterTicket(ticket);
-        break;
-      case "ticket.started":
-        syncCounterTicket(ticket);
-        break;
-      case "ticket.finished":
-      case "ticket.no_show":
-      case "ticket.cancelled":
-        releaseCounter(ticket);
-        break;
-      case "ticket.transferred":
-        if (before) releaseCounter(before);
-        break;
-      case "ticket.noted":
-        syncCounterTicket(ticket);
-        break;
-      case "counter.opened":
-      case "counter.paused":
-      case "counter.closed": {
-        const view = d.counter;
-        const i = state.counters.findIndex((c) => c.id === view.id);
-        if (i >= 0) state.counters[i] = view;
-        break;
-      }
-      case "kiosk.printer":
-        state.printers.set(d.kiosk, d.status);
-        break;
-      case "display.message":
-        state.message = d.text;
-        break;
-      default:
-        break;
-    }
-    // Ticket, counter and day events carry the figures (waiting, estimate, served) of the services
-    // they change: the server's, never recounted here.
-    for (const figures of d.services || []) {
-      const s = service(figures.id);
-      if (s) Object.assign(s, figures);
-    }
-  }
-
-  function syncCounterTicket(ticket) {
-    for (const c of state.counters) if (c.ticket && c.ticket.id === ticket.id) c.ticket = ticket;
-  }
-
-  function releaseCounter(ticket) {
-    for (const c of state.counters) if (c.ticket && c.ticket.id === ticket.id) c.ticket = null;
-  }
-
-  // Waiting tickets of a service (or of several), in the server's call order: priority, then
-  // transferred to the front, then arrival, then id.
-  const order = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-  function waiting(serviceIds) {
-    const wanted = new Set(serviceIds);
-    return [...state.tickets.values()]
-      .filter((t) => t.status === "waiting" && wanted.has(t.service))
-      .sort((a, b) => (b.priority - a.priority) || (b.front - a.front) || order(a.issued_at, b.issued_at) ||
-        order(a.id, b.id));
+  // A service's waiting tickets in the server's call order: its part of the view's queue, as it is.
+  function queue(serviceId) {
+    return state.queue.filter((t) => t.service === serviceId);
   }
 
   function live(site, onChange, onStatus) {
-    let attempt = 0;
-    let socket = null;
-    let retry = null;
-    let stopped = false;
+    view = null;
+    tickets.clear();
     state.site = site;
     state.lastId = null;
-
-    function connect() {
-      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-      const since = state.lastId ? `?since=${encodeURIComponent(state.lastId)}` : "";
-      socket = new WebSocket(`${scheme}//${location.host}/ws/sites/${encodeURIComponent(site)}${since}`);
-      socket.onopen = () => {
-        attempt = 0;
-        openedAt = Date.now();
-        onStatus(true);
-      };
-      socket.onmessage = (event) => {
-        const message = JSON.parse(event.data);
+    const backToLogin = () => {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    };
+    return Live.follow(`/ws/sites/${encodeURIComponent(site)}`, {
+      baseMs: 300,
+      maxMs: 15000,
+      onStatus(up) {
+        if (up) openedAt = Date.now();
+        onStatus(up);
+      },
+      onMessage(message) {
+        view = Live.fold(view, message);
         if (message.id) state.lastId = message.id;
-        if (message.type === "snapshot") applySnapshot(message.data);
-        else applyEvent(message);
+        remember(message);
         if (message.at) noteSkew(message.at);
         onChange(message);
-      };
-      socket.onclose = (event) => {
-        onStatus(false);
-        if (event.code === 4001) {
-          location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
-          return;
-        }
-        if (stopped) return;
-        attempt = Math.min(attempt + 1, 6);
-        retry = setTimeout(connect, Math.min(15000, 300 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
-      };
-    }
-
-    connect();
-    return {
-      stop() {
-        stopped = true;
-        clearTimeout(retry);
-        if (socket) socket.close();
       },
-    };
+      onRevoked: backToLogin, // the session ended
+    });
   }
 
   function elapsed(iso) {
@@ -259,6 +174,6 @@ window.Staff = (() => {
     return node;
   }
 
-  return { data, strings, api, live, state, waiting, counter, service, elapsed, duration, estimate, el, format,
-           clock, newKey };
+  return { data, strings, api, live, state, queue, counter, service, elapsed, duration, estimate, el, format,
+           clock, newKey, get view() { return view; } };
 })();

@@ -7,7 +7,8 @@
 //   open, offline or in error (low on paper: a warning); a display or kiosk that was connected and is
 //   no longer (GET …/devices/status, every 5 s). The list is updated item by item (never rebuilt), so
 //   that the live region announces only what changed.
-// - Waiting counts, estimates and visits served come with the events (data.services, kept by staff.js).
+// - Waiting counts, estimates and visits served come with the events (data.services, folded into
+//   Staff.view by staff.js); so does the list of waiting tickets (the view's queue).
 "use strict";
 
 (() => {
@@ -30,6 +31,7 @@
   let renderPending = false;
   let reportSeq = 0;
   let reportSpan = null; // [from, to] of the report shown
+  let sentMessage = null; // the displays' message as this page last set it, until the feed says it
 
   const t = (key, values) => Staff.format(S[key] || key, values || {});
 
@@ -39,11 +41,12 @@
 
   const clockTime = Staff.clock;
 
+  // The ticket of the service that has waited longest (not always the next one called: priority
+  // tickets and transfers to the front pass before it).
   function oldestWaiting(serviceId) {
     let oldest = null;
     let oldestAt = Infinity;
-    for (const ticket of state.tickets.values()) {
-      if (ticket.status !== "waiting" || ticket.service !== serviceId) continue;
+    for (const ticket of Staff.queue(serviceId)) {
       const at = Date.parse(ticket.issued_at); // not the strings: their fractions of a second vary in length
       if (at < oldestAt) {
         oldest = ticket;
@@ -137,8 +140,11 @@
     else feedback("counters-feedback", t("failed", { problem: answer.problem }), true);
   }
 
+  // Every waiting ticket, grouped by service (in the order of the services), each service's tickets
+  // in the server's call order: the view's queue as it is. The server gives no order across services
+  // (which is called first depends on the counter that calls), so none is made up here.
   function renderWaiting() {
-    const all = Staff.waiting(state.services.map((s) => s.id));
+    const all = state.queue;
     const shown = all.slice(0, MAX_WAITING_ROWS);
     const limits = new Map(state.services.map((s) => [s.id, s.alert_wait_s]));
     const rows = shown.map((ticket) => el("tr", { "data-ticket": ticket.id },
@@ -160,7 +166,8 @@
   }
 
   function renderMessage() {
-    $("message-current").textContent = state.message ? t("message_now", { text: state.message }) : S.message_none;
+    const text = sentMessage !== null ? sentMessage : state.message;
+    $("message-current").textContent = text ? t("message_now", { text }) : S.message_none;
   }
 
   function deviceName(id, role) {
@@ -326,7 +333,7 @@
       feedback("message-feedback", t("failed", { problem: answer.problem }), true);
       return;
     }
-    state.message = answer.body ? answer.body.text : text; // the feed confirms it a moment later
+    sentMessage = answer.body ? answer.body.text : text; // shown at once; the feed confirms it a moment later
     renderMessage();
     feedback("message-feedback", text ? S.message_sent : S.message_cleared);
   }
@@ -527,19 +534,20 @@
     if (feed) feed.stop();
     const mine = ++generation;
     devices = [];
-    Object.assign(state, { services: [], counters: [], tickets: new Map(), recent: [], printers: new Map(), message: "" });
+    sentMessage = null;
     $("site-name").textContent = site.name;
     $("site").value = site.id;
     $("devices-box").hidden = false;
     setStatus(false);
     $("connection").textContent = S.connecting;
-    render();
-    feed = Staff.live(site.id, () => {
+    feed = Staff.live(site.id, (message) => {
       if (mine !== generation) return;
+      if (message.type === "display.message" || message.type === "snapshot") sentMessage = null; // the feed's word
       scheduleRender();
     }, (up) => {
       if (mine === generation) setStatus(up);
     });
+    render(); // empty until the feed's snapshot (Staff.live starts from nothing)
     poll(mine);
     $("report-date").value = $("report-date").value || today(zone());
     loadReport(false);

@@ -1,6 +1,7 @@
 // A citizen's ticket on the phone, kept live by /ws/tickets/{id}. The page is complete without
 // this script; with it, the position and the call arrive as they happen (with a vibration and a
-// short tone where the browser allows them), and a lost connection comes back by itself.
+// short tone where the browser allows them), and a lost connection comes back by itself (Live.follow,
+// live.js: each message carries the whole ticket, so nothing is resumed).
 "use strict";
 
 (() => {
@@ -11,7 +12,6 @@
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
   const live = document.getElementById("live");
   const connection = document.getElementById("connection");
-  let attempt = 0;
   let lastStatus = main.dataset.status;
   let lastRecalls = null;
   let finished = false;
@@ -80,21 +80,19 @@
     if (form && ticket.status !== "waiting") form.hidden = true;
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/ws/tickets/${encodeURIComponent(ticketId)}`);
-    socket.onmessage = (event) => {
-      attempt = 0;
-      connection.textContent = "";
-      const message = JSON.parse(event.data);
-      if (message.type === "ticket") render(message.data.ticket, message.data.counter_name);
-    };
-    socket.onclose = () => {
-      if (finished) return;
-      connection.textContent = strings.lost;
-      attempt = Math.min(attempt + 1, 6);
-      setTimeout(connect, Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5));
-    };
+  function follow() {
+    Live.follow(`/ws/tickets/${encodeURIComponent(ticketId)}`, {
+      resume: false,
+      onStatus(up) {
+        if (up) connection.textContent = "";
+        else if (!finished) connection.textContent = strings.lost;
+      },
+      onMessage(message) {
+        connection.textContent = "";
+        if (message.type === "ticket") render(message.data.ticket, message.data.counter_name);
+      },
+      beforeReconnect: () => !finished, // a visit over has nothing more to say
+    });
   }
 
   const form = document.getElementById("sms");
@@ -117,5 +115,5 @@
     });
   }
 
-  if (!["done", "no_show", "cancelled"].includes(main.dataset.status)) connect();
+  if (!["done", "no_show", "cancelled"].includes(main.dataset.status)) follow();
 })();

@@ -2,7 +2,8 @@
 //
 // - Where: the site, the counter and the services served today are chosen once and remembered in
 //   this browser (localStorage); "Change counter or services" chooses again.
-// - Everything shown comes from the site's live feed (staff.js): no reload, no polling.
+// - Everything shown comes from the site's live feed (staff.js): no reload, no polling. Each service's
+//   waiting list is its part of the folded view's queue, in the server's call order (never sorted here).
 // - Keys (when no text field has the focus): N next, R recall, S start, F finish, A no-show,
 //   T transfer, Q put the last no-show back in the queue, O call out of turn, P pause/resume,
 //   C close, G counter/reception, ? help. A foot pedal or keypad mapped to one of them works as well.
@@ -191,7 +192,7 @@
     if (!setup) return;
     const blocks = setup.services.map((sid) => {
       const service = window.Staff.service(sid) || { waiting: 0, estimated_wait_s: null };
-      const waiting = window.Staff.waiting([sid]);
+      const waiting = window.Staff.queue(sid);
       const title = el("h3", {}, serviceName(sid), " ",
         el("span", { class: "count", text: format(S.waiting_count, { n: service.waiting || 0 }) }),
         service.estimated_wait_s !== null && service.estimated_wait_s !== undefined
@@ -213,7 +214,7 @@
   }
 
   function renderRecent() {
-    const items = state.recent.slice(0, 10).map((id) => state.tickets.get(id)).filter(Boolean).map((t) =>
+    const items = state.recent.slice(0, 10).map((t) =>
       el("li", { class: t.counter === (setup && setup.counter) ? "mine" : "" },
         el("span", { class: "number", text: t.number }), " → ", counterName(t.counter || ""),
         el("span", { class: "at", text: ` · ${window.Staff.clock(t.called_at)}` })));
@@ -457,13 +458,12 @@
   function statusText(ticket) {
     switch (ticket.status) {
       case "waiting": {
-        // From the live lists, not the ticket's last event: people ahead go down as others are called.
-        const ahead = window.Staff.waiting([ticket.service]).findIndex((t) => t.id === ticket.id);
-        const service = window.Staff.service(ticket.service);
-        // The service's estimate is a newcomer's, behind all who wait: (waiting + 1) turns.
-        const estimate = service && service.estimated_wait_s !== null && ahead >= 0
-          ? service.estimated_wait_s * (ahead + 1) / (service.waiting + 1) : null;
-        return format(S.found_waiting, { ahead: Math.max(0, ahead) }) +
+        // From the live queue, not the ticket's last event: people ahead go down as others are called,
+        // and the view keeps each waiting ticket's rank and the server's estimate for it.
+        const queued = state.queue.find((t) => t.id === ticket.id);
+        const ahead = queued ? queued.position : null;
+        const estimate = queued ? queued.estimated_wait_s : null;
+        return format(S.found_waiting, { ahead: ahead === null ? 0 : ahead }) +
           (estimate !== null ? ` · ${format(S.estimate, { d: window.Staff.estimate(estimate) })}` : "");
       }
       case "called":
