@@ -187,10 +187,11 @@ def public(message: Any) -> Any:
     return message
 
 
-# What a public screen shows does not change when a visit starts or ends at a counter (it shows
-# calls, counters and waiting counts), so those events are not sent to it: fewer frames per call.
+# A note is for staff: public screens are not sent it. They are sent the start and end of a visit: those
+# change what they show (a counter freed, the visits served, the estimates the kiosk gives), and a screen
+# that folds its view from the feed must stay what GET /state says (tests/browser/test_live_fold.py).
 HIDDEN: dict[Audience, frozenset[str]] = {
-    "public": frozenset({"ticket.started", "ticket.finished", "ticket.noted"}),
+    "public": frozenset({"ticket.noted"}),
     "staff": frozenset(),
 }
 

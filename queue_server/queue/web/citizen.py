@@ -88,6 +88,8 @@ def kiosk_strings(lang: str) -> dict[str, str]:
         "busy": _("Your ticket is being issued…"),
         "failed": _("Your ticket could not be issued. Please try again or ask at the reception desk."),
         "closed": _("This service is not taking tickets right now."),
+        "closed_until": _("Opens again {when}."),
+        "opens": _("Closed · opens {when}"),
         "revoked": _("This kiosk's pairing was revoked. An administrator must pair it again."),
         "unpaired": _("This kiosk is not paired yet. An administrator gives a pairing code."),
         "bad_code": _("This pairing code is unknown, already used or expired."),

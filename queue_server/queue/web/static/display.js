@@ -315,7 +315,7 @@
       },
       onMessage(message) {
         snapshot = Live.fold(snapshot, message);
-        if (message.type === "snapshot") onSnapshot(snapshot);
+        if (message.type === "snapshot" || message.type === "site.configured") onSnapshot(snapshot);
         else if (snapshot) onEvent(message);
       },
       onRevoked() {

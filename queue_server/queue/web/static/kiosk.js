@@ -44,7 +44,7 @@
   }
 
   function show(id) {
-    for (const section of ["loading", "start", "ticket", "pairing"]) $(section).hidden = section !== id;
+    for (const section of ["loading", "start", "closed", "ticket", "pairing"]) $(section).hidden = section !== id;
     document.body.dataset.screen = id;
     $(id).querySelector("h1").focus();
     armIdle();
@@ -135,11 +135,12 @@
       maxMs: 10000,
       onMessage(message) {
         snapshot = Live.fold(snapshot, message);
-        if (message.type === "snapshot") {
+        if (message.type === "snapshot" || message.type === "site.configured") {
           printer = printerOf(snapshot.printers);
           setOnline(true);
           renderServices();
-          if (document.body.dataset.screen !== "ticket") show("start");
+          const open = snapshot.services.some((s) => s.open_now !== false);
+          if (open && document.body.dataset.screen !== "ticket") show("start"); // else the closed screen
         } else {
           onEvent(message);
         }
@@ -206,7 +207,54 @@
   function renderAvailability() {
     const reason = blocked();
     say("alert", reason);
-    for (const button of document.querySelectorAll("#services button, #priority")) button.disabled = !!reason || busy;
+    for (const button of document.querySelectorAll("#services button, #priority")) {
+      button.disabled = !!reason || busy || button.dataset.closed === "true";
+    }
+  }
+
+  // When a service opens or closes next, on this screen's clock ("lundi 7 décembre à 08:30").
+  function when(iso) {
+    return new Date(iso).toLocaleString(lang, { weekday: "long", day: "numeric", month: "long", hour: "2-digit",
+                                                minute: "2-digit" });
+  }
+
+  // Outside the hours, on a closure or a public holiday the services say when they open; when none is open
+  // the kiosk shows its closed screen with the next opening. The state is read again when the next
+  // opening or closing comes (the server's word, not this screen's sums).
+  let openingTimer = null;
+  function planOpening() {
+    clearTimeout(openingTimer);
+    const moments = snapshot.services.map((s) => (s.open_now ? s.closes_at : s.opens_at)).filter(Boolean)
+      .map((iso) => Date.parse(iso));
+    if (!moments.length) return;
+    const delay = Math.min(Math.max(1000, Math.min(...moments) - Date.now() + 1000), 6 * 3600 * 1000);
+    openingTimer = setTimeout(refreshState, delay);
+  }
+
+  async function refreshState() {
+    try {
+      const answer = await api("GET", `/api/v1/sites/${encodeURIComponent(site)}/state`);
+      if (answer.ok) {
+        snapshot = await answer.json();
+        renderServices();
+        return;
+      }
+    } catch {
+      // the feed's reconnection brings a snapshot in due course
+    }
+    openingTimer = setTimeout(refreshState, 30000);
+  }
+
+  function renderOpening() {
+    const open = snapshot.services.some((s) => s.open_now);
+    if (!open) {
+      const next = snapshot.services.map((s) => s.opens_at).filter(Boolean).sort()[0];
+      $("closed-when").textContent = next ? fmt(strings.closed_until, { when: when(next) }) : strings.closed;
+      if (document.body.dataset.screen !== "ticket") show("closed");
+    } else if (document.body.dataset.screen === "closed") {
+      show("start");
+    }
+    planOpening();
   }
 
   function renderServices() {
@@ -242,7 +290,13 @@
       }
       const load = document.createElement("span");
       load.className = "load";
-      load.textContent = fmt(strings.waiting, { n: service.waiting }) + " · " + waitText(service.estimated_wait_s);
+      if (service.open_now === false) {
+        button.dataset.closed = "true";
+        button.classList.add("closed");
+        load.textContent = service.opens_at ? fmt(strings.opens, { when: when(service.opens_at) }) : strings.closed;
+      } else {
+        load.textContent = fmt(strings.waiting, { n: service.waiting }) + " · " + waitText(service.estimated_wait_s);
+      }
       text.append(load);
       button.append(icon, text);
       button.addEventListener("click", () => take(service.id));
@@ -250,6 +304,7 @@
       list.append(item);
     }
     renderAvailability();
+    renderOpening();
   }
 
   function waitText(seconds) {
@@ -286,7 +341,13 @@
         } else if (answer.status === 429 || answer.status >= 500) {
           await sleep(1000 * (tries + 1)); // the same key: a retry never issues a second ticket
         } else {
-          refusal = answer.status === 409 ? strings.closed : strings.failed;
+          const problem = await answer.json().catch(() => ({}));
+          if (problem.type === "/problems/service-closed") {
+            refusal = problem.opens_at ? fmt(strings.closed_until, { when: when(problem.opens_at) }) : strings.closed;
+            refreshState(); // the hours changed since this screen last heard: read them again
+          } else {
+            refusal = answer.status === 409 ? strings.closed : strings.failed;
+          }
         }
       } catch {
         await sleep(1000 * (tries + 1));

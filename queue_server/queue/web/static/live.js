@@ -161,6 +161,8 @@ window.Live = (() => {
   function fold(view, message) {
     if (!isObject(message)) return view;
     if (message.type === "snapshot") return isObject(message.data) ? message.data : view;
+    // An administrator changed the site: the whole snapshot after it (services, counters, hours, settings).
+    if (message.type === "site.configured") return isObject(message.data) ? message.data : view;
     if (!isObject(view)) return view; // no snapshot yet: nothing to keep current
     apply(view, message);
     return view;
