@@ -114,6 +114,7 @@ class SnapshotView(TypedDict):
     address: str
     colours: list[str]
     kiosk: KioskSettings
+    timezone: str  # the site's ("Europe/Paris"): screens write its times on its wall clock
 
 
 class KioskSettings(TypedDict):
@@ -323,6 +324,7 @@ def snapshot_view(state: SiteState, staff: bool = True, now: datetime | None = N
         "address": config.address,
         "colours": list(config.colours),
         "kiosk": {"languages": list(config.kiosk_languages), "idle_s": config.kiosk_idle_s},
+        "timezone": config.timezone,
     }
     if staff:
         snapshot["queue"] = [ticket_view(state, state.tickets[key[3]]) for s in config.services

@@ -191,3 +191,27 @@ def test_a_kiosk_reloaded_while_out_of_paper_still_says_so(page: Page, hall: Hal
     expect(page.get_by_role("alert")).to_have_text(
         "L’imprimante des tickets ne fonctionne pas. Adressez-vous à l’accueil.")
     expect(page.get_by_role("button", name=re.compile("Urbanisme"))).to_be_disabled()
+
+
+def test_a_new_service_and_closing_hours_reach_the_kiosk_without_a_reload(page: Page, hall: Hall) -> None:
+    """An administrator adds a service: its button appears; hours that close the site now: the closed screen
+    says when it opens again, and a ticket is refused; hours removed: the services are back, all live."""
+    open_kiosk(page, hall)
+    page.evaluate("window.reloaded = false")  # set on this page: gone if the page were reloaded
+    added = hall.api("PUT", "/services/social", "admin", json={"name": "Action sociale", "prefix": "S",
+                                                              "description": "CCAS, aides"})
+    assert added.status_code == 201, added.text
+    expect(page.get_by_role("button", name=re.compile("Action sociale"))).to_be_visible()
+    closed = hall.api("PUT", "/hours", "admin", json={"weekly": {"mon": [["08:30", "08:31"]]},
+                                                      "public_holidays": None})
+    assert closed.status_code == 200, closed.text
+    expect(page.locator("#closed")).to_be_visible()
+    expect(page.locator("#closed-when")).to_contain_text("lundi")  # "Réouverture lundi … 08:30."
+    expect(page.locator("#closed-when")).to_contain_text("08:30")
+    refused = hall.api("POST", "/tickets", "kiosk", json={"service": "social"})
+    assert refused.status_code == 409 and refused.json()["type"] == "/problems/service-closed"
+    no_violations(page)
+    assert hall.api("PUT", "/hours", "admin", json={"weekly": None}).status_code == 200
+    expect(page.locator("#start")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Action sociale"))).to_be_enabled()
+    assert page.evaluate("window.reloaded") is False

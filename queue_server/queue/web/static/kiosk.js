@@ -212,10 +212,10 @@
     }
   }
 
-  // When a service opens or closes next, on this screen's clock ("lundi 7 décembre à 08:30").
+  // When a service opens or closes next, on the site's wall clock ("lundi 7 décembre à 08:30").
   function when(iso) {
     return new Date(iso).toLocaleString(lang, { weekday: "long", day: "numeric", month: "long", hour: "2-digit",
-                                                minute: "2-digit" });
+                                                minute: "2-digit", timeZone: (snapshot && snapshot.timezone) || undefined });
   }
 
   // Outside the hours, on a closure or a public holiday the services say when they open; when none is open
