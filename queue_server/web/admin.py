@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from queue_server.db.tables import ApiToken
 from queue_server.platform.audit import as_csv, entries
 from queue_server.platform.devices import Devices
 from queue_server.platform.pairing import TTL_S
+from queue_server.platform.spreadsheet import for_people, wanted_language
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.codec import iso
@@ -51,6 +53,14 @@ DEVICE_ROLES = ("kiosk", "display")
 
 # A device's name is shown in lists and written to SQL, where PostgreSQL refuses a NUL: no control characters.
 DEVICE_NAME = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+
+
+def _(message: str) -> str:
+    """Marks a column name for the catalogs (``make i18n``); it is translated when the file is written."""
+    return message
+
+
+AUDIT_COLUMNS = (_("When"), _("Site"), _("Who"), _("Action"), _("Target"), _("Address"), _("Detail"))
 
 
 class PairingBody(Body):
@@ -178,6 +188,23 @@ class Admin:
                                "target": r.target, "address": r.address, "detail": r.detail} for r in rows])
 
     async def audit_csv(self, request: Request) -> Response:
+        """The machine form, or with ``?lang=fr|en`` a spreadsheet in that language, times on each site's
+        wall clock (Europe/Paris for entries of no site)."""
+        try:
+            lang = wanted_language(request.query_params.get("lang"))
+        except ValueError:
+            raise HTTPError(422, "lang must be fr or en (a spreadsheet in that language), or left out.",
+                            "invalid-query") from None
         rows = await self._audit_rows(request)
-        return Response(as_csv(rows), media_type="text/csv; charset=utf-8",
+        if lang is None:
+            text = as_csv(rows)
+        else:
+            zones: dict[str | None, ZoneInfo] = {None: ZoneInfo("Europe/Paris")}
+            for site in {r.site_id for r in rows if r.site_id}:
+                engine = await self.queue.engine(site)
+                zones[site] = ZoneInfo(engine.config.timezone) if engine else zones[None]
+            text = for_people(AUDIT_COLUMNS, [
+                [r.at.astimezone(zones.get(r.site_id, zones[None])).strftime("%d/%m/%Y %H:%M:%S"), r.site_id,
+                 r.actor, r.action, r.target, r.address, r.detail] for r in rows], lang)
+        return Response(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"'})

@@ -273,10 +273,14 @@ def openapi_document() -> dict[str, Any]:
     paths["/api/v1/audit"] = {"get": _op(
         "The tenant's audit log, newest first (admin)", [],
         {"200": _list("AuditEntry", "entries"), **_problems(401, 403, 422, 503)}, headers=audit_query)}
+    spreadsheet = {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["fr", "en"]},
+                   "description": "a spreadsheet in that language (French: ';' between cells, decimal comma), with a "
+                                  "byte order mark, translated column names and local times; left out: the "
+                                  "machine form (commas, the documented column names, UTC)"}
     paths["/api/v1/audit.csv"] = {"get": _op(
         "The tenant's audit log as CSV (admin)", [],
         {"200": {"description": "entries", "content": {"text/csv": {"schema": {"type": "string"}}}},
-         **_problems(401, 403, 422, 503)}, headers=audit_query)}
+         **_problems(401, 403, 422, 503)}, headers=[*audit_query, spreadsheet])}
     report_query = [
         {"name": "period", "in": "query", "required": False, "schema": {"enum": list(PERIODS)}},
         {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"},
@@ -291,7 +295,7 @@ def openapi_document() -> dict[str, Any]:
     paths["/api/v1/sites/{site}/reports.csv"] = {"get": _op(
         "The same report as CSV, one row per group (supervisor, admin)", site,
         {"200": {"description": "groups", "content": {"text/csv": {"schema": {"type": "string"}}}},
-         **_problems(401, 403, 404, 422, 503)}, headers=report_query)}
+         **_problems(401, 403, 404, 422, 503)}, headers=[*report_query, spreadsheet])}
     paths["/api/v1/sites/{site}/tickets/{ticket_id}/phone"] = {
         "put": _op("Leave a mobile number for the \"your turn is near\" text message (public: the id is the "
                    "key; while the ticket waits; deleted when the visit ends)", ticket,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import httpx
 import pytest
@@ -121,6 +122,12 @@ async def test_the_audit_log_tells_who_did_what_and_exports_as_csv(client: httpx
     assert [r["action"] for r in rows] == actions
     created = next(r for r in rows if r["action"] == "pairing.created")
     assert created["detail"] == "'=HYPERLINK(1)"  # text in a spreadsheet, not a formula
+    french = await client.get("/api/v1/audit.csv", params={"lang": "fr"}, headers=stack.auth("admin"))
+    lines = list(csv.reader(io.StringIO(french.text.removeprefix("\ufeff")), delimiter=";"))
+    assert french.text.startswith("\ufeff") and lines[0] == ["Quand", "Site", "Qui", "Action", "Objet", "Adresse IP",
+                                                              "Détail"]
+    assert [line[3] for line in lines[1:]] == actions
+    assert re.fullmatch(r"\d\d/\d\d/20\d\d \d\d:\d\d:\d\d", lines[1][0])  # French, on the site's clock
     assert_problem(await client.get("/api/v1/audit", headers=stack.auth("supervisor")), 403)
     elsewhere = await client.get("/api/v1/audit", headers=neighbours.auth("ailleurs", "admin"))
     assert elsewhere.status_code == 200 and elsewhere.json() == []

@@ -220,6 +220,23 @@ async def test_the_csv_has_one_row_per_group(client: httpx.AsyncClient, stack: S
                 assert (cell == "") if figures[name] is None else (float(cell) == figures[name]), (prefix, name)
 
 
+async def test_a_french_spreadsheet_opens_as_it_is(client: httpx.AsyncClient, stack: Stack,
+                                                   scripted_day: list[Scripted]) -> None:
+    """With lang=fr: a byte order mark, ';' between cells, French column names, the label first, decimal
+    commas; an unknown lang is a 422."""
+    response = await report(client, stack, ".csv", period="day", date=DAY, by="counter", lang="fr")
+    assert response.status_code == 200, response.text
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.text.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][:4] == ["Groupe", "Clé", "Tickets émis", "Reçus"]
+    first = rows[1]
+    want = expected([t for t in scripted_day if t.counter == "1"])
+    assert first[1] == "1" and int(first[2]) == want["issued"]
+    assert "." not in first[7] and float(first[7].replace(",", ".")) == want["wait_s"]["mean"]  # a decimal comma
+    refused = await report(client, stack, ".csv", period="day", date=DAY, lang="de")
+    assert refused.status_code == 422 and "lang" in refused.json()["detail"]
+
+
 async def test_the_answer_matches_the_document(client: httpx.AsyncClient, stack: Stack,
                                                scripted_day: list[Scripted]) -> None:
     """The report validates against the Report schema of /openapi.json."""

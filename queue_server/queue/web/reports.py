@@ -9,8 +9,6 @@ Any other parameter value is a 422 problem. Tickets of today appear once the arc
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 from typing import Any
@@ -19,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from queue_server.platform.spreadsheet import csv_text, for_people, wanted_language
 from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, period
 from queue_server.queue.web.api import Api, site_engine
 from queue_server.queue.web.deps import QueueDeps
@@ -48,23 +47,29 @@ def group_view(g: Group) -> dict[str, Any]:
             "wait_s": stats_view(g.wait_s), "service_s": stats_view(g.service_s)}
 
 
-def _safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
-    if value is None:
-        return ""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+def _(message: str) -> str:
+    """Marks a column name for the catalogs (``make i18n``); it is translated when the file is written."""
+    return message
 
 
-def as_csv(groups: list[Group]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for g in groups:
-        w, s = stats_view(g.wait_s), stats_view(g.service_s)
-        writer.writerow([_safe(v) for v in (g.key, g.issued, g.served, g.no_show, g.cancelled,
-                                            w["count"], w["mean"], w["median"], w["p90"],
-                                            s["count"], s["mean"], s["median"], s["p90"], g.label)])
-    return out.getvalue()
+# The columns as a person reads them in a spreadsheet (``?lang=``: translated, the label first).
+PEOPLE_COLUMNS = (_("Group"), _("Key"), _("Tickets issued"), _("Served"), _("No-shows"), _("Cancelled"),
+                  _("Waits counted"), _("Mean wait (s)"), _("Median wait (s)"), _("90th percentile wait (s)"),
+                  _("Visits counted"), _("Mean visit (s)"), _("Median visit (s)"),
+                  _("90th percentile visit (s)"))
+
+
+def _figures(g: Group) -> list[Any]:
+    w, s = stats_view(g.wait_s), stats_view(g.service_s)
+    return [g.issued, g.served, g.no_show, g.cancelled, w["count"], w["mean"], w["median"], w["p90"],
+            s["count"], s["mean"], s["median"], s["p90"]]
+
+
+def as_csv(groups: list[Group], lang: str | None = None) -> str:
+    """The machine form (``lang`` None: documented columns, commas), or a person's spreadsheet in ``lang``."""
+    if lang is None:
+        return csv_text(CSV_COLUMNS, [[g.key, *_figures(g), g.label] for g in groups])
+    return for_people(PEOPLE_COLUMNS, [[g.label, g.key, *_figures(g)] for g in groups], lang)
 
 
 def _query(request: Request) -> tuple[str, str, date]:
@@ -113,8 +118,13 @@ class Reports:
         return json_response({**head, "groups": [group_view(g) for g in groups]})
 
     async def report_csv(self, request: Request) -> Response:
+        try:
+            lang = wanted_language(request.query_params.get("lang"))
+        except ValueError:
+            raise HTTPError(422, "lang must be fr or en (a spreadsheet in that language), or left out.",
+                            "invalid-query") from None
         head, groups = await self._compute(request)
         site = re.sub(r"[^A-Za-z0-9_.-]", "_", head["site"])
         name = f"report-{site}-{head['from']}-{head['to']}-{head['by']}.csv"
-        return Response(as_csv(groups), media_type="text/csv; charset=utf-8",
+        return Response(as_csv(groups, lang), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -369,7 +369,8 @@
   }
 
   function updateCsvLink() {
-    $("report-csv").href = `${base()}/reports.csv?${reportQuery()}`;
+    // A spreadsheet in the page's language (French: ";" and decimal commas, as French spreadsheets open it).
+    $("report-csv").href = `${base()}/reports.csv?${reportQuery()}&lang=${encodeURIComponent(Staff.data.lang)}`;
   }
 
   function longDate(day) {
