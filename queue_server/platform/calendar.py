@@ -82,13 +82,13 @@ def weekly_hours(value: Any, field: str) -> dict[int, tuple[tuple[int, int], ...
                 raise invalid(where, "A range is [start, end], for example [\"08:30\", \"12:00\"].")
             start, end = minutes(span[0], where), minutes(span[1], where)
             if start >= DAY_END or end <= start:
-                raise invalid(where, f"The range {span[0]}–{span[1]} must end after it starts.")
+                raise invalid(where, f"The range {span[0]}–{span[1]} must end after it starts.", "invalid-hours")
             ranges.append((start, end))
         ranges.sort()
         for (a_start, a_end), (b_start, _b_end) in zip(ranges, ranges[1:], strict=False):
             if b_start < a_end:
                 raise invalid(f"{field}.{day}", f"The ranges {clock(a_start)}–{clock(a_end)} and one starting at "
-                                                     f"{clock(b_start)} overlap.")
+                                                     f"{clock(b_start)} overlap.", "invalid-hours")
         if ranges:
             out[WEEKDAYS.index(day)] = tuple(ranges)
     return out

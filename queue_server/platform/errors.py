@@ -26,6 +26,8 @@ class UnknownField(PlatformError):
     status = 404
 
 
-def invalid(field: str, message: str) -> InvalidField:
-    """A 422 ``invalid-body`` naming ``field``, with ``message`` both as the detail and the field's."""
-    return InvalidField(f"{field}: {message}", kind="invalid-body", field=field, field_message=message)
+def invalid(field: str, message: str, kind: str = "invalid-body") -> InvalidField:
+    """A 422 naming ``field``, with ``message`` both as the detail and the field's. ``kind``: ``invalid-body``
+    for what a schema states (a format, a range), a kind of its own for what only the server can tell (two
+    ranges that overlap, a service the site does not have)."""
+    return InvalidField(f"{field}: {message}", kind=kind, field=field, field_message=message)

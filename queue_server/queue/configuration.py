@@ -84,7 +84,7 @@ class Configuration:
                 created = True
                 for required in ("name", "prefix"):
                     if required not in fields:
-                        raise invalid(required, "Required for a new service.")
+                        raise invalid(required, "Required for a new service.", "incomplete-service")
                 count = len((await session.execute(select(Service.id).where(Service.site_id == site))).all())  # type: ignore[call-overload]
                 row = Service(site_id=site, id=service_id, name=fields["name"], prefix=fields["prefix"],
                               position=count)
@@ -124,7 +124,7 @@ class Configuration:
             known = set((await session.execute(select(Service.id).where(Service.site_id == site))).scalars())  # type: ignore[call-overload]
             unknown = [s for s in services if s not in known]
             if unknown:
-                raise invalid("services", f"Unknown service(s) at this site: {', '.join(unknown)}.")
+                raise invalid("services", f"Unknown service(s) at this site: {', '.join(unknown)}.", "unknown-service")
             row = await session.get(Counter, (site, counter_id))
             if row is None:
                 created = True
@@ -179,7 +179,7 @@ class Configuration:
                 raise UnknownField("No such site.", kind="unknown-site", field="site", field_message="unknown")
             if row is None:
                 if "name" not in fields:
-                    raise invalid("name", "Required for a new site.")
+                    raise invalid("name", "Required for a new site.", "incomplete-site")
                 if await session.get(Tenant, tenant) is None:
                     raise UnknownField(f"No collectivity {tenant!r}.", kind="unknown-tenant", field="tenant",
                                        field_message="unknown")
@@ -378,7 +378,11 @@ def _integer(value: Any, field: str, low: int, high: int, nullable: bool = False
     return value
 
 
+NULLABLE = frozenset({"daily_cap", "hours", "sms_ahead"})  # null means something: no cap, the site's hours, none
+
+
 def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if v is not None or k in NULLABLE}  # null elsewhere: left as it is
     out: dict[str, Any] = {}
     if "name" in data:
         out["name"] = _text(data["name"], "name", 200, required=True)
@@ -418,6 +422,7 @@ def _languages(value: Any, field: str) -> list[str]:
 
 
 def _site_fields(data: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if v is not None}  # null: left as it is
     out: dict[str, Any] = {}
     if "name" in data:
         out["name"] = _text(data["name"], "name", 200, required=True)
@@ -442,7 +447,7 @@ def _site_fields(data: dict[str, Any]) -> dict[str, Any]:
             raise invalid("colours", "Two colours written #RRGGBB: the main one, then the accent.")
         out["colours"] = [x.lower() for x in colours]
     if "kiosk" in data:
-        kiosk = _object(data["kiosk"], "kiosk")
+        kiosk = {k: v for k, v in _object(data["kiosk"], "kiosk").items() if v is not None}
         if "languages" in kiosk:
             out["kiosk_languages"] = _languages(kiosk["languages"], "kiosk.languages")
         if "idle_s" in kiosk:
@@ -475,7 +480,8 @@ def _closures(value: Any) -> list[tuple[date, date, str]]:
         except (TypeError, ValueError) as exc:
             raise invalid(where, "Dates are written YYYY-MM-DD (\"from\", and \"to\" included).") from exc
         if last < first:
-            raise invalid(where, f"The closure ends ({last.isoformat()}) before it starts ({first.isoformat()}).")
+            raise invalid(where, f"The closure ends ({last.isoformat()}) before it starts ({first.isoformat()}).",
+                          "invalid-closure")
         out.append((first, last, _text(data.get("reason", ""), f"{where}.reason", 200)))
     return out
 

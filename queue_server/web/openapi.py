@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from queue_server.queue.configuration import COUNTER_ID, SERVICE_ID, SITE_ID
 from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
 from queue_server.queue.reports import GROUPINGS, PERIODS
 from queue_server.queue.web.api import (
@@ -106,9 +107,30 @@ def _schemas() -> dict[str, Any]:
             out[_public(name)] = definition
         out[_public(kind.__name__)] = schema
     for schema in out.values():
+        _no_null_defaults(schema)
         if "title" in schema:
             schema["title"] = _public(schema["title"])
     return _renamed(out)  # type: ignore[no-any-return]
+
+
+def _allows_null(node: dict[str, Any]) -> bool:
+    kinds = node.get("type")
+    return kinds == "null" or (isinstance(kinds, list) and "null" in kinds) or any(
+        _allows_null(v) for v in node.get("anyOf", []) if isinstance(v, dict))
+
+
+def _no_null_defaults(node: Any) -> None:
+    """A field that may be left out but not sent as null (it keeps its value) has ``default: null`` in the
+    model: not in the document, which would offer null as a value."""
+    if isinstance(node, dict):
+        for prop in node.get("properties", {}).values():
+            if isinstance(prop, dict) and "default" in prop and prop["default"] is None and not _allows_null(prop):
+                del prop["default"]
+        for value in node.values():
+            _no_null_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_null_defaults(value)
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -161,6 +183,14 @@ def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | 
 def _list(name: str, description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"type": "array", "items": _ref(name)}}}}
+
+
+def _narrowed(op: dict[str, Any], **patterns: str) -> dict[str, Any]:
+    """``op`` with the named path parameters held to ``patterns`` (ids that these operations create)."""
+    for param in op["parameters"]:
+        if param["name"] in patterns:
+            param["schema"] = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": patterns[param["name"]]}
+    return op
 
 
 def openapi_document() -> dict[str, Any]:
@@ -219,25 +249,28 @@ def openapi_document() -> dict[str, Any]:
              **_problems(400, 401, 403, 404, 413, 422, 503)}, body="PrinterBody")},
         "/api/v1/sites/{site}/state": {"get": _op(
             "The site's live state", site, {"200": _json("Snapshot", "snapshot"), **_problems(401, 403, 404, 503)})},
-        # Configuration, applied live (admin; supervisors read): docs/api.md "Configuration".
-        "/api/v1/sites/{site}": {"put": _op(
+        # Configuration, applied live (admin; supervisors read): docs/api.md "Configuration". New sites, services
+        # and counters take ids of a narrower form than the generic path segment: stated on their operations.
+        "/api/v1/sites/{site}": {"put": _narrowed(_op(
             "Create a site of the caller's collectivity (an administrator of the whole collectivity) or change "
             "its settings: name, address, time zone, languages, colours, kiosk", site,
             {"201": _json("SiteSettings", "the new site"), "200": _json("SiteSettings", "the site's settings"),
-             **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="SiteBody")},
+             **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="SiteBody"), site=SITE_ID.pattern)},
         "/api/v1/sites/{site}/config": {"get": _op(
             "The site's whole configuration: site, hours, services, counters (supervisor, admin)", site,
             {"200": _json("SiteConfiguration", "the configuration"), **_problems(401, 403, 404, 503)})},
         "/api/v1/sites/{site}/services/{service}": {
-            "put": _op("Create or change a service (admin; applied live)", ["site", "service"],
+            "put": _narrowed(_op("Create or change a service (admin; applied live)", ["site", "service"],
                        {"201": _json("ServiceSettings", "created"), "200": _json("ServiceSettings", "changed"),
                         **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="ServiceBody"),
+                             service=SERVICE_ID.pattern),
             "delete": _op("Remove a service (admin; 409 while tickets wait in it)", ["site", "service"],
                           {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
         "/api/v1/sites/{site}/counters/{counter}": {
-            "put": _op("Create or change a counter (admin; applied live)", ["site", "counter"],
+            "put": _narrowed(_op("Create or change a counter (admin; applied live)", ["site", "counter"],
                        {"201": _json("CounterSettings", "created"), "200": _json("CounterSettings", "changed"),
                         **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="CounterBody"),
+                             counter=COUNTER_ID.pattern),
             "delete": _op("Remove a counter (admin; 409 while it is open)", ["site", "counter"],
                           {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
         "/api/v1/sites/{site}/hours": {"put": _op(

@@ -97,7 +97,7 @@ async def test_a_prefix_used_by_another_service_is_a_conflict(client: httpx.Asyn
     ("/hours", {"closures": [{"from": "2026-12-24", "to": "2026-12-20"}]}, "closures[0]"),
     ("/hours", {"public_holidays": "FR-99"}, "public_holidays"),
     ("", {"timezone": "Europe/Parris"}, "timezone"),
-    ("", {"colours": ["blue", "#ffffff"]}, "colours"),
+    ("", {"colours": ["blue", "#ffffff"]}, "colours.0"),
 ])
 async def test_bad_input_is_refused_naming_the_field_and_nothing_changes(
         client: httpx.AsyncClient, stack: Stack, path: str, body: dict[str, Any], field: str) -> None:

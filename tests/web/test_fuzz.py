@@ -81,6 +81,14 @@ CONTRACT = {"GET /healthz", "GET /readyz", f"POST {_SITE}/tickets", f"GET {_TICK
 # Idempotency-Key already used for another body is a 422, as draft-ietf-httpapi-idempotency-key-header says.
 STATEFUL_REFUSALS = {
     (f"POST {_SITE}/tickets", "/problems/idempotency-key-reused"),
+    # Configuration: a new service needs a name and a prefix, a new site a name; a counter serves services the
+    # site has; a range of hours ends after it starts and overlaps no other; a closure ends after it starts.
+    (f"PUT {_SITE}/services/{{service}}", "/problems/incomplete-service"),
+    (f"PUT {_SITE}/services/{{service}}", "/problems/invalid-hours"),
+    (f"PUT {_SITE}/counters/{{counter}}", "/problems/unknown-service"),
+    (f"PUT {_SITE}/hours", "/problems/invalid-hours"),
+    (f"PUT {_SITE}/hours", "/problems/invalid-closure"),
+    (f"PUT {_SITE}", "/problems/incomplete-site"),
 }
 
 

@@ -7,16 +7,20 @@ Administrators of the site (or of the whole collectivity) change; supervisors re
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from queue_server.platform.calendar import regions
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
-from queue_server.queue.configuration import Configuration
+from queue_server.queue.configuration import COLOUR, PREFIX, SERVICE_ID, Configuration
+from queue_server.queue.domain.config import ICONS
 from queue_server.queue.web.api import site_engine
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import SUPERVISORS
@@ -24,60 +28,86 @@ from queue_server.web.errors import HTTPError
 from queue_server.web.http import Body, actor_of, client_address, json_response, parse_body, plausible_id, route
 
 ADMIN = frozenset({"admin"})
-Hhmm = Annotated[str, Field(max_length=5)]
-Weekly = dict[Annotated[str, Field(max_length=3)], list[Annotated[list[Hhmm], Field(min_length=2, max_length=2)]]]
+# What the bodies take, stated in /openapi.json as exactly as a schema can: what no schema can state (a range
+# that ends before it starts, two that overlap, a service the site does not have) is a 422 of its own kind.
+HHMM = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+TEXT = r"\S"  # not blank
+Time = Annotated[str, Field(pattern=HHMM)]
+Span = Annotated[list[Time], Field(min_length=2, max_length=2)]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Weekly = dict[Day, Annotated[list[Span], Field(max_length=12)]]
+Language = Literal["fr", "en", "es", "ar"]
+Icon = Literal[tuple(sorted(ICONS))]  # type: ignore[valid-type]
+Region = Literal[tuple(regions())]  # type: ignore[valid-type]
+Zone = Literal[tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))))]  # type: ignore[valid-type]  # noqa: E501
+ServiceId = Annotated[str, Field(pattern=SERVICE_ID.pattern)]
+
+
+
+def _whole(value: Any) -> Any:
+    # Never a string or a boolean, but 142.0 is the integer 142 to JSON Schema (and to whoever reads the document).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Cap = Annotated[StrictInt, Field(ge=1, le=9999), BeforeValidator(_whole)]
+Ahead = Annotated[StrictInt, Field(ge=0, le=50), BeforeValidator(_whole)]
+AlertWait = Annotated[StrictInt, Field(ge=60, le=86_400), BeforeValidator(_whole)]
+Duration = Annotated[StrictInt, Field(ge=30, le=7_200), BeforeValidator(_whole)]
+Idle = Annotated[StrictInt, Field(ge=10, le=600), BeforeValidator(_whole)]
 
 
 class ServiceBody(Body):
-    """A service as an administrator writes it; absent optional fields keep their value (defaults for a new one)."""
+    """A service as an administrator writes it; absent optional fields keep their value (defaults for a new one,
+    which needs a name and a prefix)."""
 
-    name: str | None = Field(default=None, max_length=200)
-    prefix: str | None = Field(default=None, max_length=3)
-    description: str | None = Field(default=None, max_length=200)
-    icon: str | None = Field(default=None, max_length=32)
-    priority: StrictBool | None = None  # the kiosk offers priority tickets for it
-    daily_cap: StrictInt | None = None
-    sms_ahead: StrictInt | None = None
-    alert_wait_s: StrictInt | None = None
-    ticket_message: str | None = Field(default=None, max_length=200)
-    default_duration_s: StrictInt | None = None
+    name: str = Field(default=None, max_length=200, pattern=TEXT)  # type: ignore[assignment]
+    prefix: str = Field(default=None, pattern=PREFIX.pattern)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=200)  # type: ignore[assignment]
+    icon: Icon = None  # type: ignore[valid-type]
+    priority: StrictBool = None  # type: ignore[assignment]  # the kiosk offers priority tickets for it
+    daily_cap: Cap | None = None  # null: no cap
+    sms_ahead: Ahead | None = None  # 0 or null: no text message
+    alert_wait_s: AlertWait = None  # type: ignore[assignment]
+    ticket_message: str = Field(default=None, max_length=200)  # type: ignore[assignment]
+    default_duration_s: Duration = None  # type: ignore[assignment]
     hours: Weekly | None = None  # hours of its own ({"mon": [["08:30", "12:00"]], …}); null: the site's
 
 
 class CounterBody(Body):
-    name: str = Field(max_length=200)
-    services: list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
+    name: str = Field(max_length=200, pattern=TEXT)
+    services: list[ServiceId] = Field(min_length=1, max_length=100)
 
 
 class ClosureBody(Body):
-    from_: str = Field(alias="from", max_length=10)
-    to: str | None = Field(default=None, max_length=10)
+    from_: date = Field(alias="from")
+    to: date = None  # type: ignore[assignment]  # the last day closed (default: the first)
     reason: str = Field(default="", max_length=200)
 
 
 class HoursBody(Body):
     weekly: Weekly | None = None  # null: always open
-    closures: list[ClosureBody] | None = Field(default=None, max_length=500)
-    public_holidays: str | None = Field(default=None, max_length=16)  # "FR", "FR-57"…; null: none
+    closures: list[ClosureBody] = Field(default=None, max_length=500)  # type: ignore[arg-type]
+    public_holidays: Region | None = None  # type: ignore[valid-type]  # "FR", "FR-57"…; null: none
 
 
 class KioskBody(Body):
-    languages: list[Annotated[str, Field(max_length=8)]] | None = Field(default=None, max_length=8)
-    idle_s: StrictInt | None = None
+    languages: list[Language] = Field(default=None, min_length=1, max_length=4)  # type: ignore[arg-type]
+    idle_s: Idle = None  # type: ignore[assignment]
 
 
 class SiteBody(Body):
-    name: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=300)
-    timezone: str | None = Field(default=None, max_length=64)
-    languages: list[Annotated[str, Field(max_length=8)]] | None = Field(default=None, max_length=8)
-    colours: list[Annotated[str, Field(max_length=7)]] | None = Field(default=None, max_length=2)
-    kiosk: KioskBody | None = None
+    name: str = Field(default=None, max_length=200, pattern=TEXT)  # type: ignore[assignment]
+    address: str = Field(default=None, max_length=300)  # type: ignore[assignment]
+    timezone: Zone = None  # type: ignore[valid-type]
+    languages: list[Language] = Field(default=None, min_length=1, max_length=4)  # type: ignore[arg-type]
+    colours: list[Annotated[str, Field(pattern=COLOUR.pattern)]] = Field(
+        default=None, min_length=2, max_length=2)  # type: ignore[arg-type]
+    kiosk: KioskBody = None  # type: ignore[assignment]
 
 
 def _given(body: Body) -> dict[str, Any]:
-    """What the body named (``None`` given is kept: it means "none"), by its public names."""
-    return body.model_dump(exclude_unset=True, by_alias=True)
+    """What the body named (``None`` given is kept: it means "none"), by its public names, dates as text."""
+    return body.model_dump(exclude_unset=True, by_alias=True, mode="json")
 
 
 class ConfigApi:
