@@ -62,9 +62,13 @@
 
   async function syncClock() {
     try {
+      const sent = Date.now();
       const answer = await fetch("/healthz", { cache: "no-store" });
+      const received = Date.now();
       const date = Date.parse(answer.headers.get("date"));
-      if (!Number.isNaN(date)) offsetMs = date + 500 - Date.now(); // the header has whole seconds: take the middle
+      // The header has whole seconds (take the middle), written about half the round trip before it arrived
+      // (a busy network or PC would otherwise make the server's clock look behind, and old calls look fresh).
+      if (!Number.isNaN(date)) offsetMs = date + 500 + (received - sent) / 2 - received;
     } catch {
       // keep the last offset
     }
