@@ -63,9 +63,9 @@ class Site(SQLModel, table=True):
     hours: dict[str, list[list[int]]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Whose public holidays close the site: "FR", "FR-57", "FR-974"... (platform/calendar.py); null: none.
     holiday_region: str | None = Field(default=None, max_length=16)
-    kiosk_languages: list[str] = Field(default_factory=lambda: ["fr", "en"],
-                                       sa_column=Column(JSON, nullable=False, server_default='["fr", "en"]'))
-    kiosk_idle_s: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    kiosk_languages: list[str] = Field(default_factory=lambda: ["fr", "en", "es", "ar"], sa_column=Column(
+        JSON, nullable=False, server_default='["fr", "en", "es", "ar"]'))
+    kiosk_idle_s: int | None = None  # seconds a ticket stays on the kiosk's screen; null: the server's setting
 
 
 class Closure(SQLModel, table=True):

@@ -447,11 +447,12 @@ def _site_fields(data: dict[str, Any]) -> dict[str, Any]:
             raise invalid("colours", "Two colours written #RRGGBB: the main one, then the accent.")
         out["colours"] = [x.lower() for x in colours]
     if "kiosk" in data:
-        kiosk = {k: v for k, v in _object(data["kiosk"], "kiosk").items() if v is not None}
+        kiosk = {k: v for k, v in _object(data["kiosk"], "kiosk").items() if v is not None or k == "idle_s"}
         if "languages" in kiosk:
             out["kiosk_languages"] = _languages(kiosk["languages"], "kiosk.languages")
         if "idle_s" in kiosk:
-            out["kiosk_idle_s"] = _integer(kiosk["idle_s"], "kiosk.idle_s", 10, 600)
+            # null: the server's [kiosk] idle_s
+            out["kiosk_idle_s"] = _integer(kiosk["idle_s"], "kiosk.idle_s", 10, 600, nullable=True)
     return out
 
 

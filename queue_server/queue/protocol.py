@@ -119,7 +119,7 @@ class SnapshotView(TypedDict):
 
 class KioskSettings(TypedDict):
     languages: list[str]
-    idle_s: int
+    idle_s: int | None  # None: the server's [kiosk] idle_s
 
 
 # The live feed's messages (API.md, WebSocket section): one TypedDict per kind, each with its ``type`` as a

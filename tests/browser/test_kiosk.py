@@ -215,3 +215,14 @@ def test_a_new_service_and_closing_hours_reach_the_kiosk_without_a_reload(page: 
     expect(page.locator("#start")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Action sociale"))).to_be_enabled()
     assert page.evaluate("window.reloaded") is False
+
+
+def test_the_kiosk_offers_the_languages_its_site_chose(page: Page, hall: Hall) -> None:
+    """The site's kiosk languages (set live by an administrator) are the ones offered; French, on screen, stays."""
+    open_kiosk(page, hall)
+    expect(page.locator(".langs a[hreflang=ar]")).to_be_visible()
+    answer = hall.api("PUT", "", "admin", json={"kiosk": {"languages": ["fr", "en"], "idle_s": 45}})
+    assert answer.status_code == 200, answer.text
+    expect(page.locator(".langs a[hreflang=ar]")).to_be_hidden()
+    expect(page.locator(".langs a[hreflang=en]")).to_be_visible()
+    expect(page.locator(".langs a[hreflang=fr]")).to_be_visible()

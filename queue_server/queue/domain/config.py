@@ -162,8 +162,8 @@ class SiteConfig:
     # ("#RRGGBB"), the kiosk's languages and how long it waits before going back to its start screen.
     address: str = ""
     colours: tuple[str, str] = COLOURS
-    kiosk_languages: tuple[str, ...] = ("fr", "en")
-    kiosk_idle_s: int = 30
+    kiosk_languages: tuple[str, ...] = ("fr", "en", "es", "ar")  # what the kiosk offers citizens
+    kiosk_idle_s: int | None = None  # None: the server's [kiosk] idle_s
     _services: dict[str, ServiceConfig] = field(init=False, repr=False, compare=False)
     _counters: dict[str, CounterConfig] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
@@ -241,8 +241,8 @@ class SiteConfig:
             ordering=data.get("ordering", "weighted_wait"), languages=tuple(data.get("languages") or ("fr",)),
             website_origins=tuple(data.get("website_origins") or ()), logo_version=data.get("logo_version"),
             address=data.get("address", ""), colours=_pair(data.get("colours")),
-            kiosk_languages=tuple(data.get("kiosk_languages") or ("fr", "en")),
-            kiosk_idle_s=int(data.get("kiosk_idle_s", 30)),
+            kiosk_languages=tuple(data.get("kiosk_languages") or ("fr", "en", "es", "ar")),
+            kiosk_idle_s=data.get("kiosk_idle_s"),
             calendar=Calendar(
                 weekly=_hours_from(calendar.get("weekly")),
                 closures=tuple(Closure(date.fromisoformat(a), date.fromisoformat(b), reason)

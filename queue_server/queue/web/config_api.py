@@ -92,7 +92,7 @@ class HoursBody(Body):
 
 class KioskBody(Body):
     languages: list[Language] = Field(default=None, min_length=1, max_length=4)  # type: ignore[arg-type]
-    idle_s: Idle = None  # type: ignore[assignment]
+    idle_s: Idle | None = None  # null: the server's [kiosk] idle_s
 
 
 class SiteBody(Body):

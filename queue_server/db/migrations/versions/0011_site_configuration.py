@@ -25,8 +25,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('colours', sa.JSON(), nullable=False, server_default='["#000091", "#e1000f"]'))
         batch.add_column(sa.Column('hours', sa.JSON(), nullable=True))
         batch.add_column(sa.Column('holiday_region', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
-        batch.add_column(sa.Column('kiosk_languages', sa.JSON(), nullable=False, server_default='["fr", "en"]'))
-        batch.add_column(sa.Column('kiosk_idle_s', sa.Integer(), nullable=False, server_default='30'))
+        batch.add_column(sa.Column('kiosk_languages', sa.JSON(), nullable=False,
+                                   server_default='["fr", "en", "es", "ar"]'))
+        batch.add_column(sa.Column('kiosk_idle_s', sa.Integer(), nullable=True))
     op.create_table(
         'closures',
         sa.Column('id', sa.Integer(), nullable=False),

@@ -14,7 +14,7 @@
   const HOME_IDLE_S = 60; // a language other than French goes back to French after this long untouched
   const strings = JSON.parse(document.getElementById("strings").textContent);
   const lang = document.documentElement.lang;
-  const idleS = Number(document.body.dataset.idle) || 20;
+  let idleS = Number(document.body.dataset.idle) || 20; // then the site's setting (snapshot.kiosk.idle_s)
   const $ = (id) => document.getElementById(id);
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -257,8 +257,23 @@
     planOpening();
   }
 
+  // The site's kiosk settings, as its administrator set them: how long a ticket stays on screen, and the
+  // languages offered (the one on screen stays, whatever the setting).
+  function applySettings() {
+    const kiosk = snapshot.kiosk;
+    if (!kiosk) return;
+    if (Number.isInteger(kiosk.idle_s)) idleS = kiosk.idle_s;
+    if (Array.isArray(kiosk.languages)) {
+      for (const link of document.querySelectorAll(".langs a[hreflang]")) {
+        const code = link.getAttribute("hreflang");
+        link.parentElement.hidden = code !== lang && !kiosk.languages.includes(code);
+      }
+    }
+  }
+
   function renderServices() {
     if (!snapshot) return;
+    applySettings();
     $("site-name").textContent = snapshot.name || snapshot.site;
     if (snapshot.logo) {
       $("logo").src = snapshot.logo;
