@@ -179,7 +179,7 @@ def week(form: Form, prefix: str, problems: Problems, _: Gettext, day_names: Map
     out: dict[str, list[list[str]]] = {}
     for day in WEEKDAYS:
         row = f"{prefix}-{day}"
-        name = day_names[day]
+        name = capital(day_names[day])  # each message starts with the day
         spans: list[tuple[int, int, str, str]] = []
         for i in range(MAX_RANGES):
             start_key, end_key = f"{row}-{i}-start", f"{row}-{i}-end"
