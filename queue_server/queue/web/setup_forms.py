@@ -361,7 +361,7 @@ def hours(form: Form, _: Gettext, day_names: Mapping[str, str]) -> dict[str, Any
     else:
         weekly = week(form, "hrs", problems, _, day_names)
         if not weekly and not problems:
-            problems.add("hrs-mode", _("Give at least one range of hours, or choose \"always open\": without "
+            problems.add("hrs-mode", _("Give at least one range of hours, or choose \"At any time\": without "
                                        "hours the site would never open."), "hrs-mode-hours")
         body["weekly"] = weekly
     region = one(form, "hrs-region")
