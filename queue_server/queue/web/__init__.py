@@ -11,6 +11,7 @@ from queue_server.queue.web.counter_page import CounterPage
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.display import DisplayPages
 from queue_server.queue.web.reports import Reports
+from queue_server.queue.web.setup_page import SetupPage
 from queue_server.queue.web.supervisor_page import SupervisorPage
 from queue_server.queue.web.ws import LiveFeed
 
@@ -28,4 +29,5 @@ def routes(deps: QueueDeps, feed: LiveFeed) -> list[BaseRoute]:
         *DisplayPages(deps).routes(),
         *CounterPage(deps).routes(),
         *SupervisorPage(deps).routes(),
+        *SetupPage(deps).routes(),
     ]

@@ -88,7 +88,8 @@ async def staff_context(request: Request, deps: QueueDeps, roles: frozenset[str]
 class StaffPage:
     """A staff page: ``path`` serves ``template`` to people with one of ``roles`` somewhere, with the
     JSON block of ``StaffContext.page_data`` (``strings(lang)`` for its script), the person's name, the
-    CSRF token of the sign-out form and the other language's link; a language picked with ``?lang=``
+    CSRF token of the sign-out form, the other language's link and the person's roles (the links to the
+    other staff pages, templates/nav.html); a language picked with ``?lang=``
     is remembered in the ``lang`` cookie."""
 
     path = ""
@@ -107,7 +108,8 @@ class StaffPage:
             return context
         html = templates(context.lang).get_template(self.template).render(
             lang=context.lang, data=json_block(context.page_data(self.strings(context.lang))), csrf=context.csrf,
-            person=context.person.name or context.person.login, other_lang="fr" if context.lang == "en" else "en")
+            person=context.person.name or context.person.login, other_lang="fr" if context.lang == "en" else "en",
+            roles=sorted(set(context.person.roles.values())), here=self.path)
         response = HTMLResponse(html)
         if request.query_params.get("lang") == context.lang:
             response.set_cookie(COOKIE, context.lang, max_age=365 * 86400, samesite="lax",
