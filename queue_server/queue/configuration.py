@@ -36,6 +36,7 @@ from queue_server.platform.calendar import check_region, weekly_hours, weekly_te
 from queue_server.platform.errors import UnknownField, invalid
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import COLOURS, ICONS, SiteConfig
+from queue_server.queue.domain.errors import PrefixTaken
 from queue_server.queue.service import QueueService, new_command_id
 from queue_server.queue.sites import site_config
 from queue_server.queue.tables import Counter, Service
@@ -220,6 +221,10 @@ class Configuration:
         closures = _closures(hours.get("closures", []))
         region = check_region(hours.get("public_holidays"), "hours.public_holidays")
         known = {sid for sid, _ in parsed_services}
+        prefixes = [fields["prefix"] for _, fields in parsed_services if "prefix" in fields]
+        if len(prefixes) != len(set(prefixes)):  # refused before anything is written, a new site included
+            twice = sorted({p for p in prefixes if prefixes.count(p) > 1})
+            raise PrefixTaken(f"Two services of the document number their tickets with {', '.join(twice)}.")
         for cid, _, names in parsed_counters:
             unknown = [n for n in names if n not in known]
             if unknown:

@@ -250,7 +250,7 @@ def settings(form: Form, _: Gettext, colours: Sequence[str]) -> dict[str, Any]:
     body["kiosk"] = {
         "languages": _choices(form, "set-kiosk-languages", LANGUAGES, problems, _,
                               _("Choose at least one language.")),
-        "idle_s": _whole(form, "set-kiosk-idle", 10, 600, problems, _),
+        "idle_s": _whole(form, "set-kiosk-idle", 10, 600, problems, _, empty_ok=True),  # empty: the server's
     }
     if problems:
         raise Refused(problems)
@@ -455,7 +455,7 @@ def settings_values(site: Mapping[str, Any]) -> Values:
     return {"set-name": site["name"], "set-address": site["address"], "set-timezone": site["timezone"],
             "set-languages": list(site["languages"]), "set-colour-main": site["colours"][0],
             "set-colour-accent": site["colours"][1], "set-kiosk-languages": list(site["kiosk"]["languages"]),
-            "set-kiosk-idle": str(site["kiosk"]["idle_s"])}
+            "set-kiosk-idle": "" if site["kiosk"]["idle_s"] is None else str(site["kiosk"]["idle_s"])}
 
 
 def service_values(found: Mapping[str, Any] | None) -> Values:
