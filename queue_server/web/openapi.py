@@ -36,7 +36,8 @@ _RESPONSES = {
         site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
     "SiteSettings": _object(id=_STR, tenant=_STR, name=_STR, address=_STR, timezone=_STR,
                             languages={"type": "array", "items": _STR}, colours={"type": "array", "items": _STR},
-                            logo=_NULLSTR, kiosk=_object(languages={"type": "array", "items": _STR}, idle_s=_INT)),
+                            logo=_NULLSTR, kiosk=_object(languages={"type": "array", "items": _STR},
+                                                         idle_s={"type": ["integer", "null"]})),
     "Hours": _object(weekly={"type": ["object", "null"]}, closures={"type": "array", "items": _object(
         **{"from": _STR, "to": _STR, "reason": _STR})}, public_holidays=_NULLSTR),
     "ServiceSettings": _object(id=_STR, name=_STR, prefix=_STR, description=_STR, icon=_STR,
