@@ -119,7 +119,7 @@ class Hall:
         expected = [{"kiosk": await self.kiosk_id(), "status": status}]
         with anyio.fail_after(timeout):
             while await self.printers() != expected:
-                await anyio.sleep(0.1)
+                await anyio.sleep(0.02)
 
     async def printed(self, number: str, timeout: float = 15.0) -> None:
         """Waits until a job holding ticket ``number`` reached the printer."""

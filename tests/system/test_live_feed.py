@@ -405,7 +405,7 @@ async def test_a_phone_left_at_the_kiosk_reaches_no_screen_and_goes_with_the_vis
                     assert "612345678" not in frame and "12 34 56 78" not in frame, (role, frame)
             with anyio.fail_after(10):  # the archiver sees the visit end and deletes the number
                 while any([await redis.hlen(key) for key in await redis.keys("*phones*")]):
-                    await anyio.sleep(0.1)
+                    await anyio.sleep(0.02)
             for ws in screens.values():
                 await ws.close()
             await site.http.aclose()

@@ -359,16 +359,9 @@
 
   // Whether the token still stands for a device of the site (false: the pairing screen says why).
   async function stillPaired() {
-    let answer;
-    try {
-      answer = await fetch("/api/v1/me", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
-    } catch {
-      return true; // a network cut: the feed tries again
-    }
-    if (answer.status !== 401) return true;
-    const problem = await answer.json().catch(() => ({}));
-    pairing(problem.type === "/problems/token-revoked" ? strings.revoked : strings.unpaired);
-    return false;
+    const found = await Live.pairing(token);
+    if (found !== "paired") pairing(found === "revoked" ? strings.revoked : strings.unpaired);
+    return found === "paired";
   }
 
   // Pairing -------------------------------------------------------------------------------------------------

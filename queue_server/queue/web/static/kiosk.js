@@ -159,16 +159,9 @@
 
   // Whether the token still stands for a device of the site (false: the pairing screen says why).
   async function stillPaired() {
-    let answer;
-    try {
-      answer = await api("GET", "/api/v1/me");
-    } catch {
-      return true; // a network cut: the feed tries again
-    }
-    if (answer.status !== 401) return true;
-    const problem = await answer.json().catch(() => ({}));
-    pairing(problem.type === "/problems/token-revoked" ? strings.revoked : strings.unpaired);
-    return false;
+    const found = await Live.pairing(token);
+    if (found !== "paired") pairing(found === "revoked" ? strings.revoked : strings.unpaired);
+    return found === "paired";
   }
 
   function printerOf(printers) {

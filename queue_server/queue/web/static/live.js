@@ -32,6 +32,8 @@
 // - Live.exactParam(name): the query parameter spelt exactly so, or null.
 // - Live.takeToken(key): keeps a ?token= given in the address in localStorage under key, drops any
 //   spelling of it from the address bar, and answers the token kept (or null).
+// - Live.pairing(token): what /api/v1/me says of a device token before the feed comes back: "paired" (or
+//   a network cut: try again), "revoked" or "unpaired".
 "use strict";
 
 window.Live = (() => {
@@ -335,5 +337,17 @@ window.Live = (() => {
     return localStorage.getItem(key);
   }
 
-  return { follow, fold, apply, waitAt, exactParam, takeToken };
+  async function pairing(token) {
+    let answer;
+    try {
+      answer = await fetch("/api/v1/me", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    } catch {
+      return "paired"; // a network cut: the feed tries again
+    }
+    if (answer.status !== 401) return "paired";
+    const problem = await answer.json().catch(() => ({}));
+    return problem.type === "/problems/token-revoked" ? "revoked" : "unpaired";
+  }
+
+  return { follow, fold, apply, waitAt, exactParam, takeToken, pairing };
 })();
