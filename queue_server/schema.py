@@ -13,9 +13,10 @@ from types import ModuleType
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
+from queue_server.crm import tables as crm_tables
 from queue_server.db import tables as shared_tables
 from queue_server.queue import tables as queue_tables
 
-MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables)  # importing them puts their tables on metadata
+MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables)  # importing them puts their tables on metadata
 
 metadata: MetaData = SQLModel.metadata
