@@ -4,7 +4,9 @@ Every test gets its own key prefix (never a FLUSHALL on a shared server) and its
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -117,13 +119,72 @@ async def seed(settings: Settings) -> dict[str, str]:
         await engine.dispose()
 
 
+# Databases migrated and seeded with the demo tenant, made once per test process and copied for each test: a
+# copy is a file copy (SQLite) or a CREATE DATABASE ... TEMPLATE (PostgreSQL), where running the migrations again
+# for each of hundreds of tests cost minutes of `make test`. Kind -> the SQLite file or the PostgreSQL URL.
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _template(kind: str, directory: Path) -> str:
+    if kind not in _TEMPLATES:
+        url = (f"sqlite:///{directory / 'template.sqlite3'}" if kind == "sqlite"
+               else await fresh_postgres_database())
+        engine = make_engine(load_settings(database={"url": url}).database_url)
+        try:
+            await migrate(engine)
+            async with sessions(engine)() as session:
+                await seed_demo(session)
+        finally:
+            await engine.dispose()  # the last connection gone, SQLite writes its WAL back into the file
+        _TEMPLATES[kind] = str(directory / "template.sqlite3") if kind == "sqlite" else url
+    return _TEMPLATES[kind]
+
+
+async def _copy_of_template(kind: str, directory: Path, target: Path) -> str:
+    """A database of its own for one test, as ``seed`` leaves it but for the tokens: its URL."""
+    template = await _template(kind, directory)
+    if kind == "sqlite":
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    import asyncpg
+
+    name = f"guichet_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(EXTERNAL_DB)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
+    finally:
+        await conn.close()
+    return EXTERNAL_DB.rsplit("/", 1)[0] + "/" + name
+
+
+async def _tokens(settings: Settings) -> dict[str, str]:
+    engine = make_engine(settings.database_url)
+    try:
+        async with sessions(engine)() as session:
+            return {role: (await create_token(session, "demo", role, role))[1] for role in ROLES}
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("templates")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "postgresql" in _TEMPLATES:
+        asyncio.run(drop_postgres_database(_TEMPLATES.pop("postgresql")))
+
+
 @pytest.fixture(params=STACKS)
 async def stack(request: pytest.FixtureRequest, valkey_url: str, key_prefix: str,
-                tmp_path: Path) -> AsyncIterator[Stack]:
+                tmp_path: Path, template_dir: Path) -> AsyncIterator[Stack]:
     if request.param == "valkey+sqlite":
-        redis_url, db_url, check = valkey_url, f"sqlite:///{tmp_path / 'guichet.sqlite3'}", True
+        redis_url, check = valkey_url, True
+        db_url = await _copy_of_template("sqlite", template_dir, tmp_path / "guichet.sqlite3")
     else:
-        redis_url, db_url, check = EXTERNAL_REDIS, await fresh_postgres_database(), False
+        redis_url, check = EXTERNAL_REDIS, False
+        db_url = await _copy_of_template("postgresql", template_dir, tmp_path)
     settings = load_settings(
         server={"data_dir": tmp_path},
         redis={"url": redis_url, "key_prefix": key_prefix, "check_persistence": check},
@@ -131,7 +192,7 @@ async def stack(request: pytest.FixtureRequest, valkey_url: str, key_prefix: str
         limits=NO_LIMITS,  # the contract suite issues many tickets a minute; tests/web/test_limits.py turns them on
         speech={"enabled": False},  # a speech worker per app would cost every test a second; tests/display speak
     )
-    yield Stack(settings, await seed(settings))
+    yield Stack(settings, await _tokens(settings))
     await _drop_prefix(redis_url, key_prefix)
     if db_url.startswith("postgresql"):
         await drop_postgres_database(db_url)
