@@ -12,8 +12,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-# The queue's rules (pure decide/evolve), whose every branch the tests must cover.
-DOMAIN ?= queue_server.queue.domain
+# The modules' rules (pure), whose every branch the tests must cover.
+DOMAIN ?= queue_server.queue.domain queue_server.crm.domain
 
 # What the tests need from Debian besides Python packages: chromium for the browser tests (Playwright
 # drives this binary and never downloads a browser) and espeak-ng for the spoken announcements.
@@ -57,7 +57,7 @@ test-packages:
 
 test: test-packages install
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --cov=$(DOMAIN) --cov-branch --cov-report=term-missing:skip-covered \
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(addprefix --cov=,$(DOMAIN)) --cov-branch --cov-report=term-missing:skip-covered \
 		--cov-fail-under=100 --durations=25 $(PYTEST_ARGS)
 
 lint: install

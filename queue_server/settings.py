@@ -136,6 +136,14 @@ class KioskSettings(_Section):
     idle_s: int = Field(20, ge=3, le=600)
 
 
+class CrmSettings(_Section):
+    # Days after its last interaction when a party (person, association, company) is purged from the
+    # citizen record, and a deletion report written; counted from the last visit, note or change.
+    retention_days: int = Field(730, ge=30, le=3650)
+    # Seconds between two runs of the purge (one process runs it at a time).
+    purge_every_s: int = Field(86_400, ge=60, le=604_800)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
@@ -151,6 +159,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     kiosk: KioskSettings = KioskSettings()
     speech: SpeechSettings = SpeechSettings()
+    crm: CrmSettings = CrmSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from queue_server.crm.retention import Retention
+from queue_server.crm.service import Record
+from queue_server.crm.web.api import CrmApi
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import OutboxWorker
@@ -165,6 +168,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                        history=History(session_factory), speech=speech,
                                        configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
+                record = Record(session_factory, settings.crm.retention_days)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -174,9 +178,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *Admin(platform, queue).routes(),
                     *AdminPage(platform).routes(),
                     *queue_routes(queue_deps, feed),
+                    *CrmApi(authenticator, record, record.region).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
+                tg.start_soon(Retention(record, redis, settings.redis.key_prefix, settings.crm.purge_every_s).run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
                 tg.start_soon(Revocations(tail_redis, settings.redis.key_prefix).follow, feed.revoke)

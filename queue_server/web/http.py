@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import orjson
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, RootModel, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 from starlette.requests import Request
@@ -29,6 +29,23 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = 16 * 1024  # the largest real body (a next with 50 services) is under 4 KiB
 MAX_ID_CHARS = 64
+
+# A phone number as people type it: digits, spaces (also no-break ones), ( ) . / - between them, a leading "+"
+# for an international number. The shape is all a pattern can say; whether it is a number (or a mobile one) is
+# libphonenumber's answer (platform/phones.py, crm/identifiers.py).
+MAX_PHONE_CHARS = 32
+PHONE_SEPARATORS = r" \u00a0()./-"
+PHONE_SHAPE = rf"^[ \u00a0]*\+?(?:[{PHONE_SEPARATORS}]*[0-9]){{4,20}}[{PHONE_SEPARATORS}]*$"
+
+# White space, for texts people write (notes): one explicit set, the same for the schema's pattern and for the
+# stripping. Python's str.isspace() and ECMA-262's \s (JSON Schema's patterns) each differ (\x1c-\x1f and \x85;
+# \ufeff): this is both.
+WHITE_SPACE = ("\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def without_space_around(text: str) -> str:
+    return text.strip(WHITE_SPACE)
 
 
 class Body(BaseModel):
@@ -142,9 +159,20 @@ async def parse_body(request: Request, model: type[M], optional: bool = False) -
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = [{"field": _field_of(model, e), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
         raise HTTPError(422, detail, "invalid-body", extra={"errors": errors}) from exc
+
+
+def _field_of(model: type[BaseModel], error: Any) -> str:
+    """The field an error is about, as the client named it. A root model's error about a member of its tagged
+    union (``{"kind": "person", ...}``) names the member's tag first: that is no field of the body."""
+    loc = list(error["loc"])
+    if issubclass(model, RootModel):
+        if str(error["type"]).startswith("union_tag"):
+            return str(error.get("ctx", {}).get("discriminator", "")).strip("'") or "body"
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -6,6 +6,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from queue_server.crm.service import ROLES as RELATION_ROLES
+from queue_server.crm.web.api import (
+    MAX_QUERY,
+    NOT_BLANK,
+    ChangeBody,
+    MergeBody,
+    PartyBody,
+    PartyNoteBody,
+    RelationBody,
+    SectorBody,
+)
 from queue_server.queue.configuration import COUNTER_ID, SERVICE_ID, SITE_ID
 from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
 from queue_server.queue.reports import GROUPINGS, PERIODS
@@ -58,6 +69,34 @@ _RESPONSES = {
                             printer=_NULLSTR),
     "Device": _object(id=_INT, site=_STR, role=_STR, name=_STR, created_at=_STR, revoked_at=_NULLSTR),
     "AuditEntry": _object(at=_STR, site=_NULLSTR, actor=_STR, action=_STR, target=_STR, address=_STR, detail=_STR),
+    # The citizen record (CRM): a party as staff read it; what each kind has beyond these is in the body it was
+    # created with (PersonBody, AssociationBody, CompanyBody).
+    "TimelineEntry": {**_object(id=_INT, at=_STR, kind={"enum": ["visit", "appointment", "request", "message", "call",
+                                                                   "note", "survey"]},
+                                site=_NULLSTR, service=_NULLSTR, sector=_NULLSTR, summary=_STR, ref=_STR),
+                      "description": "an entry of another sector than the reader's has only its kind, date, site, "
+                                     "service and sector (outline: true, summary and ref empty); one of a sealed "
+                                     "sector the reader is not in is not listed"},
+    "Party": _object(id=_INT, kind={"enum": ["person", "association", "company"]}, display_name=_STR,
+                     phones={"type": "array", "items": _STR}, emails={"type": "array", "items": _STR},
+                     address=_NULLSTR, consents=_object(sms={"type": "boolean"}, email={"type": "boolean"},
+                                                         surveys={"type": "boolean"}),
+                     relations={"type": "array", "items": _object(
+                         party=_INT, kind=_STR, display_name=_STR, role={"enum": list(RELATION_ROLES)},
+                         direction={"enum": ["of", "has"]})},
+                     timeline={"type": "array", "items": {"$ref": "#/components/schemas/TimelineEntry"}}),
+    "PartyList": _object(items={"type": "array", "items": _object(
+        id=_INT, kind=_STR, display_name=_STR, phones={"type": "array", "items": _STR},
+        emails={"type": "array", "items": _STR}, last_interaction_at=_STR)}),
+    "Duplicates": _object(items={"type": "array", "items": _object(
+        id=_INT, reason=_STR, found_at=_STR, parties={"type": "array", "minItems": 2, "maxItems": 2})}),
+    "Purges": _object(items={"type": "array", "items": _object(
+        id=_INT, at=_STR, actor=_STR, reason={"enum": ["retention", "erasure"]}, until=_NULLSTR,
+        parties={"type": "array", "items": _object(id=_INT, kind=_STR, last_interaction_at=_STR)})}),
+    "Sector": _object(id=_STR, name=_STR, sealed={"type": "boolean"},
+                      services={"type": "array", "items": _object(site=_STR, service=_STR)},
+                      members={"type": "array", "items": _STR}),
+    "Sectors": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Sector"}}),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
     "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
@@ -101,7 +140,7 @@ def _schemas() -> dict[str, Any]:
     out.update(_RESPONSES)
     kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
              PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody, NoteBody, NoteView, ServiceBody, CounterBody,
-             HoursBody, SiteBody)
+             HoursBody, SiteBody, PartyBody, ChangeBody, PartyNoteBody, RelationBody, MergeBody, SectorBody)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -192,6 +231,65 @@ def _narrowed(op: dict[str, Any], **patterns: str) -> dict[str, Any]:
         if param["name"] in patterns:
             param["schema"] = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": patterns[param["name"]]}
     return op
+
+
+def _crm_paths() -> dict[str, Any]:
+    """The citizen record (API.md "Citizen record (CRM)"): staff of the collectivity read and add, supervisors
+    export and merge, administrators erase and set the sectors; another collectivity is unknown (404)."""
+    tenant, party = ["tenant"], ["tenant", "party"]
+    query = [{"name": "q", "in": "query", "required": True, "description": (
+        "a name (words in any order, without accents or case, one typo per word of 4 letters or more, the last "
+        "word as a beginning), a phone number in any format, a whole e-mail address, a SIRET, SIREN or RNA "
+        "number; 1 to 200 characters, not blank"),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": NOT_BLANK}}]
+    written = _problems(400, 401, 403, 404, 413, 422, 503)
+    return {
+        "/api/v1/tenants/{tenant}/parties": {
+            "post": _op("Add a person, an association or a company to the citizen record (staff): the answer "
+                        "names the likely duplicates (also queued for a supervisor)", tenant,
+                        {"201": _json("Party", "the new party"), **written}, body="PartyBody"),
+            "get": _op("Find parties as staff type (staff; audited with the numbers shown, never the words)",
+                       tenant, {"200": _json("PartyList", "the parties found, best first (at most 20)"),
+                                **_problems(401, 403, 404, 422, 503)}, headers=query)},
+        "/api/v1/tenants/{tenant}/parties/{party}": {
+            "get": _op("A party with its relations and its timeline, newest first, as the reader's sectors allow "
+                       "(staff; audited)", party, {"200": _json("Party", "the party"),
+                                                   **_problems(401, 403, 404, 503)}),
+            "patch": _op("Rectify a party: the fields given replace its own (staff; audited)", party,
+                         {"200": _json("Party", "the party now"), **written}, body="ChangeBody"),
+            "delete": _op("Erase a party everywhere it was held; a deletion report keeps its number only (admin)",
+                          party, {"204": {"description": "erased"}, **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/parties/{party}/notes": {"post": _op(
+            "A note on the party's timeline, in one of the author's sectors or general (staff)", party,
+            {"201": _json("TimelineEntry", "the note"), **written}, body="PartyNoteBody")},
+        "/api/v1/tenants/{tenant}/parties/{party}/relations": {"post": _op(
+            "The person's role in an association or a company (staff)", party,
+            {"201": _json("Party", "the person now"), **written}, body="RelationBody")},
+        "/api/v1/tenants/{tenant}/parties/{party}/export": {"get": _op(
+            "Everything held on the party, for the right of access (supervisor, admin; audited)", party,
+            {"200": _json("Party", "the party whole, with every entry of every sector"),
+             **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/parties/{party}/merge": {"post": _op(
+            "Merge the party into another of the same kind: every interaction, contact and relation of both is "
+            "kept (supervisor, admin; audited)", party,
+            {"200": _json("Party", "the party that stays"), **written}, body="MergeBody")},
+        "/api/v1/tenants/{tenant}/duplicates": {"get": _op(
+            "The merge queue: pairs of parties likely one (supervisor, admin)", tenant,
+            {"200": _json("Duplicates", "the pairs, oldest first"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/duplicates/{duplicate}": {"delete": _op(
+            "Two parties are not one: the pair leaves the merge queue (supervisor, admin)", ["tenant", "duplicate"],
+            {"204": {"description": "dismissed"}, **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/purges": {"get": _op(
+            "The deletion reports of the retention job and of erasures (admin)", tenant,
+            {"200": _json("Purges", "newest first"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/sectors": {"get": _op(
+            "The collectivity's sectors: their services and members (staff)", tenant,
+            {"200": _json("Sectors", "the sectors"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/sectors/{sector}": {"put": _narrowed(_op(
+            "Create or replace a sector: its name, whether it is sealed, its services and members (admin)",
+            ["tenant", "sector"], {"200": _json("Sector", "the sector"), **written}, body="SectorBody"),
+            sector=r"^[a-z0-9][a-z0-9-]{0,63}$")},
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -338,6 +436,7 @@ def openapi_document() -> dict[str, Any]:
         "delete": _op("Take the mobile number back (public: the id is the key)", ticket,
                       {"204": {"description": "forgotten"}, **_problems(404, 405, 429, 503)}, secured=False),
     }
+    paths.update(_crm_paths())
     for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

@@ -74,6 +74,8 @@ ODD = ("²", "٣", "１２", "-1", "0", "1.5", " 7", "0x1F", "9" * 4301)
 CALLERS = ("admin", "agent", "person", "supervisor", "admin", "agent", "kiosk", "display", None)
 # The operations of API.md, at least, must be in /openapi.json (and so be fuzzed).
 _SITE, _TICKET = "/api/v1/sites/{site}", "/api/v1/sites/{site}/tickets/{ticket_id}"
+_PARTIES = "/api/v1/tenants/{tenant}/parties"
+_PARTY = _PARTIES + "/{party}"
 CONTRACT = {"GET /healthz", "GET /readyz", f"POST {_SITE}/tickets", f"GET {_TICKET}", f"GET {_SITE}/state",
             f"POST {_SITE}/counters/{{counter}}/next", f"POST {_TICKET}/transfer",
             *(f"POST {_TICKET}/{action}" for action in ("recall", "start", "finish", "no-show", "cancel"))}
@@ -89,6 +91,20 @@ STATEFUL_REFUSALS = {
     (f"PUT {_SITE}/hours", "/problems/invalid-hours"),
     (f"PUT {_SITE}/hours", "/problems/invalid-closure"),
     (f"PUT {_SITE}", "/problems/incomplete-site"),
+    # The citizen record: a SIRET's key and a birth date in the past; a note in one of the author's sectors (the
+    # callers belong to none); a role of a person in an organisation; a merge of two parties of one kind; a
+    # sector's members and sites of the collectivity.
+    (f"POST {_PARTIES}", "/problems/invalid-siret"),
+    (f"POST {_PARTIES}", "/problems/invalid-birth-date"),
+    (f"PATCH {_PARTY}", "/problems/invalid-siret"),
+    (f"PATCH {_PARTY}", "/problems/invalid-birth-date"),
+    (f"POST {_PARTY}/notes", "/problems/not-your-sector"),
+    (f"POST {_PARTY}/relations", "/problems/not-a-person"),
+    (f"POST {_PARTY}/relations", "/problems/not-an-organisation"),
+    (f"POST {_PARTY}/merge", "/problems/merge-with-itself"),
+    (f"POST {_PARTY}/merge", "/problems/merge-other-kind"),
+    (f"PUT /api/v1/tenants/{{tenant}}/sectors/{{sector}}", "/problems/unknown-member"),
+    (f"PUT /api/v1/tenants/{{tenant}}/sectors/{{sector}}", "/problems/unknown-site"),
 }
 
 
@@ -127,6 +143,13 @@ class Fuzzed:
             pairing = await self.http.post("/api/v1/sites/demo/pairings", json={"role": role}, headers=admin)
             codes += [pairing.json()["code"]] if pairing.status_code == 201 else []
         self.pools["code"] = codes or self.pools.get("code", ["ABCD-1234"])
+        parties = []
+        for body in ({"kind": "person", "first_name": "Anne", "last_name": "Lefèvre", "phones": ["0612345678"]},
+                     {"kind": "association", "name": "Les Amis du Moulin", "rna": "W751234567"}):
+            created = await self.http.post("/api/v1/tenants/demo/parties", json=body, headers=admin)
+            parties += [str(created.json()["id"])] if created.status_code == 201 else []
+        self.pools["party"] = (self.pools.get("party", []) + parties)[-6:]
+        self.pools["into"] = self.pools["party"]
 
 
 async def _devices_and_person(stack: Stack) -> list[str]:
@@ -177,7 +200,8 @@ async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
             headers, cookies = await _sign_in(transport)
             credentials["person"] = ({"Authorization": "", **headers}, cookies)
             credentials[None] = ({}, {})
-            pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES)}
+            pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES),
+                     "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"]}
             fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools)
             await fuzzed.refresh()
             assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools
@@ -237,6 +261,9 @@ def _aimed(case: Case, draw: st.DrawFn, pools: dict[str, list[str]], mode: Gener
         for name in ("service", "counter", "code"):
             if isinstance(body.get(name), str):
                 body[name] = draw(st.sampled_from(pools[name]))
+        for name in ("party", "into"):  # a party's number in a body (a relation, a merge)
+            if isinstance(body.get(name), int) and pools.get(name):
+                body[name] = int(draw(st.sampled_from(pools[name])))
         if isinstance(body.get("services"), list):
             body["services"] = draw(st.lists(st.sampled_from(pools["service"]), min_size=1, max_size=3))
     if not _has_input(case.operation):
@@ -269,10 +296,11 @@ def _stateful_refusal(operation: APIOperation, response: httpx.Response) -> bool
     return (operation.label, response.json().get("type")) in STATEFUL_REFUSALS
 
 
-# The configuration's operations each run a transaction decided by the queue and read back: a third of the
-# examples keeps `make test` within its time (QUEUE_TEST_FUZZ_EXAMPLES raises them with the rest).
+# The configuration's operations each run a transaction decided by the queue and read back, the citizen record's a
+# transaction with its audit entry: a third of the examples keeps `make test` within its time
+# (QUEUE_TEST_FUZZ_EXAMPLES raises them with the rest).
 CONFIGURATION = re.compile(r"^(PUT|DELETE|GET) /api/v1/sites/\{site\}(/config|/hours|/services/\{service\}|"
-                           r"/counters/\{counter\})?$")
+                           r"/counters/\{counter\})?$|^[A-Z]+ /api/v1/tenants/")
 
 
 def _examples(mode: GenerationMode, operation: APIOperation | None = None) -> int:

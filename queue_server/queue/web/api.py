@@ -29,6 +29,9 @@ from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import ANY_ROLE, ISSUERS, STAFF, SUPERVISORS, authorize
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import (
+    MAX_PHONE_CHARS,
+    PHONE_SHAPE,
+    WHITE_SPACE,
     Body,
     Matches,
     actor_of,
@@ -39,6 +42,7 @@ from queue_server.web.http import (
     plausible_id,
     rate_limit,
     route,
+    without_space_around,
 )
 
 MAX_TOKEN_ID = 2**31 - 1  # token ids are SQL integers
@@ -47,12 +51,6 @@ KIOSKS = frozenset({"kiosk"})
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
-# A mobile number for the "your turn is near" SMS, as people type it: digits, spaces (also no-break ones),
-# ( ) . / - between them, a leading "+" for an international number. The shape is all a pattern can say;
-# whether it is a mobile number (the "mobile-phone" format) is libphonenumber's answer (platform/phones.py).
-MAX_PHONE_CHARS = 32
-PHONE_SEPARATORS = r" \u00a0()./-"
-PHONE_SHAPE = rf"^[ \u00a0]*\+?(?:[{PHONE_SEPARATORS}]*[0-9]){{4,20}}[{PHONE_SEPARATORS}]*$"
 PHONE_FORMAT = "mobile-phone"
 Phone = Annotated[str, Field(
     min_length=1, max_length=MAX_PHONE_CHARS,
@@ -75,23 +73,13 @@ class NextBody(Body):
     services: list[Slug] | None = Field(None, min_length=1, max_length=50)
 
 
-# White space, for a note: one explicit set, the same for the schema's pattern and for the stripping. Python's
-# str.isspace() and ECMA-262's \s (JSON Schema's patterns) each differ (\x1c-\x1f and \x85; \ufeff): this is both.
-NOTE_SPACE = ("\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-              + "\u2028\u2029\u202f\u205f\u3000\ufeff")
-
-
-def _without_space_around(text: str) -> str:
-    return text.strip(NOTE_SPACE)
-
-
 # A note: at most MAX_NOTE characters as sent, at least one of them not white space (a blank note is no note);
 # kept without the white space around it.
 Note = Annotated[
     str,
     Field(max_length=MAX_NOTE),
-    Matches(char_class(NOTE_SPACE, negated=True), "a note needs more than white space"),
-    AfterValidator(_without_space_around),
+    Matches(char_class(WHITE_SPACE, negated=True), "a note needs more than white space"),
+    AfterValidator(without_space_around),
 ]
 
 
