@@ -196,7 +196,7 @@ def rows(page: Page, lang: str, translations: gettext.NullTranslations) -> list[
     out = []
     for entry in page.rows:
         who, who_detail = _who(entry.actor, page.names, _)
-        lines, more = _detail(entry, lang, _)
+        lines, more = _detail(entry, page.names, lang, _)
         out.append(Row(id=entry.id or 0, when=when(entry.at, page.clocks.of(entry.site_id), lang, _),
                        iso=entry.at.isoformat(), site=entry.site_id or "", who=who, who_detail=who_detail,
                        what=actions.get(entry.action, entry.action), target=_target(entry, page.names, _),
@@ -245,7 +245,7 @@ def _target(entry: AuditEntry, names: Names, _: Gettext) -> str:
     return target
 
 
-def _detail(entry: AuditEntry, lang: str, _: Gettext) -> tuple[list[str], int]:
+def _detail(entry: AuditEntry, names: Names, lang: str, _: Gettext) -> tuple[list[str], int]:
     detail = entry.detail
     if not detail:
         return [], 0
@@ -256,6 +256,9 @@ def _detail(entry: AuditEntry, lang: str, _: Gettext) -> tuple[list[str], int]:
     if entry.action in ("user.created", "user.roles"):
         return [_roles(detail, _)], 0
     if entry.action in ("device.paired", "token.created", "token.revoked"):
+        number = token_id(entry.target)
+        if number is not None and number in names.tokens:
+            return [], 0  # the target names the device already
         role, _space, name = detail.partition(" ")
         kind = kind_labels(_).get(role)
         if kind is not None:
@@ -321,7 +324,8 @@ def _field(section: str, path: str, lang: str, _: Gettext) -> str:
     if path in whole:
         return f"{where}, {whole[path]}"
     names = _field_names(_)
-    days = dict(zip(WEEKDAYS, get_day_names("wide", locale=lang).values(), strict=False))
+    names_of_days = get_day_names("wide", locale=lang)  # 0: Monday
+    days = {day: str(names_of_days[number]) for number, day in enumerate(WEEKDAYS)}
     words = [names.get(part, days.get(part, part)) for part in path.split(".") if part and part != "weekly"]
     return ", ".join([where, *words]) if words else where
 
