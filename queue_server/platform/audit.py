@@ -25,6 +25,7 @@ from queue_server.db.tables import ApiToken, AuditEntry, Site, User
 
 CSV_COLUMNS = ("at", "tenant_id", "site_id", "actor", "action", "target", "address", "detail")
 PARIS = ZoneInfo("Europe/Paris")
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)  # the days a period may name, as far as entries go
 
 # Every action the code base writes (``record``/``note`` callers), in the order the page offers them.
 ACTIONS = (
@@ -206,13 +207,16 @@ def _where(tenant: str, sites: Collection[str] | None, filters: Filters, clocks:
     if filters.action is not None:
         conditions.append(col(AuditEntry.action) == filters.action)
     if filters.first_day is not None or filters.last_day is not None:
+        # Days beyond what any entry holds are brought within (no instant overflows on any clock).
+        first = min(max(filters.first_day, EARLIEST), LATEST) if filters.first_day is not None else None
+        last = min(max(filters.last_day, EARLIEST), LATEST) if filters.last_day is not None else None
+
         def period(zone: ZoneInfo) -> ColumnElement[bool]:
             bounds: list[ColumnElement[bool]] = []
-            if filters.first_day is not None:
-                bounds.append(at >= datetime.combine(filters.first_day, time(), zone).astimezone(UTC))
-            if filters.last_day is not None:
-                end = datetime.combine(filters.last_day + timedelta(days=1), time(), zone).astimezone(UTC)
-                bounds.append(at < end)
+            if first is not None:
+                bounds.append(at >= datetime.combine(first, time(), zone).astimezone(UTC))
+            if last is not None:
+                bounds.append(at < datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC))
             return and_(*bounds)
 
         # Each site's days on its own clock: the sites of another zone than the default's one by one

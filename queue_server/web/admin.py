@@ -183,9 +183,8 @@ class Admin:
             raise HTTPError(422, "limit must be a whole number from 1 to 10000.", "invalid-query")
         filters, errors = parse_filters(request.query_params)
         if errors:
-            name, error = next(iter(errors.items()))
-            raise HTTPError(422, f"{name} must be a day, as 2026-07-01 or 01/07/2026." if error == "date"
-                            else "to must not be before from.", "invalid-query")
+            raise HTTPError(422, f"{next(iter(errors))} must be a day as YYYY-MM-DD, such as 2026-07-01.",
+                            "invalid-query")
         return await self.audit_log.latest(caller.tenant_id, sites, filters, limit)
 
     async def audit(self, request: Request) -> Response:

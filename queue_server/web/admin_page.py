@@ -37,13 +37,14 @@ from queue_server.platform.users import (
 )
 from queue_server.web.admin import whole_number
 from queue_server.web.admin_view import (
-    FILTER_FIELDS,
     action_labels,
     describe_role,
     device_rows,
+    filter_query,
     filter_values,
     kind_labels,
     parse_filters,
+    period_mistake,
     rows,
 )
 from queue_server.web.deps import PlatformDeps
@@ -159,7 +160,10 @@ class AdminPage:
         t = translations(lang)
         _ = t.gettext
         params = request.query_params
-        filters, mistakes = parse_filters(params)
+        filters, mistakes = parse_filters(params, typed=True)
+        if period_mistake(filters):
+            mistakes["to"] = "order"
+            filters = replace(filters, last_day=None)
         if filters.site is not None and filters.site not in sites:
             mistakes["site"] = "site"
             filters = replace(filters, site=None)
@@ -167,8 +171,8 @@ class AdminPage:
         page = await self.audit_log.page(person.tenant_id, person.administers, filters, before=before,
                                          after=None if before is not None else after, size=AUDIT_PAGE)
         overview = await self.people.overview(person.tenant_id, sites)
-        values = filter_values(params)
-        kept = {name: values[name] for name in FILTER_FIELDS if values[name] and name not in mistakes}
+        values = filter_values(params, filters)
+        kept = filter_query(filters)
         words = {"date": _("Write a day as day/month/year, for example 01/07/2026."),
                  "order": _("The end of the period is before its start."), "site": _("Choose one of your sites.")}
         errors = {name: words[code] for name, code in mistakes.items()}

@@ -7,6 +7,7 @@ string gives them, shared by the page and the JSON and CSV exports.
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,45 +29,74 @@ DETAIL_LINES = 12  # a configuration change shows this many lines at most, then 
 
 # The filters -------------------------------------------------------------------------------------------
 
-def parse_filters(params: Mapping[str, str]) -> tuple[Filters, dict[str, str]]:
-    """The filters of a query string (``from``, ``to``: days as 2026-07-01 or 01/07/2026; ``site``; ``who``:
-    as the log names them; ``action``); empty values are no filter. Mistakes by field: ``"date"`` (not a
-    day) or ``"order"`` (the period ends before it starts); a mistaken day is no filter."""
+def parse_filters(params: Mapping[str, str], *, typed: bool = False) -> tuple[Filters, dict[str, str]]:
+    """The filters of a query string: ``from`` and ``to`` (days, both included: 2026-07-01, or as people type
+    them with ``typed``, 01/07/2026 too), ``site``, ``who`` (as the log names them: ``user:anne``) and
+    ``action``; an empty value is no filter (but for a day, where only the page's form may leave it empty).
+    The mistaken days by field (``"date"``), which filter nothing."""
     errors: dict[str, str] = {}
     days: dict[str, date | None] = {}
     for name in ("from", "to"):
-        raw = params.get(name, "").strip()
-        days[name] = _day(raw) if raw else None
-        if raw and days[name] is None:
+        raw = params.get(name)
+        if typed and raw is not None:
+            raw = raw.strip() or None
+        days[name] = _day(raw, typed) if raw is not None else None
+        if raw is not None and days[name] is None:
             errors[name] = "date"
-    first, last = days["from"], days["to"]
-    if first is not None and last is not None and last < first:
-        errors["to"] = "order"
-        last = None
 
     def text(name: str, most: int) -> str | None:
-        value = params.get(name, "").strip()
+        # What no entry can hold (a control character: PostgreSQL refuses a NUL) is left out.
+        value = "".join(ch for ch in params.get(name, "") if ch.isprintable()).strip()
         return value[:most] if value else None
 
-    return Filters(site=text("site", 64), actor=text("who", 200), action=text("action", 64), first_day=first,
-                   last_day=last), errors
+    return Filters(site=text("site", 64), actor=text("who", 200), action=text("action", 64), first_day=days["from"],
+                   last_day=days["to"]), errors
 
 
-def _day(raw: str) -> date | None:
-    parts = raw.split("/") if "/" in raw else raw.split("-")
-    if len(parts) != 3 or not all(p.isascii() and p.isdecimal() for p in parts):
+def period_mistake(filters: Filters) -> bool:
+    """The period ends before it starts."""
+    return filters.first_day is not None and filters.last_day is not None and filters.last_day < filters.first_day
+
+
+ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+TYPED_DAY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+
+
+def _day(raw: str, typed: bool) -> date | None:
+    iso = ISO_DAY.match(raw) if raw.isascii() else None
+    found = TYPED_DAY.match(raw) if typed and raw.isascii() and iso is None else None
+    if iso is not None:
+        year, month, day = iso.groups()
+    elif found is not None:
+        day, month, year = found.groups()
+    else:
         return None
-    year, month, day = (parts[2], parts[1], parts[0]) if "/" in raw else parts
     try:
-        found = date(int(year), int(month), int(day))
+        return date(int(year), int(month), int(day))
     except ValueError:
         return None
-    return found if 1900 <= found.year <= 9998 and len(year) == 4 else None
 
 
-def filter_values(params: Mapping[str, str]) -> dict[str, str]:
-    """The filters as the form shows them again (what was typed, even if mistaken)."""
-    return {name: params.get(name, "").strip()[:200] for name in FILTER_FIELDS}
+def typed_day(day: date) -> str:
+    """A day as the form shows it: 01/07/2026."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def filter_values(params: Mapping[str, str], filters: Filters) -> dict[str, str]:
+    """The filters as the form shows them again: days as 01/07/2026, or as typed when mistaken."""
+    values = {name: params.get(name, "").strip()[:200] for name in FILTER_FIELDS}
+    for name, day in (("from", filters.first_day), ("to", filters.last_day)):
+        if day is not None:
+            values[name] = typed_day(day)
+    return values
+
+
+def filter_query(filters: Filters) -> dict[str, str]:
+    """The filters as a query string gives them (the page's links, the CSV's)."""
+    query = {"from": filters.first_day.isoformat() if filters.first_day else "",
+             "to": filters.last_day.isoformat() if filters.last_day else "", "site": filters.site or "",
+             "who": filters.actor or "", "action": filters.action or ""}
+    return {name: value for name, value in query.items() if value}
 
 
 # Words -------------------------------------------------------------------------------------------------

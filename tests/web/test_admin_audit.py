@@ -119,6 +119,10 @@ async def test_filters_narrow_the_log_each_entry_on_its_sites_clock(
                                                           ("01/07/2026 00:30:00", "logout")]
     as_json = await client.get("/api/v1/audit", params={"from": "2026-07-01", "to": "2026-07-01"})
     assert sorted(e["action"] for e in as_json.json()) == ["logout", "note.read", "token.revoked"]
+    for odd in ("nul\x00byte", "x" * 1000, "'; DROP TABLE audit_log; --", "\u202eevil"):
+        for name in ("site", "who", "action"):
+            assert (await client.get("/api/v1/audit", params={name: odd})).json() == [], (name, odd)
+            assert (await client.get("/admin/audit", params={name: odd})).status_code in (200, 422), (name, odd)
 
 
 async def test_a_site_administrator_reads_only_their_sites_entries(
@@ -169,8 +173,14 @@ async def test_pages_of_fifty_stay_the_same_while_entries_arrive(
 async def test_a_configuration_change_reads_as_before_and_after(client: httpx.AsyncClient, stack: Stack,
                                                                 people: People) -> None:  # noqa: F811
     """A service renamed and capped through the API: its entry says who (the token by its name and kind),
-    what, and each field as "before → after", never the JSON it is stored as."""
-    await admin_client(client, people)
+    what, and each field as "before → after", never the JSON it is stored as. No pairing code, token or
+    password reaches the log, on the page or in its CSV."""
+    csrf = await admin_client(client, people)
+    code = (await client.post("/api/v1/sites/demo/pairings", json={"role": "kiosk", "name": "Borne hall"},
+                              headers=stack.auth("admin"))).json()["code"]
+    token = (await client.post("/api/v1/pair", json={"code": code})).json()["token"]
+    new_password = "a secret nobody reads"
+    await client.post("/admin/people/password", data={"csrf": csrf, "login": "anne", "password": new_password})
     changed = await client.put("/api/v1/sites/demo/services/etat-civil", json={"name": "État civil et famille",
                                                                                "daily_cap": 40},
                                headers=stack.auth("admin"))
@@ -183,6 +193,9 @@ async def test_a_configuration_change_reads_as_before_and_after(client: httpx.As
     assert '"before"' not in page.text and "&#34;before&#34;" not in page.text
     french = shown(await client.get("/admin/audit", params={"action": "config.service"}))
     assert "État civil → État civil et famille" in next(iter(french.values()))
+    everything = (await client.get("/admin/audit")).text + (await client.get("/api/v1/audit.csv")).text
+    assert "Borne hall" in everything and "user.password" in everything  # the entries are there
+    assert code not in everything and token not in everything and new_password not in everything
 
 
 @pytest.mark.one_stack
