@@ -10,13 +10,14 @@ administer, and only a tenant administrator touches a role that covers every sit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.tables import ApiToken, Site, User, UserRole
-from queue_server.platform.audit import record
+from queue_server.platform.audit import Clocks, clocks_of, record
 from queue_server.platform.users import (
     Person,
     UserError,
@@ -34,6 +35,16 @@ from queue_server.platform.users import (
 NO_ROLE = "none"  # what the roles form sends for "no role here" (an empty field would not be sent at all)
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What the admin page shows of a collectivity: its people with their roles, the tokens (devices) of the
+    sites the administrator administers, and each site's clock."""
+
+    people: list[tuple[User, list[UserRole]]]
+    devices: Sequence[ApiToken]
+    clocks: Clocks
+
+
 class People:
     def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
         self.db = db
@@ -44,16 +55,17 @@ class People:
             rows = (await session.execute(select(Site).where(Site.tenant_id == tenant))).scalars()  # type: ignore[arg-type]
             return frozenset(row.id for row in rows)
 
-    async def overview(self, tenant: str, sites: frozenset[str]
-                       ) -> tuple[list[tuple[User, list[UserRole]]], Sequence[ApiToken]]:
-        """The tenant's people with their roles, and the devices of ``sites`` (for the admin page)."""
+    async def overview(self, tenant: str, sites: frozenset[str]) -> Overview:
+        """The tenant's people with their roles, the devices of ``sites`` and the sites' clocks (for the
+        admin page)."""
         async with self.db() as session:
             people = await people_of(session, tenant)
             devices = (await session.execute(
                 select(ApiToken).where(ApiToken.site_id.in_(sorted(sites)))  # type: ignore[attr-defined]
                 .order_by(ApiToken.site_id, ApiToken.id)  # type: ignore[arg-type]
             )).scalars().all()
-        return people, devices
+            clocks = await clocks_of(session, tenant)
+        return Overview(people, devices, clocks)
 
     async def add(self, admin: Person, *, login: str, password: str, name: str, site: str | None, role: str,
                   by: str, address: str) -> User:

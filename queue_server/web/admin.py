@@ -8,14 +8,15 @@ audit log (JSON or CSV). Every change is written to the audit log.
   when revoked.
 - ``GET /api/v1/sites/{site}/devices``, ``POST /api/v1/sites/{site}/devices/{id}/revoke`` (admin).
 - ``GET /api/v1/audit`` and ``GET /api/v1/audit.csv`` (admin): the latest entries of the tenant
-  (a site admin sees the entries of their sites).
+  (a site admin sees the entries of their sites), narrowed as ``/admin/audit`` narrows them (``from``,
+  ``to``, ``site``, ``who``, ``action``: ``admin_view.parse_filters``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from starlette.requests import Request
@@ -23,8 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from typing_extensions import TypedDict
 
-from queue_server.db.tables import ApiToken
-from queue_server.platform.audit import as_csv, entries
+from queue_server.db.tables import ApiToken, AuditEntry
+from queue_server.platform.audit import AuditLog, Clocks, as_csv
 from queue_server.platform.devices import Devices
 from queue_server.platform.pairing import TTL_S
 from queue_server.platform.spreadsheet import for_people, wanted_language
@@ -33,6 +34,7 @@ from queue_server.platform.users import Person
 from queue_server.queue.codec import iso
 from queue_server.queue.service import QueueService
 from queue_server.queue.web.api import site_engine
+from queue_server.web.admin_view import parse_filters
 from queue_server.web.auth import SUPERVISORS, authorize
 from queue_server.web.deps import PlatformDeps
 from queue_server.web.errors import HTTPError
@@ -95,7 +97,8 @@ def device_view(row: ApiToken) -> dict[str, Any]:
 class Admin:
     def __init__(self, deps: PlatformDeps, queue: QueueService) -> None:
         self.queue = queue  # the sites' engines: who may act where, the kiosks' printers
-        self.auth, self.db_sessions, self.presence = deps.auth, deps.db, deps.presence
+        self.auth, self.presence = deps.auth, deps.presence
+        self.audit_log = AuditLog(deps.db)
         self.devices_of = Devices(deps.db, deps.codes)
         self.limits, self.limit_settings = deps.limits, deps.settings.limits
 
@@ -163,7 +166,7 @@ class Admin:
         await self.auth.announce("token", row.id or 0)
         return json_response(device_view(row))
 
-    async def _audit_rows(self, request: Request) -> list[Any]:
+    async def _audit_rows(self, request: Request) -> tuple[Sequence[AuditEntry], Clocks]:
         caller = await self.auth.caller(request)
         sites: frozenset[str] | None
         if isinstance(caller, Person):
@@ -178,33 +181,31 @@ class Admin:
         limit = int(raw) if whole_number(raw) and 1 <= int(raw) <= 10_000 else None
         if limit is None:
             raise HTTPError(422, "limit must be a whole number from 1 to 10000.", "invalid-query")
-        async with self.db_sessions() as db:
-            rows = list(await entries(db, caller.tenant_id, sites, limit))
-        return rows
+        filters, errors = parse_filters(request.query_params)
+        if errors:
+            raise HTTPError(422, f"{next(iter(errors))} must be a day as YYYY-MM-DD, such as 2026-07-01.",
+                            "invalid-query")
+        return await self.audit_log.latest(caller.tenant_id, sites, filters, limit)
 
     async def audit(self, request: Request) -> Response:
-        rows = await self._audit_rows(request)
+        rows, _ = await self._audit_rows(request)
         return json_response([{"at": iso(r.at), "site": r.site_id, "actor": r.actor, "action": r.action,
                                "target": r.target, "address": r.address, "detail": r.detail} for r in rows])
 
     async def audit_csv(self, request: Request) -> Response:
         """The machine form, or with ``?lang=fr|en`` a spreadsheet in that language, times on each site's
-        wall clock (Europe/Paris for entries of no site)."""
+        wall clock (for entries of no site, the clock the tenant's sites share, else Europe/Paris)."""
         try:
             lang = wanted_language(request.query_params.get("lang"))
         except ValueError:
             raise HTTPError(422, "lang must be fr or en (a spreadsheet in that language), or left out.",
                             "invalid-query") from None
-        rows = await self._audit_rows(request)
+        rows, clocks = await self._audit_rows(request)
         if lang is None:
             text = as_csv(rows)
         else:
-            zones: dict[str | None, ZoneInfo] = {None: ZoneInfo("Europe/Paris")}
-            for site in {r.site_id for r in rows if r.site_id}:
-                engine = await self.queue.engine(site)
-                zones[site] = ZoneInfo(engine.config.timezone) if engine else zones[None]
             text = for_people(AUDIT_COLUMNS, [
-                [r.at.astimezone(zones.get(r.site_id, zones[None])).strftime("%d/%m/%Y %H:%M:%S"), r.site_id,
+                [r.at.astimezone(clocks.of(r.site_id)).strftime("%d/%m/%Y %H:%M:%S"), r.site_id,
                  r.actor, r.action, r.target, r.address, r.detail] for r in rows], lang)
         return Response(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"'})

@@ -7,7 +7,9 @@
   ``auth.CACHE_S`` seconds. Nobody changes their own roles, and only a tenant administrator
   changes those of another tenant administrator.
 - Every admin pairs kiosks and displays of the sites they administer (a code valid 10 minutes,
-  shown big enough to read out), sees their devices and revokes them; and downloads the audit log.
+  shown big enough to read out), sees their devices (connected now or since when) and revokes them.
+- ``/admin/audit``: every admin reads the audit log of their scope (as ``GET /api/v1/audit`` gives it),
+  50 entries a page, newest first, narrowed by period, site, who and what, and downloads it as CSV.
 
 Plain HTML forms, no script: each form carries the session's CSRF token, each action is written to
 the audit log and answers with a redirect back to the page and a message saying what happened.
@@ -16,6 +18,7 @@ the audit log and answers with a redirect back to the page and a message saying 
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queue_server.platform.devices import Devices
+from queue_server.platform.audit import ACTIONS, AuditLog
+from queue_server.platform.devices import DEVICE_ROLES, Devices
 from queue_server.platform.errors import UnknownField
 from queue_server.platform.people import NO_ROLE, People
 from queue_server.platform.sessions import Session
@@ -32,11 +36,24 @@ from queue_server.platform.users import (
     UserError,
 )
 from queue_server.web.admin import whole_number
+from queue_server.web.admin_view import (
+    action_labels,
+    describe_role,
+    device_rows,
+    filter_query,
+    filter_values,
+    kind_labels,
+    parse_filters,
+    period_mistake,
+    rows,
+)
 from queue_server.web.deps import PlatformDeps
 from queue_server.web.http import actor_of, client_address, read_form
-from queue_server.web.i18n import negotiate, templates, translations
+from queue_server.web.i18n import COOKIE, negotiate, templates, translations
 
 ROLE_CHOICES = ("agent", "supervisor", "admin")
+AUDIT_PAGE = 50  # entries per page of /admin/audit
+CSV_LIMIT = 10_000  # entries of the CSV the audit page links to (the most GET /api/v1/audit.csv gives)
 # The session, its person, the sites they administer, whether they administer the whole tenant.
 AdminContext = tuple[Session, Person, frozenset[str], bool]
 DEVICE_CHOICES = ("kiosk", "display")
@@ -76,10 +93,13 @@ class AdminPage:
         self.auth = deps.auth
         self.devices = Devices(deps.db, deps.codes)
         self.people = People(deps.db)
+        self.audit_log = AuditLog(deps.db)
+        self.presence = deps.presence
 
     def routes(self) -> list[Route]:
         return [
             Route("/admin", self.page, methods=["GET"]),
+            Route("/admin/audit", self.audit, methods=["GET"]),
             Route("/admin/people", self.add_person, methods=["POST"]),
             Route("/admin/people/password", self.password, methods=["POST"]),
             Route("/admin/people/disable", self.disable, methods=["POST"]),
@@ -93,7 +113,7 @@ class AdminPage:
         tenant; or the answer to give instead (sign in first, or not an administrator)."""
         found = await self.auth.session(request)
         if found is None:
-            return RedirectResponse("/login?" + urlencode({"next": "/admin"}), status_code=303)
+            return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
         session, person = found
         sites = person.administers
         whole = sites is None
@@ -113,19 +133,77 @@ class AdminPage:
         session, person, sites, whole = admin
         lang = negotiate(request)
         _ = translations(lang).gettext
-        found, devices = await self.people.overview(person.tenant_id, sites)
-        people = [(user, roles, {r.site_id: r.role for r in roles}) for user, roles in found]
+        overview = await self.people.overview(person.tenant_id, sites)
+        watched = sorted({d.site_id for d in overview.devices if d.role in DEVICE_ROLES and d.revoked_at is None})
+        seen = {site: await self.presence.status(site) for site in watched}
+        people = [(user, [describe_role(r.site_id, r.role, _) for r in roles], {r.site_id: r.role for r in roles})
+                  for user, roles in overview.people]
         said = messages(_)
         done = request.query_params.get("done", "")
         error = request.query_params.get("error", "")
         code = request.query_params.get("code", "")
-        html = templates(lang).get_template("admin.html").render(
-            lang=lang, person=person, csrf=session.csrf, whole=whole, sites=sorted(sites), people=people,
-            devices=devices, done=said.get(done, ""), error=said.get(error, ""),
-            code=code if len(code) == 9 and code.replace("-", "").isalnum() else "",
-            code_role=request.query_params.get("role", ""), roles=ROLE_CHOICES, device_roles=DEVICE_CHOICES,
-            no_role=NO_ROLE)
-        return HTMLResponse(html)
+        return self._render(request, "admin.html", person, session.csrf, lang, whole=whole, sites=sorted(sites),
+                            people=people, devices=device_rows(overview.devices, seen, overview.clocks, lang, _),
+                            done=said.get(done, ""), error=said.get(error, ""),
+                            code=code if len(code) == 9 and code.replace("-", "").isalnum() else "",
+                            code_role=request.query_params.get("role", ""), roles=ROLE_CHOICES,
+                            device_roles=DEVICE_CHOICES, no_role=NO_ROLE)
+
+    async def audit(self, request: Request) -> Response:
+        """The audit log of the administrator's scope, a page at a time (``?before=ID``: older than that
+        entry, ``?after=ID``: newer), narrowed by the filters of ``admin_view.parse_filters``."""
+        admin = await self._admin(request)
+        if isinstance(admin, Response):
+            return admin
+        session, person, sites, _whole = admin
+        lang = negotiate(request)
+        t = translations(lang)
+        _ = t.gettext
+        params = request.query_params
+        filters, mistakes = parse_filters(params, typed=True)
+        if period_mistake(filters):
+            mistakes["to"] = "order"
+            filters = replace(filters, last_day=None)
+        if filters.site is not None and filters.site not in sites:
+            mistakes["site"] = "site"
+            filters = replace(filters, site=None)
+        before, after = (int(params[k]) if whole_number(params.get(k, "")) else None for k in ("before", "after"))
+        page = await self.audit_log.page(person.tenant_id, person.administers, filters, before=before,
+                                         after=None if before is not None else after, size=AUDIT_PAGE)
+        overview = await self.people.overview(person.tenant_id, sites)
+        values = filter_values(params, filters)
+        kept = filter_query(filters)
+        words = {"date": _("Write a day as day/month/year, for example 01/07/2026."),
+                 "order": _("The end of the period is before its start."), "site": _("Choose one of your sites.")}
+        errors = {name: words[code] for name, code in mistakes.items()}
+        labels = action_labels(_)
+        kinds = kind_labels(_)
+        known_actors = {f"user:{user.login}" for user, _roles in overview.people}
+        known_actors |= {f"token:{d.id}" for d in overview.devices} | {"cli", "anonymous"}
+        return self._render(
+            request, "admin_audit.html", person, session.csrf, lang, status=422 if errors else 200,
+            rows=rows(page, lang, t),
+            older=_link(kept, before=page.older) if page.older is not None else "",
+            newer=_link(kept, after=page.newer) if page.newer is not None else "",
+            csv="/api/v1/audit.csv?" + urlencode({"lang": lang, **kept, "limit": str(CSV_LIMIT)}),
+            filtered=bool(kept), values=values, errors=errors, sites=sorted(sites),
+            actions=[(action, labels.get(action, action)) for action in ACTIONS],
+            unknown_action=values["action"] if values["action"] and values["action"] not in ACTIONS else "",
+            people=[(f"user:{user.login}", f"{user.name} ({user.login})" if user.name else user.login)
+                    for user, _roles in overview.people],
+            devices=[(f"token:{d.id}", f"{d.name or d.id} ({kinds.get(d.role, d.role)}, {d.site_id})")
+                     for d in overview.devices],
+            unknown_actor=values["who"] if values["who"] and values["who"] not in known_actors else "")
+
+    def _render(self, request: Request, template: str, person: Person, csrf: str, lang: str, status: int = 200,
+                **context: Any) -> Response:
+        html = templates(lang).get_template(template).render(
+            lang=lang, other_lang="en" if lang == "fr" else "fr", here=request.url.path, csrf=csrf, person=person,
+            nav_roles=sorted(set(person.roles.values())), **context)
+        response = HTMLResponse(html, status_code=status)
+        if request.query_params.get("lang") == lang:  # the language chosen is remembered, as on /admin/sites
+            response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=request.url.scheme == "https")
+        return response
 
     async def _form(self, request: Request, extra_fields: int = 0) -> tuple[AdminContext, dict[str, str]] | Response:
         """The administrator and their form (with the session's CSRF token), or the answer to give;
@@ -245,3 +323,8 @@ class AdminPage:
 
 def back(**outcome: str) -> RedirectResponse:
     return RedirectResponse("/admin?" + urlencode(outcome), status_code=303)
+
+
+def _link(filters: dict[str, str], **cursor: int) -> str:
+    """``/admin/audit`` with ``filters`` and a page's cursor (``before`` or ``after`` an entry's id)."""
+    return "/admin/audit?" + urlencode({**filters, **{k: str(v) for k, v in cursor.items()}}) + "#entries"

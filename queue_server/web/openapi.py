@@ -401,7 +401,16 @@ def openapi_document() -> dict[str, Any]:
         "Revoke a device's token (admin): it stops working, its open live feed is closed", ["site", "device"],
         {"200": _json("Device", "the revoked token"), **_problems(401, 403, 404, 503)})}
     audit_query = [{"name": "limit", "in": "query", "required": False,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}]
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+                   *({"name": name, "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                      "description": f"{what} day of the period, included, on each entry's site's clock"}
+                     for name, what in (("from", "the first"), ("to", "the last"))),
+                   *({"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+                      "description": what} for name, what in (
+                       ("site", "only the entries of this site"),
+                       ("who", "only the entries of this actor, as the log names them: user:LOGIN, token:ID, cli, "
+                               "anonymous"),
+                       ("action", "only the entries of this action: login, token.revoked, config.service…")))]
     paths["/api/v1/audit"] = {"get": _op(
         "The tenant's audit log, newest first (admin)", [],
         {"200": _list("AuditEntry", "entries"), **_problems(401, 403, 422, 503)}, headers=audit_query)}

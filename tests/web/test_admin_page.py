@@ -127,7 +127,7 @@ async def test_a_form_without_the_pages_token_changes_nothing(client: httpx.Asyn
 async def test_a_site_admin_manages_devices_but_not_people(client: httpx.AsyncClient,
                                                            people: People) -> None:  # noqa: F811
     csrf = await admin_client(client, people, login="gerant", site="demo")
-    page = await client.get("/admin?lang=en")
+    page = await client.get("/admin", headers={"Accept-Language": "en"})
     assert "Pair a kiosk or a display" in page.text and "Add a person" not in page.text
     refused = await client.post("/admin/people", data={"csrf": csrf, "login": "x" * 5, "password": PASSWORD,
                                                        "role": "agent", "site": "demo"}, follow_redirects=True)
