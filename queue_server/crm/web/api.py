@@ -165,6 +165,14 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _number(raw: str) -> int | None:
+    """A record's number in a path (ASCII digits, within SQL's integers), or ``None``: it names nothing."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    number = int(raw)
+    return number if 1 <= number <= MAX_PARTY_ID else None
+
+
 class CrmApi:
     def __init__(self, auth: Any, record: Record, regions: Any) -> None:
         self.auth, self.record, self.regions = auth, record, regions
@@ -188,10 +196,10 @@ class CrmApi:
 
     @staticmethod
     def _party_id(request: Request) -> int:
-        raw = request.path_params["party"]
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PARTY_ID:
-            raise HTTPError(404, f"No party {raw}.", "unknown-party")
-        return int(raw)
+        number = _number(request.path_params["party"])
+        if number is None:
+            raise HTTPError(404, "No such party.", "unknown-party")
+        return number
 
     async def create(self, request: Request) -> Response:
         staff = await self._staff(request, AGENTS)
@@ -258,10 +266,10 @@ class CrmApi:
 
     async def dismiss(self, request: Request) -> Response:
         staff = await self._staff(request, SUPERVISORS)
-        raw = request.path_params["duplicate"]
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PARTY_ID:
-            raise HTTPError(404, f"No proposed duplicate {raw}.", "unknown-duplicate")
-        await self.record.dismiss(staff, int(raw))
+        number = _number(request.path_params["duplicate"])
+        if number is None:
+            raise HTTPError(404, "No such proposed duplicate.", "unknown-duplicate")
+        await self.record.dismiss(staff, number)
         return Response(status_code=204)
 
     async def purges(self, request: Request) -> Response:
