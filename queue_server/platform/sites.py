@@ -12,6 +12,7 @@ import hashlib
 import io
 from typing import Literal
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -75,11 +76,18 @@ class Sites:
         async with self.db() as session:
             return await site_ids(session)
 
-    async def logo(self, site: str) -> tuple[str, bytes, str] | None:
+    async def logo(self, site: str, coming: str | None = None, wait_s: float = 2.0) -> tuple[str, bytes, str] | None:
         """The site's logo as ``(content_type, data, version)``, or ``None`` if it has none (or there is
-        no such site)."""
-        async with self.db() as session:
-            return await logo_of(session, site)
+        no such site). ``coming``: a version that the site's configuration already names (the change reached
+        every process) and whose transaction commits a moment later: waited for, ``wait_s`` at most, so that a
+        screen that follows the change at once gets the new logo, not the old one under the new address."""
+        deadline = anyio.current_time() + wait_s
+        while True:
+            async with self.db() as session:
+                found = await logo_of(session, site)
+            if coming is None or (found is not None and found[2] == coming) or anyio.current_time() >= deadline:
+                return found
+            await anyio.sleep(0.02)
 
 
 def logo_version(data: bytes) -> str:
