@@ -1,9 +1,11 @@
-"""A site's configuration changed by its administrators, applied live: ``Configuration``.
+"""A site's configuration changed by its administrators, applied live: ``Configuration``. Its logo is part
+of it (``set_logo``, ``remove_logo``: from /admin/sites, the API and ``queue-server site logo`` alike).
 
 Each change is one SQL transaction: the rows change, the site's new configuration is read back from
 them, the queue decides it (``Configure``: refused while it would remove a service that still has
-tickets or a counter in use, or give two services one prefix) and appends it as a ``site.configured``
-event, the audit entry (values before and after) is written, and the transaction commits. A refusal
+tickets or a counter in use, leave a counter serving no service, or give two services one prefix) and
+appends it as a ``site.configured`` event, the audit entry (values before and after) is written, and the
+transaction commits. A refusal
 rolls everything back: nothing is half saved. Every process folds the event within milliseconds, and
 its screens get it on their live feed.
 

@@ -257,7 +257,8 @@ def openapi_document() -> dict[str, Any]:
         # and counters take ids of a narrower form than the generic path segment: stated on their operations.
         "/api/v1/sites/{site}": {"put": _narrowed(_op(
             "Create a site of the caller's collectivity (an administrator of the whole collectivity) or change "
-            "its settings: name, address, time zone, languages, colours, kiosk", site,
+            "its settings: name, address, time zone, phone region, languages, colours, kiosk (a new site takes the "
+            "public holidays and phone region of its time zone)", site,
             {"201": _json("SiteSettings", "the new site"), "200": _json("SiteSettings", "the site's settings"),
              **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="SiteBody"), site=SITE_ID.pattern)},
         "/api/v1/sites/{site}/config": {"get": _op(
@@ -268,7 +269,8 @@ def openapi_document() -> dict[str, Any]:
                        {"201": _json("ServiceSettings", "created"), "200": _json("ServiceSettings", "changed"),
                         **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="ServiceBody"),
                              service=SERVICE_ID.pattern),
-            "delete": _op("Remove a service (admin; 409 while tickets wait in it)", ["site", "service"],
+            "delete": _op("Remove a service (admin; 409 while tickets wait in it, or while a counter serves it "
+                          "alone)", ["site", "service"],
                           {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
         "/api/v1/sites/{site}/counters/{counter}": {
             "put": _narrowed(_op("Create or change a counter (admin; applied live)", ["site", "counter"],
