@@ -8,9 +8,9 @@ feed with the project's client (reconnects with backoff, resumes with ``since``)
 its kiosk (a counter asked for the ticket again).
 
 Each ticket ends with its service's message and starts with the site's logo, both as the last
-snapshot gave them. The logo is downloaded once per version (the snapshot's URL names it) and
-prepared for the paper; one that cannot be downloaded or read is logged once, and tickets print
-without it.
+snapshot gave them (or the last configuration change: ``site.configured`` carries the whole snapshot).
+The logo is downloaded once per version (the snapshot's URL names it) and prepared for the paper; one
+that cannot be downloaded or read is logged once, and tickets print without it.
 
 Exactly once: the ticket is written to the journal on disk (``DATA_DIR/printed.json``, replaced
 atomically) *before* it is printed, with the id of its event; the next connection resumes after that
@@ -164,11 +164,12 @@ class KioskAgent:
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         data = message.get("data") or {}
-        if kind == "snapshot":
+        if kind in ("snapshot", "site.configured"):  # an administrator's change carries the whole snapshot
             self.site_name = data.get("name") or data["site"]
             self.services = {s["id"]: s["name"] for s in data["services"]}
             self.messages = {s["id"]: s.get("ticket_message") or "" for s in data["services"]}
             await self.load_logo(data.get("logo"))
+        if kind == "snapshot":
             self.known = next((p["status"] for p in data.get("printers", ()) if p["kiosk"] == self.kiosk_id), None)
             if message.get("resumed") is False:
                 log.warning("the server could not replay what happened since %s: tickets issued meanwhile by "

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
 from queue_server.cli.common import ConfigOpt, DataOpt, app, fail, settings_from, with_sessions
 
+T = TypeVar("T")
 config_app = typer.Typer(help="A site's configuration as a TOML file (export, import).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
@@ -84,15 +86,39 @@ def import_(
     site_part = document.get("site")
     if not isinstance(site_part, dict) or not isinstance(site_part.get("id"), str):
         fail(f"{file} names no site: it needs [site] with id = \"…\"")
-    site, tenant = site_part["id"], site_part.get("tenant") or site_part["id"]
+    site, tenant = site_part["id"], str(site_part.get("tenant") or site_part["id"])
     settings = settings_from(config, data_dir=data_dir)
+
+    async def work(configuration: Any) -> bool:
+        from queue_server.db.tables import Tenant
+        from queue_server.queue.configuration import document_of
+        from queue_server.queue.sites import SiteConfigs
+
+        async with configuration.db() as session:
+            if await session.get(Tenant, tenant) is None:
+                session.add(Tenant(id=tenant, name=str(document["site"].get("name") or tenant)))
+                await session.commit()
+        configs = SiteConfigs(configuration.db)
+        before = await configs.get(site)
+        await configuration.replace(site, document, tenant=tenant, by="cli")
+        after = await configs.get(site)
+        return before is None or after is None or document_of(before) != document_of(after)
+
+    changed = with_configuration(settings, work)
+    typer.echo(f"{site}: configuration imported from {file}{'' if changed else ' (it was the same)'}")
+
+
+def with_configuration(settings: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+    """``work(configuration)`` with a ``Configuration`` (``queue/configuration.py``) whose changes are decided by
+    the sites' queues and appended to their streams in the servers' Redis (the configured one, or the data
+    dir's embedded Valkey: a running server's, or one started here for the time of the work), so that running
+    servers apply them at once. A refusal ends the command with its one line."""
     embedded, url = _redis(settings)
     try:
-        changed = asyncio.run(_import(settings, url, site, str(tenant), document))
+        return asyncio.run(_configure(settings, url, work))
     finally:
         if embedded is not None:
             embedded.stop()
-    typer.echo(f"{site}: configuration imported from {file}{'' if changed else ' (it was the same)'}")
 
 
 def _redis(settings: Any) -> tuple[Any, str]:
@@ -110,33 +136,27 @@ def _redis(settings: Any) -> tuple[Any, str]:
     return embedded, embedded.start()
 
 
-async def _import(settings: Any, url: str, site: str, tenant: str, document: dict[str, Any]) -> bool:
+async def _configure(settings: Any, url: str, work: Callable[[Any], Awaitable[T]]) -> T:
     import anyio
 
-    from queue_server.db.tables import Tenant
     from queue_server.platform.errors import PlatformError
-    from queue_server.queue.configuration import Configuration, document_of
+    from queue_server.queue.configuration import Configuration
     from queue_server.queue.domain.errors import DomainError
     from queue_server.queue.eventstore import EventStore
     from queue_server.queue.service import QueueService
     from queue_server.queue.sites import SiteConfigs
     from queue_server.store.client import make_redis
 
-    async def work(factory: Any) -> bool:
-        async with factory() as session:
-            if await session.get(Tenant, tenant) is None:
-                session.add(Tenant(id=tenant, name=str(document["site"].get("name") or tenant)))
-                await session.commit()
+    async def run(factory: Any) -> T:
         redis = make_redis(url)
         store = EventStore(redis, settings.redis.key_prefix)
-        configs = SiteConfigs(factory)
-        before = await configs.get(site)
+        done: list[T] = []
         refused: PlatformError | DomainError | None = None
         try:
-            async with anyio.create_task_group() as tg:  # the site's engine runs in it for the time of the import
-                queue = QueueService(store, store, configs.get, tg)
+            async with anyio.create_task_group() as tg:  # the sites' engines run in it for the time of the work
+                queue = QueueService(store, store, SiteConfigs(factory).get, tg)
                 try:
-                    await Configuration(factory, queue).replace(site, document, tenant=tenant, by="cli")
+                    done.append(await work(Configuration(factory, queue)))
                 except (PlatformError, DomainError) as exc:
                     refused = exc
                 finally:
@@ -145,13 +165,11 @@ async def _import(settings: Any, url: str, site: str, tenant: str, document: dic
             await redis.aclose()
         if refused is not None:
             raise refused
-        after = await configs.get(site)
-        return before is None or after is None or document_of(before) != document_of(after)
+        return done[0]
 
     try:
-        return bool(await with_sessions(settings, work))
+        return cast(T, await with_sessions(settings, run))
     except PlatformError as exc:
         fail(exc.message)
     except DomainError as exc:
         fail(f"refused: {exc.message}")
-    return False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,35 +52,20 @@ def tenant_origins(
     asyncio.run(with_session(settings, work))
 
 
-MAX_LOGO_BYTES = 512 * 1024
-MAX_LOGO_SIDE_PX = 4096  # a small file may still unpack into a huge image, on the kiosks' PCs too
-LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
-
-
-def _read_logo(path: Path) -> tuple[bytes, str]:
-    """The bytes of a PNG or JPEG logo and their content type; anything else ends the command with a
-    one-line message (``fail``)."""
-    from PIL import Image
+def _read_logo(path: Path) -> bytes:
+    """The bytes of a logo file that the screens and printers can use (``platform/sites.py`` ``check_logo``);
+    anything else ends the command with a one-line message (``fail``)."""
+    from queue_server.platform.sites import BadLogo, check_logo
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}")
-        raise  # unreachable
-    if len(data) > MAX_LOGO_BYTES:
-        fail(f"{path} weighs {len(data) // 1024} KiB: a logo may weigh {MAX_LOGO_BYTES // 1024} KiB at most")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, (width, height) = image.format, image.size
-            if kind in LOGO_TYPES and max(width, height) <= MAX_LOGO_SIDE_PX:
-                image.load()  # decodes it all: a truncated or corrupt file is refused now, not on every ticket
-    except Exception:  # noqa: BLE001 - Pillow refuses what it cannot read with many kinds of errors
-        fail(f"{path} is not a PNG or JPEG image")
-    if kind not in LOGO_TYPES:
-        fail(f"{path} is a {kind} image: a logo must be a PNG or a JPEG")
-    if max(width, height) > MAX_LOGO_SIDE_PX:
-        fail(f"{path} is {width} x {height} pixels: a logo may be {MAX_LOGO_SIDE_PX} pixels a side at most")
-    return data, LOGO_TYPES[str(kind)]
+        check_logo(data)
+    except BadLogo as exc:
+        fail(f"{path}: {exc.field_message}")
+    return data
 
 
 @site_app.command("logo")
@@ -93,29 +77,29 @@ def site_logo(
     data_dir: DataOpt = None,
 ) -> None:
     """Set the logo the site's screens show and its kiosks print above the site's name, or remove it
-    with --remove. Running servers pick it up when they next load the site's configuration, which each
-    process keeps once loaded: restart them."""
+    with --remove: a change of the site's configuration like any other (audited), which running servers
+    apply at once."""
+    from queue_server.cli.config import with_configuration
+
     if remove == (file is not None):
         fail("give either a logo FILE or --remove")
     logo = _read_logo(file) if file is not None else None
     settings = settings_from(config, data_dir=data_dir)
 
-    async def work(db: Any) -> None:
-        from queue_server.platform.sites import Sites, UnknownSite
+    async def ids(db: Any) -> list[str]:
+        from queue_server.platform.sites import Sites
 
-        sites = Sites(db)
-        try:
-            if logo is None:
-                if not await sites.remove_logo(site, by="cli"):
-                    typer.echo(f"{site}: no logo to remove")
-                    return
-                detail = "removed"
-            else:
-                version = await sites.set_logo(site, *logo, by="cli")
-                detail = f"{logo[1]} {len(logo[0])} bytes, version {version}"
-        except UnknownSite:
-            known = ", ".join(await sites.ids()) or "none (run `queue-server demo` for the demo site)"
-            fail(f"no site {site!r}; sites: {known}")
-        typer.echo(f"{site}: logo {detail}; running servers show it once restarted")
+        return await Sites(db).ids()
 
-    asyncio.run(with_sessions(settings, work))
+    sites = asyncio.run(with_sessions(settings, ids))
+    if site not in sites:
+        fail(f"no site {site!r}; sites: {', '.join(sites) or 'none (run `queue-server demo` for the demo site)'}")
+
+    async def work(configuration: Any) -> str:
+        if logo is None:
+            return "removed" if await configuration.remove_logo(site, by="cli") else "none to remove"
+        version = await configuration.set_logo(site, logo, by="cli")
+        return f"{len(logo)} bytes, version {version}"
+
+    done = with_configuration(settings, work)
+    typer.echo(f"{site}: logo {done}; running servers show it now")

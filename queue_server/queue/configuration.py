@@ -1,9 +1,11 @@
-"""A site's configuration changed by its administrators, applied live: ``Configuration``.
+"""A site's configuration changed by its administrators, applied live: ``Configuration``. Its logo is part
+of it (``set_logo``, ``remove_logo``: from /admin/sites, the API and ``queue-server site logo`` alike).
 
 Each change is one SQL transaction: the rows change, the site's new configuration is read back from
 them, the queue decides it (``Configure``: refused while it would remove a service that still has
-tickets or a counter in use, or give two services one prefix) and appends it as a ``site.configured``
-event, the audit entry (values before and after) is written, and the transaction commits. A refusal
+tickets or a counter in use, leave a counter serving no service, or give two services one prefix) and
+appends it as a ``site.configured`` event, the audit entry (values before and after) is written, and the
+transaction commits. A refusal
 rolls everything back: nothing is half saved. Every process folds the event within milliseconds, and
 its screens get it on their live feed.
 
@@ -25,6 +27,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import anyio
 import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -34,6 +37,8 @@ from queue_server.db.tables import Closure, Site, Tenant
 from queue_server.platform.audit import note
 from queue_server.platform.calendar import check_region, weekly_hours, weekly_text
 from queue_server.platform.errors import UnknownField, invalid
+from queue_server.platform.sites import check_logo, remove_logo, set_logo
+from queue_server.platform.territories import check_phone_region, regions_of_zone
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import COLOURS, ICONS, SiteConfig
 from queue_server.queue.domain.errors import PrefixTaken
@@ -169,8 +174,10 @@ class Configuration:
         await self._change(site, "config.hours", site, by, address, change)
 
     async def put_site(self, site: str, body: Any, *, tenant: str, by: str, address: str = "") -> bool:
-        """Create a site of ``tenant`` or change its settings (name, address, time zone, languages, colours,
-        kiosk); whether it was created. A new site gets a town hall's usual hours and French holidays."""
+        """Create a site of ``tenant`` or change its settings (name, address, time zone, phone region, languages,
+        colours, kiosk); whether it was created. A new site gets a town hall's usual hours, and the public
+        holidays and phone region of its time zone (``FR-974`` and ``RE`` for Indian/Reunion) unless the body
+        names its phone region."""
         if not SITE_ID.match(site):
             raise invalid("site", "A site id is 1 to 64 lowercase letters, digits or dashes.")
         fields = _site_fields(_object(body))
@@ -185,12 +192,15 @@ class Configuration:
                     raise UnknownField(f"No collectivity {tenant!r}.", kind="unknown-tenant", field="tenant",
                                        field_message="unknown")
                 hours = weekly_hours(TOWN_HALL_WEEK, "weekly") or {}
-                row = Site(id=site, tenant_id=tenant, name=fields["name"], holiday_region="FR", hours=_stored(hours))
+                holidays, phone = regions_of_zone(fields.get("timezone", "Europe/Paris"))
+                fields = {"region": phone, **fields}
+                row = Site(id=site, tenant_id=tenant, name=fields["name"], holiday_region=holidays,
+                           hours=_stored(hours))
                 for key, value in fields.items():
                     setattr(row, key, value)
                 session.add(row)
                 note(session, "config.site", by, tenant=tenant, site=site, target=site, address=address,
-                     detail=_json({"before": None, "after": fields}))
+                     detail=_json({"before": None, "after": {**fields, "public_holidays": holidays}}))
                 await session.commit()
                 return True
         await self._change(site, "config.site", site, by, address, lambda s: _apply_site(s, site, fields))
@@ -267,10 +277,36 @@ class Configuration:
 
         await self._change(site, "config.import", site, by, address, change)
 
+    async def set_logo(self, site: str, data: bytes, *, by: str, address: str = "") -> str:
+        """Make ``data`` the site's logo (``BadLogo`` unless it is a PNG or JPEG within the limits of
+        ``platform/sites.py``); its version, which the screens' logo URL carries from now on."""
+        content_type = await anyio.to_thread.run_sync(check_logo, data)  # decoding a large image takes a moment
+        version = ""
+
+        async def change(session: AsyncSession) -> None:
+            nonlocal version
+            version = await set_logo(session, site, data, content_type)
+
+        await self._change(site, "site.logo", site, by, address, change,
+                           {"content_type": content_type, "bytes": len(data)})
+        return version
+
+    async def remove_logo(self, site: str, *, by: str, address: str = "") -> bool:
+        """Remove the site's logo; whether it had one (nothing changes, and nothing is audited, if not)."""
+        async def change(session: AsyncSession) -> None:
+            if not await remove_logo(session, site):
+                raise _Unchanged
+
+        try:
+            await self._change(site, "site.logo", site, by, address, change)
+        except _Unchanged:
+            return False
+        return True
+
     # The one way a change is made --------------------------------------------------------------------
 
     async def _change(self, site: str, action: str, target: str, by: str, address: str,
-                      change: Callable[[AsyncSession], Awaitable[None]]) -> None:
+                      change: Callable[[AsyncSession], Awaitable[None]], detail: dict[str, Any] | None = None) -> None:
         engine = await self.queue.engine(site)
         if engine is None:
             raise UnknownField("No such site.", kind="unknown-site", field="site", field_message="unknown")
@@ -283,12 +319,16 @@ class Configuration:
             await engine.execute(c.Configure(command_id=new_command_id(), config=config))  # refusals roll back
             after = await _document(session, site)
             note(session, action, by, tenant=config.tenant, site=site, target=target, address=address,
-                 detail=_json(_difference(before, after)))
+                 detail=_json({**_difference(before, after), **(detail or {})}))
             await session.commit()
         async with self.db() as session:
             fresh = await site_config(session, site)
         if fresh is not None and fresh != engine.config:  # another change committed in between: both, now
             await engine.execute(c.Configure(command_id=new_command_id(), config=fresh, force=True))
+
+
+class _Unchanged(Exception):
+    """A change that turns out to change nothing: its transaction is rolled back, no event appended."""
 
 
 # The document ------------------------------------------------------------------------------------------
@@ -312,7 +352,8 @@ def document_of(config: SiteConfig) -> dict[str, Any]:
     return {
         "site": {
             "id": config.id, "tenant": config.tenant, "name": config.name, "address": config.address,
-            "timezone": config.timezone, "languages": list(config.languages), "colours": list(config.colours),
+            "timezone": config.timezone, "region": config.region, "languages": list(config.languages),
+            "colours": list(config.colours),
             "logo": f"/sites/{config.id}/logo?v={config.logo_version}" if config.logo_version else None,
             "kiosk": {"languages": list(config.kiosk_languages), "idle_s": config.kiosk_idle_s},
         },
@@ -443,6 +484,8 @@ def _site_fields(data: dict[str, Any]) -> dict[str, Any]:
             raise invalid("timezone", f"Unknown time zone {zone!r}: use a name such as Europe/Paris or "
                                       "Indian/Reunion.") from exc
         out["timezone"] = zone
+    if "region" in data:  # reads local phone numbers
+        out["region"] = check_phone_region(data["region"])
     if "languages" in data:
         out["languages"] = _languages(data["languages"], "languages")
     if "colours" in data:

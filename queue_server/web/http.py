@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -117,20 +121,76 @@ def plausible_id(value: str) -> bool:
     return len(value) <= MAX_ID_CHARS and value.isprintable()
 
 
-async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 beyond ``MAX_BODY_BYTES`` before it is all read into memory."""
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused with 413 beyond ``limit`` bytes (``MAX_BODY_BYTES``) before it is all read into memory."""
     declared = request.headers.get("content-length", "")
-    too_large = HTTPError(413, f"The body may not exceed {MAX_BODY_BYTES} bytes.", "body-too-large")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    too_large = HTTPError(413, f"The body may not exceed {limit} bytes.", "body-too-large")
+    if declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_body_prefix(request: Request, keep: int, limit: int) -> tuple[bytes, bool]:
+    """The body's first ``keep`` bytes, and whether it had more. The rest is read and dropped, so that a browser
+    that sent a file too large gets the page that says so (it may not read an answer before it has sent its
+    whole request); past ``limit`` bytes in all, a 413 instead."""
+    declared = request.headers.get("content-length", "")
+    too_large = HTTPError(413, f"The body may not exceed {limit} bytes.", "body-too-large")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        if size < keep:
+            chunks.append(chunk[:keep - size])
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+    return b"".join(chunks), size > keep
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent with a form: its name on the person's computer, the type their browser gave it (a guess from
+    the name: never trusted) and its bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def multipart_form(content_type: str, body: bytes, cut: bool = False,
+                   max_parts: int = 20) -> tuple[dict[str, list[str]], dict[str, Upload]]:
+    """A ``multipart/form-data`` body's text fields (every value of each) and files (the first of each name).
+    A body ``cut`` short (``read_body_prefix``) still gives the parts before the cut; the part it cuts is left
+    out, and so is anything beyond ``max_parts`` parts. Not multipart at all: nothing."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return {}, {}
+    message = BytesParser(EmailMessage, policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+    complete = list(message.iter_parts())
+    if cut:  # its last part is cut too
+        complete = complete[:-1]
+    fields: dict[str, list[str]] = {}
+    files: dict[str, Upload] = {}
+    for part in complete[:max_parts]:
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            continue
+        filename = part.get_filename()
+        if filename is not None:
+            files.setdefault(name, Upload(filename, part.get_content_type(), payload))
+        else:
+            fields.setdefault(name, []).append(payload.decode("utf-8", "replace"))
+    return fields, files
 
 
 async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:

@@ -45,7 +45,7 @@ _NULLNUM = {"type": ["number", "null"]}
 _RESPONSES = {
     "Me": _object(login=_STR, name=_STR, tenant=_STR, csrf_token=_STR, roles={"type": "array", "items": _object(
         site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
-    "SiteSettings": _object(id=_STR, tenant=_STR, name=_STR, address=_STR, timezone=_STR,
+    "SiteSettings": _object(id=_STR, tenant=_STR, name=_STR, address=_STR, timezone=_STR, region=_STR,
                             languages={"type": "array", "items": _STR}, colours={"type": "array", "items": _STR},
                             logo=_NULLSTR, kiosk=_object(languages={"type": "array", "items": _STR},
                                                          idle_s={"type": ["integer", "null"]})),
@@ -206,7 +206,7 @@ IDEMPOTENCY_KEY = rf"^{_KEY_EDGE}(?:{_KEY_CHAR}{{0,253}}{_KEY_EDGE})?$"
 
 def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | None = None,
         secured: bool = True, optional_body: bool = False,
-        headers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        headers: list[dict[str, Any]] | None = None, image: bool = False) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": [_param(p) for p in params] + (headers or []),
@@ -215,6 +215,9 @@ def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | 
     if body:
         op["requestBody"] = {"required": not optional_body,
                              "content": {"application/json": {"schema": _ref(body)}}}
+    if image:  # the body is a file: what no schema states (a PNG or a JPEG) is a 422 of its own kind
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        op["requestBody"] = {"required": True, "content": {"image/png": binary, "image/jpeg": binary}}
     if secured:  # a device's token, or a person's session (then X-CSRF-Token on every POST)
         op["security"] = [{"bearer": []}, {"session": []}]
     return op
@@ -352,7 +355,8 @@ def openapi_document() -> dict[str, Any]:
         # and counters take ids of a narrower form than the generic path segment: stated on their operations.
         "/api/v1/sites/{site}": {"put": _narrowed(_op(
             "Create a site of the caller's collectivity (an administrator of the whole collectivity) or change "
-            "its settings: name, address, time zone, languages, colours, kiosk", site,
+            "its settings: name, address, time zone, phone region, languages, colours, kiosk (a new site takes the "
+            "public holidays and phone region of its time zone)", site,
             {"201": _json("SiteSettings", "the new site"), "200": _json("SiteSettings", "the site's settings"),
              **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="SiteBody"), site=SITE_ID.pattern)},
         "/api/v1/sites/{site}/config": {"get": _op(
@@ -363,7 +367,8 @@ def openapi_document() -> dict[str, Any]:
                        {"201": _json("ServiceSettings", "created"), "200": _json("ServiceSettings", "changed"),
                         **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="ServiceBody"),
                              service=SERVICE_ID.pattern),
-            "delete": _op("Remove a service (admin; 409 while tickets wait in it)", ["site", "service"],
+            "delete": _op("Remove a service (admin; 409 while tickets wait in it, or while a counter serves it "
+                          "alone)", ["site", "service"],
                           {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
         "/api/v1/sites/{site}/counters/{counter}": {
             "put": _narrowed(_op("Create or change a counter (admin; applied live)", ["site", "counter"],
@@ -372,6 +377,13 @@ def openapi_document() -> dict[str, Any]:
                              counter=COUNTER_ID.pattern),
             "delete": _op("Remove a counter (admin; 409 while it is open)", ["site", "counter"],
                           {"204": {"description": "removed"}, **_problems(401, 403, 404, 409, 503)})},
+        "/api/v1/sites/{site}/logo": {
+            "put": _op("Set the site's logo (admin; applied live): the body is the image, a PNG or a JPEG judged by "
+                       "its content (422 invalid-logo otherwise), 512 KiB at most (413), 4096 pixels a side at most",
+                       site, {"200": _json("SiteSettings", "the site's settings, whose logo names the new one"),
+                              **_problems(401, 403, 404, 413, 422, 503)}, image=True),
+            "delete": _op("Remove the site's logo (admin; applied live)", site,
+                          {"204": {"description": "removed, or there was none"}, **_problems(401, 403, 404, 503)})},
         "/api/v1/sites/{site}/hours": {"put": _op(
             "Set the site's weekly hours, closures and public holidays (admin; applied live)", site,
             {"200": _json("Hours", "the hours now"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},

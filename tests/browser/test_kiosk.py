@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Hall
@@ -45,6 +47,23 @@ def test_a_ticket_is_taken_in_one_touch_and_shown(page: Page, hall: Hall) -> Non
     assert waiting(hall, "etat-civil") == 1
     ticket_id = page.locator("#ticket").get_attribute("data-ticket")
     assert hall.api("GET", f"/tickets/{ticket_id}").json()["number"] == "A001"
+
+
+def test_a_new_logo_and_its_removal_reach_the_kiosk_without_a_reload(page: Page, hall: Hall) -> None:
+    """The site's administrator sends another logo: the kiosk on screen shows it; removes it: the kiosk shows the
+    site's name alone (the page is never reloaded: a mark set on it stays)."""
+    open_kiosk(page, hall)
+    page.wait_for_function("() => document.getElementById('logo').naturalWidth === 120")
+    page.evaluate("() => { window.notReloaded = true; }")
+    out = io.BytesIO()
+    Image.new("RGB", (200, 50), "#e1000f").save(out, "PNG")
+    changed = hall.api("PUT", "/logo", "admin", content=out.getvalue())
+    assert changed.status_code == 200, changed.text
+    page.wait_for_function("() => document.getElementById('logo').naturalWidth === 200", timeout=5000)
+    assert hall.api("DELETE", "/logo", "admin").status_code == 204
+    expect(page.locator("#logo")).to_be_hidden(timeout=5000)
+    expect(page.locator("#site-name")).to_have_text("Mairie de Démoville")
+    assert page.evaluate("() => window.notReloaded") is True
 
 
 def test_a_double_tap_issues_one_ticket(page: Page, hall: Hall) -> None:

@@ -9,7 +9,14 @@ import pytest
 
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import Calendar, Closure, CounterConfig, ServiceConfig, SiteConfig
-from queue_server.queue.domain.errors import CounterBusy, Invalid, PrefixTaken, ServiceBusy, ServiceClosed
+from queue_server.queue.domain.errors import (
+    CounterBusy,
+    CounterWithoutService,
+    Invalid,
+    PrefixTaken,
+    ServiceBusy,
+    ServiceClosed,
+)
 from queue_server.queue.domain.events import SiteConfigured
 
 from .support import COUNTERS, ETAT_CIVIL, PASSEPORTS, act, apply, call_next, command, issue, new_state, paris, site
@@ -122,8 +129,37 @@ def test_a_service_emptied_of_its_tickets_can_be_removed() -> None:
     state = new_state()
     ticket = issue(state, paris(2026, 3, 10, 9), "passeports")
     act(state, c.Cancel, ticket, paris(2026, 3, 10, 9, 1))
-    apply(state, command(c.Configure, config=site(services=(ETAT_CIVIL,))), paris(2026, 3, 10, 9, 2))
+    without_3 = tuple(k for k in COUNTERS if k.id != "3")  # it served passports only
+    apply(state, command(c.Configure, config=site(services=(ETAT_CIVIL,), counters=without_3)),
+          paris(2026, 3, 10, 9, 2))
     assert state.config.service("passeports") is None
+
+
+def test_a_counter_may_not_be_left_serving_no_service() -> None:
+    """Removing the only service of a counter is refused, naming the counter, until the counter is given another
+    service or removed; a new counter serving nothing is refused too."""
+    state = new_state()
+    with pytest.raises(CounterWithoutService, match="Guichet 3 serving no service") as refused:
+        apply(state, command(c.Configure, config=site(services=(ETAT_CIVIL,))), paris(2026, 3, 10, 9))
+    assert refused.value.counters == ("Guichet 3",)
+    assert state.config.service("passeports") is not None
+    moved = (*COUNTERS[:2], CounterConfig("3", "Guichet 3", ("etat-civil", "passeports")))
+    apply(state, command(c.Configure, config=site(counters=moved)), paris(2026, 3, 10, 9, 1))
+    apply(state, command(c.Configure, config=site(services=(ETAT_CIVIL,), counters=moved)), paris(2026, 3, 10, 9, 2))
+    assert state.config.counters_serving("etat-civil") == ("1", "2", "3")
+    empty = (*moved, CounterConfig("4", "Guichet 4", ()), CounterConfig("5", "Guichet 5", ()))
+    with pytest.raises(CounterWithoutService, match="Guichet 4, Guichet 5 serving no service: give them") as both:
+        apply(state, command(c.Configure, config=site(services=(ETAT_CIVIL,), counters=empty)),
+              paris(2026, 3, 10, 9, 3))
+    assert both.value.counters == ("Guichet 4", "Guichet 5")
+
+
+def test_a_counter_that_already_served_nothing_does_not_block_other_changes() -> None:
+    """A counter left serving nothing before the rule existed stays as it is while something else changes."""
+    state = new_state(site(counters=(*COUNTERS, CounterConfig("4", "Guichet 4", ("gone",)))))
+    apply(state, command(c.Configure, config=site(address="1 place de la Mairie", counters=state.config.counters)),
+          paris(2026, 3, 10, 9))
+    assert state.config.address == "1 place de la Mairie"
 
 
 def test_an_open_counter_cannot_be_removed_a_closed_one_can() -> None:

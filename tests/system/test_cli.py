@@ -213,7 +213,7 @@ async def test_the_demo_has_people_who_can_sign_in(tmp_path: Path) -> None:
 
 def test_site_logo_sets_and_removes_the_logo_audited(tmp_path: Path) -> None:
     """`site logo SITE FILE` stores a PNG as the site's logo, `site logo SITE --remove` removes it, and
-    both are written to the audit log."""
+    both are written to the audit log with the logo before and after."""
     import asyncio
     import io
     import sqlite3
@@ -239,7 +239,11 @@ def test_site_logo_sets_and_removes_the_logo_audited(tmp_path: Path) -> None:
         audited = db.execute("SELECT tenant_id, site_id, actor, detail FROM audit_log WHERE action = 'site.logo' "
                              "ORDER BY id").fetchall()
     assert [row[:3] for row in audited] == [("mairie", "mairie", "cli")] * 2
-    assert audited[0][3].startswith("image/png") and audited[1][3] == "removed"
+    added_detail, removed_detail = json.loads(audited[0][3]), json.loads(audited[1][3])
+    assert added_detail["content_type"] == "image/png" and added_detail["bytes"] == len(logo.read_bytes())
+    assert added_detail["site"]["before"]["logo"] is None
+    assert added_detail["site"]["after"]["logo"].startswith("/sites/mairie/logo?v=")
+    assert removed_detail["site"]["after"]["logo"] is None
 
 
 def test_site_logo_refuses_what_is_not_a_logo_in_one_line(tmp_path: Path) -> None:

@@ -4,14 +4,17 @@ clearly, naming the field, when it is wrong; supervisors read and may not change
 
 from __future__ import annotations
 
+import hashlib
+import io
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from PIL import Image
 
 from tests.conftest import Stack
-from tests.web.support import Desk
+from tests.web.support import Desk, assert_problem
 
 pytestmark = pytest.mark.anyio
 BASE = "/api/v1/sites/demo"
@@ -98,6 +101,8 @@ async def test_a_prefix_used_by_another_service_is_a_conflict(client: httpx.Asyn
     ("/hours", {"public_holidays": "FR-99"}, "public_holidays"),
     ("", {"timezone": "Europe/Parris"}, "timezone"),
     ("", {"colours": ["blue", "#ffffff"]}, "colours.0"),
+    ("", {"region": "XX"}, "region"),
+    ("", {"region": "FR-974"}, "region"),  # a public holiday region is not a phone region
 ])
 async def test_bad_input_is_refused_naming_the_field_and_nothing_changes(
         client: httpx.AsyncClient, stack: Stack, path: str, body: dict[str, Any], field: str) -> None:
@@ -150,3 +155,96 @@ async def test_a_site_token_cannot_create_a_site(client: httpx.AsyncClient, stac
     snapshot = await state(client, stack)
     assert snapshot["address"] == "1 place de la Mairie" and snapshot["colours"] == ["#003366", "#ffcc00"]
     assert snapshot["kiosk"] == {"languages": ["fr", "ar"], "idle_s": 45}
+
+
+async def test_the_phone_region_reads_the_numbers_left_at_the_kiosk(client: httpx.AsyncClient, stack: Stack,
+                                                                    desk: Desk) -> None:
+    """A site in Réunion reads 0692 12 34 56 as a Réunion mobile once its phone region is RE (metropolitan
+    France's rules refuse it); the region is in the configuration and the audit log."""
+    ticket = await desk.issue()
+    phone = f"/api/v1/sites/demo/tickets/{ticket['id']}/phone"
+    assert (await client.put(phone, json={"phone": "0692 12 34 56"})).status_code == 422
+    assert (await config(client, stack))["site"]["region"] == "FR"
+    changed = await put(client, stack, "", {"region": "RE"})
+    assert changed.status_code == 200 and changed.json()["region"] == "RE", changed.text
+    assert (await client.put(phone, json={"phone": "0692 12 34 56"})).status_code == 204
+    entries = (await client.get("/api/v1/audit", headers=stack.auth("admin"))).json()
+    detail = orjson.loads(next(e for e in entries if e["action"] == "config.site")["detail"])
+    assert (detail["site"]["before"]["region"], detail["site"]["after"]["region"]) == ("FR", "RE")
+
+
+async def test_a_service_that_is_a_counters_only_one_is_kept_until_the_counter_serves_another(
+        client: httpx.AsyncClient, stack: Stack) -> None:
+    """Removing the only service of a counter is refused (409) naming the counter, nothing changes; once the
+    counter also serves another service, the removal goes through and the counter serves that one."""
+    assert (await put(client, stack, "/services/social", {"name": "Action sociale", "prefix": "S"})).status_code == 201
+    assert (await put(client, stack, "/counters/9", {"name": "Bureau 9", "services": ["social"]})).status_code == 201
+    before = await config(client, stack)
+    refused = await client.delete(BASE + "/services/social", headers=stack.auth("admin"))
+    problem = assert_problem(refused, 409)
+    assert problem["type"] == "/problems/counter-without-service" and "Bureau 9" in problem["detail"], problem
+    assert await config(client, stack) == before
+    assert (await put(client, stack, "/counters/9", {"name": "Bureau 9",
+                                                     "services": ["social", "etat-civil"]})).status_code == 200
+    assert (await client.delete(BASE + "/services/social", headers=stack.auth("admin"))).status_code == 204
+    assert {k["id"]: k["services"] for k in (await config(client, stack))["counters"]}["9"] == ["etat-civil"]
+
+
+def png(width: int = 120, height: int = 40) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 70, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_a_logo_put_is_served_at_once_and_removed(client: httpx.AsyncClient, stack: Stack, desk: Desk) -> None:
+    """PUT …/logo with a PNG: the snapshot names it by its version at once and serves those bytes; it is
+    audited; DELETE removes it (and again changes nothing)."""
+    data = png()
+    answer = await client.put(BASE + "/logo", content=data, headers={**stack.auth("admin"),
+                                                                      "Content-Type": "image/png"})
+    assert answer.status_code == 200, answer.text
+    url = f"/sites/demo/logo?v={hashlib.sha256(data).hexdigest()[:12]}"
+    assert answer.json()["logo"] == url and (await desk.state())["logo"] == url
+    served = await client.get(url)
+    assert served.content == data and served.headers["content-type"] == "image/png"
+    entries = (await client.get("/api/v1/audit", headers=stack.auth("admin"))).json()
+    detail = orjson.loads(next(e for e in entries if e["action"] == "site.logo")["detail"])
+    assert detail["site"]["after"]["logo"] == url and detail["content_type"] == "image/png"
+    for _ in range(2):
+        removed = await client.delete(BASE + "/logo", headers=stack.auth("admin"))
+        assert removed.status_code == 204, removed.text
+        assert (await desk.state())["logo"] is None
+    assert (await client.get(url)).status_code == 404
+
+
+@pytest.mark.parametrize(("body", "status", "says"), [
+    (b"Bonjour, ceci est un texte.\n", 422, "not a PNG or JPEG image"),
+    ("cut", 422, "not a PNG or JPEG image"),  # a photograph's PNG cut short: it does not decode whole
+    ("gif", 422, "GIF image"),
+    (png(5000, 10), 422, "4096 pixels a side at most"),
+    (b"\x89PNG" + bytes(512 * 1024), 413, "may not exceed 524288 bytes"),
+])
+async def test_what_is_not_a_logo_is_refused_and_nothing_changes(
+        client: httpx.AsyncClient, stack: Stack, body: bytes | str, status: int, says: str) -> None:
+    if body in ("gif", "cut"):
+        out = io.BytesIO()
+        if body == "gif":
+            Image.new("RGB", (10, 10)).save(out, "GIF")
+        else:
+            Image.effect_noise((200, 200), 64).save(out, "PNG")
+        body = out.getvalue()[:20_000 if body == "cut" else None]
+    assert isinstance(body, bytes)
+    before = await config(client, stack)
+    refused = await client.put(BASE + "/logo", content=body, headers={**stack.auth("admin"),
+                                                                       "Content-Type": "image/png"})
+    problem = assert_problem(refused, status)
+    assert says in problem["detail"], problem
+    if status == 422:
+        assert problem["type"] == "/problems/invalid-logo" and problem["errors"][0]["field"] == "logo"
+    assert await config(client, stack) == before
+
+
+async def test_only_an_administrator_changes_the_logo(client: httpx.AsyncClient, stack: Stack) -> None:
+    for role in ("supervisor", "agent", "kiosk", "display"):
+        assert (await client.put(BASE + "/logo", content=png(), headers=stack.auth(role))).status_code == 403, role
+        assert (await client.delete(BASE + "/logo", headers=stack.auth(role))).status_code == 403, role

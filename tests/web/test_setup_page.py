@@ -3,12 +3,15 @@ drive them with the keyboard and check them with axe)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import re
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.conftest import Stack
 from tests.web.test_login import People, people, sign_in  # noqa: F401  (fixture)
@@ -160,3 +163,113 @@ async def test_a_collectivity_administrator_creates_a_site(client: httpx.AsyncCl
                                                     "new-timezone": "Europe/Paris"})
     assert taken.status_code == 422 and "Cet identifiant est déjà celui d’un site" in text(taken)
     assert 'value="Autre"' in taken.text
+
+
+@pytest.mark.parametrize(("zone", "holidays", "phone"), [
+    ("Indian/Reunion", "FR-974", "RE"), ("America/Guadeloupe", "FR-971", "GP"), ("Europe/Paris", "FR", "FR"),
+    ("Pacific/Marquesas", "FR-PF", "PF"), ("Europe/Brussels", "FR", "FR"),
+])
+async def test_a_new_site_takes_the_regions_of_its_time_zone(client: httpx.AsyncClient, people: People,  # noqa: F811
+                                                             zone: str, holidays: str, phone: str) -> None:
+    csrf = await signed_in(client, people, "chief", [(None, "admin")])
+    created = await client.post("/admin/sites", data={"csrf": csrf, "new-name": "Annexe", "new-id": "annexe",
+                                                      "new-timezone": zone, "new-address": ""})
+    assert created.status_code == 303, created.text
+    answer = await client.get("/api/v1/sites/annexe/config")
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert (document["hours"]["public_holidays"], document["site"]["region"]) == (holidays, phone)
+
+
+async def test_the_phone_region_is_chosen_in_the_settings(client: httpx.AsyncClient, stack: Stack,
+                                                          people: People) -> None:  # noqa: F811
+    """The settings offer France's regions by name with their calling code; the one chosen is saved; one not in
+    the list (a forged form) is refused next to the field, and nothing is saved."""
+    csrf = await signed_in(client, people, "chef", [("demo", "admin")])
+    page = text(await client.get(SITE))
+    assert '<option value="RE">La Réunion (+262)</option>' in page
+    assert '<option value="FR" selected>France métropolitaine (+33)</option>' in page
+    fields = {"csrf": csrf, "set-name": "Mairie de Démoville", "set-address": "", "set-timezone": "Indian/Reunion",
+              "set-region": "RE", "set-languages": "fr", "set-colour-main": "#000091", "set-colour-accent": "#e1000f",
+              "set-kiosk-languages": "fr", "set-kiosk-idle": ""}
+    saved = await client.post(SITE + "/settings", data=fields)
+    assert saved.status_code == 303, saved.text
+    assert (await config(client, stack))["site"]["region"] == "RE"
+    before = await config(client, stack)
+    refused = await client.post(SITE + "/settings?lang=en", data={**fields, "set-region": "ZZ",
+                                                                  "set-name": "Autre nom"},
+                                headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert re.search(r'id="set-region-error">.*Choose a region from the list', refused.text), refused.text
+    assert await config(client, stack) == before
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (160, 60), (0, 53, 122)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_a_logo_is_uploaded_shown_and_removed(client: httpx.AsyncClient, stack: Stack,
+                                                    people: People) -> None:  # noqa: F811
+    """A PNG sent with the settings' logo form becomes the site's logo at once (the kiosks' snapshot names it);
+    the page shows it; "Remove the logo" asks first, then removes it."""
+    csrf = await signed_in(client, people, "chef", [("demo", "admin")])
+    assert "No logo: the screens show the site's name alone." in text(await client.get(SITE + "?lang=en"))
+    data = png()
+    saved = await client.post(SITE + "/logo", data={"csrf": csrf}, files={"logo-file": ("blason.png", data,
+                                                                                        "image/png")})
+    assert saved.status_code == 303 and saved.headers["location"] == SITE + "?done=logo#done", saved.text
+    url = f"/sites/demo/logo?v={hashlib.sha256(data).hexdigest()[:12]}"
+    state = (await client.get("/api/v1/sites/demo/state", headers=stack.auth("kiosk"))).json()
+    assert state["logo"] == url and (await client.get(url)).content == data
+    assert f'<img src="{url}"' in (await client.get(saved.headers["location"])).text
+    question = await client.get(SITE + "/logo/remove")
+    assert question.status_code == 200 and "<h1 id=\"confirm-title\">Remove the logo?</h1>" in text(question)
+    removed = await client.post(SITE + "/logo/remove", data={"csrf": csrf})
+    assert removed.status_code == 303 and "done=logo-removed" in removed.headers["location"]
+    assert (await client.get("/api/v1/sites/demo/state", headers=stack.auth("kiosk"))).json()["logo"] is None
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("blason.png", b"Ceci est un texte, pas une image.\n", "This file is not a PNG or JPEG image"),
+    ("blason.png", b"\x89PNG" + bytes(600 * 1024), "This file weighs more than 512 KiB"),
+    ("blason.gif", "gif", "This file is a GIF image: save the logo as a PNG or a JPEG"),
+    ("", b"", "Choose a PNG or JPEG file."),
+])
+async def test_a_file_that_is_no_logo_is_refused_on_its_field(client: httpx.AsyncClient, stack: Stack,
+                                                              people: People,  # noqa: F811
+                                                              name: str, content: bytes | str, says: str) -> None:
+    """A text file renamed .png, a file over 512 KiB, a GIF, no file at all: the page comes back (422) with the
+    message next to the file field, and the site has no logo."""
+    csrf = await signed_in(client, people, "chef", [("demo", "admin")])
+    if content == "gif":
+        out = io.BytesIO()
+        Image.new("RGB", (10, 10)).save(out, "GIF")
+        content = out.getvalue()
+    assert isinstance(content, bytes)
+    await client.get(SITE + "?lang=en")  # the new messages are checked in English (the French catalog follows)
+    refused = await client.post(SITE + "/logo", data={"csrf": csrf},
+                                files={"logo-file": (name, content, "image/png")})
+    assert refused.status_code == 422, refused.text
+    error = re.search(r'<p class="field-error" id="logo-file-error">(.*?)</p>', refused.text)
+    assert error and says in html.unescape(error.group(1)), refused.text
+    assert 'aria-describedby="logo-file-hint logo-file-error" aria-invalid="true"' in refused.text
+    assert (await config(client, stack))["site"]["logo"] is None
+
+
+async def test_removing_the_only_service_of_a_counter_is_announced_then_refused(
+        client: httpx.AsyncClient, stack: Stack, people: People) -> None:  # noqa: F811
+    csrf = await signed_in(client, people, "chef", [("demo", "admin")])
+    headers = stack.auth("admin")
+    assert (await client.put("/api/v1/sites/demo/services/social", json={"name": "Action sociale", "prefix": "S"},
+                             headers=headers)).status_code == 201
+    assert (await client.put("/api/v1/sites/demo/counters/9", json={"name": "Bureau 9", "services": ["social"]},
+                             headers=headers)).status_code == 201
+    await client.get(SITE + "?lang=en")
+    question = text(await client.get(SITE + "/services/social/remove"))
+    assert "Counters serving only this service: Bureau 9." in question
+    refused = await client.post(SITE + "/services/social/remove", data={"csrf": csrf})
+    assert refused.status_code == 409
+    assert "Counters would be left serving no service: Bureau 9." in text(refused)
+    assert "social" in [s["id"] for s in (await config(client, stack))["services"]]

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import CounterConfig, SiteConfig
 from queue_server.queue.domain.errors import (
     Conflict,
     CounterBusy,
+    CounterWithoutService,
     DailyCapReached,
     IdempotencyKeyReused,
     Invalid,
@@ -319,7 +321,19 @@ def _configure(state: SiteState, cmd: c.Configure, now: datetime) -> list[Event]
         current = state.counter(counter.id)
         if counter.id not in kept and (current.status != "closed" or current.ticket_id):
             raise CounterBusy(f"The counter {counter.name} cannot be removed while it is open: close it first.")
+    # A counter serves one service or more: a change may not leave one serving none (one that already served none,
+    # from before this rule, may stay so until it is changed).
+    stranded = tuple(k.name for k in new.counters if _serves_nothing(new, k)
+                     and ((was := state.config.counter(k.id)) is None or not _serves_nothing(state.config, was)))
+    if stranded:
+        raise CounterWithoutService(f"This change would leave {', '.join(stranded)} serving no service: give "
+                                    f"{'it' if len(stranded) == 1 else 'them'} another service, or remove "
+                                    f"{'it' if len(stranded) == 1 else 'them'}, first.", stranded)
     return [SiteConfigured(at=now, command_id=cmd.command_id, config=new.to_json())]
+
+
+def _serves_nothing(config: SiteConfig, counter: CounterConfig) -> bool:
+    return not any(config.service(s) is not None for s in counter.services)
 
 
 _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event]]] = {

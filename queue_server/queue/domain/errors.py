@@ -8,6 +8,7 @@
     │   ├── DailyCapReached
     │   ├── ServiceBusy     a service removed while tickets wait in it
     │   ├── CounterBusy     a counter removed while it is open
+    │   ├── CounterWithoutService  a counter left serving no service
     │   └── PrefixTaken     two services of a site with one prefix
     └── Invalid             well-formed but meaningless                   (HTTP 422)
         └── IdempotencyKeyReused
@@ -56,6 +57,15 @@ class ServiceBusy(Conflict):
 
 class CounterBusy(Conflict):
     """A counter cannot be removed while it is open (or paused with an agent at it)."""
+
+
+class CounterWithoutService(Conflict):
+    """A change would leave counters serving no service (the only one they serve removed): they must be given
+    another service, or be removed, first. ``counters``: their names."""
+
+    def __init__(self, message: str, counters: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.counters = counters
 
 
 class PrefixTaken(Conflict):

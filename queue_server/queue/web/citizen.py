@@ -172,11 +172,15 @@ class CitizenPages:
     async def logo(self, request: Request) -> Response:
         site = request.path_params["site"]
         await self._count_public_read(request)
-        found = await self.sites.logo(site) if plausible_id(site) else None
+        asked = request.query_params.get("v")
+        engine = await self.queue.engine(site) if plausible_id(site) else None
+        # The version this process's configuration names may be committed a moment after it arrived here.
+        coming = asked if engine is not None and asked and asked == engine.config.logo_version else None
+        found = await self.sites.logo(site, coming) if plausible_id(site) else None
         if found is None:
             raise HTTPError(404, "This site has no logo.", "no-logo")
         content_type, data, version = found
-        cache = CACHE_FOR_GOOD if request.query_params.get("v") == version else "no-cache"
+        cache = CACHE_FOR_GOOD if asked == version else "no-cache"
         return Response(data, media_type=content_type, headers={"Cache-Control": cache})
 
     async def set_phone(self, request: Request) -> Response:

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queue_server.platform.calendar import regions
+from queue_server.platform.sites import MAX_LOGO_BYTES
+from queue_server.platform.territories import PHONE_REGIONS
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.configuration import COLOUR, PREFIX, SERVICE_ID, Configuration
@@ -25,7 +27,16 @@ from queue_server.queue.web.api import site_engine
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import SUPERVISORS
 from queue_server.web.errors import HTTPError
-from queue_server.web.http import Body, actor_of, client_address, json_response, parse_body, plausible_id, route
+from queue_server.web.http import (
+    Body,
+    actor_of,
+    client_address,
+    json_response,
+    parse_body,
+    plausible_id,
+    read_body,
+    route,
+)
 
 ADMIN = frozenset({"admin"})
 # What the bodies take, stated in /openapi.json as exactly as a schema can: what no schema can state (a range
@@ -39,6 +50,7 @@ Weekly = dict[Day, Annotated[list[Span], Field(max_length=12)]]
 Language = Literal["fr", "en", "es", "ar"]
 Icon = Literal[tuple(sorted(ICONS))]  # type: ignore[valid-type]
 Region = Literal[tuple(regions())]  # type: ignore[valid-type]
+PhoneRegion = Literal[PHONE_REGIONS]  # type: ignore[valid-type]
 Zone = Literal[tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))))]  # type: ignore[valid-type]  # noqa: E501
 ServiceId = Annotated[str, Field(pattern=SERVICE_ID.pattern)]
 
@@ -99,6 +111,7 @@ class SiteBody(Body):
     name: str = Field(default=None, max_length=200, pattern=TEXT)  # type: ignore[assignment]
     address: str = Field(default=None, max_length=300)  # type: ignore[assignment]
     timezone: Zone = None  # type: ignore[valid-type]
+    region: PhoneRegion = None  # reads local phone numbers: "FR", "RE", "GP"…
     languages: list[Language] = Field(default=None, min_length=1, max_length=4)  # type: ignore[arg-type]
     colours: list[Annotated[str, Field(pattern=COLOUR.pattern)]] = Field(
         default=None, min_length=2, max_length=2)  # type: ignore[arg-type]
@@ -176,6 +189,18 @@ class ConfigApi:
                                                     **self._who(request, caller))
         return json_response((await self.configuration.document(site))["site"], 201 if created else 200)
 
+    async def put_logo(self, request: Request) -> Response:
+        """The body is the logo itself (PNG or JPEG, judged by its content: the Content-Type is not trusted)."""
+        caller, site = await self._caller(request, ADMIN)
+        data = await read_body(request, MAX_LOGO_BYTES)
+        await self.configuration.set_logo(site, data, **self._who(request, caller))
+        return json_response((await self.configuration.document(site))["site"])
+
+    async def delete_logo(self, request: Request) -> Response:
+        caller, site = await self._caller(request, ADMIN)
+        await self.configuration.remove_logo(site, **self._who(request, caller))
+        return Response(status_code=204)
+
     def routes(self) -> list[Route]:
         base = "/api/v1/sites/{site}"
         return [
@@ -184,6 +209,7 @@ class ConfigApi:
             route(base + "/services/{service}", put=self.put_service, delete=self.delete_service),
             route(base + "/counters/{counter}", put=self.put_counter, delete=self.delete_counter),
             route(base + "/hours", put=self.put_hours),
+            route(base + "/logo", put=self.put_logo, delete=self.delete_logo),
         ]
 
 

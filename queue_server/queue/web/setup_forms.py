@@ -23,8 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel.dates import format_date, format_datetime, get_day_names
 
 from queue_server.platform.calendar import WEEKDAYS, regions
+from queue_server.platform.errors import PlatformError
+from queue_server.platform.sites import MAX_LOGO_BYTES, MAX_LOGO_SIDE_PX, BadLogo
+from queue_server.platform.territories import PHONE_REGIONS
 from queue_server.queue.configuration import COLOUR, COUNTER_ID, LANGUAGES, PREFIX, SERVICE_ID, SITE_ID
 from queue_server.queue.domain.config import ICONS
+from queue_server.web.http import Upload
 
 Gettext = Callable[[str], str]
 Form = Mapping[str, list[str]]  # a form's fields as sent, each with every value it was given
@@ -59,6 +63,7 @@ FRENCH_ZONES = (
 )
 TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)(:00)?$")
 WHOLE = re.compile(r"^\d{1,6}$")
+MAX_LOGO_FORM_BYTES = MAX_LOGO_BYTES + 16 * 1024  # the logo's form: the file, the CSRF token, the parts' headers
 MAX_RANGES = 8  # ranges a day may have in a form (two are shown; more only when a site already has them)
 SERVICE_DEFAULTS: Values = {"svc-id": "", "svc-name": "", "svc-prefix": "", "svc-description": "",
                             "svc-icon": "default", "svc-priority": ["on"], "svc-daily-cap": "", "svc-sms-ahead": "3",
@@ -239,6 +244,10 @@ def settings(form: Form, _: Gettext, colours: Sequence[str]) -> dict[str, Any]:
         "timezone": _zone(form, "set-timezone", problems, _),
         "languages": _choices(form, "set-languages", LANGUAGES, problems, _, _("Choose at least one language.")),
     }
+    if "set-region" in form:  # a page older than the field leaves the region as it is
+        body["region"] = one(form, "set-region")
+        if body["region"] not in PHONE_REGIONS:
+            problems.add("set-region", _("Choose a region from the list."))
     chosen = []
     for key, was in zip(("set-colour-main", "set-colour-accent"), colours, strict=True):
         typed, picked = one(form, key).lower(), one(form, f"{key}-pick").lower()
@@ -255,6 +264,37 @@ def settings(form: Form, _: Gettext, colours: Sequence[str]) -> dict[str, Any]:
     if problems:
         raise Refused(problems)
     return body
+
+
+def logo(upload: Upload | None, cut: bool, _: Gettext) -> bytes:
+    """The logo's form: the file's bytes (whether they are an image the screens and printers take is
+    ``Configuration.set_logo``'s to say: ``refused`` words its refusal); ``cut``: the body was larger than
+    ``MAX_LOGO_FORM_BYTES``, and the file with it."""
+    problems = Problems()
+    if cut:
+        problems.add("logo-file", _("This file weighs more than {limit} KiB: a logo may weigh {limit} KiB at "
+                                    "most.").format(limit=MAX_LOGO_BYTES // 1024))
+    elif upload is None or not upload.data:
+        problems.add("logo-file", _("Choose a PNG or JPEG file."))
+    if problems or upload is None:
+        raise Refused(problems)
+    return upload.data
+
+
+def refused(exc: PlatformError, _: Gettext) -> str:
+    """What the page says of a refusal of ``Configuration`` (its own message is English, for the API)."""
+    if isinstance(exc, BadLogo):
+        if exc.reason == "too-heavy":
+            return _("This file weighs more than {limit} KiB: a logo may weigh {limit} KiB at most.").format(
+                limit=MAX_LOGO_BYTES // 1024)
+        if exc.reason == "too-large":
+            return _("This image is {width} × {height} pixels: a logo may be {limit} pixels a side at most.").format(
+                width=exc.width, height=exc.height, limit=MAX_LOGO_SIDE_PX)
+        if exc.reason == "wrong-type":
+            return _("This file is a {kind} image: save the logo as a PNG or a JPEG, then choose that file.").format(
+                kind=exc.image_kind)
+        return _("This file is not a PNG or JPEG image: choose the logo's image file.")
+    return _("This value is not accepted.")
 
 
 def service(form: Form, _: Gettext, document: Mapping[str, Any], day_names: Mapping[str, str]
@@ -339,6 +379,13 @@ def counter(form: Form, _: Gettext, document: Mapping[str, Any]) -> tuple[str, d
     return counter_id, {"name": name, "services": [s for s in services if s in chosen]}, not editing
 
 
+def serving_only(document: Mapping[str, Any], service_id: str) -> list[str]:
+    """The names of the counters that serve ``service_id`` and no other service of the site: removing it would
+    leave them serving nothing, which the queue refuses."""
+    others = {s["id"] for s in document["services"]} - {service_id}
+    return [k["name"] for k in document["counters"] if service_id in k["services"] and not others & set(k["services"])]
+
+
 def next_counter_id(existing: set[str]) -> str:
     numbers = [int(k) for k in existing if k.isdigit()]
     candidate = max(numbers, default=0) + 1
@@ -403,7 +450,7 @@ def _date(form: Form, key: str, problems: Problems, _: Gettext, required: str = 
 _WEEKLY_FIELD = re.compile(r"^(weekly|hours)\.(mon|tue|wed|thu|fri|sat|sun)")
 FIELDS = {
     "new-site": {"site": "new-id", "name": "new-name", "timezone": "new-timezone", "address": "new-address"},
-    "settings": {"name": "set-name", "address": "set-address", "timezone": "set-timezone",
+    "settings": {"name": "set-name", "address": "set-address", "timezone": "set-timezone", "region": "set-region",
                  "languages": "set-languages", "colours": "set-colour-main", "kiosk.languages": "set-kiosk-languages",
                  "kiosk.idle_s": "set-kiosk-idle", "kiosk": "set-kiosk-idle"},
     "service": {"service": "svc-id", "name": "svc-name", "prefix": "svc-prefix", "description": "svc-description",
@@ -413,6 +460,7 @@ FIELDS = {
     "counter": {"counter": "ctr-id", "name": "ctr-name", "services": "ctr-services"},
     "hours": {"weekly": "hrs-mode", "public_holidays": "hrs-region", "closures": "cls-from"},
     "closure": {"closures": "cls-from"},
+    "logo": {"logo": "logo-file"},
 }
 
 
@@ -453,6 +501,7 @@ def slots(values: Values, prefix: str) -> int:
 
 def settings_values(site: Mapping[str, Any]) -> Values:
     return {"set-name": site["name"], "set-address": site["address"], "set-timezone": site["timezone"],
+            "set-region": site["region"],
             "set-languages": list(site["languages"]), "set-colour-main": site["colours"][0],
             "set-colour-accent": site["colours"][1], "set-kiosk-languages": list(site["kiosk"]["languages"]),
             "set-kiosk-idle": "" if site["kiosk"]["idle_s"] is None else str(site["kiosk"]["idle_s"])}

@@ -37,22 +37,26 @@ from queue_server.i18n import translations
 from queue_server.platform.calendar import WEEKDAYS, regions
 from queue_server.platform.errors import PlatformError, UnknownField
 from queue_server.platform.people import People
+from queue_server.platform.territories import TERRITORIES
 from queue_server.platform.users import Person
 from queue_server.queue.configuration import LANGUAGES, SITE_ID
 from queue_server.queue.domain.config import ICONS
-from queue_server.queue.domain.errors import Conflict, CounterBusy, PrefixTaken, ServiceBusy
+from queue_server.queue.domain.errors import Conflict, CounterBusy, CounterWithoutService, PrefixTaken, ServiceBusy
 from queue_server.queue.web import setup_forms as f
 from queue_server.queue.web.deps import QueueDeps
-from queue_server.web.http import actor_of, client_address, read_body
+from queue_server.web.http import Upload, actor_of, client_address, multipart_form, read_body, read_body_prefix
 from queue_server.web.i18n import COOKIE, negotiate, templates
 
 _ = f._  # marks strings for extraction; translated where shown
 READERS = frozenset({"supervisor", "admin"})
 MAX_FIELDS = 300  # the largest form (a service with its own week of hours) has about 50
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # a file too large is read (and dropped) up to this, so that the page says so
 
 DONE = {
     "site-created": _("The site was created with a town hall's usual hours. Add its services, then its counters."),
     "settings": _("The site's settings were saved."),
+    "logo": _("The logo was saved: the kiosks and the hall displays show it now."),
+    "logo-removed": _("The logo was removed."),
     "service-added": _("The service was added: the kiosks offer it now."),
     "service-saved": _("The service was saved."),
     "service-removed": _("The service was removed."),
@@ -63,7 +67,8 @@ DONE = {
     "closure-added": _("The closure was added."),
     "closure-removed": _("The closure was removed."),
 }
-SECTION_OF_DONE = {"settings": "settings", "hours": "hours", "closure-added": "closures", "closure-removed": "closures",
+SECTION_OF_DONE = {"settings": "settings", "logo": "logo", "logo-removed": "logo", "hours": "hours",
+                   "closure-added": "closures", "closure-removed": "closures",
                    "site-created": "services"}
 
 
@@ -118,6 +123,9 @@ class SetupPage:
             Route("/admin/sites", self.create_site, methods=["POST"]),
             Route(base, self.site, methods=["GET"]),
             Route(base + "/settings", self.save_settings, methods=["POST"]),
+            Route(base + "/logo", self.save_logo, methods=["POST"]),
+            Route(base + "/logo/remove", self.confirm_logo, methods=["GET"]),
+            Route(base + "/logo/remove", self.remove_logo, methods=["POST"]),
             Route(base + "/services", self.save_service, methods=["POST"]),
             Route(base + "/services/{service}/remove", self.confirm_service, methods=["GET"]),
             Route(base + "/services/{service}/remove", self.remove_service, methods=["POST"]),
@@ -159,7 +167,8 @@ class SetupPage:
             return self._refusal(viewer, 404, _("There is no such site among yours."))
         return document
 
-    async def _form(self, request: Request) -> tuple[Viewer, str, dict[str, Any], f.Form] | Response:
+    async def _form(self, request: Request, read: Callable[[Request], Awaitable[f.Form]]
+                    ) -> tuple[Viewer, str, dict[str, Any], f.Form] | Response:
         """For a POST that changes a site: the administrator, the site, its configuration and the form (with
         the session's CSRF token); or the answer to give instead."""
         viewer = await self._viewer(request)
@@ -171,7 +180,7 @@ class SetupPage:
             return document
         if viewer.role_at(site) != "admin":
             return self._refusal(viewer, 403, _("Only an administrator of this site may change its configuration."))
-        form = await _read_form(request)
+        form = await read(request)
         if not hmac.compare_digest(one(form, "csrf").encode(), viewer.csrf.encode()):
             return RedirectResponse(f"/admin/sites/{quote(site)}?error=expired", status_code=303)
         return viewer, site, document, form
@@ -308,14 +317,17 @@ class SetupPage:
             icons=[(icon, _t(f.ICON_NAMES.get(icon, icon))) for icon in sorted(ICONS, key=_icon_order)],
             regions=[(r, _t(f.REGION_NAMES[r]) if r in f.REGION_NAMES else r) for r in regions()],
             region_name=_region_name(document["hours"]["public_holidays"], _t),
+            phone_regions=_phone_regions(_t, str(forms["settings"].get("set-region", ""))),
             icon_names={icon: _t(name) for icon, name in f.ICON_NAMES.items()},
             language_names=f.LANGUAGE_NAMES)
 
     async def _change(self, request: Request, form_name: str,
-                      act: Callable[[Viewer, str, dict[str, Any], f.Form], Awaitable[str]]) -> Response:
-        """Reads the form ``form_name``, makes the change ``act`` makes (it answers the message to give), and
-        redirects to the page with the message; or shows the page again saying why it was refused."""
-        got = await self._form(request)
+                      act: Callable[[Viewer, str, dict[str, Any], f.Form], Awaitable[str]],
+                      read: Callable[[Request], Awaitable[f.Form]] | None = None) -> Response:
+        """Reads the form ``form_name`` (with ``read``: an encoded form by default), makes the change ``act`` makes
+        (it answers the message to give), and redirects to the page with the message; or shows the page again
+        saying why it was refused."""
+        got = await self._form(request, read or _read_form)
         if isinstance(got, Response):
             return got
         viewer, site, document, form = got
@@ -332,7 +344,7 @@ class SetupPage:
                 failure.problems.add("section-error", failure.message, f"{failure.section}-error")
                 status = 404
             else:
-                failure.problems.add(f.refusal(form_name, exc.field), _t(_("This value is not accepted.")))
+                failure.problems.add(f.refusal(form_name, exc.field), f.refused(exc, _t))
         except Conflict as exc:
             status = 409
             if isinstance(exc, PrefixTaken):
@@ -354,6 +366,24 @@ class SetupPage:
             return "settings"
 
         return await self._change(request, "settings", act)
+
+    async def save_logo(self, request: Request) -> Response:
+        upload: Upload | None = None
+        cut = False
+
+        async def read(request: Request) -> f.Form:
+            nonlocal upload, cut
+            body, cut = await read_body_prefix(request, f.MAX_LOGO_FORM_BYTES, MAX_UPLOAD_BYTES)
+            fields, files = multipart_form(request.headers.get("content-type", ""), body, cut)
+            upload = files.get("logo-file")
+            return fields
+
+        async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
+            data = f.logo(upload, cut, viewer._)
+            await self.configuration.set_logo(site, data, **self._who(request, viewer))
+            return "logo"
+
+        return await self._change(request, "logo", act, read)
 
     async def save_service(self, request: Request) -> Response:
         async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
@@ -390,7 +420,8 @@ class SetupPage:
 
     # Removals: a confirmation page, then the change ----------------------------------------------------------
 
-    async def _confirm(self, request: Request, kind: str, what: str, question: str, warning: str = "") -> Response:
+    async def _confirm(self, request: Request, kind: str, what: str, question: str, warning: str = "",
+                       more: Callable[[dict[str, Any], f.Gettext], str] | None = None) -> Response:
         viewer = await self._viewer(request)
         if isinstance(viewer, Response):
             return viewer
@@ -403,14 +434,23 @@ class SetupPage:
         _t = viewer._
         return self._render(viewer, "setup_confirm.html", request.url.path, site=document["site"],
                             question=_t(question).format(what=what), warning=_t(warning) if warning else "",
+                            more=more(document, _t) if more else "",
                             action=request.url.path, back=f"/admin/sites/{quote(site)}#{kind}")
 
     async def confirm_service(self, request: Request) -> Response:
         name = await self._name_of(request, "services", request.path_params["service"])
         if name is None:
             return RedirectResponse(f"/admin/sites/{quote(request.path_params['site'])}#services", status_code=303)
+        service = request.path_params["service"]
+
+        def stranded(document: dict[str, Any], _t: f.Gettext) -> str:
+            names = f.serving_only(document, service)
+            return _t(_("Counters serving only this service: {counters}. Give them another service, or remove them, "
+                        "first: until then it cannot be removed.")).format(counters=", ".join(names)) if names else ""
+
         return await self._confirm(request, "services", name, _("Remove the service {what}?"),
-                                   _("Its counters stop serving it. The queue refuses while tickets wait in it."))
+                                   _("Its counters stop serving it. The queue refuses while tickets wait in it."),
+                                   stranded)
 
     async def remove_service(self, request: Request) -> Response:
         async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
@@ -432,6 +472,20 @@ class SetupPage:
             return "counter-removed"
 
         return await self._change(request, "remove-counter", act)
+
+    async def confirm_logo(self, request: Request) -> Response:
+        viewer = await self._viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        return await self._confirm(request, "logo", "", _("Remove the logo?"),
+                                   _("The screens show the site's name alone, and the tickets print without a logo."))
+
+    async def remove_logo(self, request: Request) -> Response:
+        async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
+            await self.configuration.remove_logo(site, **self._who(request, viewer))
+            return "logo-removed"
+
+        return await self._change(request, "remove-logo", act)
 
     async def confirm_closure(self, request: Request) -> Response:
         viewer = await self._viewer(request)
@@ -483,6 +537,9 @@ def _conflict(exc: Conflict, _t: f.Gettext) -> tuple[str, str]:
     if isinstance(exc, ServiceBusy):
         return "services", _t(_("This service still has tickets waiting or at a counter: it cannot be removed now. "
                                 "Remove it once they have been served, or cancel them from the supervision page."))
+    if isinstance(exc, CounterWithoutService):
+        return "services", _t(_("Counters would be left serving no service: {counters}. Give them another service, "
+                                "or remove them, first.")).format(counters=", ".join(exc.counters))
     if isinstance(exc, CounterBusy):
         return "counters", _t(_("This counter is open, or paused with an agent at it: it cannot be removed now. "
                                 "Close it first (from the counter or the supervision page)."))
@@ -502,6 +559,13 @@ def _local_today(zone: str, now: datetime) -> date:
 
 def _region_name(region: str | None, _t: f.Gettext) -> str:
     return _t(f.REGION_NAMES[region]) if region is not None and region in f.REGION_NAMES else region or ""
+
+
+def _phone_regions(_t: f.Gettext, current: str) -> list[tuple[str, str]]:
+    """The phone region select's options, named in the page's language with their calling code ("Réunion
+    (+262)"); ``current`` kept even when unknown (a refused value shows what was sent)."""
+    options = [(t.phone, f"{_t(t.name)} (+{t.calling_code})") for t in TERRITORIES]
+    return options if not current or current in dict(options) else [(current, current), *options]
 
 
 def _icon_order(icon: str) -> tuple[bool, str]:

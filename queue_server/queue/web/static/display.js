@@ -261,12 +261,21 @@
 
   // The live feed ------------------------------------------------------------------------------------------
 
+  // The site's logo (its URL names its version: a new logo is a new URL), or none: an administrator may change or
+  // remove it while the page runs (site.configured).
+  function showLogo(url) {
+    const logo = $("logo");
+    if (url) {
+      if (logo.getAttribute("src") !== url) logo.src = url;
+    } else {
+      logo.removeAttribute("src");
+    }
+    logo.hidden = !url;
+  }
+
   function onSnapshot(data) {
     $("site-name").textContent = data.name || data.site;
-    if (data.logo) {
-      $("logo").src = data.logo;
-      $("logo").hidden = false;
-    }
+    showLogo(data.logo);
     recent = [];
     for (const ticket of [...data.recent_calls].reverse()) {
       if (visible(ticket)) rememberCall(ticket, [], ticket.called_at);

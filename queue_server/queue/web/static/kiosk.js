@@ -264,14 +264,23 @@
     }
   }
 
+  // The site's logo (its URL names its version: a new logo is a new URL), or none: an administrator may change or
+  // remove it while the page runs (site.configured).
+  function showLogo(url) {
+    const logo = $("logo");
+    if (url) {
+      if (logo.getAttribute("src") !== url) logo.src = url;
+    } else {
+      logo.removeAttribute("src");
+    }
+    logo.hidden = !url;
+  }
+
   function renderServices() {
     if (!snapshot) return;
     applySettings();
     $("site-name").textContent = snapshot.name || snapshot.site;
-    if (snapshot.logo) {
-      $("logo").src = snapshot.logo;
-      $("logo").hidden = false;
-    }
+    showLogo(snapshot.logo);
     const list = $("services");
     list.replaceChildren();
     for (const service of snapshot.services) {
