@@ -96,7 +96,7 @@ async def test_an_admin_turns_an_agent_into_a_supervisor(client: httpx.AsyncClie
         changed = await client.post("/admin/people/roles", data={**form, "role:demo": "supervisor"},
                                     follow_redirects=True)
         assert "Les rôles ont été modifiés" in html.unescape(changed.text)
-        assert "demo: supervisor" in changed.text
+        assert "demo : Superviseur" in html.unescape(changed.text)  # in words, in French
 
         async def supervisor() -> bool:
             me = await anne.get("/api/v1/me")
