@@ -41,6 +41,9 @@ GROUP = "archiver"
 LEASE_MS = 15_000
 TRIM_EVERY_S = 5.0
 VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
+# Fields of events that the history, kept for years, leaves out: a ticket's link to a person (the CRM party whose
+# visit it is) lives on that person's timeline, which goes with them (erasure, retention), and nowhere else.
+UNARCHIVED = ("party",)
 
 
 def _min_id(*ids: str) -> str:
@@ -189,6 +192,8 @@ class Archiver(StreamWorker):
                 history = []
                 for rid, event in fresh:
                     payload: dict[str, Any] = event_payload(event)
+                    for name in UNARCHIVED:
+                        payload.pop(name, None)
                     ticket_id = payload.get("ticket_id")
                     history.append({"site_id": site, "event_id": rid, "type": event.type, "ticket_id": ticket_id,
                                     "at": event.at, "data": orjson.dumps(payload).decode()})

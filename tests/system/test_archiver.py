@@ -134,3 +134,25 @@ async def test_events_of_a_dead_archiver_are_claimed_and_written_once(stack: Sta
     assert count == 3
     await engine.dispose()
     await redis.aclose()
+
+
+async def test_the_history_keeps_no_link_to_a_person(stack: Stack) -> None:
+    """A ticket staff issued for a known person (``party``) is archived like any other, without the party: the link
+    lives on the person's timeline, which goes with them, and not in a history kept for years."""
+    redis = Redis.from_url(stack.settings.redis.url)
+    store = EventStore(redis, stack.settings.redis.key_prefix)
+    engine = make_engine(stack.settings.database_url)
+    factory = sessions(engine)
+    issued = TicketIssued(at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC), command_id="c1", ticket_id="t1",
+                          service="etat-civil", seq=1, number="A001", party=42)
+    reply = await store.append("demo", "0-0", [issued])
+    assert isinstance(reply, Appended)
+    archiver = Archiver(redis, store, factory, retention_s=3600)
+    await archiver.refresh_sites(force=True)
+    await archiver._archive("demo", store.keys("demo").stream, await store.read_all("demo"))
+    async with factory() as session:
+        data = (await session.execute(select(EventRecord.data))).scalar_one()
+        number = (await session.execute(select(TicketRecord.number))).scalar_one()
+    await engine.dispose()
+    await redis.aclose()
+    assert number == "A001" and '"party"' not in data and '"ticket_id":"t1"' in data
