@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from queue_server.crm.links import PartyLinks
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import OutboxWorker
@@ -161,7 +162,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     presence=Presence(redis, settings.redis.key_prefix),
                 )
                 queue_deps = QueueDeps(platform=platform, queue=queue, phones=phones, notes=notes,
-                                       visits=Visits(phones, notes, session_factory),
+                                       visits=Visits(phones, notes, session_factory,
+                                                     PartyLinks(session_factory).party_exists),
                                        history=History(session_factory), speech=speech,
                                        configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
