@@ -141,16 +141,10 @@ class Archiver(StreamWorker):
             self._trimmed_at = time.monotonic()
 
     async def _hold_lease(self) -> bool:
-        key, me = self.lease_key, self.consumer
-        if await self.redis.set(key, me, nx=True, px=LEASE_MS):
+        held = await self.hold_lease(self.lease_key, LEASE_MS)
+        if held == "taken":
             await self._take_over()
-            return True
-        holder = await self.redis.get(key)
-        holder = holder.decode() if isinstance(holder, bytes) else holder
-        if holder == me:
-            await self.redis.pexpire(key, LEASE_MS)
-            return True
-        return False
+        return held is not None
 
     async def _take_over(self) -> None:
         """Claim what previous lease holders read but never acknowledged, and archive it first."""
