@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from queue_server.crm.tables import Entry, Party, SectorService
 from queue_server.db.engine import make_engine, sessions
+from queue_server.settings import load_settings
 
 LONG_AGO = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -19,7 +21,7 @@ async def add_party(database_url: str, tenant: str = "demo", *, first_name: str 
                     created_at: datetime | None = None) -> int:
     """A person of ``tenant``'s record, created a day ago (or at ``created_at``) and last dealt with long ago."""
     created = created_at or datetime.now(UTC) - timedelta(days=1)
-    engine = make_engine(database_url)
+    engine = _engine(database_url)
     try:
         async with sessions(engine)() as session:
             party = Party(tenant_id=tenant, kind="person", first_name=first_name, last_name=last_name,
@@ -34,7 +36,7 @@ async def add_party(database_url: str, tenant: str = "demo", *, first_name: str 
 
 async def add_sectors(database_url: str, site: str, sectors: dict[str, str], tenant: str = "demo") -> None:
     """Put each service of ``site`` (key) in a sector (value)."""
-    engine = make_engine(database_url)
+    engine = _engine(database_url)
     try:
         async with sessions(engine)() as session:
             for service, sector in sectors.items():
@@ -46,7 +48,7 @@ async def add_sectors(database_url: str, site: str, sectors: dict[str, str], ten
 
 async def entries(database_url: str, tenant: str = "demo") -> list[Entry]:
     """Every timeline entry of ``tenant``, oldest first."""
-    engine = make_engine(database_url)
+    engine = _engine(database_url)
     try:
         async with sessions(engine)() as session:
             found = await session.execute(select(Entry).where(Entry.tenant_id == tenant).order_by(Entry.id))
@@ -56,7 +58,7 @@ async def entries(database_url: str, tenant: str = "demo") -> list[Entry]:
 
 
 async def party(database_url: str, party_id: int) -> Party | None:
-    engine = make_engine(database_url)
+    engine = _engine(database_url)
     try:
         async with sessions(engine)() as session:
             return await session.get(Party, party_id)
@@ -66,7 +68,7 @@ async def party(database_url: str, party_id: int) -> Party | None:
 
 async def erase(database_url: str, party_ids: Sequence[int]) -> None:
     """What an erasure does to the timeline: the parties and their entries are gone."""
-    engine = make_engine(database_url)
+    engine = _engine(database_url)
     try:
         async with sessions(engine)() as session:
             for party_id in party_ids:
@@ -79,6 +81,14 @@ async def erase(database_url: str, party_ids: Sequence[int]) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+def _engine(database_url: str) -> AsyncEngine:
+    """An engine for ``database_url``: an async one (``Settings.database_url``), or one as a server is given it
+    (``sqlite:///…``)."""
+    if "+" not in database_url.split("://", 1)[0]:
+        database_url = load_settings(database={"url": database_url}).database_url
+    return make_engine(database_url)
 
 
 def keys_at_any_depth(value: Any) -> set[str]:
