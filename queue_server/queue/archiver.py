@@ -6,8 +6,10 @@ Redis lease, so that updates to one ticket's history row are applied in log orde
 written at most once whatever the redeliveries: ``event_history`` is unique on (site, event id).
 
 A stream is trimmed (XTRIM MINID) only below every bound at once: what the group has acknowledged,
-the site's latest snapshot, and ``retention_s`` of history kept for clients that resume. The reading,
-retrying and taking over are ``worker.StreamWorker``'s, shared with the notifier.
+what each group named in ``keep_for`` has read and acknowledged (other modules' readers of the stream, such
+as the CRM's timeline: a stream where one of them has no group yet is not trimmed at all), the site's latest
+snapshot, and ``retention_s`` of history kept for clients that resume. The reading, retrying and taking over
+are ``worker.StreamWorker``'s, shared with the notifier.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ GROUP = "archiver"
 LEASE_MS = 15_000
 TRIM_EVERY_S = 5.0
 VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
+# Fields of events that the history, kept for years, leaves out: a ticket's link to a person (the CRM party whose
+# visit it is) lives on that person's timeline, which goes with them (erasure, retention), and nowhere else.
+UNARCHIVED = ("party",)
 
 
 def _min_id(*ids: str) -> str:
@@ -106,9 +111,11 @@ class Archiver(StreamWorker):
     group = GROUP
 
     def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
-                 retention_s: int, visits: Sequence[VisitBook] = (), block_ms: int = 1000) -> None:
+                 retention_s: int, visits: Sequence[VisitBook] = (), block_ms: int = 1000,
+                 keep_for: Sequence[str] = ()) -> None:
         super().__init__(redis, store.prefix, self._load_sites, block_ms=block_ms)
         self.visits = visits
+        self.keep_for = tuple(keep_for)  # other consumer groups whose unread entries the trimming keeps
         self.store = store
         self.sessions = sessions
         self.retention_s = retention_s
@@ -138,16 +145,10 @@ class Archiver(StreamWorker):
             self._trimmed_at = time.monotonic()
 
     async def _hold_lease(self) -> bool:
-        key, me = self.lease_key, self.consumer
-        if await self.redis.set(key, me, nx=True, px=LEASE_MS):
+        held = await self.hold_lease(self.lease_key, LEASE_MS)
+        if held == "taken":
             await self._take_over()
-            return True
-        holder = await self.redis.get(key)
-        holder = holder.decode() if isinstance(holder, bytes) else holder
-        if holder == me:
-            await self.redis.pexpire(key, LEASE_MS)
-            return True
-        return False
+        return held is not None
 
     async def _take_over(self) -> None:
         """Claim what previous lease holders read but never acknowledged, and archive it first."""
@@ -189,6 +190,8 @@ class Archiver(StreamWorker):
                 history = []
                 for rid, event in fresh:
                     payload: dict[str, Any] = event_payload(event)
+                    for name in UNARCHIVED:
+                        payload.pop(name, None)
                     ticket_id = payload.get("ticket_id")
                     history.append({"site_id": site, "event_id": rid, "type": event.type, "ticket_id": ticket_id,
                                     "at": event.at, "data": orjson.dumps(payload).decode()})
@@ -210,21 +213,28 @@ class Archiver(StreamWorker):
     async def _trim_all(self) -> None:
         cutoff = f"{int(time.time() * 1000) - self.retention_s * 1000}-0"
         for stream, site in self.streams.items():
-            groups = await self.redis.xinfo_groups(stream)
-            group = next((g for g in groups if _field(g, "name") == GROUP), None)
-            if group is None:
-                continue
-            archived = _field(group, "last-delivered-id")
-            bound = _next_id(archived)
-            if int(_field(group, "pending")):
-                summary = await self.redis.xpending(stream, GROUP)
-                lowest = summary.get("min") if isinstance(summary, dict) else summary[1]
-                if lowest:
-                    bound = _min_id(bound, lowest.decode() if isinstance(lowest, bytes) else lowest)
-            snapshot = await self.store.load_snapshot(site)
-            bound = _min_id(bound, _next_id(snapshot[0]) if snapshot else "0-1", cutoff)
-            if stream_id(bound) > (0, 1):
-                await self.redis.xtrim(stream, minid=bound, approximate=False)
+            groups = {_field(g, "name"): g for g in await self.redis.xinfo_groups(stream)}
+            bound = cutoff
+            for name in (GROUP, *self.keep_for):
+                group = groups.get(name)
+                if group is None:  # a reader that has not started on this stream yet: everything is still to read
+                    break
+                bound = _min_id(bound, await self._unread(stream, name, group))
+            else:
+                snapshot = await self.store.load_snapshot(site)
+                bound = _min_id(bound, _next_id(snapshot[0]) if snapshot else "0-1")
+                if stream_id(bound) > (0, 1):
+                    await self.redis.xtrim(stream, minid=bound, approximate=False)
+
+    async def _unread(self, stream: str, name: str, group: dict[Any, Any]) -> str:
+        """The first entry of ``stream`` that the group ``name`` has not read, or has read and not acknowledged."""
+        bound = _next_id(_field(group, "last-delivered-id"))
+        if int(_field(group, "pending")):
+            summary = await self.redis.xpending(stream, name)
+            lowest = summary.get("min") if isinstance(summary, dict) else summary[1]
+            if lowest:
+                bound = _min_id(bound, lowest.decode() if isinstance(lowest, bytes) else lowest)
+        return bound
 
 
 def _field(group: dict[Any, Any], key: str) -> str:

@@ -77,10 +77,11 @@ AUDIENCE: dict[str, Audience] = {
 # it is named here. tests/system/test_hub_projection.py makes every TicketView field be classed as one or other.
 PUBLIC_TICKET = frozenset({"id", "number", "service", "status", "priority", "position", "estimated_wait_s",
                            "counter", "issued_at", "called_at", "recalls"})
-# Ticket fields known to be for staff only (notes left, transfers to the front) or personal: never public.
-PERSONAL = frozenset({"phone", "name", "email", "note", "noted", "front"})
-# Fields, at any depth, for staff only: the agents' names, the list of waiting tickets.
-STAFF_ONLY = frozenset({"agent", "queue"})
+# Ticket fields known to be for staff only (notes left, transfers to the front, the CRM party whose visit it is) or
+# personal: never public.
+PERSONAL = frozenset({"phone", "name", "email", "note", "noted", "front", "party"})
+# Fields, at any depth, for staff only: the agents' names, the list of waiting tickets, a link to a person's record.
+STAFF_ONLY = frozenset({"agent", "queue", "party"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
 OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
 REPLAY = 10_000  # messages kept per site for clients resuming with `since`

@@ -37,6 +37,9 @@ class TicketView(TypedDict):
     noted: NotRequired[bool]  # staff left a note for its agent (GET …/tickets/{id}/note; staff only, an extension)
     # Transferred "to the front" of its queue: waiting lists order by (priority, front, arrival) (staff only).
     front: NotRequired[bool]
+    # The CRM party whose visit it is (an opaque number; None: anonymous), so that the agent who calls it can open
+    # the person's record (staff only, never on a public screen: hub.py PUBLIC_TICKET; an extension of API.md).
+    party: NotRequired[int | None]
 
 
 class ServiceView(TypedDict):
@@ -257,6 +260,7 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
         "recalls": ticket.recalls,
         "noted": ticket.noted,
         "front": ticket.front,
+        "party": ticket.party,
     }
 
 

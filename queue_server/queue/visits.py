@@ -1,12 +1,15 @@
 """What the queue's endpoints do beyond deciding one command, so that route handlers only parse, call
-and render: a visitor's mobile number kept beside the ticket (never in the log), a note for the next
-agent kept and recorded, each reading of a note audited, a ticket of a previous day found in the
-history, a reprint sent only to a kiosk the site has.
+and render: a visitor's mobile number kept beside the ticket (never in the log), a ticket staff issue for a
+known person only for a party of the site's collectivity (asked of the CRM through ``party_exists``: the
+queue never imports it), a note for the next agent kept and recorded, each reading of a note audited, a
+ticket of a previous day found in the history, a reprint sent only to a kiosk the site has.
 
 Refusals are platform errors naming the field (``platform/errors.py``) or the decisions' own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,17 +27,32 @@ from queue_server.queue.protocol import TicketView
 from queue_server.queue.service import Result, SiteEngine, Unavailable, new_command_id
 from queue_server.queue.tables import TicketRecord
 
+# Whether a party (tenant, party id) exists in the citizen record: crm/links.py, given by the lifespan.
+PartyExists = Callable[[str, int], Awaitable[bool]]
+
+
+async def no_party(tenant: str, party: int) -> bool:
+    """Without a citizen record, no ticket can be a known person's visit."""
+    return False
+
 
 class Visits:
-    def __init__(self, phones: PhoneBook, notes: NoteBook, db: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, phones: PhoneBook, notes: NoteBook, db: async_sessionmaker[AsyncSession],
+                 party_exists: PartyExists = no_party) -> None:
         self.phones, self.notes, self.db = phones, notes, db
+        self.party_exists = party_exists
 
     async def issue(self, engine: SiteEngine, command: c.IssueTicket,
                     phone: str | None) -> tuple[Result, TicketView | None]:
         """Issue a ticket, keeping ``phone`` (as typed; checked first, so that a wrong number issues
-        nothing) for its "your turn is near" SMS. A replay of an Idempotency-Key of a previous day
-        gives the archived ticket as the second item (``Unavailable`` until the archiver copied it)."""
+        nothing) for its "your turn is near" SMS. The command's ``party`` must be one of the site's
+        collectivity (``UnknownField`` otherwise, before anything is issued). A replay of an
+        Idempotency-Key of a previous day gives the archived ticket as the second item (``Unavailable``
+        until the archiver copied it)."""
         number = mobile_e164(phone, engine.config.region) if phone is not None else None
+        if command.party is not None and not await self.party_exists(engine.config.tenant, command.party):
+            raise UnknownField(f"party: no party {command.party} in this collectivity's citizen record.",
+                               kind="unknown-party", field="party", field_message="no such party")
         result = await engine.execute(command)
         if result.ticket is None and command.idempotency_key is not None:
             # Issued before the local midnight: today's state no longer holds it; its history does.

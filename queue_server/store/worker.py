@@ -8,7 +8,9 @@ server down with it. Its helpers:
 - ``refresh_sites`` lists the sites (at most every ``SITES_EVERY_S``) and creates the consumer group
   ``group`` on each site's stream (from its start: nothing written before the worker first ran is missed);
 - ``read`` waits up to ``block_ms`` for entries no consumer of the group has read yet;
-- ``claim`` takes over the entries another consumer read and left unacknowledged for ``idle_ms``.
+- ``claim`` takes over the entries another consumer read and left unacknowledged for ``idle_ms``;
+- ``hold_lease`` takes or keeps a short Redis lease, for a worker of which one process at a time works
+  (the archiver, the CRM's timeline), so that it handles each stream's entries in log order.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import anyio
 from redis.asyncio import Redis
@@ -115,6 +117,18 @@ class StreamWorker:
         reply: Any = await self.redis.xreadgroup(self.group, self.consumer, {s: ">" for s in self.streams},
                                                  count=BATCH, block=self.block_ms)
         return [(text(stream), entries) for stream, entries in reply or ()]  # RESP2: [[stream, entries], ...]
+
+    async def hold_lease(self, key: str, ttl_ms: int) -> Literal["taken", "held"] | None:
+        """Take or keep the lease ``key`` (a Redis key naming its holder, for ``ttl_ms``): ``"taken"`` when this
+        consumer has just taken it (what earlier holders read and left unacknowledged is now its to finish),
+        ``"held"`` when it held it already (renewed), ``None`` while another consumer holds it."""
+        if await self.redis.set(key, self.consumer, nx=True, px=ttl_ms):
+            return "taken"
+        holder = await self.redis.get(key)
+        if holder is not None and text(holder) == self.consumer:
+            await self.redis.pexpire(key, ttl_ms)
+            return "held"
+        return None
 
     async def claim(self, idle_ms: int) -> AsyncIterator[tuple[str, Entries]]:
         """Batches of entries other consumers of the group read and left unacknowledged for ``idle_ms``

@@ -18,8 +18,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
+from queue_server.crm.visits import GROUP as CRM_GROUP
+from queue_server.crm.visits import VisitTimeline
 from queue_server.crm.web.api import CrmApi
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.platform.email import make_mailer
@@ -138,9 +141,13 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                      settings.queue.snapshot_interval_s, speech.url)
                 phones = PhoneBook(redis, settings.redis.key_prefix)
                 notes = NoteBook(redis, settings.redis.key_prefix)
+                # The streams are trimmed behind the CRM's reader too: no visit is lost to a trim.
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s,
-                                    (phones, notes))
+                                    (phones, notes), keep_for=(CRM_GROUP,))
                 tg.start_soon(archiver.run)
+                # The citizen record's timelines, fed by the queue's events (its own consumer group).
+                timeline = VisitTimeline(redis, settings.redis.key_prefix, session_factory)
+                tg.start_soon(timeline.run)
                 # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
                 outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
                 tg.start_soon(outbox.run)
@@ -164,7 +171,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     presence=Presence(redis, settings.redis.key_prefix),
                 )
                 queue_deps = QueueDeps(platform=platform, queue=queue, phones=phones, notes=notes,
-                                       visits=Visits(phones, notes, session_factory),
+                                       visits=Visits(phones, notes, session_factory,
+                                                     PartyLinks(session_factory).party_exists),
                                        history=History(session_factory), speech=speech,
                                        configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
@@ -190,13 +198,14 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.redis = redis
                 app.state.engine = engine
                 app.state.archiver = archiver
+                app.state.timeline = timeline
                 await _preload(queue, sites)
                 yield
-                # Let the archiver finish its transaction: cancelling aiosqlite mid-call can leave a
-                # task waiting forever, and then the process never exits.
-                await archiver.stop(SHUTDOWN_GRACE_S)
-                if notifier is not None:
-                    await notifier.stop(SHUTDOWN_GRACE_S)
+                # Let the stream workers finish their transactions (together: each may be waiting on Redis):
+                # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
+                async with anyio.create_task_group() as stopping:
+                    for worker in (archiver, timeline, *([notifier] if notifier is not None else [])):
+                        stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()
         finally:

@@ -47,10 +47,11 @@ def test_a_retry_with_the_same_key_returns_the_original_ticket() -> None:
 
 
 @pytest.mark.parametrize(
-    "change", [{"service": "passeports"}, {"priority": True}, {"lang": "en"}], ids=["service", "priority", "lang"]
+    "change", [{"service": "passeports"}, {"priority": True}, {"lang": "en"}, {"party": 7}],
+    ids=["service", "priority", "lang", "party"]
 )
 def test_the_same_key_with_a_different_request_is_refused(change: dict[str, Any]) -> None:
-    """Reusing a key for a different service, priority or language raises IdempotencyKeyReused."""
+    """Reusing a key for a different service, priority, language or person (party) raises IdempotencyKeyReused."""
     state = new_state()
     apply(state, keyed(), MORNING)
     with pytest.raises(IdempotencyKeyReused):

@@ -9,6 +9,7 @@ import pytest
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import ServiceConfig
 from queue_server.queue.domain.errors import DailyCapReached, NotFound, ServiceClosed
+from queue_server.queue.domain.events import TicketIssued
 from queue_server.queue.domain.state import SiteState
 
 from .support import PASSEPORTS, act, apply, command, issue, minutes, new_state, paris, site, utc
@@ -42,6 +43,21 @@ def test_a_new_ticket_waits_with_its_request() -> None:
         "waiting", True, "ar", paris(2026, 3, 10, 10)
     )
     assert state.waiting("etat-civil") == 1
+
+
+def test_a_ticket_staff_issue_for_a_known_person_carries_the_party_to_the_end() -> None:
+    """A ticket issued for a party (the citizen record's number) carries it in its event and on the ticket through
+    its visit (called, served), so that the CRM can follow it; an anonymous ticket carries none."""
+    state = new_state()
+    cmd = command(c.IssueTicket, service="etat-civil", party=42)
+    [issued] = apply(state, cmd, paris(2026, 3, 10, 10))
+    assert isinstance(issued, TicketIssued) and issued.party == 42
+    anonymous = issue(state, paris(2026, 3, 10, 10, 1))
+    ticket = state.tickets[cmd.ticket_id]
+    act(state, c.Transfer, ticket, paris(2026, 3, 10, 10, 2), service="passeports")
+    act(state, c.CallTicket, ticket, paris(2026, 3, 10, 10, 3), counter="1")
+    assert (state.tickets[ticket.id].party, state.tickets[ticket.id].status) == (42, "called")
+    assert anonymous.party is None
 
 
 # Daily cap ------------------------------------------------------------------------------------

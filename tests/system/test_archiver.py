@@ -134,3 +134,63 @@ async def test_events_of_a_dead_archiver_are_claimed_and_written_once(stack: Sta
     assert count == 3
     await engine.dispose()
     await redis.aclose()
+
+
+async def test_the_history_keeps_no_link_to_a_person(stack: Stack) -> None:
+    """A ticket staff issued for a known person (``party``) is archived like any other, without the party: the link
+    lives on the person's timeline, which goes with them, and not in a history kept for years."""
+    redis = Redis.from_url(stack.settings.redis.url)
+    store = EventStore(redis, stack.settings.redis.key_prefix)
+    engine = make_engine(stack.settings.database_url)
+    factory = sessions(engine)
+    issued = TicketIssued(at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC), command_id="c1", ticket_id="t1",
+                          service="etat-civil", seq=1, number="A001", party=42)
+    reply = await store.append("demo", "0-0", [issued])
+    assert isinstance(reply, Appended)
+    archiver = Archiver(redis, store, factory, retention_s=3600)
+    await archiver.refresh_sites(force=True)
+    await archiver._archive("demo", store.keys("demo").stream, await store.read_all("demo"))
+    async with factory() as session:
+        data = (await session.execute(select(EventRecord.data))).scalar_one()
+        number = (await session.execute(select(TicketRecord.number))).scalar_one()
+    await engine.dispose()
+    await redis.aclose()
+    assert number == "A001" and '"party"' not in data and '"ticket_id":"t1"' in data
+
+
+async def test_the_streams_are_trimmed_only_behind_the_groups_it_keeps_for(stack: Stack) -> None:
+    """With no retention, the archiver trims what it archived, but never what another reader of the streams named
+    in ``keep_for`` (the CRM's group) has not read and acknowledged: nothing before that group exists on the
+    stream, then up to its first entry unread or unacknowledged, then everything once it has read all."""
+    redis = Redis.from_url(stack.settings.redis.url)
+    store = EventStore(redis, stack.settings.redis.key_prefix)
+    engine = make_engine(stack.settings.database_url)
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    events = [TicketIssued(at=now, command_id=f"c{n}", ticket_id=f"t{n}", service="etat-civil", seq=n,
+                           number=f"A{n:03d}") for n in range(1, 9)]
+    reply = await store.append("demo", "0-0", events)
+    assert isinstance(reply, Appended)
+    await store.save_snapshot("demo", reply.ids[-1], b"{}")  # the snapshot's bound is not what is tested here
+    stream = store.keys("demo").stream
+    archiver = Archiver(redis, store, sessions(engine), retention_s=0, keep_for=("crm",))
+    await archiver.refresh_sites(force=True)
+    assert await archiver.step() == 8
+
+    async def trimmed_to() -> int:
+        await archiver._trim_all()
+        return int(await redis.xlen(stream))
+
+    assert await trimmed_to() == 8  # the CRM has not started on this stream: everything is still to read
+    await redis.xgroup_create(stream, "crm", id="0")
+    assert await trimmed_to() == 8
+    read = [entry_id for entry_id, _ in (await redis.xreadgroup("crm", "crm-1", {stream: ">"}, count=5))[0][1]]
+    assert await trimmed_to() == 8  # read, not acknowledged
+    await redis.xack(stream, "crm", *read[:3])
+    assert await trimmed_to() == 5  # up to its first unacknowledged entry
+    await redis.xack(stream, "crm", *read[3:])
+    assert await trimmed_to() == 3  # up to what it has not read
+    rest = [entry_id for entry_id, _ in (await redis.xreadgroup("crm", "crm-1", {stream: ">"}))[0][1]]
+    await redis.xack(stream, "crm", *rest)
+    assert await trimmed_to() == 0
+    await engine.dispose()
+    await redis.aclose()

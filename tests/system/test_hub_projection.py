@@ -1,13 +1,19 @@
 """What public screens are sent never holds a personal field, wherever a ticket appears."""
 
-from typing import get_args, get_type_hints
+from datetime import timedelta
+from typing import Any, get_args, get_type_hints
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.queue.domain.events import EVENT_TYPES
-from queue_server.queue.hub import PERSONAL, PUBLIC_TICKET, public
-from queue_server.queue.protocol import EventMessage, TicketView
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.decide import decide
+from queue_server.queue.domain.errors import DomainError
+from queue_server.queue.domain.events import EVENT_TYPES, TicketIssued
+from queue_server.queue.domain.state import evolve
+from queue_server.queue.hub import PERSONAL, PUBLIC_TICKET, event_message, public, ticket_message
+from queue_server.queue.protocol import EventMessage, TicketView, snapshot_view, ticket_view
+from tests.domain.support import MORNING, new_state
 
 
 def test_personal_fields_are_removed_at_any_depth() -> None:
@@ -66,3 +72,65 @@ def test_every_event_type_has_a_typed_message_kind() -> None:
     for message in get_args(EventMessage):
         kinds |= set(get_args(get_type_hints(message)["type"]))
     assert kinds == set(EVENT_TYPES)
+
+
+def keys_at_any_depth(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | set().union(*(keys_at_any_depth(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(keys_at_any_depth(v) for v in value))
+    return set()
+
+
+# What a site may go through: tickets issued by a kiosk or by staff for a known person, called, served, moved.
+STEPS = st.lists(st.one_of(
+    st.tuples(st.just("issue"), st.sampled_from(["etat-civil", "passeports"]), st.none() | st.integers(1, 2**31 - 1),
+              st.sampled_from([None, 12])),
+    st.tuples(st.just("next"), st.sampled_from(["1", "2", "3"])),
+    st.tuples(st.sampled_from(["start", "finish", "no_show", "requeue", "recall", "note", "cancel"]),
+              st.integers(0, 9)),
+    st.tuples(st.just("transfer"), st.integers(0, 9), st.sampled_from(["etat-civil", "passeports"])),
+), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=STEPS)
+def test_a_party_never_reaches_a_public_screen_whatever_the_site_goes_through(steps: list[tuple[Any, ...]]) -> None:
+    """Tickets staff issued for known persons (``party``) go through calls, services, transfers, no-shows: staff
+    messages carry each ticket's party; what displays, kiosks and citizens' phones receive (every event message,
+    the snapshot, a ticket's own feed, the answers of GET /state and GET …/tickets/{id}) never holds it."""
+    state = new_state()
+    now = MORNING
+    simple = {"start": c.Start, "finish": c.Finish, "no_show": c.MarkNoShow, "requeue": c.Requeue,
+              "recall": c.Recall, "note": c.Note, "cancel": c.Cancel}
+    for n, step in enumerate(steps):
+        now += timedelta(seconds=30)
+        tickets = sorted(state.tickets)
+        command: c.Command
+        if step[0] == "issue":
+            command = c.IssueTicket(command_id=f"c{n}", ticket_id=f"t{n}", service=step[1], party=step[2],
+                                    issued_by=step[3])
+        elif step[0] == "next":
+            command = c.CallNext(command_id=f"c{n}", counter=step[1])
+        elif not tickets:
+            continue
+        elif step[0] == "transfer":
+            command = c.Transfer(command_id=f"c{n}", ticket_id=tickets[step[1] % len(tickets)], service=step[2])
+        else:
+            command = simple[step[0]](command_id=f"c{n}", ticket_id=tickets[step[1] % len(tickets)])
+        try:
+            events = decide(state, command, now)
+        except DomainError:
+            continue
+        for m, event in enumerate(events):
+            evolve(state, event)
+            message = event_message(state, f"{n + 1}-{m}", event)
+            assert "party" not in keys_at_any_depth(public(message))
+            if isinstance(event, TicketIssued):
+                assert message["data"]["ticket"]["party"] == event.party  # type: ignore[index,typeddict-item]
+        for ticket_id in state.tickets:
+            assert "party" not in keys_at_any_depth(ticket_message(state, "1-0", ticket_id))
+            assert "party" not in public(ticket_view(state, state.tickets[ticket_id]))
+        assert "party" not in keys_at_any_depth(public(snapshot_view(state, staff=False, now=now)))
+    staff = snapshot_view(state, staff=True, now=now)
+    assert {t["party"] for t in staff.get("queue", [])} <= {t.party for t in state.tickets.values()}

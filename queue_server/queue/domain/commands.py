@@ -24,6 +24,9 @@ class IssueTicket(Command):
     lang: str = "fr"
     idempotency_key: str | None = None
     issued_by: int | None = None  # the kiosk (device token id) that asked, so that its printer prints it
+    # Staff only: the CRM party (an opaque number, never a name) whose visit this is; the web layer checks that
+    # it exists. Never on a public screen (hub.py PUBLIC_TICKET).
+    party: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -162,7 +162,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     if cmd.idempotency_key is not None:
         record = state.idempotency.get(cmd.idempotency_key)
         if record is not None and record.issued_at > now - IDEMPOTENCY_WINDOW:
-            if record.request != (cmd.service, cmd.priority, cmd.lang):
+            if record.request != (cmd.service, cmd.priority, cmd.lang, cmd.party):
                 raise IdempotencyKeyReused(
                     "This Idempotency-Key was already used for a different request; "
                     "use a new key for a new ticket."
@@ -178,7 +178,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
         TicketIssued(
             at=now, command_id=cmd.command_id, ticket_id=cmd.ticket_id, service=service.id, seq=seq,
             number=f"{service.prefix}{seq:03d}", priority=cmd.priority, lang=cmd.lang,
-            idempotency_key=cmd.idempotency_key, issued_by=cmd.issued_by,
+            idempotency_key=cmd.idempotency_key, issued_by=cmd.issued_by, party=cmd.party,
         )
     ]
 

@@ -39,6 +39,7 @@ class TicketIssued(Event):
     lang: str = "fr"
     idempotency_key: str | None = None
     issued_by: int | None = None  # the kiosk's device token id, None when staff issued it
+    party: int | None = None  # the CRM party whose visit it is (staff issued it for a known person); None: anonymous
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

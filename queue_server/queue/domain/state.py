@@ -76,6 +76,7 @@ class Ticket(NamedTuple):
     recalls: int = 0
     issued_by: int | None = None  # the kiosk (device token id) that issued it, so that it can reprint it
     noted: bool = False  # staff left a note about it (its text is outside the log)
+    party: int | None = None  # the CRM party whose visit it is (staff only: never on a public screen)
 
     @property
     def queue_key(self) -> QueueKey:
@@ -93,7 +94,7 @@ class CounterState(NamedTuple):
 
 class IdempotencyRecord(NamedTuple):
     ticket_id: str
-    request: tuple[str, bool, str]  # service, priority, lang: what a retry must repeat exactly
+    request: tuple[str, bool, str, int | None]  # service, priority, lang, party: what a retry must repeat exactly
     issued_at: datetime
 
 
@@ -217,14 +218,14 @@ def _day_started(state: SiteState, e: DayStarted) -> None:
 def _issued(state: SiteState, e: TicketIssued) -> None:
     ticket = Ticket(
         id=e.ticket_id, number=e.number, seq=e.seq, service=e.service, status="waiting",
-        issued_at=e.at, priority=e.priority, lang=e.lang, issued_by=e.issued_by,
+        issued_at=e.at, priority=e.priority, lang=e.lang, issued_by=e.issued_by, party=e.party,
     )
     state.tickets[ticket.id] = ticket
     state.seq[e.service] = max(state.seq.get(e.service, 0), e.seq)
     insort(state.queue(e.service), ticket.queue_key)
     if e.idempotency_key is not None:
         state.idempotency[e.idempotency_key] = IdempotencyRecord(
-            ticket.id, (e.service, e.priority, e.lang), e.at
+            ticket.id, (e.service, e.priority, e.lang, e.party), e.at
         )
 
 

@@ -45,7 +45,7 @@ from queue_server.web.http import (
     without_space_around,
 )
 
-MAX_TOKEN_ID = 2**31 - 1  # token ids are SQL integers
+MAX_ROW_ID = 2**31 - 1  # ids of SQL rows (device tokens, parties) are SQL integers
 KIOSKS = frozenset({"kiosk"})
 
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -61,12 +61,26 @@ Phone = Annotated[str, Field(
 ), Matches(PHONE_SHAPE, "not a valid phone number")]
 
 
+def _whole(value: Any) -> Any:
+    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 142.0 is the integer 142.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+PARTY_DESCRIPTION = (
+    "Staff only (agent, supervisor, admin): the citizen record's party (a person, an association, a company) "
+    "whose visit this ticket is; the visit then appears on the party's timeline. An opaque number, never shown "
+    "on public screens, kiosks, printed tickets or the citizen's ticket page. From a kiosk: 403 wrong-role. A "
+    "number that is no party of the site's collectivity: 404 unknown-party.")
+
+
 class IssueBody(Body):
     service: Slug
     priority: StrictBool = False
     lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
     # Kept apart from the log (store/phones.py).
     phone: Phone | None = None
+    party: Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole)] | None = Field(
+        None, description=PARTY_DESCRIPTION)
 
 
 class NextBody(Body):
@@ -101,13 +115,8 @@ class CallBody(Body):
     counter: Slug
 
 
-def _whole(value: Any) -> Any:
-    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 142.0 is the integer 142.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 # A device token id: an integer (never a string or a boolean), in SQL's range.
-TokenId = Annotated[StrictInt, Field(ge=1, le=MAX_TOKEN_ID), BeforeValidator(_whole)]
+TokenId = Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole)]
 
 
 class ReprintBody(Body):
@@ -183,12 +192,15 @@ class Api:
         caller, engine = await self._caller_engine(request, ISSUERS)
         kiosk = caller.token_id if isinstance(caller, Principal) and caller.role == "kiosk" else None
         body = await parse_body(request, IssueBody)
+        if body.party is not None and kiosk is not None:  # refused before any look-up: a kiosk learns nothing
+            raise HTTPError(403, "A kiosk issues anonymous tickets: only staff may issue a ticket for a known "
+                                 "person (party).", "wrong-role")
         key = request.headers.get("idempotency-key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
             raise HTTPError(422, "Idempotency-Key must be 1 to 255 printable characters.", "invalid-header")
         command = c.IssueTicket(
             command_id=new_command_id(), ticket_id=new_ticket_id(), service=body.service,
-            priority=body.priority, lang=body.lang, idempotency_key=key, issued_by=kiosk,
+            priority=body.priority, lang=body.lang, idempotency_key=key, issued_by=kiosk, party=body.party,
         )
         result, archived = await self.visits.issue(engine, command, body.phone)
         if archived is not None:  # the key's ticket was issued on a previous day

@@ -31,6 +31,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
+from queue_server.queue.hub import public
 from queue_server.queue.protocol import ticket_view
 from queue_server.queue.service import QueueService, Unavailable
 from queue_server.queue.web.api import Api, Phone
@@ -146,7 +147,8 @@ class CitizenPages:
         service = config.service(ticket.service)
         counter = config.counter(ticket.counter) if ticket.counter else None
         return _page(
-            "ticket.html", lang, ticket=ticket_view(engine.state, ticket), site=config,
+            # The public view only: whatever the template comes to show, nothing for staff can reach the page.
+            "ticket.html", lang, ticket=public(ticket_view(engine.state, ticket)), site=config,
             service_name=service.name if service else ticket.service,
             counter_name=counter.name if counter else "",
             strings=json_block(ticket_strings(lang)),

@@ -19,7 +19,9 @@ class QueueDeps:
     queue: QueueService  # each site's engine: state, decisions, the hub
     phones: PhoneBook  # mobile numbers for the SMS, kept outside the log
     notes: NoteBook  # notes for the next agent, kept outside the log
-    visits: Visits  # what the endpoints do beyond one decision (phones, notes, past tickets, reprints)
+    # What the endpoints do beyond one decision (phones, notes, past tickets, reprints), and whether a staff ticket's
+    # party exists: Visits.party_exists, the citizen record's callable (crm/links.py) that the lifespan hands it.
+    visits: Visits
     history: History  # reports over the archived history
     speech: Speech  # spoken announcements of calls
     configuration: Configuration  # sites' services, counters, hours and settings, changed live
