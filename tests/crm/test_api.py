@@ -5,6 +5,7 @@ for every read; another collectivity's parties unknown; what each role may do; s
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -13,6 +14,7 @@ from queue_server.crm.service import Record
 from queue_server.crm.tables import ContactPoint, Party, Word, WordKey
 from queue_server.db.engine import make_engine, sessions
 from tests.crm.conftest import Crm
+from tests.web.support import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -241,3 +243,45 @@ async def test_the_retention_job_purges_exactly_the_parties_past_their_date_and_
     assert (await crm.call("anne", "GET", f"parties/{recent['id']}")).status_code == 200
     listed = (await crm.call("alain", "GET", "purges")).json()["items"]
     assert listed[0]["reason"] == "retention" and [p["id"] for p in listed[0]["parties"]] == [old["id"]]
+
+
+async def test_a_linked_visit_reaches_the_timeline_by_sector_and_erasure_keeps_the_counts(crm: Crm) -> None:
+    """A ticket given at reception for a known person, served at a counter, is a visit on their timeline: whole
+    (service, wait, agent) to the état-civil agent, kind, date and service only to an urbanisme agent. Erased,
+    the person is gone, and the day's report still counts the visit."""
+    for sector, member in (("etat-civil", "anne"), ("urbanisme", "bruno")):
+        await crm.call("alain", "PUT", f"sectors/{sector}", json={
+            "name": sector.title(), "members": [member], "services": [{"site": "demo", "service": sector}]})
+    party = await crm.create(**ANNE)
+    site = "/api/v1/sites/demo"
+    issued = await crm.call("anne", "POST", f"{site}/tickets", json={"service": "etat-civil", "party": party["id"]})
+    assert issued.status_code == 201, issued.text
+    assert (await crm.call("agent", "POST", f"{site}/counters/1/open")).status_code == 200
+    called = await crm.call("agent", "POST", f"{site}/counters/1/next", json={"services": ["etat-civil"]})
+    assert called.json()["id"] == issued.json()["id"] and called.json()["party"] == party["id"]
+    for action in ("start", "finish"):
+        assert (await crm.call("agent", "POST", f"{site}/tickets/{called.json()['id']}/{action}")).status_code == 200
+
+    async def served() -> bool:
+        timeline = (await crm.call("anne", "GET", f"parties/{party['id']}")).json()["timeline"]
+        return bool(timeline) and timeline[0]["summary"] == "served"
+
+    await eventually(served)
+    visit = (await crm.call("anne", "GET", f"parties/{party['id']}")).json()["timeline"][0]
+    assert (visit["kind"], visit["service"], visit["sector"]) == ("visit", "etat-civil", "etat-civil")
+    assert visit["detail"]["ticket"] == issued.json()["number"] and visit["detail"]["wait_s"] >= 0
+    outline = (await crm.call("bruno", "GET", f"parties/{party['id']}")).json()["timeline"]
+    assert [(e["kind"], e["service"], e["summary"], e.get("outline"), "detail" in e) for e in outline] == [
+        ("visit", "etat-civil", "", True, False)]
+
+    assert (await crm.call("alain", "DELETE", f"parties/{party['id']}")).status_code == 204
+    assert (await crm.call("anne", "GET", f"parties/{party['id']}")).status_code == 404
+    assert await crm.find("lefevre") == []
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()  # the site's day
+
+    async def counted() -> bool:
+        report = await crm.call("sophie", "GET", f"{site}/reports", params={"date": today, "by": "service"})
+        groups = {g["key"]: g for g in report.json()["groups"]}
+        return "etat-civil" in groups and groups["etat-civil"]["served"] == 1
+
+    await eventually(counted)
