@@ -72,14 +72,15 @@ async def redis(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
     await _drop_prefix(redis_url, key_prefix)
 
 
-async def fresh_postgres_database() -> str:
-    """A new, empty PostgreSQL database on the test server (dropped by ``drop_postgres_database``)."""
+async def fresh_postgres_database(template: str | None = None) -> str:
+    """A new PostgreSQL database on the test server, empty or a copy of ``template`` (dropped by
+    ``drop_postgres_database``)."""
     import asyncpg
 
     name = f"guichet_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(EXTERNAL_DB)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
     return EXTERNAL_DB.rsplit("/", 1)[0] + "/" + name
@@ -146,15 +147,7 @@ async def _copy_of_template(kind: str, directory: Path, target: Path) -> str:
     if kind == "sqlite":
         shutil.copyfile(template, target)
         return f"sqlite:///{target}"
-    import asyncpg
-
-    name = f"guichet_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(EXTERNAL_DB)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
-    finally:
-        await conn.close()
-    return EXTERNAL_DB.rsplit("/", 1)[0] + "/" + name
+    return await fresh_postgres_database(template=template.rsplit("/", 1)[1])
 
 
 async def _tokens(settings: Settings) -> dict[str, str]:

@@ -121,12 +121,19 @@ def plausible_id(value: str) -> bool:
     return len(value) <= MAX_ID_CHARS and value.isprintable()
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body, refused with 413 beyond ``limit`` bytes (``MAX_BODY_BYTES``) before it is all read into memory."""
-    declared = request.headers.get("content-length", "")
+def _refused_beyond(request: Request, limit: int) -> HTTPError:
+    """The 413 of a body beyond ``limit`` bytes, raised at once if the request says it is (Content-Length), and
+    returned for whoever reads the body to raise when it goes past."""
     too_large = HTTPError(413, f"The body may not exceed {limit} bytes.", "body-too-large")
+    declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
+    return too_large
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused with 413 beyond ``limit`` bytes (``MAX_BODY_BYTES``) before it is all read into memory."""
+    too_large = _refused_beyond(request, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -141,10 +148,7 @@ async def read_body_prefix(request: Request, keep: int, limit: int) -> tuple[byt
     """The body's first ``keep`` bytes, and whether it had more. The rest is read and dropped, so that a browser
     that sent a file too large gets the page that says so (it may not read an answer before it has sent its
     whole request); past ``limit`` bytes in all, a 413 instead."""
-    declared = request.headers.get("content-length", "")
-    too_large = HTTPError(413, f"The body may not exceed {limit} bytes.", "body-too-large")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
+    too_large = _refused_beyond(request, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

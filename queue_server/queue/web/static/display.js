@@ -261,21 +261,9 @@
 
   // The live feed ------------------------------------------------------------------------------------------
 
-  // The site's logo (its URL names its version: a new logo is a new URL), or none: an administrator may change or
-  // remove it while the page runs (site.configured).
-  function showLogo(url) {
-    const logo = $("logo");
-    if (url) {
-      if (logo.getAttribute("src") !== url) logo.src = url;
-    } else {
-      logo.removeAttribute("src");
-    }
-    logo.hidden = !url;
-  }
-
   function onSnapshot(data) {
     $("site-name").textContent = data.name || data.site;
-    showLogo(data.logo);
+    Live.showLogo($("logo"), data.logo);
     recent = [];
     for (const ticket of [...data.recent_calls].reverse()) {
       if (visible(ticket)) rememberCall(ticket, [], ticket.called_at);

@@ -264,23 +264,11 @@
     }
   }
 
-  // The site's logo (its URL names its version: a new logo is a new URL), or none: an administrator may change or
-  // remove it while the page runs (site.configured).
-  function showLogo(url) {
-    const logo = $("logo");
-    if (url) {
-      if (logo.getAttribute("src") !== url) logo.src = url;
-    } else {
-      logo.removeAttribute("src");
-    }
-    logo.hidden = !url;
-  }
-
   function renderServices() {
     if (!snapshot) return;
     applySettings();
     $("site-name").textContent = snapshot.name || snapshot.site;
-    showLogo(snapshot.logo);
+    Live.showLogo($("logo"), snapshot.logo);
     const list = $("services");
     list.replaceChildren();
     for (const service of snapshot.services) {

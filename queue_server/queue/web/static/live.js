@@ -349,5 +349,16 @@ window.Live = (() => {
     return problem.type === "/problems/token-revoked" ? "revoked" : "unpaired";
   }
 
-  return { follow, fold, apply, waitAt, exactParam, takeToken, pairing };
+  // The site's logo in ``img`` (its URL names its version: a new logo is a new URL), or none: an administrator may
+  // change or remove it while the page runs (site.configured).
+  function showLogo(img, url) {
+    if (url) {
+      if (img.getAttribute("src") !== url) img.src = url;
+    } else {
+      img.removeAttribute("src");
+    }
+    img.hidden = !url;
+  }
+
+  return { follow, fold, apply, waitAt, exactParam, takeToken, pairing, showLogo };
 })();
