@@ -204,10 +204,10 @@ async def test_rectification_uses_the_same_checks_and_keeps_what_is_not_changed(
     party = await crm.create(**ANNE)
     form = await page(crm, "anne", "GET", f"/crm/{party['id']}/edit")
     assert form.status_code == 200
-    assert 'value="02/04/1980"' in form.text and 'value="+33612345678"' in form.text
+    assert 'value="02/04/1980"' in form.text and 'value="06 12 34 56 78"' in form.text
     assert 'value="sms" checked' in form.text and 'value="email">' in form.text
     fields = {"kind": "person", "first_name": "Anne", "last_name": "Lefèvre-Martin", "birth_date": "02/04/1980",
-              "phone-0": "+33612345678", "phone-1": "", "email-0": "pas-une-adresse", "address": ANNE["address"],
+              "phone-0": "06 12 34 56 78", "phone-1": "", "email-0": "pas-une-adresse", "address": ANNE["address"],
               "language": "fr", "tags": "", "consent": ["sms", "surveys"]}
     refused = await post(crm, "anne", f"/crm/{party['id']}/edit", fields)
     assert refused.status_code == 422 and "Cette adresse e-mail n'est pas valide" in text(refused)
@@ -250,8 +250,9 @@ async def test_the_right_of_access_page_holds_everything_and_only_supervisors_op
     for words in ("Toutes les données détenues sur Anne Lefèvre", "Droit d'accès (RGPD, art. 15)",
                   "Mairie de Démoville", "Anne", "Lefèvre", "2 avril 1980", "français", "elue", "06 12 34 56 78",
                   "anne.lefevre@example.fr", "3 rue des Lilas, 75011 Paris", "SMS : consentement donné",
-                  "E-mails : pas de consentement", "Les Amis du Vieux Moulin", "Trésorerie", "Aide au logement en cours.",
-                  "Action sociale", "par claire", "Effacée, sans nouveau contact, après le", "Télécharger (JSON)"):
+                  "E-mails : pas de consentement", "Les Amis du Vieux Moulin", "Trésorerie",
+                  "Aide au logement en cours.", "Action sociale", "par claire",
+                  "Effacée, sans nouveau contact, après le", "Télécharger (JSON)"):
         assert words in shown, words
     assert f'href="/api/v1/tenants/demo/parties/{party["id"]}/export"' in exported.text
     assert [r.actor for r in await crm.audit("crm.exported")] == ["user:sophie"]
@@ -264,7 +265,7 @@ async def test_an_administrator_erases_a_record_through_a_confirmation(crm: Crm)
         assert (await post(crm, who, f"/crm/{party['id']}/erase", {})).status_code == 403
     confirm = await page(crm, "alain", "GET", f"/crm/{party['id']}/erase")
     shown = text(confirm)
-    for words in ("Effacer la fiche de Anne Lefèvre ?", "1 numéro de téléphone", "1 adresse e-mail",
+    for words in ("Effacer la fiche « Anne Lefèvre » ?", "1 numéro de téléphone", "1 adresse e-mail",
                   "l'adresse postale", "tout l'historique", "Un rapport de suppression garde son numéro"):
         assert words in shown, words
     done = await post(crm, "alain", f"/crm/{party['id']}/erase", {})

@@ -21,7 +21,7 @@ from queue_server.crm import identifiers
 from queue_server.crm.domain.text import fold
 from queue_server.crm.service import ROLES
 from queue_server.crm.web.api import ChangeBody, PartyBody, checked
-from queue_server.crm.web.words import KINDS
+from queue_server.crm.web.words import KINDS, readable_phone
 from queue_server.platform.errors import PlatformError
 from queue_server.web.http import read_body, without_space_around
 
@@ -80,7 +80,7 @@ def party_values(view: Mapping[str, Any]) -> Values:
         value = view.get(name)
         values[name] = typed_day(value) if name == "birth_date" and value else value or ""
     for i, phone in enumerate(view.get("phones") or []):
-        values[f"phone-{i}"] = phone
+        values[f"phone-{i}"] = readable_phone(phone)
     for i, email in enumerate(view.get("emails") or []):
         values[f"email-{i}"] = email
     values["address"] = view.get("address") or ""
