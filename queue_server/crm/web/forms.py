@@ -40,9 +40,11 @@ ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 async def read(request: Request) -> Form:
     """A form's fields with every value of each (the consents' boxes share a name); unreadable: empty."""
     try:
-        return parse_qs((await read_body(request)).decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        form = parse_qs((await read_body(request)).decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         return {}
+    # No browser sends a NUL, which SQL (PostgreSQL) refuses in text; a textarea's line ends become "\n".
+    return {name: [v.replace("\x00", "").replace("\r\n", "\n") for v in values] for name, values in form.items()}
 
 
 def one(form: Form, name: str) -> str:
