@@ -301,6 +301,17 @@ class CrmPages:
             return self._unknown(request, viewer)
         return viewer, number
 
+    async def _posted(self, request: Request, needed: int = AGENTS) -> tuple[Viewer, int, forms.Form] | Response:
+        """For a POST about a party: the viewer, the party's number and the form (with the CSRF token)."""
+        got = await self._form(request, needed)
+        if isinstance(got, Response):
+            return got
+        viewer, form = got
+        number = party_id(request.path_params["party"])
+        if number is None:
+            return self._unknown(request, viewer)
+        return viewer, number, form
+
     async def card(self, request: Request) -> Response:
         got = await self._party(request)
         if isinstance(got, Response):
@@ -353,14 +364,10 @@ class CrmPages:
             here=f"/crm/{view['id']}", legal=view["kind"] in LEGAL)
 
     async def add_note(self, request: Request) -> Response:
-        got = await self._party(request)
+        got = await self._posted(request)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        form = await forms.read(request)
-        if not hmac.compare_digest(forms.one(form, "csrf").encode(), viewer.csrf.encode()):
-            return self._say(request, viewer, 403, viewer._("Form expired"),
-                             viewer._("This form has expired. Please sign in again."))
+        viewer, number, form = got
         _sector_names, mine = await self._sectors(viewer)
         try:
             text, sector = forms.note(form, [s for s, _name in mine], viewer._)
@@ -397,14 +404,10 @@ class CrmPages:
         return self._party_form(request, viewer, forms.party_values(view), party=view)
 
     async def change(self, request: Request) -> Response:
-        got = await self._party(request)
+        got = await self._posted(request)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        form = await forms.read(request)
-        if not hmac.compare_digest(forms.one(form, "csrf").encode(), viewer.csrf.encode()):
-            return self._say(request, viewer, 403, viewer._("Form expired"),
-                             viewer._("This form has expired. Please sign in again."))
+        viewer, number, form = got
         kind = forms.one(form, "kind")
         if kind not in w.KINDS:
             return self._unknown(request, viewer)
@@ -458,14 +461,10 @@ class CrmPages:
                             errors=errors or {}, labels=forms.labels(_), here=f"/crm/{view['id']}/relation")
 
     async def relate(self, request: Request) -> Response:
-        got = await self._party(request)
+        got = await self._posted(request)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        form = await forms.read(request)
-        if not hmac.compare_digest(forms.one(form, "csrf").encode(), viewer.csrf.encode()):
-            return self._say(request, viewer, 403, viewer._("Form expired"),
-                             viewer._("This form has expired. Please sign in again."))
+        viewer, number, form = got
         errors: dict[str, str] = {}
         try:
             other, role = forms.relation(form, viewer._)
@@ -527,13 +526,10 @@ class CrmPages:
                             kind_label=w.kind_labels(viewer._).get(view["kind"], ""))
 
     async def erase(self, request: Request) -> Response:
-        got = await self._form(request, ADMINS)
+        got = await self._posted(request, ADMINS)
         if isinstance(got, Response):
             return got
-        viewer, _form = got
-        number = party_id(request.path_params["party"])
-        if number is None:
-            return self._unknown(request, viewer)
+        viewer, number, _form = got
         try:
             await self.record.erase(viewer.staff, number)
         except UnknownField:
@@ -599,10 +595,11 @@ class CrmPages:
             return got
         viewer, _form = got
         number = party_id(request.path_params["pair"])
+        gone = RedirectResponse("/crm/duplicates?done=gone", status_code=303)
+        if number is None:
+            return gone
         try:
-            if number is None:
-                raise UnknownField("no pair", kind="unknown-duplicate", field="id", field_message="no such pair")
             await self.record.dismiss(viewer.staff, number)
         except UnknownField:
-            return RedirectResponse("/crm/duplicates?done=gone", status_code=303)
+            return gone
         return RedirectResponse("/crm/duplicates?done=dismissed", status_code=303)
