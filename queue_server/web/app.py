@@ -24,6 +24,7 @@ from queue_server.crm.service import Record
 from queue_server.crm.visits import GROUP as CRM_GROUP
 from queue_server.crm.visits import VisitTimeline
 from queue_server.crm.web.api import CrmApi
+from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import OutboxWorker
@@ -187,6 +188,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *AdminPage(platform).routes(),
                     *queue_routes(queue_deps, feed),
                     *CrmApi(authenticator, record, record.region).routes(),
+                    *CrmPages(authenticator, record, configs.get).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -255,8 +257,10 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     asset_routes: list[BaseRoute] = [
-        # Each module's page assets, under one /static (the agent page's in /static/counter/).
-        Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static")]), name="static"),
+        # Each module's page assets, under one /static (the agent page's in /static/counter/, the citizen
+        # record's in /static/crm/).
+        Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static"),
+                                               ("queue_server.crm.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,

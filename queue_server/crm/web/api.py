@@ -18,6 +18,7 @@ from starlette.routing import Route
 from stdnum.fr import siret as stdnum_siret
 
 from queue_server.crm.service import ROLES, Record, Staff
+from queue_server.crm.web.access import ADMINS, AGENTS, SUPERVISORS, rank_of, standing
 from queue_server.platform.errors import invalid
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
@@ -37,8 +38,6 @@ from queue_server.web.http import (
     without_space_around,
 )
 
-RANK = {"agent": 1, "supervisor": 2, "admin": 3}
-AGENTS, SUPERVISORS, ADMINS = 1, 2, 3
 MAX_PARTY_ID = 2**31 - 1
 PHONE_FORMAT = "mobile-phone"  # the fuzzer's valid numbers; any valid number is accepted, mobile or not
 MAX_QUERY = 200
@@ -155,7 +154,7 @@ class SectorBody(Body):
     members: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=500)
 
 
-def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+def checked(fields: dict[str, Any]) -> dict[str, Any]:
     """What no schema states: a birth date in the past, a SIRET's key (``identifiers`` checks the rest)."""
     born = fields.get("birth_date")
     if born is not None and not date(1900, 1, 1) <= date.fromisoformat(born) <= datetime.now(UTC).date():
@@ -182,13 +181,8 @@ class CrmApi:
         tenant = request.path_params["tenant"]
         if caller.tenant_id != tenant:
             raise HTTPError(404, "No such collectivity.", "unknown-tenant")
-        if isinstance(caller, Person):
-            role = max(caller.roles.values(), key=lambda r: RANK.get(r, 0), default="")
-            site = next((s for s in caller.roles if s is not None), None)
-            user_id: int | None = caller.user_id
-        else:
-            role, site, user_id = caller.role, caller.site_id, None
-        if RANK.get(role, 0) < rank:
+        role, site, user_id = standing(caller)
+        if rank_of(role) < rank:
             needed = {AGENTS: "staff", SUPERVISORS: "a supervisor or an administrator", ADMINS: "an administrator"}
             raise HTTPError(403, f"Only {needed[rank]} may do this.", "wrong-role")
         return Staff(tenant=tenant, actor=actor_of(caller), role=role, user_id=user_id,
@@ -204,7 +198,7 @@ class CrmApi:
     async def create(self, request: Request) -> Response:
         staff = await self._staff(request, AGENTS)
         body = await parse_body(request, PartyBody)
-        fields = _checked(body.root.model_dump(exclude_unset=True, mode="json"))
+        fields = checked(body.root.model_dump(exclude_unset=True, mode="json"))
         fields["kind"] = body.root.kind
         return json_response(await self.record.create(staff, fields), 201)
 
@@ -226,7 +220,7 @@ class CrmApi:
         staff = await self._staff(request, AGENTS)
         party = self._party_id(request)
         body = await parse_body(request, ChangeBody)
-        fields = _checked(body.model_dump(exclude_unset=True, mode="json"))
+        fields = checked(body.model_dump(exclude_unset=True, mode="json"))
         return json_response(await self.record.change(staff, party, fields))
 
     async def erase(self, request: Request) -> Response:
