@@ -179,6 +179,8 @@ class Record:
 
     async def find(self, staff: Staff, query: str) -> list[dict[str, Any]]:
         """The parties ``query`` finds (names, phone, e-mail, SIRET, SIREN, RNA), best first, as short items."""
+        if "\x00" in query:  # no name holds one (and PostgreSQL's text refuses it)
+            return []
         async with self.db() as session:
             ids = await search.find(session, staff.tenant, query, staff.region, SEARCH_LIMIT)
             if not ids:

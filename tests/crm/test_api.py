@@ -285,3 +285,14 @@ async def test_a_linked_visit_reaches_the_timeline_by_sector_and_erasure_keeps_t
         return "etat-civil" in groups and groups["etat-civil"]["served"] == 1
 
     await eventually(counted)
+
+
+@pytest.mark.parametrize("body", [
+    {"kind": "person", "first_name": "An\u0000ne", "last_name": "Lefèvre"},
+    {"kind": "company", "name": "Boulangerie", "activity": "pain\u0000"},
+])
+async def test_a_nul_character_is_refused_as_invalid_not_a_server_error(crm: Crm, body: dict[str, str]) -> None:
+    """PostgreSQL's text holds no NUL: a name or an activity with one is a 422, and a search for one finds nothing."""
+    response = await crm.call("anne", "POST", "parties", json=body)
+    assert response.status_code == 422, response.text
+    assert (await crm.call("anne", "GET", "parties", params={"q": "Lef\u0000"})).status_code == 422

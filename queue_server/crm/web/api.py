@@ -44,7 +44,10 @@ MAX_QUERY = 200
 SECTOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
-NOT_BLANK = char_class(WHITE_SPACE, negated=True)
+# A text kept in SQL: not blank, and no NUL character anywhere (PostgreSQL's text refuses it).
+NOT_BLANK = rf"^[^\u0000]*{char_class(WHITE_SPACE + chr(0), negated=True)}[^\u0000]*$"
+NO_NUL = r"^[^\u0000]*$"
+Activity = Annotated[str, Field(max_length=200), Matches(NO_NUL, "no NUL character")]
 # Texts people write: at most so many characters as sent, not blank, kept without the white space around them.
 Name = Annotated[str, Field(max_length=100), Matches(NOT_BLANK, "a name needs more than white space"),
                  AfterValidator(without_space_around)]
@@ -102,14 +105,14 @@ class AssociationBody(Contacts):
     kind: Literal["association"]
     name: OrgName
     rna: Rna | None = None
-    activity: str = Field(default=None, max_length=200)  # type: ignore[assignment]
+    activity: Activity = None  # type: ignore[assignment]
 
 
 class CompanyBody(Contacts):
     kind: Literal["company"]
     name: OrgName
     siret: Siret | None = None
-    activity: str = Field(default=None, max_length=200)  # type: ignore[assignment]
+    activity: Activity = None  # type: ignore[assignment]
 
 
 class PartyBody(RootModel[Annotated[PersonBody | AssociationBody | CompanyBody, Field(discriminator="kind")]]):
@@ -125,7 +128,7 @@ class ChangeBody(Contacts):
     name: OrgName = None  # type: ignore[assignment]
     rna: Rna | None = None
     siret: Siret | None = None
-    activity: str = Field(default=None, max_length=200)  # type: ignore[assignment]
+    activity: Activity = None  # type: ignore[assignment]
 
 
 class PartyNoteBody(Body):
@@ -151,7 +154,8 @@ class SectorBody(Body):
     name: OrgName
     sealed: StrictBool = False
     services: list[SectorServiceBody] = Field(default_factory=list, max_length=200)
-    members: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=500)
+    members: list[Annotated[str, Field(min_length=1, max_length=200), Matches(NO_NUL, "no NUL character")]] = Field(
+        default_factory=list, max_length=500)
 
 
 def checked(fields: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +212,7 @@ class CrmApi:
         if len(raw) > MAX_QUERY:
             raise invalid("q", f"At most {MAX_QUERY} characters.")
         query = without_space_around(raw)
-        if not query:
+        if not query or "\x00" in query:
             raise invalid("q", "Type a name, a phone number, an e-mail address, a SIRET or an RNA number.")
         return json_response({"items": await self.record.find(staff, query)})
 
