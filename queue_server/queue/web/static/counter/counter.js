@@ -8,6 +8,11 @@
 //   T transfer, Q put the last no-show back in the queue, O call out of turn, P pause/resume,
 //   C close, G counter/reception, ? help. A foot pedal or keypad mapped to one of them works as well.
 //   They can be turned off (speech input, WCAG 2.1.4): the choice is remembered by the browser.
+// - The citizen record (GET /api/v1/me names the collectivity, /api/v1/tenants/{tenant}/parties): at the
+//   counter, a ticket called that names a party shows their card: read once per call (every read is audited:
+//   never polled, never for a ticket merely waiting), gone when the visit ends; a record of another sector or
+//   erased (403/404) shows nothing.
+//   Names stay on this page: the feeds carry the party's number only, to staff only; nothing is logged.
 "use strict";
 
 (() => {
@@ -18,10 +23,49 @@
   let setup = null; // {counter, services}
   let lastNoShow = null; // the ticket this page last marked as a no-show (Q puts it back)
   const notes = new Map(); // ticket id -> note text (read once per ticket: each read is audited)
+  // The card of the person called: {ticket, party, state: "loading" | "shown" | "none" | "failed", view, problem}.
+  let record = null;
   let busy = false;
 
   $("person").textContent = data.person.name;
   $("logout-csrf").value = data.csrf;
+
+  // The citizen record --------------------------------------------------------------------------------
+
+  let tenant = null; // the collectivity whose record this person reads
+  const tenantKnown = api("GET", "/api/v1/me").then((answer) => {
+    tenant = answer.ok ? answer.body.tenant || null : null;
+  });
+  const records = () => `/api/v1/tenants/${encodeURIComponent(tenant)}/parties`;
+
+  // Numbers of metropolitan France and its overseas departments are written 0 and nine digits.
+  const FRENCH_PLAN = ["+33", "+262", "+269", "+590", "+594", "+596"];
+
+  function nationalNumber(e164) {
+    const plan = FRENCH_PLAN.find((p) => e164.startsWith(p));
+    return plan && e164.length - plan.length === 9 ? "0" + e164.slice(plan.length) : null;
+  }
+
+  function readablePhone(e164) {
+    const national = nationalNumber(e164);
+    return national ? national.match(/../g).join(" ") : e164;
+  }
+
+  // A day on the site's clock: "12 mars" this year, "12 mars 2025" before.
+  function dayOf(iso) {
+    const zone = siteData().timezone;
+    const at = new Date(iso);
+    const year = (d) => new Intl.DateTimeFormat("en", { year: "numeric", timeZone: zone }).format(d);
+    const options = { day: "numeric", month: "long", timeZone: zone };
+    if (year(at) !== year(new Date())) options.year = "numeric";
+    return new Intl.DateTimeFormat(data.lang, options).format(at);
+  }
+
+  function serviceOf(siteId, serviceId) {
+    const where = data.sites.find((x) => x.id === siteId) || siteData();
+    const found = where.services.find((x) => x.id === serviceId);
+    return found ? found.name : serviceId;
+  }
 
   // Where ------------------------------------------------------------------------------------------
 
@@ -157,17 +201,21 @@
     $("counter-status").textContent = S[`counter_${status}`] || status;
     $("counter-status").className = `badge ${status}`;
     const box = $("current");
+    const person = recordFor(ticket);
     if (!ticket) {
       box.replaceChildren(el("p", { class: "none", text: S.nobody_at_counter }));
     } else {
       const what = ticket.status === "called" ? S.status_called : S.status_serving;
-      const parts = [
+      const about = [
         el("p", { class: "number", text: ticket.number }),
         el("p", { class: "service", text: serviceName(ticket.service) }),
         el("p", { class: "state" }, `${what} · `, timer(ticket.called_at),
           ticket.recalls ? ` · ${format(S.recalls, { n: ticket.recalls })}` : ""),
       ];
-      if (ticket.priority) parts.splice(1, 0, el("p", { class: "priority", text: S.priority }));
+      if (ticket.priority) about.splice(1, 0, el("p", { class: "priority", text: S.priority }));
+      const card = person ? recordCard(person, ticket) : null;
+      const parts = [card ? el("div", { class: "visit" }, el("div", { class: "ticket" }, ...about), card)
+        : el("div", { class: "ticket" }, ...about)];
       if (ticket.noted) {
         const text = notes.get(ticket.id);
         parts.push(el("div", { class: "note", role: "note" }, el("strong", { text: S.note }), " ",
@@ -241,6 +289,77 @@
       // its ticket: the focus goes to "Call next" rather than nowhere.
       $("act-next").focus();
     }
+  }
+
+  // The person called: their card ---------------------------------------------------------------------
+
+  // The record of the person whose ticket the counter has now, read when that ticket comes to the counter
+  // and kept while it stays (called, recalled, served); null when the ticket names nobody or is gone.
+  function recordFor(ticket) {
+    if (!ticket || !ticket.party) {
+      record = null;
+    } else if (!record || record.ticket !== ticket.id) {
+      record = { ticket: ticket.id, party: ticket.party, state: "loading", view: null, problem: null };
+      readRecord(record);
+    }
+    return record;
+  }
+
+  async function readRecord(wanted) {
+    await tenantKnown;
+    const answer = tenant ? await api("GET", `${records()}/${encodeURIComponent(wanted.party)}`) : null;
+    if (record !== wanted) return; // that visit is over
+    if (answer && answer.ok) {
+      wanted.state = "shown";
+      wanted.view = answer.body;
+    } else if (!answer || answer.status === 403 || answer.status === 404) {
+      wanted.state = "none"; // another sector's, or erased: nothing to show, nothing to say
+    } else {
+      wanted.state = "failed";
+      wanted.problem = answer.problem;
+    }
+    render();
+  }
+
+  // An entry of the timeline in one line: "Visite — Urbanisme, 12 mars · A012 servi"; a note's text below.
+  function historyLine(entry) {
+    const kind = S[`kind_${entry.kind}`] || entry.kind;
+    const service = entry.service ? serviceOf(entry.site, entry.service) : "";
+    let line = `${kind}${service ? ` — ${service}` : ""}, ${dayOf(entry.at)}`;
+    const ticketNumber = entry.detail && entry.detail.ticket;
+    if (!entry.outline && entry.kind === "visit" && ticketNumber && S[`outcome_${entry.summary}`]) {
+      line += ` · ${format(S[`outcome_${entry.summary}`], { ticket: ticketNumber })}`;
+    }
+    const text = !entry.outline && entry.kind !== "visit" && entry.summary ? entry.summary : "";
+    return el("li", { class: entry.outline ? "outline" : "" }, el("span", { class: "line", text: line }),
+      text ? el("span", { class: "summary", text }) : null);
+  }
+
+  function recordCard(found, ticket) {
+    if (found.state === "none") return null;
+    if (found.state !== "shown") {
+      return el("div", { class: "record waiting-record" },
+        el("p", { class: found.state === "failed" ? "problem" : "muted",
+          text: found.state === "failed" ? format(S.record_unread, { problem: found.problem }) : S.loading }));
+    }
+    const view = found.view;
+    // The visit under way is this ticket's own entry: the history is what came before.
+    const mine = `ticket:${site}:${ticket.id}`;
+    const entries = (view.timeline || []).filter((e) => !(e.kind === "visit" &&
+      (e.ref === mine || Date.parse(e.at) === Date.parse(ticket.issued_at)))).slice(0, 5);
+    const contact = [
+      ...(view.phones || []).map((p) => el("li", {}, el("span", { class: "visually-hidden", text: `${S.phone} ` }), readablePhone(p))),
+      ...(view.emails || []).map((m) => el("li", {}, el("span", { class: "visually-hidden", text: `${S.email} ` }), m)),
+    ];
+    return el("div", { class: "record", role: "group", "aria-labelledby": "record-name" },
+      el("p", { class: "record-label", text: S.record_title }),
+      el("h3", { id: "record-name", text: view.display_name }),
+      contact.length ? el("ul", { class: "contact" }, ...contact) : null,
+      el("h4", { text: S.recent_history }),
+      entries.length ? el("ol", { class: "history" }, ...entries.map(historyLine))
+        : el("p", { class: "muted", text: S.no_history }),
+      el("p", { class: "record-link" }, el("a", { id: "record-link", href: `/crm/${encodeURIComponent(view.id)}`,
+        target: "_blank", rel: "noopener" }, S.see_record, el("span", { class: "visually-hidden", text: ` ${S.new_tab}` }))));
   }
 
   setInterval(() => {
