@@ -579,6 +579,7 @@
     if (key === "g") {
       event.preventDefault();
       location.hash = mode() === "desk" ? "#reception" : "#desk";
+      showMode(); // now, not at the hashchange event: a key pressed right after acts in the mode shown
       return;
     }
     if (mode() !== "desk" || !setup || $("desk").hidden) return;
