@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 
+from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.test_login import People, people, sign_in  # noqa: F401  (fixture)
 
@@ -66,3 +67,38 @@ async def test_a_page_script_cannot_be_smuggled_in_through_a_name(client: httpx.
     assert response.status_code == 200
     assert "<script>alert(1)" not in response.text
     assert page_data(response)["person"]["login"] == "</script><script>alert(1)</script>"
+
+
+async def test_reception_has_the_person_search_and_says_how_long_a_record_is_kept(client: httpx.AsyncClient,
+                                                                                   people: People) -> None:  # noqa: F811
+    """The reception panel holds the search of the citizen record (a combobox over its list of results) and the
+    new person's form; its script gets the words of the record's card and the notice's retention, from
+    ``[crm] retention_days`` (730 days: two years)."""
+    await sign_in(client)
+    page = await client.get("/counter?lang=en")
+    assert 'role="combobox"' in page.text and 'aria-controls="person-results"' in page.text
+    assert 'id="person-results" class="results" role="listbox"' in page.text
+    assert 'id="person-form"' in page.text and "Without a record" in page.text
+    strings = page_data(page)["strings"]
+    assert strings["retention"] == "2 years after the last contact"
+    assert strings["issued_for"] == "Ticket {number} for {name} ({ahead} ahead)."
+    kinds = {k: v for k, v in strings.items() if k.startswith("kind_")}
+    assert kinds == {"kind_visit": "Visit", "kind_note": "Note", "kind_appointment": "Appointment",
+                     "kind_request": "Request", "kind_call": "Phone call", "kind_survey": "Survey",
+                     "kind_message": "Message"}
+    assert {k for k in strings if k.startswith("outcome_")} == {
+        "outcome_waiting", "outcome_called", "outcome_serving", "outcome_served", "outcome_no_show",
+        "outcome_cancelled"}  # every outcome of a visit on the timeline (crm/domain/visits.py)
+
+
+async def test_the_notice_follows_the_retention_configured(stack: Stack, people: People) -> None:  # noqa: F811
+    """A collectivity that keeps records 400 days says so to the person whose record reception creates."""
+    from queue_server.web.app import create_app
+
+    settings = stack.settings.model_copy(update={"crm": stack.settings.crm.model_copy(update={"retention_days": 400})})
+    app = create_app(settings)
+    async with (app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http):
+        await sign_in(http)
+        strings = page_data(await http.get("/counter?lang=en"))["strings"]
+    assert strings["retention"] == "400 days after the last contact"

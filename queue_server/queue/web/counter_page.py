@@ -3,8 +3,10 @@
 One page for both jobs at the desk: serving at a counter (choose the counter and the services served
 today, both remembered by the browser; call, recall, start, finish, no-show, transfer with a note, call
 out of turn, requeue, pause, close, each with a key) and reception (find an arriving person's ticket,
-leave a note for the agent, issue a ticket for them). Its script and stylesheet are the queue module's
-(queue_server/queue/web/static/counter, served under /static/counter/).
+leave a note for the agent, find or add the person in the citizen record and issue a ticket for them). At the
+counter, a ticket given for a known person shows that person's card (the record's API, read once per call).
+Its script and stylesheet are the queue module's (queue_server/queue/web/static/counter, served under
+/static/counter/).
 """
 
 from __future__ import annotations
@@ -14,8 +16,18 @@ from queue_server.queue.web.staff import StaffPage
 from queue_server.web.auth import STAFF
 
 
-def counter_strings(lang: str) -> dict[str, str]:
-    """What the agent page's script writes, in ``lang``."""
+def retention(days: int, lang: str) -> str:
+    """How long the citizen record keeps a person (``[crm] retention_days``): "2 ans après le dernier contact"."""
+    t = translations(lang)
+    if days % 365 == 0:
+        return t.ngettext("%(num)d year after the last contact", "%(num)d years after the last contact",
+                          days // 365) % {"num": days // 365}
+    return t.ngettext("%(num)d day after the last contact", "%(num)d days after the last contact", days) % {"num": days}
+
+
+def counter_strings(lang: str, retention_days: int = 730) -> dict[str, str]:
+    """What the agent page's script writes, in ``lang`` (``retention_days``: the citizen record's, for the notice
+    read to a person whose record is created at reception)."""
     _ = translations(lang).gettext
     return {
         "unreachable": _("The server cannot be reached."),
@@ -69,6 +81,56 @@ def counter_strings(lang: str) -> dict[str, str]:
         "cancel_question": _("Really cancel ticket {number}?"),
         "cancelled_done": _("Ticket {number} cancelled."),
         "note_not_saved": _("The note was not saved: {problem}"),
+        # Reception: the person welcomed, found in the citizen record or added to it.
+        "records_none": _("No record found. Check the spelling, try the phone number, or add a new person."),
+        "records_one": _("1 record found (↓ ↑ to go through, Enter to choose)."),
+        "records_many": _("{n} records found (↓ ↑ to go through, Enter to choose)."),
+        "search_failed": _("The search failed: {problem}"),
+        "record_chosen": _("Record chosen: {name}."),
+        "without_record": _("Without a record: an anonymous ticket."),
+        "born": _("Born on {date}"),
+        "phone": _("Phone"),
+        "email": _("E-mail"),
+        "party_association": _("Association"),
+        "party_company": _("Company"),
+        "issued_for": _("Ticket {number} for {name} ({ahead} ahead)."),
+        "record_created": _("Record created for {name}."),
+        "maybe_exists": _("This person may already exist:"),
+        "choose_instead": _("Choose {name} instead"),
+        "reason_phone": _("same phone number"),
+        "reason_email": _("same e-mail address"),
+        "reason_name-and-birth-date": _("close name and same birth date"),
+        "reason_identifier": _("same identifier"),
+        "reason_name": _("close name"),
+        "need_first_name": _("Type the first name."),
+        "need_last_name": _("Type the last name."),
+        "bad_phone": _("This phone number is not valid."),
+        "bad_email": _("This e-mail address is not valid."),
+        "fix_fields": _("The record was not saved: correct the fields marked."),
+        "record_not_saved": _("The record was not saved: {problem}"),
+        "retention": retention(retention_days, lang),
+        "save_person_first": _("Save the new person's record first, or cancel it."),
+        "choose_person_first": _("Choose the person's record first (Enter on it), or \"Without a record\"."),
+        # At the counter: the card of the person called, from their record.
+        "kind_visit": _("Visit"),
+        "kind_note": _("Note"),
+        "kind_appointment": _("Appointment"),
+        "kind_request": _("Request"),
+        "kind_call": _("Phone call"),
+        "kind_survey": _("Survey"),
+        "kind_message": _("Message"),
+        "outcome_waiting": _("{ticket} waiting"),
+        "outcome_called": _("{ticket} called"),
+        "outcome_serving": _("{ticket} being served"),
+        "outcome_served": _("{ticket} served"),
+        "outcome_no_show": _("{ticket} did not come"),
+        "outcome_cancelled": _("{ticket} cancelled"),
+        "record_title": _("Record"),
+        "recent_history": _("Recent history"),
+        "no_history": _("Nothing earlier on the record."),
+        "see_record": _("See the record"),
+        "new_tab": _("(opens in a new tab)"),
+        "record_unread": _("The record could not be read: {problem}"),
     }
 
 
@@ -79,4 +141,4 @@ class CounterPage(StaffPage):
     refusal = "counter"
 
     def strings(self, lang: str) -> dict[str, str]:
-        return counter_strings(lang)
+        return counter_strings(lang, self.deps.platform.settings.crm.retention_days)

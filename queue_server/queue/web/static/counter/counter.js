@@ -8,6 +8,12 @@
 //   T transfer, Q put the last no-show back in the queue, O call out of turn, P pause/resume,
 //   C close, G counter/reception, ? help. A foot pedal or keypad mapped to one of them works as well.
 //   They can be turned off (speech input, WCAG 2.1.4): the choice is remembered by the browser.
+// - The citizen record (GET /api/v1/me names the collectivity, /api/v1/tenants/{tenant}/parties): reception
+//   finds the person welcomed as the agent types (a combobox: ↓/↑, Enter; stale searches cancelled) or adds
+//   them, and the ticket it gives names them ("party"). At the counter, a ticket called that names a party
+//   shows their card: read once per call (every read is audited: never polled, never for a ticket merely
+//   waiting), gone when the visit ends; a record of another sector or erased (403/404) shows nothing.
+//   Names stay on this page: the feeds carry the party's number only, to staff only; nothing is logged.
 "use strict";
 
 (() => {
@@ -18,10 +24,79 @@
   let setup = null; // {counter, services}
   let lastNoShow = null; // the ticket this page last marked as a no-show (Q puts it back)
   const notes = new Map(); // ticket id -> note text (read once per ticket: each read is audited)
+  // The card of the person called: {ticket, party, state: "loading" | "shown" | "none" | "failed", view, problem}.
+  let record = null;
   let busy = false;
 
   $("person").textContent = data.person.name;
   $("logout-csrf").value = data.csrf;
+
+  // The citizen record --------------------------------------------------------------------------------
+
+  let tenant = null; // the collectivity whose record this person reads
+  const tenantKnown = api("GET", "/api/v1/me").then((answer) => {
+    tenant = answer.ok ? answer.body.tenant || null : null;
+  });
+  const records = () => `/api/v1/tenants/${encodeURIComponent(tenant)}/parties`;
+
+  // Numbers of metropolitan France and its overseas departments are written 0 and nine digits.
+  const FRENCH_PLAN = ["+33", "+262", "+269", "+590", "+594", "+596"];
+
+  function nationalNumber(e164) {
+    const plan = FRENCH_PLAN.find((p) => e164.startsWith(p));
+    return plan && e164.length - plan.length === 9 ? "0" + e164.slice(plan.length) : null;
+  }
+
+  // As the record's own pages mask them in lists: 06 •• •• 56 78; another country's number by its last digits.
+  function maskedPhone(e164) {
+    const national = nationalNumber(e164);
+    if (national) return `${national.slice(0, 2)} •• •• ${national.slice(6, 8)} ${national.slice(8, 10)}`;
+    const digits = e164.replace(/^\+/, "");
+    return `•• •• ${digits.slice(-4, -2)} ${digits.slice(-2)}`;
+  }
+
+  function readablePhone(e164) {
+    const national = nationalNumber(e164);
+    return national ? national.match(/../g).join(" ") : e164;
+  }
+
+  function maskedEmail(address) {
+    const at = address.lastIndexOf("@");
+    return at < 0 ? "•••" : `${address.slice(0, 1)}•••@${address.slice(at + 1)}`;
+  }
+
+  function birthDay(iso) {
+    return new Intl.DateTimeFormat(data.lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
+      .format(new Date(`${iso}T00:00:00Z`));
+  }
+
+  // A day on the site's clock: "12 mars" this year, "12 mars 2025" before.
+  function dayOf(iso) {
+    const zone = siteData().timezone;
+    const at = new Date(iso);
+    const year = (d) => new Intl.DateTimeFormat("en", { year: "numeric", timeZone: zone }).format(d);
+    const options = { day: "numeric", month: "long", timeZone: zone };
+    if (year(at) !== year(new Date())) options.year = "numeric";
+    return new Intl.DateTimeFormat(data.lang, options).format(at);
+  }
+
+  // What tells namesakes apart in a list: birth date, phone and e-mail, masked.
+  function facts(party) {
+    const out = [];
+    if (party.kind && party.kind !== "person") out.push(el("span", { class: "fact", text: S[`party_${party.kind}`] || party.kind }));
+    if (party.birth_date) out.push(el("span", { class: "fact", text: format(S.born, { date: birthDay(party.birth_date) }) }));
+    const phone = (party.phones || [])[0];
+    if (phone) out.push(el("span", { class: "fact" }, el("span", { class: "visually-hidden", text: `${S.phone} ` }), maskedPhone(phone)));
+    const email = (party.emails || [])[0];
+    if (email) out.push(el("span", { class: "fact" }, el("span", { class: "visually-hidden", text: `${S.email} ` }), maskedEmail(email)));
+    return out;
+  }
+
+  function serviceOf(siteId, serviceId) {
+    const where = data.sites.find((x) => x.id === siteId) || siteData();
+    const found = where.services.find((x) => x.id === serviceId);
+    return found ? found.name : serviceId;
+  }
 
   // Where ------------------------------------------------------------------------------------------
 
@@ -157,17 +232,21 @@
     $("counter-status").textContent = S[`counter_${status}`] || status;
     $("counter-status").className = `badge ${status}`;
     const box = $("current");
+    const person = recordFor(ticket);
     if (!ticket) {
       box.replaceChildren(el("p", { class: "none", text: S.nobody_at_counter }));
     } else {
       const what = ticket.status === "called" ? S.status_called : S.status_serving;
-      const parts = [
+      const about = [
         el("p", { class: "number", text: ticket.number }),
         el("p", { class: "service", text: serviceName(ticket.service) }),
         el("p", { class: "state" }, `${what} · `, timer(ticket.called_at),
           ticket.recalls ? ` · ${format(S.recalls, { n: ticket.recalls })}` : ""),
       ];
-      if (ticket.priority) parts.splice(1, 0, el("p", { class: "priority", text: S.priority }));
+      if (ticket.priority) about.splice(1, 0, el("p", { class: "priority", text: S.priority }));
+      const card = person ? recordCard(person, ticket) : null;
+      const parts = [card ? el("div", { class: "visit" }, el("div", { class: "ticket" }, ...about), card)
+        : el("div", { class: "ticket" }, ...about)];
       if (ticket.noted) {
         const text = notes.get(ticket.id);
         parts.push(el("div", { class: "note", role: "note" }, el("strong", { text: S.note }), " ",
@@ -241,6 +320,77 @@
       // its ticket: the focus goes to "Call next" rather than nowhere.
       $("act-next").focus();
     }
+  }
+
+  // The person called: their card ---------------------------------------------------------------------
+
+  // The record of the person whose ticket the counter has now, read when that ticket comes to the counter
+  // and kept while it stays (called, recalled, served); null when the ticket names nobody or is gone.
+  function recordFor(ticket) {
+    if (!ticket || !ticket.party) {
+      record = null;
+    } else if (!record || record.ticket !== ticket.id) {
+      record = { ticket: ticket.id, party: ticket.party, state: "loading", view: null, problem: null };
+      readRecord(record);
+    }
+    return record;
+  }
+
+  async function readRecord(wanted) {
+    await tenantKnown;
+    const answer = tenant ? await api("GET", `${records()}/${encodeURIComponent(wanted.party)}`) : null;
+    if (record !== wanted) return; // that visit is over
+    if (answer && answer.ok) {
+      wanted.state = "shown";
+      wanted.view = answer.body;
+    } else if (!answer || answer.status === 403 || answer.status === 404) {
+      wanted.state = "none"; // another sector's, or erased: nothing to show, nothing to say
+    } else {
+      wanted.state = "failed";
+      wanted.problem = answer.problem;
+    }
+    render();
+  }
+
+  // An entry of the timeline in one line: "Visite — Urbanisme, 12 mars · A012 servi"; a note's text below.
+  function historyLine(entry) {
+    const kind = S[`kind_${entry.kind}`] || entry.kind;
+    const service = entry.service ? serviceOf(entry.site, entry.service) : "";
+    let line = `${kind}${service ? ` — ${service}` : ""}, ${dayOf(entry.at)}`;
+    const ticketNumber = entry.detail && entry.detail.ticket;
+    if (!entry.outline && entry.kind === "visit" && ticketNumber && S[`outcome_${entry.summary}`]) {
+      line += ` · ${format(S[`outcome_${entry.summary}`], { ticket: ticketNumber })}`;
+    }
+    const text = !entry.outline && entry.kind !== "visit" && entry.summary ? entry.summary : "";
+    return el("li", { class: entry.outline ? "outline" : "" }, el("span", { class: "line", text: line }),
+      text ? el("span", { class: "summary", text }) : null);
+  }
+
+  function recordCard(found, ticket) {
+    if (found.state === "none") return null;
+    if (found.state !== "shown") {
+      return el("div", { class: "record waiting-record" },
+        el("p", { class: found.state === "failed" ? "problem" : "muted",
+          text: found.state === "failed" ? format(S.record_unread, { problem: found.problem }) : S.loading }));
+    }
+    const view = found.view;
+    // The visit under way is this ticket's own entry: the history is what came before.
+    const mine = `ticket:${site}:${ticket.id}`;
+    const entries = (view.timeline || []).filter((e) => !(e.kind === "visit" &&
+      (e.ref === mine || Date.parse(e.at) === Date.parse(ticket.issued_at)))).slice(0, 5);
+    const contact = [
+      ...(view.phones || []).map((p) => el("li", {}, el("span", { class: "visually-hidden", text: `${S.phone} ` }), readablePhone(p))),
+      ...(view.emails || []).map((m) => el("li", {}, el("span", { class: "visually-hidden", text: `${S.email} ` }), m)),
+    ];
+    return el("div", { class: "record", role: "group", "aria-labelledby": "record-name" },
+      el("p", { class: "record-label", text: S.record_title }),
+      el("h3", { id: "record-name", text: view.display_name }),
+      contact.length ? el("ul", { class: "contact" }, ...contact) : null,
+      el("h4", { text: S.recent_history }),
+      entries.length ? el("ol", { class: "history" }, ...entries.map(historyLine))
+        : el("p", { class: "muted", text: S.no_history }),
+      el("p", { class: "record-link" }, el("a", { id: "record-link", href: `/crm/${encodeURIComponent(view.id)}`,
+        target: "_blank", rel: "noopener" }, S.see_record, el("span", { class: "visually-hidden", text: ` ${S.new_tab}` }))));
   }
 
   setInterval(() => {
@@ -429,6 +579,7 @@
     if (key === "g") {
       event.preventDefault();
       location.hash = mode() === "desk" ? "#reception" : "#desk";
+      showMode(); // now, not at the hashchange event: a key pressed right after acts in the mode shown
       return;
     }
     if (mode() !== "desk" || !setup || $("desk").hidden) return;
@@ -550,17 +701,301 @@
     say(format(S.note_saved, { number: found.number }));
   });
 
+  // The person welcomed: found in the record as the agent types, or added to it ----------------------------
+
+  const SEARCH_WAIT_MS = 150; // typing pauses this long before the search goes
+  const SHORTEST = 2;
+  const query = $("person-q");
+  const list = $("person-results");
+  let searchTimer = null;
+  let searching = null; // the AbortController of the search under way
+  let results = [];
+  let active = -1; // the result ↓/↑ went to
+  let chosen = null; // {id, name, party} the person chosen; {anonymous: true} without a record; null: not said
+  let adding = false; // the new person's form is open
   // One Idempotency-Key per ticket asked for: a double click, or a retry after a lost answer, gives one ticket.
   let issueKey = null;
+
+  function personSays(text, problem = false) {
+    $("person-status").textContent = text;
+    $("person-status").classList.toggle("problem", problem);
+  }
+
+  function renderPerson() {
+    $("person-find").hidden = Boolean(chosen) || adding;
+    $("person-form").hidden = !adding;
+    $("person-chosen").hidden = !chosen;
+    if (!chosen) return;
+    $("person-name").textContent = chosen.anonymous ? S.without_record : chosen.name;
+    $("person-facts").replaceChildren(...(chosen.party ? facts(chosen.party) : []));
+  }
+
+  function showResults(items, problem = null) {
+    results = items;
+    active = -1;
+    list.replaceChildren(...items.map((party, i) => el("li", {
+      role: "option", id: `person-option-${i}`, class: "option", "aria-selected": "false",
+      onmousedown: (event) => event.preventDefault(), // the field keeps the focus
+      onclick: () => choose(party),
+    }, el("span", { class: "option-name", text: party.display_name }), " ", el("span", { class: "facts" }, ...facts(party)))));
+    expand(items.length > 0);
+    const typed = query.value.trim().length >= SHORTEST;
+    if (problem) personSays(problem, true);
+    else if (!typed) personSays("");
+    else personSays(items.length === 0 ? S.records_none : items.length === 1 ? S.records_one
+      : format(S.records_many, { n: items.length }));
+  }
+
+  function expand(open) {
+    list.hidden = !open;
+    query.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) activate(-1);
+  }
+
+  function activate(index) {
+    active = index;
+    for (const [i, option] of [...list.children].entries()) option.setAttribute("aria-selected", i === index ? "true" : "false");
+    if (index < 0) {
+      query.removeAttribute("aria-activedescendant");
+      return;
+    }
+    query.setAttribute("aria-activedescendant", `person-option-${index}`);
+    // Into the list's view, the page staying where it is (scrollIntoView would move it too).
+    const option = list.children[index];
+    if (option.offsetTop < list.scrollTop) list.scrollTop = option.offsetTop;
+    else if (option.offsetTop + option.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = option.offsetTop + option.offsetHeight - list.clientHeight;
+    }
+  }
+
+  async function search(text) {
+    await tenantKnown;
+    if (!tenant || query.value.trim() !== text) return;
+    const controller = new AbortController();
+    searching = controller;
+    let answer = null;
+    let body = null;
+    try {
+      answer = await fetch(`${records()}?q=${encodeURIComponent(text)}`, {
+        signal: controller.signal, cache: "no-store", credentials: "same-origin", headers: { "X-CSRF-Token": data.csrf } });
+      body = await answer.json().catch(() => null);
+    } catch {
+      if (controller.signal.aborted) return; // what was typed since asks again
+    }
+    if (searching !== controller) return;
+    searching = null;
+    if (answer && answer.status === 401) {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    if (!answer || !answer.ok) {
+      const problem = answer ? (body && (body.detail || body.title)) || `HTTP ${answer.status}` : S.unreachable;
+      showResults([], format(S.search_failed, { problem }));
+      return;
+    }
+    showResults(body.items || []);
+  }
+
+  function searchNow() {
+    clearTimeout(searchTimer);
+    if (searching) searching.abort(); // its answer would be about what was typed before
+    searching = null;
+    const text = query.value.trim();
+    if (text.length < SHORTEST) {
+      showResults([]);
+      return;
+    }
+    search(text);
+  }
+
+  query.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    if (searching) searching.abort();
+    searching = null;
+    searchTimer = setTimeout(searchNow, SEARCH_WAIT_MS);
+  });
+
+  query.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!results.length) return;
+      event.preventDefault();
+      expand(true);
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      activate(active < 0 ? (step > 0 ? 0 : results.length - 1) : (active + step + results.length) % results.length);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      if (active >= 0 && !list.hidden) choose(results[active]);
+      else searchNow();
+    } else if (event.key === "Escape" && !list.hidden) {
+      event.preventDefault();
+      event.stopPropagation(); // the list closes; a second Esc leaves the field
+      expand(false);
+    }
+  });
+
+  function choose(party) {
+    chosen = { id: party.id, name: party.display_name, party };
+    afterChoice(format(S.record_chosen, { name: party.display_name }));
+  }
+
+  function afterChoice(said) {
+    issueKey = null; // another person: another ticket
+    adding = false;
+    query.value = "";
+    clearTimeout(searchTimer);
+    if (searching) searching.abort();
+    searching = null;
+    showResults([]);
+    $("person-duplicates").hidden = true;
+    renderPerson();
+    personSays(said);
+    $("issue-service").focus();
+  }
+
+  function forgetPerson() {
+    chosen = null;
+    adding = false;
+    issueKey = null;
+    $("person-duplicates").hidden = true;
+    renderPerson();
+  }
+
+  $("person-none").addEventListener("click", () => {
+    chosen = { anonymous: true };
+    afterChoice(S.without_record);
+  });
+
+  $("person-change").addEventListener("click", () => {
+    forgetPerson();
+    personSays("");
+    query.focus();
+  });
+
+  // A new person ------------------------------------------------------------------------------------------
+
+  const FIELDS = { first_name: "person-first", last_name: "person-last", phones: "person-phone", emails: "person-email" };
+
+  function fieldError(id, text) {
+    const input = $(id);
+    $(`${id}-error`).textContent = text;
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  $("person-new").addEventListener("click", () => {
+    // What was typed in the search starts the form: an e-mail, a phone number, or names (the last one last).
+    const typed = query.value.trim();
+    for (const id of Object.values(FIELDS)) {
+      $(id).value = "";
+      fieldError(id, "");
+    }
+    if (typed.includes("@")) $("person-email").value = typed;
+    else if (/\d/.test(typed)) $("person-phone").value = typed;
+    else if (typed) {
+      const words = typed.split(/\s+/);
+      $("person-last").value = words.pop();
+      $("person-first").value = words.join(" ");
+    }
+    adding = true;
+    expand(false);
+    renderPerson();
+    personSays("");
+    $("person-first").focus();
+  });
+
+  $("person-form-cancel").addEventListener("click", () => {
+    adding = false;
+    renderPerson();
+    $("person-new").focus();
+  });
+
+  let saving = false;
+
+  $("person-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (saving) return;
+    const value = (id) => $(id).value.trim();
+    for (const id of Object.values(FIELDS)) fieldError(id, "");
+    const missing = [];
+    if (!value("person-first")) missing.push(["person-first", S.need_first_name]);
+    if (!value("person-last")) missing.push(["person-last", S.need_last_name]);
+    if (missing.length) {
+      for (const [id, text] of missing) fieldError(id, text);
+      personSays(S.fix_fields, true);
+      $(missing[0][0]).focus();
+      return;
+    }
+    const body = { kind: "person", first_name: value("person-first"), last_name: value("person-last") };
+    if (value("person-phone")) body.phones = [value("person-phone")];
+    if (value("person-email")) body.emails = [value("person-email")];
+    saving = true;
+    const button = $("person-form").querySelector("button[type=submit]");
+    button.disabled = true;
+    await tenantKnown;
+    const answer = tenant ? await api("POST", records(), body) : { ok: false, status: 0, body: null, problem: S.unreachable };
+    saving = false;
+    button.disabled = false;
+    if (!answer.ok) {
+      const marked = [];
+      for (const error of (answer.status === 422 && answer.body && answer.body.errors) || []) {
+        const name = String(error.field || "").split(".")[0];
+        const id = FIELDS[name];
+        if (!id || marked.includes(id)) continue;
+        marked.push(id);
+        fieldError(id, name === "phones" ? S.bad_phone : name === "emails" ? S.bad_email : error.message);
+      }
+      if (marked.length) {
+        personSays(S.fix_fields, true);
+        $(marked[0]).focus();
+      } else {
+        personSays(format(S.record_not_saved, { problem: answer.problem }), true);
+        button.focus();
+      }
+      return;
+    }
+    const party = answer.body;
+    chosen = { id: party.id, name: party.display_name, party };
+    const likely = party.likely_duplicates || [];
+    if (!likely.length) {
+      afterChoice(format(S.record_created, { name: party.display_name }));
+      return;
+    }
+    // Maybe someone already on the record: the agent picks the existing record, or keeps the new one
+    // (the pair waits in the supervisors' merge queue either way).
+    adding = false;
+    issueKey = null;
+    renderPerson();
+    $("duplicates-list").replaceChildren(...likely.map((other) => el("li", {},
+      el("span", { class: "person-name", text: other.display_name }), " ",
+      el("span", { class: "reason", text: `(${S[`reason_${other.reason}`] || other.reason})` }), " ",
+      el("button", { type: "button", class: "small", onclick: () => choose({ id: other.id, display_name: other.display_name }),
+        text: format(S.choose_instead, { name: other.display_name }) }))));
+    $("person-duplicates").hidden = false;
+    personSays(`${format(S.record_created, { name: party.display_name })} ${S.maybe_exists} ${
+      likely.map((o) => o.display_name).join(", ")}`);
+    $("duplicates-list").querySelector("button").focus();
+  });
+
+  $("keep-new").addEventListener("click", () => {
+    if (chosen) afterChoice(format(S.record_chosen, { name: chosen.name }));
+  });
 
   $("issue-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (issuing) return;
+    // A person being added, or looked for and not chosen: not an anonymous ticket by oversight.
+    if (adding || (!chosen && query.value.trim())) {
+      personSays(adding ? S.save_person_first : S.choose_person_first, true);
+      (adding ? $("person-first") : query).focus();
+      return;
+    }
     issuing = true;
     const button = $("issue-form").querySelector("button[type=submit]");
     button.disabled = true;
     try {
       const body = { service: $("issue-service").value, priority: $("issue-priority").checked, lang: data.lang };
+      const person = chosen && !chosen.anonymous ? chosen : null;
+      if (person) body.party = person.id;
       issueKey = issueKey || window.Staff.newKey();
       const answer = await api("POST", `${base()}/tickets`, body, { "Idempotency-Key": issueKey });
       if (!answer.ok) {
@@ -569,10 +1004,16 @@
       }
       issueKey = null;
       const ticket = answer.body;
-      const given = format(S.issued, { number: ticket.number, ahead: ticket.position ?? 0 });
+      const ahead = ticket.position ?? 0;
+      const given = person ? format(S.issued_for, { number: ticket.number, name: person.name, ahead })
+        : format(S.issued, { number: ticket.number, ahead });
       $("issued").textContent = given;
       const note = $("issue-note").value.trim();
       $("issue-priority").checked = false;
+      // The next person is someone else: back to the search, for them.
+      forgetPerson();
+      personSays("");
+      query.focus();
       if (note) {
         const noted = await api("PUT", `${base()}/tickets/${ticket.id}/note`, { text: note });
         if (!noted.ok) {
@@ -600,6 +1041,7 @@
   }
 
   chooseSite();
+  $("person-retention").textContent = S.retention;
   onStatus(false);
   const keysOn = $("keys-on");
   keysOn.checked = localStorage.getItem("guichet.keys") !== "off";
