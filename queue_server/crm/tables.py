@@ -31,7 +31,8 @@ class Party(SQLModel, table=True):
 
     __tablename__ = "crm_parties"
     __table_args__ = (
-        Index("ix_crm_parties_tenant_dealt", "tenant_id", "dealt_with_at"),
+        # Retention (dealt with before...) and search (the most recent first, id breaking ties).
+        Index("ix_crm_parties_tenant_dealt", "tenant_id", "dealt_with_at", "id"),
         Index("ix_crm_parties_tenant_siret", "tenant_id", "siret"),
         Index("ix_crm_parties_tenant_siren", "tenant_id", "siren"),
         Index("ix_crm_parties_tenant_rna", "tenant_id", "rna"),

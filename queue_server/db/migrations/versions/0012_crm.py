@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('crm_parties', schema=None) as batch_op:
-        batch_op.create_index('ix_crm_parties_tenant_dealt', ['tenant_id', 'dealt_with_at'], unique=False)
+        batch_op.create_index('ix_crm_parties_tenant_dealt', ['tenant_id', 'dealt_with_at', 'id'], unique=False)
         batch_op.create_index('ix_crm_parties_tenant_rna', ['tenant_id', 'rna'], unique=False)
         batch_op.create_index('ix_crm_parties_tenant_siren', ['tenant_id', 'siren'], unique=False)
         batch_op.create_index('ix_crm_parties_tenant_siret', ['tenant_id', 'siret'], unique=False)
