@@ -216,8 +216,10 @@ async def _by_contact(session: AsyncSession, tenant: str, kind: str, key: str, l
 
 async def _by_identifier(session: AsyncSession, tenant: str, column: sa.Column[Any], value: str,
                          limit: int) -> list[int]:
-    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(
-        _PARTIES.c.tenant_id == tenant, column == value)).limit(limit))
+    # Through a subquery, as for contact points: asked for the identifier and the order of recency at once,
+    # SQLite would walk the tenant's parties in ix_crm_parties_tenant_dealt.
+    holders = sa.select(_PARTIES.c.id).where(_PARTIES.c.tenant_id == tenant, column == value)
+    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(_PARTIES.c.id.in_(holders))).limit(limit))
 
 
 async def _by_siret(session: AsyncSession, tenant: str, siret: str, limit: int) -> list[int]:
