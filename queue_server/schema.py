@@ -17,6 +17,7 @@ from queue_server.crm import tables as crm_tables
 from queue_server.db import tables as shared_tables
 from queue_server.queue import tables as queue_tables
 
-MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables)  # importing them puts their tables on metadata
+# Importing them puts their tables on metadata.
+MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables)
 
 metadata: MetaData = SQLModel.metadata
