@@ -360,8 +360,8 @@ async def test_sqlite_reads_the_crowd_through_indexes(world: World, crowd: Crowd
     floor = re.compile(r"^SEARCH crm_parties USING COVERING INDEX ix_crm_parties_tenant_dealt \(tenant_id=\?\)$")
     async with world.engine.connect() as conn:
         for statement, parameters in statements:
-            plan = {step_id: (parent, detail) for step_id, parent, _, detail in
-                    await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)}
+            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            plan = {step[0]: (step[1], step[3]) for step in map(tuple, rows)}
             wrong = [detail for parent, detail in plan.values() if whole.match(detail) and not (
                 floor.match(detail) and plan.get(parent, (0, ""))[1].startswith("SCALAR SUBQUERY"))]
             assert not wrong, (statement, plan)
