@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import sqlalchemy as sa
 from rapidfuzz.distance import OSA
@@ -123,7 +124,7 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         engine = make_engine(load_settings(database={"url": url}).database_url)
         await migrate(engine)
         async with sessions(engine)() as session:
-            for tenant in ("ville", "autre", "rang", "oubli", "noms", "foule"):
+            for tenant in ("ville", "autre", "rang", "oubli", "noms", "foule", "course"):
                 session.add(Tenant(id=tenant, name=tenant))
             await session.commit()
         world = World(engine)
@@ -274,6 +275,59 @@ async def test_index_replaces_a_partys_words(world: World) -> None:
         await search.index(session, "noms", paul, "")
         await session.rollback()  # the caller's transaction: nothing written without its commit
     assert await world.find("dupont", "noms") == [paul]
+
+
+async def waiting_on_a_lock(engine: AsyncEngine) -> None:
+    """Until a transaction of this database waits for a row another holds (polled, 20 ms apart)."""
+    with anyio.fail_after(20):
+        while True:
+            async with engine.connect() as conn:
+                waiting = (await conn.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"))).scalar_one()
+            if waiting:
+                return
+            await anyio.sleep(0.02)
+
+
+@pytest.mark.parametrize("first, then, kept", [
+    ("forget A", "index B", True),  # the keys of a word its last party loses come back with the next one
+    ("index B", "forget A", True),  # a party filed while the word's last other party goes keeps the keys
+    ("forget A", "forget B", False),  # two parties forgotten at once take the keys with them
+])
+async def test_concurrent_writers_keep_the_keys_of_the_words_in_use(world: World, first: str, then: str,
+                                                                   kept: bool) -> None:
+    """PostgreSQL: two transactions change the parties of one word at once, the second waiting for the
+    first on the row of the word's own key; after both, the word has its typo keys if and only if some
+    party is filed under it."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    word = f"zorglub{['forget A', 'index B'].index(first)}{kept:d}"
+    a, b = await world.add("course", [person("Anne", word.capitalize()),
+                                      person("Bob", word.capitalize() if then == "forget B" else "Martin")])
+
+    async def change(session: Any, what: str) -> None:
+        if what == "forget A":
+            await search.forget(session, "course", [a])
+        elif what == "forget B":
+            await search.forget(session, "course", [b])
+        else:
+            await search.index(session, "course", b, f"Bob {word}")
+
+    made = sessions(world.engine)
+    async with made() as one, made() as two:
+        await change(one, first)
+        async with anyio.create_task_group() as tasks:
+            async def second() -> None:
+                await change(two, then)
+                await two.commit()
+
+            tasks.start_soon(second)
+            await waiting_on_a_lock(world.engine)
+            await one.commit()
+    postings, keys = await world.vocabulary("course")
+    assert any(w == word for w, _ in postings) is kept
+    assert {(k, w) for k, w in keys if w == word} == ({(k, word) for k in typo_keys(word)} if kept else set())
 
 
 def reference(crowd: list[tuple[int, list[str], datetime]], query: str, limit: int) -> list[int]:
