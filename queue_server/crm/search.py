@@ -18,19 +18,28 @@ word and the party's both have 4 letters or more. Parties whose words all match 
 then those that need the prefix, then those that need a typo; within each, the most recently dealt with.
 Two query words may match the same word of a party ("jean jeanne" finds "Jeanne Roy").
 
-How it stays fast (some 200,000 persons: ``bench/crm_search.py``): each tier (exact, prefix, typo) is
-one SQL statement, run only while fewer than ``limit`` parties were found. A word's typo candidates come
-from ``crm_word_keys`` through their keys (one statement, at most ``TYPO_WORDS`` kept per query word).
-Before a tier, one statement counts each query word's postings, stopping at ``MANY``. The query word
-with the fewest postings leads: its parties are looked up and each is checked for the other words
-through ``ix_crm_words_party_word``, then sorted by recency. When even the fewest reach ``MANY`` (a
-2-letter prefix, a very common first name), the parties are walked from the most recently dealt with,
-among the ``RECENT`` latest only, until ``limit`` match; if fewer do, the lookup runs as above.
+How it stays fast (200,000 persons: ``bench/crm_search.py``): three statements for most names. One
+reads, from ``crm_word_keys``, the words one typo away from each query word (through their keys) and
+the words the last one starts (its own key is a word's; up to ``PREFIX_WORDS`` are listed, beyond
+that a range of words stands for them). One counts, up to ``COUNTED``, the postings of each query
+word's words. The last finds the parties: the query word with the fewest postings leads, each of its
+parties is checked for the other query words in the indexes, and only the parties that have them
+all are read (one primary-key lookup each), ranked by tier then recency. A query of one word whose
+exact matches are enough is answered from those; one with ``MANY`` postings or more (a 2-letter
+prefix, the commonest first names) runs tier by tier, walking the parties from the most recently dealt
+with (``ix_crm_parties_tenant_dealt``), among the ``RECENT`` latest, until ``limit`` match; if fewer
+do, its postings are looked up. The work of a query is thus bounded by the postings of its rarest
+word (a few thousand index entries for the commonest names), or by ``RECENT`` steps of the walk.
 
-Limits: at most ``MAX_WORDS`` query words are used (the first ones); a prefix is a prefix of one word,
-never of two ("lef anne" does not find "Lefèvre-Anne" by "lefanne"); a typo is one edit of one word, so a
-name typed in two pieces ("le fevre") or glued ("annelefevre") is not found; a word cut at 40 letters
-(``text.MAX_WORD``) is matched on those 40.
+The statements differ between the engines in one respect, how a party is checked for a query word
+(``_Names.has``): PostgreSQL gets a semi-join (``IN``) that its planner executes from its statistics;
+SQLite, which keeps none unless ANALYZEd and would then read a prefix's whole range for each party, a
+probe per party of the index that answers it in one step.
+
+Limits: at most ``MAX_WORDS`` query words are used (the first ones); only the last one is a prefix
+("lef anne" finds nothing); a typo is one edit of one word, so a name typed in two pieces ("le fevre")
+or glued ("annelefevre") is not found; a word cut at 40 letters (``text.MAX_WORD``) is matched on
+those 40; a query of several very common words ("marie martin") costs the postings of the rarer one.
 
 Consistency: on PostgreSQL, the writers of a word's postings meet on the row of its own key (locked
 ``FOR UPDATE``, in key order) before deciding whether to add or forget its keys, so that two
@@ -57,8 +66,10 @@ from queue_server.crm.tables import ContactPoint, Party, Word, WordKey
 
 MAX_WORDS = 8  # query words used, the first ones
 PREFIX_MIN = 2  # letters from which a lone query word is also a prefix (1 with other words)
+PREFIX_WORDS = 64  # words a prefix is listed as, at most; beyond, a range of words
 TYPO_WORDS = 32  # words within one typo kept per query word, in alphabetical order
-MANY = 2000  # postings from which a query word is too common to lead: the recent parties are walked
+MANY = 2000  # postings from which a lone query word's parties are found by walking the recent parties
+COUNTED = 10_000  # postings counted at most per piece, to choose the query word that leads
 RECENT = 5000  # parties the walk looks at (the most recently dealt with) before the lookup takes over
 CHUNK = 500  # values per IN list when indexing
 
@@ -66,6 +77,7 @@ _WORDS: sa.Table = Word.__table__  # type: ignore[attr-defined]
 _KEYS: sa.Table = WordKey.__table__  # type: ignore[attr-defined]
 _PARTIES: sa.Table = Party.__table__  # type: ignore[attr-defined]
 _CONTACTS: sa.Table = ContactPoint.__table__  # type: ignore[attr-defined]
+_LEAD = _WORDS.alias("lead")  # the postings that lead a lookup; the probes of the others name the table itself
 
 _PHONE = re.compile(r"\+?[0-9 .()/-]+")
 _SEPARATORS = re.compile(r"[ .]")
@@ -100,10 +112,13 @@ async def index_many(session: AsyncSession, tenant: str, names: Mapping[int, str
     wanted = {party: set(words(text)) for party, text in names.items()}
     had: dict[int, set[str]] = defaultdict(set)
     for parties in _chunks(list(wanted), CHUNK):
-        rows = await session.execute(sa.select(_WORDS.c.party_id, _WORDS.c.word).where(
-            _WORDS.c.tenant_id == tenant, _WORDS.c.party_id.in_(parties)))
-        for party, word in rows:
-            had[party].add(word)
+        # By party only: with the tenant too, PostgreSQL's statistics of a table filling up can make it
+        # prefer the primary key (tenant first) and read the tenant's every posting.
+        rows = await session.execute(sa.select(_WORDS.c.tenant_id, _WORDS.c.party_id, _WORDS.c.word).where(
+            _WORDS.c.party_id.in_(parties)))
+        for of, party, word in rows:
+            if of == tenant:
+                had[party].add(word)
     added = [(party, word) for party, now in wanted.items() for word in sorted(now - had[party])]
     removed = [(party, word) for party, now in wanted.items() for word in sorted(had[party] - now)]
     if removed:
@@ -179,7 +194,8 @@ async def find(session: AsyncSession, tenant: str, query: str, region: str, limi
         number = identifiers.phone_or_none(text, region)
         if number is not None:
             return await _by_contact(session, tenant, "phone", number, limit)
-    return await _by_names(session, tenant, words(text)[:MAX_WORDS], limit)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return await _Names(session, tenant, postgres).find(words(text)[:MAX_WORDS], limit)
 
 
 def _recent_first(statement: sa.Select[Any]) -> sa.Select[Any]:
@@ -191,16 +207,19 @@ async def _ids(session: AsyncSession, statement: sa.Select[Any]) -> list[int]:
 
 
 async def _by_contact(session: AsyncSession, tenant: str, kind: str, key: str, limit: int) -> list[int]:
+    # The contact points' tenant is their parties'. Naming it for the parties too would lead SQLite to walk
+    # all the tenant's parties in order of recency (ix_crm_parties_tenant_dealt) rather than look up a few.
     owners = sa.select(_CONTACTS.c.party_id).where(_CONTACTS.c.tenant_id == tenant, _CONTACTS.c.kind == kind,
                                                    _CONTACTS.c.key == key)
-    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(
-        _PARTIES.c.id.in_(owners), _PARTIES.c.tenant_id == tenant)).limit(limit))
+    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(_PARTIES.c.id.in_(owners))).limit(limit))
 
 
 async def _by_identifier(session: AsyncSession, tenant: str, column: sa.Column[Any], value: str,
                          limit: int) -> list[int]:
-    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(
-        _PARTIES.c.tenant_id == tenant, column == value)).limit(limit))
+    # Through a subquery, as for contact points: asked for the identifier and the order of recency at once,
+    # SQLite would walk the tenant's parties in ix_crm_parties_tenant_dealt.
+    holders = sa.select(_PARTIES.c.id).where(_PARTIES.c.tenant_id == tenant, column == value)
+    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(_PARTIES.c.id.in_(holders))).limit(limit))
 
 
 async def _by_siret(session: AsyncSession, tenant: str, siret: str, limit: int) -> list[int]:
@@ -227,7 +246,25 @@ class _Piece:
         return column.in_(self.listed) if len(self.listed) > 1 else column == self.listed[0]
 
 
-_Term = tuple[_Piece, ...]  # what one query word matches in one tier: the union of these postings
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """What one query word matches in one tier: the words ``listed`` and, with a ``prefix``, every word
+    that starts with it: listed too when they are few (``prefix_listed``: the statistics and probes of
+    a few words are sharper than a range's), a range of words otherwise."""
+
+    listed: tuple[str, ...] = ()
+    prefix: str = ""
+    prefix_listed: bool = False
+
+    def pieces(self) -> tuple[_Piece, ...]:
+        """The postings of the term, in pieces each one index range or list of ranges."""
+        listed = (_Piece(self.listed),) if self.listed else ()
+        if self.prefix and not self.prefix_listed:
+            return (*listed, _Piece(low=self.prefix, high=_after_prefix(self.prefix)))
+        return listed
+
+    def widened(self, words: Iterable[str]) -> _Term:
+        return _Term(tuple(sorted({*self.listed, *words})), self.prefix, self.prefix_listed)
 
 
 def _after_prefix(prefix: str) -> str:
@@ -240,91 +277,142 @@ def _after_prefix(prefix: str) -> str:
     return head + chr(following)
 
 
-async def _by_names(session: AsyncSession, tenant: str, typed: list[str], limit: int) -> list[int]:
-    if not typed:
-        return []
-    last = typed[-1]
-    exact: list[_Term] = [(_Piece((word,)),) for word in typed]
-    prefix = exact[:-1] + [(_Piece(low=last, high=_after_prefix(last)),)]
-    counts: dict[_Piece, int] = {}
-    found: list[int] = []
-    tiers = [exact]
-    if len(last) >= (PREFIX_MIN if len(typed) == 1 else 1):
-        tiers.append(prefix)
-    await _count(session, tenant, counts, tiers)
-    if len(tiers) == 2 and counts[prefix[-1][0]] == counts[exact[-1][0]] < MANY:
-        tiers.pop()  # no word starts with the last one but itself
-    for tier in tiers:
-        found += await _tier(session, tenant, tier, counts, found, limit - len(found))
-        if len(found) >= limit:
-            return found
-    typos = await _typos(session, tenant, typed, prefixed=len(tiers) == 2)
-    if not any(typos):
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """A search by name in one tenant, in the session's transaction. ``postgres``: the two engines are
+    given the form of a probe each executes well (see ``has``)."""
+
+    session: AsyncSession
+    tenant: str
+    postgres: bool
+
+    async def find(self, typed: list[str], limit: int) -> list[int]:
+        if not typed:
+            return []
+        last = typed[-1]
+        prefixed = len(last) >= (PREFIX_MIN if len(typed) == 1 else 1)
+        near, begins = await self.vocabulary(typed, prefixed)
+        exact = [_Term((word,)) for word in typed]
+        tiers = [exact]
+        if prefixed and begins != [last] and begins != []:
+            tiers.append(exact[:-1] + [_Term(tuple(begins or ()), last, prefix_listed=begins is not None)])
+        loose = [term.widened(close) for term, close in zip(tiers[-1], near, strict=True)]
+        if loose != tiers[-1]:
+            tiers.append(loose)
+        counts = await self.count({piece for tier in tiers for term in tier for piece in term.pieces()})
+        sizes = [[sum(counts[piece] for piece in term.pieces()) for term in tier] for tier in tiers]
+        if min(sizes[-1]) == 0:
+            return []  # a word of the query matches no word at all
+        ranked = [tier for tier, size in zip(tiers[:-1], sizes, strict=False) if min(size)] + tiers[-1:]
+        if len(typed) > 1:
+            return await self.join(ranked, sizes[-1], [], limit)
+        # One word: its exact postings may be enough; if not and all its postings are few, one lookup ranks
+        # them all; if they are many, each tier runs on its own, the commonest walking the recent parties.
+        if sizes[0][0] >= limit:
+            return await self.tier(exact[0], sizes[0][0], [], limit)
+        if sizes[-1][0] < MANY:
+            return await self.join(ranked, sizes[-1], [], limit)
+        found: list[int] = []
+        for tier, size in zip(tiers, sizes, strict=True):
+            if size[0]:
+                found += await self.tier(tier[0], size[0], found, limit - len(found))
+            if len(found) >= limit:
+                break
         return found
-    widest = tiers[-1]
-    loose = [term + ((_Piece(tuple(near)),) if near else ()) for term, near in zip(widest, typos, strict=True)]
-    await _count(session, tenant, counts, [loose])
-    return found + await _tier(session, tenant, loose, counts, found, limit - len(found))
 
+    async def vocabulary(self, typed: list[str], prefixed: bool) -> tuple[list[list[str]], list[str] | None]:
+        """From ``crm_word_keys``, in one statement: for each query word, the tenant's words one typo away
+        (both of 4 letters or more; without the word itself, nor the words a last word taken as a prefix
+        starts), at most ``TYPO_WORDS``; and the words that start with the last query word, if it is a
+        prefix and they are ``PREFIX_WORDS`` at most (None if more)."""
+        keys = {word: typo_keys(word) for word in typed if len(word) >= TYPO_MIN_LENGTH}
+        last = typed[-1]
+        parts: list[sa.Select[Any]] = []
+        if keys:
+            parts.append(sa.select(sa.literal("typo").label("source"), _KEYS.c.key, _KEYS.c.word).where(
+                _KEYS.c.tenant_id == self.tenant, _KEYS.c.key.in_(sorted({k for each in keys.values() for k in each}))))
+        if prefixed:
+            begun = (sa.select(_KEYS.c.key, _KEYS.c.word).where(
+                _KEYS.c.tenant_id == self.tenant, _KEYS.c.key >= last, _KEYS.c.key < _after_prefix(last),
+                _KEYS.c.key == _KEYS.c.word).order_by(_KEYS.c.key).limit(PREFIX_WORDS + 1).subquery())
+            parts.append(sa.select(sa.literal("prefix").label("source"), begun.c.key, begun.c.word))
+        by_key: dict[str, set[str]] = defaultdict(set)
+        begins: list[str] = []
+        if parts:
+            for source, key, word in await self.session.execute(parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+                if source == "typo":
+                    by_key[key].add(word)
+                else:
+                    begins.append(word)
+        near: list[list[str]] = []
+        for i, word in enumerate(typed):
+            starts = prefixed and i == len(typed) - 1
+            candidates = {other for key in keys.get(word, ()) for other in by_key[key] if len(other) >= TYPO_MIN_LENGTH
+                          and other != word and not (starts and other.startswith(word))}
+            near.append(sorted(c for c in candidates if OSA.distance(word, c) <= 1)[:TYPO_WORDS])
+        return near, (begins if len(begins) <= PREFIX_WORDS else None)
 
-async def _count(session: AsyncSession, tenant: str, counts: dict[_Piece, int], tiers: list[list[_Term]]) -> None:
-    """Each new piece's number of postings in ``counts``, counted up to ``MANY`` (one statement)."""
-    pieces = sorted({p for tier in tiers for term in tier for p in term if p not in counts},
-                    key=lambda p: (p.listed, p.low))
-    if not pieces:
-        return
-    capped = [sa.select(sa.func.count()).select_from(
-        sa.select(sa.literal(1).label("one")).where(_WORDS.c.tenant_id == tenant, piece.where(_WORDS.c.word))
-        .limit(MANY).subquery()).scalar_subquery().label(f"n{i}") for i, piece in enumerate(pieces)]
-    row = (await session.execute(sa.select(*capped))).one()
-    counts.update(zip(pieces, (int(n) for n in row), strict=True))
+    async def count(self, pieces: Collection[_Piece]) -> dict[_Piece, int]:
+        """Each piece's number of postings, counted up to ``COUNTED`` (one statement)."""
+        ordered = sorted(pieces, key=lambda p: (p.listed, p.low))
+        capped = [sa.select(sa.func.count()).select_from(
+            sa.select(sa.literal(1).label("one")).where(_WORDS.c.tenant_id == self.tenant, piece.where(_WORDS.c.word))
+            .limit(COUNTED).subquery()).scalar_subquery().label(f"n{i}") for i, piece in enumerate(ordered)]
+        row = (await self.session.execute(sa.select(*capped))).one()
+        return dict(zip(ordered, (int(n) for n in row), strict=True))
 
+    def has(self, term: _Term, party: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        """The party has a word of ``term``, from the indexes alone.
 
-async def _typos(session: AsyncSession, tenant: str, typed: list[str], prefixed: bool) -> list[list[str]]:
-    """For each query word, the tenant's words one typo away (both of 4 letters or more), without the
-    word itself nor, for a last word taken as a prefix, the words it starts."""
-    keys = {word: typo_keys(word) for word in typed if len(word) >= TYPO_MIN_LENGTH}
-    if not keys:
-        return [[] for _ in typed]
-    rows = await session.execute(sa.select(_KEYS.c.key, _KEYS.c.word).where(
-        _KEYS.c.tenant_id == tenant, _KEYS.c.key.in_(sorted({key for each in keys.values() for key in each}))))
-    by_key: dict[str, set[str]] = defaultdict(set)
-    for key, word in rows:
-        by_key[key].add(word)
-    near: list[list[str]] = []
-    for i, word in enumerate(typed):
-        starts = prefixed and i == len(typed) - 1
-        candidates = {other for key in keys.get(word, ()) for other in by_key[key]
-                      if len(other) >= TYPO_MIN_LENGTH and other != word and not (starts and other.startswith(word))}
-        near.append(sorted(c for c in candidates if OSA.distance(word, c) <= 1)[:TYPO_WORDS])
-    return near
+        PostgreSQL: the party is among the term's postings (``IN``), which its planner joins as it sees
+        fit (a merge of postings sorted by party, a hash, or probes). SQLite probes each party: a few
+        words in the primary key (tenant, word, party), whose successive probes for one word fall on
+        neighbouring pages; a prefix in ``ix_crm_words_party_word`` (one probe among the party's few
+        words), never naming the tenant, lest SQLite read the prefix's range in the primary key at each
+        probe."""
+        if self.postgres:
+            postings = [sa.select(_WORDS.c.party_id).where(_WORDS.c.tenant_id == self.tenant,
+                                                           piece.where(_WORDS.c.word)) for piece in term.pieces()]
+            return party.in_(postings[0] if len(postings) == 1 else sa.union_all(*postings))
+        one: sa.Select[tuple[int]] = sa.select(sa.literal_column("1"))
+        if not term.prefix:
+            return one.where(_WORDS.c.tenant_id == self.tenant, _Piece(term.listed).where(_WORDS.c.word),
+                             _WORDS.c.party_id == party).exists()
+        others = tuple(word for word in term.listed if not word.startswith(term.prefix))
+        words_ = [_Piece(low=term.prefix, high=_after_prefix(term.prefix)), *([_Piece(others)] if others else [])]
+        return one.where(_WORDS.c.party_id == party, sa.or_(*(piece.where(_WORDS.c.word) for piece in words_))).exists()
 
+    async def join(self, tiers: list[list[_Term]], sizes: list[int], found: list[int], wanted: int) -> list[int]:
+        """Up to ``wanted`` parties not in ``found`` with a word of each term of the last (widest) tier,
+        those of an earlier tier first, then the most recent. The postings of the term with the fewest
+        lead; only the parties that have the other terms too are read (one primary-key lookup each,
+        which no planner turns into a scan of all the parties)."""
+        widest = tiers[-1]
+        order = sorted(range(len(widest)), key=lambda i: sizes[i])
+        others = [widest[i] for i in order[1:]]
+        parts = [sa.select(_LEAD.c.party_id).where(_LEAD.c.tenant_id == self.tenant, piece.where(_LEAD.c.word),
+                                                   *(self.has(term, _LEAD.c.party_id) for term in others))
+                 for piece in widest[order[0]].pieces()]
+        matching = (parts[0].distinct() if len(parts) == 1 else sa.union(*parts)).subquery("matching")
+        party = matching.c.party_id
+        ranks: list[sa.ColumnElement[Any]] = []
+        if len(tiers) > 1:
+            ranks.append(sa.case(*((sa.and_(*(self.has(term, party) for term in tier)), n)
+                                   for n, tier in enumerate(tiers[:-1])), else_=len(tiers) - 1))
+        dealt = sa.select(_PARTIES.c.dealt_with_at).where(_PARTIES.c.id == party).scalar_subquery()
+        statement = sa.select(party).where(*([party.not_in(found)] if found else []))
+        return await _ids(self.session, statement.order_by(*ranks, dealt.desc(), party.desc()).limit(wanted))
 
-def _has(term: _Term, party: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-    """The party has a word of ``term`` (probes of ``ix_crm_words_party_word``)."""
-    probes = [sa.exists().where(_WORDS.c.party_id == party, piece.where(_WORDS.c.word)) for piece in term]
-    return probes[0] if len(probes) == 1 else sa.or_(*probes)
-
-
-async def _tier(session: AsyncSession, tenant: str, terms: list[_Term], counts: dict[_Piece, int],
-                found: list[int], wanted: int) -> list[int]:
-    """Up to ``wanted`` parties, most recent first, not in ``found``, with a word of each term."""
-    sizes = [sum(counts[piece] for piece in term) for term in terms]
-    if min(sizes) == 0:
-        return []
-    order = sorted(range(len(terms)), key=lambda i: sizes[i])
-    lead, others = terms[order[0]], [terms[i] for i in order[1:]]
-    not_found = [_PARTIES.c.id.not_in(found)] if found else []
-    if sizes[order[0]] >= MANY:
-        floor = (sa.select(_PARTIES.c.dealt_with_at).where(_PARTIES.c.tenant_id == tenant)
-                 .order_by(_PARTIES.c.dealt_with_at.desc()).offset(RECENT - 1).limit(1).scalar_subquery())
-        walked = await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(
-            _PARTIES.c.tenant_id == tenant, _PARTIES.c.dealt_with_at >= floor,
-            *(_has(term, _PARTIES.c.id) for term in [lead, *others]), *not_found)).limit(wanted))
-        if len(walked) == wanted:
-            return walked
-    postings = [sa.select(_WORDS.c.party_id).where(_WORDS.c.tenant_id == tenant, piece.where(_WORDS.c.word))
-                for piece in lead]
-    led = postings[0] if len(postings) == 1 else sa.union_all(*postings)
-    return await _ids(session, _recent_first(sa.select(_PARTIES.c.id).where(
-        _PARTIES.c.id.in_(led), *(_has(term, _PARTIES.c.id) for term in others), *not_found)).limit(wanted))
+    async def tier(self, term: _Term, size: int, found: list[int], wanted: int) -> list[int]:
+        """Up to ``wanted`` parties not in ``found`` with a word of ``term``, the most recent first. A term
+        of ``MANY`` postings or more walks the ``RECENT`` latest parties; if fewer than ``wanted`` are
+        among them, or the term has fewer postings, its postings are looked up."""
+        if size >= MANY:
+            floor = (sa.select(_PARTIES.c.dealt_with_at).where(_PARTIES.c.tenant_id == self.tenant)
+                     .order_by(_PARTIES.c.dealt_with_at.desc()).offset(RECENT - 1).limit(1).scalar_subquery())
+            walked = await _ids(self.session, _recent_first(sa.select(_PARTIES.c.id).where(
+                _PARTIES.c.tenant_id == self.tenant, _PARTIES.c.dealt_with_at >= floor, self.has(term, _PARTIES.c.id),
+                *([_PARTIES.c.id.not_in(found)] if found else []))).limit(wanted))
+            if len(walked) == wanted:
+                return walked
+        return await self.join([[term]], [size], found, wanted)

@@ -31,7 +31,8 @@ class Party(SQLModel, table=True):
 
     __tablename__ = "crm_parties"
     __table_args__ = (
-        Index("ix_crm_parties_tenant_dealt", "tenant_id", "dealt_with_at"),
+        # Retention (dealt with before...) and search (the most recent first, id breaking ties).
+        Index("ix_crm_parties_tenant_dealt", "tenant_id", "dealt_with_at", "id"),
         Index("ix_crm_parties_tenant_siret", "tenant_id", "siret"),
         Index("ix_crm_parties_tenant_siren", "tenant_id", "siren"),
         Index("ix_crm_parties_tenant_rna", "tenant_id", "rna"),
@@ -86,17 +87,22 @@ class Relation(SQLModel, table=True):
 
 
 class Word(SQLModel, table=True):
-    """A folded word of a party's names (its postings: search finds parties by their words)."""
+    """A folded word of a party's names (its postings: search finds parties by their words). Read and
+    written by ``crm/search.py`` only. The primary key finds a word's parties (and those of a prefix);
+    ``ix_crm_words_party_word`` a party's words, from the index alone (does this party have a word
+    among these?)."""
 
     __tablename__ = "crm_words"
+    __table_args__ = (Index("ix_crm_words_party_word", "party_id", "word"),)
     tenant_id: str = Field(primary_key=True, max_length=64)
     word: str = Field(sa_column=Column(WORD, primary_key=True))
-    party_id: int = Field(primary_key=True, foreign_key="crm_parties.id", index=True)
+    party_id: int = Field(primary_key=True, foreign_key="crm_parties.id")
 
 
 class WordKey(SQLModel, table=True):
     """A typo key of a word in use in the tenant (``crm.domain.text.typo_keys``): a typed word's keys
-    find the words one typo away. Forgotten with the last party that used the word."""
+    find the words one typo away. Forgotten with the last party that used the word. Read and written by
+    ``crm/search.py`` only."""
 
     __tablename__ = "crm_word_keys"
     tenant_id: str = Field(primary_key=True, max_length=64)

@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('crm_parties', schema=None) as batch_op:
-        batch_op.create_index('ix_crm_parties_tenant_dealt', ['tenant_id', 'dealt_with_at'], unique=False)
+        batch_op.create_index('ix_crm_parties_tenant_dealt', ['tenant_id', 'dealt_with_at', 'id'], unique=False)
         batch_op.create_index('ix_crm_parties_tenant_rna', ['tenant_id', 'rna'], unique=False)
         batch_op.create_index('ix_crm_parties_tenant_siren', ['tenant_id', 'siren'], unique=False)
         batch_op.create_index('ix_crm_parties_tenant_siret', ['tenant_id', 'siret'], unique=False)
@@ -165,13 +165,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('tenant_id', 'word', 'party_id')
     )
     with op.batch_alter_table('crm_words', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_crm_words_party_id'), ['party_id'], unique=False)
+        batch_op.create_index('ix_crm_words_party_word', ['party_id', 'word'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('crm_words', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_crm_words_party_id'))
+        batch_op.drop_index('ix_crm_words_party_word')
 
     op.drop_table('crm_words')
     op.drop_table('crm_sector_services')
