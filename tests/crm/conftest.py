@@ -121,3 +121,21 @@ async def crm(stack: Stack) -> AsyncIterator[Crm]:
         finally:
             for http, _ in found.clients.values():
                 await http.aclose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "only_database(name): a test of what one SQL engine alone does (its "
+                                       "variant on the other engine is not collected)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``only_database`` keep only their variant on that engine (the ``world`` fixture's param)."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_database")
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("world") if callspec is not None else None
+        (drop if marker is not None and engine is not None and engine != marker.args[0] else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

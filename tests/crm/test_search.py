@@ -290,6 +290,7 @@ async def waiting_on_a_lock(engine: AsyncEngine) -> None:
             await anyio.sleep(0.02)
 
 
+@pytest.mark.only_database("postgresql")  # SQLite runs one writer at a time
 @pytest.mark.parametrize("first, then, kept", [
     ("forget A", "index B", True),  # the keys of a word its last party loses come back with the next one
     ("index B", "forget A", True),  # a party filed while the word's last other party goes keeps the keys
@@ -300,8 +301,6 @@ async def test_concurrent_writers_keep_the_keys_of_the_words_in_use(world: World
     """PostgreSQL: two transactions change the parties of one word at once, the second waiting for the
     first on the row of the word's own key; after both, the word has its typo keys if and only if some
     party is filed under it."""
-    if world.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one writer at a time")
     word = f"zorglub{['forget A', 'index B'].index(first)}{kept:d}"
     a, b = await world.add("course", [person("Anne", word.capitalize()),
                                       person("Bob", word.capitalize() if then == "forget B" else "Martin")])
@@ -390,12 +389,11 @@ async def test_a_crowd_gets_the_reference_answers(world: World, crowd: Crowd) ->
             assert await world.find(query, "foule", limit) == reference(crowd.parties, query, limit), (query, limit)
 
 
+@pytest.mark.only_database("sqlite")  # PostgreSQL plans from its statistics: checked over 200,000 persons by bench/
 async def test_sqlite_reads_the_crowd_through_indexes(world: World, crowd: Crowd) -> None:
     """SQLite keeps no statistics unless ANALYZEd: every statement of the crowd's queries searches an
     index by more than the tenant (EXPLAIN QUERY PLAN): no table of the CRM is scanned, nor read whole
     for a tenant, but by the walk's floor (the ``RECENT``-th most recent party: a bounded subquery)."""
-    if world.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL plans from its statistics; its plans are checked over 200,000 persons by hand")
     statements: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
