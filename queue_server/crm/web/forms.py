@@ -8,7 +8,7 @@ Nothing here saves anything: the pages call ``Record`` with what these functions
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from queue_server.crm import identifiers
 from queue_server.crm.domain.text import fold
 from queue_server.crm.service import ROLES
-from queue_server.crm.web.api import ChangeBody, PartyBody, checked
+from queue_server.crm.web.api import SECTOR_ID, ChangeBody, PartyBody, checked
 from queue_server.crm.web.words import KINDS, readable_phone
 from queue_server.platform.errors import PlatformError
 from queue_server.web.http import read_body, without_space_around
@@ -37,10 +37,11 @@ TYPED_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-async def read(request: Request) -> Form:
-    """A form's fields with every value of each (the consents' boxes share a name); unreadable: empty."""
+async def read(request: Request, most: int = MAX_FIELDS) -> Form:
+    """A form's fields with every value of each (the consents' boxes share a name); unreadable (or more than
+    ``most`` fields): empty."""
     try:
-        form = parse_qs((await read_body(request)).decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        form = parse_qs((await read_body(request)).decode(), keep_blank_values=True, max_num_fields=most)
     except (UnicodeDecodeError, ValueError):
         return {}
     # No browser sends a NUL, which SQL (PostgreSQL) refuses in text; a textarea's line ends become "\n".
@@ -312,3 +313,55 @@ def relation(form: Form, _: Gettext) -> tuple[int, str]:
     if problems.fields:
         raise Refused(problems)
     return int(raw), role
+
+
+# The sectors' form (/crm/sectors) ------------------------------------------------------------------------------
+
+MAX_SECTOR_NAME = 200  # as the API takes
+MAX_SECTOR_FIELDS = 800  # the API takes 200 services and 500 members
+
+
+@dataclass(frozen=True, slots=True)
+class SectorFields:
+    id: str
+    name: str
+    sealed: bool
+    services: list[tuple[str, str]]  # (site, service)
+    members: list[str]  # logins
+
+
+def sector_values(form: Form) -> Values:
+    """What was sent, to show again: the id, the name, the box and the ticked services and people."""
+    return {"id": one(form, "id")[:100], "name": one(form, "name")[:MAX_SECTOR_NAME * 2],
+            "sealed": one(form, "sealed") == "1", "services": form.get("service", []),
+            "members": form.get("member", [])}
+
+
+def sector(form: Form, *, services: Collection[str], people: Collection[str], taken: Collection[str],
+           _: Gettext) -> SectorFields:
+    """The sector sent: its id (new: not one of ``taken``), name, sealed box, services (each "site/service",
+    one of ``services``) and members (logins, of ``people``); or ``Refused``."""
+    problems = Problems()
+    new = one(form, "new") == "1"
+    sector_id = one(form, "id").strip().lower() if new else one(form, "id")
+    name = without_space_around(one(form, "name"))
+    if not SECTOR_ID.fullmatch(sector_id):
+        problems.add("id", _("Use lower-case letters, digits and dashes only (64 at most), for example: etat-civil."))
+    elif new and sector_id in taken:
+        problems.add("id", _("A sector already has this identifier: choose another one, or change that sector."))
+    elif not new and sector_id not in taken:
+        problems.add("id", _("This sector no longer exists: create it again."))
+    if not name:
+        problems.add("name", _("Give the sector a name."))
+    elif len(name) > MAX_SECTOR_NAME:
+        problems.add("name", _too_long(_, MAX_SECTOR_NAME))
+    chosen = list(dict.fromkeys(form.get("service", [])))
+    if any(value not in services for value in chosen):
+        problems.add("services", _("Choose among the services listed."))
+    members = list(dict.fromkeys(form.get("member", [])))
+    if any(login not in people for login in members):
+        problems.add("members", _("Choose among the people listed."))
+    if problems.fields:
+        raise Refused(problems)
+    pairs = [(site, service) for site, _sep, service in (value.partition("/") for value in chosen)]
+    return SectorFields(sector_id, name, one(form, "sealed") == "1", pairs, members)

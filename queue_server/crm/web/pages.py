@@ -10,6 +10,8 @@
   role in an association or a company; supervisors: ``/export`` (everything held, printable; the JSON from
   the API); administrators: ``/erase`` through a confirmation page.
 - ``GET /crm/duplicates``: supervisors' merge queue; merge either way (confirmation page) or dismiss.
+- ``GET /crm/sectors``: the collectivity's sectors (who sees what of the timelines), for the staff to read;
+  administrators create or change one there (``Record.put_sector``, as ``PUT .../sectors/{id}``).
 
 Handlers parse, call ``Record`` and render: the roles are the JSON API's (``access.py``), the audit is the
 service's. Plain forms with the session's CSRF token: a done change answers with a redirect and a message, a
@@ -76,6 +78,7 @@ def done_messages(_: w.Gettext) -> dict[str, str]:
         "merged": _("The two records were merged into one."),
         "dismissed": _("The pair left the list: they are two different records."),
         "gone": _("This pair was already dealt with."),
+        "sector": _("The sector was saved."),
     }
 
 
@@ -131,6 +134,8 @@ class CrmPages:
             Route("/crm", self.search, methods=["GET"]),
             Route("/crm/new", self.new, methods=["GET"]),
             Route("/crm/new", self.create, methods=["POST"]),
+            Route("/crm/sectors", self.sectors, methods=["GET"]),
+            Route("/crm/sectors", self.put_sector, methods=["POST"]),
             Route("/crm/duplicates", self.duplicates, methods=["GET"]),
             Route("/crm/duplicates/{pair}/merge", self.confirm_merge, methods=["GET"]),
             Route("/crm/duplicates/{pair}/merge", self.merge, methods=["POST"]),
@@ -170,12 +175,13 @@ class CrmPages:
                       address=client_address(request), region=await self.record.region(tenant, site))
         return Viewer(person, session.csrf, lang, staff, rank, await self.collectivities.get(tenant))
 
-    async def _form(self, request: Request, needed: int = AGENTS) -> tuple[Viewer, forms.Form] | Response:
+    async def _form(self, request: Request, needed: int = AGENTS,
+                    most: int = forms.MAX_FIELDS) -> tuple[Viewer, forms.Form] | Response:
         """For a POST: the viewer and their form, carrying the session's CSRF token; or the answer to give."""
         viewer = await self._viewer(request, needed)
         if isinstance(viewer, Response):
             return viewer
-        form = await forms.read(request)
+        form = await forms.read(request, most)
         if not hmac.compare_digest(forms.one(form, "csrf").encode(), viewer.csrf.encode()):
             _ = viewer._
             return self._say(request, viewer, 403, _("Form expired"), _("This form has expired. Please sign in again."))
@@ -199,6 +205,7 @@ class CrmPages:
         return self._page(request, viewer.lang, viewer.person, viewer.csrf, template, status, viewer=viewer,
                           place=viewer.place, may_export=viewer.rank >= SUPERVISORS,
                           may_merge=viewer.rank >= SUPERVISORS, may_erase=viewer.rank >= ADMINS,
+                          may_set_sectors=viewer.rank >= ADMINS,
                           phone=w.readable_phone, **context)
 
     def _message(self, request: Request, lang: str, person: Person, csrf: str, status: int, title: str,
@@ -535,6 +542,73 @@ class CrmPages:
         except UnknownField:
             return self._unknown(request, viewer)
         return RedirectResponse("/crm?done=erased", status_code=303)
+
+    # Sectors ---------------------------------------------------------------------------------------------------------
+
+    async def _sector_choices(self, viewer: Viewer) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """The collectivity's sites with their services (names from their configuration) and its people
+        (login, name): what a sector may hold."""
+        sites = []
+        for site in await self.collectivities.site_ids(viewer.staff.tenant):
+            config = await self.sites(site)
+            if config is not None:
+                sites.append({"id": site, "name": config.name,
+                              "services": [(f"{site}/{s.id}", s.name) for s in config.services]})
+        return sites, await self.collectivities.people(viewer.staff.tenant)
+
+    async def _sectors_page(self, request: Request, viewer: Viewer, values: forms.Values | None = None,
+                            errors: dict[str, str] | None = None, status: int = 200) -> Response:
+        every = await self.record.sectors(viewer.staff.tenant)
+        sites, people = await self._sector_choices(viewer)
+        service_names = {value: (site["name"], name) for site in sites for value, name in site["services"]}
+        names = dict(people)
+        rows = [{"id": s["id"], "name": s["name"], "sealed": s["sealed"],
+                 "services": [service_names.get(f"{x['site']}/{x['service']}", (x["site"], x["service"]))
+                              for x in s["services"]],
+                 "members": [names.get(login) or login for login in s["members"]]} for s in every]
+        held_by = {f"{x['site']}/{x['service']}": {"id": s["id"], "name": s["name"]}
+                   for s in every for x in s["services"]}
+        if values is None:  # a sector to change (?sector=), or a new one
+            chosen = next((s for s in every if s["id"] == request.query_params.get("sector")), None)
+            values = {"id": "", "name": "", "sealed": False, "services": [], "members": [], "new": True}
+            if chosen is not None:
+                values = {"id": chosen["id"], "name": chosen["name"], "sealed": chosen["sealed"], "new": False,
+                          "services": [f"{x['site']}/{x['service']}" for x in chosen["services"]],
+                          "members": chosen["members"]}
+        _ = viewer._
+        return self._render(request, viewer, "crm_sectors.html", status, rows=rows, sites=sites, people=people,
+                            held_by=held_by, values=values, errors=errors or {}, done=self._done(request, viewer),
+                            labels={"id": _("Identifier"), "name": _("Name"), "services": _("Services"),
+                                    "members": _("Members")},
+                            may_edit=viewer.rank >= ADMINS, here="/crm/sectors")
+
+    async def sectors(self, request: Request) -> Response:
+        viewer = await self._viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        return await self._sectors_page(request, viewer)
+
+    async def put_sector(self, request: Request) -> Response:
+        got = await self._form(request, ADMINS, forms.MAX_SECTOR_FIELDS)
+        if isinstance(got, Response):
+            return got
+        viewer, form = got
+        _ = viewer._
+        sites, people = await self._sector_choices(viewer)
+        taken = {s["id"] for s in await self.record.sectors(viewer.staff.tenant)}
+        values = {**forms.sector_values(form), "new": forms.one(form, "new") == "1"}
+        try:
+            sent = forms.sector(form, services={v for site in sites for v, _name in site["services"]},
+                                people={login for login, _name in people}, taken=taken, _=_)
+            await self.record.put_sector(viewer.staff, sent.id, sent.name, sent.sealed, sent.services, sent.members)
+        except forms.Refused as exc:
+            return await self._sectors_page(request, viewer, values, exc.problems.fields, 422)
+        except PlatformError as exc:  # a person or a site gone meanwhile
+            field = "members" if (exc.field or "").startswith("members") else "services"
+            message = (_("Choose among the people listed.") if field == "members"
+                       else _("Choose among the services listed."))
+            return await self._sectors_page(request, viewer, values, {field: message}, 422)
+        return RedirectResponse("/crm/sectors?done=sector", status_code=303)
 
     # Duplicates ------------------------------------------------------------------------------------------------------
 
