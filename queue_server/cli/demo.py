@@ -1,5 +1,5 @@
-"""``queue-server demo``: the demo collectivity seeded (idempotent), with tokens and people for every role,
-then served."""
+"""``queue-server demo``: the demo collectivity seeded (idempotent), with tokens and people for every role and
+a citizen record (sectors, a few parties: ``crm/seed.py``, only into an empty record), then served."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
     setup_logging(settings.server.log_level)
     tokens = asyncio.run(_seed_demo(settings))
     people = asyncio.run(_seed_demo_people(settings))
+    asyncio.run(_seed_demo_record(settings))
     typer.echo("Demo tokens (also on the start page):", err=True)
     for role, token in tokens.items():
         typer.echo(f"  {role.upper()}={token}", err=True)
@@ -89,3 +90,17 @@ async def _seed_demo_people(settings: Settings) -> dict[str, str]:
     path.write_text(json.dumps(people, indent=2))
     path.chmod(0o600)
     return people
+
+
+async def _seed_demo_record(settings: Settings) -> None:
+    """The demo's citizen record (``crm/seed.py``), once: a record that holds anything is left as it is."""
+    from queue_server.crm.seed import seed_record
+    from queue_server.crm.service import Record
+    from queue_server.db.engine import make_engine, sessions
+
+    engine = make_engine(settings.database_url)
+    try:
+        if await seed_record(Record(sessions(engine), settings.crm.retention_days)):
+            typer.echo("Demo citizen record: 3 sectors, 4 parties (search for \"Lefèvre\" at /crm).", err=True)
+    finally:
+        await engine.dispose()
