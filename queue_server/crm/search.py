@@ -21,7 +21,7 @@ Two query words may match the same word of a party ("jean jeanne" finds "Jeanne 
 How it stays fast (200,000 persons: ``bench/crm_search.py``): three statements for most names. One
 reads, from ``crm_word_keys``, the words one typo away from each query word (through their keys) and
 the words the last one starts (its own key is a word's; up to ``PREFIX_WORDS`` are listed, beyond
-that a range of words stands for them). One counts, up to ``COUNTED``, the postings of each query
+that a range of words stands for them). One counts, up to a bound, the postings of each query
 word's words. The last finds the parties: the query word with the fewest postings leads, each of its
 parties is checked for the other query words in the indexes, and only the parties that have them
 all are read (one primary-key lookup each), ranked by tier then recency. A query of one word whose
@@ -31,10 +31,12 @@ with (``ix_crm_parties_tenant_dealt``), among the ``RECENT`` latest, until ``lim
 do, its postings are looked up. The work of a query is thus bounded by the postings of its rarest
 word (a few thousand index entries for the commonest names), or by ``RECENT`` steps of the walk.
 
-The statements differ between the engines in one respect, how a party is checked for a query word
-(``_Names.has``): PostgreSQL gets a semi-join (``IN``) that its planner executes from its statistics;
-SQLite, which keeps none unless ANALYZEd and would then read a prefix's whole range for each party, a
-probe per party of the index that answers it in one step.
+The statements differ between the engines where their planners do. How a party is checked for a query
+word (``_Names.has``): PostgreSQL gets a semi-join (``IN``) that its planner orders and executes from
+its statistics; SQLite, which keeps none unless ANALYZEd and would then read a prefix's whole range for
+each party, a probe per party of the index that answers it in one step. And how far postings are
+counted: on SQLite up to ``COUNTED``, to choose the query word that leads; on PostgreSQL, which chooses
+itself, up to ``MANY`` only.
 
 Limits: at most ``MAX_WORDS`` query words are used (the first ones); only the last one is a prefix
 ("lef anne" finds nothing); a typo is one edit of one word, so a name typed in two pieces ("le fevre")
@@ -69,7 +71,7 @@ PREFIX_MIN = 2  # letters from which a lone query word is also a prefix (1 with 
 PREFIX_WORDS = 64  # words a prefix is listed as, at most; beyond, a range of words
 TYPO_WORDS = 32  # words within one typo kept per query word, in alphabetical order
 MANY = 2000  # postings from which a lone query word's parties are found by walking the recent parties
-COUNTED = 10_000  # postings counted at most per piece, to choose the query word that leads
+COUNTED = 10_000  # postings counted at most per piece on SQLite, to choose the query word that leads
 RECENT = 5000  # parties the walk looks at (the most recently dealt with) before the lookup takes over
 CHUNK = 500  # values per IN list when indexing
 
@@ -353,11 +355,14 @@ class _Names:
         return near, (begins if len(begins) <= PREFIX_WORDS else None)
 
     async def count(self, pieces: Collection[_Piece]) -> dict[_Piece, int]:
-        """Each piece's number of postings, counted up to ``COUNTED`` (one statement)."""
+        """Each piece's number of postings (one statement), counted up to ``COUNTED`` on SQLite, which must
+        be told which query word to lead with; up to ``MANY`` on PostgreSQL, whose planner orders the
+        semi-joins itself from its statistics: enough to choose between walking and looking up."""
+        counted = MANY if self.postgres else COUNTED
         ordered = sorted(pieces, key=lambda p: (p.listed, p.low))
         capped = [sa.select(sa.func.count()).select_from(
             sa.select(sa.literal(1).label("one")).where(_WORDS.c.tenant_id == self.tenant, piece.where(_WORDS.c.word))
-            .limit(COUNTED).subquery()).scalar_subquery().label(f"n{i}") for i, piece in enumerate(ordered)]
+            .limit(counted).subquery()).scalar_subquery().label(f"n{i}") for i, piece in enumerate(ordered)]
         row = (await self.session.execute(sa.select(*capped))).one()
         return dict(zip(ordered, (int(n) for n in row), strict=True))
 
