@@ -366,16 +366,16 @@ class _Names:
         row = (await self.session.execute(sa.select(*capped))).one()
         return dict(zip(ordered, (int(n) for n in row), strict=True))
 
-    def has(self, term: _Term, party: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    def has(self, term: _Term, party: sa.ColumnElement[int], probe: bool = False) -> sa.ColumnElement[bool]:
         """The party has a word of ``term``, from the indexes alone.
 
         PostgreSQL: the party is among the term's postings (``IN``), which its planner joins as it sees
-        fit (a merge of postings sorted by party, a hash, or probes). SQLite probes each party: a few
-        words in the primary key (tenant, word, party), whose successive probes for one word fall on
-        neighbouring pages; a prefix in ``ix_crm_words_party_word`` (one probe among the party's few
-        words), never naming the tenant, lest SQLite read the prefix's range in the primary key at each
-        probe."""
-        if self.postgres:
+        fit (a merge of postings sorted by party, a hash, or probes). SQLite, and both engines when
+        ``probe`` (a few parties to rank), probe each party: a few words in the primary key (tenant,
+        word, party), whose successive probes for one word fall on neighbouring pages; a prefix in
+        ``ix_crm_words_party_word`` (one probe among the party's few words), never naming the tenant,
+        lest SQLite read the prefix's range in the primary key at each probe."""
+        if self.postgres and not probe:
             postings = [sa.select(_WORDS.c.party_id).where(_WORDS.c.tenant_id == self.tenant,
                                                            piece.where(_WORDS.c.word)) for piece in term.pieces()]
             return party.in_(postings[0] if len(postings) == 1 else sa.union_all(*postings))
@@ -394,15 +394,15 @@ class _Names:
         which no planner turns into a scan of all the parties)."""
         widest = tiers[-1]
         order = sorted(range(len(widest)), key=lambda i: sizes[i])
-        others = [widest[i] for i in order[1:]]
-        parts = [sa.select(_LEAD.c.party_id).where(_LEAD.c.tenant_id == self.tenant, piece.where(_LEAD.c.word),
-                                                   *(self.has(term, _LEAD.c.party_id) for term in others))
+        # A few leading parties are probed for a common word rather than joined with all its postings.
+        checks = [self.has(widest[i], _LEAD.c.party_id, probe=sizes[order[0]] < MANY <= sizes[i]) for i in order[1:]]
+        parts = [sa.select(_LEAD.c.party_id).where(_LEAD.c.tenant_id == self.tenant, piece.where(_LEAD.c.word), *checks)
                  for piece in widest[order[0]].pieces()]
         matching = (parts[0].distinct() if len(parts) == 1 else sa.union(*parts)).subquery("matching")
         party = matching.c.party_id
         ranks: list[sa.ColumnElement[Any]] = []
         if len(tiers) > 1:
-            ranks.append(sa.case(*((sa.and_(*(self.has(term, party) for term in tier)), n)
+            ranks.append(sa.case(*((sa.and_(*(self.has(term, party, probe=True) for term in tier)), n)
                                    for n, tier in enumerate(tiers[:-1])), else_=len(tiers) - 1))
         dealt = sa.select(_PARTIES.c.dealt_with_at).where(_PARTIES.c.id == party).scalar_subquery()
         statement = sa.select(party).where(*([party.not_in(found)] if found else []))
