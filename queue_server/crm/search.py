@@ -21,7 +21,7 @@ Two query words may match the same word of a party ("jean jeanne" finds "Jeanne 
 How it stays fast (200,000 persons: ``bench/crm_search.py``): three statements for most names. One
 reads, from ``crm_word_keys``, the words one typo away from each query word (through their keys) and
 the words the last one starts (its own key is a word's; up to ``PREFIX_WORDS`` are listed, beyond
-that a range of words stands for them). One counts, up to ``COUNTED``, the postings of each query
+that a range of words stands for them). One counts, up to a bound, the postings of each query
 word's words. The last finds the parties: the query word with the fewest postings leads, each of its
 parties is checked for the other query words in the indexes, and only the parties that have them
 all are read (one primary-key lookup each), ranked by tier then recency. A query of one word whose
@@ -31,10 +31,12 @@ with (``ix_crm_parties_tenant_dealt``), among the ``RECENT`` latest, until ``lim
 do, its postings are looked up. The work of a query is thus bounded by the postings of its rarest
 word (a few thousand index entries for the commonest names), or by ``RECENT`` steps of the walk.
 
-The statements differ between the engines in one respect, how a party is checked for a query word
-(``_Names.has``): PostgreSQL gets a semi-join (``IN``) that its planner executes from its statistics;
-SQLite, which keeps none unless ANALYZEd and would then read a prefix's whole range for each party, a
-probe per party of the index that answers it in one step.
+The statements differ between the engines where their planners do. How a party is checked for a query
+word (``_Names.has``): PostgreSQL gets a semi-join (``IN``) that its planner orders and executes from
+its statistics; SQLite, which keeps none unless ANALYZEd and would then read a prefix's whole range for
+each party, a probe per party of the index that answers it in one step. And how far postings are
+counted: on SQLite up to ``COUNTED``, to choose the query word that leads; on PostgreSQL, which chooses
+itself, up to ``MANY`` only.
 
 Limits: at most ``MAX_WORDS`` query words are used (the first ones); only the last one is a prefix
 ("lef anne" finds nothing); a typo is one edit of one word, so a name typed in two pieces ("le fevre")
@@ -69,7 +71,7 @@ PREFIX_MIN = 2  # letters from which a lone query word is also a prefix (1 with 
 PREFIX_WORDS = 64  # words a prefix is listed as, at most; beyond, a range of words
 TYPO_WORDS = 32  # words within one typo kept per query word, in alphabetical order
 MANY = 2000  # postings from which a lone query word's parties are found by walking the recent parties
-COUNTED = 10_000  # postings counted at most per piece, to choose the query word that leads
+COUNTED = 10_000  # postings counted at most per piece on SQLite, to choose the query word that leads
 RECENT = 5000  # parties the walk looks at (the most recently dealt with) before the lookup takes over
 CHUNK = 500  # values per IN list when indexing
 
@@ -353,24 +355,27 @@ class _Names:
         return near, (begins if len(begins) <= PREFIX_WORDS else None)
 
     async def count(self, pieces: Collection[_Piece]) -> dict[_Piece, int]:
-        """Each piece's number of postings, counted up to ``COUNTED`` (one statement)."""
+        """Each piece's number of postings (one statement), counted up to ``COUNTED`` on SQLite, which must
+        be told which query word to lead with; up to ``MANY`` on PostgreSQL, whose planner orders the
+        semi-joins itself from its statistics: enough to choose between walking and looking up."""
+        counted = MANY if self.postgres else COUNTED
         ordered = sorted(pieces, key=lambda p: (p.listed, p.low))
         capped = [sa.select(sa.func.count()).select_from(
             sa.select(sa.literal(1).label("one")).where(_WORDS.c.tenant_id == self.tenant, piece.where(_WORDS.c.word))
-            .limit(COUNTED).subquery()).scalar_subquery().label(f"n{i}") for i, piece in enumerate(ordered)]
+            .limit(counted).subquery()).scalar_subquery().label(f"n{i}") for i, piece in enumerate(ordered)]
         row = (await self.session.execute(sa.select(*capped))).one()
         return dict(zip(ordered, (int(n) for n in row), strict=True))
 
-    def has(self, term: _Term, party: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    def has(self, term: _Term, party: sa.ColumnElement[int], probe: bool = False) -> sa.ColumnElement[bool]:
         """The party has a word of ``term``, from the indexes alone.
 
         PostgreSQL: the party is among the term's postings (``IN``), which its planner joins as it sees
-        fit (a merge of postings sorted by party, a hash, or probes). SQLite probes each party: a few
-        words in the primary key (tenant, word, party), whose successive probes for one word fall on
-        neighbouring pages; a prefix in ``ix_crm_words_party_word`` (one probe among the party's few
-        words), never naming the tenant, lest SQLite read the prefix's range in the primary key at each
-        probe."""
-        if self.postgres:
+        fit (a merge of postings sorted by party, a hash, or probes). SQLite, and both engines when
+        ``probe`` (a few parties to rank), probe each party: a few words in the primary key (tenant,
+        word, party), whose successive probes for one word fall on neighbouring pages; a prefix in
+        ``ix_crm_words_party_word`` (one probe among the party's few words), never naming the tenant,
+        lest SQLite read the prefix's range in the primary key at each probe."""
+        if self.postgres and not probe:
             postings = [sa.select(_WORDS.c.party_id).where(_WORDS.c.tenant_id == self.tenant,
                                                            piece.where(_WORDS.c.word)) for piece in term.pieces()]
             return party.in_(postings[0] if len(postings) == 1 else sa.union_all(*postings))
@@ -389,15 +394,15 @@ class _Names:
         which no planner turns into a scan of all the parties)."""
         widest = tiers[-1]
         order = sorted(range(len(widest)), key=lambda i: sizes[i])
-        others = [widest[i] for i in order[1:]]
-        parts = [sa.select(_LEAD.c.party_id).where(_LEAD.c.tenant_id == self.tenant, piece.where(_LEAD.c.word),
-                                                   *(self.has(term, _LEAD.c.party_id) for term in others))
+        # A few leading parties are probed for a common word rather than joined with all its postings.
+        checks = [self.has(widest[i], _LEAD.c.party_id, probe=sizes[order[0]] < MANY <= sizes[i]) for i in order[1:]]
+        parts = [sa.select(_LEAD.c.party_id).where(_LEAD.c.tenant_id == self.tenant, piece.where(_LEAD.c.word), *checks)
                  for piece in widest[order[0]].pieces()]
         matching = (parts[0].distinct() if len(parts) == 1 else sa.union(*parts)).subquery("matching")
         party = matching.c.party_id
         ranks: list[sa.ColumnElement[Any]] = []
         if len(tiers) > 1:
-            ranks.append(sa.case(*((sa.and_(*(self.has(term, party) for term in tier)), n)
+            ranks.append(sa.case(*((sa.and_(*(self.has(term, party, probe=True) for term in tier)), n)
                                    for n, tier in enumerate(tiers[:-1])), else_=len(tiers) - 1))
         dealt = sa.select(_PARTIES.c.dealt_with_at).where(_PARTIES.c.id == party).scalar_subquery()
         statement = sa.select(party).where(*([party.not_in(found)] if found else []))
