@@ -54,8 +54,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # odd input on PostgreS
 # Per operation and per generation mode (positive, then negative). QUEUE_TEST_FUZZ_EXAMPLES=1000 digs deeper (about
 # 40 s per 100 more; give pytest a longer --timeout).
 EXAMPLES = max(100, int(os.environ.get("QUEUE_TEST_FUZZ_EXAMPLES", "100")))
-# Invalid inputs mostly stop at validation, whatever they are: half as many keep the suite within its time.
-NEGATIVE_EXAMPLES = EXAMPLES // 2
+# Invalid inputs mostly stop at validation, whatever they are: a third as many keep the suite within its time.
+NEGATIVE_EXAMPLES = EXAMPLES // 3
 BASE_URL = "http://testserver"
 SERVICES = ("etat-civil", "passeports", "urbanisme")
 COUNTERS = ("1", "2", "3", "4")
@@ -362,7 +362,7 @@ def _report(exc: BaseException) -> str:
 
 # The operations are fuzzed in shards, each its own test with its own app, so that pytest-xdist spreads them
 # over its processes (one test of every operation was the suite's longest by far).
-SHARDS = 4
+SHARDS = 6
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
