@@ -11,8 +11,6 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import Hall
 
 AXE = Axe()
-# A period, not a synchronisation: an absence (a key that calls nobody) can only be checked over a while.
-QUIET_MS = 300
 
 
 def issue(hall: Hall, service: str = "etat-civil", **body: Any) -> dict[str, Any]:
@@ -243,8 +241,12 @@ def test_single_key_shortcuts_can_be_turned_off_and_stay_off(page: Page, hall: H
     start_at_counter(page, hall)
     page.uncheck("#keys-on")
     page.locator("#act-next").focus()
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url))
     page.keyboard.press("n")
-    page.wait_for_timeout(QUIET_MS)
+    # A barrier, not a wait: a call at the key press would have been sent synchronously, before this request.
+    assert page.evaluate("fetch('/api/v1/me').then((answer) => answer.status)") == 200
+    assert sent[-1].endswith("/api/v1/me") and not [url for url in sent if url.endswith("/next")], sent
     assert counter(hall, "2")["ticket"] is None
     page.reload()
     expect(page.locator("#keys-on")).not_to_be_checked()
