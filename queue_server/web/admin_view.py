@@ -7,7 +7,6 @@ string gives them, shared by the page and the JSON and CSV exports.
 from __future__ import annotations
 
 import gettext
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from queue_server.db.tables import ApiToken, AuditEntry
 from queue_server.platform.audit import Clocks, Filters, Names, Page, token_id
 from queue_server.platform.calendar import WEEKDAYS
 from queue_server.platform.devices import DEVICE_ROLES
+from queue_server.web.http import parse_day, typed_day
 
 Gettext = Callable[[str], str]
 FILTER_FIELDS = ("from", "to", "site", "who", "action")  # the query string's names, in the form's order
@@ -40,7 +40,7 @@ def parse_filters(params: Mapping[str, str], *, typed: bool = False) -> tuple[Fi
         raw = params.get(name)
         if typed and raw is not None:
             raw = raw.strip() or None
-        days[name] = _day(raw, typed) if raw is not None else None
+        days[name] = parse_day(raw, typed=typed) if raw is not None else None
         if raw is not None and days[name] is None:
             errors[name] = "date"
 
@@ -56,30 +56,6 @@ def parse_filters(params: Mapping[str, str], *, typed: bool = False) -> tuple[Fi
 def period_mistake(filters: Filters) -> bool:
     """The period ends before it starts."""
     return filters.first_day is not None and filters.last_day is not None and filters.last_day < filters.first_day
-
-
-ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-TYPED_DAY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
-
-
-def _day(raw: str, typed: bool) -> date | None:
-    iso = ISO_DAY.match(raw) if raw.isascii() else None
-    found = TYPED_DAY.match(raw) if typed and raw.isascii() and iso is None else None
-    if iso is not None:
-        year, month, day = iso.groups()
-    elif found is not None:
-        day, month, year = found.groups()
-    else:
-        return None
-    try:
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        return None
-
-
-def typed_day(day: date) -> str:
-    """A day as the form shows it: 01/07/2026."""
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def filter_values(params: Mapping[str, str], filters: Filters) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -50,6 +51,33 @@ WHITE_SPACE = ("\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, ra
 
 def without_space_around(text: str) -> str:
     return text.strip(WHITE_SPACE)
+
+
+ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+TYPED_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def parse_day(raw: str, *, typed: bool = True) -> date | None:
+    """A day as 1980-04-02, or with ``typed`` as people type it in a form (02/04/1980, 2.4.1980); ``None`` if it
+    is none."""
+    raw = raw.strip()
+    iso = ISO_DAY.match(raw) if raw.isascii() else None
+    found = TYPED_DAY.match(raw) if typed and raw.isascii() and iso is None else None
+    if iso is not None:
+        year, month, day = iso.groups()
+    elif found is not None:
+        day, month, year = found.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def typed_day(day: date) -> str:
+    """A day as the forms show it: 02/04/1980."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 class Body(BaseModel):

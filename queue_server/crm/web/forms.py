@@ -23,7 +23,7 @@ from queue_server.crm.service import ROLES
 from queue_server.crm.web.api import SECTOR_ID, ChangeBody, PartyBody, checked
 from queue_server.crm.web.words import KINDS, readable_phone
 from queue_server.platform.errors import PlatformError
-from queue_server.web.http import read_body, without_space_around
+from queue_server.web.http import parse_day, read_body, typed_day, without_space_around
 
 Gettext = Callable[[str], str]
 Form = dict[str, list[str]]
@@ -33,8 +33,6 @@ MOST_PHONES = MOST_EMAILS = 5  # as the API takes
 PERSON = ("first_name", "last_name", "birth_date")
 ORGANISATION = ("name", "rna", "siret", "activity")
 MAX_NOTE = 2000
-TYPED_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 async def read(request: Request, most: int = MAX_FIELDS) -> Form:
@@ -81,7 +79,7 @@ def party_values(view: Mapping[str, Any]) -> Values:
     values: Values = {"kind": view["kind"]}
     for name in (*PERSON, *ORGANISATION):
         value = view.get(name)
-        values[name] = typed_day(value) if name == "birth_date" and value else value or ""
+        values[name] = shown_day(value) if name == "birth_date" and value else value or ""
     for i, phone in enumerate(view.get("phones") or []):
         values[f"phone-{i}"] = readable_phone(phone)
     for i, email in enumerate(view.get("emails") or []):
@@ -110,27 +108,9 @@ def sent_values(form: Form, held: Values | None = None) -> Values:
     return values
 
 
-def typed_day(iso: str) -> str:
-    """A day as the forms show it: 02/04/1980."""
-    day = date.fromisoformat(iso)
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-
-
-def parse_day(raw: str) -> date | None:
-    """A day as people type it (02/04/1980, 2.4.1980, 1980-04-02); ``None`` if it is none."""
-    raw = raw.strip()
-    iso = ISO_DAY.match(raw) if raw.isascii() else None
-    typed = TYPED_DAY.match(raw) if raw.isascii() and iso is None else None
-    if iso is not None:
-        year, month, day = iso.groups()
-    elif typed is not None:
-        day, month, year = typed.groups()
-    else:
-        return None
-    try:
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        return None
+def shown_day(iso: str) -> str:
+    """A day kept as 1980-04-02 as the forms show it: 02/04/1980."""
+    return typed_day(date.fromisoformat(iso))
 
 
 def labels(_: Gettext) -> dict[str, str]:
