@@ -308,6 +308,17 @@ class CrmPages:
             return self._unknown(request, viewer)
         return viewer, number
 
+    async def _read(self, request: Request, needed: int = AGENTS) -> tuple[Viewer, dict[str, Any]] | Response:
+        """The viewer and the party of the path as they may see it (a read, audited), or the page that says no."""
+        got = await self._party(request, needed)
+        if isinstance(got, Response):
+            return got
+        viewer, number = got
+        try:
+            return viewer, await self.record.read(viewer.staff, number)
+        except UnknownField:
+            return self._unknown(request, viewer)
+
     async def _posted(self, request: Request, needed: int = AGENTS) -> tuple[Viewer, int, forms.Form] | Response:
         """For a POST about a party: the viewer, the party's number and the form (with the CSRF token)."""
         got = await self._form(request, needed)
@@ -320,14 +331,10 @@ class CrmPages:
         return viewer, number, form
 
     async def card(self, request: Request) -> Response:
-        got = await self._party(request)
+        got = await self._read(request)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        try:
-            view = await self.record.read(viewer.staff, number)
-        except UnknownField:
-            return self._unknown(request, viewer)
+        viewer, view = got
         return await self._card(request, viewer, view, done=self._done(request, viewer))
 
     async def _sectors(self, viewer: Viewer) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -400,14 +407,10 @@ class CrmPages:
     # Rectification ---------------------------------------------------------------------------------------------
 
     async def edit(self, request: Request) -> Response:
-        got = await self._party(request)
+        got = await self._read(request)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        try:
-            view = await self.record.read(viewer.staff, number)
-        except UnknownField:
-            return self._unknown(request, viewer)
+        viewer, view = got
         return self._party_form(request, viewer, forms.party_values(view), party=view)
 
     async def change(self, request: Request) -> Response:
@@ -444,14 +447,10 @@ class CrmPages:
     # Relations ----------------------------------------------------------------------------------------------------
 
     async def relation(self, request: Request) -> Response:
-        got = await self._party(request)
+        got = await self._read(request)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        try:
-            view = await self.record.read(viewer.staff, number)
-        except UnknownField:
-            return self._unknown(request, viewer)
+        viewer, view = got
         return await self._relation_page(request, viewer, view, request.query_params.get("q", ""))
 
     async def _relation_page(self, request: Request, viewer: Viewer, view: dict[str, Any], query: str,
@@ -521,14 +520,10 @@ class CrmPages:
     # Erasure ---------------------------------------------------------------------------------------------------------
 
     async def confirm_erase(self, request: Request) -> Response:
-        got = await self._party(request, ADMINS)
+        got = await self._read(request, ADMINS)
         if isinstance(got, Response):
             return got
-        viewer, number = got
-        try:
-            view = await self.record.read(viewer.staff, number)
-        except UnknownField:
-            return self._unknown(request, viewer)
+        viewer, view = got
         return self._render(request, viewer, "crm_erase.html", party=view,
                             kind_label=w.kind_labels(viewer._).get(view["kind"], ""))
 
