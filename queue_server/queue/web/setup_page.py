@@ -167,10 +167,8 @@ class SetupPage:
             return self._refusal(viewer, 404, _("There is no such site among yours."))
         return document
 
-    async def _form(self, request: Request, read: Callable[[Request], Awaitable[f.Form]]
-                    ) -> tuple[Viewer, str, dict[str, Any], f.Form] | Response:
-        """For a POST that changes a site: the administrator, the site, its configuration and the form (with
-        the session's CSRF token); or the answer to give instead."""
+    async def _administered(self, request: Request) -> tuple[Viewer, str, dict[str, Any]] | Response:
+        """The administrator of the path's site, the site and its configuration; or the answer to give instead."""
         viewer = await self._viewer(request)
         if isinstance(viewer, Response):
             return viewer
@@ -180,6 +178,16 @@ class SetupPage:
             return document
         if viewer.role_at(site) != "admin":
             return self._refusal(viewer, 403, _("Only an administrator of this site may change its configuration."))
+        return viewer, site, document
+
+    async def _form(self, request: Request, read: Callable[[Request], Awaitable[f.Form]]
+                    ) -> tuple[Viewer, str, dict[str, Any], f.Form] | Response:
+        """For a POST that changes a site: the administrator, the site, its configuration and the form (with
+        the session's CSRF token); or the answer to give instead."""
+        got = await self._administered(request)
+        if isinstance(got, Response):
+            return got
+        viewer, site, document = got
         form = await read(request)
         if not hmac.compare_digest(one(form, "csrf").encode(), viewer.csrf.encode()):
             return RedirectResponse(f"/admin/sites/{quote(site)}?error=expired", status_code=303)
@@ -422,15 +430,10 @@ class SetupPage:
 
     async def _confirm(self, request: Request, kind: str, what: str, question: str, warning: str = "",
                        more: Callable[[dict[str, Any], f.Gettext], str] | None = None) -> Response:
-        viewer = await self._viewer(request)
-        if isinstance(viewer, Response):
-            return viewer
-        site = request.path_params["site"]
-        document = await self._document(viewer, site)
-        if isinstance(document, Response):
-            return document
-        if viewer.role_at(site) != "admin":
-            return self._refusal(viewer, 403, _("Only an administrator of this site may change its configuration."))
+        got = await self._administered(request)
+        if isinstance(got, Response):
+            return got
+        viewer, site, document = got
         _t = viewer._
         return self._render(viewer, "setup_confirm.html", request.url.path, site=document["site"],
                             question=_t(question).format(what=what), warning=_t(warning) if warning else "",
