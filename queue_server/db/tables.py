@@ -162,8 +162,9 @@ class OutboxMessage(SQLModel, table=True):
 
     ``key`` names the message ("visit:{ticket}:turn-near"): a second message with the same key is not
     written. ``status``: "pending" (due at ``next_at``; a worker holds it until ``claimed_until``),
-    "sent" or "failed" (given up after too many attempts). ``recipient``, ``subject`` and ``body`` are
-    personal data: ``purge`` blanks them once the message is old enough."""
+    "sent" or "failed" (given up after too many attempts). ``attachments`` (e-mails only) is a list of
+    ``{"filename", "content_type", "data"}``, ``data`` in base64, or null. ``recipient``, ``subject``,
+    ``body`` and ``attachments`` are personal data: ``purge`` blanks them once the message is old enough."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_next_at", "status", "next_at"),)
@@ -174,6 +175,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient: str = Field(max_length=320)  # E.164 for an SMS, an address for an e-mail
     subject: str = Field(default="", max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

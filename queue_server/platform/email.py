@@ -5,6 +5,9 @@ so it may be logged as is. ``permanent`` when the server refused the message for
 to the sender, the recipient or the data: an unknown mailbox), so that the outbox stops trying; a
 refused sign-in (535) is not permanent: it is the configuration to mend, and the message waits.
 
+Attachments (an appointment's ``.ics``) are added as MIME parts after the text, base64-encoded, with
+the content type their caller gives (``text/calendar; method=PUBLISH; charset=utf-8``).
+
 Each message carries a ``Message-ID`` made by the caller and the same for every attempt, so that a
 message sent twice (a process killed after the server took it, before it was marked sent) is
 recognisable as one by the receiving systems and by a person reading the headers.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import formatdate, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -39,14 +42,25 @@ class EmailError(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file joined to an e-mail: its name as the reader sees it, its MIME type with any parameters
+    (``text/calendar; method=PUBLISH; charset=utf-8``) and its bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
-    """One e-mail: plain text; ``ref`` is unique to the message and the same for every attempt (the
-    left part of its Message-ID, ``<ref@domain of the sender>``)."""
+    """One e-mail: plain text, then its ``attachments``; ``ref`` is unique to the message and the same
+    for every attempt (the left part of its Message-ID, ``<ref@domain of the sender>``)."""
 
     to: str
     subject: str
     body: str
     ref: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Mailer(Protocol):
@@ -107,7 +121,8 @@ class SmtpMailer:
         self.tls_context = tls_context
 
     def message(self, mail: Mail) -> EmailMessage:
-        """``mail`` as a MIME message (UTF-8 plain text, its Message-ID, the current date)."""
+        """``mail`` as a MIME message (UTF-8 plain text, its Message-ID, the current date), multipart
+        when it has attachments."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = mail.to
@@ -115,6 +130,13 @@ class SmtpMailer:
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = f"<{mail.ref}@{self.domain}>"
         message.set_content(mail.body)
+        for attachment in mail.attachments:
+            parsed = Message()  # the content type's parameters (method, charset) carried over as given
+            parsed["Content-Type"] = attachment.content_type
+            params = {name: value for name, value in parsed.get_params(failobj=[])[1:] if isinstance(value, str)}
+            message.add_attachment(attachment.data, maintype=parsed.get_content_maintype(),
+                                   subtype=parsed.get_content_subtype(), filename=attachment.filename,
+                                   params=params)
         return message
 
     async def send(self, mail: Mail) -> None:

@@ -5,7 +5,10 @@ Writing: ``enqueue(session, ...)`` adds a row to ``outbox`` (``db/tables.py`` ``
 caller's transaction and does not commit: the message exists if and only if the change that causes it
 is committed. Its ``key`` names the message ("visit:{ticket}:turn-near"); a second ``enqueue`` with the
 same key writes nothing (``INSERT … ON CONFLICT DO NOTHING``, on SQLite and PostgreSQL alike), so a
-retried command or a redelivered event does not send the message twice.
+retried command or a redelivered event does not send the message twice. An e-mail may carry
+``attachments`` (an appointment's ``.ics``), kept in the row (base64 in JSON): small files only, as
+they are read with the row at each attempt. ``withdraw(session, ...)`` deletes messages not sent yet
+(a reminder whose appointment was cancelled or moved), by key or key prefix, also without committing.
 
 Sending: one ``OutboxWorker`` per server process, as many processes as wanted. A round claims up to
 ``batch`` due messages by setting their lease, ``claimed_until``, in one statement (on PostgreSQL the
@@ -29,8 +32,9 @@ provider that accepts a message and never delivers it goes unnoticed. Times are 
 hosts sharing a database must keep them in step (NTP); a skew eats into the lease.
 
 Personal data: addresses and numbers never reach the logs in clear (``mask``); ``purge`` blanks the
-recipient, subject and body of messages written before a date and since sent or failed, keeping the key (so that a late
-``enqueue`` of the same message stays a no-op) and the status; purged messages are not deleted yet.
+recipient, subject, body and attachments of messages written before a date and since sent or failed,
+keeping the key (so that a late ``enqueue`` of the same message stays a no-op) and the status; purged
+messages are not deleted yet.
 
 Templates: ``MessageTemplates.render(tenant, name, lang, **values)`` gives (subject, body) from Jinja2
 templates, one file per message and language (``templates/fr/check.txt``), French when the language has
@@ -40,30 +44,32 @@ none. A tenant's own templates, in a directory given to ``MessageTemplates`` (``
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import OutboxMessage
-from queue_server.platform.email import EmailError, Mail, Mailer, make_mailer, mask_address
+from queue_server.platform.email import Attachment, EmailError, Mail, Mailer, make_mailer, mask_address
 from queue_server.platform.sms import LogProvider, SmsError, SmsProvider, make_provider, mask_number
 from queue_server.settings import load_settings
 
@@ -109,33 +115,68 @@ def backoff_s(attempts: int, base_s: float, max_s: float, rng: random.Random) ->
 # Writing -----------------------------------------------------------------------------------------------
 
 
+def stored_attachments(attachments: Sequence[Attachment]) -> list[dict[str, str]] | None:
+    """``attachments`` as ``OutboxMessage.attachments`` holds them (``None`` for none)."""
+    return [{"filename": item.filename, "content_type": item.content_type,
+             "data": base64.b64encode(item.data).decode("ascii")} for item in attachments] or None
+
+
+def loaded_attachments(stored: list[dict[str, str]] | None) -> tuple[Attachment, ...]:
+    """The attachments of a row, back from ``stored_attachments``."""
+    return tuple(Attachment(item["filename"], item["content_type"], base64.b64decode(item["data"]))
+                 for item in stored or ())
+
+
 async def enqueue(session: AsyncSession, *, channel: Channel, to: str, body: str, key: str, subject: str = "",
-                  tenant: str | None = None, at: datetime | None = None) -> bool:
+                  tenant: str | None = None, at: datetime | None = None,
+                  attachments: Sequence[Attachment] = ()) -> bool:
     """Add a message to send to ``to`` (E.164 for an SMS, an address for an e-mail) in the session's
     transaction, due at ``at`` (now by default), without committing: the caller commits it with the
     change that causes it. False when a message with the same ``key`` (200 characters at most) exists
     already, sent or not: nothing is written then. On PostgreSQL, a concurrent transaction writing the
-    same key makes this one wait for it, then write nothing."""
+    same key makes this one wait for it, then write nothing. ``attachments`` go with an e-mail only (an
+    SMS with some is refused); they are stored in the row, so keep them small (an ``.ics``, not a PDF)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
+    if attachments and channel != "email":
+        raise ValueError("only an e-mail carries attachments")
     when = at or now_utc()
     row = {"key": key, "channel": channel, "tenant_id": tenant, "recipient": to, "subject": subject,
-           "body": body, "status": PENDING, "attempts": 0, "next_at": when, "last_error": "",
-           "created_at": now_utc()}
+           "body": body, "attachments": stored_attachments(attachments), "status": PENDING, "attempts": 0,
+           "next_at": when, "last_error": "", "created_at": now_utc()}
     insert = sqlite_insert if (await session.connection()).dialect.name == "sqlite" else pg_insert
     result: Any = await session.execute(insert(OutboxMessage).values(row).on_conflict_do_nothing())
     return bool(result.rowcount)
 
 
+async def withdraw(session: AsyncSession, keys: Iterable[str] = (), *, prefix: str = "") -> int:
+    """Delete the messages not sent yet whose key is one of ``keys`` or starts with ``prefix`` (taken
+    literally: ``%`` and ``_`` are no wildcards), in the session's transaction, without committing;
+    returns how many. Sent and failed messages stay (their keys keep a late ``enqueue`` a no-op). A
+    message a worker is sending at that very moment may still reach its recipient: it is gone from
+    the table all the same."""
+    keys = list(keys)
+    if not keys and not prefix:
+        return 0
+    matches: list[ColumnElement[bool]] = [col(OutboxMessage.key).in_(keys)] if keys else []
+    if prefix:
+        matches.append(col(OutboxMessage.key).startswith(prefix, autoescape=True))
+    result: Any = await session.execute(delete(OutboxMessage).where(
+        col(OutboxMessage.status) == PENDING, or_(*matches)))
+    return int(result.rowcount)
+
+
 async def purge(session: AsyncSession, before: datetime) -> int:
-    """Blank the recipient (kept masked), subject and body of the messages written before ``before``
-    and since sent or failed, and commit; returns how many were purged. Keys and statuses stay."""
+    """Blank the recipient (kept masked), subject, body and attachments of the messages written before
+    ``before`` and since sent or failed, and commit; returns how many were purged. Keys and statuses
+    stay."""
     rows = (await session.exec(select(OutboxMessage).where(
         col(OutboxMessage.status).in_((SENT, FAILED)), col(OutboxMessage.body) != "",
         col(OutboxMessage.created_at) < before))).all()
     for row in rows:
         row.recipient = mask(row.channel, row.recipient)
         row.subject = row.body = ""
+        row.attachments = None
         session.add(row)
     await session.commit()
     return len(rows)
@@ -158,15 +199,25 @@ class MessageTemplates:
         self.env = SandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
                                         autoescape=False, keep_trailing_newline=False)
 
+    @staticmethod
+    def _names(tenant: str | None, name: str, languages: Iterable[str]) -> list[str]:
+        return [path for language in languages
+                for path in ([f"{tenant}/{language}/{name}.txt"] if tenant else []) + [f"{language}/{name}.txt"]]
+
+    def language(self, tenant: str | None, name: str, lang: str) -> str:
+        """The language ``render`` writes message ``name`` in for ``lang``: ``lang`` when the tenant or
+        the installation has the template in it, else French (for dates and numbers in the same
+        language as the words around them)."""
+        try:
+            self.env.select_template(self._names(tenant, name, (lang,)))
+        except TemplateNotFound:
+            return "fr"
+        return lang
+
     def render(self, tenant: str | None, name: str, lang: str, **values: object) -> tuple[str, str]:
         """(subject, body) of message ``name`` in ``lang`` for ``tenant``; both stripped of surrounding
         white space. Raises ``jinja2.TemplateNotFound`` when no language has it."""
-        names = []
-        for language in dict.fromkeys((lang, "fr")):
-            if tenant:
-                names.append(f"{tenant}/{language}/{name}.txt")
-            names.append(f"{language}/{name}.txt")
-        template = self.env.select_template(names)
+        template = self.env.select_template(self._names(tenant, name, dict.fromkeys((lang, "fr"))))
         context = template.new_context(dict(values))
         parts = ["".join(template.blocks[block](context)).strip() if block in template.blocks else ""
                  for block in ("subject", "body")]
@@ -290,7 +341,7 @@ class OutboxWorker:
                     await self.sms.send(message.recipient, message.body)
                 elif message.channel == "email":
                     await self.mailer.send(Mail(message.recipient, message.subject, message.body,
-                                                message_ref(message)))
+                                                message_ref(message), loaded_attachments(message.attachments)))
                 else:
                     return Outcome(f"unknown channel {message.channel[:20]!r}", permanent=True)
         except SmsError as exc:

@@ -23,8 +23,18 @@ from sqlmodel import select
 
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.db.tables import OutboxMessage
-from queue_server.platform.email import LogMailer, SmtpMailer, make_mailer
-from queue_server.platform.outbox import FAILED, SENT, OutboxWorker, enqueue, message_ref, now_utc, purge
+from queue_server.platform.email import Attachment, LogMailer, SmtpMailer, make_mailer
+from queue_server.platform.outbox import (
+    FAILED,
+    PENDING,
+    SENT,
+    OutboxWorker,
+    enqueue,
+    message_ref,
+    now_utc,
+    purge,
+    withdraw,
+)
 from queue_server.platform.sms import HttpProvider
 from queue_server.settings import EmailSettings, load_settings
 from tests.outbox.support import DATABASES, SmsEndpoint, SmtpSink, database_url, eventually
@@ -301,6 +311,66 @@ async def test_purge_blanks_what_was_sent_and_keeps_the_key(engine: AsyncEngine,
     assert (sent.recipient, sent.subject, sent.body, sent.status) == ("a***@example.org", "", "", SENT)
     assert (pending.recipient, pending.body) == (PHONE, "pending")
     assert not await write(engine, channel="email", to=ANNE, subject="again", body="b", key="k")
+
+
+# Attachments and withdrawals ----------------------------------------------------------------------------
+
+ICS = Attachment("rendez-vous.ics", "text/calendar; method=PUBLISH; charset=utf-8",
+                 b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//FR\r\nX-LIEU:H\xc3\xb4tel de ville\r\n"
+                 b"END:VCALENDAR\r\n")
+
+
+async def test_an_email_carries_its_attachments_as_mime_parts(engine: AsyncEngine, sink: SmtpSink,
+                                                              endpoint: SmsEndpoint) -> None:
+    """An e-mail enqueued with an .ics arrives with its text and the file, its name, type and parameters intact."""
+    await write(engine, channel="email", to=ANNE, subject="Rendez-vous", body="Bonjour,\n", key="a:1",
+                attachments=[ICS])
+    async with running(make_worker(engine, sink, endpoint)):
+        await eventually(status_is(engine, SENT))
+    [message] = sink.received
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Bonjour,\n"
+    [part] = message.iter_attachments()
+    assert (part.get_content_type(), part.get_param("method"), part.get_param("charset")) == (
+        "text/calendar", "PUBLISH", "utf-8")
+    assert (part.get_filename(), part.get_payload(decode=True)) == ("rendez-vous.ics", ICS.data)
+
+
+async def test_only_an_email_takes_attachments(engine: AsyncEngine) -> None:
+    """An SMS enqueued with an attachment is refused before anything is written."""
+    with pytest.raises(ValueError, match="attachments"):
+        await write(engine, channel="sms", to=PHONE, body="x", key="a:1", attachments=[ICS])
+    assert await rows(engine) == []
+
+
+async def test_withdraw_deletes_pending_messages_by_key_or_prefix(engine: AsyncEngine, sink: SmtpSink,
+                                                                  endpoint: SmsEndpoint) -> None:
+    """Withdrawing removes the pending messages named, or whose key starts with the prefix taken literally
+    (``_`` is no wildcard), and leaves sent ones and others alone."""
+    await write(engine, channel="sms", to=PHONE, body="sent", key="r:a_b:reminder:0:sms")
+    async with running(make_worker(engine, sink, endpoint)):
+        await eventually(status_is(engine, SENT))
+    later = now_utc() + timedelta(days=1)
+    for key in ("r:a_b:reminder:1:sms", "r:a_b:reminder:1:email", "r:aXb:reminder:0:sms", "r:c:reminder:0:sms",
+                "r:d:reminder:0:sms"):
+        await write(engine, channel="sms", to=PHONE, body="later", key=key, at=later)
+    async with sessions(engine)() as session:
+        assert await withdraw(session, prefix="r:a_b:") == 2
+        assert await withdraw(session, ["r:c:reminder:0:sms", "r:unknown"]) == 1
+        assert await withdraw(session) == 0
+        await session.commit()
+    assert [(row.key, row.status) for row in await rows(engine)] == [
+        ("r:a_b:reminder:0:sms", SENT), ("r:aXb:reminder:0:sms", PENDING), ("r:d:reminder:0:sms", PENDING)]
+
+
+async def test_purge_blanks_attachments(engine: AsyncEngine, sink: SmtpSink, endpoint: SmsEndpoint) -> None:
+    """Purging a sent e-mail removes its attachments with its text."""
+    await write(engine, channel="email", to=ANNE, subject="Rendez-vous", body="b", key="k", attachments=[ICS])
+    async with running(make_worker(engine, sink, endpoint)):
+        await eventually(status_is(engine, SENT))
+    assert (await rows(engine))[0].attachments is not None
+    async with sessions(engine)() as session:
+        assert await purge(session, now_utc() + timedelta(seconds=1)) == 1
+    assert (await rows(engine))[0].attachments is None
 
 
 # A worker killed mid-send -------------------------------------------------------------------------------

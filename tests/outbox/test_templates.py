@@ -55,3 +55,13 @@ def test_a_tenants_template_runs_in_a_sandbox(tmp_path: Path) -> None:
         "{% block body %}{{ tenant_name.__class__.__mro__[1].__subclasses__() }}{% endblock %}")
     with pytest.raises(jinja2.exceptions.SecurityError):
         MessageTemplates(tmp_path).render("t", "check", "fr", tenant_name="x")
+
+
+def test_the_language_of_a_message_is_the_one_its_template_is_found_in(tmp_path: Path) -> None:
+    """A message is written in the language asked when a template exists in it (the tenant's own counts), else
+    in French."""
+    (tmp_path / "ville-a" / "de").mkdir(parents=True)
+    (tmp_path / "ville-a" / "de" / "check.txt").write_text("{% block subject %}Test{% endblock %}")
+    templates = MessageTemplates(tmp_path)
+    assert [templates.language("ville-a", "check", lang) for lang in ("en", "de", "es")] == ["en", "de", "fr"]
+    assert templates.language("ville-b", "check", "de") == "fr"
