@@ -13,11 +13,12 @@ from types import ModuleType
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
+from queue_server.booking import tables as booking_tables
 from queue_server.crm import tables as crm_tables
 from queue_server.db import tables as shared_tables
 from queue_server.queue import tables as queue_tables
 
 # Importing them puts their tables on the metadata.
-MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables)
+MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables, booking_tables)
 
 metadata: MetaData = SQLModel.metadata

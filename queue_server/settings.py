@@ -144,6 +144,14 @@ class CrmSettings(_Section):
     purge_every_s: int = Field(86_400, ge=60, le=604_800)
 
 
+class BookingSettings(_Section):
+    # Days after its date when an appointment (with the person's name and contact) is purged, with a deletion report.
+    retention_days: int = Field(730, ge=30, le=3650)
+    purge_every_s: int = Field(86_400, ge=60, le=604_800)
+    # Appointments booked online from one address in an hour, at most (staff are not counted).
+    bookings_per_address_per_hour: int = Field(20, ge=1, le=10_000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
@@ -160,6 +168,7 @@ class Settings(BaseSettings):
     kiosk: KioskSettings = KioskSettings()
     speech: SpeechSettings = SpeechSettings()
     crm: CrmSettings = CrmSettings()
+    booking: BookingSettings = BookingSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -25,6 +25,7 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
     tokens = asyncio.run(_seed_demo(settings))
     people = asyncio.run(_seed_demo_people(settings))
     asyncio.run(_seed_demo_record(settings))
+    asyncio.run(_seed_demo_motifs(settings))
     typer.echo("Demo tokens (also on the start page):", err=True)
     for role, token in tokens.items():
         typer.echo(f"  {role.upper()}={token}", err=True)
@@ -102,5 +103,28 @@ async def _seed_demo_record(settings: Settings) -> None:
     try:
         if await seed_record(Record(sessions(engine), settings.crm.retention_days)):
             typer.echo("Demo citizen record: 3 sectors, 4 parties (search for \"Lefèvre\" at /crm).", err=True)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_demo_motifs(settings: Settings) -> None:
+    """The demo site's motifs (``booking/seed.py``), once: a site with motifs is left as it is."""
+    from queue_server.booking.seed import seed_motifs
+    from queue_server.booking.service import Booking
+    from queue_server.db.engine import make_engine, sessions
+    from queue_server.platform.outbox import MessageTemplates
+    from queue_server.queue.sites import SiteConfigs
+
+    async def no_party(tenant: str, party: int) -> bool:
+        return False
+
+    async def unpublished(kind: str, row: object) -> None:
+        return None
+
+    engine = make_engine(settings.database_url)
+    try:
+        db = sessions(engine)
+        if await seed_motifs(Booking(db, SiteConfigs(db).get, no_party, MessageTemplates(), unpublished)):
+            typer.echo("Demo appointments: motifs passeport, mariage and permis (book them at /book).", err=True)
     finally:
         await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import orjson
@@ -18,6 +19,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from queue_server.booking.events import Publisher
+from queue_server.booking.service import Booking
+from queue_server.booking.tables import Appointment
+from queue_server.booking.tickets import GROUP as BOOKING_GROUP
+from queue_server.booking.tickets import TicketFollower
+from queue_server.booking.web.api import BookingApi
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -27,7 +34,7 @@ from queue_server.crm.web.api import CrmApi
 from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.platform.email import make_mailer
-from queue_server.platform.outbox import OutboxWorker
+from queue_server.platform.outbox import MessageTemplates, OutboxWorker
 from queue_server.platform.pairing import PairingCodes
 from queue_server.platform.presence import Presence
 from queue_server.platform.revocations import Revocations
@@ -38,11 +45,15 @@ from queue_server.platform.sms import LogProvider, make_provider
 from queue_server.platform.tokens import Tokens
 from queue_server.queue.archiver import Archiver
 from queue_server.queue.configuration import Configuration
+from queue_server.queue.domain import commands as c
+from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.eventstore import EventStore
+from queue_server.queue.hub import public
 from queue_server.queue.notifier import Notifier
 from queue_server.queue.phones import NoteBook, PhoneBook
+from queue_server.queue.protocol import ticket_view
 from queue_server.queue.reports import History
-from queue_server.queue.service import Clock, QueueService, utc_now
+from queue_server.queue.service import Clock, QueueService, new_command_id, new_ticket_id, utc_now
 from queue_server.queue.sites import SiteConfigs
 from queue_server.queue.visits import Visits
 from queue_server.queue.web import routes as queue_routes
@@ -57,7 +68,7 @@ from queue_server.web.admin import Admin
 from queue_server.web.admin_page import AdminPage
 from queue_server.web.auth import Authenticator
 from queue_server.web.deps import PlatformDeps
-from queue_server.web.errors import exception_handlers
+from queue_server.web.errors import HTTPError, exception_handlers
 from queue_server.web.headers import SecurityHeaders
 from queue_server.web.http import json_response
 from queue_server.web.login import Login
@@ -113,6 +124,25 @@ async def _supervise(embedded: EmbeddedValkey) -> None:
                 log.exception("the embedded Valkey did not start again; retrying")
 
 
+def _appointment_tickets(queue: QueueService) -> Any:
+    """How booking issues the ticket of an appointment checked in: a command to the queue's service, like any
+    ticket, in the motif's service and marked as an appointment's (called before the walk-ins). The key makes a
+    second check-in of the same appointment give the same ticket back."""
+
+    async def issue(config: SiteConfig, row: Appointment, kiosk: int | None) -> tuple[dict[str, Any], bool]:
+        engine = await queue.engine(config.id)
+        if engine is None:
+            raise HTTPError(404, "No such site.", "unknown-site")
+        result = await engine.execute(c.IssueTicket(
+            command_id=new_command_id(), ticket_id=new_ticket_id(), service=row.service, lang=row.lang,
+            idempotency_key=f"appointment:{row.id}", issued_by=kiosk, party=row.party))
+        assert result.ticket is not None
+        view = ticket_view(result.state, result.ticket)
+        return (public(view) if kiosk is not None else dict(view)), result.created
+
+    return issue
+
+
 def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                demo_people: dict[str, str] | None = None,
                clock: Clock = utc_now, embedded: EmbeddedValkey | None = None) -> Starlette:
@@ -144,7 +174,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 notes = NoteBook(redis, settings.redis.key_prefix)
                 # The streams are trimmed behind the CRM's reader too: no visit is lost to a trim.
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s,
-                                    (phones, notes), keep_for=(CRM_GROUP,))
+                                    (phones, notes), keep_for=(CRM_GROUP, BOOKING_GROUP))
                 tg.start_soon(archiver.run)
                 # The citizen record's timelines, fed by the queue's events (its own consumer group).
                 timeline = VisitTimeline(redis, settings.redis.key_prefix, session_factory)
@@ -178,6 +208,12 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                        configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
                 record = Record(session_factory, settings.crm.retention_days)
+                booking = Booking(session_factory, configs.get, PartyLinks(session_factory).party_exists,
+                                  MessageTemplates(), Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
+                                  clock=clock)
+                # An appointment's status follows its ticket (its own consumer group on the sites' streams).
+                follower = TicketFollower(redis, settings.redis.key_prefix, session_factory, booking.set_status)
+                tg.start_soon(follower.run)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -189,6 +225,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *queue_routes(queue_deps, feed),
                     *CrmApi(authenticator, record, record.region).routes(),
                     *CrmPages(authenticator, record, configs.get).routes(),
+                    *BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
+                                bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -206,7 +244,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # Let the stream workers finish their transactions (together: each may be waiting on Redis):
                 # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
                 async with anyio.create_task_group() as stopping:
-                    for worker in (archiver, timeline, *([notifier] if notifier is not None else [])):
+                    for worker in (archiver, timeline, follower, *([notifier] if notifier is not None else [])):
                         stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()

@@ -53,7 +53,8 @@ class Motif:
     ``cancel_cutoff_min``: citizens may not cancel or move closer than this to the start (staff may).
     ``arrive_before_min`` / ``arrive_after_min``: the check-in window around the start.
     ``max_upcoming``: upcoming appointments one contact may hold for this motif.
-    ``ants``: a passport or identity-card motif, checked with the ANTS (``None``: not one)."""
+    ``ants``: a passport or identity-card motif, checked with the ANTS (``None``: not one).
+    ``holidays``: a region whose public holidays close this motif too (``None``: the site's holidays only)."""
 
     id: str
     site: str
@@ -79,6 +80,9 @@ class Motif:
     questions: tuple[Question, ...] = ()
     duration_rule: DurationRule | None = None
     ants: AntsKind | None = None
+    # Public holidays that close this motif besides the site's ("FR", "FR-57"...: a desk that closes on holidays
+    # while the site's queue stays open); None: the site's alone.
+    holidays: str | None = None
 
     @property
     def step(self) -> int:

@@ -1,0 +1,1 @@
+"""Booking on the web: its JSON API (api.py), the citizens' and the staff's pages."""
