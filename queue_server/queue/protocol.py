@@ -331,6 +331,6 @@ def snapshot_view(state: SiteState, staff: bool = True, now: datetime | None = N
         "timezone": config.timezone,
     }
     if staff:
-        snapshot["queue"] = [ticket_view(state, state.tickets[key[3]]) for s in config.services
+        snapshot["queue"] = [ticket_view(state, state.tickets[key[-1]]) for s in config.services
                              for key in state.queue(s.id)]
     return snapshot
