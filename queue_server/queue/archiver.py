@@ -44,8 +44,10 @@ LEASE_MS = 15_000
 TRIM_EVERY_S = 5.0
 VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
 # Fields of events that the history, kept for years, leaves out: a ticket's link to a person (the CRM party whose
-# visit it is) lives on that person's timeline, which goes with them (erasure, retention), and nowhere else.
-UNARCHIVED = ("party",)
+# visit it is, the appointment it is the check-in of) lives on that person's timeline and bookings, which go with
+# them (erasure, retention), and nowhere else. Of an appointment the history keeps only that there was one
+# (``booked`` in the data of ticket.issued), which says nothing about whose it was.
+UNARCHIVED = ("party", "appointment")
 
 
 def _min_id(*ids: str) -> str:
@@ -190,6 +192,8 @@ class Archiver(StreamWorker):
                 history = []
                 for rid, event in fresh:
                     payload: dict[str, Any] = event_payload(event)
+                    if isinstance(event, ev.TicketIssued):
+                        payload["booked"] = event.appointment is not None
                     for name in UNARCHIVED:
                         payload.pop(name, None)
                     ticket_id = payload.get("ticket_id")

@@ -126,8 +126,8 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
             state.queue(ticket.service).append(ticket.queue_key)
     for queue in state.queues.values():
         queue.sort()
-    state.idempotency = {  # a request's party: absent in snapshots written before parties
-        k: IdempotencyRecord(tid, (req[0], req[1], req[2], req[3] if len(req) > 3 else None), parse_iso(at))
+    state.idempotency = {  # a request's party, appointment: absent in snapshots written before them
+        k: IdempotencyRecord(tid, (req[0], req[1], req[2], *(req[3:] + [None, None])[:2]), parse_iso(at))
         for k, (tid, req, at) in raw["idempotency"].items()
     }
     state.applied = raw["applied"]

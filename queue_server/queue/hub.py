@@ -75,13 +75,15 @@ AUDIENCE: dict[str, Audience] = {
 # What public screens (displays, kiosks, a citizen's ticket page) may see of a ticket (a dict with a "number"):
 # an allow-list, so that a field added to tickets later (a name, an e-mail, a party id) reaches staff only until
 # it is named here. tests/system/test_hub_projection.py makes every TicketView field be classed as one or other.
+# ``booked`` (an appointment ticket, yes or no) is public; the appointment's reference is not.
 PUBLIC_TICKET = frozenset({"id", "number", "service", "status", "priority", "position", "estimated_wait_s",
-                           "counter", "issued_at", "called_at", "recalls"})
-# Ticket fields known to be for staff only (notes left, transfers to the front, the CRM party whose visit it is) or
-# personal: never public.
-PERSONAL = frozenset({"phone", "name", "email", "note", "noted", "front", "party"})
-# Fields, at any depth, for staff only: the agents' names, the list of waiting tickets, a link to a person's record.
-STAFF_ONLY = frozenset({"agent", "queue", "party"})
+                           "counter", "issued_at", "called_at", "recalls", "booked"})
+# Ticket fields known to be for staff only (notes left, transfers to the front, the CRM party whose visit it is, the
+# appointment it is the check-in of) or personal: never public.
+PERSONAL = frozenset({"phone", "name", "email", "note", "noted", "front", "party", "appointment"})
+# Fields, at any depth, for staff only: the agents' names, the list of waiting tickets, a link to a person's record
+# or to their appointment (whose code, typed at the kiosk, is what the holder shows to check in).
+STAFF_ONLY = frozenset({"agent", "queue", "party", "appointment"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
 OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
 REPLAY = 10_000  # messages kept per site for clients resuming with `since`

@@ -35,11 +35,19 @@ class TicketView(TypedDict):
     called_at: str | None
     recalls: int
     noted: NotRequired[bool]  # staff left a note for its agent (GET …/tickets/{id}/note; staff only, an extension)
-    # Transferred "to the front" of its queue: waiting lists order by (priority, front, arrival) (staff only).
+    # Transferred "to the front" of its queue: waiting lists order by (appointment, priority, front, arrival)
+    # (staff only).
     front: NotRequired[bool]
     # The CRM party whose visit it is (an opaque number; None: anonymous), so that the agent who calls it can open
     # the person's record (staff only, never on a public screen: hub.py PUBLIC_TICKET; an extension of API.md).
     party: NotRequired[int | None]
+    # The appointment this ticket is the check-in of: the booking module's opaque reference (its code, "K7M2QX";
+    # None: a walk-in). Staff only, never on a public screen (hub.py PUBLIC_TICKET; an extension of API.md).
+    appointment: NotRequired[str | None]
+    # Whether it is an appointment ticket (called before walk-ins), which the public may know: the citizen's page
+    # and the agents' screens say "appointment" by its number (an extension of API.md). Present on every ticket of
+    # the day; absent from a ticket of a past day read from the history, which does not keep it.
+    booked: NotRequired[bool]
 
 
 class ServiceView(TypedDict):
@@ -261,6 +269,8 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
         "noted": ticket.noted,
         "front": ticket.front,
         "party": ticket.party,
+        "appointment": ticket.appointment,
+        "booked": ticket.booked,
     }
 
 
@@ -331,6 +341,6 @@ def snapshot_view(state: SiteState, staff: bool = True, now: datetime | None = N
         "timezone": config.timezone,
     }
     if staff:
-        snapshot["queue"] = [ticket_view(state, state.tickets[key[3]]) for s in config.services
+        snapshot["queue"] = [ticket_view(state, state.tickets[key[-1]]) for s in config.services
                              for key in state.queue(s.id)]
     return snapshot

@@ -116,6 +116,19 @@ _PROBLEM = {
 }
 
 
+# What fields of a Ticket mean beyond their type: its TypedDict (queue/protocol.py, which the device clients import
+# without pydantic) cannot carry descriptions.
+_TICKET_FIELDS = {
+    "position": "a waiting ticket's rank in its service's queue, in call order (0: next): appointment tickets, then "
+                "priority tickets, then tickets transferred to the front, then arrival; a walk-in counts the "
+                "appointment tickets ahead of it whatever their arrival. null: not waiting",
+    "appointment": "staff only: the reference of the appointment this ticket is the check-in of (the booking's "
+                   "6-character code), null for a walk-in; never in what kiosks, displays or the ticket's holder "
+                   "receive (they get booked)",
+    "booked": "an appointment ticket, called before the walk-ins of the services a counter serves, the earlier "
+              "check-in first; public. Absent from a ticket of a past day (the history does not keep it)",
+}
+
 # The wire TypedDicts are named ``*View`` in the code; the document uses the names of API.md.
 _PUBLIC_NAMES = {"TicketView": "Ticket", "SnapshotView": "Snapshot", "CounterView": "Counter",
                  "ServiceView": "Service", "PrinterView": "Printer"}
@@ -146,6 +159,8 @@ def _schemas() -> dict[str, Any]:
         for name, definition in schema.pop("$defs", {}).items():
             out[_public(name)] = definition
         out[_public(kind.__name__)] = schema
+    for name, description in _TICKET_FIELDS.items():
+        out["Ticket"]["properties"][name]["description"] = description
     for schema in out.values():
         _no_null_defaults(schema)
         if "title" in schema:

@@ -270,14 +270,14 @@ def test_a_snapshot_keeps_the_party_of_each_ticket_and_key() -> None:
         evolve(state, event)
     decoded = decode_state(config, encode_state(state))
     assert decoded.tickets["t3"].party == 42 and decoded.tickets["t2"].party is None
-    assert decoded.idempotency["desk-1"].request == ("etat-civil", False, "fr", 42)
+    assert decoded.idempotency["desk-1"].request == ("etat-civil", False, "fr", 42, None)
     raw = orjson.loads(encode_state(state))
     for ticket in raw["tickets"]:
         del ticket["party"]
     raw["idempotency"]["desk-1"][1] = raw["idempotency"]["desk-1"][1][:3]
     older = decode_state(config, orjson.dumps(raw))
     assert older.tickets["t3"].party is None
-    assert older.idempotency["desk-1"].request == ("etat-civil", False, "fr", None)
+    assert older.idempotency["desk-1"].request == ("etat-civil", False, "fr", None, None)
 
 
 def test_a_snapshot_of_an_unknown_version_is_refused() -> None:

@@ -47,11 +47,12 @@ def test_a_retry_with_the_same_key_returns_the_original_ticket() -> None:
 
 
 @pytest.mark.parametrize(
-    "change", [{"service": "passeports"}, {"priority": True}, {"lang": "en"}, {"party": 7}],
-    ids=["service", "priority", "lang", "party"]
+    "change", [{"service": "passeports"}, {"priority": True}, {"lang": "en"}, {"party": 7}, {"appointment": "K7M2QX"}],
+    ids=["service", "priority", "lang", "party", "appointment"]
 )
 def test_the_same_key_with_a_different_request_is_refused(change: dict[str, Any]) -> None:
-    """Reusing a key for a different service, priority, language or person (party) raises IdempotencyKeyReused."""
+    """Reusing a key for a different service, priority, language, person (party) or appointment raises
+    IdempotencyKeyReused."""
     state = new_state()
     apply(state, keyed(), MORNING)
     with pytest.raises(IdempotencyKeyReused):

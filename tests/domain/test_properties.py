@@ -1,7 +1,8 @@
 """Properties of the rules under random command sequences (hypothesis, stateful).
 
 Whatever commands arrive, in whatever order, at whatever (even lagging) times: numbers are never
-duplicated and run 1..n per service and day, a waiting ticket is called at most once, the queues
+duplicated and run 1..n per service and day, a waiting ticket is called at most once, a counter calls an
+appointment ticket before any walk-in and a priority walk-in before the others, the queues
 match the tickets, deciding never touches the state, ``clone`` isolates, and a state resumed from a
 snapshot decides exactly like the one that never stopped.
 """
@@ -23,7 +24,7 @@ from queue_server.queue.domain.config import CounterConfig, ServiceConfig, SiteC
 from queue_server.queue.domain.decide import decide
 from queue_server.queue.domain.errors import DomainError
 from queue_server.queue.domain.events import Event, TicketCalled, TicketIssued, TicketRequeued, TicketTransferred
-from queue_server.queue.domain.state import SiteState, evolve
+from queue_server.queue.domain.state import SiteState, Ticket, evolve
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = ((480, 1080),)  # 8:00–18:00
@@ -106,6 +107,8 @@ class SiteRules(RuleBasedStateMachine):
 
         tentative = self.state.clone()
         for event in events:
+            if isinstance(event, TicketCalled) and isinstance(command, c.CallNext):
+                self.called_in_order(tentative, command, tentative.tickets[event.ticket_id])
             if isinstance(event, TicketCalled):
                 assert tentative.tickets[event.ticket_id].status == "waiting"
                 self.calls_while_waiting[event.ticket_id] += 1
@@ -119,6 +122,18 @@ class SiteRules(RuleBasedStateMachine):
                 self.issued[(tentative.day, event.service)].append(event)
         assert frozen(self.state) == before, "evolving a clone changed the original"
         self.state = tentative
+
+    @staticmethod
+    def called_in_order(state: SiteState, command: c.CallNext, chosen: Ticket) -> None:
+        """The ticket a counter calls next is an appointment ticket whenever one waits in the services it calls
+        from; else a priority walk-in whenever one waits there."""
+        counter = CONFIG.counter(command.counter)
+        assert counter is not None
+        services = command.services or counter.services
+        waiting = [t for t in state.tickets.values() if t.status == "waiting" and t.service in services]
+        assert chosen.booked == any(t.booked for t in waiting), "an appointment ticket was passed by a walk-in"
+        if not chosen.booked:
+            assert chosen.priority == any(t.priority for t in waiting), "a priority walk-in was passed"
 
     def pick(self, data: st.DataObject) -> str:
         """One of today's tickets (or an unknown id when there is none)."""
@@ -153,11 +168,14 @@ class SiteRules(RuleBasedStateMachine):
         self.run(command, lag=lag)
 
     @rule(service=st.sampled_from(SERVICES), priority=st.booleans(), key=st.sampled_from([None, None, "k1", "k2"]),
-          lang=st.sampled_from(["fr", "en"]), seconds=st.integers(0, 120))
-    def issue(self, service: str, priority: bool, key: str | None, lang: str, seconds: int) -> None:
+          lang=st.sampled_from(["fr", "en"]), seconds=st.integers(0, 120),
+          appointment=st.sampled_from([None, None, None, "K7M2QX", "B4RT9Z"]))
+    def issue(self, service: str, priority: bool, key: str | None, lang: str, seconds: int,
+              appointment: str | None) -> None:
+        """A walk-in takes a ticket, or a booked citizen checks in (``appointment``)."""
         self.run(c.IssueTicket(command_id=self.fresh("c"), ticket_id=self.fresh("t"), service=service,
                                priority=priority, idempotency_key=key, lang=lang,
-                               issued_by=12 if priority else None), seconds)
+                               issued_by=12 if priority else None, appointment=appointment), seconds)
 
     @rule(counter=COUNTERS, services=st.sampled_from([None, None, ("etat-civil",), ("passeports", "urbanisme")]),
           seconds=st.integers(0, 120))

@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 import httpx
+import orjson
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -194,3 +195,28 @@ async def test_the_streams_are_trimmed_only_behind_the_groups_it_keeps_for(stack
     assert await trimmed_to() == 0
     await engine.dispose()
     await redis.aclose()
+
+
+async def test_the_history_keeps_that_a_ticket_was_booked_but_not_the_appointment(stack: Stack) -> None:
+    """An appointment ticket is archived with ``booked`` in the data of its ticket.issued, without the appointment's
+    reference (a link to a person's booking, which goes with them); a walk-in's says ``booked: false``."""
+    redis = Redis.from_url(stack.settings.redis.url)
+    store = EventStore(redis, stack.settings.redis.key_prefix)
+    engine = make_engine(stack.settings.database_url)
+    factory = sessions(engine)
+    at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    events = [TicketIssued(at=at, command_id="c1", ticket_id="t1", service="etat-civil", seq=1, number="A001",
+                           appointment="K7M2QX"),
+              TicketIssued(at=at, command_id="c2", ticket_id="t2", service="etat-civil", seq=2, number="A002")]
+    reply = await store.append("demo", "0-0", events)
+    assert isinstance(reply, Appended)
+    archiver = Archiver(redis, store, factory, retention_s=3600)
+    await archiver.refresh_sites(force=True)
+    await archiver._archive("demo", store.keys("demo").stream, await store.read_all("demo"))
+    async with factory() as session:
+        rows = (await session.execute(select(EventRecord.ticket_id, EventRecord.data))).all()
+    await engine.dispose()
+    await redis.aclose()
+    data = {ticket_id: orjson.loads(text) for ticket_id, text in rows}
+    assert (data["t1"]["booked"], data["t2"]["booked"]) == (True, False)
+    assert "appointment" not in data["t1"] and "K7M2QX" not in str(data)

@@ -85,7 +85,7 @@ def keys_at_any_depth(value: object) -> set[str]:
 # What a site may go through: tickets issued by a kiosk or by staff for a known person, called, served, moved.
 STEPS = st.lists(st.one_of(
     st.tuples(st.just("issue"), st.sampled_from(["etat-civil", "passeports"]), st.none() | st.integers(1, 2**31 - 1),
-              st.sampled_from([None, 12])),
+              st.sampled_from([None, 12]), st.sampled_from([None, "K7M2QX"])),
     st.tuples(st.just("next"), st.sampled_from(["1", "2", "3"])),
     st.tuples(st.sampled_from(["start", "finish", "no_show", "requeue", "recall", "note", "cancel"]),
               st.integers(0, 9)),
@@ -95,10 +95,12 @@ STEPS = st.lists(st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(steps=STEPS)
-def test_a_party_never_reaches_a_public_screen_whatever_the_site_goes_through(steps: list[tuple[Any, ...]]) -> None:
-    """Tickets staff issued for known persons (``party``) go through calls, services, transfers, no-shows: staff
-    messages carry each ticket's party; what displays, kiosks and citizens' phones receive (every event message,
-    the snapshot, a ticket's own feed, the answers of GET /state and GET …/tickets/{id}) never holds it."""
+def test_a_party_or_appointment_never_reaches_a_public_screen_whatever_the_site_goes_through(
+        steps: list[tuple[Any, ...]]) -> None:
+    """Tickets staff issued for known persons (``party``), and appointment tickets (``appointment``), go through
+    calls, services, transfers, no-shows: staff messages carry each ticket's party and appointment; what displays,
+    kiosks and citizens' phones receive (every event message, the snapshot, a ticket's own feed, the answers of
+    GET /state and GET …/tickets/{id}) never holds either (an appointment ticket says only ``booked``)."""
     state = new_state()
     now = MORNING
     simple = {"start": c.Start, "finish": c.Finish, "no_show": c.MarkNoShow, "requeue": c.Requeue,
@@ -109,7 +111,7 @@ def test_a_party_never_reaches_a_public_screen_whatever_the_site_goes_through(st
         command: c.Command
         if step[0] == "issue":
             command = c.IssueTicket(command_id=f"c{n}", ticket_id=f"t{n}", service=step[1], party=step[2],
-                                    issued_by=step[3])
+                                    issued_by=step[3], appointment=step[4])
         elif step[0] == "next":
             command = c.CallNext(command_id=f"c{n}", counter=step[1])
         elif not tickets:
@@ -125,12 +127,14 @@ def test_a_party_never_reaches_a_public_screen_whatever_the_site_goes_through(st
         for m, event in enumerate(events):
             evolve(state, event)
             message = event_message(state, f"{n + 1}-{m}", event)
-            assert "party" not in keys_at_any_depth(public(message))
+            assert not {"party", "appointment"} & keys_at_any_depth(public(message))
             if isinstance(event, TicketIssued):
                 assert message["data"]["ticket"]["party"] == event.party  # type: ignore[index,typeddict-item]
+                assert message["data"]["ticket"]["appointment"] == event.appointment  # type: ignore[index,typeddict-item]
+                assert public(message)["data"]["ticket"]["booked"] == (event.appointment is not None)
         for ticket_id in state.tickets:
-            assert "party" not in keys_at_any_depth(ticket_message(state, "1-0", ticket_id))
-            assert "party" not in public(ticket_view(state, state.tickets[ticket_id]))
-        assert "party" not in keys_at_any_depth(public(snapshot_view(state, staff=False, now=now)))
+            assert not {"party", "appointment"} & keys_at_any_depth(ticket_message(state, "1-0", ticket_id))
+            assert not {"party", "appointment"} & set(public(ticket_view(state, state.tickets[ticket_id])))
+        assert not {"party", "appointment"} & keys_at_any_depth(public(snapshot_view(state, staff=False, now=now)))
     staff = snapshot_view(state, staff=True, now=now)
     assert {t["party"] for t in staff.get("queue", [])} <= {t.party for t in state.tickets.values()}

@@ -188,7 +188,7 @@ class QueueMachine(RuleBasedStateMachine):
             if expected["status"] in ("called", "serving"):
                 assert ticket.counter == expected["counter"]
         for service in SERVICES:
-            order = [state.tickets[k[3]].id for k in state.queue(service)]
+            order = [state.tickets[k[-1]].id for k in state.queue(service)]
             assert order == self.model.waiting(service)
             for position, ticket_id in enumerate(order):
                 assert state.position(state.tickets[ticket_id]) == position

@@ -27,6 +27,10 @@ class IssueTicket(Command):
     # Staff only: the CRM party (an opaque number, never a name) whose visit this is; the web layer checks that
     # it exists. Never on a public screen (hub.py PUBLIC_TICKET).
     party: int | None = None
+    # The appointment this ticket is the check-in of: an opaque reference the booking module gives (its 6-character
+    # code, "K7M2QX"; never a name). Such a ticket is called before walk-ins (ordering.py). Staff only: public views
+    # say ``booked`` instead (hub.py PUBLIC_TICKET). None: a walk-in.
+    appointment: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -87,6 +87,10 @@ def outcome(state: SiteState, command: c.Command) -> Ticket | None:
     return state.tickets.get(ticket_id) if ticket_id else None
 
 
+# The longest appointment reference a ticket takes (the booking module gives 6-character codes; an opaque string
+# all the same, bounded so that no caller fills the log with one).
+MAX_APPOINTMENT_REF = 64
+
 # The statuses in which a ticket may get a note: its visit is still ahead or under way.
 NOTABLE: tuple[Status, ...] = ("waiting", "called", "serving")
 ACTIVE = NOTABLE  # and so a service that holds such a ticket cannot be removed
@@ -159,10 +163,13 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
     service = state.config.service(cmd.service)
     if service is None:
         raise NotFound(f"No service {cmd.service!r} at this site.")
+    if cmd.appointment is not None and not (
+            0 < len(cmd.appointment) <= MAX_APPOINTMENT_REF and cmd.appointment.isprintable()):
+        raise Invalid(f"An appointment reference is 1 to {MAX_APPOINTMENT_REF} printable characters.")
     if cmd.idempotency_key is not None:
         record = state.idempotency.get(cmd.idempotency_key)
         if record is not None and record.issued_at > now - IDEMPOTENCY_WINDOW:
-            if record.request != (cmd.service, cmd.priority, cmd.lang, cmd.party):
+            if record.request != (cmd.service, cmd.priority, cmd.lang, cmd.party, cmd.appointment):
                 raise IdempotencyKeyReused(
                     "This Idempotency-Key was already used for a different request; "
                     "use a new key for a new ticket."
@@ -179,6 +186,7 @@ def _issue(state: SiteState, cmd: c.IssueTicket, now: datetime) -> list[Event]:
             at=now, command_id=cmd.command_id, ticket_id=cmd.ticket_id, service=service.id, seq=seq,
             number=f"{service.prefix}{seq:03d}", priority=cmd.priority, lang=cmd.lang,
             idempotency_key=cmd.idempotency_key, issued_by=cmd.issued_by, party=cmd.party,
+            appointment=cmd.appointment,
         )
     ]
 

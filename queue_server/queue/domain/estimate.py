@@ -35,6 +35,8 @@ def seconds_per_place(state: SiteState, service: str) -> float | None:
 
 def estimated_wait_s(state: SiteState, service: str, ahead: int) -> int | None:
     """Seconds until a ticket with ``ahead`` people before it is called; ``None`` if no counter serves.
+    ``ahead`` is the ticket's ``SiteState.position``, in call order: a walk-in's counts the appointment
+    and priority tickets of its service ahead of it, whatever their arrival.
 
     Each of the ``ahead`` people and the citizen's own turn take the mean duration, shared by the
     counters: (ahead + 1) × (mean ÷ counters), rounded up to whole seconds. A coarse figure meant for

@@ -40,6 +40,9 @@ class TicketIssued(Event):
     idempotency_key: str | None = None
     issued_by: int | None = None  # the kiosk's device token id, None when staff issued it
     party: int | None = None  # the CRM party whose visit it is (staff issued it for a known person); None: anonymous
+    # The appointment it is the check-in of (the booking module's opaque reference); None: a walk-in, and every
+    # ticket.issued written before appointment tickets existed.
+    appointment: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,9 +51,16 @@ RECENT_CALLS = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-# Sort key of a waiting ticket inside its service's queue: priority first, then tickets transferred
-# "to the front", then arrival; the ticket id breaks exact ties so that every process agrees.
-QueueKey = tuple[int, int, int, str]
+# Sort key of a waiting ticket inside its service's queue, the call order of that queue:
+#   1. appointment tickets (a booked citizen who checked in), whatever their arrival, before every walk-in;
+#   2. then priority tickets (reduced mobility, pregnancy...);
+#   3. then tickets transferred "to the front" of the queue;
+#   4. then arrival (for an appointment ticket: its check-in), the earlier first;
+# and the ticket id breaks exact ties so that every process agrees. Each level applies within the one above it:
+# appointment tickets among themselves are ordered by priority, front, arrival; a walk-in transferred to the front
+# still comes after every appointment ticket of its new service. A ticket's ``position`` is its rank in this order
+# (a walk-in counts the appointment tickets ahead of it), and ordering.py keeps the same levels across services.
+QueueKey = tuple[int, int, int, int, str]
 
 
 class Ticket(NamedTuple):
@@ -77,11 +84,19 @@ class Ticket(NamedTuple):
     issued_by: int | None = None  # the kiosk (device token id) that issued it, so that it can reprint it
     noted: bool = False  # staff left a note about it (its text is outside the log)
     party: int | None = None  # the CRM party whose visit it is (staff only: never on a public screen)
+    # The appointment it is the check-in of (an opaque reference, staff only; public views say ``booked``).
+    appointment: str | None = None
+
+    @property
+    def booked(self) -> bool:
+        """An appointment ticket: called before walk-ins (``queue_key``)."""
+        return self.appointment is not None
 
     @property
     def queue_key(self) -> QueueKey:
         arrival = (self.issued_at - _EPOCH) // _MICROSECOND
-        return (0 if self.priority else 1, 0 if self.front else 1, arrival, self.id)
+        return (0 if self.appointment is not None else 1, 0 if self.priority else 1, 0 if self.front else 1,
+                arrival, self.id)
 
 
 class CounterState(NamedTuple):
@@ -94,7 +109,8 @@ class CounterState(NamedTuple):
 
 class IdempotencyRecord(NamedTuple):
     ticket_id: str
-    request: tuple[str, bool, str, int | None]  # service, priority, lang, party: what a retry must repeat exactly
+    # service, priority, lang, party, appointment: what a retry must repeat exactly
+    request: tuple[str, bool, str, int | None, str | None]
     issued_at: datetime
 
 
@@ -156,10 +172,13 @@ class SiteState:
     def head(self, service: str) -> Ticket | None:
         """The ticket a counter serving only ``service`` would call next."""
         queue = self.queues.get(service)
-        return self.tickets[queue[0][3]] if queue else None
+        return self.tickets[queue[0][-1]] if queue else None
 
     def position(self, ticket: Ticket) -> int | None:
-        """People ahead of a waiting ticket in its service's queue (0: next); ``None`` if not waiting."""
+        """People ahead of a waiting ticket in its service's queue, in call order (``QueueKey``: appointment
+        tickets, then priority, then front, then arrival), 0: next; ``None`` if not waiting. Only its own
+        service's tickets count: which service a counter serving several calls first is the ordering policy's
+        choice at the time of the call (ordering.py), so a rank across services would be no promise."""
         if ticket.status != "waiting":
             return None
         return bisect_left(self.queue(ticket.service), ticket.queue_key)
@@ -219,13 +238,14 @@ def _issued(state: SiteState, e: TicketIssued) -> None:
     ticket = Ticket(
         id=e.ticket_id, number=e.number, seq=e.seq, service=e.service, status="waiting",
         issued_at=e.at, priority=e.priority, lang=e.lang, issued_by=e.issued_by, party=e.party,
+        appointment=e.appointment,
     )
     state.tickets[ticket.id] = ticket
     state.seq[e.service] = max(state.seq.get(e.service, 0), e.seq)
     insort(state.queue(e.service), ticket.queue_key)
     if e.idempotency_key is not None:
         state.idempotency[e.idempotency_key] = IdempotencyRecord(
-            ticket.id, (e.service, e.priority, e.lang, e.party), e.at
+            ticket.id, (e.service, e.priority, e.lang, e.party, e.appointment), e.at
         )
 
 

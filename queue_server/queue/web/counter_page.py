@@ -12,7 +12,7 @@ Its script and stylesheet are the queue module's (queue_server/queue/web/static/
 from __future__ import annotations
 
 from queue_server.i18n import translations
-from queue_server.queue.web.staff import StaffPage
+from queue_server.queue.web.staff import StaffPage, booked_strings
 from queue_server.web.auth import STAFF
 
 
@@ -43,6 +43,7 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, str]:
         "status_serving": _("Being served"),
         "recalls": _("recalled {n}×"),
         "priority": _("Priority"),
+        **booked_strings(lang),
         "note": _("Note:"),
         "no_note": _("(empty)"),
         "waiting_count": _("{n} waiting"),

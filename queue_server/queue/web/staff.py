@@ -35,6 +35,17 @@ REFUSALS = {
 }
 
 
+def booked_strings(lang: str) -> dict[str, str]:
+    """What both staff pages write by the number of an appointment ticket (``Staff.bookedTag``, static/staff.js):
+    the badge and, as its title, the appointment's reference (``{ref}``)."""
+    t = translations(lang)
+    return {
+        # Short: a badge by the ticket's number ("RDV" in French).
+        "booked_short": t.gettext("Appt."),
+        "booked_title": t.gettext("Appointment {ref}"),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class StaffContext:
     person: Person

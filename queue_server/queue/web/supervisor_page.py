@@ -12,7 +12,7 @@ cancel a waiting ticket, the hall displays' message, open/pause/close a counter)
 from __future__ import annotations
 
 from queue_server.i18n import translations
-from queue_server.queue.web.staff import StaffPage
+from queue_server.queue.web.staff import StaffPage, booked_strings
 from queue_server.web.auth import SUPERVISORS
 
 
@@ -40,6 +40,7 @@ def supervisor_strings(lang: str) -> dict[str, str]:
         "nobody_waiting": _("Nobody is waiting."),
         "more_waiting": _("And {count} more, not listed."),
         "priority": _("Priority"),
+        **booked_strings(lang),
         "noted": _("Note for the agent"),
         "transfer": _("Transfer"),
         "transfer_title": _("Transfer ticket {number}"),

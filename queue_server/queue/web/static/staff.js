@@ -16,6 +16,8 @@
 //   here); Staff.counter(id), Staff.service(id).
 // - Staff.duration(seconds): "4 min 05 s" style text; Staff.estimate(seconds): "15 min" (rounded up); Staff.elapsed(iso): seconds since then, on the
 //   server's clock; Staff.format(text, values) fills {name} placeholders; Staff.clock(iso): "14:05".
+// - Staff.bookedTag(ticket): the badge an appointment ticket has by its number ("RDV", titled with the
+//   appointment's reference), null for a walk-in; the page's strings hold booked_short and booked_title.
 "use strict";
 
 window.Staff = (() => {
@@ -174,6 +176,12 @@ window.Staff = (() => {
     return node;
   }
 
+  function bookedTag(ticket) {
+    if (!ticket || !ticket.booked) return null;
+    const title = ticket.appointment ? format(strings.booked_title || "{ref}", { ref: ticket.appointment }) : null;
+    return el("abbr", { class: "tag booked", title, text: strings.booked_short || "RDV" });
+  }
+
   return { data, strings, api, live, state, queue, counter, service, elapsed, duration, estimate, el, format,
-           clock, newKey, get view() { return view; } };
+           clock, newKey, bookedTag, get view() { return view; } };
 })();

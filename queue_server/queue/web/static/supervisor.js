@@ -127,7 +127,8 @@
           c.since ? el("span", { class: "muted" }, " (", el("span", { "data-since": c.since }), ")") : null),
         el("td", { class: "agent", text: c.agent || "–" }),
         el("td", { class: "ticket" }, ticket
-          ? el("span", {}, el("span", { class: "number", text: ticket.number }), ` ${serviceName(ticket.service)}`)
+          ? el("span", {}, el("span", { class: "number", text: ticket.number }), Staff.bookedTag(ticket),
+            ` ${serviceName(ticket.service)}`)
           : el("span", { class: "muted", text: S.no_ticket })),
         el("td", { class: "num for", "data-since": ticket ? (ticket.called_at || c.since || "") : "" }),
         el("td", { class: "actions" }, ...buttons));
@@ -149,6 +150,7 @@
     const limits = new Map(state.services.map((s) => [s.id, s.alert_wait_s]));
     const rows = shown.map((ticket) => el("tr", { "data-ticket": ticket.id },
       el("th", { scope: "row" }, el("span", { class: "number", text: ticket.number }),
+        Staff.bookedTag(ticket),
         ticket.priority ? el("span", { class: "tag", text: S.priority }) : null,
         ticket.noted ? el("span", { class: "tag", text: S.noted }) : null),
       el("td", { text: serviceName(ticket.service) }),

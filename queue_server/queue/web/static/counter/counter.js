@@ -17,7 +17,7 @@
 "use strict";
 
 (() => {
-  const { data, strings: S, api, live, state, el, duration, elapsed, format } = window.Staff;
+  const { data, strings: S, api, live, state, el, duration, elapsed, format, bookedTag } = window.Staff;
   const $ = (id) => document.getElementById(id);
 
   let site = null;
@@ -238,7 +238,7 @@
     } else {
       const what = ticket.status === "called" ? S.status_called : S.status_serving;
       const about = [
-        el("p", { class: "number", text: ticket.number }),
+        el("p", { class: "number", text: ticket.number }, bookedTag(ticket)),
         el("p", { class: "service", text: serviceName(ticket.service) }),
         el("p", { class: "state" }, `${what} · `, timer(ticket.called_at),
           ticket.recalls ? ` · ${format(S.recalls, { n: ticket.recalls })}` : ""),
@@ -279,6 +279,7 @@
           : null);
       const rows = waiting.slice(0, 30).map((t) => el("li", {},
         el("span", { class: "number", text: t.number }),
+        bookedTag(t),
         t.priority ? el("span", { class: "tag", text: S.priority }) : null,
         t.noted ? el("span", { class: "tag", text: S.note }) : null,
         el("span", { class: "wait" }, timer(t.issued_at)),
@@ -628,7 +629,7 @@
 
   function renderFound() {
     if (!found) return;
-    const parts = [el("p", { class: "number", text: found.number }),
+    const parts = [el("p", { class: "number", text: found.number }, bookedTag(found)),
       el("p", { text: `${serviceName(found.service)} · ${statusText(found)}` })];
     if (found.priority) parts.push(el("p", { class: "priority", text: S.priority }));
     $("found").replaceChildren(...parts);
