@@ -135,7 +135,8 @@ def _appointment_tickets(queue: QueueService) -> Any:
             raise HTTPError(404, "No such site.", "unknown-site")
         result = await engine.execute(c.IssueTicket(
             command_id=new_command_id(), ticket_id=new_ticket_id(), service=row.service, lang=row.lang,
-            idempotency_key=f"appointment:{row.id}", issued_by=kiosk, party=row.party))
+            idempotency_key=f"appointment:{row.id}", issued_by=kiosk, party=row.party,
+            appointment=row.code))
         assert result.ticket is not None
         view = ticket_view(result.state, result.ticket)
         return (public(view) if kiosk is not None else dict(view)), result.created

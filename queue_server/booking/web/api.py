@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from icalendar import Calendar
 from pydantic import EmailStr, Field, StrictBool, StrictInt
-from queue_server.booking.domain.codes import normal_code
 from starlette.requests import Request
 from starlette.responses import Response
 
+from queue_server.booking.domain.codes import normal_code
 from queue_server.booking.domain.motifs import GRANULE_MIN, DurationRule, Motif, Question
 from queue_server.booking.errors import Refusal, unknown_appointment
 from queue_server.booking.service import BookIn, Booking, PersonIn, Who
