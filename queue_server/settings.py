@@ -152,6 +152,31 @@ class BookingSettings(_Section):
     bookings_per_address_per_hour: int = Field(20, ge=1, le=10_000)
 
 
+class AntsSettings(_Section):
+    # The two ANTS connections (passports and identity cards): the search API the ANTS calls on us
+    # (/api/ants/...) and the anti-duplicate API we call. Off: neither is served nor called.
+    enabled: bool = False
+    # The token the ANTS sends us in X-HUB-RDV-AUTH-TOKEN (given by the ANTS); empty: every call refused.
+    hub_token: SecretStr = SecretStr("")
+    # The anti-duplicate API's base URL (the ANTS' integration one for trials:
+    # https://int.api-coordination.rendezvouspasseport.ants.gouv.fr/api).
+    api_url: str = "https://api-coordination.rendezvouspasseport.ants.gouv.fr/api"
+    # Our token for it (x-rdv-opt-auth-token), given by the ANTS. Never logged.
+    api_token: SecretStr = SecretStr("")
+    # Seconds allowed for each call to the anti-duplicate API, as a whole (a booking waits for it).
+    timeout_s: float = Field(4.0, gt=0, le=30)
+    # Seconds the search for free slots may take before we answer with what we found: the ANTS gives up
+    # after 15 s.
+    slots_budget_s: float = Field(10.0, gt=0, le=14)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("ants.api_url must start with https:// or http://")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, env_prefix="QUEUE_", env_nested_delimiter="_", env_nested_max_split=1,
@@ -169,6 +194,7 @@ class Settings(BaseSettings):
     speech: SpeechSettings = SpeechSettings()
     crm: CrmSettings = CrmSettings()
     booking: BookingSettings = BookingSettings()
+    ants: AntsSettings = AntsSettings()
 
     @classmethod
     def settings_customise_sources(
