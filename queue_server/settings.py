@@ -150,6 +150,9 @@ class BookingSettings(_Section):
     purge_every_s: int = Field(86_400, ge=60, le=604_800)
     # Appointments booked online from one address in an hour, at most (staff are not counted).
     bookings_per_address_per_hour: int = Field(20, ge=1, le=10_000)
+    # The address citizens reach this server at ("https://rdv.demoville.fr"), for links written without a request
+    # to read it from (the ANTS' callbacks); empty: http://HOST:PORT of [server].
+    public_url: str = Field("", max_length=300, pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
 
 
 class AntsSettings(_Section):

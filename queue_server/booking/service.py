@@ -35,6 +35,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.booking import notices
+from queue_server.booking.ants.gate import AntsGate
 from queue_server.booking.domain import slots as engine
 from queue_server.booking.domain.arrival import arrival
 from queue_server.booking.domain.codes import new_code
@@ -43,7 +44,7 @@ from queue_server.booking.domain.motifs import DurationRule, Motif, Question
 from queue_server.booking.domain.status import allowed
 from queue_server.booking.errors import Refusal, slot_taken, unknown_appointment, unknown_motif
 from queue_server.booking.tables import Appointment, Hold, MotifRow
-from queue_server.db.tables import Tenant
+from queue_server.db.tables import Site, Tenant
 from queue_server.platform.audit import note
 from queue_server.platform.calendar import public_holidays
 from queue_server.platform.outbox import MessageTemplates
@@ -186,7 +187,7 @@ class Booking:
 
     def __init__(self, db: async_sessionmaker[AsyncSession], site_config: SiteConfigOf, party_exists: PartyExists,
                  templates: MessageTemplates, published: Published, *, wake: Callable[[], None] = lambda: None,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, ants: AntsGate | None = None) -> None:
         self.db = db
         self.site_config = site_config
         self.party_exists = party_exists
@@ -194,6 +195,7 @@ class Booking:
         self.published = published
         self.wake = wake
         self.clock = clock
+        self.ants = ants or AntsGate()
 
     # Motifs ----------------------------------------------------------------------------------------------
 
@@ -288,8 +290,10 @@ class Booking:
             engine.check_start(motif, opening_of(config, motif), start, now, duration)
         except Refused as refused:
             raise Refusal(422, refused.detail, refused.kind, "start") from None
+        check_answers(motif, request.answers)
         if not who.staff:
             await self._within_limit(site, motif, request.person, now)
+        numbers = await self.ants.check(motif, request.answers)
         end = start + timedelta(minutes=duration)
         context = await self._context(config)
         for _ in range(ATTEMPTS):
@@ -313,6 +317,7 @@ class Booking:
                 if outcome == "written":
                     self.wake()
                     await self.published("booked", appointment)
+                    await self.ants.declare(config, motif, appointment, numbers, base_url)
                     return appointment, True
                 if outcome == "key":
                     found = await self._by_key(site, request.key or "")
@@ -377,6 +382,17 @@ class Booking:
             raise unknown_appointment()
         return row
 
+    async def site_ids(self) -> list[str]:
+        async with self.db() as session:
+            return list((await session.exec(select(Site.id))).all())
+
+    async def upcoming(self, site: str, motifs: Sequence[str]) -> list[Appointment]:
+        """The site's booked appointments of ``motifs`` from now on."""
+        async with self.db() as session:
+            return list((await session.exec(select(Appointment).where(
+                col(Appointment.site_id) == site, col(Appointment.motif).in_(motifs),
+                col(Appointment.status) == "booked", col(Appointment.start) >= self.clock()))).all())
+
     async def by_code(self, site: str, code: str) -> Appointment | None:
         async with self.db() as session:
             return (await session.exec(select(Appointment).where(
@@ -421,6 +437,7 @@ class Booking:
             await session.commit()
         self.wake()
         await self.published("cancelled", row)
+        await self.ants.withdraw(config, motif, row)
         return row
 
     async def move(self, site: str, appointment_id: str, start: datetime, who: Who, base_url: str,
@@ -577,6 +594,29 @@ class Booking:
         ticket, created = await issue(config, row, kiosk)
         await self.set_status(config.id, row.id, "checked_in", ticket_id=str(ticket["id"]), at=now)
         return ticket, created
+
+
+def check_answers(motif: Motif, answers: Mapping[str, Any]) -> None:
+    """The answers to the motif's questions: each required one given, counts within their bounds, choices among
+    theirs, no answer to a question the motif does not ask (422 naming ``answers.QUESTION``)."""
+    questions = {q.id: q for q in motif.questions}
+    for name in answers:
+        if name not in questions:
+            raise Refusal(422, f"The motif asks no question {name!r}.", "invalid-answers", f"answers.{name}")
+    for question in motif.questions:
+        value = answers.get(question.id)
+        where = f"answers.{question.id}"
+        if value is None:
+            if question.required:
+                raise Refusal(422, f"Answer {question.label!r}.", "invalid-answers", where)
+            continue
+        if question.kind == "count" and not (isinstance(value, int) and question.minimum <= value <= question.maximum):
+            raise Refusal(422, f"{question.label}: a number from {question.minimum} to {question.maximum}.",
+                          "invalid-answers", where)
+        if question.kind == "choice" and value not in question.choices:
+            raise Refusal(422, f"{question.label}: one of {', '.join(question.choices)}.", "invalid-answers", where)
+        if question.kind in ("text", "commune") and not isinstance(value, str):
+            raise Refusal(422, f"{question.label}: a text.", "invalid-answers", where)
 
 
 # The motif's plain fields, stored as they are.

@@ -19,6 +19,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from queue_server.booking.ants.client import AntsClient
+from queue_server.booking.ants.gate import AntsGate
+from queue_server.booking.ants.hub import ants_routes
+from queue_server.booking.ants.link import AntsDirectory
 from queue_server.booking.events import Publisher
 from queue_server.booking.service import Booking
 from queue_server.booking.tables import Appointment
@@ -157,6 +161,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         redis = make_redis(settings.redis.url)
         tail_redis = make_redis(settings.redis.url, socket_timeout=30.0)
         engine = make_engine(settings.database_url)
+        # The ANTS' anti-duplicate API (passports, identity cards), when turned on.
+        ants_client = AntsClient(settings.ants.api_url, settings.ants.api_token.get_secret_value(),
+                                 timeout_s=settings.ants.timeout_s) if settings.ants.enabled else None
         try:
             await _wait_for_redis(redis, 10.0)
             if settings.redis.check_persistence:
@@ -211,7 +218,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 record = Record(session_factory, settings.crm.retention_days)
                 booking = Booking(session_factory, configs.get, PartyLinks(session_factory).party_exists,
                                   MessageTemplates(), Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
-                                  clock=clock)
+                                  clock=clock, ants=AntsGate(ants_client))
                 # An appointment's status follows its ticket (its own consumer group on the sites' streams).
                 follower = TicketFollower(redis, settings.redis.key_prefix, session_factory, booking.set_status)
                 tg.start_soon(follower.run)
@@ -228,6 +235,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CrmPages(authenticator, record, configs.get).routes(),
                     *BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
                                 bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour).routes(),
+                    *(ants_routes(AntsDirectory(booking, public_url), settings.ants.hub_token.get_secret_value(),
+                                  slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -250,6 +259,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 await outbox.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()
         finally:
+            if ants_client is not None:
+                await ants_client.aclose()
             speech.close()
             await redis.aclose()
             await tail_redis.aclose()
@@ -280,6 +291,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         return json_response({"status": "ready" if ready else "unavailable", "checks": checks},
                              200 if ready else 503)
 
+    public_url = settings.booking.public_url or f"http://{settings.server.host}:{settings.server.port}"
     sms_provider = make_provider(settings.sms)  # a wrong [sms] section fails here, at start
     mailer = make_mailer(settings.email)  # ... and a wrong [email] section
     speech = Speech(settings.server.data_dir / "speech", enabled=None if settings.speech.enabled else False)
