@@ -44,6 +44,7 @@ from queue_server.booking.domain.motifs import DurationRule, Motif, Question
 from queue_server.booking.domain.status import allowed
 from queue_server.booking.errors import Refusal, slot_taken, unknown_appointment, unknown_motif
 from queue_server.booking.tables import Appointment, Hold, MotifRow
+from queue_server.booking.waitlist import WaitingList
 from queue_server.db.tables import Site, Tenant
 from queue_server.platform.audit import note
 from queue_server.platform.calendar import public_holidays
@@ -196,6 +197,7 @@ class Booking:
         self.wake = wake
         self.clock = clock
         self.ants = ants or AntsGate()
+        self.waitlist = WaitingList(db, templates)
 
     # Motifs ----------------------------------------------------------------------------------------------
 
@@ -399,7 +401,9 @@ class Booking:
                 col(Appointment.site_id) == site, col(Appointment.code) == code))).first()
 
     async def day(self, site: str, day: date) -> list[Appointment]:
-        """The appointments of a local day, by start then desk (cancelled ones included: the agenda shows them)."""
+        """The appointments of a local day, by start then desk (cancelled ones included: the agenda shows them);
+        those missed are marked no-shows first (the background job does it every minute)."""
+        await self.mark_missed()
         async with self.db() as session:
             return list((await session.exec(select(Appointment).where(
                 col(Appointment.site_id) == site, col(Appointment.day) == day).order_by(
@@ -435,6 +439,7 @@ class Booking:
             note(session, "appointment.cancelled", who.actor, tenant=config.tenant, site=site, target=row.code,
                  address=who.address, detail=reason[:300])
             await session.commit()
+        await self.waitlist.freed(config, motif.id, motif.name, row.start, base_url, now)
         self.wake()
         await self.published("cancelled", row)
         await self.ants.withdraw(config, motif, row)
@@ -455,6 +460,7 @@ class Booking:
             raise Refusal(409, "It is too late to move this appointment online: please call the town hall.",
                           "too-late")
         duration = int((appointment.end - appointment.start).total_seconds() // 60)
+        old_start = appointment.start
         start = start.astimezone(UTC)
         try:
             engine.check_start(motif, opening_of(config, motif), start, now, duration)
@@ -492,6 +498,7 @@ class Booking:
                 except IntegrityError:
                     await session.rollback()
                     continue
+            await self.waitlist.freed(config, motif.id, motif.name, old_start, base_url, now)
             self.wake()
             await self.published("moved", row)
             return row
@@ -526,6 +533,15 @@ class Booking:
             await session.commit()
         await self.published(status, row)
         return row
+
+    async def mark_missed(self, grace: timedelta = timedelta(hours=1)) -> int:
+        """Appointments still booked (never checked in) an hour after their end are no-shows; how many."""
+        async with self.db() as session:
+            missed = (await session.exec(select(Appointment.id, Appointment.site_id).where(
+                col(Appointment.status) == "booked", col(Appointment.end) < self.clock() - grace).limit(500))).all()
+        for appointment_id, site in missed:
+            await self.set_status(site, appointment_id, "no_show")
+        return len(missed)
 
     # Messages --------------------------------------------------------------------------------------------
 

@@ -3,12 +3,14 @@ appointment ``done``, one marked no-show ``no_show``. Booking follows every site
 consumer group, ``booking`` (the loop of ``store/worker.py``), and never reads the queue's tables.
 
 Idempotent without a lease: setting a status it already has changes nothing, and a ticket's events come in log
-order within a stream. Cheap: only ``ticket.finished`` and ``ticket.no_show`` are decoded, and those of a batch
+order within a stream. An appointment never checked in is a no-show an hour after its end (checked every minute).
+Cheap: only ``ticket.finished`` and ``ticket.no_show`` are decoded, and those of a batch
 are looked up in one query by ticket id (most tickets are walk-ins, with no appointment)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -28,22 +30,28 @@ log = logging.getLogger(__name__)
 GROUP = "booking"
 FOLLOWED = {"ticket.finished": "done", "ticket.no_show": "no_show"}
 SetStatus = Callable[[str, str, str], Awaitable[object]]  # site, appointment id, status
+MISSED_EVERY_S = 60.0
 
 
 class TicketFollower(StreamWorker):
     group = GROUP
 
     def __init__(self, redis: Redis, prefix: str, sessions: async_sessionmaker[AsyncSession], set_status: SetStatus,
-                 *, block_ms: int = 1000) -> None:
+                 mark_missed: Callable[[], Awaitable[int]], *, block_ms: int = 1000) -> None:
         super().__init__(redis, prefix, self._load_sites, block_ms=block_ms)
         self.sessions = sessions
         self.set_status = set_status
+        self.mark_missed = mark_missed
+        self._missed_at = float("-inf")
 
     async def _load_sites(self) -> list[str]:
         async with self.sessions() as session:
             return list((await session.execute(select(Site.id))).scalars().all())  # type: ignore[call-overload]
 
     async def tick(self) -> None:
+        if time.monotonic() - self._missed_at >= MISSED_EVERY_S:  # every process: setting a status twice is harmless
+            self._missed_at = time.monotonic()
+            await self.mark_missed()
         await self.refresh_sites()
         async for stream, entries in self.claim(30_000):
             await self.record(stream, entries)

@@ -29,6 +29,7 @@ from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
 from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
+from queue_server.booking.web.waitlist_api import WaitlistApi
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -219,8 +220,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 booking = Booking(session_factory, configs.get, PartyLinks(session_factory).party_exists,
                                   MessageTemplates(), Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
                                   clock=clock, ants=AntsGate(ants_client))
+                booking_api = BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
+                                         bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour)
                 # An appointment's status follows its ticket (its own consumer group on the sites' streams).
-                follower = TicketFollower(redis, settings.redis.key_prefix, session_factory, booking.set_status)
+                follower = TicketFollower(redis, settings.redis.key_prefix, session_factory, booking.set_status,
+                                          booking.mark_missed)
                 tg.start_soon(follower.run)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
@@ -233,8 +237,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *queue_routes(queue_deps, feed),
                     *CrmApi(authenticator, record, record.region).routes(),
                     *CrmPages(authenticator, record, configs.get).routes(),
-                    *BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
-                                bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour).routes(),
+                    *booking_api.routes(),
+                    *WaitlistApi(booking_api).routes(),
                     *(ants_routes(AntsDirectory(booking, public_url), settings.ants.hub_token.get_secret_value(),
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *asset_routes,

@@ -247,3 +247,30 @@ async def test_a_cancelled_appointment_or_one_of_another_day_is_not_checked_in(h
     await http.post(f"{SITE}/appointments/{tomorrow['id']}/cancel")
     answer = await http.post(f"{SITE}/check-in", json={"code": tomorrow["code"]}, headers=stack.auth("kiosk"))
     assert answer.status_code == 409
+
+
+async def test_the_appointment_follows_its_ticket_to_done_and_a_missed_one_becomes_a_no_show(
+        http: httpx.AsyncClient, stack: Stack, clock: Clock) -> None:
+    """Checked in, called and finished at a counter: the appointment is done; another, never checked in, is a
+    no-show an hour after its end."""
+    from tests.web.support import eventually
+
+    came = (await book(http, "2027-01-11T09:10:00Z")).json()
+    missed = (await http.post(f"{SITE}/appointments", json={
+        "motif": "passeport", "start": "2027-01-11T09:30:00Z",
+        "person": {"first_name": "Bruno", "last_name": "Roux", "email": "bruno@example.fr"}})).json()
+    clock.now = NOW + timedelta(hours=1, minutes=50)
+    ticket = (await http.post(f"{SITE}/check-in", json={"code": came["code"]}, headers=stack.auth("kiosk"))).json()
+    agent = stack.auth("agent")
+    called = await http.post(f"{SITE}/counters/1/next", headers=agent)
+    assert called.json()["id"] == ticket["id"]
+    for step in ("start", "finish"):
+        assert (await http.post(f"{SITE}/tickets/{ticket['id']}/{step}", headers=agent)).status_code == 200
+
+    async def done() -> bool:
+        return bool((await http.get(f"{SITE}/appointments/{came['id']}")).json()["status"] == "done")
+
+    await eventually(done)
+    clock.now = NOW + timedelta(hours=4)
+    day = await http.get(f"{SITE}/appointments", params={"date": "2027-01-11"}, headers=agent)
+    assert {a["id"]: a["status"] for a in day.json()["items"]} == {came["id"]: "done", missed["id"]: "no_show"}
