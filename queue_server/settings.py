@@ -153,6 +153,9 @@ class BookingSettings(_Section):
     # The address citizens reach this server at ("https://rdv.demoville.fr"), for links written without a request
     # to read it from (the ANTS' callbacks); empty: http://HOST:PORT of [server].
     public_url: str = Field("", max_length=300, pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
+    # A directory of the collectivities' own message texts, which come before the installation's:
+    # {dir}/{tenant}/{lang}/{name}.txt (appointment_confirmed_sms.txt...), then {dir}/{lang}/{name}.txt.
+    templates_dir: Path | None = None
 
 
 class AntsSettings(_Section):

@@ -15,7 +15,7 @@ from icalendar import Calendar
 from tests.conftest import Stack
 from tests.outbox.support import SmsEndpoint, SmtpSink, eventually
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)  # Monday, 08:00 in Paris
 SITE = "/api/v1/sites/demo"
 WEEKDAYS = {day: [["08:30", "12:00"], ["13:30", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
