@@ -218,7 +218,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 feed = LiveFeed(queue_deps)
                 record = Record(session_factory, settings.crm.retention_days)
                 booking = Booking(session_factory, configs.get, PartyLinks(session_factory).party_exists,
-                                  MessageTemplates(settings.booking.templates_dir), Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
+                                  MessageTemplates(settings.booking.templates_dir),
+                                  Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
                                   clock=clock, ants=AntsGate(ants_client))
                 booking_api = BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
                                          bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour)
