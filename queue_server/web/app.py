@@ -25,6 +25,7 @@ from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
 from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
+from queue_server.booking.web.staff import AgendaPage
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -227,6 +228,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CrmPages(authenticator, record, configs.get).routes(),
                     *BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
                                 bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour).routes(),
+                    *AgendaPage(authenticator, booking).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -298,7 +300,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         # Each module's page assets, under one /static (the agent page's in /static/counter/, the citizen
         # record's in /static/crm/).
         Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static"),
-                                               ("queue_server.crm.web", "static")]), name="static"),
+                                               ("queue_server.crm.web", "static"),
+                                               ("queue_server.booking.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,
