@@ -83,8 +83,8 @@
     const counts = new Map(ORDER.map((s) => [s, 0]));
     for (const a of shown) counts.set(statusOf(a), counts.get(statusOf(a)) + 1);
     $("summary").replaceChildren(...ORDER.filter((s) => counts.get(s) || s === "booked").map((s) =>
-      el("li", { class: `figure ${s}` }, icon(s), el("span", { class: "n", text: String(counts.get(s)) }), " ",
-        el("span", { text: S[`status_${s}`] }))));
+      el("li", { class: `figure ${s}` }, icon(s), el("span", { text: S[`status_${s}`] }), " ",
+        el("span", { class: "n", text: String(counts.get(s)) }))));
   }
 
   function actionsOf(a) {
