@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
@@ -178,3 +179,69 @@ def _all_booked(hall: Hall) -> list[dict[str, Any]]:
         day = (today + timedelta(days=n)).isoformat()
         out.extend(hall.api("GET", "/appointments", params={"date": day}).json()["items"])
     return out
+
+
+def test_the_agenda_checks_in_moves_and_cancels_with_a_reason(browser: Browser, hall: Hall) -> None:
+    """Today's first appointment is checked in from the agenda (its ticket's number shown in the row, the status
+    "checked in"); the second is moved to another slot through the dialog, with a reason; the third is cancelled
+    after its confirmation, with a reason; the page is drawn again in place each time, not reloaded."""
+    always = {day: [["00:00", "24:00"]] for day in DAYS}
+    body = {"service": "etat-civil", "name": "Accueil état civil", "duration_min": 10, "capacity": 3, "public": False,
+            "min_notice_h": 0, "horizon_days": 30, "hours": always, "arrive_before_min": 240, "arrive_after_min": 60}
+    assert hall.api("PUT", "/motifs/accueil", "admin", json=body).status_code == 201
+    today = datetime.now(PARIS).date()
+    free = hall.api("GET", "/slots", params={"motif": "accueil", "from": today.isoformat(),
+                                             "to": today.isoformat()}).json()["slots"]
+    if len(free) < 2:
+        pytest.skip("too close to midnight for appointments today")
+    people = [("Anne", "Lefèvre"), ("Luc", "Martin"), ("Inès", "Roux")]
+    booked = []
+    for (first, last), slot in zip(people, [free[0], free[0], free[1]], strict=True):
+        answer = hall.api("POST", "/appointments", json={"motif": "accueil", "start": slot["start"],
+                                                         "person": {"first_name": first, "last_name": last}})
+        assert answer.status_code == 201, answer.text
+        booked.append(answer.json())
+    anne, luc, ines = booked
+
+    page = browser.new_page(locale="fr-FR", viewport={"width": 1366, "height": 768})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    hall.sign_in(page, "agent", "/agenda")
+    S = page.evaluate("window.Staff.strings")
+    page.evaluate("window.__same = true")  # gone if the page were loaded again
+    expect(page.locator("#day tr.appointment")).to_have_count(3)
+
+    page.locator(f"#in-{anne['id']}").press("Enter")
+    expect(page.locator("#said")).to_have_text(S["checked_in"].format(name="Anne Lefèvre", number="A001"))
+    expect(page.locator(f"#a-{anne['id']} .status")).to_have_text(S["status_checked_in"])
+    expect(page.locator(f"#a-{anne['id']} .ticket .number")).to_have_text("A001")
+
+    page.locator(f"#move-{luc['id']}").press("Enter")
+    expect(page.locator("#move-dialog")).to_be_visible()
+    first_choice = page.locator("#move-slots input[type=radio]").first
+    expect(first_choice).to_be_focused()
+    new_start = first_choice.get_attribute("value")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    expect(page.locator("#move-reason")).to_be_focused()
+    axe_clean(page, "#move-dialog")
+    screenshots(page, "agenda-move")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.keyboard.type("Demande de la personne")
+    page.locator("#move-ok").press("Enter")
+    expect(page.locator("#move-dialog")).to_be_hidden()
+    expect(page.locator("#said")).to_contain_text("Luc Martin")
+    moved = hall.api("GET", f"/appointments/{luc['id']}").json()
+    assert moved["start"] == new_start and moved["status"] == "booked"
+
+    page.locator(f"#cancel-{ines['id']}").press("Enter")
+    expect(page.locator("#cancel-reason")).to_be_focused()
+    page.locator("#cancel-ok").press("Enter")  # no reason: asked for one
+    expect(page.locator("#cancel-problem")).to_have_text(S["need_reason"])
+    page.locator("#cancel-reason").fill("Service fermé cet après-midi")
+    page.locator("#cancel-ok").press("Enter")
+    expect(page.locator(f"#a-{ines['id']} .status")).to_have_text(S["status_cancelled"])
+    assert hall.api("GET", f"/appointments/{ines['id']}").json()["status"] == "cancelled"
+    assert page.evaluate("window.__same") is True
+    axe_clean(page)
+    assert errors == []

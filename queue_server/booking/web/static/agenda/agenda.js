@@ -235,6 +235,7 @@
     $("move-problem").textContent = "";
     $("move-slots").replaceChildren(el("p", { class: "muted", text: S.slots_loading }));
     $("move-dialog").showModal();
+    $("move-slots").focus(); // until the slots come: then the first of them
     const from = new Date();
     const to = new Date(Date.now() + 28 * 86400000);
     const query = new URLSearchParams({ motif: a.motif, from: localDay(from.toISOString()), to: localDay(to.toISOString()) });
@@ -269,7 +270,7 @@
     });
     $("move-slots").replaceChildren(el("p", { class: "hint", text: S.choose_slot }), ...sets);
     const first = $("move-slots").querySelector("input");
-    if (first && document.activeElement === document.body) first.focus();
+    if (first && [document.body, $("move-slots")].includes(document.activeElement)) first.focus();
   }
 
   $("move-close").addEventListener("click", () => $("move-dialog").close());
