@@ -46,7 +46,7 @@ from queue_server.booking.errors import Refusal, slot_taken, unknown_appointment
 from queue_server.booking.tables import Appointment, Hold, MotifRow
 from queue_server.booking.waitlist import WaitingList
 from queue_server.db.tables import Site, Tenant
-from queue_server.platform.audit import note
+from queue_server.platform.audit import note, record
 from queue_server.platform.calendar import public_holidays
 from queue_server.platform.outbox import MessageTemplates
 from queue_server.queue.domain.config import SiteConfig
@@ -408,6 +408,16 @@ class Booking:
             return list((await session.exec(select(Appointment).where(
                 col(Appointment.site_id) == site, col(Appointment.day) == day).order_by(
                 col(Appointment.start), col(Appointment.desk)))).all())
+
+    async def agenda(self, site: str, day: date, who: Who) -> list[Appointment]:
+        """The day's appointments as a staff page shows them (``day``), its reading audited once
+        (``appointment.agenda``: names and contacts of everyone expected that day were shown)."""
+        config = await self.config(site)
+        rows = await self.day(site, day)
+        async with self.db() as session:
+            await record(session, "appointment.agenda", who.actor, tenant=config.tenant, site=site,
+                         target=day.isoformat(), address=who.address, detail=f"{len(rows)} appointments")
+        return rows
 
     # Changing --------------------------------------------------------------------------------------------
 

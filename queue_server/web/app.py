@@ -29,6 +29,7 @@ from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
 from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
+from queue_server.booking.web.staff import AgendaPage
 from queue_server.booking.web.waitlist_api import WaitlistApi
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
@@ -240,6 +241,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CrmPages(authenticator, record, configs.get).routes(),
                     *booking_api.routes(),
                     *WaitlistApi(booking_api).routes(),
+                    *AgendaPage(authenticator, booking).routes(),
                     *(ants_routes(AntsDirectory(booking, public_url), settings.ants.hub_token.get_secret_value(),
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *asset_routes,
@@ -316,7 +318,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         # Each module's page assets, under one /static (the agent page's in /static/counter/, the citizen
         # record's in /static/crm/).
         Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static"),
-                                               ("queue_server.crm.web", "static")]), name="static"),
+                                               ("queue_server.crm.web", "static"),
+                                               ("queue_server.booking.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,

@@ -168,7 +168,7 @@ def appointment_view(row: Appointment) -> dict[str, Any]:
             "person": {"first_name": row.first_name, "last_name": row.last_name, "email": row.email,
                        "phone": row.phone},
             "party": row.party, "lang": row.lang, "answers": row.answers, "ticket": row.ticket_id,
-            "sequence": row.sequence, "visit": row.visit}
+            "sequence": row.sequence, "visit": row.visit, "desk": row.desk}
 
 
 class BookingApi:

@@ -722,7 +722,14 @@
     $("person-status").classList.toggle("problem", problem);
   }
 
+  // The person welcomed, told to the other scripts of the page (booking's panel books for them):
+  // {site, person} where person is the record chosen ({id, name, party}), {anonymous: true}, or null.
+  function announcePerson() {
+    document.dispatchEvent(new CustomEvent("reception:person", { detail: { site, person: chosen } }));
+  }
+
   function renderPerson() {
+    announcePerson();
     $("person-find").hidden = Boolean(chosen) || adding;
     $("person-form").hidden = !adding;
     $("person-chosen").hidden = !chosen;
