@@ -377,6 +377,11 @@ class Booking:
             raise unknown_appointment()
         return row
 
+    async def find(self, appointment_id: str) -> Appointment | None:
+        """The appointment of this id on any site (its holder's page, ``/a/{id}``, names no site)."""
+        async with self.db() as session:
+            return await session.get(Appointment, appointment_id)
+
     async def by_code(self, site: str, code: str) -> Appointment | None:
         async with self.db() as session:
             return (await session.exec(select(Appointment).where(

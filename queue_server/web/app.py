@@ -25,6 +25,10 @@ from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
 from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
+from queue_server.booking.web.challenge import Proofs
+from queue_server.booking.web.citizen import CitizenBooking
+from queue_server.booking.web.guard import Guard
+from queue_server.booking.web.phone_checks import PhoneChecks
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -214,6 +218,13 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # An appointment's status follows its ticket (its own consumer group on the sites' streams).
                 follower = TicketFollower(redis, settings.redis.key_prefix, session_factory, booking.set_status)
                 tg.start_soon(follower.run)
+                # Anonymous bookings beyond a free allowance: a proof of work, a phone checked by SMS.
+                proofs = Proofs(redis, settings.redis.key_prefix, bits=settings.booking.proof_bits)
+                guard = Guard(booking, platform.limits, proofs,
+                              PhoneChecks(redis, settings.redis.key_prefix, session_factory, MessageTemplates(),
+                                          proofs.secret, wake=outbox.wake),
+                              free=settings.booking.free_bookings_per_address_per_hour,
+                              unchecked_phone=settings.booking.unchecked_phone_bookings_per_address_per_hour)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -226,7 +237,10 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CrmApi(authenticator, record, record.region).routes(),
                     *CrmPages(authenticator, record, configs.get).routes(),
                     *BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
-                                bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour).routes(),
+                                bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour,
+                                guard=guard).routes(),
+                    *guard.routes(),
+                    *CitizenBooking(booking, platform.limits, sites.ids).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -298,7 +312,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         # Each module's page assets, under one /static (the agent page's in /static/counter/, the citizen
         # record's in /static/crm/).
         Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static"),
-                                               ("queue_server.crm.web", "static")]), name="static"),
+                                               ("queue_server.crm.web", "static"),
+                                               ("queue_server.booking.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,
