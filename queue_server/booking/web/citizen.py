@@ -91,7 +91,6 @@ def strings(lang: str) -> dict[str, Any]:
         "loading": _("Loading…"),
         "morning": _("Morning"),
         "afternoon": _("Afternoon"),
-        "time": _("{h}:{mm}"),
         "slot_taken": _("This time was just taken by someone else. Please choose another one."),
         "too_many": _("You already have upcoming appointments for this reason. Cancel one before booking another."),
         "rate_limited": _("Too many bookings from this connection. Please try again in {min} min."),

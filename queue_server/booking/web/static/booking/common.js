@@ -53,9 +53,12 @@ const plural = new Intl.PluralRules(data.lang);
 
 export const localDay = (instant) => isoDay.format(new Date(instant));
 export const showDay = (instant) => dayName.format(new Date(instant));
+const localTime = new Intl.DateTimeFormat(data.lang, { timeZone: data.zone, hour: "numeric", minute: "2-digit" });
 export function showTime(instant) {
+  if (data.lang !== "fr") return localTime.format(new Date(instant));
+  // French as people write it ("10 h 10"), where Intl gives "10:10"
   const parts = Object.fromEntries(clock.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
-  return fmt(strings.time, { h: Number(parts.hour), mm: parts.minute });
+  return `${Number(parts.hour)} h ${parts.minute}`;
 }
 const hourOf = (instant) => Number(clock.formatToParts(new Date(instant)).find((p) => p.type === "hour").value);
 
