@@ -219,15 +219,14 @@ def test_the_widget_books_inside_a_city_website_that_was_declared(browser: Brows
         expect(page.locator("iframe.guichet-widget")).to_be_attached()
         frame = page.locator("iframe.guichet-widget").element_handle().content_frame()
         assert frame is not None
+        frame.wait_for_load_state()
         assert frame.locator("#step-motif").count() == 0  # blocked by frame-ancestors: nothing of ours inside
     page.close()
     assert errors == []
 
 
-def test_the_holder_cancels_on_the_appointment_page_and_the_slot_is_free_again(page: Page, hall: Hall) -> None:
-    """/a/{id}: cancel, confirm; the page says cancelled and the slot has its place back."""
-    with_motifs(hall)
-    slot = first_slot(hall, "mariage")
+def book_online(hall: Hall, slot: dict[str, Any]) -> httpx.Response:
+    """A citizen's booking of ``slot`` (mariage) through the API, with a proof of work as the page sends."""
     challenge = httpx.get(f"{hall.url}/api/v1/sites/{hall.site}/challenge").json()
     proof = f"{challenge['challenge']}:{solve(challenge['challenge'], challenge['difficulty'])}"
     email = f"claire-{hashlib.sha256(hall.site.encode()).hexdigest()[:6]}@example.fr"
@@ -235,6 +234,29 @@ def test_the_holder_cancels_on_the_appointment_page_and_the_slot_is_free_again(p
                         json={"motif": "mariage", "start": slot["start"],
                               "person": {"first_name": "Claire", "last_name": "Roux", "email": email}})
     assert booked.status_code == 201, booked.text
+    return booked
+
+
+def test_the_holder_moves_the_appointment_to_another_time(page: Page, hall: Hall) -> None:
+    """/a/{id}: move, pick a day and a time from the same lists as booking; the page and the API show the new start."""
+    with_motifs(hall)
+    booked = book_online(hall, first_slot(hall, "mariage"))
+    page.goto(f"{hall.url}/a/{booked.json()['id']}")
+    page.locator("#move").click()
+    page.locator("#days .day").first.click()
+    target = page.locator("#slots .slot").last
+    start = target.get_attribute("data-start")
+    target.click()
+    expect(page.locator("#notice .ok")).to_be_visible()
+    no_violations(page)
+    assert hall.api("GET", f"/appointments/{booked.json()['id']}").json()["start"] == start
+
+
+def test_the_holder_cancels_on_the_appointment_page_and_the_slot_is_free_again(page: Page, hall: Hall) -> None:
+    """/a/{id}: cancel, confirm; the page says cancelled and the slot has its place back."""
+    with_motifs(hall)
+    slot = first_slot(hall, "mariage")
+    booked = book_online(hall, slot)
     day = slot["start"][:10]
     listed = hall.api("GET", f"/slots?motif=mariage&from={day}&to={day}").json()["slots"]
     assert slot["start"] not in [s["start"] for s in listed]

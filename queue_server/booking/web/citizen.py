@@ -79,12 +79,12 @@ def when(moment: datetime, config: SiteConfig, lang: str) -> tuple[str, str]:
 def strings(lang: str) -> dict[str, Any]:
     """The words the booking scripts show, in ``lang`` (placeholders in braces)."""
     _ = translations(lang).gettext
-    n_ = translations(lang).ngettext
+    ngettext = translations(lang).ngettext
     return {
         "step": _("Step {n} of {total}"),
         "week_of": _("Week of {date}"),
-        "free_one": n_("{n} time available", "{n} times available", 1),
-        "free_other": n_("{n} time available", "{n} times available", 2),
+        "free_one": ngettext("{n} time available", "{n} times available", 1),
+        "free_other": ngettext("{n} time available", "{n} times available", 2),
         "more_days": _("Show more days"),
         "no_days": _("No free time in the coming weeks. Please try again later or call the town hall."),
         "no_more_days": _("No more days can be booked online."),
@@ -114,7 +114,7 @@ def strings(lang: str) -> dict[str, Any]:
         "moved": _("Your appointment is moved to {day} at {time}."),
         "too_late": _("It is too late to change this appointment online. Please call the town hall."),
         "choose_time": _("{time}, {day}"),
-        "state_cancelled": _("Cancelled"),
+        "state_cancelled": _("Cancelled appointment"),
     }
 
 
