@@ -172,9 +172,12 @@ def test_a_citizen_books_on_a_phone_with_the_keyboard_alone(browser: Browser, ha
     page.keyboard.type("anne@example.fr")
     no_violations(page)
     shot(page, "phone-4-contact")
-    page.keyboard.press("Enter")  # submits the form
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/appointments")) as sent:
+        page.keyboard.press("Enter")  # submits the form
     code = page.locator("#done-code")
     expect(code).to_have_text(re.compile(r"^[A-Z0-9]{6}$"), timeout=60_000)
+    headers = sent.value.headers
+    assert headers["x-guichet-proof"].startswith("v1.") and headers["idempotency-key"]  # solved by the worker
     expect(page.locator("#done-documents li")).to_have_count(3)
     no_violations(page)
     shot(page, "phone-5-done")

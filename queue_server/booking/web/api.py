@@ -2,9 +2,10 @@
 and answer.
 
 Who may do what: anyone lists the public motifs and their free slots and books them (rate-limited per address,
-``max_upcoming`` per contact); staff of the site see every motif, book staff-only ones, name a party, read the
-day, confirm several appointments at once; administrators put motifs; anyone holding an appointment's id reads,
-cancels and moves it (its id is the key); the kiosk and staff check in by code."""
+``max_upcoming`` per contact; beyond a free allowance, with a proof of work: ``guard.py``); staff of the site see
+every motif, book staff-only ones, name a party, read the day, confirm several appointments at once;
+administrators put motifs; anyone holding an appointment's id reads, cancels and moves it (its id is the key); the
+kiosk and staff check in by code."""
 
 from __future__ import annotations
 
