@@ -395,6 +395,11 @@ class Booking:
                 col(Appointment.site_id) == site, col(Appointment.motif).in_(motifs),
                 col(Appointment.status) == "booked", col(Appointment.start) >= self.clock()))).all())
 
+    async def find(self, appointment_id: str) -> Appointment | None:
+        """The appointment of this id on any site (its holder's page, ``/a/{id}``, names no site)."""
+        async with self.db() as session:
+            return await session.get(Appointment, appointment_id)
+
     async def by_code(self, site: str, code: str) -> Appointment | None:
         async with self.db() as session:
             return (await session.exec(select(Appointment).where(

@@ -31,6 +31,10 @@ from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
 from queue_server.booking.web.staff import AgendaPage
 from queue_server.booking.web.waitlist_api import WaitlistApi
+from queue_server.booking.web.challenge import Proofs
+from queue_server.booking.web.citizen import CitizenBooking
+from queue_server.booking.web.guard import Guard
+from queue_server.booking.web.phone_checks import PhoneChecks
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -222,12 +226,20 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                   MessageTemplates(settings.booking.templates_dir),
                                   Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
                                   clock=clock, ants=AntsGate(ants_client))
-                booking_api = BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
-                                         bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour)
                 # An appointment's status follows its ticket (its own consumer group on the sites' streams).
                 follower = TicketFollower(redis, settings.redis.key_prefix, session_factory, booking.set_status,
                                           booking.mark_missed)
                 tg.start_soon(follower.run)
+                # Anonymous bookings beyond a free allowance: a proof of work, a phone checked by SMS.
+                proofs = Proofs(redis, settings.redis.key_prefix, bits=settings.booking.proof_bits)
+                guard = Guard(booking, platform.limits, proofs,
+                              PhoneChecks(redis, settings.redis.key_prefix, session_factory, MessageTemplates(settings.booking.templates_dir),
+                                          proofs.secret, wake=outbox.wake),
+                              free=settings.booking.free_bookings_per_address_per_hour,
+                              unchecked_phone=settings.booking.unchecked_phone_bookings_per_address_per_hour)
+                booking_api = BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
+                                         bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour,
+                                         guard=guard)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -240,6 +252,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CrmApi(authenticator, record, record.region).routes(),
                     *CrmPages(authenticator, record, configs.get).routes(),
                     *booking_api.routes(),
+                    *guard.routes(),
+                    *CitizenBooking(booking, platform.limits, sites.ids).routes(),
                     *WaitlistApi(booking_api).routes(),
                     *AgendaPage(authenticator, booking).routes(),
                     *(ants_routes(AntsDirectory(booking, public_url), settings.ants.hub_token.get_secret_value(),

@@ -2,9 +2,10 @@
 and answer.
 
 Who may do what: anyone lists the public motifs and their free slots and books them (rate-limited per address,
-``max_upcoming`` per contact); staff of the site see every motif, book staff-only ones, name a party, read the
-day, confirm several appointments at once; administrators put motifs; anyone holding an appointment's id reads,
-cancels and moves it (its id is the key); the kiosk and staff check in by code."""
+``max_upcoming`` per contact; beyond a free allowance, with a proof of work: ``guard.py``); staff of the site see
+every motif, book staff-only ones, name a party, read the day, confirm several appointments at once;
+administrators put motifs; anyone holding an appointment's id reads, cancels and moves it (its id is the key); the
+kiosk and staff check in by code."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from queue_server.booking.domain.motifs import GRANULE_MIN, DurationRule, Motif,
 from queue_server.booking.errors import Refusal, unknown_appointment
 from queue_server.booking.service import BookIn, Booking, PersonIn, Who
 from queue_server.booking.tables import Appointment
+from queue_server.booking.web.guard import Admission, Guard
 from queue_server.platform.calendar import check_region, weekly_hours
 from queue_server.platform.phones import mobile_e164
 from queue_server.platform.sessions import Limits
@@ -122,6 +124,8 @@ class AppointmentBody(Body):
     answers: dict[Annotated[str, Field(pattern=SLUG)], Answer] = Field(default={}, max_length=10)
     notify: StrictBool = Field(True, description="staff only: false to confirm several at once (/appointments/confirm)")
     visit: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="appointments of one visit")
+    phone_token: str | None = Field(None, min_length=1, max_length=64,
+                                    description="the token of a phone check (POST .../phone-checks/{id}/verify)")
 
 
 class CancelBody(Body):
@@ -173,8 +177,9 @@ def appointment_view(row: Appointment) -> dict[str, Any]:
 
 class BookingApi:
     def __init__(self, auth: Authenticator, booking: Booking, limits: Limits, check_in: CheckIn, *,
-                 bookings_per_address_per_hour: int = 20) -> None:
+                 bookings_per_address_per_hour: int = 20, guard: Guard | None = None) -> None:
         self.auth = auth
+        self.guard = guard
         self.booking = booking
         self.limits = limits
         self.check_in_ticket = check_in
@@ -278,10 +283,17 @@ class BookingApi:
         phone = mobile_e164(body.person.phone, config.region, "person.phone") if body.person.phone else None
         person = PersonIn(without_space_around(body.person.first_name), without_space_around(body.person.last_name),
                           str(body.person.email).lower() if body.person.email else None, phone)
+        # Anonymous bookings beyond a free allowance need a proof of work (guard.py).
+        admission: Admission | None = None
+        if caller is None and self.guard is not None:
+            admission = await self.guard.admit(request, site=config.id, phone=phone, email=person.email,
+                                               phone_token=body.phone_token, attempt=key)
         who = Who(actor_of(caller) if caller is not None else "citizen", caller is not None, client_address(request))
         appointment, created = await self.booking.book(config.id, BookIn(
             motif=body.motif, start=body.start, person=person, party=body.party, lang=body.lang, answers=body.answers,
             key=key, visit=body.visit, notify=body.notify or caller is None), who, str(request.base_url))
+        if admission is not None and created and self.guard is not None:
+            await self.guard.booked(request, admission)
         return json_response(appointment_view(appointment), 201 if created else 200)
 
     async def confirm(self, request: Request) -> Response:
