@@ -25,6 +25,7 @@ from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
 from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
+from queue_server.booking.web.qr import AppointmentQr
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -228,6 +229,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CrmPages(authenticator, record, configs.get).routes(),
                     *BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
                                 bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour).routes(),
+                    *AppointmentQr(booking, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
