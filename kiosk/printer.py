@@ -103,6 +103,7 @@ class TicketSlip:
     timezone: str = "Europe/Paris"
     reprint: bool = False  # printed again at a counter's request: says so, under the date
     logo: Image.Image | None = None  # the site's logo as ``fit_logo`` made it, above the site's name
+    booked: bool = False  # an appointment's ticket (checked in): says so under the number
 
 
 def fit_logo(data: bytes) -> Image.Image:
@@ -139,8 +140,9 @@ PRINTED_LANGUAGES = frozenset({"fr", "en", "es"})
 
 
 def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
-    """Lay the ticket out on ``printer`` and cut: the logo, the site, the number, the service, the
-    wait, the date, the tracking QR code, the service's message. Raises whatever the connection raises."""
+    """Lay the ticket out on ``printer`` and cut: the logo, the site, the number ("Appointment" under it for an
+    appointment's ticket), the service, the wait, the date, the tracking QR code, the service's message. Raises
+    whatever the connection raises."""
     _ = translations(slip.lang if slip.lang in PRINTED_LANGUAGES else "fr").gettext
     printer.hw("INIT")
     printer.charcode(CODE_PAGE)
@@ -152,6 +154,9 @@ def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
     printer.textln(slip.site_name)
     printer.set(align="center", bold=True, double_width=True, double_height=True)
     printer.textln(slip.number)
+    if slip.booked:
+        printer.set(align="center", bold=True, double_width=True)
+        printer.textln(_("Appointment"))
     printer.set(align="center", bold=True)
     printer.textln(slip.service_name)
     printer.set(align="center")

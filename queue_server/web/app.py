@@ -29,12 +29,13 @@ from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
 from queue_server.booking.tickets import TicketFollower
 from queue_server.booking.web.api import BookingApi
-from queue_server.booking.web.staff import AgendaPage
-from queue_server.booking.web.waitlist_api import WaitlistApi
 from queue_server.booking.web.challenge import Proofs
 from queue_server.booking.web.citizen import CitizenBooking
 from queue_server.booking.web.guard import Guard
 from queue_server.booking.web.phone_checks import PhoneChecks
+from queue_server.booking.web.qr import AppointmentQr
+from queue_server.booking.web.staff import AgendaPage
+from queue_server.booking.web.waitlist_api import WaitlistApi
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -232,9 +233,10 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 tg.start_soon(follower.run)
                 # Anonymous bookings beyond a free allowance: a proof of work, a phone checked by SMS.
                 proofs = Proofs(redis, settings.redis.key_prefix, bits=settings.booking.proof_bits)
+                templates = MessageTemplates(settings.booking.templates_dir)
                 guard = Guard(booking, platform.limits, proofs,
-                              PhoneChecks(redis, settings.redis.key_prefix, session_factory, MessageTemplates(settings.booking.templates_dir),
-                                          proofs.secret, wake=outbox.wake),
+                              PhoneChecks(redis, settings.redis.key_prefix, session_factory, templates, proofs.secret,
+                                          wake=outbox.wake),
                               free=settings.booking.free_bookings_per_address_per_hour,
                               unchecked_phone=settings.booking.unchecked_phone_bookings_per_address_per_hour)
                 booking_api = BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
@@ -258,6 +260,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *AgendaPage(authenticator, booking).routes(),
                     *(ants_routes(AntsDirectory(booking, public_url), settings.ants.hub_token.get_secret_value(),
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
+                    *AppointmentQr(booking, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)

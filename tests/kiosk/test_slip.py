@@ -79,3 +79,16 @@ def test_the_service_message_ends_the_ticket_wrapped_between_words() -> None:
     printed = "\n".join(textwrap.wrap(message.replace("’", "'"), MESSAGE_CHARS)).encode("cp858")
     assert printed in printer.output
     assert printer.output.find(b"\x1d(k") < printer.output.find(printed)
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fr", "Rendez-vous"), ("en", "Appointment"), ("es", "Cita")])
+def test_an_appointment_ticket_says_so_under_its_number(lang: str, words: str) -> None:
+    """A ticket checked in for an appointment prints "Rendez-vous" (in the ticket's language) after the number;
+    a walk-in's does not."""
+    printer = Dummy()
+    print_ticket(printer, dataclasses.replace(slip(lang), booked=True))
+    output = printer.output
+    assert output.find(b"A042") < output.find(words.encode("cp858")) < output.find("État civil".encode("cp858"))
+    walk_in = Dummy()
+    print_ticket(walk_in, slip(lang))
+    assert words.encode("cp858") not in walk_in.output

@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from queue_server.booking.domain.codes import ALPHABET, CODE_LENGTH
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
 from queue_server.queue.hub import public
 from queue_server.queue.protocol import ticket_view
@@ -97,6 +98,26 @@ def kiosk_strings(lang: str) -> dict[str, str]:
         "phone_saved": _("We will send a text message to {phone} when your turn is near."),
         "phone_invalid": _("This is not a mobile phone number. Check it and try again."),
         "phone_failed": _("The number could not be saved. Please try again."),
+        # Checking in with an appointment's code: each refusal says what to do next.
+        "a_busy": _("Checking your appointment…"),
+        "a_short": _("Type the 6 characters of your code."),
+        "a_unknown": _("We do not know this code. Check it and type it again, or ask at the reception desk."),
+        "a_not_today": _("Your appointment is on {date}, not today. Come back that day, or take a ticket without "
+                         "an appointment."),
+        "a_too_early": _("It is too early to check in: come back from {time}. You can also take a ticket without "
+                         "an appointment now."),
+        "a_too_early_unknown": _("It is too early to check in for this appointment. You can take a ticket without "
+                                 "an appointment now."),
+        "a_too_late": _("It is too late to check in: your appointment was at {time}. Take a ticket without an "
+                        "appointment, or ask at the reception desk."),
+        "a_too_late_unknown": _("It is too late to check in for this appointment. Take a ticket without an "
+                                "appointment, or ask at the reception desk."),
+        "a_already": _("This appointment is already checked in: its ticket was given. If you do not have it, "
+                       "ask at the reception desk."),
+        "a_cancelled": _("This appointment was cancelled. Take a ticket without an appointment, or ask at the "
+                         "reception desk."),
+        "a_over": _("This appointment is over. Please ask at the reception desk."),
+        "a_failed": _("Your appointment could not be checked. Please try again or ask at the reception desk."),
     }
 
 
@@ -132,7 +153,8 @@ class CitizenPages:
         lang = request.query_params.get("lang", "fr")
         if lang not in CITIZEN_LANGUAGES:
             lang = "fr"
-        return _page("kiosk.html", lang, strings=json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s)
+        return _page("kiosk.html", lang, strings=json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s,
+                     alphabet=ALPHABET, code_length=CODE_LENGTH)
 
     async def ticket_page(self, request: Request) -> Response:
         ticket_id = request.path_params["ticket_id"]

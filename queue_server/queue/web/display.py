@@ -48,6 +48,7 @@ def display_strings(lang: str) -> dict[str, str]:
         "waiting": _("{n} waiting"),
         "free": _("Free"),
         "closed": _("Closed"),
+        "booked": _("Appt."),  # by the number of an appointment's ticket (French: "RDV")
     }
 
 

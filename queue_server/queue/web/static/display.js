@@ -176,6 +176,13 @@
     return node;
   }
 
+  // A ticket's number, with the "Appt." mark of an appointment's ticket (the public view's booked) after it.
+  function numbered(tag, className, ticket) {
+    const node = element(tag, className, ticket.number);
+    if (ticket.booked) node.append(" ", element("span", "booked", strings.booked));
+    return node;
+  }
+
   // The call's second line: the counter in the page's words, then in turn the phrase of each other
   // language the site announces in ("Ticket A 42, counter 3"), every 4 s.
   let alternateTimer = null;
@@ -200,7 +207,7 @@
     current.replaceChildren();
     if (!call) return;
     const where = element("p", "where");
-    current.append(element("p", "number", call.number), where);
+    current.append(numbered("p", "number", call), where);
     alternate(where, call);
     current.dataset.ticket = call.id;
     if (fresh) {
@@ -217,7 +224,7 @@
     list.replaceChildren(...recent.slice(0, historySize).map((call) => {
       const item = element("li");
       item.dataset.ticket = call.id;
-      item.append(element("span", "number", call.number), element("span", "counter", call.counterName));
+      item.append(numbered("span", "number", call), element("span", "counter", call.counterName));
       return item;
     }));
   }
@@ -231,7 +238,8 @@
       const tile = element("div", "tile" + (ticket ? "" : " idle"));
       tile.dataset.counter = counter.id;
       tile.append(element("p", "name", counter.name),
-        element("p", "number", ticket ? ticket.number : counter.status === "closed" ? strings.closed : strings.free));
+        ticket ? numbered("p", "number", ticket)
+          : element("p", "number", counter.status === "closed" ? strings.closed : strings.free));
       tiles.push(tile);
     }
     $("counters").replaceChildren(...tiles);
@@ -253,7 +261,8 @@
   function rememberCall(ticket, announcements, at) {
     recent = recent.filter((call) => call.id !== ticket.id);
     recent.unshift({
-      id: ticket.id, number: ticket.number, counter: ticket.counter, counterName: counterName(ticket.counter),
+      id: ticket.id, number: ticket.number, booked: !!ticket.booked, counter: ticket.counter,
+      counterName: counterName(ticket.counter),
       announcements, at,
     });
     recent = recent.slice(0, Math.max(historySize, 1));

@@ -7,6 +7,10 @@
 //   them) and reconnects by itself, asking /api/v1/me first to tell a revoked token from a cut.
 // - One intent (a service touched) has one Idempotency-Key, reused by every retry: a double tap or
 //   a lost answer never issues two tickets.
+// - "I have an appointment": the appointment's code typed on the screen's keys, a keyboard, or a USB
+//   QR/barcode reader (which types the code, or a URL ending in it, then Enter; typing on the start screen
+//   opens the code screen by itself). The server checks in (POST …/check-in) and gives the ticket, called
+//   before the walk-ins; a refusal says what to do, and offers a walk-in ticket when that is the way out.
 "use strict";
 
 (() => {
@@ -15,6 +19,9 @@
   const strings = JSON.parse(document.getElementById("strings").textContent);
   const lang = document.documentElement.lang;
   let idleS = Number(document.body.dataset.idle) || 20; // then the site's setting (snapshot.kiosk.idle_s)
+  const ALPHABET = document.body.dataset.alphabet || "0123456789ABCDEFGHJKMNPRSTVWXYZ"; // booking/domain/codes.py
+  const CODE_LENGTH = document.querySelectorAll(".a-box").length || 6;
+  const LOOK_ALIKES = { O: "0", Q: "0", I: "1", L: "1", U: "V" }; // read as the server reads them
   const $ = (id) => document.getElementById(id);
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,7 +51,9 @@
   }
 
   function show(id) {
-    for (const section of ["loading", "start", "closed", "ticket", "pairing"]) $(section).hidden = section !== id;
+    for (const section of ["loading", "start", "closed", "appointment", "ticket", "pairing"]) {
+      $(section).hidden = section !== id;
+    }
     document.body.dataset.screen = id;
     $(id).querySelector("h1").focus();
     armIdle();
@@ -140,7 +149,7 @@
           setOnline(true);
           renderServices();
           const open = snapshot.services.some((s) => s.open_now !== false);
-          if (open && document.body.dataset.screen !== "ticket") show("start"); // else the closed screen
+          if (open && !["ticket", "appointment"].includes(document.body.dataset.screen)) show("start"); // else closed
         } else {
           onEvent(message);
         }
@@ -200,7 +209,7 @@
   function renderAvailability() {
     const reason = blocked();
     say("alert", reason);
-    for (const button of document.querySelectorAll("#services button, #priority")) {
+    for (const button of document.querySelectorAll("#services button, #priority, #appointment-open, #a-submit")) {
       button.disabled = !!reason || busy || button.dataset.closed === "true";
     }
   }
@@ -243,7 +252,7 @@
     if (!open) {
       const next = snapshot.services.map((s) => s.opens_at).filter(Boolean).sort()[0];
       $("closed-when").textContent = next ? fmt(strings.closed_until, { when: when(next) }) : strings.closed;
-      if (document.body.dataset.screen !== "ticket") show("closed");
+      if (!["ticket", "appointment"].includes(document.body.dataset.screen)) show("closed");
     } else if (document.body.dataset.screen === "closed") {
       show("start");
     }
@@ -373,6 +382,7 @@
 
   function showTicket(ticket) {
     const service = snapshot.services.find((s) => s.id === ticket.service);
+    $("t-booked").hidden = !ticket.booked;
     $("t-number").textContent = ticket.number;
     $("t-service").textContent = service ? service.name : ticket.service;
     $("t-ahead").textContent = ticket.position === 0 ? strings.ahead_none : fmt(strings.ahead, { n: ticket.position });
@@ -395,6 +405,7 @@
     priority = false;
     intent = null;
     $("priority").setAttribute("aria-pressed", "false");
+    clearCode();
     show("start");
   }
 
@@ -409,7 +420,7 @@
     if (open) $("phone").focus();
   });
 
-  for (const key of document.querySelectorAll(".keypad button")) {
+  for (const key of document.querySelectorAll("#sms .keypad button")) {
     key.addEventListener("click", () => {
       const field = $("phone");
       field.value = key.dataset.key === "back" ? field.value.slice(0, -1) : (field.value + key.dataset.key).slice(0, 20);
@@ -433,12 +444,196 @@
     }
   });
 
+  // Appointment check-in ------------------------------------------------------------------------------
+
+  // The code in what was typed or scanned: a QR may hold a URL ending in the code (its last path segment);
+  // case, spaces and dashes do not matter and look-alikes are read as the server reads them (codes.py).
+  function codeOf(raw) {
+    let text = raw.trim();
+    if (/[/:?#]/.test(text)) {
+      text = text.split(/[?#]/)[0].replace(/\/+$/, "");
+      text = text.slice(text.lastIndexOf("/") + 1);
+    }
+    let code = "";
+    for (const char of text.toUpperCase()) {
+      const read = LOOK_ALIKES[char] || char;
+      if (ALPHABET.includes(read)) code += read;
+    }
+    return code;
+  }
+
+  let freshAfterError = false; // after a refusal, the next character typed starts a new code (a scan, a retry)
+
+  function renderCode() {
+    const code = codeOf($("a-code").value);
+    document.querySelectorAll(".a-box").forEach((box, index) => {
+      box.textContent = code[index] || "";
+      box.classList.toggle("next", index === Math.min(code.length, CODE_LENGTH - 1) && code.length < CODE_LENGTH);
+    });
+  }
+
+  function sayCheckIn(text, walkIn = false) {
+    say("a-error", text);
+    $("a-walk-in").hidden = !walkIn;
+    freshAfterError = !!text;
+  }
+
+  function clearCode() {
+    $("a-code").value = "";
+    sayCheckIn("");
+    say("a-status", "");
+    renderCode();
+  }
+
+  function typeChar(char) {
+    const field = $("a-code");
+    if (freshAfterError) field.value = "";
+    sayCheckIn("");
+    if (char === "back") field.value = field.value.slice(0, -1);
+    else if (char === "clear") field.value = "";
+    else field.value = (field.value + char).slice(-200);
+    renderCode();
+  }
+
+  function openAppointment() {
+    clearCode();
+    show("appointment");
+    $("a-code").focus(); // its label and help are read; the screen's keys, a keyboard or a reader type into it
+  }
+
+  $("appointment-open").addEventListener("click", openAppointment);
+  $("a-back").addEventListener("click", home);
+  $("a-walk-in").addEventListener("click", () => {
+    clearCode();
+    show("start");
+  });
+  $("a-boxes").addEventListener("click", () => $("a-code").focus());
+  $("a-code").addEventListener("input", () => {
+    sayCheckIn("");
+    renderCode();
+  });
+  for (const key of document.querySelectorAll(".a-keys button")) {
+    key.addEventListener("click", () => {
+      const char = key.dataset.char;
+      if (char === "back") freshAfterError = false; // correcting the code shown, not a new one
+      // The screen's keys stop at a whole code; a keyboard or a reader may type a URL that holds one.
+      if (char.length === 1 && !freshAfterError && codeOf($("a-code").value).length >= CODE_LENGTH) return;
+      typeChar(char);
+    });
+  }
+
+  // The character a key types, if it may be part of a code or of a URL holding one. The digit row of a French
+  // (AZERTY) keyboard types "&é\"'(-è_çà" without Shift: a reader set for another layout types those for digits.
+  function typed(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.key.length !== 1) return null;
+    if (/^[0-9a-z]$/i.test(event.key)) return event.key.toUpperCase();
+    const digit = /^(?:Digit|Numpad)([0-9])$/.exec(event.code || "");
+    if (digit) return digit[1];
+    return "/:.?#=-_".includes(event.key) ? event.key : null;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const screen = document.body.dataset.screen;
+    const char = typed(event);
+    if (screen === "start" && char && /^[0-9A-Z]$/.test(char) && !$("appointment-open").disabled
+        && !(document.activeElement instanceof HTMLInputElement)) {
+      openAppointment(); // a code typed, or a confirmation's QR shown to the reader, on the start screen
+    } else if (screen !== "appointment") {
+      return;
+    }
+    if (char) {
+      event.preventDefault();
+      typeChar(char);
+      $("a-code").focus(); // so that the reader's Enter validates, wherever the focus was
+    } else if (event.key === "Backspace" && document.activeElement !== $("a-code")) {
+      event.preventDefault();
+      freshAfterError = false;
+      typeChar("back");
+    }
+  });
+
+  $("a-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    checkIn();
+  });
+
+  // When the check-in window opens ("09:40") or the appointment's day, from the server's words: its detail gives
+  // them on the site's clock (booking/service.py check_in).
+  function detailTime(problem) {
+    const found = /\b(\d{1,2}:\d{2})\b/.exec(problem.detail || "");
+    return found ? found[1] : "";
+  }
+
+  function detailDate(problem) {
+    const found = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(problem.detail || "");
+    if (!found) return "";
+    const day = new Date(Date.UTC(Number(found[1]), Number(found[2]) - 1, Number(found[3]), 12));
+    return day.toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  }
+
+  function refusalOf(status, problem) {
+    const kind = (problem.type || "").split("/").pop();
+    const time = detailTime(problem);
+    switch (kind) {
+      case "unknown-code": return [strings.a_unknown, false];
+      case "not-today": return [fmt(strings.a_not_today, { date: detailDate(problem) }), true];
+      case "too-early": return [time ? fmt(strings.a_too_early, { time }) : strings.a_too_early_unknown, true];
+      case "too-late": return [time ? fmt(strings.a_too_late, { time }) : strings.a_too_late_unknown, true];
+      case "already-checked-in": return [strings.a_already, false];
+      case "appointment-cancelled": return [strings.a_cancelled, true];
+      case "appointment-over": return [strings.a_over, false];
+      default: return [status === 404 ? strings.a_unknown : strings.a_failed, false];
+    }
+  }
+
+  async function checkIn() {
+    const code = codeOf($("a-code").value);
+    if (busy || blocked()) return;
+    if (code.length < CODE_LENGTH) {
+      sayCheckIn(strings.a_short);
+      freshAfterError = false; // the citizen goes on typing the same code
+      $("a-code").focus();
+      return;
+    }
+    busy = true;
+    renderAvailability();
+    sayCheckIn("");
+    say("a-status", strings.a_busy);
+    let answer = null;
+    for (let tries = 0; tries < 3 && !answer; tries++) {
+      try {
+        answer = await api("POST", `/api/v1/sites/${encodeURIComponent(site)}/check-in`, { code });
+        if (answer.status === 429 || answer.status >= 500) {
+          answer = tries < 2 ? null : answer;
+          if (!answer) await sleep(1000 * (tries + 1));
+        }
+      } catch {
+        await sleep(1000 * (tries + 1)); // checked in twice is refused (already-checked-in): never two tickets
+      }
+    }
+    busy = false;
+    say("a-status", "");
+    renderAvailability();
+    if (answer && answer.ok) {
+      const ticket = await answer.json();
+      clearCode();
+      showTicket(ticket);
+      return;
+    }
+    if (answer && answer.status === 401) identify();
+    const problem = answer ? await answer.json().catch(() => ({})) : {};
+    const [text, walkIn] = answer ? refusalOf(answer.status, problem) : [strings.a_failed, false];
+    sayCheckIn(text, walkIn);
+    $("a-code").focus();
+  }
+
   // Idle: the ticket screen goes back to the start; another language goes back to French ---------
 
   function armIdle() {
     clearTimeout(idleTimer);
     const screen = document.body.dataset.screen;
     if (screen === "ticket") idleTimer = setTimeout(home, idleS * 1000);
+    else if (screen === "appointment") idleTimer = setTimeout(home, Math.max(idleS, HOME_IDLE_S) * 1000);
     else if (screen === "start" && lang !== "fr") idleTimer = setTimeout(home, HOME_IDLE_S * 1000);
   }
 
