@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -61,6 +61,7 @@ Published = Callable[[str, Appointment], Awaitable[None]]  # kind ("booked", "ca
 # asker may see it (a kiosk: public fields), and whether it was issued now (False: the same check-in again).
 IssueFor = Callable[[SiteConfig, Appointment, int | None], Awaitable[tuple[dict[str, Any], bool]]]
 ACTIVE = ("booked", "checked_in", "done", "no_show")  # statuses that hold their place
+LEADS_TO = {"checked_in": ("booked",), "done": ("booked", "checked_in"), "no_show": ("booked", "checked_in")}
 UPCOMING = ("booked",)
 MAX_RANGE_DAYS = 62
 ATTEMPTS = 8  # desks and codes tried before giving up
@@ -443,12 +444,15 @@ class Booking:
             raise Refusal(409, "It is too late to cancel online: please call the town hall.", "too-late")
         context = await self._context(config)
         async with self.db() as session:
+            # Written first, conditionally: a cancellation racing another (or a check-in) changes it once.
+            changed = await session.execute(update(Appointment).where(
+                col(Appointment.id) == appointment_id, col(Appointment.status) == "booked").values(
+                status="cancelled", reason=reason[:300], updated_at=now))
             row = await session.get(Appointment, appointment_id)
             assert row is not None
-            if row.status != "booked":
+            if not changed.rowcount:  # type: ignore[attr-defined]
+                await session.rollback()
                 return row
-            row.status, row.reason, row.updated_at = "cancelled", reason[:300], now
-            session.add(row)
             await session.execute(delete(Hold).where(col(Hold.appointment_id) == row.id))
             await self._notify(session, "cancelled", [row], config, base_url, context)
             note(session, "appointment.cancelled", who.actor, tenant=config.tenant, site=site, target=row.code,
@@ -536,17 +540,20 @@ class Booking:
 
     async def set_status(self, site: str, appointment_id: str, status: str, *, ticket_id: str | None = None,
                          at: datetime | None = None) -> Appointment | None:
-        """The status an appointment's ticket gave it (checked in, done, no-show); None if unknown."""
+        """The status an appointment's ticket gave it (checked in, done, no-show), from the statuses that may lead
+        there only (a check-in written after its ticket was already finished leaves it done); None if unknown.
+        One UPDATE first: the transaction writes before it reads (SQLite takes its write lock at once)."""
+        values: dict[str, Any] = {"status": status, "updated_at": at or self.clock()}
+        if ticket_id is not None:
+            values.update(ticket_id=ticket_id, checked_in_at=at or self.clock())
         async with self.db() as session:
-            row = await session.get(Appointment, appointment_id)
-            if row is None or row.site_id != site or row.status == status:
-                return row
-            row.status, row.updated_at = status, at or self.clock()
-            if ticket_id is not None:
-                row.ticket_id, row.checked_in_at = ticket_id, at or self.clock()
-            session.add(row)
+            changed = await session.execute(update(Appointment).where(
+                col(Appointment.id) == appointment_id, col(Appointment.site_id) == site,
+                col(Appointment.status).in_(LEADS_TO.get(status, ()))).values(**values))
             await session.commit()
-        await self.published(status, row)
+            row = await session.get(Appointment, appointment_id)
+        if row is not None and changed.rowcount:  # type: ignore[attr-defined]
+            await self.published(status, row)
         return row
 
     async def mark_missed(self, grace: timedelta = timedelta(hours=1)) -> int:
