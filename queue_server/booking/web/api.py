@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 
 from icalendar import Calendar
 from pydantic import EmailStr, Field, StrictBool, StrictInt
-from queue_server.booking.domain.codes import normal_code
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 
+from queue_server.booking.domain.codes import normal_code
 from queue_server.booking.domain.motifs import GRANULE_MIN, DurationRule, Motif, Question
 from queue_server.booking.errors import Refusal, unknown_appointment
 from queue_server.booking.service import BookIn, Booking, PersonIn, Who
@@ -62,6 +63,22 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Weekly = dict[Day, Annotated[list[Span], Field(max_length=12)]]
 Answer = StrictInt | Annotated[str, Field(max_length=200)] | Annotated[list[Annotated[str, Field(max_length=20)]],
                                                                        Field(max_length=10)]
+
+
+class _AppointmentId(Convertor[str]):
+    """An appointment's id in a path: any segment but "confirm", the path of ``POST …/appointments/confirm``
+    (a GET there is a 405 naming POST, not a search for an appointment of that id)."""
+
+    regex = "(?!confirm$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("appointment_id", _AppointmentId())
 
 
 class QuestionBody(Body):
@@ -182,7 +199,7 @@ class BookingApi:
 
     def routes(self) -> list[Any]:
         base = "/api/v1/sites/{site}"
-        one = base + "/appointments/{appointment}"
+        one = base + "/appointments/{appointment:appointment_id}"
         return [
             route(base + "/motifs", get=self.list_motifs),
             route(base + "/motifs/{motif}", put=self.put_motif),
