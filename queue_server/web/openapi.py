@@ -26,6 +26,7 @@ from queue_server.crm.web.api import (
     RelationBody,
     SectorBody,
 )
+from queue_server.platform.calendar import regions
 from queue_server.queue.configuration import COUNTER_ID, SERVICE_ID, SITE_ID
 from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
 from queue_server.queue.reports import GROUPINGS, PERIODS
@@ -188,6 +189,13 @@ def _schemas() -> dict[str, Any]:
         for name, definition in schema.pop("$defs", {}).items():
             out[_BOOKING_NAMES.get(name, name)] = {**definition, "title": _BOOKING_NAMES.get(name, name)}
         out[body.__name__] = _booking_renamed(schema)
+    # An answer's key is a question's id: no other key is taken (pydantic states the keys' pattern alone).
+    out["AppointmentBody"]["properties"]["answers"]["additionalProperties"] = False
+    # An address whose domain is of special use (RFC 6761: example.test, host.local...) receives no e-mail: refused.
+    out["AppointmentPerson"]["properties"]["email"]["anyOf"][0]["pattern"] = NO_SPECIAL_USE_DOMAIN
+    # The regions whose public holidays are known: any other is refused (422), as the document now says.
+    out["MotifBody"]["properties"]["public_holidays"]["anyOf"] = [
+        {"enum": regions()}, {"type": "null"}]
     for schema in out.values():
         _no_null_defaults(schema)
         if "title" in schema:
@@ -195,6 +203,10 @@ def _schemas() -> dict[str, Any]:
     return _renamed(out)  # type: ignore[no-any-return]
 
 
+# What email_validator (pydantic's EmailStr) refuses of an address JSON Schema's format takes: a domain of special
+# use, in any case. A lookahead of plain classes, which ECMA-262 and Python read alike.
+NO_SPECIAL_USE_DOMAIN = "^(?![^@]*@(?:[^@]*[.])?(?:{})[.]?$)".format("|".join(
+    "".join(f"[{c.upper()}{c}]" for c in name) for name in ("arpa", "invalid", "local", "localhost", "onion", "test")))
 # Booking's nested models whose names another module's models have: the document's names for them.
 _BOOKING_NAMES = {"PersonBody": "AppointmentPerson"}
 
