@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from icalendar import Calendar
-from pydantic import BeforeValidator, EmailStr, Field, StrictBool, StrictInt
+from pydantic import BeforeValidator, EmailStr, Field, StrictBool, StrictFloat, StrictInt
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,7 +48,9 @@ from queue_server.web.http import (
 
 ADMIN = frozenset({"admin"})
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
-NOT_BLANK = r"[^\u0000-\u0020]"
+# Texts kept in SQL hold no NUL character anywhere (PostgreSQL's text refuses it); a name is more than spaces.
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\u0000-\u0020][^\u0000]*$"
 CheckIn = Callable[[SiteConfig, Appointment, int | None], Awaitable[tuple[dict[str, Any], bool]]]
 
 
@@ -57,6 +59,14 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _written(value: Any) -> Any:
+    # A time is a string (ISO 8601), as the schema says: not a number of seconds, which pydantic would take.
+    if not isinstance(value, str):
+        raise ValueError("a time written as ISO 8601 with its offset (2027-01-12T09:10:00Z)")
+    return value
+
+
+Start = Annotated[datetime, BeforeValidator(_written)]
 Whole = Annotated[StrictInt, BeforeValidator(_whole)]  # every integer of a body: no string, no fraction
 Minutes = Annotated[StrictInt, Field(ge=GRANULE_MIN, le=8 * 60, multiple_of=GRANULE_MIN), BeforeValidator(_whole)]
 PartyId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole)]
@@ -71,8 +81,8 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Weekly = dict[Day, Annotated[list[Span], Field(max_length=12)]]
 # An answer: a count (people, at most a thousand: a duration grows with it), a text, a list of ids.
 Count = Annotated[StrictInt, Field(ge=0, le=1000), BeforeValidator(_whole)]
-Answer = Count | Annotated[str, Field(max_length=200)] | Annotated[list[Annotated[str, Field(max_length=20)]],
-                                                                   Field(max_length=10)]
+Answer = (Count | Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+          | Annotated[list[Annotated[str, Field(max_length=20, pattern=NO_NUL)]], Field(max_length=10)])
 
 
 class _AppointmentId(Convertor[str]):
@@ -93,10 +103,11 @@ register_url_convertor("appointment_id", _AppointmentId())
 
 class QuestionBody(Body):
     id: str = Field(pattern=SLUG)
-    label: str = Field(min_length=1, max_length=200)
+    label: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     kind: Literal["count", "text", "choice", "application_ids", "commune"] = "text"
     required: StrictBool = False
-    choices: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default=[], max_length=20)
+    choices: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]] = Field(default=[],
+                                                                                              max_length=20)
     minimum: Whole = Field(1, ge=0, le=20)
     maximum: Whole = Field(6, ge=1, le=20)
 
@@ -112,19 +123,20 @@ class MotifBody(Body):
     duration_min: Minutes
     capacity: Whole = Field(1, ge=1, le=50)
     public: StrictBool = True
-    min_notice_h: float = Field(2, ge=0, le=24 * 30)
+    min_notice_h: StrictFloat = Field(2, ge=0, le=24 * 30)
     horizon_days: Whole = Field(90, ge=1, le=400)
-    instructions: str = Field("", max_length=2000)
+    instructions: str = Field("", max_length=2000, pattern=NO_NUL)
     hours: Weekly | None = None
-    description: str = Field("", max_length=500)
+    description: str = Field("", max_length=500, pattern=NO_NUL)
     buffer_before_min: Buffer = 0
     buffer_after_min: Buffer = 0
     step_min: Minutes | None = None
-    cancel_cutoff_h: float = Field(0, ge=0, le=24 * 30)
+    cancel_cutoff_h: StrictFloat = Field(0, ge=0, le=24 * 30)
     arrive_before_min: Whole = Field(30, ge=0, le=240)
     arrive_after_min: Whole = Field(15, ge=0, le=240)
     max_upcoming: Whole = Field(2, ge=1, le=20)
-    documents: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default=[], max_length=20)
+    documents: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(default=[],
+                                                                                                max_length=20)
     languages: list[Language] = Field(default=[], max_length=7)
     questions: list[QuestionBody] = Field(default=[], max_length=10)
     duration_rule: DurationRuleBody | None = None
@@ -142,7 +154,7 @@ class PersonBody(Body):
 
 class AppointmentBody(Body):
     motif: str = Field(pattern=SLUG)
-    start: datetime = Field(description="the slot's start, as /slots gave it (ISO 8601 with its offset)")
+    start: Start = Field(description="the slot's start, as /slots gave it (ISO 8601 with its offset)")
     person: PersonBody
     party: PartyId | None = Field(None, description="staff only: the citizen record's party")
     lang: Language = "fr"
@@ -152,16 +164,16 @@ class AppointmentBody(Body):
 
 
 class CancelBody(Body):
-    reason: str = Field("", max_length=300)
+    reason: str = Field("", max_length=300, pattern=NO_NUL)
 
 
 class MoveBody(Body):
-    start: datetime
-    reason: str = Field("", max_length=300)
+    start: Start
+    reason: str = Field("", max_length=300, pattern=NO_NUL)
 
 
 class ConfirmBody(Body):
-    ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(min_length=1, max_length=10)
+    ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]] = Field(min_length=1, max_length=10)
 
 
 class CheckInBody(Body):
