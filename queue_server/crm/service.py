@@ -11,7 +11,7 @@ field (``InvalidField``, 422); a party of another tenant is unknown (``UnknownFi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -48,6 +48,10 @@ LEGAL = ("association", "company")
 ROLES = ("president", "treasurer", "secretary", "member", "manager", "employee", "contact")
 SEARCH_LIMIT = 20
 PURGE_BATCH = 500
+# What another module holds of a party, erased with it: (tenant, party, its phones (E.164), its e-mails) -> how
+# many of its records were erased (booking/privacy.py: the appointments). Handed by the lifespan (web/app.py):
+# the citizen record imports no other module.
+Eraser = Callable[[str, int, Sequence[str], Sequence[str]], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +85,11 @@ def _names(party: Party) -> str:
 class Record:
     """The citizen record of every tenant, over SQL."""
 
-    def __init__(self, db: async_sessionmaker[AsyncSession], retention_days: int) -> None:
+    def __init__(self, db: async_sessionmaker[AsyncSession], retention_days: int, *,
+                 erasers: Sequence[Eraser] = ()) -> None:
         self.db = db
         self.retention_days = retention_days
+        self.erasers = tuple(erasers)
 
     async def region(self, tenant: str, site: str | None) -> str:
         """The region that reads the local phone numbers a caller types: their site's, else the tenant's first
@@ -303,16 +309,29 @@ class Record:
 
     async def erase(self, staff: Staff, party_id: int) -> None:
         """Erasure (RGPD art. 17): the party, its contacts, relations, words, notes and timeline go; a
-        deletion report keeps its number, kind and last interaction, no name. Counts elsewhere (the
-        queue's history) never held the person and stay."""
+        deletion report keeps its number, kind and last interaction, no name, and how many records the other
+        modules erased (``erasers``: the appointments that name the party or have one of its contacts). Counts
+        elsewhere (the queue's history) never held the person and stay.
+
+        The other modules erase first, each in its own transaction, before the record's: a failure there leaves
+        the party in place, so that the erasure can be asked again (the other way round, the party's contacts
+        would be gone and what the others hold could no longer be found)."""
+        async with self.db() as session:  # read alone: no transaction held while the others write (SQLite)
+            await _party(session, staff.tenant, party_id)
+            contacts = (await _contacts(session, [party_id])).get(party_id, [])
+        phones = [c.value for c in contacts if c.kind == "phone"]
+        emails = [c.key for c in contacts if c.kind == "email"]
+        elsewhere = 0
+        for eraser in self.erasers:
+            elsewhere += await eraser(staff.tenant, party_id, phones, emails)
         async with self.db() as session:
             party = await _party(session, staff.tenant, party_id)
-            report = [_reported(party)]
+            report = [{**_reported(party), "erased_elsewhere": elsewhere}]
             await _remove(session, staff.tenant, [party_id])
             session.add(Purge(tenant_id=staff.tenant, at=datetime.now(UTC), actor=staff.actor, reason="erasure",
                               parties=report))
             audit.note(session, "crm.erased", staff.actor, tenant=staff.tenant, target=f"party:{party_id}",
-                       address=staff.address)
+                       address=staff.address, detail=f"{elsewhere} records erased in other modules")
             await session.commit()
 
     async def purge(self, now: datetime, actor: str = "retention") -> list[dict[str, Any]]:
@@ -510,7 +529,10 @@ def _entry_view(entry: Entry, seen: Sight) -> dict[str, Any]:
     view: dict[str, Any] = {"id": entry.id, "at": entry.at.isoformat(), "kind": entry.kind, "site": entry.site_id,
                             "service": entry.service, "sector": entry.sector}
     if seen is Sight.WHOLE:
-        view.update(summary=entry.summary, ref=entry.source or "", detail=entry.detail, author=entry.author)
+        # An entry may name what people know it by (an appointment's code) rather than what made it.
+        ref = entry.detail.get("ref") if isinstance(entry.detail, dict) else None
+        view.update(summary=entry.summary, ref=str(ref or entry.source or ""), detail=entry.detail,
+                    author=entry.author)
     else:
         view.update(summary="", ref="", outline=True)
     return view

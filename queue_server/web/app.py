@@ -24,6 +24,8 @@ from queue_server.booking.ants.gate import AntsGate
 from queue_server.booking.ants.hub import ants_routes
 from queue_server.booking.ants.link import AntsDirectory
 from queue_server.booking.events import Publisher
+from queue_server.booking.privacy import erase_party
+from queue_server.booking.retention import BookingRetention
 from queue_server.booking.service import Booking
 from queue_server.booking.tables import Appointment
 from queue_server.booking.tickets import GROUP as BOOKING_GROUP
@@ -33,9 +35,11 @@ from queue_server.booking.web.challenge import Proofs
 from queue_server.booking.web.citizen import CitizenBooking
 from queue_server.booking.web.guard import Guard
 from queue_server.booking.web.phone_checks import PhoneChecks
+from queue_server.booking.web.purges import PurgesApi
 from queue_server.booking.web.qr import AppointmentQr
 from queue_server.booking.web.staff import AgendaPage
 from queue_server.booking.web.waitlist_api import WaitlistApi
+from queue_server.crm.appointments import AppointmentTimeline
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
@@ -194,6 +198,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # The citizen record's timelines, fed by the queue's events (its own consumer group).
                 timeline = VisitTimeline(redis, settings.redis.key_prefix, session_factory)
                 tg.start_soon(timeline.run)
+                # ... and by booking's events (its consumer group on the booking stream).
+                appointments = AppointmentTimeline(redis, settings.redis.key_prefix, session_factory)
+                tg.start_soon(appointments.run)
                 # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
                 outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
                 tg.start_soon(outbox.run)
@@ -222,7 +229,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                        history=History(session_factory), speech=speech,
                                        configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
-                record = Record(session_factory, settings.crm.retention_days)
+                # Erasing a party erases what booking holds of the person too (the CRM imports no other module).
+                record = Record(session_factory, settings.crm.retention_days, erasers=[erase_party(session_factory)])
+                booking_retention = BookingRetention(session_factory, redis, settings.redis.key_prefix,
+                                                     settings.booking.retention_days, settings.booking.purge_every_s,
+                                                     clock=clock)
                 booking = Booking(session_factory, configs.get, PartyLinks(session_factory).party_exists,
                                   MessageTemplates(settings.booking.templates_dir),
                                   Publisher(redis, settings.redis.key_prefix), wake=outbox.wake,
@@ -261,10 +272,12 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *(ants_routes(AntsDirectory(booking, public_url), settings.ants.hub_token.get_secret_value(),
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *AppointmentQr(booking, platform.limits).routes(),
+                    *PurgesApi(authenticator, booking_retention).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
                 tg.start_soon(Retention(record, redis, settings.redis.key_prefix, settings.crm.purge_every_s).run)
+                tg.start_soon(booking_retention.run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
                 tg.start_soon(Revocations(tail_redis, settings.redis.key_prefix).follow, feed.revoke)
@@ -273,12 +286,15 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.engine = engine
                 app.state.archiver = archiver
                 app.state.timeline = timeline
+                app.state.appointment_timeline = appointments
+                app.state.booking_retention = booking_retention
                 await _preload(queue, sites)
                 yield
                 # Let the stream workers finish their transactions (together: each may be waiting on Redis):
                 # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
                 async with anyio.create_task_group() as stopping:
-                    for worker in (archiver, timeline, follower, *([notifier] if notifier is not None else [])):
+                    for worker in (archiver, timeline, appointments, follower,
+                                   *([notifier] if notifier is not None else [])):
                         stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)
                 tg.cancel_scope.cancel()

@@ -6,6 +6,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from queue_server.booking.web.api import (
+    SLUG,
+    AppointmentBody,
+    CancelBody,
+    CheckInBody,
+    ConfirmBody,
+    MotifBody,
+    MoveBody,
+)
 from queue_server.crm.service import ROLES as RELATION_ROLES
 from queue_server.crm.web.api import (
     MAX_QUERY,
@@ -17,6 +26,7 @@ from queue_server.crm.web.api import (
     RelationBody,
     SectorBody,
 )
+from queue_server.platform.calendar import regions
 from queue_server.queue.configuration import COUNTER_ID, SERVICE_ID, SITE_ID
 from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
 from queue_server.queue.reports import GROUPINGS, PERIODS
@@ -97,6 +107,33 @@ _RESPONSES = {
                       services={"type": "array", "items": _object(site=_STR, service=_STR)},
                       members={"type": "array", "items": _STR}),
     "Sectors": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Sector"}}),
+    # Booking (API.md "Appointments"): a motif as /motifs lists it, the free slots, an appointment.
+    "Motif": _object(id=_STR, service=_STR, name=_STR, duration_min=_INT, capacity=_INT, description=_STR,
+                     public={"type": "boolean"}, instructions=_STR, documents={"type": "array", "items": _STR},
+                     min_notice_h={"type": "number"}, horizon_days=_INT, cancel_cutoff_h={"type": "number"},
+                     languages={"type": "array", "items": _STR}, questions={"type": "array", "items": _object(
+                         id=_STR, label=_STR, kind={"enum": ["count", "text", "choice", "application_ids",
+                                                             "commune"]},
+                         required={"type": "boolean"}, choices={"type": "array", "items": _STR}, minimum=_INT,
+                         maximum=_INT)},
+                     duration_rule={"anyOf": [_object(question=_STR, per_extra_min=_INT), {"type": "null"}]},
+                     ants={"enum": ["demande", "retrait", None]}, public_holidays=_NULLSTR),
+    "Slots": {**_object(motif=_STR, duration_min=_INT, slots={"type": "array", "items": _object(
+        start={"type": "string", "format": "date-time"}, end={"type": "string", "format": "date-time"},
+        free={"type": "integer", "minimum": 1})}),
+              "description": "the free slots, in start order, times in UTC (Z); only those with a free place"},
+    "Appointment": _object(
+        id=_STR, code={"type": "string", "pattern": "^[0-9A-HJKMNPR-TV-Z]{6}$"}, site=_STR, motif=_STR, service=_STR,
+        start={"type": "string", "format": "date-time"}, end={"type": "string", "format": "date-time"},
+        status={"enum": ["booked", "cancelled", "checked_in", "done", "no_show"]},
+        person=_object(first_name=_STR, last_name=_STR, email=_NULLSTR, phone=_NULLSTR),
+        party={"type": ["integer", "null"]}, lang=_STR, answers={"type": "object"}, ticket=_NULLSTR,
+        sequence=_INT, visit=_NULLSTR),
+    "AppointmentList": _object(date={"type": "string", "format": "date"},
+                               items={"type": "array", "items": {"$ref": "#/components/schemas/Appointment"}}),
+    "Appointments": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Appointment"}}),
+    "BookingPurges": _object(items={"type": "array", "items": _object(
+        id=_INT, at=_STR, before={"type": "string", "format": "date"}, appointments=_INT, waiting=_INT)}),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
     "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
@@ -161,11 +198,41 @@ def _schemas() -> dict[str, Any]:
         out[_public(kind.__name__)] = schema
     for name, description in _TICKET_FIELDS.items():
         out["Ticket"]["properties"][name]["description"] = description
+    for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody):
+        # Booking's bodies: their nested models are named apart (the CRM has a PersonBody of its own).
+        schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            out[_BOOKING_NAMES.get(name, name)] = {**definition, "title": _BOOKING_NAMES.get(name, name)}
+        out[body.__name__] = _booking_renamed(schema)
+    # An answer's key is a question's id: no other key is taken (pydantic states the keys' pattern alone).
+    out["AppointmentBody"]["properties"]["answers"]["additionalProperties"] = False
+    # An address whose domain is of special use (RFC 6761: example.test, host.local...) receives no e-mail: refused.
+    out["AppointmentPerson"]["properties"]["email"]["anyOf"][0]["pattern"] = NO_SPECIAL_USE_DOMAIN
+    # The regions whose public holidays are known: any other is refused (422), as the document now says.
+    out["MotifBody"]["properties"]["public_holidays"]["anyOf"] = [
+        {"enum": regions()}, {"type": "null"}]
     for schema in out.values():
         _no_null_defaults(schema)
         if "title" in schema:
             schema["title"] = _public(schema["title"])
     return _renamed(out)  # type: ignore[no-any-return]
+
+
+# What email_validator (pydantic's EmailStr) refuses of an address JSON Schema's format takes: a domain of special
+# use, in any case. A lookahead of plain classes, which ECMA-262 and Python read alike.
+NO_SPECIAL_USE_DOMAIN = "^(?![^@]*@(?:[^@]*[.])?(?:{})[.]?$)".format("|".join(
+    "".join(f"[{c.upper()}{c}]" for c in name) for name in ("arpa", "invalid", "local", "localhost", "onion", "test")))
+# Booking's nested models whose names another module's models have: the document's names for them.
+_BOOKING_NAMES = {"PersonBody": "AppointmentPerson"}
+
+
+def _booking_renamed(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: (f"#/components/schemas/{_BOOKING_NAMES.get(v.rsplit('/', 1)[1], v.rsplit('/', 1)[1])}"
+                    if k == "$ref" else _booking_renamed(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_booking_renamed(v) for v in node]
+    return node
 
 
 def _allows_null(node: dict[str, Any]) -> bool:
@@ -307,6 +374,79 @@ def _crm_paths() -> dict[str, Any]:
             "Create or replace a sector: its name, whether it is sealed, its services and members (admin)",
             ["tenant", "sector"], {"200": _json("Sector", "the sector"), **written}, body="SectorBody"),
             sector=r"^[a-z0-9][a-z0-9-]{0,63}$")},
+    }
+
+
+def _booking_paths() -> dict[str, Any]:
+    """Booking (API.md "Appointments", docs/api.md "Appointments"): anyone lists the public motifs and their
+    free slots and books; staff of the site see every motif, name a party, read the day and confirm several at
+    once; administrators put motifs; whoever holds an appointment's id reads, cancels and moves it; the kiosk
+    and staff check in by code. Refusals are problems whose ``type`` ends with their kind."""
+    site, one = ["site"], ["site", "appointment"]
+    day = {"in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
+    slots_query = [
+        {"name": "motif", "in": "query", "required": True, "description": "a motif's id (404 unknown-motif if the "
+         "site has no such motif that the caller may book)", "schema": {"type": "string", "pattern": SLUG}},
+        {"name": "from", **day, "description": "the first day (the site's clock), included"},
+        {"name": "to", **day, "description": "the last day, included: 62 days at most from the first, not before "
+                                             "it (422 invalid-range)"}]
+    key = {"name": "Idempotency-Key", "in": "header", "required": False,
+           "description": "The same key at the same site gives the same appointment back (200) and books nothing",
+           "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY}}
+    public = _problems(400, 401, 404, 413, 422, 429, 503)
+    held = {"200": _json("Appointment", "the appointment now"), **public, **_problems(403, 409)}
+    ticket = {"201": _json("Ticket", "the appointment's ticket, called before the walk-ins"),
+              "200": _json("Ticket", "the ticket given at an earlier check-in of this appointment"),
+              **_problems(400, 401, 403, 404, 409, 413, 422, 429, 503)}
+    return {
+        "/api/v1/sites/{site}/motifs": {"get": _op(
+            "The motifs a citizen may book (public; staff see every motif, the staff-only ones too)", site,
+            {"200": _list("Motif", "the motifs, in their order"), **_problems(401, 404, 503)}, secured=False)},
+        "/api/v1/sites/{site}/motifs/{motif}": {"put": _narrowed(_op(
+            "Create or replace a motif: its service, duration, desks, notice, horizon, hours, questions (admin; "
+            "audited)", ["site", "motif"],
+            {"201": _json("Motif", "created"), "200": _json("Motif", "replaced"),
+             **_problems(400, 401, 403, 404, 413, 422, 503)}, body="MotifBody"), motif=SLUG)},
+        "/api/v1/sites/{site}/slots": {"get": _op(
+            "The free slots of a motif over a range of days (public); a.QUESTION=ANSWER query parameters give the "
+            "answers that set the duration (a.personnes=3)", site,
+            {"200": _json("Slots", "the free slots"), **_problems(401, 404, 422, 429, 503)}, secured=False,
+            headers=slots_query)},
+        "/api/v1/sites/{site}/appointments": {
+            "post": _op("Book a slot (public; staff may book staff-only motifs and name a party): 409 slot-taken "
+                        "when its last place is gone, too-many-appointments beyond a contact's upcoming ones; 422 "
+                        "closed, outside-hours, too-soon, too-far", site,
+                        {"201": _json("Appointment", "booked"),
+                         "200": _json("Appointment", "the appointment of this Idempotency-Key"),
+                         **public, **_problems(403, 409)}, body="AppointmentBody", secured=False, headers=[key]),
+            "get": _op("The appointments of a day, by start, cancelled ones included (staff)", site,
+                       {"200": _json("AppointmentList", "the day's appointments"),
+                        **_problems(401, 403, 404, 422, 503)}, headers=[{"name": "date", **day}])},
+        "/api/v1/sites/{site}/appointments/confirm": {"post": _op(
+            "One confirmation (one SMS, one e-mail with every event) for appointments booked with notify false "
+            "(staff)", site, {"200": _json("Appointments", "the appointments confirmed"),
+                              **_problems(400, 401, 403, 404, 413, 422, 503)}, body="ConfirmBody")},
+        "/api/v1/sites/{site}/appointments/{appointment}": {"get": _op(
+            "An appointment (public: its id is the key; staff too)", one,
+            {"200": _json("Appointment", "the appointment"), **_problems(401, 404, 429, 503)}, secured=False)},
+        "/api/v1/sites/{site}/appointments/{appointment}/ics": {"get": _op(
+            "The appointment as an iCalendar file (public: its id is the key); a cancelled one cancels the event",
+            one, {"200": {"description": "one VEVENT", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                  **_problems(401, 404, 429, 503)}, secured=False)},
+        "/api/v1/sites/{site}/appointments/{appointment}/cancel": {"post": _op(
+            "Cancel (public: its id is the key; staff too): the place is free again at once; cancelling twice "
+            "changes nothing; 409 too-late within the motif's cut-off (citizens), wrong-status once over", one,
+            held, body="CancelBody", optional_body=True, secured=False)},
+        "/api/v1/sites/{site}/appointments/{appointment}/move": {"post": _op(
+            "Move to another start of the same motif (public: its id is the key; staff too): 409 slot-taken, "
+            "too-late, wrong-status; 422 as a booking", one, held, body="MoveBody", secured=False)},
+        "/api/v1/sites/{site}/check-in": {"post": _op(
+            "Check in by the appointment's code (kiosk, staff): its ticket; 404 unknown-code; 409 "
+            "appointment-cancelled, already-checked-in, appointment-over; 422 not-today, too-early (the detail "
+            "says from when), too-late", site, ticket, body="CheckInBody")},
+        "/api/v1/tenants/{tenant}/booking/purges": {"get": _op(
+            "The deletion reports of booking's retention job (supervisor, admin)", ["tenant"],
+            {"200": _json("BookingPurges", "newest first"), **_problems(401, 403, 404, 503)})},
     }
 
 
@@ -473,6 +613,7 @@ def openapi_document() -> dict[str, Any]:
                       {"204": {"description": "forgotten"}, **_problems(404, 405, 429, 503)}, secured=False),
     }
     paths.update(_crm_paths())
+    paths.update(_booking_paths())
     for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

@@ -17,6 +17,7 @@ import re
 import traceback
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -41,6 +42,8 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
+from queue_server.booking.domain.motifs import Motif
+from queue_server.booking.seed import demo_motifs
 from queue_server.db.engine import make_engine, sessions
 from queue_server.platform.tokens import create_token
 from queue_server.platform.users import add_user
@@ -107,7 +110,20 @@ STATEFUL_REFUSALS = {
     ("PUT /api/v1/tenants/{tenant}/sectors/{sector}", "/problems/unknown-site"),
     # A logo's body is a PNG or a JPEG image that decodes whole, which no schema of a binary body states.
     (f"PUT {_SITE}/logo", "/problems/invalid-logo"),
+    # Booking: a start is one of the motif's slots (its hours, the days open, its notice and horizon); a range of
+    # days ends after it starts and spans 62 days at most; a motif's service is the site's, its hours' ranges end
+    # after they start and do not overlap, its duration rule names a count question; a check-in comes on the day,
+    # in the motif's window.
+    *((f"{method} {_SITE}/{path}", f"/problems/{kind}") for method, path in (
+        ("POST", "appointments"), ("POST", "appointments/{appointment}/move"))
+      for kind in ("closed", "outside-hours", "too-soon", "too-far")),
+    (f"GET {_SITE}/slots", "/problems/invalid-range"),
+    (f"PUT {_SITE}/motifs/{{motif}}", "/problems/unknown-service"),
+    (f"PUT {_SITE}/motifs/{{motif}}", "/problems/invalid-hours"),
+    (f"PUT {_SITE}/motifs/{{motif}}", "/problems/unknown-question"),
+    *((f"POST {_SITE}/check-in", f"/problems/{kind}") for kind in ("not-today", "too-early", "too-late")),
 }
+MOTIFS = ("passeport", "mariage", "permis")
 
 
 @dataclass
@@ -155,6 +171,29 @@ class Fuzzed:
             parties += [str(created.json()["id"])] if created.status_code == 201 else []
         self.pools["party"] = (self.pools.get("party", []) + parties)[-6:]
         self.pools["into"] = self.pools["party"]
+        await self._appointments(admin)
+
+    async def _appointments(self, admin: dict[str, str]) -> None:
+        """Free slots of the next two weeks (whatever today is) and two new appointments booked by staff in them
+        (their ids and codes), for booking's operations."""
+        today = datetime.now(UTC).date()
+        free: list[tuple[str, str]] = []  # (motif, start)
+        for motif in ("passeport", "mariage"):
+            found = await self.http.get("/api/v1/sites/demo/slots", params={
+                "motif": motif, "from": today.isoformat(), "to": (today + timedelta(days=14)).isoformat()})
+            free += [(motif, s["start"]) for s in found.json()["slots"]] if found.status_code == 200 else []
+        self.pools["start"] = [start for _, start in free[::7][:20]] or self.pools.get("start", [])
+        ids, codes = [], []
+        last = {motif: start for motif, start in free}  # each motif's last free slot
+        for motif, start in last.items():
+            booked = await self.http.post("/api/v1/sites/demo/appointments", headers=admin, json={
+                "motif": motif, "start": start,
+                "person": {"first_name": "Anne", "last_name": "Lefèvre", "phone": "06 12 34 56 78"}})
+            if booked.status_code == 201:
+                ids.append(booked.json()["id"])
+                codes.append(booked.json()["code"])
+        self.pools["appointment"] = (self.pools.get("appointment", []) + ids)[-6:]
+        self.pools["appointment_code"] = (self.pools.get("appointment_code", []) + codes)[-6:]
 
 
 async def _devices_and_person(stack: Stack) -> list[str]:
@@ -205,12 +244,30 @@ async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
             headers, cookies = await _sign_in(transport)
             credentials["person"] = ({"Authorization": "", **headers}, cookies)
             credentials[None] = ({}, {})
+            for motif in demo_motifs():  # booking's: put through the API, as an administrator would
+                put = await http.put(f"/api/v1/sites/demo/motifs/{motif.id}", json=_motif_body(motif),
+                                     headers=stack.auth("admin"))
+                assert put.status_code == 201, put.text
             pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES),
-                     "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"]}
+                     "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"], "motif": list(MOTIFS)}
             fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools)
             await fuzzed.refresh()
             assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools
             yield fuzzed
+
+
+def _motif_body(motif: Motif) -> dict[str, Any]:
+    """A motif of ``booking/seed.py`` as ``PUT …/motifs/{motif}`` takes it."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    return {"service": motif.service, "name": motif.name, "duration_min": motif.duration_min,
+            "capacity": motif.capacity, "min_notice_h": motif.min_notice_min / 60, "horizon_days": motif.horizon_days,
+            "hours": {days[d]: [[f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}"] for a, b in spans]
+                      for d, spans in (motif.hours or {}).items()},
+            "public_holidays": motif.holidays, "cancel_cutoff_h": motif.cancel_cutoff_min / 60,
+            "questions": [{"id": q.id, "label": q.label, "kind": q.kind, "required": q.required, "minimum": q.minimum,
+                           "maximum": q.maximum} for q in motif.questions],
+            "duration_rule": {"question": motif.duration_rule.question,
+                              "per_extra_min": motif.duration_rule.per_extra_min} if motif.duration_rule else None}
 
 
 def _is_mobile(number: str) -> bool:
@@ -263,9 +320,12 @@ def _aimed(case: Case, draw: st.DrawFn, pools: dict[str, list[str]], mode: Gener
                 where[name] = draw(st.sampled_from(ODD))
     body = case.body
     if isinstance(body, dict) and mode is GenerationMode.POSITIVE and draw(st.booleans()):
-        for name in ("service", "counter", "code"):
-            if isinstance(body.get(name), str):
-                body[name] = draw(st.sampled_from(pools[name]))
+        # A check-in's code is an appointment's; elsewhere a code is a pairing code.
+        codes = "appointment_code" if case.operation.path.endswith("/check-in") else "code"
+        for name, pool in (("service", "service"), ("counter", "counter"), ("code", codes), ("motif", "motif"),
+                           ("start", "start")):
+            if isinstance(body.get(name), str) and pools.get(pool):
+                body[name] = draw(st.sampled_from(pools[pool]))
         for name in ("party", "into"):  # a party's number in a body (a relation, a merge)
             if isinstance(body.get(name), int) and pools.get(name):
                 body[name] = int(draw(st.sampled_from(pools[name])))
@@ -304,8 +364,10 @@ def _stateful_refusal(operation: APIOperation, response: httpx.Response) -> bool
 # The configuration's operations each run a transaction decided by the queue and read back, the citizen record's a
 # transaction with its audit entry: a third of the examples keeps `make test` within its time
 # (QUEUE_TEST_FUZZ_EXAMPLES raises them with the rest).
+# Booking's likewise: each books, moves or computes slots in transactions of their own.
 CONFIGURATION = re.compile(r"^(PUT|DELETE|GET) /api/v1/sites/\{site\}(/config|/hours|/services/\{service\}|"
-                           r"/counters/\{counter\}|/logo)?$|^[A-Z]+ /api/v1/tenants/")
+                           r"/counters/\{counter\}|/logo)?$|^[A-Z]+ /api/v1/tenants/|"
+                           r"^[A-Z]+ /api/v1/sites/\{site\}/(motifs|slots|appointments|check-in)")
 
 
 def _examples(mode: GenerationMode, operation: APIOperation | None = None) -> int:

@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # Path parameters: any plausible value does, the router decides on the path's shape alone.
 VALUES = {"site": "demo", "ticket_id": "AAAAAAAAAAAAAAAAAAAAAA", "counter": "1", "device": "1",
-          "service": "etat-civil", "tenant": "demo", "party": "1", "duplicate": "1", "sector": "social"}
+          "service": "etat-civil", "tenant": "demo", "party": "1", "duplicate": "1", "sector": "social",
+          "motif": "passeport", "appointment": "AAAAAAAAAAAAAAAAAAAAAA"}
 
 
 def _documented(item: dict[str, Any]) -> set[str]:

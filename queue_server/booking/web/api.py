@@ -14,14 +14,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from icalendar import Calendar
-from pydantic import EmailStr, Field, StrictBool, StrictInt
+from pydantic import BeforeValidator, EmailStr, Field, StrictBool, StrictFloat, StrictInt
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 
 from queue_server.booking.domain.codes import normal_code
 from queue_server.booking.domain.motifs import GRANULE_MIN, DurationRule, Motif, Question
 from queue_server.booking.errors import Refusal, unknown_appointment
-from queue_server.booking.service import BookIn, Booking, PersonIn, Who
+from queue_server.booking.service import MAX_RANGE_DAYS, BookIn, Booking, PersonIn, Who
 from queue_server.booking.tables import Appointment
 from queue_server.booking.web.guard import Admission, Guard
 from queue_server.platform.calendar import check_region, weekly_hours
@@ -49,11 +50,29 @@ from queue_server.web.http import (
 
 ADMIN = frozenset({"admin"})
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
-NOT_BLANK = r"[^\u0000-\u0020]"
+# Texts kept in SQL hold no NUL character anywhere (PostgreSQL's text refuses it); a name is more than spaces.
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\u0000-\u0020][^\u0000]*$"
 CheckIn = Callable[[SiteConfig, Appointment, int | None], Awaitable[tuple[dict[str, Any], bool]]]
 
-Minutes = Annotated[StrictInt, Field(ge=GRANULE_MIN, le=8 * 60, multiple_of=GRANULE_MIN)]
-Buffer = Annotated[StrictInt, Field(ge=0, le=120, multiple_of=GRANULE_MIN)]
+
+def _whole(value: Any) -> Any:
+    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 30.0 is the integer 30.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _written(value: Any) -> Any:
+    # A time is a string (ISO 8601), as the schema says: not a number of seconds, which pydantic would take.
+    if not isinstance(value, str):
+        raise ValueError("a time written as ISO 8601 with its offset (2027-01-12T09:10:00Z)")
+    return value
+
+
+Start = Annotated[datetime, BeforeValidator(_written)]
+Whole = Annotated[StrictInt, BeforeValidator(_whole)]  # every integer of a body: no string, no fraction
+Minutes = Annotated[StrictInt, Field(ge=GRANULE_MIN, le=8 * 60, multiple_of=GRANULE_MIN), BeforeValidator(_whole)]
+PartyId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole)]
+Buffer = Annotated[StrictInt, Field(ge=0, le=120, multiple_of=GRANULE_MIN), BeforeValidator(_whole)]
 Name = Annotated[str, Field(min_length=1, max_length=100), Matches(NOT_BLANK, "a name needs more than white space")]
 Phone = Annotated[str, Field(min_length=1, max_length=MAX_PHONE_CHARS, json_schema_extra={"format": "mobile-phone"}),
                   Matches(PHONE_SHAPE, "not a valid phone number")]
@@ -62,44 +81,64 @@ Time = Annotated[str, Field(pattern=r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 Span = Annotated[list[Time], Field(min_length=2, max_length=2)]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Weekly = dict[Day, Annotated[list[Span], Field(max_length=12)]]
-Answer = StrictInt | Annotated[str, Field(max_length=200)] | Annotated[list[Annotated[str, Field(max_length=20)]],
-                                                                       Field(max_length=10)]
+# An answer: a count (people, at most a thousand: a duration grows with it), a text, a list of ids.
+Count = Annotated[StrictInt, Field(ge=0, le=1000), BeforeValidator(_whole)]
+Answer = (Count | Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+          | Annotated[list[Annotated[str, Field(max_length=20, pattern=NO_NUL)]], Field(max_length=10)])
+
+
+class _AppointmentId(Convertor[str]):
+    """An appointment's id in a path: any segment but "confirm", the path of ``POST …/appointments/confirm``
+    (a GET there is a 405 naming POST, not a search for an appointment of that id)."""
+
+    regex = "(?!confirm$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("appointment_id", _AppointmentId())
 
 
 class QuestionBody(Body):
     id: str = Field(pattern=SLUG)
-    label: str = Field(min_length=1, max_length=200)
+    label: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     kind: Literal["count", "text", "choice", "application_ids", "commune"] = "text"
     required: StrictBool = False
-    choices: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default=[], max_length=20)
-    minimum: StrictInt = Field(1, ge=0, le=20)
-    maximum: StrictInt = Field(6, ge=1, le=20)
+    choices: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]] = Field(default=[],
+                                                                                              max_length=20)
+    minimum: Whole = Field(1, ge=0, le=20)
+    maximum: Whole = Field(6, ge=1, le=20)
 
 
 class DurationRuleBody(Body):
     question: str = Field(pattern=SLUG)
-    per_extra_min: StrictInt = Field(ge=0, le=120, multiple_of=GRANULE_MIN)
+    per_extra_min: Whole = Field(ge=0, le=120, multiple_of=GRANULE_MIN)
 
 
 class MotifBody(Body):
     service: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=120, pattern=NOT_BLANK)
     duration_min: Minutes
-    capacity: StrictInt = Field(1, ge=1, le=50)
+    capacity: Whole = Field(1, ge=1, le=50)
     public: StrictBool = True
-    min_notice_h: float = Field(2, ge=0, le=24 * 30)
-    horizon_days: StrictInt = Field(90, ge=1, le=400)
-    instructions: str = Field("", max_length=2000)
+    min_notice_h: StrictFloat = Field(2, ge=0, le=24 * 30)
+    horizon_days: Whole = Field(90, ge=1, le=400)
+    instructions: str = Field("", max_length=2000, pattern=NO_NUL)
     hours: Weekly | None = None
-    description: str = Field("", max_length=500)
+    description: str = Field("", max_length=500, pattern=NO_NUL)
     buffer_before_min: Buffer = 0
     buffer_after_min: Buffer = 0
     step_min: Minutes | None = None
-    cancel_cutoff_h: float = Field(0, ge=0, le=24 * 30)
-    arrive_before_min: StrictInt = Field(30, ge=0, le=240)
-    arrive_after_min: StrictInt = Field(15, ge=0, le=240)
-    max_upcoming: StrictInt = Field(2, ge=1, le=20)
-    documents: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default=[], max_length=20)
+    cancel_cutoff_h: StrictFloat = Field(0, ge=0, le=24 * 30)
+    arrive_before_min: Whole = Field(30, ge=0, le=240)
+    arrive_after_min: Whole = Field(15, ge=0, le=240)
+    max_upcoming: Whole = Field(2, ge=1, le=20)
+    documents: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(default=[],
+                                                                                                max_length=20)
     languages: list[Language] = Field(default=[], max_length=7)
     questions: list[QuestionBody] = Field(default=[], max_length=10)
     duration_rule: DurationRuleBody | None = None
@@ -117,9 +156,9 @@ class PersonBody(Body):
 
 class AppointmentBody(Body):
     motif: str = Field(pattern=SLUG)
-    start: datetime = Field(description="the slot's start, as /slots gave it (ISO 8601 with its offset)")
+    start: Start = Field(description="the slot's start, as /slots gave it (ISO 8601 with its offset)")
     person: PersonBody
-    party: StrictInt | None = Field(None, ge=1, le=2**31 - 1, description="staff only: the citizen record's party")
+    party: PartyId | None = Field(None, description="staff only: the citizen record's party")
     lang: Language = "fr"
     answers: dict[Annotated[str, Field(pattern=SLUG)], Answer] = Field(default={}, max_length=10)
     notify: StrictBool = Field(True, description="staff only: false to confirm several at once (/appointments/confirm)")
@@ -129,16 +168,16 @@ class AppointmentBody(Body):
 
 
 class CancelBody(Body):
-    reason: str = Field("", max_length=300)
+    reason: str = Field("", max_length=300, pattern=NO_NUL)
 
 
 class MoveBody(Body):
-    start: datetime
-    reason: str = Field("", max_length=300)
+    start: Start
+    reason: str = Field("", max_length=300, pattern=NO_NUL)
 
 
 class ConfirmBody(Body):
-    ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(min_length=1, max_length=10)
+    ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]] = Field(min_length=1, max_length=10)
 
 
 class CheckInBody(Body):
@@ -187,7 +226,7 @@ class BookingApi:
 
     def routes(self) -> list[Any]:
         base = "/api/v1/sites/{site}"
-        one = base + "/appointments/{appointment}"
+        one = base + "/appointments/{appointment:appointment_id}"
         return [
             route(base + "/motifs", get=self.list_motifs),
             route(base + "/motifs/{motif}", put=self.put_motif),
@@ -256,9 +295,16 @@ class BookingApi:
         answers: dict[str, Any] = {}
         for name, value in params.items():
             if name.startswith("a.") and _slug(name[2:]):
-                answers[name[2:]] = int(value) if value.isdigit() and len(value) < 4 else value[:200]
+                # ASCII digits only: "²" or "٣" are digits to str.isdigit(), not to int().
+                answers[name[2:]] = int(value) if value.isascii() and value.isdigit() and len(value) < 4 \
+                    else value[:200]
         if not _slug(motif):
             raise HTTPError(404, f"No motif {motif[:64]!r} may be booked here.", "unknown-motif")
+        if first <= last and (last - first).days < MAX_RANGE_DAYS and (
+                last.year < NEAREST_YEAR or first.year > FARTHEST_YEAR):  # out of reach: no slot, and no arithmetic
+            found_motif = await self.booking.motif(config.id, motif, staff=caller is not None)
+            return json_response({"motif": found_motif.id, "duration_min": found_motif.duration_for(answers),
+                                  "slots": []})
         found_motif, found = await self.booking.slots(config.id, motif, first, last, staff=caller is not None,
                                                       answers=answers)
         return json_response({"motif": found_motif.id, "duration_min": found_motif.duration_for(answers),
@@ -280,6 +326,7 @@ class BookingApi:
         if body.start.tzinfo is None:
             raise HTTPError(422, "start: give the offset (2027-01-12T09:00:00+01:00) or Z.", "invalid-body",
                             extra={"errors": [{"field": "start", "message": "a time with its offset"}]})
+        _within_reach(body.start)
         phone = mobile_e164(body.person.phone, config.region, "person.phone") if body.person.phone else None
         person = PersonIn(without_space_around(body.person.first_name), without_space_around(body.person.last_name),
                           str(body.person.email).lower() if body.person.email else None, phone)
@@ -342,6 +389,7 @@ class BookingApi:
         body = await parse_body(request, MoveBody)
         if body.start.tzinfo is None:
             raise HTTPError(422, "start: give the offset or Z.", "invalid-body")
+        _within_reach(body.start)
         who = Who(actor_of(caller) if caller is not None else "citizen", caller is not None, client_address(request))
         done = await self.booking.move(config.id, row.id, body.start, who, str(request.base_url), body.reason)
         return json_response(appointment_view(done))
@@ -367,6 +415,19 @@ def _slug(text: str) -> bool:
         c.isdigit() or ("a" <= c <= "z") or c == "-" for c in text)
 
 
+# Starts and days this far from now are no slot of any motif (a horizon is 400 days at most): answered without
+# the arithmetic on times that would overflow Python's years 1 to 9999.
+NEAREST_YEAR, FARTHEST_YEAR = 1970, 9000
+
+
+def _within_reach(start: datetime) -> None:
+    """A start years out of reach: refused as too soon or too far, as the rules would."""
+    if start.year < NEAREST_YEAR:
+        raise Refusal(422, "This start is in the past.", "too-soon", "start")
+    if start.year > FARTHEST_YEAR:
+        raise Refusal(422, "This start is beyond what may be booked.", "too-far", "start")
+
+
 def _day(raw: str | None, name: str) -> date:
     try:
         if raw is None:
@@ -387,7 +448,7 @@ def _motif_from(site: str, motif_id: str, body: MotifBody) -> Motif:
                                minimum=q.minimum, maximum=q.maximum) for q in body.questions)
     rule = body.duration_rule
     if rule is not None and not any(q.id == rule.question and q.kind == "count" for q in questions):
-        raise HTTPError(422, "duration_rule.question: name a question of kind count.", "invalid-body",
+        raise HTTPError(422, "duration_rule.question: name a question of kind count.", "unknown-question",
                         extra={"errors": [{"field": "duration_rule.question", "message": "a count question"}]})
     return Motif(
         id=motif_id, site=site, service=body.service, name=body.name.strip(), duration_min=body.duration_min,
