@@ -151,9 +151,9 @@ class BookingSettings(_Section):
     # Appointments booked online from one address in an hour, at most (staff are not counted).
     bookings_per_address_per_hour: int = Field(20, ge=1, le=10_000)
     # Of those, made without a proof of work (booking/web/challenge.py), at most; the booking page always sends one.
-    free_bookings_per_address_per_hour: int = Field(3, ge=0, le=10_000)
+    free_bookings_per_address_per_hour: int = Field(10, ge=0, le=10_000)
     # ... and with a phone number and no e-mail address, unchecked by a code sent by SMS, at most.
-    unchecked_phone_bookings_per_address_per_hour: int = Field(1, ge=0, le=10_000)
+    unchecked_phone_bookings_per_address_per_hour: int = Field(5, ge=0, le=10_000)
     # The proof of work's leading zero bits (each one doubles a browser's work: 16 is a second or two).
     proof_bits: int = Field(16, ge=1, le=30)
     # The address citizens reach this server at ("https://rdv.demoville.fr"), for links written without a request

@@ -15,6 +15,9 @@ from queue_server.booking.web.api import (
     MotifBody,
     MoveBody,
 )
+from queue_server.booking.web.challenge import PROOF_SHAPE
+from queue_server.booking.web.guard import CodeBody, PhoneCheckBody
+from queue_server.booking.web.waitlist_api import WaitingBody
 from queue_server.crm.service import ROLES as RELATION_ROLES
 from queue_server.crm.web.api import (
     MAX_QUERY,
@@ -132,6 +135,13 @@ _RESPONSES = {
     "AppointmentList": _object(date={"type": "string", "format": "date"},
                                items={"type": "array", "items": {"$ref": "#/components/schemas/Appointment"}}),
     "Appointments": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Appointment"}}),
+    "Challenge": _object(challenge=_STR, difficulty=_INT, expires_in_s=_INT),
+    "PhoneCheck": _object(id=_STR, expires_in_s=_INT),
+    "PhoneToken": _object(token=_STR),
+    "WaitingEntry": _object(id=_INT, motif=_STR, before={"type": "string", "format": "date"},
+                            person=_object(first_name=_STR, last_name=_STR, email=_NULLSTR, phone=_NULLSTR),
+                            party={"type": ["integer", "null"]}, appointment=_NULLSTR, created_at=_STR),
+    "WaitingList": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/WaitingEntry"}}),
     "BookingPurges": _object(items={"type": "array", "items": _object(
         id=_INT, at=_STR, before={"type": "string", "format": "date"}, appointments=_INT, waiting=_INT)}),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
@@ -198,7 +208,8 @@ def _schemas() -> dict[str, Any]:
         out[_public(kind.__name__)] = schema
     for name, description in _TICKET_FIELDS.items():
         out["Ticket"]["properties"][name]["description"] = description
-    for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody):
+    for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody, PhoneCheckBody, CodeBody,
+                 WaitingBody):
         # Booking's bodies: their nested models are named apart (the CRM has a PersonBody of its own).
         schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -206,8 +217,9 @@ def _schemas() -> dict[str, Any]:
         out[body.__name__] = _booking_renamed(schema)
     # An answer's key is a question's id: no other key is taken (pydantic states the keys' pattern alone).
     out["AppointmentBody"]["properties"]["answers"]["additionalProperties"] = False
-    # An address whose domain is of special use (RFC 6761: example.test, host.local...) receives no e-mail: refused.
-    out["AppointmentPerson"]["properties"]["email"]["anyOf"][0]["pattern"] = NO_SPECIAL_USE_DOMAIN
+    # An address whose domain is of special use (RFC 6761: example.test, host.local...) receives no e-mail: refused,
+    # in every body (the citizen record's, booking's, the waiting list's).
+    _no_special_use(out)
     # The regions whose public holidays are known: any other is refused (422), as the document now says.
     out["MotifBody"]["properties"]["public_holidays"]["anyOf"] = [
         {"enum": regions()}, {"type": "null"}]
@@ -222,6 +234,18 @@ def _schemas() -> dict[str, Any]:
 # use, in any case. A lookahead of plain classes, which ECMA-262 and Python read alike.
 NO_SPECIAL_USE_DOMAIN = "^(?![^@]*@(?:[^@]*[.])?(?:{})[.]?$)".format("|".join(
     "".join(f"[{c.upper()}{c}]" for c in name) for name in ("arpa", "invalid", "local", "localhost", "onion", "test")))
+def _no_special_use(node: Any) -> None:
+    """Every e-mail address of the schemas below ``node`` held to ``NO_SPECIAL_USE_DOMAIN``."""
+    if isinstance(node, dict):
+        if node.get("format") == "email" and node.get("type") == "string":
+            node["pattern"] = NO_SPECIAL_USE_DOMAIN
+        for value in node.values():
+            _no_special_use(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_special_use(value)
+
+
 # Booking's nested models whose names another module's models have: the document's names for them.
 _BOOKING_NAMES = {"PersonBody": "AppointmentPerson"}
 
@@ -418,7 +442,9 @@ def _booking_paths() -> dict[str, Any]:
                         "closed, outside-hours, too-soon, too-far", site,
                         {"201": _json("Appointment", "booked"),
                          "200": _json("Appointment", "the appointment of this Idempotency-Key"),
-                         **public, **_problems(403, 409)}, body="AppointmentBody", secured=False, headers=[key]),
+                         **public, **_problems(403, 409, 428)}, body="AppointmentBody", secured=False,
+                        headers=[key, {"name": "X-Guichet-Proof", "in": "header", "required": False,
+                                       "schema": {"type": "string", "maxLength": 300, "pattern": PROOF_SHAPE}}]),
             "get": _op("The appointments of a day, by start, cancelled ones included (staff)", site,
                        {"200": _json("AppointmentList", "the day's appointments"),
                         **_problems(401, 403, 404, 422, 503)}, headers=[{"name": "date", **day}])},
@@ -444,6 +470,30 @@ def _booking_paths() -> dict[str, Any]:
             "Check in by the appointment's code (kiosk, staff): its ticket; 404 unknown-code; 409 "
             "appointment-cancelled, already-checked-in, appointment-over; 422 not-today, too-early (the detail "
             "says from when), too-late", site, ticket, body="CheckInBody")},
+        "/api/v1/sites/{site}/challenge": {"get": _op(
+            "A proof-of-work challenge for an anonymous booking beyond the free allowance (public): the booking sends "
+            "X-Guichet-Proof: challenge:counter where SHA-256(challenge:counter) has difficulty leading zero bits",
+            site, {"200": _json("Challenge", "a fresh challenge"), **_problems(401, 404, 429, 503)}, secured=False)},
+        "/api/v1/sites/{site}/phone-checks": {"post": _op(
+            "Send a 6-digit code by SMS to check a phone number given without an e-mail address (public)", site,
+            {"201": _json("PhoneCheck", "the check; its code sent"), **_problems(400, 401, 404, 413, 422, 429, 503)},
+            body="PhoneCheckBody", secured=False)},
+        "/api/v1/sites/{site}/phone-checks/{check}/verify": {"post": _op(
+            "The code received: a token the booking carries as phone_token (public); 422 wrong-code, 429 after 5 "
+            "wrong codes, 404 unknown or expired", ["site", "check"],
+            {"200": _json("PhoneToken", "the number is checked"), **_problems(400, 401, 404, 413, 422, 429, 503)},
+            body="CodeBody", secured=False)},
+        "/api/v1/sites/{site}/waitlist": {
+            "post": _op("Wait for an earlier slot of a motif before a date (public; staff may name a party): told by "
+                        "SMS and e-mail when a place frees up; 409 already-waiting", site,
+                        {"201": _json("WaitingEntry", "on the list"), **public, **_problems(403, 409)},
+                        body="WaitingBody", secured=False),
+            "get": _op("Who waits for an earlier slot, first come first (staff); ?motif= narrows", site,
+                       {"200": _json("WaitingList", "not told yet"), **_problems(401, 403, 404, 503)},
+                       headers=[{"name": "motif", "in": "query", "required": False, "schema": {"type": "string"}}])},
+        "/api/v1/sites/{site}/waitlist/{entry}": {"delete": _op(
+            "Take someone off the waiting list (staff)", ["site", "entry"],
+            {"204": {"description": "removed"}, **_problems(401, 403, 404, 503)})},
         "/api/v1/tenants/{tenant}/booking/purges": {"get": _op(
             "The deletion reports of booking's retention job (supervisor, admin)", ["tenant"],
             {"200": _json("BookingPurges", "newest first"), **_problems(401, 403, 404, 503)})},

@@ -51,7 +51,8 @@ async def http(stack: Stack, sms: SmsEndpoint) -> AsyncIterator[httpx.AsyncClien
 
     settings = stack.settings.model_copy(update={
         "sms": SmsSettings(provider="http", url=sms.url, timeout_s=5.0),
-        "booking": BookingSettings(proof_bits=BITS)})
+        "booking": BookingSettings(proof_bits=BITS, free_bookings_per_address_per_hour=3,
+                                   unchecked_phone_bookings_per_address_per_hour=1)})
     app = create_app(settings, clock=lambda: NOW)
     async with (app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client):

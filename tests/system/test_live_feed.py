@@ -30,7 +30,7 @@ pytestmark = pytest.mark.anyio
 SERVICES = ("etat-civil", "passeports")
 ROLES = ("kiosk", "display", "agent", "supervisor")
 TICKET_FIELDS = {"id", "number", "service", "status", "priority", "position", "estimated_wait_s", "counter",
-                 "issued_at", "called_at", "recalls"}
+                 "issued_at", "called_at", "recalls", "booked"}
 class PingCounter(logging.Handler):
     """Counts the pings a client connection receives, from the frames websockets logs at debug level (given
     as the connection's ``logger``)."""

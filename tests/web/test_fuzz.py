@@ -122,6 +122,14 @@ STATEFUL_REFUSALS = {
     (f"PUT {_SITE}/motifs/{{motif}}", "/problems/invalid-hours"),
     (f"PUT {_SITE}/motifs/{{motif}}", "/problems/unknown-question"),
     *((f"POST {_SITE}/check-in", f"/problems/{kind}") for kind in ("not-today", "too-early", "too-late")),
+    # The answers to a motif's own questions (which differ by motif: a required one, a count's bounds, a choice).
+    (f"POST {_SITE}/appointments", "/problems/invalid-answers"),
+    # A proof of work answers a challenge this server gave (and is used once): a well-formed one it did not give
+    # is refused with a fresh challenge.
+    (f"POST {_SITE}/appointments", "/problems/proof-required"),
+    # The waiting list: someone to tell (a phone or an e-mail, each optional in the schema), a day not passed.
+    (f"POST {_SITE}/waitlist", "/problems/contact-needed"),
+    (f"POST {_SITE}/waitlist", "/problems/invalid-date"),
 }
 MOTIFS = ("passeport", "mariage", "permis")
 
@@ -356,7 +364,7 @@ def _request(case: Case) -> dict[str, Any]:
 
 def _stateful_refusal(operation: APIOperation, response: httpx.Response) -> bool:
     """Whether ``response`` to ``operation`` is one of ``STATEFUL_REFUSALS``."""
-    if response.status_code != 422 or response.headers.get("content-type") != "application/problem+json":
+    if response.status_code not in (422, 428) or response.headers.get("content-type") != "application/problem+json":
         return False
     return (operation.label, response.json().get("type")) in STATEFUL_REFUSALS
 

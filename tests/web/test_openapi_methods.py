@@ -20,7 +20,8 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # Path parameters: any plausible value does, the router decides on the path's shape alone.
 VALUES = {"site": "demo", "ticket_id": "AAAAAAAAAAAAAAAAAAAAAA", "counter": "1", "device": "1",
           "service": "etat-civil", "tenant": "demo", "party": "1", "duplicate": "1", "sector": "social",
-          "motif": "passeport", "appointment": "AAAAAAAAAAAAAAAAAAAAAA"}
+          "motif": "passeport", "appointment": "AAAAAAAAAAAAAAAAAAAAAA", "check": "AAAAAAAAAAAAAAAAAAAAAA",
+          "entry": "1"}
 
 
 def _documented(item: dict[str, Any]) -> set[str]:

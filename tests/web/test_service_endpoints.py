@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -143,5 +144,6 @@ async def test_every_api_route_of_the_app_is_documented(client: httpx.AsyncClien
         routes = [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/api/")]
     assert len(routes) > 20
     for route in routes:
-        assert route.path in paths, route.path
-        assert {m.lower() for m in route.methods or ()} - {"head"} <= paths[route.path].keys(), route.path
+        path = re.sub(r":[a-z_]+}", "}", route.path)  # {appointment:appointment_id}: a convertor the path keeps
+        assert path in paths, path
+        assert {m.lower() for m in route.methods or ()} - {"head"} <= paths[path].keys(), path

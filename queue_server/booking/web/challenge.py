@@ -29,6 +29,9 @@ PROOF_HEADER = "X-Guichet-Proof"
 VERSION = "v1"
 MAX_COUNTER_DIGITS = 20
 MAX_PROOF_CHARS = 200
+# What a proof looks like ("challenge:counter"), for the OpenAPI document and the guard: one of another shape is a
+# malformed header (422), one of this shape that this server did not sign or that is spent a 428 with a fresh one.
+PROOF_SHAPE = r"^v1\.[0-9]{1,3}\.[0-9]{1,12}\.[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,128}:[0-9]{1,20}$"
 Reason = Literal["malformed", "forged", "expired", "too-weak", "used"]
 
 

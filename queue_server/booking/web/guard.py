@@ -10,8 +10,8 @@ Under ``/api/v1/sites/{site}/`` (no credentials):
   ``too-many-tries`` after 5 wrong codes, 404 ``unknown-check`` (none, or expired after 10 minutes).
 
 The allowance (``admit`` before the booking, ``booked`` after it): from one address in an hour, ``free`` bookings
-without a proof (3), and of those ``unchecked_phone`` (1) with a phone number, no e-mail address and no valid
-``phone_token``. Beyond it, a booking needs a valid proof, else 428 ``proof-required`` whose body carries a fresh
+without a proof (10 by default), and of those ``unchecked_phone`` (5) with a phone number, no e-mail address and no
+valid ``phone_token``. Beyond it, a booking needs a valid proof, else 428 ``proof-required`` whose body carries a fresh
 ``challenge`` and its ``difficulty``; a proof that was sent and is wrong (forged, expired, too weak, used) is also
 a 428 with a fresh one, ``reason`` saying what was wrong. Only bookings made count (a refused one, slot taken,
 does not use the allowance; the per-address rate limits bound the tries): near-simultaneous bookings from one
@@ -19,6 +19,7 @@ address may each find the allowance unused and pass together, a handful at most 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from queue_server.booking.service import Booking
-from queue_server.booking.web.challenge import PROOF_HEADER, BadProof, Proofs
+from queue_server.booking.web.challenge import PROOF_HEADER, PROOF_SHAPE, BadProof, Proofs
 from queue_server.booking.web.phone_checks import PhoneChecks
 from queue_server.platform.phones import mobile_e164
 from queue_server.platform.sessions import Limits
@@ -47,7 +48,7 @@ from queue_server.web.http import (
 )
 
 HOUR_S = 3600
-Phone = Annotated[str, Field(min_length=1, max_length=MAX_PHONE_CHARS),
+Phone = Annotated[str, Field(min_length=1, max_length=MAX_PHONE_CHARS, json_schema_extra={"format": "mobile-phone"}),
                   Matches(PHONE_SHAPE, "not a valid phone number")]
 
 
@@ -105,6 +106,9 @@ class Guard:
         unchecked = bool(phone) and not email and not (
             phone_token is not None and phone is not None and await self.phones.verified(site, phone_token, phone))
         proof = request.headers.get(PROOF_HEADER)
+        if proof is not None and not re.match(PROOF_SHAPE, proof):
+            raise HTTPError(422, f"{PROOF_HEADER} is challenge:counter, as GET …/challenge gives the challenge.",
+                            "invalid-header", extra={"errors": [{"field": PROOF_HEADER, "message": "malformed"}]})
         if proof is not None:
             try:
                 await self.proofs.redeem(proof, time.time(), attempt or "")

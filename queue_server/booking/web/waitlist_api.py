@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import EmailStr, Field, StrictInt
+from pydantic import EmailStr, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from queue_server.booking.tables import WaitingEntry
 from queue_server.booking.waitlist import Waiting
-from queue_server.booking.web.api import SLUG, BookingApi, Language, Name, Phone
+from queue_server.booking.web.api import SLUG, BookingApi, Language, Name, PartyId, Phone
 from queue_server.platform.phones import mobile_e164
 from queue_server.web.http import Body, client_address, json_response, parse_body, rate_limit, route
 
@@ -30,7 +30,7 @@ class WaitingBody(Body):
     motif: str = Field(pattern=SLUG)
     before: date = Field(description="the last day that would suit (the site's calendar)")
     person: WaitingPerson
-    party: StrictInt | None = Field(None, ge=1, le=2**31 - 1, description="staff only")
+    party: PartyId | None = Field(None, description="staff only: the citizen record's party")
     lang: Language = "fr"
     appointment: str | None = Field(None, min_length=1, max_length=32, description="the later appointment held")
 
@@ -75,5 +75,6 @@ class WaitlistApi:
     async def remove(self, request: Request) -> Response:
         _caller, config = await self.api._staff(request)
         raw = request.path_params["entry"]
-        await self.booking.waitlist.remove(config.id, int(raw) if raw.isdigit() and len(raw) < 10 else -1)
+        number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1  # "²" is a digit to Python
+        await self.booking.waitlist.remove(config.id, number)
         return Response(status_code=204)
