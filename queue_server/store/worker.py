@@ -114,8 +114,18 @@ class StreamWorker:
         if not self.streams:
             await self.sleep(self.block_ms / 1000)
             return []
-        reply: Any = await self.redis.xreadgroup(self.group, self.consumer, {s: ">" for s in self.streams},
-                                                 count=BATCH, block=self.block_ms)
+        reply: Any = None
+        # A stop does not wait out the blocking read: it cancels it (redis-py drops that connection). Entries the
+        # server handed over meanwhile stay pending in the group, and are claimed by the next reader.
+        async with anyio.create_task_group() as reading:
+            async def stop_reading() -> None:
+                await self._stopping.wait()
+                reading.cancel_scope.cancel()
+
+            reading.start_soon(stop_reading)
+            reply = await self.redis.xreadgroup(self.group, self.consumer, {s: ">" for s in self.streams},
+                                                count=BATCH, block=self.block_ms)
+            reading.cancel_scope.cancel()
         return [(text(stream), entries) for stream, entries in reply or ()]  # RESP2: [[stream, entries], ...]
 
     async def hold_lease(self, key: str, ttl_ms: int) -> Literal["taken", "held"] | None:

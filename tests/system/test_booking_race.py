@@ -30,13 +30,13 @@ def next_weekday_ten() -> datetime:
 
 @pytest.mark.parametrize("database", DATABASES)
 async def test_thirty_citizens_on_two_processes_share_three_places_without_double_booking(
-        tmp_path: Path, redis_url: str, key_prefix: str, database: str) -> None:
+        tmp_path: Path, valkey_url: str, key_prefix: str, database: str) -> None:
     """30 bookings of one slot with 3 places at once, half through each process: 3 are 201, 27 are 409
     slot-taken, and the slot is no longer listed."""
     db_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}" if database == "sqlite" else await fresh_postgres_database()
     try:
         tokens = await seed_site(db_url, "mairie", 2, ("passeports",), ("admin", "agent"))
-        env = {"QUEUE_REDIS_URL": redis_url, "QUEUE_REDIS_KEY_PREFIX": key_prefix,
+        env = {"QUEUE_REDIS_URL": valkey_url, "QUEUE_REDIS_KEY_PREFIX": key_prefix,
                "QUEUE_REDIS_CHECK_PERSISTENCE": "false", "QUEUE_DATABASE_URL": db_url,
                "QUEUE_BOOKING_BOOKINGS_PER_ADDRESS_PER_HOUR": "1000"}
         (tmp_path / "a").mkdir()
