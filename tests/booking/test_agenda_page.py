@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import Stack
 from tests.web.test_login import People, people, sign_in  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # pages and guards: the storage does not matter
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)  # Monday, 08:00 in Paris
 SITE = "/api/v1/sites/demo"
 WEEKDAYS = {day: [["08:30", "12:00"], ["13:30", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

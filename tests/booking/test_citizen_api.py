@@ -25,7 +25,7 @@ from queue_server.booking.web.challenge import (
 from tests.conftest import Stack
 from tests.outbox.support import SmsEndpoint, eventually
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # pages and guards: the storage does not matter
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)  # Monday, 08:00 in Paris
 SITE = "/api/v1/sites/demo"
 WEEKDAYS = {day: [["08:30", "12:00"], ["13:30", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

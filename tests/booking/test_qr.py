@@ -12,7 +12,7 @@ from queue_server.booking.web.qr import code_svg
 from tests.booking.test_api import ANNE, PASSEPORT, SITE, Clock
 from tests.conftest import Stack
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 
 
 @pytest.fixture

@@ -372,14 +372,18 @@ def _stateful_refusal(operation: APIOperation, response: httpx.Response) -> bool
 # The configuration's operations each run a transaction decided by the queue and read back, the citizen record's a
 # transaction with its audit entry: a third of the examples keeps `make test` within its time
 # (QUEUE_TEST_FUZZ_EXAMPLES raises them with the rest).
-# Booking's likewise: each books, moves or computes slots in transactions of their own.
 CONFIGURATION = re.compile(r"^(PUT|DELETE|GET) /api/v1/sites/\{site\}(/config|/hours|/services/\{service\}|"
-                           r"/counters/\{counter\}|/logo)?$|^[A-Z]+ /api/v1/tenants/|"
-                           r"^[A-Z]+ /api/v1/sites/\{site\}/(motifs|slots|appointments|check-in)")
+                           r"/counters/\{counter\}|/logo)?$|^[A-Z]+ /api/v1/tenants/")
+# Booking's a fifth: each books, moves or computes slots in transactions of their own, and its twenty operations
+# share one body model's validation (tests/booking covers their rules).
+BOOKING = re.compile(r"^[A-Z]+ /api/v1/sites/\{site\}/(motifs|slots|appointments|check-in|challenge|phone-checks|"
+                     r"waitlist)")
 
 
 def _examples(mode: GenerationMode, operation: APIOperation | None = None) -> int:
     count = EXAMPLES if mode is GenerationMode.POSITIVE else NEGATIVE_EXAMPLES
+    if operation is not None and BOOKING.match(operation.label):
+        return max(8, count // 5)
     if operation is not None and CONFIGURATION.match(operation.label) and not operation.label.endswith("/state"):
         return max(10, count // 3)
     return count
