@@ -48,13 +48,12 @@ from queue_server.crm.tables import ContactPoint, Entry, Party, SectorService
 from queue_server.db.tables import Site
 from queue_server.i18n import DEFAULT, translations
 from queue_server.store.keys import stream_id
-from queue_server.store.worker import Entries, StreamWorker, text
+from queue_server.store.worker import Entries, LeasedWorker, text
 
 log = logging.getLogger(__name__)
 
 GROUP = "crm"
 STREAM = "booking"  # booking's stream, {prefix}booking (booking/events.py): the name is part of the contract
-LEASE_MS = 15_000
 REUSED_NUMBER_AFTER = timedelta(minutes=1)  # as in visits.py: a party created since is another party
 _ENTRIES = Entry.__table__  # type: ignore[attr-defined]
 _PARTIES = Party.__table__  # type: ignore[attr-defined]
@@ -148,19 +147,17 @@ class _Written:
     changed: bool = False
 
 
-class AppointmentTimeline(StreamWorker):
+class AppointmentTimeline(LeasedWorker):
     """Every server process runs one; the holder of the lease works."""
 
     group = GROUP
 
     def __init__(self, redis: Redis, prefix: str, sessions: async_sessionmaker[AsyncSession], *,
                  block_ms: int = 1000) -> None:
-        super().__init__(redis, prefix, self._no_sites, block_ms=block_ms)
+        super().__init__(redis, prefix, self._no_sites, f"{prefix}crm:appointments:lease", block_ms=block_ms)
         self.sessions = sessions
         self.stream = f"{prefix}{STREAM}"
-        self.lease_key = f"{prefix}crm:appointments:lease"
         self.zones: dict[str, str] = {}  # site -> its time zone
-        self._unfinished = True  # read and not acknowledged (a predecessor's, or a batch that failed): finish first
         self.recorded = 0  # events written to a timeline by this process (tests, metrics)
 
     async def _no_sites(self) -> list[str]:
@@ -176,35 +173,6 @@ class AppointmentTimeline(StreamWorker):
             if "BUSYGROUP" not in str(exc):
                 raise
         self.streams[self.stream] = ""
-
-    async def tick(self) -> None:
-        """Hold the lease and write what the stream brings; without the lease, wait a third of its life."""
-        held = await self.hold_lease(self.lease_key, LEASE_MS)
-        if held is None:
-            await self.sleep(LEASE_MS / 3000)
-            return
-        await self.refresh_sites(force=held == "taken")
-        if held == "taken" or self._unfinished:
-            await self.finish_pending()
-        await self.step()
-
-    async def finish_pending(self) -> int:
-        """Take over what this group read and left unacknowledged and write it; returns how many entries."""
-        self._unfinished = True
-        total = 0
-        async for stream, entries in self.claim(0):
-            total += await self.record(stream, entries)
-        self._unfinished = False
-        return total
-
-    async def step(self) -> int:
-        """Write one batch of new entries (waiting up to ``block_ms`` for them); returns how many."""
-        total = 0
-        for stream, entries in await self.read():
-            self._unfinished = True
-            total += await self.record(stream, entries)
-        self._unfinished = False
-        return total
 
     async def record(self, stream: str, entries: Entries) -> int:
         """Write the appointments among ``entries`` (in log order), then acknowledge them all; returns how many

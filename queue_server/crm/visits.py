@@ -42,12 +42,11 @@ from queue_server.db.tables import Site
 from queue_server.queue.codec import CodecError, decode_event
 from queue_server.queue.domain import events as ev
 from queue_server.store.keys import stream_id
-from queue_server.store.worker import Entries, StreamWorker, text
+from queue_server.store.worker import Entries, LeasedWorker, text
 
 log = logging.getLogger(__name__)
 
 GROUP = "crm"
-LEASE_MS = 15_000
 # A party created this long after a ticket was issued for "its" number is another party: SQLite gives the number
 # of the last party again once it is erased. (Generous: the clocks of two server processes never differ by this.)
 REUSED_NUMBER_AFTER = timedelta(minutes=1)
@@ -110,18 +109,16 @@ class _Timeline:
     changed: bool = False
 
 
-class VisitTimeline(StreamWorker):
+class VisitTimeline(LeasedWorker):
     """Every server process runs one; the holder of the lease works."""
 
     group = GROUP
 
     def __init__(self, redis: Redis, prefix: str, sessions: async_sessionmaker[AsyncSession], *,
                  block_ms: int = 1000) -> None:
-        super().__init__(redis, prefix, self._load_sites, block_ms=block_ms)
+        super().__init__(redis, prefix, self._load_sites, f"{prefix}crm:visits:lease", block_ms=block_ms)
         self.sessions = sessions
-        self.lease_key = f"{prefix}crm:visits:lease"
         self.tenants: dict[str, str] = {}  # site -> its tenant
-        self._unfinished = True  # read and not acknowledged (a predecessor's, or a batch that failed): finish first
         self.recorded = 0  # events of visits written by this process (tests, metrics)
 
     async def _load_sites(self) -> list[str]:
@@ -129,36 +126,6 @@ class VisitTimeline(StreamWorker):
             rows = (await session.execute(select(Site.id, Site.tenant_id))).all()  # type: ignore[call-overload]
         self.tenants.update({site: tenant for site, tenant in rows})
         return [site for site, _ in rows]
-
-    async def tick(self) -> None:
-        """Hold the lease and write what the streams bring; without the lease, wait a third of its life."""
-        held = await self.hold_lease(self.lease_key, LEASE_MS)
-        if held is None:
-            await self.sleep(LEASE_MS / 3000)
-            return
-        await self.refresh_sites(force=held == "taken")
-        if held == "taken" or self._unfinished:
-            await self.finish_pending()
-        await self.step()
-
-    async def finish_pending(self) -> int:
-        """Take over what this group read and left unacknowledged (any consumer's: this one holds the lease)
-        and write it; returns how many entries."""
-        self._unfinished = True
-        total = 0
-        async for stream, entries in self.claim(0):
-            total += await self.record(stream, entries)
-        self._unfinished = False
-        return total
-
-    async def step(self) -> int:
-        """Write one batch of new entries of every site (waiting up to ``block_ms`` for them); returns how many."""
-        total = 0
-        for stream, entries in await self.read():
-            self._unfinished = True
-            total += await self.record(stream, entries)
-        self._unfinished = False
-        return total
 
     async def record(self, stream: str, entries: Entries) -> int:
         """Write the visits among ``entries`` (one stream's, in log order), then acknowledge them all; returns

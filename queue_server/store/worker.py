@@ -152,3 +152,52 @@ class StreamWorker:
                     yield stream, entries
                 if stream_id(start) == (0, 0):
                     break
+
+
+class LeasedWorker(StreamWorker):
+    """A stream worker of which one process at a time works, holding a short Redis lease (``lease_key``, renewed each
+    round), so that it handles each stream's entries in log order: the citizen record's timelines. A new holder, or
+    a holder whose last batch failed, first finishes what was read and left unacknowledged (any consumer's). A
+    subclass sets ``lease_key`` and writes a batch in ``record``."""
+
+    lease_ms: ClassVar[int] = 15_000
+
+    def __init__(self, redis: Redis, prefix: str, list_sites: SiteLister, lease_key: str, *,
+                 block_ms: int = 1000) -> None:
+        super().__init__(redis, prefix, list_sites, block_ms=block_ms)
+        self.lease_key = lease_key
+        self._unfinished = True  # read and not acknowledged (a predecessor's, or a batch that failed): finish first
+
+    async def record(self, stream: str, entries: Entries) -> int:
+        """Write ``entries`` (one stream's, in log order), then acknowledge them; returns how many entries."""
+        raise NotImplementedError
+
+    async def tick(self) -> None:
+        """Hold the lease and write what the streams bring; without the lease, wait a third of its life."""
+        held = await self.hold_lease(self.lease_key, self.lease_ms)
+        if held is None:
+            await self.sleep(self.lease_ms / 3000)
+            return
+        await self.refresh_sites(force=held == "taken")
+        if held == "taken" or self._unfinished:
+            await self.finish_pending()
+        await self.step()
+
+    async def finish_pending(self) -> int:
+        """Take over what this group read and left unacknowledged (any consumer's: this one holds the lease) and
+        write it; returns how many entries."""
+        self._unfinished = True
+        total = 0
+        async for stream, entries in self.claim(0):
+            total += await self.record(stream, entries)
+        self._unfinished = False
+        return total
+
+    async def step(self) -> int:
+        """Write one batch of new entries of every stream (waiting up to ``block_ms`` for them); returns how many."""
+        total = 0
+        for stream, entries in await self.read():
+            self._unfinished = True
+            total += await self.record(stream, entries)
+        self._unfinished = False
+        return total
