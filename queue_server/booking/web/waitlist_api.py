@@ -7,29 +7,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from queue_server.booking.tables import WaitingEntry
 from queue_server.booking.waitlist import Waiting
-from queue_server.booking.web.api import SLUG, BookingApi, Language, Name, PartyId, Phone
+from queue_server.booking.web.api import SLUG, BookingApi, Language, PartyId, PersonBody
 from queue_server.platform.phones import mobile_e164
 from queue_server.web.http import Body, client_address, json_response, parse_body, rate_limit, route
-
-
-class WaitingPerson(Body):
-    first_name: Name
-    last_name: Name
-    email: EmailStr | None = None
-    phone: Phone | None = None
 
 
 class WaitingBody(Body):
     motif: str = Field(pattern=SLUG)
     before: date = Field(description="the last day that would suit (the site's calendar)")
-    person: WaitingPerson
+    person: PersonBody
     party: PartyId | None = Field(None, description="staff only: the citizen record's party")
     lang: Language = "fr"
     appointment: str | None = Field(None, min_length=1, max_length=32, description="the later appointment held")
