@@ -57,8 +57,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # odd input on PostgreS
 # Per operation and per generation mode (positive, then negative). QUEUE_TEST_FUZZ_EXAMPLES=1000 digs deeper (about
 # 40 s per 100 more; give pytest a longer --timeout).
 EXAMPLES = max(100, int(os.environ.get("QUEUE_TEST_FUZZ_EXAMPLES", "100")))
-# Invalid inputs mostly stop at validation, whatever they are: a third as many keep the suite within its time.
-NEGATIVE_EXAMPLES = EXAMPLES // 3
+# Invalid inputs mostly stop at validation, whatever they are: a quarter as many keep the suite within its time.
+NEGATIVE_EXAMPLES = EXAMPLES // 4
 BASE_URL = "http://testserver"
 SERVICES = ("etat-civil", "passeports", "urbanisme")
 COUNTERS = ("1", "2", "3", "4")
@@ -374,7 +374,7 @@ def _stateful_refusal(operation: APIOperation, response: httpx.Response) -> bool
 # (QUEUE_TEST_FUZZ_EXAMPLES raises them with the rest).
 CONFIGURATION = re.compile(r"^(PUT|DELETE|GET) /api/v1/sites/\{site\}(/config|/hours|/services/\{service\}|"
                            r"/counters/\{counter\}|/logo)?$|^[A-Z]+ /api/v1/tenants/")
-# Booking's a fifth: each books, moves or computes slots in transactions of their own, and its twenty operations
+# Booking's a sixth: each books, moves or computes slots in transactions of their own, and its twenty operations
 # share one body model's validation (tests/booking covers their rules).
 BOOKING = re.compile(r"^[A-Z]+ /api/v1/sites/\{site\}/(motifs|slots|appointments|check-in|challenge|phone-checks|"
                      r"waitlist)")
@@ -383,7 +383,7 @@ BOOKING = re.compile(r"^[A-Z]+ /api/v1/sites/\{site\}/(motifs|slots|appointments
 def _examples(mode: GenerationMode, operation: APIOperation | None = None) -> int:
     count = EXAMPLES if mode is GenerationMode.POSITIVE else NEGATIVE_EXAMPLES
     if operation is not None and BOOKING.match(operation.label):
-        return max(8, count // 5)
+        return max(6, count // 6)
     if operation is not None and CONFIGURATION.match(operation.label) and not operation.label.endswith("/state"):
         return max(10, count // 3)
     return count
