@@ -34,7 +34,8 @@ ACTIONS = (
     "user.created", "user.password", "user.disabled", "user.enabled", "user.roles",
     "config.site", "config.hours", "config.service", "config.service.delete", "config.counter",
     "config.counter.delete", "config.import", "site.logo", "tenant.origins",
-    "note.read",
+    "note.read", "config.motif", "appointment.booked", "appointment.moved", "appointment.cancelled",
+    "appointment.agenda", "booking.purged",
 )
 # Actions whose target is a person's login.
 PERSON_TARGETS = frozenset({"login.failed", "login.locked", "user.created", "user.password", "user.disabled",

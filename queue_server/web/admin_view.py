@@ -103,6 +103,12 @@ def action_labels(_: Gettext) -> dict[str, str]:
         "site.logo": _("Logo changed"),
         "tenant.origins": _("Websites of the collectivity changed"),
         "note.read": _("Note on a ticket read"),
+        "config.motif": _("Configuration changed: appointment motif"),
+        "appointment.booked": _("Appointment booked"),
+        "appointment.moved": _("Appointment moved"),
+        "appointment.cancelled": _("Appointment cancelled"),
+        "appointment.agenda": _("Day's appointments read"),
+        "booking.purged": _("Old appointments purged"),
     }
 
 
