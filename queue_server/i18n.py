@@ -13,6 +13,7 @@ from functools import cache
 from importlib.resources import files
 from io import BytesIO
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -38,3 +39,22 @@ def translations(lang: str) -> gettext.NullTranslations:
     write_mo(mo, catalog)
     mo.seek(0)
     return Translations(mo)
+
+
+@cache
+def _plural_samples(lang: str) -> dict[str, int]:
+    """One number of each CLDR plural category of ``lang`` ("one": 1, "few": 3...), the categories that
+    browsers' ``Intl.PluralRules`` answer."""
+    rule = Locale.parse(lang).plural_form
+    samples: dict[str, int] = {}
+    for n in (*range(0, 200), 1_000_000):
+        samples.setdefault(rule(n), n)
+    return samples
+
+
+def plural_forms(lang: str, singular: str, plural: str) -> dict[str, str]:
+    """The translations of a message with a number for each CLDR plural category of ``lang``, for a page's
+    script to pick with ``Intl.PluralRules(lang).select(n)`` (``Live.plural``): the catalog's own plural
+    forms (Babel), never a singular and a plural stuck together ("3 دقائق", "11 دقيقة")."""
+    ngettext = translations(lang).ngettext
+    return {tag: ngettext(singular, plural, n) for tag, n in _plural_samples(lang).items()}

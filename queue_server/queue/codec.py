@@ -7,7 +7,6 @@ JSON, times as ISO 8601 UTC with a ``Z``). Snapshots of a site's state use the s
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ import orjson
 
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.domain.events import EVENT_TYPES, Event
-from queue_server.queue.domain.state import DURATION_SAMPLES, CounterState, IdempotencyRecord, SiteState, Ticket
+from queue_server.queue.domain.state import CounterState, IdempotencyRecord, SiteState, Ticket
 
 
 class CodecError(ValueError):
@@ -101,7 +100,8 @@ def encode_state(state: SiteState) -> bytes:
         "applied": state.applied,
         "counters": {k: [c.status, c.ticket_id, c.agent, c.agent_name, iso(c.since) if c.since else None]
                      for k, c in state.counters.items()},
-        "durations": {k: list(v) for k, v in state.durations.items()},
+        "visit_s": state.visit_s,
+        "shown_wait": state.shown_wait,
         "recent_calls": list(state.recent_calls),
         "printers": [[kiosk, status] for kiosk, status in state.printers.items()],  # JSON keys are strings
         "display_message": state.display_message,
@@ -134,7 +134,9 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
     for k, (status, tid, *rest) in raw["counters"].items():  # agent, name, since: absent in older snapshots
         agent, name, since = (rest + [None, "", None])[:3]
         state.counters[k] = CounterState(status, tid, agent, name or "", parse_iso(since) if since else None)
-    state.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in raw["durations"].items()}
+    # Snapshots from before the smoothed estimates kept the last visits' durations: their mean starts it.
+    state.visit_s = raw.get("visit_s") or {k: sum(v) / len(v) for k, v in raw.get("durations", {}).items() if v}
+    state.shown_wait = raw.get("shown_wait", {})
     for ticket in state.tickets.values():  # not stored: counted again from today's tickets
         if ticket.status == "done":
             state.served[ticket.service] = state.served.get(ticket.service, 0) + 1

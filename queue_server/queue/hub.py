@@ -45,9 +45,8 @@ from queue_server.queue.domain.events import (
     TicketIssued,
     TicketRecalled,
     TicketReprinted,
-    TicketTransferred,
 )
-from queue_server.queue.domain.state import SiteState
+from queue_server.queue.domain.state import SiteState, changed_services
 from queue_server.queue.protocol import (
     CLOSE_TOO_SLOW,
     Announcement,
@@ -126,14 +125,8 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
     site, at = state.config.id, iso(event.at)
     if isinstance(event, TicketEvent | TicketIssued):
         ticket = state.tickets.get(event.ticket_id)
-        changed = [event.from_service, event.to_service] if isinstance(event, TicketTransferred) else \
-            [ticket.service] if ticket else []
-        if isinstance(event, TicketCalled) and ticket is not None and ticket.counter:
-            # A call at a counter that was not open opens it: the estimates of all its services change.
-            calling = state.config.counter(ticket.counter)
-            changed += [s for s in calling.services if s not in changed] if calling else []
         data: TicketEventData = {"ticket": ticket_view(state, ticket) if ticket else None,
-                                 "services": [service_figures(state, s) for s in changed]}
+                                 "services": [service_figures(state, s) for s in changed_services(state, event)]}
         if isinstance(event, TicketIssued):
             data["issued_by"] = event.issued_by  # a kiosk's printer prints the tickets of its kiosk
             data["lang"] = event.lang  # ... in the language the citizen chose
@@ -153,10 +146,9 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
         return {"id": rid, "type": "kiosk.printer", "site": site, "at": at,
                 "data": printer_view(event.kiosk, event.status)}
     if isinstance(event, CounterEvent):
-        counter = state.config.counter(event.counter)
         return {"id": rid, "type": cast(CounterEventType, event.type), "site": site, "at": at, "data": {
             "counter": counter_view(state, event.counter),  # its services' estimates change with it
-            "services": [service_figures(state, s) for s in counter.services] if counter else []}}
+            "services": [service_figures(state, s) for s in changed_services(state, event)]}}
     if isinstance(event, SiteConfigured):
         return {"id": rid, "type": "site.configured", "site": site, "at": at,
                 "data": snapshot_view(state, staff=True, now=event.at)}  # public screens get its public view

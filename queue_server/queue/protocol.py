@@ -9,7 +9,7 @@ from urllib.parse import quote
 from typing_extensions import TypedDict
 
 from queue_server.queue.codec import iso
-from queue_server.queue.domain.estimate import estimated_wait_s, seconds_per_place
+from queue_server.queue.domain.estimate import estimated_wait_s, seconds_per_place, service_wait_s
 from queue_server.queue.domain.estimate import wait_at as wait_at  # the estimate of a rank, for clients that fold
 from queue_server.queue.domain.state import PrinterStatus, SiteState, Status, Ticket
 
@@ -276,7 +276,7 @@ def ticket_view(state: SiteState, ticket: Ticket) -> TicketView:
 
 def service_figures(state: SiteState, service_id: str) -> ServiceFigures:
     waiting = state.waiting(service_id)
-    return {"id": service_id, "waiting": waiting, "estimated_wait_s": estimated_wait_s(state, service_id, waiting),
+    return {"id": service_id, "waiting": waiting, "estimated_wait_s": service_wait_s(state, service_id),
             "served": state.served.get(service_id, 0), "seconds_per_place": seconds_per_place(state, service_id)}
 
 
@@ -316,7 +316,7 @@ def snapshot_view(state: SiteState, staff: bool = True, now: datetime | None = N
         closes = config.closes_at(s, now) if open_now else None
         services.append({
             "id": s.id, "name": s.name, "prefix": s.prefix, "waiting": state.waiting(s.id),
-            "estimated_wait_s": estimated_wait_s(state, s.id, state.waiting(s.id)),
+            "estimated_wait_s": service_wait_s(state, s.id),
             "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
             "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
             "seconds_per_place": seconds_per_place(state, s.id), "offers_priority": s.priority,

@@ -63,7 +63,8 @@ def frozen(state: SiteState) -> dict[str, Any]:
         "idempotency": dict(state.idempotency),
         "applied": dict(state.applied),
         "counters": dict(state.counters),
-        "durations": {k: list(v) for k, v in state.durations.items()},
+        "visit_s": dict(state.visit_s),
+        "shown_wait": dict(state.shown_wait),
         "recent_calls": list(state.recent_calls),
         "printers": dict(state.printers),
     }

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from queue_server.queue.domain.config import SiteConfig
+from queue_server.queue.domain.estimate import mean_duration_s, next_mean, next_shown, raw_service_wait_s
 from queue_server.queue.domain.events import (
     CounterClosed,
+    CounterEvent,
     CounterOpened,
     CounterPaused,
     DayStarted,
@@ -46,7 +48,6 @@ MAX_DISPLAY_MESSAGE = 280  # characters: a line that scrolls by in half a minute
 PRINTER_STATUSES: tuple[PrinterStatus, ...] = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error")
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-DURATION_SAMPLES = 20  # finished visits per service that the wait estimate averages
 RECENT_CALLS = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -126,7 +127,7 @@ class SiteState:
 
     __slots__ = (
         "config", "last_event_id", "day", "seq", "tickets", "queues", "idempotency", "applied",
-        "counters", "durations", "recent_calls", "printers", "display_message", "served",
+        "counters", "visit_s", "shown_wait", "recent_calls", "printers", "display_message", "served",
     )
 
     def __init__(self, config: SiteConfig) -> None:
@@ -139,7 +140,8 @@ class SiteState:
         self.idempotency: dict[str, IdempotencyRecord] = {}
         self.applied: dict[str, str | None] = {}
         self.counters: dict[str, CounterState] = {c.id: CounterState() for c in config.counters}
-        self.durations: dict[str, deque[float]] = {}
+        self.visit_s: dict[str, float] = {}  # smoothed duration of visits, per service (estimate.py)
+        self.shown_wait: dict[str, int | None] = {}  # published estimate, per service (estimate.py)
         self.served: dict[str, int] = {}  # visits finished today, per service
         self.recent_calls: deque[str] = deque(maxlen=RECENT_CALLS)
         self.printers: dict[int, str] = {}  # a PrinterStatus: decide lets no other through
@@ -157,7 +159,8 @@ class SiteState:
         other.idempotency = dict(self.idempotency)
         other.applied = dict(self.applied)
         other.counters = dict(self.counters)
-        other.durations = {k: deque(v, maxlen=DURATION_SAMPLES) for k, v in self.durations.items()}
+        other.visit_s = dict(self.visit_s)
+        other.shown_wait = dict(self.shown_wait)
         other.served = dict(self.served)
         other.recent_calls = deque(self.recent_calls, maxlen=RECENT_CALLS)
         other.printers = dict(self.printers)
@@ -197,6 +200,8 @@ def evolve(state: SiteState, event: Event) -> SiteState:
     """Fold ``event`` into ``state`` in place and return it. Never raises on a valid stream."""
     handler = _FOLDS[type(event)]
     handler(state, event)
+    for service in changed_services(state, event):
+        state.shown_wait[service] = next_shown(state.shown_wait.get(service), raw_service_wait_s(state, service))
     if not event.command_id:
         return state
     if isinstance(event, TicketEvent | TicketIssued):
@@ -204,6 +209,27 @@ def evolve(state: SiteState, event: Event) -> SiteState:
     else:
         state.applied.setdefault(event.command_id, None)
     return state
+
+
+def changed_services(state: SiteState, event: Event) -> list[str]:
+    """The services whose figures (waiting, estimate, served) ``event`` may change, as folded into
+    ``state``: a ticket's service (both of a transfer), and those of the counter a call opens; a counter's
+    services; every service at the start of a day or a new configuration."""
+    if isinstance(event, TicketTransferred):
+        return [event.from_service, event.to_service]
+    if isinstance(event, TicketEvent | TicketIssued):
+        ticket = state.tickets.get(event.ticket_id)
+        changed = [ticket.service] if ticket else []
+        if isinstance(event, TicketCalled) and ticket is not None and ticket.counter:
+            calling = state.config.counter(ticket.counter)  # a call at a counter not open opens it
+            changed += [s for s in calling.services if s not in changed] if calling else []
+        return changed
+    if isinstance(event, CounterEvent):
+        counter = state.config.counter(event.counter)
+        return list(counter.services) if counter else []
+    if isinstance(event, DayStarted | SiteConfigured):
+        return [s.id for s in state.config.services]
+    return []
 
 
 def _dequeue(state: SiteState, ticket: Ticket) -> None:
@@ -230,6 +256,7 @@ def _day_started(state: SiteState, e: DayStarted) -> None:
     state.counters = {c.id: CounterState() for c in state.config.counters}
     state.recent_calls.clear()
     state.served = {}
+    state.shown_wait = {}  # the pace of visits (visit_s) carries over: yesterday's is the best guess
     horizon = e.at - IDEMPOTENCY_WINDOW
     state.idempotency = {k: r for k, r in state.idempotency.items() if r.issued_at > horizon}
 
@@ -279,8 +306,7 @@ def _finished(state: SiteState, e: TicketFinished) -> None:
     ticket = state.tickets[e.ticket_id]
     began = ticket.started_at or ticket.called_at or e.at
     state.served[ticket.service] = state.served.get(ticket.service, 0) + 1
-    samples = state.durations.setdefault(ticket.service, deque(maxlen=DURATION_SAMPLES))
-    samples.append((e.at - began).total_seconds())
+    state.visit_s[ticket.service] = next_mean(mean_duration_s(state, ticket.service), (e.at - began).total_seconds())
     _release_counter(state, ticket)
     state.tickets[ticket.id] = ticket._replace(status="done", finished_at=e.at)
 

@@ -29,6 +29,10 @@
 //   could be applied whole (false: an event without what the fold needs, from a server older than the
 //   fold; the view is then worth fetching again). The pages are served by the server they follow.
 // - Live.waitAt(position, secondsPerPlace): a waiting ticket's estimate, as the server computes it.
+// - Live.waitWords(seconds, words): an estimate in words ("environ 15 minutes", "pas d'attente"), with the
+//   words the server gives (queue/web/words.py wait_words) and the rule of domain/estimate.py shown_wait.
+// - Live.plural(forms, n): the message of forms ({one: "…", other: "…"}: i18n.plural_forms) for n, by
+//   the page language's plural rules ("{n}" replaced by n).
 // - Live.exactParam(name): the query parameter spelt exactly so, or null.
 // - Live.takeToken(key): keeps a ?token= given in the address in localStorage under key, drops any
 //   spelling of it from the address bar, and answers the token kept (or null).
@@ -360,5 +364,21 @@ window.Live = (() => {
     img.hidden = !url;
   }
 
-  return { follow, fold, apply, waitAt, exactParam, takeToken, pairing, showLogo };
+  // Words ------------------------------------------------------------------------------------------------
+
+  function plural(forms, n) {
+    const tag = new Intl.PluralRules(document.documentElement.lang || "fr").select(n);
+    return (forms[tag] || forms.other || "").replace(/\{n\}/g, String(n));
+  }
+
+  // domain/estimate.py shown_wait: no wait; under 5 min; about N min to the nearest 5; over an hour.
+  function waitWords(seconds, words) {
+    if (seconds === null || seconds === undefined) return words.unknown;
+    if (seconds <= 0) return words.none;
+    if (seconds < 300) return words.under;
+    if (seconds >= 3600) return words.over;
+    return plural(words.about, Math.max(5, Math.min(55, Math.floor(seconds / 300 + 0.5) * 5)));
+  }
+
+  return { follow, fold, apply, waitAt, exactParam, takeToken, pairing, showLogo, plural, waitWords };
 })();
