@@ -15,6 +15,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from queue_server.queue.domain.estimate import shown_wait
+
 from .board import Board
 from .keys import ACTIONS, KeyMap, descriptions
 from .language import Gettext
@@ -45,11 +47,12 @@ def counter_word(status: str, _: Gettext) -> str:
     return {"open": _("open"), "paused": _("paused"), "closed": _("closed")}.get(status, status)
 
 
-def wait_text(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes = round(seconds / 60)
-    return "< 1 min" if minutes < 1 else f"~{minutes} min"
+def wait_text(seconds: int | None, _: Gettext) -> str:
+    """A service's estimate in a cell of the board, by the server's rule (domain/estimate.py ``shown_wait``):
+    "-" unknown, "no wait", "< 5 min", "~15 min", "> 1 h"."""
+    shown = shown_wait(seconds)
+    return {"unknown": "-", "none": _("no wait"), "under": "< 5 min", "over": "> 1 h"}.get(
+        shown.kind, f"~{shown.minutes} min")
 
 
 def local_time(value: datetime | None, seconds: bool = False) -> str:
@@ -136,7 +139,7 @@ def _queue(board: Board, _: Gettext) -> Table:
         numbers = board.waiting_numbers(service["id"])
         upcoming = " ".join(numbers[:NEXT_NUMBERS]) + (" …" if len(numbers) > NEXT_NUMBERS else "")
         table.add_row(service["prefix"], service["name"], _("{n} waiting").format(n=service["waiting"]),
-                      wait_text(service["estimated_wait_s"]), upcoming, style=style)
+                      wait_text(service["estimated_wait_s"], _), upcoming, style=style)
     return table
 
 

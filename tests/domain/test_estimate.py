@@ -7,12 +7,12 @@ from datetime import timedelta
 from queue_server.queue.domain import commands as c
 from queue_server.queue.domain.config import CounterConfig, ServiceConfig
 from queue_server.queue.domain.estimate import (
+    counters_share,
     estimated_wait_s,
     mean_duration_s,
     next_shown,
     seconds_per_place,
     service_wait_s,
-    serving_counters,
     shown_wait,
     wait_at,
 )
@@ -142,27 +142,27 @@ def test_services_keep_separate_durations() -> None:
 
 def test_the_open_counters_serving_a_service_share_its_queue() -> None:
     """Only open counters serving the service count once any of them is open."""
-    state = town_hall()
+    state = one_service_hall()
     open_counter(state, "1")
-    assert serving_counters(state, "etat-civil") == 1
+    assert counters_share(state, "etat-civil") == 1
     open_counter(state, "2")
-    assert serving_counters(state, "etat-civil") == 2
+    assert counters_share(state, "etat-civil") == 2
 
 
 def test_before_any_counter_opens_the_configured_ones_count() -> None:
     """When no counter serving the service is open (morning), the configured counters count."""
-    state = town_hall()
+    state = one_service_hall()
+    assert counters_share(state, "etat-civil") == 2
     open_counter(state, "1")
-    assert serving_counters(state, "passeports") == 1
-    assert serving_counters(town_hall(), "etat-civil") == 2
+    assert counters_share(state, "etat-civil") == 1
 
 
 def test_a_paused_counter_does_not_share_the_work() -> None:
     """A paused counter does not count among the open ones."""
-    state = town_hall()
+    state = one_service_hall()
     open_counter(state, "1")
     apply(state, command(c.PauseCounter, counter="2"), MORNING)
-    assert serving_counters(state, "etat-civil") == 1
+    assert counters_share(state, "etat-civil") == 1
 
 
 # The estimate ----------------------------------------------------------------------------------

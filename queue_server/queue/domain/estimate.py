@@ -47,13 +47,6 @@ def mean_duration_s(state: SiteState, service: str) -> float:
     return float(config.default_duration_s) if config else DEFAULT_VISIT_S
 
 
-def serving_counters(state: SiteState, service: str) -> int:
-    """Open counters that serve ``service``; when none is open yet (morning), those configured."""
-    serving = state.config.counters_serving(service)
-    open_now = sum(1 for c in serving if state.counter(c).status == "open")
-    return open_now or len(serving)
-
-
 def counters_share(state: SiteState, service: str) -> float:
     """How many counters' worth of work goes to ``service``: each open counter serving it (none open: each
     configured one) gives it a share of its time in proportion to the work waiting in each of its services

@@ -214,22 +214,29 @@ def evolve(state: SiteState, event: Event) -> SiteState:
 def changed_services(state: SiteState, event: Event) -> list[str]:
     """The services whose figures (waiting, estimate, served) ``event`` may change, as folded into
     ``state``: a ticket's service (both of a transfer), and those of the counter a call opens; a counter's
-    services; every service at the start of a day or a new configuration."""
-    if isinstance(event, TicketTransferred):
-        return [event.from_service, event.to_service]
-    if isinstance(event, TicketEvent | TicketIssued):
-        ticket = state.tickets.get(event.ticket_id)
-        changed = [ticket.service] if ticket else []
-        if isinstance(event, TicketCalled) and ticket is not None and ticket.counter:
-            calling = state.config.counter(ticket.counter)  # a call at a counter not open opens it
-            changed += [s for s in calling.services if s not in changed] if calling else []
-        return changed
+    services; every service at the start of a day or a new configuration. A counter's time is shared by
+    the work waiting in its services (estimate.py ``counters_share``): the services of the counters that
+    serve one of those change with them."""
+    if isinstance(event, DayStarted | SiteConfigured):
+        return [s.id for s in state.config.services]
     if isinstance(event, CounterEvent):
         counter = state.config.counter(event.counter)
         return list(counter.services) if counter else []
-    if isinstance(event, DayStarted | SiteConfigured):
-        return [s.id for s in state.config.services]
-    return []
+    if isinstance(event, TicketTransferred):
+        direct = [event.from_service, event.to_service]
+    elif isinstance(event, TicketEvent | TicketIssued):
+        ticket = state.tickets.get(event.ticket_id)
+        direct = [ticket.service] if ticket else []
+        if isinstance(event, TicketCalled) and ticket is not None and ticket.counter:
+            calling = state.config.counter(ticket.counter)  # a call at a counter not open opens it
+            direct += [s for s in calling.services if s not in direct] if calling else []
+    else:
+        return []
+    changed = list(direct)
+    for counter in state.config.counters:
+        if any(s in counter.services for s in direct):
+            changed += [s for s in counter.services if s not in changed]
+    return changed
 
 
 def _dequeue(state: SiteState, ticket: Ticket) -> None:
