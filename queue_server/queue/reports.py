@@ -8,6 +8,11 @@ Per group: tickets issued, served (``done``), no-shows and cancelled; waits (``c
 every ticket that was called, whatever became of it) and service times (``finished_at - started_at``,
 tickets ``done`` only), in seconds, as count, mean, median and 90th percentile.
 
+A report by agent groups tickets by who called them, the id events record (``user:ID`` for a person,
+``token:ID`` for a shared counter terminal): two agents with the same name stay two lines, one agent whose
+name changed stays one, under the name the directory holds today (the name at their latest call if the
+person or the token was deleted since).
+
 Limits: a report holds every row of its period in memory (a month of a busy site is some ten thousand
 rows: fine; years are not offered); a ticket counts on the local day the archiver filed it under (its
 day of issue), so a wait that crosses midnight stays with the day of issue.
@@ -26,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from queue_server.db.tables import ApiToken, User
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.tables import TicketRecord
 
@@ -199,6 +205,36 @@ async def load_rows(session: AsyncSession, site_id: str, first: date, last: date
     return (await session.execute(query)).scalars().all()
 
 
+def agent_kind(key: str | None) -> Literal["person", "terminal"] | None:
+    """Who an agent key names: a person (``user:ID``), a shared counter terminal (``token:ID``), or nobody."""
+    if key is None:
+        return None
+    return "terminal" if key.startswith("token:") else "person"
+
+
+def _numeric_ids(keys: Iterable[str | None], prefix: str) -> list[int]:
+    return [int(k.removeprefix(prefix)) for k in keys
+            if k is not None and k.startswith(prefix) and k.removeprefix(prefix).isdigit()]
+
+
+async def current_agent_names(session: AsyncSession, keys: Iterable[str | None]) -> dict[str, str]:
+    """The names the directory holds today for agent keys (``user:ID``: the person's name, else their
+    login; ``token:ID``: the token's name); keys of people or tokens deleted since are left out."""
+    keys = list(keys)
+    names: dict[str, str] = {}
+    users = _numeric_ids(keys, "user:")
+    if users:
+        found = await session.execute(select(User.id, User.name, User.login)  # type: ignore[call-overload]
+                                      .where(User.id.in_(users)))  # type: ignore[union-attr]
+        names.update({f"user:{uid}": name or login for uid, name, login in found.all()})
+    tokens = _numeric_ids(keys, "token:")
+    if tokens:
+        found = await session.execute(select(ApiToken.id, ApiToken.name)  # type: ignore[call-overload]
+                                      .where(ApiToken.id.in_(tokens)))  # type: ignore[union-attr]
+        names.update({f"token:{tid}": name or f"token {tid}" for tid, name in found.all()})
+    return names
+
+
 class History:
     def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
         self.db = db
@@ -206,10 +242,13 @@ class History:
     async def report(self, config: SiteConfig, first: date, last: date, by: str) -> list[Group]:
         """The site's tickets filed under the local days ``first`` to ``last``, summarised per value of
         ``by`` (``summarize``); services and counters are labelled with their names as the site calls
-        them today."""
+        them today, agents with the names the directory holds today."""
         async with self.db() as session:
             rows = await load_rows(session, config.id, first, last)
-        groups = summarize(rows, by, config.timezone)
+            groups = summarize(rows, by, config.timezone)
+            if by == "agent":
+                names = await current_agent_names(session, (g.key for g in groups))
+                groups = [replace(g, label=names.get(g.key, g.label)) if g.key else g for g in groups]
         if by in ("service", "counter"):
             find = config.service if by == "service" else config.counter
             groups = [replace(g, label=named.name if g.key and (named := find(g.key)) else None) for g in groups]

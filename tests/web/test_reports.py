@@ -23,6 +23,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from queue_server.db.engine import make_engine, sessions
+from queue_server.platform.tokens import create_token
+from queue_server.platform.users import add_user
 from queue_server.queue.tables import TicketRecord
 from tests.conftest import Stack
 from tests.web.support import assert_problem
@@ -79,7 +81,7 @@ def agent_name(t: Scripted) -> str:
     if t.agent is None:
         return ""
     names = {"user:1": "Léa Martin" if t.i < 100 else "Léa Roux", "user:2": "Paul Dubois", "user:3": "Inès Kaci"}
-    return names[t.agent]
+    return names.get(t.agent, "")
 
 
 async def archive(stack: Stack, rows: list[TicketRecord]) -> None:
@@ -235,6 +237,67 @@ async def test_a_french_spreadsheet_opens_as_it_is(client: httpx.AsyncClient, st
     assert "." not in first[7] and float(first[7].replace(",", ".")) == want["wait_s"]["mean"]  # a decimal comma
     refused = await report(client, stack, ".csv", period="day", date=DAY, lang="de")
     assert refused.status_code == 422 and "lang" in refused.json()["detail"]
+
+
+async def two_demo_agents(stack: Stack) -> tuple[str, str]:
+    """The demo's two "demo agent"s: the person "Demo agent" (who signs in) and the shared counter
+    terminal's token "demo agent"; their agent keys (``user:ID``, ``token:ID``)."""
+    engine = make_engine(stack.settings.database_url)
+    try:
+        async with sessions(engine)() as session:
+            person = await add_user(session, "demo", "demo-agent-2", "correct horse battery", "Demo agent",
+                                    [("demo", "agent")])
+            token, _secret = await create_token(session, "demo", "agent", "demo agent")
+            await session.commit()
+            return f"user:{person.id}", f"token:{token}"
+    finally:
+        await engine.dispose()
+
+
+def called_by(i: int, agent: str, name: str) -> TicketRecord:
+    """Ticket ``i`` of the scripted day, called by ``agent`` while their name was ``name``, then served."""
+    row = record(Scripted(i=i, service="etat-civil", counter="1", agent=agent, status="done", local_hour=8,
+                          wait_s=100 + i, service_s=200))
+    row.agent_name = name
+    return row
+
+
+async def test_agents_are_grouped_by_who_they_are_under_their_current_name(client: httpx.AsyncClient,
+                                                                           stack: Stack) -> None:
+    """By agent, one line per person or terminal whatever names they had: the person "Demo agent", once
+    recorded as "demo agent", is one line under today's name; the terminal named "demo agent" is another,
+    said to be a shared terminal in the spreadsheet."""
+    person, terminal = await two_demo_agents(stack)
+    await archive(stack, [called_by(0, person, "demo agent"), called_by(1, person, "Demo Agent"),
+                          called_by(2, person, "Demo agent"), called_by(3, terminal, "demo agent"),
+                          called_by(4, terminal, "demo agent")])
+    body = (await report(client, stack, date=DAY, by="agent")).json()
+    assert sorted((g["key"], g["label"], g["issued"]) for g in body["groups"]) == sorted(
+        [(person, "Demo agent", 3), (terminal, "demo agent", 2)])
+    response = await report(client, stack, ".csv", date=DAY, by="agent", lang="fr")
+    rows = list(csv.reader(io.StringIO(response.text.removeprefix("\ufeff")), delimiter=";"))
+    assert sorted((r[0], r[2]) for r in rows[1:]) == [("Demo agent", "3"), ("demo agent (terminal partagé)", "2")]
+
+
+async def test_a_french_spreadsheet_names_hours_and_days_in_french(client: httpx.AsyncClient, stack: Stack,
+                                                                    scripted_day: list[Scripted]) -> None:
+    """With lang=fr, hours read "8 h", days 10/03/2026 (the site's local days), each row carries the
+    period's first and last day, and durations keep a decimal comma; in English, commas and ISO days."""
+    by_hour = await report(client, stack, ".csv", period="day", date=DAY, by="hour", lang="fr")
+    assert by_hour.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(by_hour.text.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "Groupe" and rows[0][-2:] == ["Du", "Au"]
+    assert [r[0] for r in rows[1:]] == [f"{h} h" for h in range(8, 17)]
+    assert all(r[-2:] == ["10/03/2026", "10/03/2026"] for r in rows[1:])
+    assert all(";" not in cell and "." not in cell for r in rows[1:] for cell in r[2:])
+    week = await report(client, stack, ".csv", period="week", date="2026-03-15", by="day", lang="fr")
+    days = list(csv.reader(io.StringIO(week.text.removeprefix("\ufeff")), delimiter=";"))
+    assert [(r[0], r[-2], r[-1]) for r in days[1:]] == [("09/03/2026", "09/03/2026", "15/03/2026"),
+                                                         ("10/03/2026", "09/03/2026", "15/03/2026")]
+    english = await report(client, stack, ".csv", period="week", date="2026-03-15", by="day", lang="en")
+    rows_en = list(csv.reader(io.StringIO(english.text.removeprefix("\ufeff"))))
+    assert rows_en[0][:3] == ["Group", "Key", "Tickets issued"] and rows_en[0][-2:] == ["From", "To"]
+    assert [r[0] for r in rows_en[1:]] == ["2026-03-09", "2026-03-10"]
 
 
 async def test_the_answer_matches_the_document(client: httpx.AsyncClient, stack: Stack,

@@ -3,6 +3,11 @@
 - ``GET /api/v1/sites/{site}/reports?period=day|week|month&date=YYYY-MM-DD&by=service|counter|agent|hour|day|all``
   (supervisor, admin): JSON; ``period`` defaults to ``day``, ``by`` to ``service``, ``date`` is required.
 - ``GET /api/v1/sites/{site}/reports.csv`` with the same parameters: one row per group, flat columns.
+  Without ``lang``, the documented machine form (``CSV_COLUMNS``, commas, keys as they are). With
+  ``lang=fr`` or ``lang=en``, a person's spreadsheet: translated column names, each group named in words
+  (services and counters by their names, agents by their current names, a shared terminal said so, hours
+  as "9 h", days as 10/03/2026 in French), the period's first and last local days; in French ``;`` between
+  cells and decimal commas, with a UTF-8 byte order mark (``platform/spreadsheet.py``).
 
 Any other parameter value is a 422 problem. Tickets of today appear once the archiver has copied them.
 """
@@ -17,8 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from queue_server.i18n import translations
 from queue_server.platform.spreadsheet import csv_text, for_people, wanted_language
-from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, period
+from queue_server.queue.reports import GROUPINGS, PERIODS, Group, Stats, agent_kind, period
 from queue_server.queue.web.api import Api, site_engine
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import SUPERVISORS
@@ -56,7 +62,7 @@ def _(message: str) -> str:
 PEOPLE_COLUMNS = (_("Group"), _("Key"), _("Tickets issued"), _("Served"), _("No-shows"), _("Cancelled"),
                   _("Waits counted"), _("Mean wait (s)"), _("Median wait (s)"), _("90th percentile wait (s)"),
                   _("Visits counted"), _("Mean visit (s)"), _("Median visit (s)"),
-                  _("90th percentile visit (s)"))
+                  _("90th percentile visit (s)"), _("From"), _("To"))
 
 
 def _figures(g: Group) -> list[Any]:
@@ -65,11 +71,41 @@ def _figures(g: Group) -> list[Any]:
             s["count"], s["mean"], s["median"], s["p90"]]
 
 
-def as_csv(groups: list[Group], lang: str | None = None) -> str:
-    """The machine form (``lang`` None: documented columns, commas), or a person's spreadsheet in ``lang``."""
+def local_day(day: date, lang: str) -> str:
+    """A local day as a spreadsheet in ``lang`` reads it as a date: 10/03/2026 in French, 2026-03-10 otherwise."""
+    return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
+
+
+def people_label(g: Group, by: str, lang: str) -> str:
+    """A group's name for a person reading the spreadsheet in ``lang``."""
+    gettext = translations(lang).gettext
+    if g.key is None:
+        return gettext("Not called")  # a report by counter or agent: tickets nobody called
+    if by == "hour":
+        return gettext("{hour}:00").replace("{hour}", str(int(g.key)) if g.key.isdigit() else g.key)
+    if by == "day":
+        try:
+            return local_day(date.fromisoformat(g.key), lang)
+        except ValueError:
+            return g.key
+    if by == "all":
+        return gettext("Total")
+    name = g.label or g.key
+    if by == "agent" and agent_kind(g.key) == "terminal":
+        return gettext("{name} (shared terminal)").replace("{name}", name)
+    return name
+
+
+def as_csv(groups: list[Group], lang: str | None = None, by: str = "service",
+           span: tuple[date, date] | None = None) -> str:
+    """The machine form (``lang`` None: documented columns, commas), or a person's spreadsheet in ``lang``
+    (``span``: the period's first and last local days, repeated on each row so that rows pasted together
+    from several files still say when they were counted)."""
     if lang is None:
         return csv_text(CSV_COLUMNS, [[g.key, *_figures(g), g.label] for g in groups])
-    return for_people(PEOPLE_COLUMNS, [[g.label, g.key, *_figures(g)] for g in groups], lang)
+    days = [local_day(d, lang) for d in span] if span else ["", ""]
+    return for_people(PEOPLE_COLUMNS, [[people_label(g, by, lang), g.key, *_figures(g), *days] for g in groups],
+                      lang)
 
 
 def _query(request: Request) -> tuple[str, str, date]:
@@ -126,5 +162,6 @@ class Reports:
         head, groups = await self._compute(request)
         site = re.sub(r"[^A-Za-z0-9_.-]", "_", head["site"])
         name = f"report-{site}-{head['from']}-{head['to']}-{head['by']}.csv"
-        return Response(as_csv(groups, lang), media_type="text/csv; charset=utf-8",
+        span = (date.fromisoformat(head["from"]), date.fromisoformat(head["to"]))
+        return Response(as_csv(groups, lang, head["by"], span), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

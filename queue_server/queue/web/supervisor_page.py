@@ -1,25 +1,62 @@
 """The supervisor dashboard, ``GET /supervisor`` (supervisors and administrators, signed in).
 
-One page per site (a chooser when the person supervises several, remembered by the browser): each
-service's waiting count, longest wait (ticking), estimated wait and visits served today; each
-counter's status, agent and current ticket; alerts (a wait over the service's ``alert_wait_s``, a
-kiosk printer out of paper or failing, a display or kiosk that went offline); actions (transfer or
-cancel a waiting ticket, the hall displays' message, open/pause/close a counter); and the reports
-(table, bar chart, CSV). Everything is drawn by ``static/supervisor.js`` from the live feed
-(``static/staff.js``), ``GET …/devices/status`` (polled every 5 s) and ``GET …/reports``.
+One page per site (a chooser when the person supervises several, remembered by the browser). At the top a
+band of five figures, each with its level in words, an icon and a colour (never colour alone): people
+waiting now (against the services' estimates and ``alert_wait_s``), the longest wait now (against its
+service's ``alert_wait_s``), visits served today (against the share of no-shows), today's mean wait and the
+counters open. Below, three tabs, kept in the address (``#live``, ``#alerts``, ``#reports``):
+
+- live: each service's waiting count, longest wait (ticking), estimated wait (in words) and visits served
+  today; each counter's status, agent and current ticket; the waiting tickets (transfer, cancel); the hall
+  displays' message;
+- alerts: a wait over the service's ``alert_wait_s``, a kiosk printer out of paper or failing, a display or
+  kiosk that went offline (announced whatever tab is shown), and the devices' state;
+- reports: table, bar chart (HTML, with its figures as a table for screen readers), CSV.
+
+Everything is drawn by ``static/supervisor.js`` from the live feed (``static/staff.js``),
+``GET …/devices/status`` (polled every 5 s) and ``GET …/reports`` (today's by service for the band, every
+30 s). The figures of today's reports come from the archive: they follow the live ones by a few seconds.
 """
 
 from __future__ import annotations
 
-from queue_server.i18n import translations
+from typing import Any
+
+from queue_server.i18n import plural_forms, translations
 from queue_server.queue.web.staff import StaffPage, booked_strings
+from queue_server.queue.web.words import wait_words
 from queue_server.web.auth import SUPERVISORS
 
 
-def supervisor_strings(lang: str) -> dict[str, str]:
-    """What the dashboard's script writes, in ``lang``. ``{name}`` placeholders are filled by the script."""
+def supervisor_strings(lang: str) -> dict[str, Any]:
+    """What the dashboard's script writes, in ``lang``. ``{name}`` placeholders are filled by the script;
+    messages with a number are plural forms (``Live.plural``), wait estimates ``wait_words``."""
     _ = translations(lang).gettext
+
+    def ngettext(singular: str, plural: str) -> dict[str, str]:
+        # Named so that `make i18n` (Babel's default keywords) extracts the message with its plural.
+        return plural_forms(lang, singular, plural)
+
     return {
+        "wait_words": wait_words(lang),
+        # the summary band: a level in words beside its colour and icon
+        "level_ok": _("Normal"),
+        "level_warn": _("To watch"),
+        "level_alert": _("Alert"),
+        "estimate_note": _("Estimated wait: {wait}"),
+        "limit_note": _("Alert after {limit}"),
+        "near_note": _("Near the limit: {service}"),
+        "over_note": _("Over the limit: {service}"),
+        "no_shows": ngettext("{n} no-show", "{n} no-shows"),
+        "mean_of": ngettext("over {n} ticket called", "over {n} tickets called"),
+        "no_call_today": _("No ticket called yet today."),
+        "counters_of": ngettext("of {n} counter", "of {n} counters"),
+        "counters_paused": ngettext("{n} paused", "{n} paused"),
+        "no_counter_open": _("No counter is open to call them."),
+        "open_one_more": _("Open one more counter?"),
+        "announce": _("{level}: {text}"),  # an alert said by screen readers, whatever tab is shown
+        "alerts_count": ngettext("{n} alert", "{n} alerts"),
+        "terminal": _("{name} (shared terminal)"),
         "unreachable": _("The server cannot be reached."),
         # the live feed
         "connecting": _("Connecting…"),
@@ -29,16 +66,17 @@ def supervisor_strings(lang: str) -> dict[str, str]:
         "open": _("Open"),
         "paused": _("Paused"),
         "closed": _("Closed"),
-        "do_open": _("Open counter"),
+        # short, beside the counter's state: "Open" here is the action, not the state
+        "do_open": translations(lang).pgettext("counter action", "Open"),
         "do_pause": _("Pause"),
-        "do_close": _("Close counter"),
+        "do_close": _("Close"),
         "no_ticket": _("No ticket"),
         "counter_done_open": _("{counter} is open."),
         "counter_done_paused": _("{counter} is paused."),
         "counter_done_closed": _("{counter} is closed."),
         # waiting tickets
         "nobody_waiting": _("Nobody is waiting."),
-        "more_waiting": _("And {count} more, not listed."),
+        "more_waiting": ngettext("And {n} more, not listed.", "And {n} more, not listed."),
         "priority": _("Priority"),
         **booked_strings(lang),
         "noted": _("Note for the agent"),
@@ -52,7 +90,7 @@ def supervisor_strings(lang: str) -> dict[str, str]:
         # the displays' message
         "message_now": _("The displays show: {text}"),
         "message_none": _("The displays show no message."),
-        "message_left": _("{count} characters left"),
+        "message_left": ngettext("{n} character left", "{n} characters left"),
         "message_sent": _("The message was sent to the displays."),
         "message_cleared": _("The message was removed from the displays."),
         # alerts
@@ -104,5 +142,5 @@ class SupervisorPage(StaffPage):
     roles = SUPERVISORS
     refusal = "supervisor"
 
-    def strings(self, lang: str) -> dict[str, str]:
+    def strings(self, lang: str) -> dict[str, Any]:
         return supervisor_strings(lang)

@@ -1,6 +1,13 @@
 // The supervisor dashboard (/supervisor): the live state of one site drawn from its feed (staff.js),
 // its alerts, the supervisor's actions, and the reports.
 //
+// - The summary band: five figures, each with a level ("ok", "warn", "alert") said in a word and an icon
+//   beside its colour. Thresholds: the longest wait against its service's alert_wait_s (3/4 of it: warn);
+//   the people waiting by the services' estimated waits against alert_wait_s (same ratios); the mean wait of
+//   today against alert_wait_s (half: warn); the no-shows among today's visits (15 %: warn, 30 %: alert,
+//   from 5 visits); no counter open while people wait (alert), or one closed while a wait is high (warn).
+// - Tabs (live, alerts, reports): an ARIA tablist (arrows, Home, End), the tab kept in the address's hash.
+//
 // - Services and counters are redrawn after each message of the feed; durations tick every second,
 //   measured on the server's clock (Staff.state.serverSkewMs corrects this machine's clock).
 // - Alerts: a waiting ticket older than its service's alert_wait_s; a kiosk printer out of paper,
@@ -21,7 +28,11 @@
   const POLL_MS = 5000;
   const MAX_WAITING_ROWS = 200;
   const REPORT_REFRESH_MS = 30000;
+  const TODAY_DELAY_MS = 2000;
   const PRINTER_ALERTS = new Set(["paper_out", "cover_open", "offline", "error"]);
+  const TABS = ["live", "alerts", "reports"];
+  const ICONS = { ok: "✓", warn: "▲", alert: "✖" }; // shapes that differ, beside the word and the colour
+  const RANK = { ok: 0, warn: 1, alert: 2 };
   const ACTION_STATUS = { open: "open", pause: "paused", close: "closed" };
 
   let site = null; // the site shown: one of data.sites
@@ -32,6 +43,8 @@
   let reportSeq = 0;
   let reportSpan = null; // [from, to] of the report shown
   let sentMessage = null; // the displays' message as this page last set it, until the feed says it
+  let todayReport = null; // today's report by service (the archive's figures), for the summary band
+  let shownAlerts = null; // keys of the alerts already listed (null: none drawn yet)
 
   const t = (key, values) => Staff.format(S[key] || key, values || {});
 
@@ -40,6 +53,13 @@
   const serviceName = (id) => (Staff.service(id) || site.services.find((s) => s.id === id) || { name: id }).name;
 
   const clockTime = Staff.clock;
+  const plural = (key, n) => Live.plural(S[key], n);
+  const worse = (a, b) => (RANK[b] > RANK[a] ? b : a);
+  const levelOf = (ratio, warnAt) => (ratio >= 1 ? "alert" : ratio >= warnAt ? "warn" : "ok");
+  const waitWords = (seconds) => Live.waitWords(seconds, S.wait_words);
+  // A threshold as it was set: whole minutes without their "00 s"
+  const limitText = (seconds) => (seconds >= 60 && seconds % 60 === 0 ? Staff.duration(seconds).replace(/ 00 s$/, "")
+    : Staff.duration(seconds));
 
   // The ticket of the service that has waited longest (not always the next one called: priority
   // tickets and transfers to the front pass before it).
@@ -105,8 +125,7 @@
         el("th", { scope: "row", text: s.name }),
         el("td", { class: "num waiting", text: String(s.waiting || 0) }),
         el("td", { class: "num longest", "data-since": oldest ? oldest.issued_at : "", "data-limit": s.alert_wait_s }),
-        el("td", { class: "num estimate", text: s.estimated_wait_s === null || s.estimated_wait_s === undefined
-          ? "–" : Staff.estimate(s.estimated_wait_s) }),
+        el("td", { class: "estimate", text: waitWords(s.estimated_wait_s) }),
         el("td", { class: "num served", text: String(s.served || 0) }));
     }));
   }
@@ -124,7 +143,7 @@
       return el("tr", { "data-counter": c.id },
         el("th", { scope: "row", text: c.name }),
         el("td", { class: `state state-${c.status}` }, S[c.status] || c.status,
-          c.since ? el("span", { class: "muted" }, " (", el("span", { "data-since": c.since }), ")") : null),
+          c.since ? el("span", { class: "muted since" }, " (", el("span", { "data-since": c.since }), ")") : null),
         el("td", { class: "agent", text: c.agent || "–" }),
         el("td", { class: "ticket" }, ticket
           ? el("span", {}, el("span", { class: "number", text: ticket.number }), Staff.bookedTag(ticket),
@@ -164,7 +183,7 @@
           S.cancel, el("span", { class: "visually-hidden", text: ` ${ticket.number}` })))));
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "4", class: "muted", text: S.nobody_waiting })));
     fill($("waiting").tBodies[0], rows);
-    $("waiting-more").textContent = all.length > shown.length ? t("more_waiting", { count: all.length - shown.length }) : "";
+    $("waiting-more").textContent = all.length > shown.length ? plural("more_waiting", all.length - shown.length) : "";
   }
 
   function renderMessage() {
@@ -208,6 +227,109 @@
       if (node.tagName === "TD") node.classList.toggle("over", over);
     }
     renderAlerts(currentAlerts());
+    renderSummary();
+  }
+
+  // The summary band ------------------------------------------------------------------------------------
+
+  function setFigure(name, value, level, note) {
+    const box = document.querySelector(`.figure[data-figure="${name}"]`);
+    box.setAttribute("data-level", level);
+    box.querySelector(".value").textContent = value;
+    box.querySelector(".icon").textContent = ICONS[level];
+    box.querySelector(".word").textContent = S[`level_${level}`];
+    box.querySelector(".note").textContent = note || "";
+  }
+
+  function renderSummary() {
+    const services = state.services;
+    const waiting = services.reduce((n, s) => n + (s.waiting || 0), 0);
+
+    // Waiting now: the longest estimate, weighed against its service's alert threshold.
+    let estimate = null;
+    let waitingLevel = "ok";
+    for (const s of services) {
+      if (!s.waiting || s.estimated_wait_s === null || s.estimated_wait_s === undefined) continue;
+      estimate = Math.max(estimate || 0, s.estimated_wait_s);
+      if (s.alert_wait_s > 0) waitingLevel = worse(waitingLevel, levelOf(s.estimated_wait_s / s.alert_wait_s, 0.75));
+    }
+    setFigure("waiting", String(waiting), waitingLevel,
+              waiting ? t("estimate_note", { wait: waitWords(estimate) }) : S.nobody_waiting);
+
+    // Longest wait now: the value is the longest wait; the level, the service nearest its threshold.
+    let longest = null; // [seconds, service]
+    let closest = null; // [ratio, service]
+    for (const s of services) {
+      const oldest = oldestWaiting(s.id);
+      if (!oldest) continue;
+      const seconds = waitedS(oldest.issued_at);
+      if (!longest || seconds > longest[0]) longest = [seconds, s];
+      const ratio = s.alert_wait_s > 0 ? seconds / s.alert_wait_s : 0;
+      if (!closest || ratio > closest[0]) closest = [ratio, s];
+    }
+    if (!longest) setFigure("longest", "–", "ok", S.nobody_waiting);
+    else {
+      const level = levelOf(closest[0], 0.75);
+      const note = level === "alert" ? t("over_note", { service: closest[1].name })
+        : level === "warn" ? t("near_note", { service: closest[1].name })
+          : longest[1].alert_wait_s > 0 ? t("limit_note", { limit: limitText(longest[1].alert_wait_s) }) : "";
+      setFigure("longest", Staff.duration(longest[0]), level, note);
+    }
+
+    // Served today (live), the no-shows of the day (archived) beside them.
+    const served = services.reduce((n, s) => n + (s.served || 0), 0);
+    const groups = todayReport ? todayReport.groups : [];
+    const noShows = groups.reduce((n, g) => n + g.no_show, 0);
+    const ended = groups.reduce((n, g) => n + g.served + g.no_show, 0);
+    const servedLevel = ended >= 5 ? levelOf(noShows / ended / 0.3, 0.5) : "ok";
+    setFigure("served", String(served), servedLevel, todayReport ? plural("no_shows", noShows) : "");
+
+    // Mean wait today (archived): all the waits of the day, and each service's against its threshold.
+    const called = groups.reduce((n, g) => n + g.wait_s.count, 0);
+    if (!called) setFigure("mean", "–", "ok", todayReport ? S.no_call_today : "");
+    else {
+      const total = groups.reduce((sum, g) => sum + (g.wait_s.mean || 0) * g.wait_s.count, 0);
+      let level = "ok";
+      for (const g of groups) {
+        const limit = (Staff.service(g.key) || {}).alert_wait_s;
+        if (g.wait_s.count && limit > 0) level = worse(level, levelOf(g.wait_s.mean / limit, 0.5));
+      }
+      setFigure("mean", Staff.duration(total / called), level, plural("mean_of", called));
+    }
+
+    // Counters open, of how many.
+    const counters = state.counters;
+    const open = counters.filter((c) => c.status === "open").length;
+    const paused = counters.filter((c) => c.status === "paused").length;
+    const pressed = RANK[waitingLevel] > 0 || (closest && closest[0] >= 0.75);
+    let level = "ok";
+    let note = paused ? plural("counters_paused", paused) : "";
+    if (waiting && !open) [level, note] = ["alert", S.no_counter_open];
+    else if (pressed && open < counters.length) [level, note] = ["warn", S.open_one_more];
+    setFigure("counters", counters.length ? String(open) : "–", level,
+              [plural("counters_of", counters.length), note].filter(Boolean).join(" · "));
+  }
+
+  // Today's archived figures after a ticket's event: once the archiver has had a moment to copy it, at
+  // most one request per TODAY_DELAY_MS however many events come.
+  let todayTimer = null;
+  function scheduleToday(mine) {
+    if (todayTimer) return;
+    todayTimer = setTimeout(() => {
+      todayTimer = null;
+      loadToday(mine);
+    }, TODAY_DELAY_MS);
+  }
+
+  async function loadToday(mine) {
+    if (mine !== generation) return;
+    const query = new URLSearchParams({ period: "day", date: today(zone()), by: "service" });
+    const answer = await Staff.api("GET", `${base()}/reports?${query}`);
+    if (mine !== generation) return;
+    if (answer.ok) {
+      todayReport = answer.body;
+      renderSummary();
+    }
   }
 
   function currentAlerts() {
@@ -216,7 +338,7 @@
       const oldest = oldestWaiting(s.id);
       if (oldest && s.alert_wait_s > 0 && waitedS(oldest.issued_at) > s.alert_wait_s) {
         alerts.push({ key: `wait:${s.id}`, kind: "wait", level: "alert",
-                      text: t("alert_wait", { service: s.name, number: oldest.number, limit: Staff.duration(s.alert_wait_s) }) });
+                      text: t("alert_wait", { service: s.name, number: oldest.number, limit: limitText(s.alert_wait_s) }) });
       }
     }
     for (const [kiosk, status] of state.printers) {
@@ -235,7 +357,7 @@
   }
 
   function renderAlerts(alerts) {
-    const list = $("alerts");
+    const list = $("alert-list");
     const existing = new Map([...list.children].map((li) => [li.getAttribute("data-key"), li]));
     const wanted = new Set(alerts.map((a) => a.key));
     for (const [key, li] of existing) if (!wanted.has(key)) li.remove();
@@ -252,6 +374,15 @@
       if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
     });
     $("no-alerts").textContent = alerts.length ? "" : S.no_alert;
+    const badge = $("alerts-count");
+    badge.hidden = !alerts.length;
+    badge.textContent = String(alerts.length);
+    badge.classList.toggle("warning", alerts.length > 0 && alerts.every((a) => a.level !== "alert"));
+    $("alerts-count-words").textContent = alerts.length ? ` (${plural("alerts_count", alerts.length)})` : "";
+    // New alerts are said whatever tab is shown (the list itself may be hidden); the first drawing is not.
+    const fresh = shownAlerts ? alerts.filter((a) => !shownAlerts.has(a.key)) : [];
+    if (fresh.length) $("alert-announce").textContent = fresh.map((a) => t("announce", { level: a.level === "alert" ? S.alert : S.warning, text: a.text })).join(" ");
+    if (state.services.length || alerts.length) shownAlerts = new Set(alerts.map((a) => a.key));
   }
 
   // Actions on waiting tickets --------------------------------------------------------------------------
@@ -326,7 +457,7 @@
 
   function messageCount() {
     const text = $("message-text");
-    $("message-count").textContent = t("message_left", { count: Number(text.maxLength) - text.value.length });
+    $("message-count").textContent = plural("message_left", Number(text.maxLength) - text.value.length);
   }
 
   async function sendMessage(text) {
@@ -381,8 +512,11 @@
   }
 
   function groupLabel(group, by) {
-    if (by === "hour" && group.key) return t("hour", { hour: group.key });
-    return group.label || group.key || S.none;
+    if (by === "hour" && group.key) return t("hour", { hour: String(Number(group.key)) });
+    const name = group.label || group.key || S.none;
+    // a shared counter terminal's token is not the person of the same name
+    if (by === "agent" && String(group.key || "").startsWith("token:")) return t("terminal", { name });
+    return name;
   }
 
   // quiet: a refresh of what is shown (no "loading" said, the figures replaced in place)
@@ -411,6 +545,7 @@
   // Today's figures grow as the archiver copies the day's events: a report that covers today is
   // fetched again every REPORT_REFRESH_MS while the page is seen.
   function refreshReport() {
+    if (site && document.visibilityState === "visible") loadToday(generation);
     const day = today(zone());
     if (reportSpan && reportSpan[0] <= day && day <= reportSpan[1] && document.visibilityState === "visible") {
       loadReport(true);
@@ -450,15 +585,6 @@
     drawChart(groups, by);
   }
 
-  const SVG = "http://www.w3.org/2000/svg";
-
-  function svg(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    for (const child of children) node.append(child);
-    return node;
-  }
-
   // The top of the value axis: four equal steps of 1, 2, 2.5 or 5 times a power of ten (whole
   // numbers for counts), at or above ``value``.
   function niceMax(value, whole) {
@@ -471,11 +597,14 @@
     return 4 * Math.ceil(wanted);
   }
 
-  // Inline SVG: by hour, the tickets issued and the visits served; otherwise the mean and 90th
-  // percentile waits of each group, in minutes. The table above carries the same figures in text.
+  // A horizontal bar chart in HTML (not SVG): its labels wrap and take the room they need at any width,
+  // the page's zoom and fonts apply, and the bars are sized in percents of the space left. By hour: the
+  // tickets issued and the visits served (every hour of the span, the empty ones too); otherwise the mean
+  // and 90th percentile waits of each group, in minutes (seconds while all stay under two minutes). The
+  // drawing is hidden from screen readers, which read the same figures in the table #chart-data.
   function drawChart(groups, by) {
     let rows = groups;
-    if (by === "hour") { // every hour of the span, the empty ones too
+    if (by === "hour") {
       const hours = groups.map((g) => Number(g.key)).filter((h) => Number.isInteger(h));
       const known = new Map(groups.map((g) => [Number(g.key), g]));
       rows = [];
@@ -484,49 +613,72 @@
       }
     }
     const whole = by === "hour";
-    // waits in minutes, or in seconds while they all stay under two minutes
     const longest = whole ? 0 : Math.max(0, ...rows.map((g) => g.wait_s.p90 || 0), ...rows.map((g) => g.wait_s.mean || 0));
     const [unit, per] = longest >= 120 ? ["min", 60] : ["s", 1];
     const series = whole
       ? [{ name: S.issued, cls: "s1", value: (g) => g.issued }, { name: S.served, cls: "s2", value: (g) => g.served }]
       : [{ name: `${S.mean_wait} (${unit})`, cls: "s1", value: (g) => (g.wait_s.mean || 0) / per },
          { name: `${S.p90_wait} (${unit})`, cls: "s2", value: (g) => (g.wait_s.p90 || 0) / per }];
-    const slot = whole ? 48 : 96;
-    const left = 52;
-    const right = 12;
-    const top = 14;
-    const bottom = 40;
-    const height = 260;
-    const width = Math.max(520, left + right + rows.length * slot);
-    const plot = height - top - bottom;
     const max = niceMax(Math.max(0, ...rows.flatMap((g) => series.map((s) => s.value(g)))), whole);
-    const format = (v) => v.toLocaleString(data.lang, { maximumFractionDigits: whole ? 0 : 2 });
+    const format = (v) => v.toLocaleString(data.lang, { maximumFractionDigits: whole ? 0 : 1 });
+    const percent = (v) => `${Math.min(100, (100 * v) / max)}%`;
     const title = whole ? S.chart_hours
       : t("chart_waits", { group: $("report-by").selectedOptions[0].textContent.toLowerCase(), unit });
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-labelledby": "chart-title",
-                               preserveAspectRatio: "xMinYMin meet" },
-      svg("title", { id: "chart-title" }, title));
-    for (let i = 0; i <= 4; i++) {
-      const y = top + plot - (plot * i) / 4;
-      chart.append(svg("line", { class: i ? "grid" : "axis", x1: left, x2: width - right, y1: y, y2: y }),
-        svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, format((max * i) / 4)));
+
+    const chart = [];
+    for (const g of rows) {
+      chart.push(el("div", { class: "chart-label", text: groupLabel(g, by) }));
+      chart.push(el("div", { class: "chart-plot" }, el("div", { class: "track" }, ...series.map((s) => {
+        const bar = el("span", { class: `bar ${s.cls}`, "data-value": String(s.value(g)) });
+        bar.style.width = percent(s.value(g)); // CSSOM: allowed by the page's CSP, unlike style attributes
+        return el("div", { class: "bar-line" }, bar, el("span", { class: "bar-value", text: format(s.value(g)) }));
+      }))));
     }
-    rows.forEach((g, i) => {
-      const x = left + i * slot;
-      const barWidth = (slot * 0.7) / series.length;
-      series.forEach((s, j) => {
-        const value = s.value(g);
-        const h = (plot * value) / max;
-        chart.append(svg("rect", { class: `bar ${s.cls}`, x: x + slot * 0.15 + j * barWidth, y: top + plot - h,
-                                   width: Math.max(1, barWidth - 2), height: Math.max(0, h), "data-value": value }));
-      });
-      let label = groupLabel(g, by);
-      if (label.length > 14) label = `${label.slice(0, 13)}…`;
-      chart.append(svg("text", { x: x + slot / 2, y: height - bottom + 18, "text-anchor": "middle" }, label));
-    });
-    $("chart").replaceChildren(chart);
+    const scale = el("div", { class: "scale" });
+    for (let i = 0; i <= 4; i++) {
+      const tick = el("span", { class: "tick", text: format((max * i) / 4) });
+      tick.style.insetInlineStart = `${25 * i}%`;
+      scale.append(tick);
+    }
+    chart.push(el("div", { class: "chart-label" }), el("div", { class: "chart-plot axis" }, scale));
+    $("chart").replaceChildren(...chart);
+    $("chart-title").textContent = title;
     $("chart-legend").replaceChildren(...series.map((s) => el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.name)));
+
+    // The same figures as a table, for screen readers.
+    const table = $("chart-data");
+    $("chart-data-caption").textContent = title;
+    table.tHead.rows[0].replaceChildren(el("th", { scope: "col", text: $("report-by").selectedOptions[0].textContent }),
+      ...series.map((s) => el("th", { scope: "col", text: s.name })));
+    table.tBodies[0].replaceChildren(...rows.map((g) => el("tr", {}, el("th", { scope: "row", text: groupLabel(g, by) }),
+      ...series.map((s) => el("td", { text: format(s.value(g)) })))));
     $("chart-box").hidden = false;
+  }
+
+  // Tabs ------------------------------------------------------------------------------------------------
+
+  const tabOf = (name) => document.querySelector(`[role=tab][data-tab="${name}"]`);
+
+  // Shows the tab ``name`` (one of TABS) and keeps it in the address, so that a reload stays there.
+  function showTab(name, focus) {
+    if (!TABS.includes(name)) name = TABS[0];
+    for (const tab of document.querySelectorAll("[role=tab]")) {
+      const chosen = tab.getAttribute("data-tab") === name;
+      tab.setAttribute("aria-selected", chosen ? "true" : "false");
+      tab.tabIndex = chosen ? 0 : -1;
+      $(tab.getAttribute("aria-controls")).hidden = !chosen;
+    }
+    if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
+    if (focus) tabOf(name).focus();
+  }
+
+  function tabKeys(event) {
+    const current = TABS.indexOf(event.target.getAttribute("data-tab"));
+    if (current < 0) return;
+    const next = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: TABS.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    showTab(TABS[(next + TABS.length) % TABS.length], true);
   }
 
   // Sites -----------------------------------------------------------------------------------------------
@@ -538,6 +690,8 @@
     const mine = ++generation;
     devices = [];
     sentMessage = null;
+    todayReport = null;
+    shownAlerts = null;
     $("site-name").textContent = site.name;
     $("site").value = site.id;
     $("devices-box").hidden = false;
@@ -546,6 +700,7 @@
     feed = Staff.live(site.id, (message) => {
       if (mine !== generation) return;
       if (message.type === "display.message" || message.type === "snapshot") sentMessage = null; // the feed's word
+      if (String(message.type).startsWith("ticket.")) scheduleToday(mine);
       scheduleRender();
     }, (up) => {
       if (mine === generation) setStatus(up);
@@ -554,9 +709,16 @@
     poll(mine);
     $("report-date").value = $("report-date").value || today(zone());
     loadReport(false);
+    loadToday(mine);
   }
 
   function init() {
+    for (const tab of document.querySelectorAll("[role=tab]")) {
+      tab.addEventListener("click", () => showTab(tab.getAttribute("data-tab")));
+    }
+    document.querySelector("[role=tablist]").addEventListener("keydown", tabKeys);
+    window.addEventListener("hashchange", () => showTab(location.hash.slice(1)));
+    showTab(location.hash.slice(1));
     $("site").replaceChildren(...data.sites.map((s) => el("option", { value: s.id, text: s.name })));
     $("site-choice").hidden = data.sites.length < 2;
     // Another site, on the button (not on the select's change: WCAG 3.2.2): the page starts again on
