@@ -154,8 +154,10 @@ def wait_words(lang: str, seconds: int | None) -> str | None:
     if shown.kind == "about":
         words = catalog.ngettext("about {n} minute", "about {n} minutes", shown.minutes).replace(
             "{n}", str(shown.minutes))
+    elif shown.kind == "under":
+        words = catalog.gettext("less than 5 min")
     else:
-        words = catalog.gettext("less than 5 min" if shown.kind == "under" else "more than an hour")
+        words = catalog.gettext("more than an hour")
     return catalog.gettext("Estimated wait: {wait}").replace("{wait}", words)
 
 
