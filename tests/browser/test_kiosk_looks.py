@@ -192,3 +192,33 @@ def test_the_appointment_code_closed_and_pairing_screens_fit_the_kiosk(browser: 
     expect(page.get_by_role("alert").filter(has_text=kiosk_strings(lang)["bad_code"])).to_be_visible()
     looks_right(page, f"kiosk-pairing-{lang}")
     no_violations(page)
+
+
+# The WCAG contrast of two computed colours ("rgb(r, g, b)").
+CONTRAST = """([a, b]) => {
+  const lum = (css) => {
+    const [r, g, b] = css.match(/\\d+/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def test_the_sites_own_colours_theme_the_kiosk_and_stay_readable(browser: Browser, hall: Hall) -> None:
+    """An administrator gives the site a pale yellow and a light orange: the kiosk on screen takes them without a
+    reload, darkened until white text reads on them and they read on white (4.5:1), and stays axe-clean."""
+    page = kiosk(browser, hall, KIOSK_PORTRAIT)
+    answer = hall.api("PUT", "", "admin", json={"colours": ["#ffe14d", "#ffa94d"]})
+    assert answer.status_code == 200, answer.text
+    page.wait_for_function("getComputedStyle(document.querySelector('.bar')).backgroundColor !== 'rgb(0, 0, 145)'")
+    band = page.evaluate("getComputedStyle(document.querySelector('.bar')).backgroundColor")
+    accent = page.evaluate("getComputedStyle(document.getElementById('priority')).color")
+    assert band != "rgb(255, 225, 77)" and accent != "rgb(255, 169, 77)"  # darkened
+    assert page.evaluate(CONTRAST, [band, "rgb(255, 255, 255)"]) >= 4.5
+    assert page.evaluate(CONTRAST, [accent, "rgb(255, 255, 255)"]) >= 4.5
+    looks_right(page, "kiosk-start-site-colours-fr")
+    no_violations(page)
