@@ -38,6 +38,18 @@ SMALL_TEXT = """(min) => {
 }"""
 
 
+# Whether the first of two pieces of an element's text is drawn left of the second.
+LEFT_OF = """(element, [first, second]) => {
+  const text = element.firstChild, at = (piece) => {
+    const range = document.createRange(), index = text.textContent.indexOf(piece);
+    range.setStart(text, index);
+    range.setEnd(text, index + piece.length);
+    return range.getBoundingClientRect().left;
+  };
+  return at(first) < at(second);
+}"""
+
+
 def kiosk(browser: Browser, hall: Hall, size: tuple[int, int], lang: str = "fr") -> Page:
     """The kiosk page on a screen of ``size``, its start screen shown, in ``lang``."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="fr-FR")
@@ -159,6 +171,7 @@ def test_the_text_message_form_alerts_on_a_wrong_number_and_masks_the_right_one(
     assert "34" not in saved.inner_text() and "56" not in saved.inner_text()
     expect(page.locator("#phone")).to_have_value("")
     expect(page.locator("#sms")).to_be_hidden()
+    assert saved.evaluate(LEFT_OF, ["06", "78"]), "the number reads left to right, in Arabic too"
     looks_right(page, f"kiosk-sms-saved-{lang}")
 
 
