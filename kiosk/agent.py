@@ -204,7 +204,7 @@ class KioskAgent:
             issued_at=parse_iso(ticket["issued_at"]),
             tracking_url=f"{self.server}/t/{ticket['id']}", lang=data.get("lang") or "fr",
             reprint=kind == "ticket.reprinted", message=self.messages.get(ticket["service"], ""), logo=self.logo,
-            booked=bool(ticket.get("booked")),
+            booked=bool(ticket.get("booked")), priority=bool(ticket.get("priority")),
         )
         async with self._printer:
             printed = await anyio.to_thread.run_sync(self._print, slip)

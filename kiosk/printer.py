@@ -30,6 +30,7 @@ from escpos.escpos import Escpos
 from PIL import Image, ImageOps
 
 from queue_server.i18n import translations
+from queue_server.queue.domain.estimate import shown_wait
 
 CODE_PAGE = "CP858"
 NETWORK_TIMEOUT_S = 10.0
@@ -104,6 +105,7 @@ class TicketSlip:
     reprint: bool = False  # printed again at a counter's request: says so, under the date
     logo: Image.Image | None = None  # the site's logo as ``fit_logo`` made it, above the site's name
     booked: bool = False  # an appointment's ticket (checked in): says so under the number
+    priority: bool = False  # a priority ticket (pregnancy, disability...): says so under the number, in words
 
 
 def fit_logo(data: bytes) -> Image.Image:
@@ -139,11 +141,32 @@ def _tell_paper_width(printer: Escpos) -> None:
 PRINTED_LANGUAGES = frozenset({"fr", "en", "es"})
 
 
+def wait_words(lang: str, seconds: int | None) -> str | None:
+    """The estimate as the ticket prints it, in the words the kiosk's screen uses (``domain/estimate.py``
+    ``shown_wait``: "No wait", "Estimated wait: about 15 min"...); ``None`` when it is not known yet (no line)."""
+    catalog = translations(lang)
+    shown = shown_wait(seconds)
+    if shown.kind == "unknown":
+        return None
+    if shown.kind == "none":
+        words = catalog.gettext("no wait")
+        return words[:1].upper() + words[1:]
+    if shown.kind == "about":
+        words = catalog.ngettext("about {n} minute", "about {n} minutes", shown.minutes).replace(
+            "{n}", str(shown.minutes))
+    elif shown.kind == "under":
+        words = catalog.gettext("less than 5 min")
+    else:
+        words = catalog.gettext("more than an hour")
+    return catalog.gettext("Estimated wait: {wait}").replace("{wait}", words)
+
+
 def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
-    """Lay the ticket out on ``printer`` and cut: the logo, the site, the number ("Appointment" under it for an
-    appointment's ticket), the service, the wait, the date, the tracking QR code, the service's message. Raises
-    whatever the connection raises."""
-    _ = translations(slip.lang if slip.lang in PRINTED_LANGUAGES else "fr").gettext
+    """Lay the ticket out on ``printer`` and cut: the logo, the site, the number ("Appointment" or "Priority" under
+    it, in words), the service, the wait, the date, the tracking QR code, the service's message. Raises whatever
+    the connection raises."""
+    lang = slip.lang if slip.lang in PRINTED_LANGUAGES else "fr"
+    _ = translations(lang).gettext
     printer.hw("INIT")
     printer.charcode(CODE_PAGE)
     if slip.logo is not None:
@@ -157,14 +180,17 @@ def print_ticket(printer: Escpos, slip: TicketSlip) -> None:
     if slip.booked:
         printer.set(align="center", bold=True, double_width=True)
         printer.textln(_("Appointment"))
+    if slip.priority:
+        printer.set(align="center", bold=True, double_width=True)
+        printer.textln(_("Priority"))
     printer.set(align="center", bold=True)
     printer.textln(slip.service_name)
     printer.set(align="center")
     if slip.people_ahead is not None:
         printer.textln(_("People ahead of you: %(count)s") % {"count": slip.people_ahead})
-    if slip.estimated_wait_s is not None:
-        minutes = max(1, round(slip.estimated_wait_s / 60))
-        printer.textln(_("Estimated wait: about %(minutes)s min") % {"minutes": minutes})
+    wait = wait_words(lang, slip.estimated_wait_s)
+    if wait is not None:
+        printer.textln(wait)
     local = slip.issued_at.astimezone(ZoneInfo(slip.timezone))
     printer.textln(local.strftime("%d/%m/%Y %H:%M"))
     if slip.reprint:

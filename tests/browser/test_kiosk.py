@@ -74,20 +74,6 @@ def test_a_double_tap_issues_one_ticket(page: Page, hall: Hall) -> None:
     assert waiting(hall, "urbanisme") == 1
 
 
-def test_a_priority_ticket_takes_two_touches(page: Page, hall: Hall) -> None:
-    """"Priority", then the service, issues a priority ticket ahead of those already waiting."""
-    hall.api("POST", "/tickets", json={"service": "passeports"})
-    open_kiosk(page, hall)
-    priority = page.get_by_role("button", name=re.compile("Ticket prioritaire"))
-    priority.click()
-    expect(priority).to_have_attribute("aria-pressed", "true")
-    page.get_by_role("button", name=re.compile("Passeports")).click()
-    expect(page.locator("#t-number")).to_have_text("B002")
-    expect(page.locator("#t-ahead")).to_have_text("Vous êtes le prochain.")
-    ticket_id = page.locator("#ticket").get_attribute("data-ticket")
-    assert hall.api("GET", f"/tickets/{ticket_id}").json()["priority"] is True
-
-
 def test_every_kiosk_screen_has_no_accessibility_violation(page: Page, hall: Hall) -> None:
     """axe-core finds nothing on the start screen, the ticket screen, the text-message form, and
     the start screen in Arabic (right to left)."""

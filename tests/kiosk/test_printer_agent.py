@@ -90,9 +90,10 @@ class Hall:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    async def issue(self, role: str = "kiosk", token: str | None = None, service: str = "etat-civil") -> dict[str, str]:
+    async def issue(self, role: str = "kiosk", token: str | None = None, service: str = "etat-civil",
+                    priority: bool = False) -> dict[str, str]:
         async with httpx.AsyncClient(base_url=self.server.url) as http:
-            answer = await http.post("/api/v1/sites/mairie/tickets", json={"service": service},
+            answer = await http.post("/api/v1/sites/mairie/tickets", json={"service": service, "priority": priority},
                                      headers={"Authorization": f"Bearer {token or self.tokens[role]}"})
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
@@ -221,6 +222,18 @@ async def test_a_ticket_of_this_kiosk_prints_with_accents_a_qr_code_and_a_cut(ha
     assert b"Personnes avant vous : 1" in job
     assert QR_STORE in job and f"/t/{ticket['id']}".encode() in job
     assert job.rstrip(b"\x00").endswith(CUT) or CUT in job[-8:]
+
+
+async def test_a_priority_ticket_prints_priority_in_words(hall: Hall) -> None:
+    """A priority ticket taken at the kiosk reaches the printer with "Prioritaire" under its number; an ordinary one
+    without it."""
+    async with hall.agent():
+        await hall.issue(priority=True)
+        await hall.issue()
+        await hall.printer.wait_for(2)
+    priority, ordinary = hall.printer.jobs
+    assert priority.find(b"A001") < priority.find(b"Prioritaire") < priority.find(CP858_E_ACUTE_CAPITAL + b"tat civil")
+    assert b"A002" in ordinary and b"Prioritaire" not in ordinary
 
 
 async def test_a_restart_prints_what_was_missed_once_and_nothing_twice(hall: Hall) -> None:

@@ -92,3 +92,28 @@ def test_an_appointment_ticket_says_so_under_its_number(lang: str, words: str) -
     walk_in = Dummy()
     print_ticket(walk_in, slip(lang))
     assert words.encode("cp858") not in walk_in.output
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fr", "Prioritaire"), ("ar", "Prioritaire")])
+def test_a_priority_ticket_says_so_in_words_under_its_number(lang: str, words: str) -> None:
+    """A priority ticket prints "Prioritaire" (French for a ticket taken in Arabic, which CP858 cannot write) between
+    the number and the service; an ordinary one does not."""
+    printer = Dummy()
+    print_ticket(printer, dataclasses.replace(slip(lang), priority=True))
+    output = printer.output
+    assert output.find(b"A042") < output.find(words.encode("cp858")) < output.find("État civil".encode("cp858"))
+    ordinary = Dummy()
+    print_ticket(ordinary, slip(lang))
+    assert words.encode("cp858") not in ordinary.output
+
+
+def test_the_wait_prints_in_the_kiosks_words() -> None:
+    """The wait prints as the screens say it, "Pas d'attente" when nobody waits, never "about 1 min"; an estimate
+    not known yet prints no line."""
+    printer = Dummy()
+    print_ticket(printer, dataclasses.replace(slip(), estimated_wait_s=0))
+    assert "Pas d'attente".encode("cp858") in printer.output
+    assert b"1 min" not in printer.output
+    unknown = Dummy()
+    print_ticket(unknown, dataclasses.replace(slip(), estimated_wait_s=None))
+    assert "Pas d'attente".encode("cp858") not in unknown.output and b"min" not in unknown.output

@@ -31,12 +31,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from queue_server.booking.domain.codes import ALPHABET, CODE_LENGTH
-from queue_server.i18n import CITIZEN_LANGUAGES, RTL, translations
+from queue_server.i18n import CITIZEN_LANGUAGES, RTL, plural_forms, translations
 from queue_server.queue.hub import public
 from queue_server.queue.protocol import ticket_view
 from queue_server.queue.service import QueueService, Unavailable
 from queue_server.queue.web.api import Api, Phone
 from queue_server.queue.web.deps import QueueDeps
+from queue_server.queue.web.words import wait_words
 from queue_server.web.errors import HTTPError, problem
 from queue_server.web.http import Body, parse_body, plausible_id, route
 from queue_server.web.i18n import COOKIE, templates
@@ -71,15 +72,24 @@ def _page(template: str, lang: str, status: int = 200, **context: Any) -> HTMLRe
     return HTMLResponse(html, status)
 
 
-def kiosk_strings(lang: str) -> dict[str, str]:
-    """The messages the kiosk's script shows, in ``lang`` (placeholders: ``{n}``, ``{min}``...)."""
+def kiosk_strings(lang: str) -> dict[str, Any]:
+    """The messages the kiosk's script shows, in ``lang`` (placeholders: ``{n}``, ``{wait}``...). A message with
+    a number is given in each plural form of the language (``plural_forms``: the script picks one with
+    ``Live.plural``), never as a number stuck to a word."""
     _ = translations(lang).gettext
     return {
+        # The ticket page borrows these four (ticket_strings): kept as they are for it.
         "ahead": _("People ahead of you: {n}"),
         "ahead_none": _("You are next."),
         "wait": _("Estimated wait: about {min} min"),
         "wait_unknown": _("Estimated wait: not known yet"),
         "waiting": _("{n} waiting"),
+        # What the kiosk itself says.
+        "wait_words": wait_words(lang),
+        "people_ahead": plural_forms(lang, "{n} person ahead of you", "{n} people ahead of you"),
+        "people_waiting": plural_forms(lang, "{n} person waiting", "{n} people waiting"),
+        "estimated": _("Estimated wait: {wait}"),
+        "priority_mark": _("Priority"),
         "printed": _("Take your ticket below the screen."),
         "not_printed": _("No paper ticket: scan the code or note your number."),
         "offline": _("Tickets cannot be taken right now: the kiosk cannot reach the server. Please ask at "

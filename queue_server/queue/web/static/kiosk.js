@@ -11,6 +11,11 @@
 //   QR/barcode reader (which types the code, or a URL ending in it, then Enter; typing on the start screen
 //   opens the code screen by itself). The server checks in (POST …/check-in) and gives the ticket, called
 //   before the walk-ins; a refusal says what to do, and offers a walk-in ticket when that is the way out.
+// - "Priority ticket" is a step of its own (its screen says so in words and lists the services that offer one);
+//   the ticket says "Priority" on screen and on paper.
+// - Every message with a number is a plural form of the page's language (Live.plural), every wait is said in
+//   words (Live.waitWords): no number stuck to a word. A phone number left for a text message is shown masked.
+// - The site's colours (snapshot.colours: main, accent) theme the page, darkened until they read on white (AA).
 "use strict";
 
 (() => {
@@ -35,7 +40,6 @@
   let printer = "unknown";
   let busy = false;
   let intent = null;
-  let priority = false;
   let attempt = 0;
   let idleTimer = null;
 
@@ -50,8 +54,11 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // Screens the snapshot's arrival must not take away from (the citizen is in the middle of something).
+  const BUSY_SCREENS = ["ticket", "appointment", "priority-step"];
+
   function show(id) {
-    for (const section of ["loading", "start", "closed", "appointment", "ticket", "pairing"]) {
+    for (const section of ["loading", "start", "priority-step", "closed", "appointment", "ticket", "pairing"]) {
       $(section).hidden = section !== id;
     }
     document.body.dataset.screen = id;
@@ -78,6 +85,7 @@
     if (feed) feed.stop();
     feed = null;
     say("alert", "");
+    say("pairing-error", "");
     $("pairing-reason").textContent = reason;
     show("pairing");
   }
@@ -91,14 +99,15 @@
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
       });
     } catch {
-      $("pairing-reason").textContent = strings.offline;
+      say("pairing-error", strings.offline);
       return;
     }
     if (!answer.ok) {
-      $("pairing-reason").textContent = strings.bad_code;
+      say("pairing-error", strings.bad_code);
       $("code").focus();
       return;
     }
+    say("pairing-error", "");
     token = (await answer.json()).token;
     localStorage.setItem(TOKEN_KEY, token);
     identify();
@@ -149,7 +158,7 @@
           setOnline(true);
           renderServices();
           const open = snapshot.services.some((s) => s.open_now !== false);
-          if (open && !["ticket", "appointment"].includes(document.body.dataset.screen)) show("start"); // else closed
+          if (open && !BUSY_SCREENS.includes(document.body.dataset.screen)) show("start"); // else closed
         } else {
           onEvent(message);
         }
@@ -209,7 +218,7 @@
   function renderAvailability() {
     const reason = blocked();
     say("alert", reason);
-    for (const button of document.querySelectorAll("#services button, #priority, #appointment-open, #a-submit")) {
+    for (const button of document.querySelectorAll(".services button, #priority, #appointment-open, #a-submit")) {
       button.disabled = !!reason || busy || button.dataset.closed === "true";
     }
   }
@@ -252,8 +261,8 @@
     if (!open) {
       const next = snapshot.services.map((s) => s.opens_at).filter(Boolean).sort()[0];
       $("closed-when").textContent = next ? fmt(strings.closed_until, { when: when(next) }) : strings.closed;
-      if (!["ticket", "appointment"].includes(document.body.dataset.screen)) show("closed");
-    } else if (document.body.dataset.screen === "closed") {
+      if (!BUSY_SCREENS.includes(document.body.dataset.screen)) show("closed");
+    } else if (["closed", "loading"].includes(document.body.dataset.screen)) {
       show("start");
     }
     planOpening();
@@ -273,67 +282,117 @@
     }
   }
 
+  // The site's colours, as the booking pages make them readable (booking/web/theme.py readable_on_white): darkened
+  // by steps of 8 % until they reach 4.5:1 against white, so that white text reads on them and they read on white.
+  function luminance(hex) {
+    const channel = (i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  }
+
+  function readableOnWhite(colour) {
+    if (!/^#[0-9a-f]{6}$/i.test(colour || "")) return null;
+    let [r, g, b] = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
+    for (let step = 0; step < 30; step++) {
+      const hex = "#" + [r, g, b].map((c) => c.toString(16).padStart(2, "0")).join("");
+      if (1.05 / (luminance(hex) + 0.05) >= 4.5) return hex;
+      [r, g, b] = [r, g, b].map((c) => Math.floor(c * 0.92));
+    }
+    return "#000000";
+  }
+
+  function applyColours() {
+    const [main, accent] = (snapshot && snapshot.colours) || [];
+    const root = document.documentElement.style;
+    for (const [name, colour] of [["--brand", main], ["--accent", accent]]) {
+      const readable = readableOnWhite(colour);
+      if (readable) root.setProperty(name, readable);
+      else root.removeProperty(name);
+    }
+  }
+
+  // "3 personnes en attente · environ 15 min"; "Pas d'attente" when nobody waits; each part in the language's
+  // own plural forms and wait words.
+  function loadText(service) {
+    const wait = Live.waitWords(service.estimated_wait_s, strings.wait_words);
+    if (!service.waiting) return [capital(wait), true];
+    return [Live.plural(strings.people_waiting, service.waiting) + " · " + wait, false];
+  }
+
+  function capital(text) {
+    return text ? text.charAt(0).toLocaleUpperCase(lang) + text.slice(1) : text;
+  }
+
+  function serviceButton(service, asPriority) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "service";
+    button.dataset.service = service.id;
+    const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    icon.setAttribute("aria-hidden", "true");
+    const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+    use.setAttribute("href", "#icon-" + (service.icon || "default"));
+    icon.append(use);
+    const text = document.createElement("span");
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = service.name;
+    text.append(name);
+    if (service.description) {
+      const description = document.createElement("span");
+      description.className = "description";
+      description.textContent = service.description;
+      text.append(description);
+    }
+    const load = document.createElement("span");
+    load.className = "load";
+    if (service.open_now === false) {
+      button.dataset.closed = "true";
+      button.classList.add("closed");
+      load.textContent = service.opens_at ? fmt(strings.opens, { when: when(service.opens_at) }) : strings.closed;
+    } else {
+      const [words, none] = loadText(service);
+      load.textContent = words;
+      load.classList.toggle("none", none);
+    }
+    text.append(load);
+    button.append(icon, text);
+    button.addEventListener("click", () => take(service.id, asPriority));
+    item.append(button);
+    return item;
+  }
+
   function renderServices() {
     if (!snapshot) return;
     applySettings();
+    applyColours();
     $("site-name").textContent = snapshot.name || snapshot.site;
     Live.showLogo($("logo"), snapshot.logo);
-    const list = $("services");
-    list.replaceChildren();
-    for (const service of snapshot.services) {
-      const item = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "service";
-      button.dataset.service = service.id;
-      const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-      icon.setAttribute("aria-hidden", "true");
-      const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
-      use.setAttribute("href", "#icon-" + (service.icon || "default"));
-      icon.append(use);
-      const text = document.createElement("span");
-      const name = document.createElement("span");
-      name.className = "name";
-      name.textContent = service.name;
-      text.append(name);
-      if (service.description) {
-        const description = document.createElement("span");
-        description.className = "description";
-        description.textContent = service.description;
-        text.append(description);
-      }
-      const load = document.createElement("span");
-      load.className = "load";
-      if (service.open_now === false) {
-        button.dataset.closed = "true";
-        button.classList.add("closed");
-        load.textContent = service.opens_at ? fmt(strings.opens, { when: when(service.opens_at) }) : strings.closed;
-      } else {
-        load.textContent = fmt(strings.waiting, { n: service.waiting }) + " · " + waitText(service.estimated_wait_s);
-      }
-      text.append(load);
-      button.append(icon, text);
-      button.addEventListener("click", () => take(service.id));
-      item.append(button);
-      list.append(item);
-    }
+    $("services").replaceChildren(...snapshot.services.map((service) => serviceButton(service, false)));
+    // The priority step lists the services that offer a priority ticket; none: no priority button.
+    const priorityServices = snapshot.services.filter((service) => service.offers_priority !== false);
+    $("priority-services").replaceChildren(...priorityServices.map((service) => serviceButton(service, true)));
+    $("priority").hidden = !priorityServices.length;
+    if (!priorityServices.length && document.body.dataset.screen === "priority-step") show("start");
     renderAvailability();
     renderOpening();
   }
 
+  // An estimate on the ticket: "Attente estimée : environ 15 min", or "Pas d'attente".
   function waitText(seconds) {
-    if (seconds === null || seconds === undefined) return strings.wait_unknown;
-    return fmt(strings.wait, { min: Math.max(1, Math.round(seconds / 60)) });
+    const words = Live.waitWords(seconds, strings.wait_words);
+    return seconds === 0 ? capital(words) : fmt(strings.estimated, { wait: words });
   }
 
-  $("priority").addEventListener("click", () => {
-    priority = !priority;
-    $("priority").setAttribute("aria-pressed", String(priority));
-  });
+  $("priority").addEventListener("click", () => show("priority-step"));
+  $("priority-back").addEventListener("click", () => show("start"));
 
   // Taking a ticket -------------------------------------------------------------------------------
 
-  async function take(service) {
+  async function take(service, priority) {
     if (busy || blocked()) return;
     busy = true;
     renderAvailability();
@@ -369,31 +428,32 @@
     }
     busy = false;
     say("status", "");
+    renderAvailability(); // the feed may have re-drawn the services while busy (disabled): enable them again
     if (!ticket) {
-      renderAvailability();
       if (!blocked()) say("alert", refusal || strings.failed);
       return;
     }
     intent = null;
-    priority = false;
-    $("priority").setAttribute("aria-pressed", "false");
     showTicket(ticket);
   }
 
   function showTicket(ticket) {
     const service = snapshot.services.find((s) => s.id === ticket.service);
     $("t-booked").hidden = !ticket.booked;
+    $("t-priority").hidden = !ticket.priority;
     $("t-number").textContent = ticket.number;
     $("t-service").textContent = service ? service.name : ticket.service;
-    $("t-ahead").textContent = ticket.position === 0 ? strings.ahead_none : fmt(strings.ahead, { n: ticket.position });
+    $("t-ahead").textContent = ticket.position === 0 ? strings.ahead_none : Live.plural(strings.people_ahead, ticket.position);
     $("t-wait").textContent = waitText(ticket.estimated_wait_s);
     $("t-printed").textContent = printer === "ok" || printer === "paper_low" ? strings.printed : strings.not_printed;
     $("t-qr").src = `/t/${encodeURIComponent(ticket.id)}/qr.svg`;
     $("ticket").dataset.ticket = ticket.id;
     $("sms").hidden = true;
     $("sms-open").setAttribute("aria-expanded", "false");
+    $("sms-open").hidden = false;
     $("phone").value = "";
-    say("sms-result", "");
+    say("sms-error", "");
+    say("sms-ok", "");
     show("ticket");
   }
 
@@ -402,9 +462,7 @@
       location.assign("/kiosk"); // back to French for the next person
       return;
     }
-    priority = false;
     intent = null;
-    $("priority").setAttribute("aria-pressed", "false");
     clearCode();
     show("start");
   }
@@ -413,11 +471,12 @@
 
   // Text message ------------------------------------------------------------------------------------
 
+  // The form takes the button's place (the screen has no room for both; "Done" stays to leave it).
   $("sms-open").addEventListener("click", () => {
-    const open = $("sms").hidden;
-    $("sms").hidden = !open;
-    $("sms-open").setAttribute("aria-expanded", String(open));
-    if (open) $("phone").focus();
+    $("sms").hidden = false;
+    $("sms-open").setAttribute("aria-expanded", "true");
+    $("sms-open").hidden = true;
+    $("phone").focus();
   });
 
   for (const key of document.querySelectorAll("#sms .keypad button")) {
@@ -427,10 +486,25 @@
     });
   }
 
+  // The number as the screen may show it once left: the first two and the last two digits ("06 •• •• •• 78"),
+  // the country code kept; the rest of the hall cannot read it over the citizen's shoulder.
+  function masked(phone) {
+    const compact = phone.replace(/[^\d+]/g, "");
+    const head = compact.startsWith("+") ? compact.slice(0, 3) : compact.slice(0, 2);
+    const tail = compact.slice(-2);
+    const hidden = Math.max(0, compact.length - head.length - tail.length);
+    const dots = "•".repeat(hidden).replace(/(?=(?:••)+$)/g, " ").trim();
+    return [head, dots, tail].filter(Boolean).join(" ");
+  }
+
   $("sms").addEventListener("submit", async (event) => {
     event.preventDefault();
     const phone = $("phone").value.trim();
-    if (!phone) return;
+    say("sms-error", "");
+    if (!phone) {
+      say("sms-error", strings.phone_invalid);
+      return;
+    }
     let answer = null;
     try {
       answer = await api("PUT", `/api/v1/sites/${encodeURIComponent(site)}/tickets/${encodeURIComponent($("ticket").dataset.ticket)}/phone`, { phone });
@@ -438,9 +512,16 @@
       // reported below
     }
     if (answer && answer.status === 204) {
-      say("sms-result", fmt(strings.phone_saved, { phone }));
+      // Saved: the form and the number in clear leave the screen; the confirmation shows it masked.
+      $("phone").value = "";
+      $("sms").hidden = true;
+      $("sms-open").hidden = true;
+      $("sms-open").setAttribute("aria-expanded", "false");
+      say("sms-ok", fmt(strings.phone_saved, { phone: "\u2066" + masked(phone) + "\u2069" }));
+      $("done").focus();
     } else {
-      say("sms-result", answer && answer.status === 422 ? strings.phone_invalid : strings.phone_failed);
+      say("sms-error", answer && answer.status === 422 ? strings.phone_invalid : strings.phone_failed);
+      $("phone").focus();
     }
   });
 
@@ -633,7 +714,9 @@
     clearTimeout(idleTimer);
     const screen = document.body.dataset.screen;
     if (screen === "ticket") idleTimer = setTimeout(home, idleS * 1000);
-    else if (screen === "appointment") idleTimer = setTimeout(home, Math.max(idleS, HOME_IDLE_S) * 1000);
+    else if (screen === "appointment" || screen === "priority-step") {
+      idleTimer = setTimeout(home, Math.max(idleS, HOME_IDLE_S) * 1000);
+    }
     else if (screen === "start" && lang !== "fr") idleTimer = setTimeout(home, HOME_IDLE_S * 1000);
   }
 
