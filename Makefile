@@ -71,7 +71,7 @@ clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
 i18n: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -o queue_server/locale/messages.pot --omit-header .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k plural_forms:2,3 -o queue_server/locale/messages.pot --omit-header .
 	$(VENV)/bin/pybabel update -i queue_server/locale/messages.pot -d queue_server/locale -D messages \
 		--no-fuzzy-matching --width 100
 
