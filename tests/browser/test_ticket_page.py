@@ -28,7 +28,7 @@ def test_the_page_follows_the_ticket_live_until_its_call(page: Page, hall: Hall)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{hall.url}/t/{mine['id']}")
     expect(page.locator("#number")).to_have_text("A002")
-    expect(page.locator("#live")).to_contain_text("Personnes avant vous : 1")
+    expect(page.locator("#live")).to_contain_text("1 personne avant vous")
     no_violations(page)
     assert hall.api("POST", "/counters/2/next").json()["number"] == "A001"
     expect(page.locator("#live")).to_contain_text("Vous êtes le prochain.", timeout=2_000)
