@@ -55,7 +55,6 @@ from queue_server.web.wsserver import frames_of
 log = logging.getLogger(__name__)
 
 CACHE_FOR_GOOD = "public, max-age=31536000, immutable"
-WITHDRAWALS_PER_ADDRESS_PER_MINUTE = 10  # "I will not come": a person withdraws one ticket, a family a few
 
 
 class PhoneBody(Body):
@@ -268,8 +267,8 @@ class CitizenPages:
     async def withdraw(self, request: Request) -> Response:
         """The holder's "I will not come": the waiting ticket is cancelled, as staff would; its public view."""
         _same_origin(request)
-        await self.api.limit(f"withdraw-address:{client_address(request)}", WITHDRAWALS_PER_ADDRESS_PER_MINUTE,
-                             "This address")
+        await self.api.limit(f"withdraw-address:{client_address(request)}",
+                             self.api.limit_settings.withdrawals_per_address_per_minute, "This address")
         engine, ticket_id = await self._waiting_ticket(request, waiting=False)
         if engine.state.tickets[ticket_id].status != "waiting":
             raise HTTPError(409, "Only a waiting ticket can be withdrawn: this one was called or is over.",

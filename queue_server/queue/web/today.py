@@ -25,7 +25,9 @@ class HoursToday:
 
 def clock(minutes: int, lang: str) -> str:
     """A time of day (minutes since local midnight; 1440 is midnight at the day's end) as ``lang`` writes it."""
-    at = time(0, 0) if minutes >= DAY_MINUTES else time(minutes // 60, minutes % 60)
+    if minutes >= DAY_MINUTES:  # the day's end, as opening hours write it (a clock would say 0:00)
+        return "24 h 00" if lang == "fr" else "24:00"
+    at = time(minutes // 60, minutes % 60)
     if lang == "fr":
         return format_time(at, "H 'h' mm", locale="fr")
     return format_time(at, "short", locale=lang)

@@ -5,15 +5,17 @@ ticket from home.
 - ``GET /ticket-widget?site=SITE&tenant=TENANT&lang=LANG&embed=1``: the page ``/embed.js`` frames
   (``data-widget="ticket"``). Complete without script (the figures as they are); its script
   (``static/ticket_widget.js``) asks the figures again every ``POLL_S`` seconds while it is seen, tells its height to
-  the page around it, and takes the ticket. Framed only by the tenant's declared websites (CSP ``frame-ancestors``),
+  the page around it, and takes the ticket. Framed only by the tenant's declared websites (CSP ``frame-ancestors``,
+  read afresh within ``remote.CACHE_S``, as booking's pages read them),
   in the site's colours, in the page's language (French unless another citizen language is asked).
 - ``GET /api/v1/sites/{site}/waiting?lang=``: the public figures (no credentials; rate-limited with the ticket
   pages' reads): per service ``waiting``, ``estimated_wait_s``, ``open_now``, ``opens_at``; the site's hours today in
   words; whether it takes remote tickets. No ticket and nothing personal: counts only.
 - ``POST /api/v1/sites/{site}/remote-tickets {"service", "lang"?}`` (optional ``Idempotency-Key``): a ticket taken
   from home, 201 its public view. 403 ``remote-tickets-off`` where the site does not allow it; 409 ``service-closed``
-  (with ``opens_at``) outside the service's hours, as at the kiosk; 429 beyond ``PER_ADDRESS_PER_HOUR`` tickets from
-  one address in an hour or ``PER_SITE_PER_MINUTE`` remote tickets at one site in a minute. Nothing personal is asked.
+  (with ``opens_at``) outside the service's hours, as at the kiosk; 429 beyond ``[limits]
+  remote_tickets_per_address_per_hour`` (3) from one address or ``remote_tickets_per_site_per_minute`` (30) at one
+  site. Nothing personal is asked.
   Limits: no proof of work (booking's lives in booking's web layer, which the queue does not import), so a sender with
   many addresses is bounded by the site-wide rate only; a remote ticket is a ticket like any other (called in turn,
   a no-show if nobody comes).
@@ -32,7 +34,6 @@ from starlette.routing import Route
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, plural_forms, translations
 from queue_server.queue.codec import iso
 from queue_server.queue.domain import commands as c
-from queue_server.queue.domain.config import SiteConfig
 from queue_server.queue.domain.errors import ServiceClosed
 from queue_server.queue.domain.estimate import service_wait_s
 from queue_server.queue.hub import public
@@ -51,8 +52,6 @@ from queue_server.web.i18n import COOKIE, templates
 from queue_server.web.theme import theme
 
 POLL_S = 30  # how often a widget asks the figures again while it is seen
-PER_ADDRESS_PER_HOUR = 3  # remote tickets from one address: a household, not a flood
-PER_SITE_PER_MINUTE = 30  # remote tickets at one site, whatever the addresses
 LEAVE_MARGIN_S = 600  # "leave in": the estimate less this, the time to come and find the counter
 
 
@@ -111,10 +110,6 @@ def figures(engine: SiteEngine, lang: str, now: datetime, remote: bool) -> dict[
             "hours_today": {"text": hours.text, "spans": hours.spans}, "remote_tickets": remote}
 
 
-def _origins(config: SiteConfig) -> tuple[str, ...]:
-    return tuple(origin.rstrip("/") for origin in config.website_origins)
-
-
 class TicketWidget:
     """The widget's page and endpoints, made once by the queue's routes."""
 
@@ -156,10 +151,11 @@ class TicketWidget:
                 message=_("This widget names no town hall we know. Check the data-site and data-tenant of its "
                           "script."))
             return HTMLResponse(html, 404, headers={"Content-Security-Policy": content_security_policy()})
-        remote = await self.remote.allowed(config.id)
+        embedding = await self.remote.embedding(config.id)
+        remote, origins = embedding.remote_tickets, embedding.origins
         now = datetime.now(UTC)
         shown = figures(engine, lang, now, remote)
-        data = {"site": config.id, "lang": lang, "zone": config.timezone, "origins": list(_origins(config)),
+        data = {"site": config.id, "lang": lang, "zone": config.timezone, "origins": list(origins),
                 "embed": request.query_params.get("embed") == "1", "poll_s": POLL_S,
                 "leave_margin_s": LEAVE_MARGIN_S, "figures": shown}
         html = templates(lang).get_template("ticket_widget.html").render(
@@ -167,7 +163,7 @@ class TicketWidget:
             colours=theme(config.colours), logo=logo_url(config.id, config.logo_version), embed=data["embed"],
             waiting_words={s["id"]: self._waiting_words(lang, s) for s in shown["services"]},
             data=json_block(data), strings=json_block(widget_strings(lang)))
-        return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(_origins(config))})
+        return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(origins)})
 
     @staticmethod
     def _waiting_words(lang: str, service: dict[str, Any]) -> tuple[str, str]:
@@ -198,8 +194,10 @@ class TicketWidget:
         if not engine.config.open_now(service, now):  # the kiosk's rule (decide's), asked here: no kiosk issues it
             raise ServiceClosed(f"The service {service.name} is closed at this time.",
                                 engine.config.opens_at(service, now))
-        await self._hourly(f"remote-address:{client_address(request)}", PER_ADDRESS_PER_HOUR, "This address")
-        await self.api.limit(f"remote-site:{engine.site}", PER_SITE_PER_MINUTE, "This site")
+        limits = self.api.limit_settings
+        await self._hourly(f"remote-address:{client_address(request)}", limits.remote_tickets_per_address_per_hour,
+                           "This address")
+        await self.api.limit(f"remote-site:{engine.site}", limits.remote_tickets_per_site_per_minute, "This site")
         key = request.headers.get("idempotency-key")
         if key is not None and not (1 <= len(key) <= 200 and key.isprintable()):
             raise HTTPError(422, "Idempotency-Key must be 1 to 200 printable characters.", "invalid-header")
@@ -214,6 +212,8 @@ class TicketWidget:
         return json_response(public(ticket_view(result.state, result.ticket)), 201 if result.created else 200)
 
     async def _hourly(self, name: str, limit: int, who: str) -> None:
+        if limit <= 0:
+            return
         wait = await self.api.limits.hit(name, limit, 3600)
         if wait is not None:
             raise HTTPError(429, f"{who} may take {limit} tickets from home an hour; try again in {wait} s.",

@@ -21,10 +21,11 @@
   let finished = false;
   let withdrawn = false; // the holder cancelled here: the section keeps saying so
 
-  function paragraph(text, className) {
+  function paragraph(text, className, id) {
     const p = document.createElement("p");
     p.textContent = text;
     if (className) p.className = className;
+    if (id) p.id = id;
     return p;
   }
 
@@ -68,8 +69,8 @@
     switch (ticket.status) {
       case "waiting":
         content = [
-          paragraph(ticket.position === 0 ? strings.ahead_none : Live.plural(strings.ahead, ticket.position), "ahead"),
-          paragraph(waitText(ticket.estimated_wait_s)),
+          paragraph(ticket.position === 0 ? strings.ahead_none : Live.plural(strings.ahead, ticket.position), "ahead", "ahead"),
+          paragraph(waitText(ticket.estimated_wait_s), "", "wait"),
         ];
         break;
       case "called":
@@ -162,6 +163,7 @@
       if (answer && answer.ok) {
         withdrawn = true;
         confirmBox.hidden = true;
+        document.getElementById("withdraw").hidden = false; // the feed may have said "cancelled" first
         document.getElementById("h-withdraw").hidden = true;
         result.textContent = strings.withdrawn;
         result.tabIndex = -1;

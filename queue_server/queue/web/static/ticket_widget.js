@@ -114,6 +114,7 @@
       $("taken").hidden = false;
       $("taken-title").focus();
       follow(mine);
+      refresh(); // the counts now include this ticket
       return;
     }
     const problem = answer ? await answer.json().catch(() => ({})) : {};
