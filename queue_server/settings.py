@@ -87,6 +87,11 @@ class LimitSettings(_Section):
     kiosk_tickets_per_address_per_minute: int = Field(120, ge=0)  # all kiosk tickets from one address
     public_reads_per_address_per_minute: int = Field(600, ge=0)  # ticket pages read without login
     pairing_attempts_per_address_per_minute: int = Field(10, ge=0)  # pairing codes tried
+    withdrawals_per_address_per_minute: int = Field(10, ge=0)  # "I will not come" on ticket pages
+    # Tickets taken from home in the ticket widget (queue/web/widget.py): per address in an hour (a household,
+    # not a flood), and per site in a minute whatever the addresses.
+    remote_tickets_per_address_per_hour: int = Field(3, ge=0)
+    remote_tickets_per_site_per_minute: int = Field(30, ge=0)
 
 
 class SmsSettings(_Section):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -66,6 +66,9 @@ class Site(SQLModel, table=True):
     kiosk_languages: list[str] = Field(default_factory=lambda: ["fr", "en", "es", "ar"], sa_column=Column(
         JSON, nullable=False, server_default='["fr", "en", "es", "ar"]'))
     kiosk_idle_s: int | None = None  # seconds a ticket stays on the kiosk's screen; null: the server's setting
+    # Citizens may take a ticket from home, in the ticket widget of the city's website (queue/remote.py); off unless
+    # an administrator allows it.
+    remote_tickets: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Closure(SQLModel, table=True):

@@ -160,12 +160,23 @@ def event_message(state: SiteState, rid: str, event: Event, voice: Voice | None 
 
 def ticket_message(state: SiteState, rid: str, ticket_id: str) -> TicketFeedMessage:
     """What a citizen's phone receives about its ticket: the public Ticket (``None`` once the day it
-    belonged to is over) and the name of the counter that called it."""
+    belonged to is over), the name of the counter that called it and the number called last in its service."""
     ticket = state.tickets.get(ticket_id)
     view = public(ticket_view(state, ticket)) if ticket is not None else None
     counter = state.config.counter(ticket.counter) if ticket is not None and ticket.counter else None
     return {"type": "ticket", "id": rid, "site": state.config.id,
-            "data": {"ticket": view, "counter_name": counter.name if counter else None}}
+            "data": {"ticket": view, "counter_name": counter.name if counter else None,
+                     "now_serving": now_serving(state, ticket.service) if ticket is not None else None}}
+
+
+def now_serving(state: SiteState, service: str) -> str | None:
+    """The number called last in ``service``, looked for among the site's latest calls only (``recent_calls``,
+    at most RECENT_CALLS: a look in O(1)); ``None`` when none of them is of this service."""
+    for ticket_id in reversed(state.recent_calls):
+        ticket = state.tickets.get(ticket_id)
+        if ticket is not None and ticket.service == service:
+            return ticket.number
+    return None
 
 
 def public(message: Any) -> Any:

@@ -236,6 +236,9 @@ class SnapshotMessage(TypedDict):
 class TicketFeedData(TypedDict):
     ticket: TicketView | None  # None once the day it belonged to is over
     counter_name: str | None  # the counter that called it
+    # The number called last in the ticket's service, among the site's RECENT_CALLS latest calls (None: none of
+    # them), so that the citizen sees the queue move ("now serving A012"; an extension of API.md).
+    now_serving: NotRequired[str | None]
 
 
 class TicketFeedMessage(TypedDict):

@@ -22,7 +22,8 @@ async def seed_demo(session: AsyncSession) -> bool:
         return False
     session.add(Tenant(id="demo", name="Mairie de Démoville"))
     await session.flush()
-    session.add(Site(id="demo", tenant_id="demo", name="Mairie de Démoville", languages=["fr", "en"]))
+    session.add(Site(id="demo", tenant_id="demo", name="Mairie de Démoville", languages=["fr", "en"],
+                     remote_tickets=True))  # the ticket widget's "take a ticket from home" can be tried
     await session.flush()
     for position, (sid, name, prefix, weight, description, icon) in enumerate(DEMO_SERVICES):
         session.add(Service(site_id="demo", id=sid, name=name, prefix=prefix, weight=weight, position=position,

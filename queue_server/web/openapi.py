@@ -46,6 +46,7 @@ from queue_server.queue.web.api import (
 )
 from queue_server.queue.web.citizen import PhoneBody
 from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBody, SiteBody
+from queue_server.queue.web.widget import RemoteBody
 from queue_server.web.admin import PairBody, PairingBody
 
 
@@ -56,6 +57,13 @@ def _object(**properties: Any) -> dict[str, Any]:
 _STR, _INT, _NULLSTR = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
 _NULLNUM = {"type": ["number", "null"]}
 _RESPONSES = {
+    # The ticket widget's public figures (queue/web/widget.py): counts and estimates, never a ticket.
+    "Waiting": _object(site=_STR, name=_STR, timezone=_STR, remote_tickets={"type": "boolean"},
+                       hours_today=_object(text=_STR, spans={"type": ["array", "null"], "items": {
+                           "type": "array", "items": _STR, "minItems": 2, "maxItems": 2}}),
+                       services={"type": "array", "items": _object(
+                           id=_STR, name=_STR, waiting=_INT, estimated_wait_s={"type": ["integer", "null"]},
+                           open_now={"type": "boolean"}, opens_at=_NULLSTR)}),
     "Me": _object(login=_STR, name=_STR, tenant=_STR, csrf_token=_STR, roles={"type": "array", "items": _object(
         site=_NULLSTR, role={"enum": ["agent", "supervisor", "admin"]})}),
     "SiteSettings": _object(id=_STR, tenant=_STR, name=_STR, address=_STR, timezone=_STR, region=_STR,
@@ -200,7 +208,8 @@ def _schemas() -> dict[str, Any]:
     out.update(_RESPONSES)
     kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
              PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody, NoteBody, NoteView, ServiceBody, CounterBody,
-             HoursBody, SiteBody, PartyBody, ChangeBody, PartyNoteBody, RelationBody, MergeBody, SectorBody)
+             HoursBody, SiteBody, PartyBody, ChangeBody, PartyNoteBody, RelationBody, MergeBody, SectorBody,
+             RemoteBody)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -308,6 +317,7 @@ def _param(name: str) -> dict[str, Any]:
 # around a header's value: it neither starts nor ends with one.
 _KEY_CHAR, _KEY_EDGE = r"[\x20-\x7e\xa1-\xac\xae-\xff]", r"[\x21-\x7e\xa1-\xac\xae-\xff]"
 IDEMPOTENCY_KEY = rf"^{_KEY_EDGE}(?:{_KEY_CHAR}{{0,253}}{_KEY_EDGE})?$"
+REMOTE_KEY = rf"^{_KEY_EDGE}(?:{_KEY_CHAR}{{0,198}}{_KEY_EDGE})?$"  # a ticket from home: 200 characters at most
 
 
 def _op(summary: str, params: list[str], responses: dict[str, Any], body: str | None = None,
@@ -662,6 +672,24 @@ def openapi_document() -> dict[str, Any]:
         "delete": _op("Take the mobile number back (public: the id is the key)", ticket,
                       {"204": {"description": "forgotten"}, **_problems(404, 405, 429, 503)}, secured=False),
     }
+    paths["/api/v1/sites/{site}/tickets/{ticket_id}/withdraw"] = {"post": _op(
+        "\"I will not come\": the holder cancels a waiting ticket (public: the id is the key; a browser only from this "
+        "server's pages, else 403 cross-origin); 409 not-waiting once called or over", ticket,
+        {"200": _json("Ticket", "the cancelled ticket"), **_problems(403, 404, 409, 429, 503)}, secured=False)}
+    paths["/api/v1/sites/{site}/waiting"] = {"get": _op(
+        "The ticket widget's figures (public): people waiting and the estimate per service, whether each is open "
+        "and when it opens, the site's hours today in words (?lang=), whether it takes tickets from home", site,
+        {"200": _json("Waiting", "counts only"), **_problems(404, 429, 503)}, secured=False,
+        headers=[{"name": "lang", "in": "query", "required": False, "schema": {"type": "string"}}])}
+    paths["/api/v1/sites/{site}/remote-tickets"] = {"post": _op(
+        "Take a ticket from home, in the ticket widget (public, nothing personal asked): 403 remote-tickets-off where "
+        "the site does not allow it, 409 service-closed (opens_at) outside the service's hours, 429 beyond 3 an "
+        "hour from one address", site,
+        {"201": _json("Ticket", "a new ticket"), "200": _json("Ticket", "the ticket of this Idempotency-Key"),
+         **_problems(400, 403, 404, 409, 413, 422, 429, 503)}, body="RemoteBody", secured=False,
+        headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                  "description": "The same key the same day gives the same ticket (200) and issues nothing",
+                  "schema": {"type": "string", "pattern": REMOTE_KEY}}])}
     paths.update(_crm_paths())
     paths.update(_booking_paths())
     for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):

@@ -68,10 +68,10 @@ async def test_the_ticket_page_works_without_script(desk: Desk, client: httpx.As
     ticket = await desk.issue(lang="en")
     answer = await client.get(f"/t/{ticket['id']}")
     assert answer.status_code == 200
-    assert "A002" in answer.text and "État civil" in answer.text and "People ahead of you: 1" in answer.text
+    assert "A002" in answer.text and "État civil" in answer.text and "1 person ahead of you" in answer.text
     assert '<html lang="en" dir="ltr">' in answer.text
     french = await client.get(f"/t/{ticket['id']}?lang=fr")
-    assert "Personnes avant vous : 1" in french.text
+    assert "1 personne avant vous" in french.text
     arabic = await client.get(f"/t/{ticket['id']}?lang=ar")
     assert '<html lang="ar" dir="rtl">' in arabic.text
 

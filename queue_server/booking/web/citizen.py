@@ -13,8 +13,9 @@ and the holder's page of one appointment. No account: the appointment's id is it
   on the server; the actions need the script.
 - ``GET /embed.js``: the script a city's page includes once (``<script src=".../embed.js" data-widget="booking"
   data-site="SITE" data-tenant="TENANT" async>``); it frames ``/book?embed=1`` and sizes the frame to the
-  height the page posts (``static/booking/embed.js``). Other widgets (request, kb, ticket) are to come: an
-  unknown kind is a console warning and nothing shown.
+  height the page posts (``static/booking/embed.js``). ``data-widget="ticket"`` frames the queue's
+  ``/ticket-widget?embed=1`` (waiting times, taking a ticket from home: ``queue/web/widget.py``) the same way. Other
+  widgets (request, kb) are to come: an unknown kind is a console warning and nothing shown.
 
 Each page of a site carries its own Content-Security-Policy whose ``frame-ancestors`` are the tenant's declared
 websites (``queue-server tenant origins``): only they may frame it. The pages take the site's colours
@@ -40,17 +41,20 @@ from queue_server.booking.errors import Refusal
 from queue_server.booking.service import Booking
 from queue_server.booking.tables import Appointment
 from queue_server.booking.web.api import motif_view
-from queue_server.booking.web.theme import theme
-from queue_server.i18n import translations
+from queue_server.i18n import CITIZEN_LANGUAGES, translations
 from queue_server.platform.sessions import Limits
 from queue_server.queue.domain.config import SiteConfig
 from queue_server.web.headers import content_security_policy
 from queue_server.web.http import client_address, plausible_id, rate_limit
 from queue_server.web.i18n import COOKIE, templates
+from queue_server.web.theme import theme
 
 PAGE_LANGUAGES = ("fr", "en")  # the booking pages' catalogs: French, and English as written
 READS_PER_MINUTE = 120
-WIDGETS = ("booking",)  # data-widget kinds /embed.js renders today
+WIDGETS = ("booking", "ticket")  # data-widget kinds /embed.js renders today
+# The frame's accessible title per kind, and the languages its page speaks.
+FRAME_TITLES = {"booking": ("Book an appointment", PAGE_LANGUAGES),
+                "ticket": ("Waiting times and tickets", CITIZEN_LANGUAGES)}
 
 
 def json_block(data: dict[str, Any]) -> Markup:
@@ -202,8 +206,9 @@ class CitizenBooking:
         return row.status == "booked" and row.start > self.booking.clock()
 
     async def embed_script(self, request: Request) -> Response:
-        """The embedding script, with the frame's accessible title in each page language."""
-        titles = {lang: translations(lang).gettext("Book an appointment") for lang in PAGE_LANGUAGES}
+        """The embedding script, with each kind's frame title in each language of its page."""
+        titles = {kind: {lang: translations(lang).gettext(title) for lang in languages}
+                  for kind, (title, languages) in FRAME_TITLES.items()}
         source = files("queue_server.booking.web").joinpath("static", "booking", "embed.js").read_text("utf-8")
         script = source.replace("/*TITLES*/{}", orjson.dumps(titles).decode()).replace(
             "/*WIDGETS*/[]", orjson.dumps(list(WIDGETS)).decode())

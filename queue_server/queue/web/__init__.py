@@ -13,6 +13,7 @@ from queue_server.queue.web.display import DisplayPages
 from queue_server.queue.web.reports import Reports
 from queue_server.queue.web.setup_page import SetupPage
 from queue_server.queue.web.supervisor_page import SupervisorPage
+from queue_server.queue.web.widget import TicketWidget
 from queue_server.queue.web.ws import LiveFeed
 
 
@@ -26,6 +27,7 @@ def routes(deps: QueueDeps, feed: LiveFeed) -> list[BaseRoute]:
         *ConfigApi(deps, deps.configuration).routes(),
         WebSocketRoute("/ws/sites/{site}", feed.endpoint),
         *CitizenPages(api, deps).routes(),
+        *TicketWidget(api, deps).routes(),
         *DisplayPages(deps).routes(),
         *CounterPage(deps).routes(),
         *SupervisorPage(deps).routes(),

@@ -13,13 +13,19 @@
 - ``PUT``/``DELETE /api/v1/sites/{site}/tickets/{id}/phone``: the optional phone number for the
   "your turn is near" text message, left (or taken back) from the ticket page or the kiosk by whoever
   holds the ticket id; accepted while the ticket waits.
+- ``POST /api/v1/sites/{site}/tickets/{id}/withdraw``: "I will not come", from the ticket page, by whoever holds
+  the id: the waiting ticket is cancelled (409 ``not-waiting`` once called or over). A browser may send it from
+  this server's pages only (its ``Origin``; CSRF), and an address a few times a minute. The staff's ``/cancel``
+  of API.md is another endpoint and stays as it is.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import orjson
@@ -32,15 +38,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from queue_server.booking.domain.codes import ALPHABET, CODE_LENGTH
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, plural_forms, translations
-from queue_server.queue.hub import public
-from queue_server.queue.protocol import ticket_view
-from queue_server.queue.service import QueueService, Unavailable
+from queue_server.queue.domain import commands as c
+from queue_server.queue.hub import now_serving, public
+from queue_server.queue.protocol import logo_url, ticket_view
+from queue_server.queue.service import QueueService, Unavailable, new_command_id
 from queue_server.queue.web.api import Api, Phone
 from queue_server.queue.web.deps import QueueDeps
-from queue_server.queue.web.words import wait_words
+from queue_server.queue.web.today import hours_today
+from queue_server.queue.web.words import say_wait, wait_words
 from queue_server.web.errors import HTTPError, problem
-from queue_server.web.http import Body, parse_body, plausible_id, route
+from queue_server.web.http import Body, client_address, json_response, parse_body, plausible_id, route
 from queue_server.web.i18n import COOKIE, templates
+from queue_server.web.theme import theme
 from queue_server.web.wsserver import frames_of
 
 log = logging.getLogger(__name__)
@@ -70,6 +79,18 @@ def _page(template: str, lang: str, status: int = 200, **context: Any) -> HTMLRe
     html = templates(lang).get_template(template).render(
         lang=lang, dir="rtl" if lang in RTL else "ltr", languages=CITIZEN_LANGUAGES, **context)
     return HTMLResponse(html, status)
+
+
+def _same_origin(request: Request) -> None:
+    """A browser's state-changing request must come from this server's own pages (its ``Origin``, which browsers
+    send with every POST, names this host): another site cannot make a visitor's browser send it (CSRF). No
+    ``Origin``: not a browser, which holds the id it sends."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.headers.get("host", ""):
+        raise HTTPError(403, "This request is accepted from this server's own pages only.", "cross-origin")
 
 
 def kiosk_strings(lang: str) -> dict[str, Any]:
@@ -131,21 +152,38 @@ def kiosk_strings(lang: str) -> dict[str, Any]:
     }
 
 
-def ticket_strings(lang: str) -> dict[str, str]:
-    """The messages the ticket page's script shows, in ``lang``."""
+def ticket_strings(lang: str) -> dict[str, Any]:
+    """The messages the ticket page's script shows, in ``lang`` (``ahead``: plural forms for ``Live.plural``;
+    ``wait_words``: for ``Live.waitWords``; ``{wait}`` is those words)."""
     _ = translations(lang).gettext
     return {
-        **{k: v for k, v in kiosk_strings(lang).items() if k in ("ahead", "ahead_none", "wait", "wait_unknown",
-                                                                   "phone_saved", "phone_invalid", "phone_failed")},
+        **{k: v for k, v in kiosk_strings(lang).items() if k in ("ahead_none", "phone_saved", "phone_invalid",
+                                                                   "phone_failed")},
+        "ahead": plural_forms(lang, "{n} person ahead of you", "{n} people ahead of you"),
+        "wait": _("Estimated wait: {wait}"),
+        "wait_words": wait_words(lang),
+        "now_serving": _("Now serving: {number}"),
         "called": _("It is your turn: go to {counter}."),
         "recalled": _("You are being called again: go to {counter}."),
         "serving": _("You are being served at {counter}."),
         "done": _("This visit is over. Thank you."),
         "no_show": _("You were called but did not come. Please ask at the reception desk."),
         "cancelled": _("This ticket was cancelled."),
+        "withdrawn": _("Your ticket is cancelled. Thank you for telling us: the people after you move up."),
+        "withdraw_failed": _("The ticket could not be cancelled. Please try again or ask at the reception desk."),
         "expired": _("This ticket is no longer valid."),
         "lost": _("Connection lost: reconnecting…"),
     }
+
+
+def ahead_words(lang: str, position: int | None) -> str:
+    """People ahead of a waiting ticket in words, as the page's script says them."""
+    if position is None:
+        return ""
+    if position == 0:
+        return translations(lang).gettext("You are next.")
+    return translations(lang).ngettext("{n} person ahead of you", "{n} people ahead of you", position).replace(
+        "{n}", str(position))
 
 
 class CitizenPages:
@@ -178,11 +216,18 @@ class CitizenPages:
         config = engine.config
         service = config.service(ticket.service)
         counter = config.counter(ticket.counter) if ticket.counter else None
+        view = public(ticket_view(engine.state, ticket))
+        _ = translations(lang).gettext
         return _page(
             # The public view only: whatever the template comes to show, nothing for staff can reach the page.
-            "ticket.html", lang, ticket=public(ticket_view(engine.state, ticket)), site=config,
+            "ticket.html", lang, ticket=view, site=config,
             service_name=service.name if service else ticket.service,
             counter_name=counter.name if counter else "",
+            ahead=ahead_words(lang, view["position"]),
+            wait=_("Estimated wait: {wait}").replace("{wait}", say_wait(lang, view["estimated_wait_s"])),
+            now_serving=now_serving(engine.state, ticket.service),
+            hours=hours_today(config, datetime.now(UTC), lang, service.hours if service else None),
+            colours=theme(config.colours), logo=logo_url(config.id, config.logo_version),
             strings=json_block(ticket_strings(lang)),
         )
 
@@ -227,6 +272,19 @@ class CitizenPages:
         engine, ticket_id = await self._waiting_ticket(request, waiting=False)
         await self.api.phones.forget(engine.site, [ticket_id])
         return Response(status_code=204)
+
+    async def withdraw(self, request: Request) -> Response:
+        """The holder's "I will not come": the waiting ticket is cancelled, as staff would; its public view."""
+        _same_origin(request)
+        await self.api.limit(f"withdraw-address:{client_address(request)}",
+                             self.api.limit_settings.withdrawals_per_address_per_minute, "This address")
+        engine, ticket_id = await self._waiting_ticket(request, waiting=False)
+        if engine.state.tickets[ticket_id].status != "waiting":
+            raise HTTPError(409, "Only a waiting ticket can be withdrawn: this one was called or is over.",
+                            "not-waiting")
+        result = await engine.execute(c.Cancel(command_id=new_command_id(), ticket_id=ticket_id))
+        assert result.ticket is not None  # a ticket command answers its ticket
+        return json_response(public(ticket_view(result.state, result.ticket)))
 
     async def _waiting_ticket(self, request: Request, waiting: bool = True) -> tuple[Any, str]:
         site, ticket_id = request.path_params["site"], request.path_params["ticket_id"]
@@ -298,5 +356,6 @@ class CitizenPages:
             Route("/t/{ticket_id}/qr.svg", self.qr, methods=["GET"]),
             Route("/sites/{site}/logo", self.logo, methods=["GET"]),
             route(phone, put=self.set_phone, delete=self.forget_phone),
+            Route("/api/v1/sites/{site}/tickets/{ticket_id}/withdraw", self.withdraw, methods=["POST"]),
             WebSocketRoute("/ws/tickets/{ticket_id}", self.ticket_feed),
         ]

@@ -6,7 +6,9 @@
   form: the settings (name, address, time zone, languages announced, colours, the kiosk's languages and idle
   time), the services (a table; a form to add one or, with ``?service=ID``, to change it), the counters
   (likewise, ``?counter=ID``), the opening hours with the public holidays' region, and the closures.
-  Administrators of the site (or of the whole collectivity) change it; supervisors read it, without forms.
+  Administrators of the site (or of the whole collectivity) change it; supervisors read it, without forms. A last
+  section allows or forbids taking a ticket from home in the ticket widget (``queue/remote.py``), with the line
+  the city's website includes.
 - Each form POSTs to its own address with the session's CSRF token, and makes one change through
   ``Configuration`` (one transaction, decided by the queue, audited): nothing is half saved. A saved form
   answers with a redirect to the page and a message saying what was done; a refused one answers with the
@@ -42,6 +44,7 @@ from queue_server.platform.users import Person
 from queue_server.queue.configuration import LANGUAGES, SITE_ID
 from queue_server.queue.domain.config import ICONS
 from queue_server.queue.domain.errors import Conflict, CounterBusy, CounterWithoutService, PrefixTaken, ServiceBusy
+from queue_server.queue.remote import RemoteTickets
 from queue_server.queue.web import setup_forms as f
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.http import Upload, actor_of, client_address, multipart_form, read_body, read_body_prefix
@@ -66,10 +69,11 @@ DONE = {
     "hours": _("The opening hours were saved."),
     "closure-added": _("The closure was added."),
     "closure-removed": _("The closure was removed."),
+    "remote-tickets": _("Saved: the ticket widget follows this choice within a few seconds."),
 }
 SECTION_OF_DONE = {"settings": "settings", "logo": "logo", "logo-removed": "logo", "hours": "hours",
                    "closure-added": "closures", "closure-removed": "closures",
-                   "site-created": "services"}
+                   "site-created": "services", "remote-tickets": "remote"}
 
 
 def _section_of_done(code: str) -> str:
@@ -115,6 +119,7 @@ class SetupPage:
         self.queue = deps.queue
         self.configuration = deps.configuration
         self.people = People(deps.platform.db)
+        self.remote = RemoteTickets(deps.platform.db)
 
     def routes(self) -> list[Route]:
         base = "/admin/sites/{site}"
@@ -136,6 +141,7 @@ class SetupPage:
             Route(base + "/closures", self.add_closure, methods=["POST"]),
             Route(base + "/closures/{first}/{last}/remove", self.confirm_closure, methods=["GET"]),
             Route(base + "/closures/{first}/{last}/remove", self.remove_closure, methods=["POST"]),
+            Route(base + "/remote-tickets", self.save_remote_tickets, methods=["POST"]),
         ]
 
     # Who is looking ----------------------------------------------------------------------------------------
@@ -165,6 +171,13 @@ class SetupPage:
             document = None
         if document is None or document["site"]["tenant"] != viewer.person.tenant_id:
             return self._refusal(viewer, 404, _("There is no such site among yours."))
+        return document
+
+    async def _with_remote(self, request: Request, document: dict[str, Any]) -> dict[str, Any]:
+        """The configuration with the site's remote-ticket setting, which is not part of it (``queue/remote.py``),
+        and this server's address for the widget's line."""
+        document["remote_tickets"] = await self.remote.allowed(document["site"]["id"])
+        document["server_url"] = str(request.base_url).rstrip("/")
         return document
 
     async def _administered(self, request: Request) -> tuple[Viewer, str, dict[str, Any]] | Response:
@@ -278,6 +291,7 @@ class SetupPage:
             problems = f.Problems()
             problems.add("expired", viewer._(_("This form has expired. Please sign in again.")), "main")
             failure = Failure("", {}, problems)
+        document = await self._with_remote(request, document)
         response = self._site_page(viewer, document, failure, done=query.get("done", ""),
                                    service=query.get("service", ""), counter=query.get("counter", ""))
         return self._remember_language(request, response, viewer)
@@ -363,7 +377,7 @@ class SetupPage:
                 failure.problems.add("section-error", failure.message, f"{failure.section}-error")
         else:
             return RedirectResponse(f"/admin/sites/{quote(site)}?done={done}#done", status_code=303)
-        document = await self.configuration.document(site)  # as it is now: nothing of the form was saved
+        document = await self._with_remote(request, await self.configuration.document(site))  # as it is now
         return self._site_page(viewer, document, failure, status=status)
 
     async def save_settings(self, request: Request) -> Response:
@@ -374,6 +388,13 @@ class SetupPage:
             return "settings"
 
         return await self._change(request, "settings", act)
+
+    async def save_remote_tickets(self, request: Request) -> Response:
+        async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
+            await self.remote.set(site, one(form, "rt-allowed") == "on", **self._who(request, viewer))
+            return "remote-tickets"
+
+        return await self._change(request, "remote", act)
 
     async def save_logo(self, request: Request) -> Response:
         upload: Upload | None = None

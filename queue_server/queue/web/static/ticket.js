@@ -1,7 +1,9 @@
 // A citizen's ticket on the phone, kept live by /ws/tickets/{id}. The page is complete without
 // this script; with it, the position and the call arrive as they happen (with a vibration and a
 // short tone where the browser allows them), and a lost connection comes back by itself (Live.follow,
-// live.js: each message carries the whole ticket, so nothing is resumed).
+// live.js: each message carries the whole ticket, so nothing is resumed). People ahead and the wait are said with
+// the server's words (Live.plural, Live.waitWords), and the number called last in the service with them. "I will not
+// come" cancels the waiting ticket after a confirmation (POST …/withdraw).
 "use strict";
 
 (() => {
@@ -12,20 +14,28 @@
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
   const live = document.getElementById("live");
   const connection = document.getElementById("connection");
+  const nowServing = document.getElementById("now-serving");
+  const ticketApi = `/api/v1/sites/${encodeURIComponent(site)}/tickets/${encodeURIComponent(ticketId)}`;
   let lastStatus = main.dataset.status;
   let lastRecalls = null;
   let finished = false;
+  let withdrawn = false; // the holder cancelled here: the section keeps saying so
 
-  function paragraph(text, className) {
+  function paragraph(text, className, id) {
     const p = document.createElement("p");
     p.textContent = text;
     if (className) p.className = className;
+    if (id) p.id = id;
     return p;
   }
 
   function waitText(seconds) {
-    if (seconds === null || seconds === undefined) return strings.wait_unknown;
-    return fmt(strings.wait, { min: Math.max(1, Math.round(seconds / 60)) });
+    return fmt(strings.wait, { wait: Live.waitWords(seconds, strings.wait_words) });
+  }
+
+  function showNowServing(number, status) {
+    nowServing.hidden = !number || status !== "waiting";
+    if (number) nowServing.textContent = fmt(strings.now_serving, { number });
   }
 
   function alertPerson() {
@@ -45,20 +55,22 @@
     }
   }
 
-  function render(ticket, counterName) {
+  function render(ticket, counterName, serving) {
     if (!ticket) {
       live.replaceChildren(paragraph(strings.expired));
+      showNowServing(null, "expired");
       finished = true;
       return;
     }
+    showNowServing(serving, ticket.status);
     const counter = counterName || ticket.counter || "";
     main.dataset.status = ticket.status;
     let content;
     switch (ticket.status) {
       case "waiting":
         content = [
-          paragraph(ticket.position === 0 ? strings.ahead_none : fmt(strings.ahead, { n: ticket.position })),
-          paragraph(waitText(ticket.estimated_wait_s)),
+          paragraph(ticket.position === 0 ? strings.ahead_none : Live.plural(strings.ahead, ticket.position), "ahead", "ahead"),
+          paragraph(waitText(ticket.estimated_wait_s), "", "wait"),
         ];
         break;
       case "called":
@@ -78,6 +90,8 @@
     lastRecalls = ticket.recalls;
     const form = document.getElementById("sms");
     if (form && ticket.status !== "waiting") form.hidden = true;
+    const withdraw = document.getElementById("withdraw");
+    if (withdraw && ticket.status !== "waiting" && !withdrawn) withdraw.hidden = true;
   }
 
   function follow() {
@@ -89,7 +103,7 @@
       },
       onMessage(message) {
         connection.textContent = "";
-        if (message.type === "ticket") render(message.data.ticket, message.data.counter_name);
+        if (message.type === "ticket") render(message.data.ticket, message.data.counter_name, message.data.now_serving);
       },
       beforeReconnect: () => !finished, // a visit over has nothing more to say
     });
@@ -104,7 +118,7 @@
       if (!phone) return;
       let answer = null;
       try {
-        answer = await fetch(`/api/v1/sites/${encodeURIComponent(site)}/tickets/${encodeURIComponent(ticketId)}/phone`, {
+        answer = await fetch(`${ticketApi}/phone`, {
           method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ phone }),
         });
       } catch {
@@ -112,6 +126,53 @@
       }
       if (answer && answer.status === 204) result.textContent = fmt(strings.phone_saved, { phone });
       else result.textContent = answer && answer.status === 422 ? strings.phone_invalid : strings.phone_failed;
+    });
+  }
+
+  // "I will not come": a confirmation first (the button opens it and the focus goes to its question), then the
+  // ticket is cancelled and the page says so; the feed then brings the cancelled ticket too.
+  const withdrawOpen = document.getElementById("withdraw-open");
+  if (withdrawOpen) {
+    const confirmBox = document.getElementById("withdraw-confirm");
+    const result = document.getElementById("withdraw-result");
+    const question = document.getElementById("withdraw-question");
+    question.tabIndex = -1;
+    const close = () => {
+      confirmBox.hidden = true;
+      withdrawOpen.hidden = false;
+      withdrawOpen.setAttribute("aria-expanded", "false");
+      withdrawOpen.focus();
+    };
+    withdrawOpen.addEventListener("click", () => {
+      confirmBox.hidden = false;
+      withdrawOpen.hidden = true;
+      withdrawOpen.setAttribute("aria-expanded", "true");
+      result.textContent = "";
+      question.focus();
+    });
+    document.getElementById("withdraw-no").addEventListener("click", close);
+    document.getElementById("withdraw-yes").addEventListener("click", async (event) => {
+      event.target.disabled = true;
+      let answer = null;
+      try {
+        answer = await fetch(`${ticketApi}/withdraw`, { method: "POST", headers: { Accept: "application/json" } });
+      } catch {
+        // reported below
+      }
+      event.target.disabled = false;
+      if (answer && answer.ok) {
+        withdrawn = true;
+        confirmBox.hidden = true;
+        document.getElementById("withdraw").hidden = false; // the feed may have said "cancelled" first
+        document.getElementById("h-withdraw").hidden = true;
+        result.textContent = strings.withdrawn;
+        result.tabIndex = -1;
+        result.focus(); // the buttons are gone: the focus goes to what happened
+        render(await answer.json(), "", null);
+      } else {
+        close();
+        result.textContent = strings.withdraw_failed;
+      }
     });
   }
 

@@ -3,12 +3,13 @@
 // It puts an iframe right after itself, in the page's language (<html lang>, French by default), and sizes it to
 // the height the framed page tells (postMessage), believing only messages from the Guichet server and that frame.
 // The framed pages themselves allow framing by the tenant's declared websites only (CSP frame-ancestors).
-// Widgets to come (request, kb, ticket) are not rendered yet: a console warning, nothing shown.
+// data-widget="ticket" frames the waiting times and taking a ticket from home (the queue's /ticket-widget).
+// Widgets to come (request, kb) are not rendered yet: a console warning, nothing shown.
 (() => {
   "use strict";
-  const TITLES = /*TITLES*/{};
+  const TITLES = /*TITLES*/{}; // kind -> language -> the frame's accessible title
   const WIDGETS = /*WIDGETS*/[];
-  const PATHS = { booking: "/book" };
+  const PATHS = { booking: "/book", ticket: "/ticket-widget" };
   const script = document.currentScript;
   if (!script) return;
   const origin = new URL(script.src, location.href).origin;
@@ -25,7 +26,7 @@
   url.searchParams.set("lang", lang);
   const frame = document.createElement("iframe");
   frame.src = url.href;
-  frame.title = TITLES[lang] || TITLES.fr;
+  frame.title = (TITLES[kind] || {})[lang] || (TITLES[kind] || {}).fr || "Guichet";
   frame.className = "guichet-widget";
   frame.style.cssText = "display:block;width:100%;border:0;height:480px;overflow:hidden";
   script.after(frame);

@@ -1,4 +1,5 @@
-"""A site's colours made readable: the citizen pages use the main colour for headings, links and buttons (white
+"""A site's colours made readable (shared by the citizen pages of every module: booking, the ticket page, the
+widgets): they use the main colour for headings, links and buttons (white
 text on it) and the accent for marks; a colour too light for that is darkened until it reaches the WCAG AA
 contrast of 4.5:1 against white, so that a town hall choosing a pale yellow still gets readable pages."""
 
