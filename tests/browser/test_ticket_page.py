@@ -89,7 +89,7 @@ def test_the_holder_sees_the_hall_and_withdraws_after_a_confirmation(page: Page,
     page.goto(f"{hall.url}/t/{mine['id']}")
     expect(page.locator("#ahead")).to_have_text("1 personne avant vous")
     expect(page.locator("#address")).to_have_text("1 place de la Mairie, 75001 Démoville")
-    expect(page.locator("#hours")).to_have_text("0 h 00 – 24 h 00")
+    expect(page.locator("#hours")).to_have_text("Ouvert toute la journée")
     expect(page.locator("#now-serving")).to_be_hidden()  # nobody called yet
     assert hall.api("POST", "/counters/2/next").json()["number"] == "A001"
     expect(page.locator("#now-serving")).to_have_text("Au guichet en ce moment : A001", timeout=2_000)

@@ -76,7 +76,7 @@ def test_the_widget_in_a_declared_website_shows_the_queue_and_takes_a_ticket_fro
         assert page.locator("iframe.guichet-widget").get_attribute("title") == "Temps d’attente et tickets"
         widget = page.frame_locator("iframe.guichet-widget")
         expect(widget.locator("[data-service=passeports] .waiting")).to_have_text("2 personnes en attente")
-        expect(widget.locator("[data-service=etat-civil] .waiting")).to_have_text("Personne en attente")
+        expect(widget.locator("[data-service=etat-civil] .waiting")).to_have_text("Personne n’attend")
         expect(widget.locator("#hours-text")).to_have_text("Ouvert toute la journée")
         page.wait_for_function("() => document.querySelector('iframe').style.height !== '480px'")
         shoot(page, "ticket-widget-embedded")

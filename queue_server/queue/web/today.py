@@ -47,6 +47,9 @@ def hours_today(config: SiteConfig, now: datetime, lang: str, own: OpeningHours 
     spans = sorted(span for span in weekly.get(local.weekday(), ()) if span[1] > span[0])
     if not spans:
         return HoursToday(_("Closed today"), [])
+    joined = all(end >= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+    if spans[0][0] == 0 and spans[-1][1] >= DAY_MINUTES and joined:
+        return HoursToday(_("Open all day"), None)  # "0 h 00 – 24 h 00" is how a machine says it
     words = " · ".join(f"{clock(a, lang)} – {clock(b, lang)}" for a, b in spans)
     return HoursToday(words, [(_hhmm(a), _hhmm(b)) for a, b in spans])
 
