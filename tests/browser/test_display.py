@@ -193,7 +193,7 @@ def test_while_the_english_phrase_is_spoken_the_screen_stays_in_french(page: Pag
 
 def test_a_revoked_display_says_so_and_pairs_again_with_a_code(page: Page, hall: Hall) -> None:
     """Revoking the display's token turns the TV to a "revoked" screen with a pairing form; a new
-    code from the admin brings the calls back."""
+    code from the admin brings the idle screen and the calls back."""
     open_display(page, hall)
     me = hall.api("GET", "/api/v1/me", "display").json()
     assert hall.api("POST", f"/devices/{me['token_id']}/revoke", "admin").status_code == 200
@@ -202,7 +202,7 @@ def test_a_revoked_display_says_so_and_pairs_again_with_a_code(page: Page, hall:
     code = hall.api("POST", "/pairings", "admin", json={"role": "display", "name": "Hall TV"}).json()["code"]
     page.get_by_label("Code d'appairage").fill(code)
     page.get_by_role("button", name="Appairer cet écran").click()
-    expect(page.locator("#calls")).to_be_visible(timeout=10_000)
+    expect(page.locator("#idle")).to_be_visible(timeout=10_000)  # paired again: its idle screen, until a call
     issue(hall)
     call(hall, "1")
     expect(page.locator("#current .number")).to_have_text("A001", timeout=2_000)

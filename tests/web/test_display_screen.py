@@ -30,7 +30,8 @@ def picture(kind: str, size: tuple[int, int] = (160, 90)) -> bytes:
 
 async def test_a_display_learns_the_sites_language_and_todays_hours(client: httpx.AsyncClient, stack: Stack,
                                                                      neighbours: Neighbours) -> None:
-    """The demo site speaks French first and is open all day; the screen needs a token of the site."""
+    """The demo site speaks French first (English once an administrator puts it first) and is open all day; the
+    screen needs a token of the site."""
     answer = await client.get("/display/screen/demo", headers=stack.auth("display"))
     assert answer.status_code == 200, answer.text
     screen = answer.json()
@@ -39,6 +40,9 @@ async def test_a_display_learns_the_sites_language_and_todays_hours(client: http
     assert screen["message"] == "" and screen["images"] == []
     assert_problem(await client.get("/display/screen/demo"), 401)
     assert (await client.get("/display/screen/demo", headers=neighbours.auth("ailleurs", "kiosk"))).status_code == 404
+    changed = await client.put("/api/v1/sites/demo", json={"languages": ["en", "fr"]}, headers=stack.auth("admin"))
+    assert changed.status_code == 200, changed.text
+    assert (await client.get("/display/screen/demo", headers=stack.auth("display"))).json()["lang"] == "en"
 
 
 def test_todays_hours_are_the_sites_on_its_wall_clock_and_a_closure_says_why() -> None:

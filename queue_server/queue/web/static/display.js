@@ -36,6 +36,7 @@
   const showWaiting = body.dataset.waiting === "1";
   const queryMedia = body.dataset.media ? body.dataset.media.split(",") : [];
   const pageLang = document.documentElement.lang;
+  const ARROW = document.documentElement.dir === "rtl" ? "← " : "→ "; // towards the counter's name, as read
 
   let token = null;
   let site = null;
@@ -270,7 +271,7 @@
     const call = recent[0];
     current.replaceChildren();
     if (!call) return;
-    current.append(numbered("p", "number", call), element("p", "where", "→ " + call.counterName));
+    current.append(numbered("p", "number", call), element("p", "where", ARROW + call.counterName));
     current.dataset.ticket = call.id;
     if (fresh) {
       current.classList.remove("fresh");
@@ -375,6 +376,7 @@
     slides = [...(screen ? screen.images : []), ...queryMedia];
     const panel = $("idle-panel");
     panel.classList.toggle("has-image", slides.length > 0);
+    body.classList.toggle("no-media", slides.length === 0);
     $("idle-message").textContent = message || (slides.length ? "" : strings.take_a_ticket);
     $("idle-message").hidden = !$("idle-message").textContent;
     showSlide();
