@@ -3,7 +3,8 @@
 - ``GET /display``: the TV page (static HTML in the chosen language; its script keeps the device
   token from ``?token=`` like the kiosk's, follows the site's live feed and announces each call).
   What it shows is chosen in its address, set once on the TV: ``layout`` (``single``: one big call;
-  ``grid``: a tile per counter; ``split``: calls beside a slideshow of ``media`` images),
+  ``grid``: a tile per counter at work; ``split``: calls beside a slideshow of ``media`` images and of the
+  site's own, set in ``/admin/sites``),
   ``services`` and ``counters`` (comma-separated ids: a floor or a zone shows only its own calls),
   ``history`` (calls listed, 5), ``waiting=0`` hides the waiting counts, ``announce_within``
   (seconds, 30: a call older than that when it reaches the page, after a cut, is shown but not

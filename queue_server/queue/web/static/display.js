@@ -317,6 +317,8 @@
     box.replaceChildren(...tiles);
   }
 
+  window.matchMedia("(orientation: portrait)").addEventListener("change", renderCounters); // a TV turned
+
   // Who waits for what: on the calls' screen a chip per service, on the idle screen a card with the estimate.
   function renderWaiting() {
     $("waiting-box").hidden = !showWaiting;
