@@ -332,14 +332,19 @@
       item.append(element("span", "service", service.name), " ", element("span", "count", String(service.waiting)));
       return item;
     }));
+    // Beyond four services, one line each (two columns on a wide screen), so that they all fit.
+    $("idle-waiting").classList.toggle("compact", services.length > 4);
+    $("idle").classList.toggle("many", services.length > 4);
+    $("idle-waiting").style.setProperty("--n", String(services.length));
     $("idle-waiting").replaceChildren(...services.map((service) => {
       const item = element("li");
       item.dataset.service = service.id;
       const closed = service.open_now === false && !service.waiting;
       const wait = closed ? strings.closed : Live.waitWords(service.estimated_wait_s, strings.wait_words);
-      item.append(element("span", "service", service.name),
-        element("span", "count", Live.plural(strings.waiting, service.waiting)),
+      const figures = element("span", "figures");
+      figures.append(element("span", "count", Live.plural(strings.waiting, service.waiting)),
         element("span", "wait", wait.charAt(0).toLocaleUpperCase(pageLang) + wait.slice(1)));
+      item.append(element("span", "service", service.name), figures);
       return item;
     }));
   }
@@ -371,6 +376,7 @@
   function renderIdle() {
     if (snapshot) {
       $("idle-name").textContent = snapshot.name || snapshot.site;
+      body.classList.toggle("long-name", (snapshot.name || "").length > 40);
       $("site-address").textContent = snapshot.address || "";
     }
     renderHours();
@@ -380,6 +386,7 @@
     panel.classList.toggle("has-image", slides.length > 0);
     body.classList.toggle("no-media", slides.length === 0);
     $("idle-message").textContent = message || (slides.length ? "" : strings.take_a_ticket);
+    $("idle-message").classList.toggle("long", $("idle-message").textContent.length > 120);
     $("idle-message").hidden = !$("idle-message").textContent;
     showSlide();
   }
