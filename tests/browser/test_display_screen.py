@@ -175,3 +175,15 @@ def test_the_admin_sets_the_idle_message_and_images_and_an_open_display_shows_th
     expect(page.locator("#done")).to_have_text("L'image est retirée des écrans d'appel.")
     expect(poster).to_be_hidden(timeout=2_000)
     tv.context.close()
+
+
+def test_a_display_speaks_the_sites_first_language_unless_its_address_chooses(page: Page, hall: Hall) -> None:
+    """A site that announces in English first gets an English screen; ``?lang=fr`` in the address keeps French."""
+    answer = hall.api("PUT", f"/api/v1/sites/{hall.site}", "admin", json={"languages": ["en", "fr"]})
+    assert answer.status_code == 200, answer.text
+    page.goto(f"{hall.url}/display?token={hall.tokens['display']}")
+    expect(page.locator("html")).to_have_attribute("lang", "en", timeout=10_000)
+    expect(page.locator("#idle-hours li")).to_have_text(["Open all day"])
+    page.goto(f"{hall.url}/display?lang=fr")
+    expect(page.locator("#idle-hours li")).to_have_text(["Ouvert toute la journée"])
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
