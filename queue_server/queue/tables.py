@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from queue_server.db.tables import UTCDateTime, nullable_utc
@@ -84,3 +84,25 @@ class EventRecord(SQLModel, table=True):
     # The event's fields as JSON text (written with orjson: the JSON column type's stdlib encoder
     # was the archiver's largest cost).
     data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DisplayScreen(SQLModel, table=True):
+    """What a site's hall displays show while no call is on, besides the queue (``queue/display_screen.py``):
+    an administrator's message ("" none). Its images are ``DisplayImage`` rows."""
+
+    __tablename__ = "display_screens"
+    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
+    message: str = Field(default="", max_length=300)
+
+
+class DisplayImage(SQLModel, table=True):
+    """One image of the slideshow a site's hall displays show while no call is on (PNG or JPEG, checked by
+    content). ``id`` is the first 16 hex digits of the data's SHA-256: the URL that serves it never changes
+    meaning, so that displays may keep it for good."""
+
+    __tablename__ = "display_images"
+    site_id: str = Field(foreign_key="sites.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=16)
+    position: int = 0
+    content_type: str = Field(max_length=32)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
@@ -173,21 +174,26 @@ def test_the_supervisors_message_scrolls_on_the_display_live(page: Page, hall: H
     expect(page.locator("#ticker")).to_be_hidden(timeout=1_000)
 
 
-def test_the_call_is_written_in_turn_in_each_language_of_the_site(page: Page, hall: Hall) -> None:
-    """Under the number, the counter in French, then the English phrase, and back (every 4 s)."""
+def test_while_the_english_phrase_is_spoken_the_screen_stays_in_french(page: Page, hall: Hall) -> None:
+    """The demo site announces in French, then English: during the English phrase every word on the screen is
+    still French, and a small mark says "En anglais"; it goes once the call has been said."""
     open_display(page, hall)
     issue(hall)
     call(hall, "3")
-    where = page.locator("#current .where")
-    expect(where).to_have_text("→ Guichet 3", timeout=1_000)
-    expect(where).to_have_text("Ticket A 1, counter 3", timeout=6_000)
-    expect(where).to_have_attribute("lang", "en")
-    expect(where).to_have_text("→ Guichet 3", timeout=6_000)
+    expect(page.locator("#current .where")).to_have_text("→ Guichet 3", timeout=1_000)
+    page.wait_for_function("() => window.guichetAnnouncer.speaking === 'en'", timeout=20_000)
+    text = page.evaluate("document.body.innerText")
+    english = re.findall(r"\b(Ticket|counter|Counter|Calls|Last calls|waiting|Waiting|Free|Closed|Paused|In English)\b",
+                         text)
+    assert english == [], text
+    expect(page.locator("#spoken")).to_have_text("En anglais")
+    expect(page.locator("#current .where")).to_have_text("→ Guichet 3")
+    expect(page.locator("#spoken")).to_be_hidden(timeout=20_000)
 
 
 def test_a_revoked_display_says_so_and_pairs_again_with_a_code(page: Page, hall: Hall) -> None:
     """Revoking the display's token turns the TV to a "revoked" screen with a pairing form; a new
-    code from the admin brings the calls back."""
+    code from the admin brings the idle screen and the calls back."""
     open_display(page, hall)
     me = hall.api("GET", "/api/v1/me", "display").json()
     assert hall.api("POST", f"/devices/{me['token_id']}/revoke", "admin").status_code == 200
@@ -196,7 +202,7 @@ def test_a_revoked_display_says_so_and_pairs_again_with_a_code(page: Page, hall:
     code = hall.api("POST", "/pairings", "admin", json={"role": "display", "name": "Hall TV"}).json()["code"]
     page.get_by_label("Code d'appairage").fill(code)
     page.get_by_role("button", name="Appairer cet écran").click()
-    expect(page.locator("#calls")).to_be_visible(timeout=10_000)
+    expect(page.locator("#idle")).to_be_visible(timeout=10_000)  # paired again: its idle screen, until a call
     issue(hall)
     call(hall, "1")
     expect(page.locator("#current .number")).to_have_text("A001", timeout=2_000)

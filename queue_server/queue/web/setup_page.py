@@ -5,7 +5,8 @@
 - ``GET /admin/sites/{site}``: one page per site, a section per part of its configuration, each its own
   form: the settings (name, address, time zone, languages announced, colours, the kiosk's languages and idle
   time), the services (a table; a form to add one or, with ``?service=ID``, to change it), the counters
-  (likewise, ``?counter=ID``), the opening hours with the public holidays' region, and the closures.
+  (likewise, ``?counter=ID``), the opening hours with the public holidays' region, the closures, and the hall
+  displays' idle screen (its message and slideshow: ``setup_display.py``).
   Administrators of the site (or of the whole collectivity) change it; supervisors read it, without forms. A last
   section allows or forbids taking a ticket from home in the ticket widget (``queue/remote.py``), with the line
   the city's website includes.
@@ -42,9 +43,19 @@ from queue_server.platform.people import People
 from queue_server.platform.territories import TERRITORIES
 from queue_server.platform.users import Person
 from queue_server.queue.configuration import LANGUAGES, SITE_ID
+from queue_server.queue.display_screen import (
+    MAX_IMAGE_BYTES,
+    MAX_IMAGES,
+    MAX_MESSAGE,
+    BadImage,
+    DisplayScreens,
+    IdleScreen,
+    image_url,
+)
 from queue_server.queue.domain.config import ICONS
 from queue_server.queue.domain.errors import Conflict, CounterBusy, CounterWithoutService, PrefixTaken, ServiceBusy
 from queue_server.queue.remote import RemoteTickets
+from queue_server.queue.web import setup_display as d
 from queue_server.queue.web import setup_forms as f
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.http import Upload, actor_of, client_address, multipart_form, read_body, read_body_prefix
@@ -70,10 +81,12 @@ DONE = {
     "closure-added": _("The closure was added."),
     "closure-removed": _("The closure was removed."),
     "remote-tickets": _("Saved: the ticket widget follows this choice within a few seconds."),
+    **d.DONE,
 }
 SECTION_OF_DONE = {"settings": "settings", "logo": "logo", "logo-removed": "logo", "hours": "hours",
                    "closure-added": "closures", "closure-removed": "closures",
-                   "site-created": "services", "remote-tickets": "remote"}
+                   "site-created": "services", "remote-tickets": "remote", "display-message": "display",
+                   "display-image": "display", "display-image-removed": "display"}
 
 
 def _section_of_done(code: str) -> str:
@@ -120,6 +133,7 @@ class SetupPage:
         self.configuration = deps.configuration
         self.people = People(deps.platform.db)
         self.remote = RemoteTickets(deps.platform.db)
+        self.screens = DisplayScreens(deps.platform.db, deps.queue)
 
     def routes(self) -> list[Route]:
         base = "/admin/sites/{site}"
@@ -142,6 +156,9 @@ class SetupPage:
             Route(base + "/closures/{first}/{last}/remove", self.confirm_closure, methods=["GET"]),
             Route(base + "/closures/{first}/{last}/remove", self.remove_closure, methods=["POST"]),
             Route(base + "/remote-tickets", self.save_remote_tickets, methods=["POST"]),
+            Route(base + "/display/message", self.save_display_message, methods=["POST"]),
+            Route(base + "/display/images", self.add_display_image, methods=["POST"]),
+            Route(base + "/display/images/{image}/remove", self.remove_display_image, methods=["POST"]),
         ]
 
     # Who is looking ----------------------------------------------------------------------------------------
@@ -292,11 +309,12 @@ class SetupPage:
             problems.add("expired", viewer._(_("This form has expired. Please sign in again.")), "main")
             failure = Failure("", {}, problems)
         document = await self._with_remote(request, document)
-        response = self._site_page(viewer, document, failure, done=query.get("done", ""),
+        response = self._site_page(viewer, document, await self.screens.get(document["site"]["id"]), failure,
+                                   done=query.get("done", ""),
                                    service=query.get("service", ""), counter=query.get("counter", ""))
         return self._remember_language(request, response, viewer)
 
-    def _site_page(self, viewer: Viewer, document: dict[str, Any], failure: Failure | None = None, *,
+    def _site_page(self, viewer: Viewer, document: dict[str, Any], idle: IdleScreen, failure: Failure | None = None, *,
                    done: str = "", service: str = "", counter: str = "", status: int = 200) -> Response:
         _t = viewer._
         site = document["site"]
@@ -308,6 +326,7 @@ class SetupPage:
             "counter": f.counter_values(counters.get(counter)),
             "hours": f.hours_values(document["hours"]),
             "closure": {},
+            "display": {"dsp-message": idle.message},
         }
         editing = {"service": service if service in services else "", "counter": counter if counter in counters else ""}
         if failure is not None and failure.form in forms:
@@ -341,7 +360,9 @@ class SetupPage:
             region_name=_region_name(document["hours"]["public_holidays"], _t),
             phone_regions=_phone_regions(_t, str(forms["settings"].get("set-region", ""))),
             icon_names={icon: _t(name) for icon, name in f.ICON_NAMES.items()},
-            language_names=f.LANGUAGE_NAMES)
+            language_names=f.LANGUAGE_NAMES,
+            idle_images=[(image, image_url(site["id"], image)) for image in idle.images],
+            idle_limits={"images": MAX_IMAGES, "message": MAX_MESSAGE, "mib": MAX_IMAGE_BYTES // (1024 * 1024)})
 
     async def _change(self, request: Request, form_name: str,
                       act: Callable[[Viewer, str, dict[str, Any], f.Form], Awaitable[str]],
@@ -378,7 +399,7 @@ class SetupPage:
         else:
             return RedirectResponse(f"/admin/sites/{quote(site)}?done={done}#done", status_code=303)
         document = await self._with_remote(request, await self.configuration.document(site))  # as it is now
-        return self._site_page(viewer, document, failure, status=status)
+        return self._site_page(viewer, document, await self.screens.get(site), failure, status=status)
 
     async def save_settings(self, request: Request) -> Response:
         async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
@@ -446,6 +467,43 @@ class SetupPage:
             return "closure-added"
 
         return await self._change(request, "closure", act)
+
+    # The hall displays' idle screen ----------------------------------------------------------------------------
+
+    async def save_display_message(self, request: Request) -> Response:
+        async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
+            await self.screens.set_message(site, d.message(form, viewer._), **self._who(request, viewer))
+            return "display-message"
+
+        return await self._change(request, "display", act)
+
+    async def add_display_image(self, request: Request) -> Response:
+        upload: Upload | None = None
+        cut = False
+
+        async def read(request: Request) -> f.Form:
+            nonlocal upload, cut
+            body, cut = await read_body_prefix(request, d.MAX_IMAGE_FORM_BYTES, MAX_UPLOAD_BYTES)
+            fields, files = multipart_form(request.headers.get("content-type", ""), body, cut)
+            upload = files.get("dsp-image")
+            return fields
+
+        async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
+            data = d.image(upload, cut, viewer._)
+            try:
+                await self.screens.add_image(site, data, **self._who(request, viewer))
+            except BadImage as exc:
+                raise d.image_refused(exc, viewer._) from exc
+            return "display-image"
+
+        return await self._change(request, "display", act, read)
+
+    async def remove_display_image(self, request: Request) -> Response:
+        async def act(viewer: Viewer, site: str, document: dict[str, Any], form: f.Form) -> str:
+            await self.screens.remove_image(site, request.path_params["image"][:64], **self._who(request, viewer))
+            return "display-image-removed"
+
+        return await self._change(request, "display", act)
 
     # Removals: a confirmation page, then the change ----------------------------------------------------------
 

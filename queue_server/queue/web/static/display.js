@@ -1,5 +1,15 @@
 // The hall display: calls shown big and announced (a chime, then the phrase in each language the
-// site announces in), the last calls, waiting counts, a clock and the supervisors' message.
+// site announces in), the open counters, the last calls, waiting counts, a clock and the supervisors' message;
+// with no call for a while (idle_after), an idle screen: the site's name and logo, the time and date, today's
+// opening hours, who waits for what, and the administrator's message and slideshow.
+//
+// - Every word on the screen is in the page's language (the site's first language unless ?lang= says
+//   otherwise), whatever language a call is being spoken in: a small mark says which ("En anglais").
+// - The site's colours: the main one behind the header and footer, darker shades of it for the ground and the
+//   panels, the accent for what stands out (a new call flashes in it four times, then stays in it until 10 s);
+//   on each, white or black text, whichever contrasts more (WCAG AA whatever the colours).
+// - The idle screen's content comes from GET /display/screen/{site}, fetched again on each site.configured
+//   message (an administrator's change), each new day, and every 30 minutes.
 //
 // - Announcements queue: a new call never cuts the one being spoken. A call older than 30 s when it
 //   arrives (a display coming back after a cut) is shown, never announced.
@@ -13,6 +23,8 @@
   const TOKEN_KEY = "guichet.display.token";
   const OLD_MS = 1000 * (Number(document.body.dataset.announceWithin) || 30);
   const FRESH_MS = 10000;
+  const IDLE_MS = 1000 * (Number(document.body.dataset.idleAfter) || 180);
+  const SLIDE_MS = 10000;
   const body = document.body;
   const strings = JSON.parse(document.getElementById("strings").textContent);
   const $ = (id) => document.getElementById(id);
@@ -22,7 +34,9 @@
   const onlyCounters = split(body.dataset.counters);
   const historySize = Number(body.dataset.history) || 5;
   const showWaiting = body.dataset.waiting === "1";
-  const media = body.dataset.media ? body.dataset.media.split(",") : [];
+  const queryMedia = body.dataset.media ? body.dataset.media.split(",") : [];
+  const pageLang = document.documentElement.lang;
+  const ARROW = document.documentElement.dir === "rtl" ? "← " : "→ "; // towards the counter's name, as read
 
   let token = null;
   let site = null;
@@ -33,7 +47,9 @@
   let attempt = 0;
   let downSince = null;
   let freshTimer = null;
-  let rotateTimer = null;
+  let screen = null; // GET /display/screen: the site's language, today's hours, the idle message and images
+  let slides = [];
+  let slideIndex = 0;
   const announced = new Set(JSON.parse(sessionStorage.getItem("guichet.announced") || "[]"));
 
   // Watchdog ----------------------------------------------------------------------------------------
@@ -53,9 +69,30 @@
 
   // Clock ---------------------------------------------------------------------------------------------
 
-  const clock = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+  // On the site's wall clock (the TV's own zone may be anything).
+  let zone;
+  let clock;
+  let dateWords;
+  function setZone(timeZone) {
+    if (clock && timeZone === zone) return;
+    zone = timeZone;
+    try {
+      clock = new Intl.DateTimeFormat(pageLang, { hour: "2-digit", minute: "2-digit", timeZone });
+      dateWords = new Intl.DateTimeFormat(pageLang, { weekday: "long", day: "numeric", month: "long", timeZone });
+    } catch {
+      clock = new Intl.DateTimeFormat(pageLang, { hour: "2-digit", minute: "2-digit" });
+      dateWords = new Intl.DateTimeFormat(pageLang, { weekday: "long", day: "numeric", month: "long" });
+    }
+  }
+  setZone(undefined);
+  const serverNow = () => Date.now() + offsetMs;
   function tick() {
-    $("clock").textContent = clock.format(new Date(Date.now() + offsetMs));
+    const now = new Date(serverNow());
+    const time = clock.format(now);
+    $("clock").textContent = time;
+    $("idle-clock").textContent = time;
+    const day = dateWords.format(now);
+    $("idle-date").textContent = day.charAt(0).toLocaleUpperCase(pageLang) + day.slice(1);
   }
   tick();
   setInterval(tick, 1000);
@@ -76,7 +113,8 @@
 
   // Announcements -------------------------------------------------------------------------------------
 
-  const announcer = { queue: [], playing: false, log: [], blocked: false };
+  // speaking: the language of the phrase being played (null: the chime, or nothing).
+  const announcer = { queue: [], playing: false, log: [], blocked: false, speaking: null };
   window.guichetAnnouncer = announcer; // read by the browser tests and by a curious technician
 
   function play(src, label) {
@@ -111,8 +149,11 @@
     announcer.playing = true;
     await play("/speech/chime.wav", call.label);
     for (const part of call.announcements) {
-      if (part.audio_url) await play(part.audio_url, call.label);
+      if (!part.audio_url) continue;
+      speaking(part.lang);
+      await play(part.audio_url, call.label);
     }
+    speaking(null);
     speakNext();
   }
 
@@ -122,6 +163,14 @@
     sessionStorage.setItem("guichet.announced", JSON.stringify([...announced].slice(-200)));
     announcer.queue.push({ label: ticket.number, announcements: announcements || [] });
     if (!announcer.playing) speakNext();
+  }
+
+  // The captions stay in the page's language: only this mark says another one is being spoken.
+  function speaking(lang) {
+    announcer.speaking = lang;
+    const other = lang && lang !== pageLang;
+    $("spoken").hidden = !other;
+    $("spoken").textContent = other ? fmt(strings.in_language, { language: strings.languages[lang] || lang }) : "";
   }
 
   function soundBlocked() {
@@ -155,6 +204,40 @@
     $("status").textContent = parts.join(" · ");
   }
 
+  // Colours ---------------------------------------------------------------------------------------------------
+
+  const HEX = /^#[0-9a-f]{6}$/i;
+  const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const hexOf = (channels) => "#" + channels.map((c) => Math.round(c).toString(16).padStart(2, "0")).join("");
+  const mix = (hex, other, share) => hexOf(rgb(hex).map((c, i) => c * (1 - share) + rgb(other)[i] * share));
+  function luminance(hex) {
+    const [r, g, b] = rgb(hex).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+  const contrast = (a, b) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  // White or black on the colour, whichever contrasts more (one of them always reaches AA's 4.5:1).
+  const inkOn = (hex) => (contrast(hex, "#ffffff") >= contrast(hex, "#000000") ? "#ffffff" : "#000000");
+
+  function applyColours(colours) {
+    const [main, accent] = Array.isArray(colours) && colours.length === 2 && colours.every((c) => HEX.test(c))
+      ? colours : ["#000091", "#e1000f"];
+    // The ground and the panels are dark shades of the main colour: a TV glares less, and the numbers stand out.
+    const ground = mix(main, "#000000", 0.72);
+    const panel = mix(main, "#000000", 0.5);
+    const set = (name, value) => document.documentElement.style.setProperty(name, value);
+    for (const [name, colour] of [["main", main], ["ground", ground], ["panel", panel], ["accent", accent]]) {
+      set(`--${name}`, colour);
+      set(`--${name}-ink`, inkOn(colour));
+    }
+    set("--line", mix(panel, inkOn(panel), 0.3));
+  }
+
   // Rendering ---------------------------------------------------------------------------------------------
 
   const visible = (ticket) =>
@@ -183,32 +266,12 @@
     return node;
   }
 
-  // The call's second line: the counter in the page's words, then in turn the phrase of each other
-  // language the site announces in ("Ticket A 42, counter 3"), every 4 s.
-  let alternateTimer = null;
-  function alternate(where, call) {
-    clearInterval(alternateTimer);
-    const pageLang = document.documentElement.lang;
-    const lines = [{ lang: pageLang, text: "→ " + call.counterName }].concat(
-      (call.announcements || []).filter((a) => a.lang !== pageLang && a.text).map((a) => ({ lang: a.lang, text: a.text })));
-    let index = 0;
-    const show = () => {
-      where.textContent = lines[index].text;
-      where.lang = lines[index].lang;
-      index = (index + 1) % lines.length;
-    };
-    show();
-    if (lines.length > 1) alternateTimer = setInterval(show, 4000);
-  }
-
   function renderCurrent(fresh) {
     const current = $("current");
     const call = recent[0];
     current.replaceChildren();
     if (!call) return;
-    const where = element("p", "where");
-    current.append(numbered("p", "number", call), where);
-    alternate(where, call);
+    current.append(numbered("p", "number", call), element("p", "where", ARROW + call.counterName));
     current.dataset.ticket = call.id;
     if (fresh) {
       current.classList.remove("fresh");
@@ -229,29 +292,155 @@
     }));
   }
 
+  // The counters at work (open, paused, or with someone at them): a closed counter is no news to the hall.
   function renderCounters() {
     const tiles = [];
     for (const counter of snapshot ? snapshot.counters : []) {
       if (onlyCounters && !onlyCounters.has(counter.id)) continue;
       const ticket = counter.ticket && visible(counter.ticket) && ["called", "serving"].includes(counter.ticket.status)
         ? counter.ticket : null;
+      if (!ticket && counter.status === "closed") continue;
       const tile = element("div", "tile" + (ticket ? "" : " idle"));
       tile.dataset.counter = counter.id;
       tile.append(element("p", "name", counter.name),
         ticket ? numbered("p", "number", ticket)
-          : element("p", "number", counter.status === "closed" ? strings.closed : strings.free));
+          : element("p", "number", counter.status === "paused" ? strings.paused : strings.free));
       tiles.push(tile);
     }
-    $("counters").replaceChildren(...tiles);
+    const box = $("counters");
+    const portrait = window.matchMedia("(orientation: portrait)").matches;
+    const n = tiles.length;
+    const cols = n <= 2 ? Math.max(n, 1) : n <= 4 ? 2 : n <= 9 && portrait ? 3 : n <= 6 ? 3 : 4;
+    box.style.setProperty("--cols", String(cols));
+    box.style.setProperty("--rows", String(Math.max(1, Math.ceil(n / cols))));
+    body.classList.toggle("many-counters", n > 8);
+    box.replaceChildren(...tiles);
   }
 
+  window.matchMedia("(orientation: portrait)").addEventListener("change", renderCounters); // a TV turned
+
+  // Who waits for what: on the calls' screen a chip per service, on the idle screen a card with the estimate.
   function renderWaiting() {
     $("waiting-box").hidden = !showWaiting;
+    $("idle-waiting-box").hidden = !showWaiting;
     if (!showWaiting || !snapshot) return;
-    $("waiting").replaceChildren(...snapshot.services
-      .filter((service) => !onlyServices || onlyServices.has(service.id))
-      .map((service) => element("li", "", `${service.name} : ${fmt(strings.waiting, { n: service.waiting })}`)));
+    const services = snapshot.services.filter((service) => !onlyServices || onlyServices.has(service.id));
+    // Under the heading "Waiting", a service's name and its count (a figure, not a phrase: room for many).
+    $("waiting").replaceChildren(...services.map((service) => {
+      const item = element("li");
+      item.dataset.service = service.id;
+      item.append(element("span", "service", service.name), " ", element("span", "count", String(service.waiting)));
+      return item;
+    }));
+    // Beyond four services, one line each (two columns on a wide screen), so that they all fit.
+    $("idle-waiting").classList.toggle("compact", services.length > 4);
+    $("idle").classList.toggle("many", services.length > 4);
+    $("idle-waiting").style.setProperty("--n", String(services.length));
+    $("idle-waiting").replaceChildren(...services.map((service) => {
+      const item = element("li");
+      item.dataset.service = service.id;
+      const closed = service.open_now === false && !service.waiting;
+      const wait = closed ? strings.closed : Live.waitWords(service.estimated_wait_s, strings.wait_words);
+      const figures = element("span", "figures");
+      figures.append(element("span", "count", Live.plural(strings.waiting, service.waiting)),
+        element("span", "wait", wait.charAt(0).toLocaleUpperCase(pageLang) + wait.slice(1)));
+      item.append(element("span", "service", service.name), figures);
+      return item;
+    }));
   }
+
+  // The idle screen -------------------------------------------------------------------------------------------
+
+  const timeWords = new Intl.DateTimeFormat(pageLang, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+  function wallTime(hhmm) {
+    if (hhmm === "24:00") return strings.midnight;
+    const [h, m] = hhmm.split(":").map(Number);
+    return timeWords.format(new Date(Date.UTC(2000, 0, 1, h, m)));
+  }
+
+  function renderHours() {
+    const today = screen && screen.today;
+    let lines = [];
+    if (!today) lines = [];
+    else if (today.closed !== null && today.closed !== undefined) {
+      lines = [today.closed ? fmt(strings.closed_today_because, { reason: today.closed }) : strings.closed_today];
+    } else if (!today.spans.length) lines = [strings.closed_today];
+    else if (today.spans.length === 1 && today.spans[0][0] === "00:00" && today.spans[0][1] === "24:00") {
+      lines = [strings.open_all_day];
+    } else {
+      lines = today.spans.map(([start, end]) => fmt(strings.span, { start: wallTime(start), end: wallTime(end) }));
+    }
+    $("idle-hours").replaceChildren(...lines.map((line) => element("li", "", line)));
+  }
+
+  function renderIdle() {
+    if (snapshot) {
+      $("idle-name").textContent = snapshot.name || snapshot.site;
+      body.classList.toggle("long-name", (snapshot.name || "").length > 40);
+      $("site-address").textContent = snapshot.address || "";
+    }
+    renderHours();
+    const message = screen ? screen.message : "";
+    slides = [...(screen ? screen.images : []), ...queryMedia];
+    const panel = $("idle-panel");
+    panel.classList.toggle("has-image", slides.length > 0);
+    body.classList.toggle("no-media", slides.length === 0);
+    $("idle-message").textContent = message || (slides.length ? "" : strings.take_a_ticket);
+    $("idle-message").classList.toggle("long", $("idle-message").textContent.length > 120);
+    $("idle-message").hidden = !$("idle-message").textContent;
+    showSlide();
+  }
+
+  function showSlide() {
+    if (slideIndex >= slides.length) slideIndex = 0;
+    const src = slides[slideIndex];
+    for (const img of [$("idle-slide"), $("slide")]) {
+      if (src) {
+        if (img.getAttribute("src") !== src) img.src = src;
+      } else {
+        img.removeAttribute("src");
+      }
+      img.hidden = !src;
+    }
+  }
+  setInterval(() => {
+    if (slides.length < 2) return;
+    slideIndex = (slideIndex + 1) % slides.length;
+    showSlide();
+  }, SLIDE_MS);
+
+  // Idle: no call for IDLE_MS and none being announced (a pairing screen is neither).
+  function setIdle() {
+    const newest = recent[0];
+    const idle = !!snapshot && $("pairing").hidden && !announcer.playing
+      && (!newest || serverNow() - Date.parse(newest.at) > IDLE_MS);
+    body.classList.toggle("is-idle", idle);
+    $("idle").hidden = !idle;
+  }
+  setInterval(setIdle, 1000);
+
+  async function fetchScreen() {
+    if (!site || !token) return;
+    let answer;
+    try {
+      answer = await fetch(`/display/screen/${encodeURIComponent(site)}`, {
+        headers: { Authorization: "Bearer " + token }, cache: "no-store",
+      });
+    } catch {
+      return; // the feed's reconnection fetches it again
+    }
+    if (!answer.ok) return;
+    screen = await answer.json();
+    // The page speaks the site's language unless its address chose one.
+    if (body.dataset.chosenLang !== "1" && screen.lang && screen.lang !== pageLang) {
+      const here = new URL(location.href);
+      here.searchParams.set("lang", screen.lang);
+      location.replace(here.pathname + here.search);
+      return;
+    }
+    renderIdle();
+  }
+  setInterval(fetchScreen, 30 * 60000);
 
   function renderMessage(text) {
     $("message").textContent = text || "";
@@ -270,20 +459,30 @@
 
   // The live feed ------------------------------------------------------------------------------------------
 
-  function onSnapshot(data) {
+  // A snapshot (first, or after a cut) or an administrator's change (configured: what was said is kept, nothing
+  // is announced again, and the idle screen is fetched anew).
+  function onSnapshot(data, configured) {
     $("site-name").textContent = data.name || data.site;
     Live.showLogo($("logo"), data.logo);
+    $("logo-card").hidden = !data.logo;
+    applyColours(data.colours);
+    setZone(data.timezone);
+    const said = new Map(recent.map((call) => [call.id, call.announcements]));
     recent = [];
     for (const ticket of [...data.recent_calls].reverse()) {
-      if (visible(ticket)) rememberCall(ticket, [], ticket.called_at);
+      if (visible(ticket)) rememberCall(ticket, said.get(ticket.id) || [], ticket.called_at);
     }
     renderMessage(data.message);
     renderCurrent(false);
     renderRecent();
     renderCounters();
     renderWaiting();
+    renderIdle();
+    fetchScreen();
+    tick();
+    setIdle();
     const newest = recent[0];
-    if (newest && Date.now() + offsetMs - Date.parse(newest.at) < OLD_MS) {
+    if (!configured && newest && serverNow() - Date.parse(newest.at) < OLD_MS) {
       // a call made while the page (re)loaded: the only one still worth saying
       announce(newest, [], `${newest.id}:snapshot`);
     }
@@ -299,7 +498,8 @@
         rememberCall(ticket, data.announcements || [], message.at);
         renderCurrent(true);
         renderRecent();
-        if (Date.now() + offsetMs - Date.parse(message.at) < OLD_MS) {
+        setIdle();
+        if (serverNow() - Date.parse(message.at) < OLD_MS) {
           announce(ticket, data.announcements, `${ticket.id}:${ticket.recalls}`);
         }
       }
@@ -308,6 +508,7 @@
     }
     if (kind.startsWith("ticket.") || kind.startsWith("counter.") || kind === "day.started") renderCounters();
     if (data.services && showWaiting) renderWaiting(); // the figures of the services it changed
+    if (kind === "day.started") fetchScreen(); // today's hours
   }
 
   function connect() {
@@ -325,7 +526,9 @@
       },
       onMessage(message) {
         snapshot = Live.fold(snapshot, message);
-        if (message.type === "snapshot" || message.type === "site.configured") onSnapshot(snapshot);
+        if (message.type === "snapshot" || message.type === "site.configured") {
+          onSnapshot(snapshot, message.type === "site.configured");
+        }
         else if (snapshot) onEvent(message);
       },
       onRevoked() {
@@ -377,7 +580,8 @@
     feed = null;
     $("pairing-reason").textContent = reason;
     $("pairing").hidden = false;
-    for (const id of ["calls", "history-box", "waiting-box", "media"]) $(id).hidden = true;
+    for (const id of ["calls", "history-box", "waiting-box", "media", "idle"]) $(id).hidden = true;
+    body.classList.remove("is-idle");
   }
 
   $("pairing-form").addEventListener("submit", async (event) => {
@@ -395,22 +599,10 @@
     location.reload();
   });
 
-  // Slideshow -------------------------------------------------------------------------------------------------
-
-  if (media.length && body.classList.contains("layout-split")) {
-    let index = 0;
-    $("slide").src = media[0];
-    rotateTimer = setInterval(() => {
-      index = (index + 1) % media.length;
-      $("slide").src = media[index];
-    }, 10000);
-  }
-
   // Start -------------------------------------------------------------------------------------------------
 
   token = Live.takeToken(TOKEN_KEY);
   setStatus();
   if (token) identify();
   else pairing(strings.unpaired);
-  void rotateTimer;
 })();
