@@ -35,7 +35,8 @@ ACTIONS = (
     "config.site", "config.hours", "config.service", "config.service.delete", "config.counter",
     "config.counter.delete", "config.import", "site.logo", "tenant.origins",
     "note.read", "config.motif", "appointment.booked", "appointment.moved", "appointment.cancelled",
-    "appointment.agenda", "booking.purged",
+    "appointment.agenda", "booking.purged", "config.remote_tickets", "display.message", "display.image",
+    "display.image-removed",
 )
 # Actions whose target is a person's login.
 PERSON_TARGETS = frozenset({"login.failed", "login.locked", "user.created", "user.password", "user.disabled",

@@ -109,6 +109,10 @@ def action_labels(_: Gettext) -> dict[str, str]:
         "appointment.cancelled": _("Appointment cancelled"),
         "appointment.agenda": _("Day's appointments read"),
         "booking.purged": _("Old appointments purged"),
+        "config.remote_tickets": _("Configuration changed: tickets from home"),
+        "display.message": _("Hall display: idle message changed"),
+        "display.image": _("Hall display: image added to the slideshow"),
+        "display.image-removed": _("Hall display: image removed from the slideshow"),
     }
 
 
