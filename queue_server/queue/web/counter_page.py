@@ -71,7 +71,7 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, Any]:
         # Messages with a number: one form per plural category of the language (Live.plural).
         "waiting_count": plural_forms(lang, *ngettext("{n} person waiting", "{n} people waiting")),
         "recalls_n": plural_forms(lang, *ngettext("recalled {n} time", "recalled {n} times")),
-        "more_n": plural_forms(lang, *ngettext("and {n} more", "and {n} more")),
+        "more_n": plural_forms(lang, *ngettext("and {n} other", "and {n} others")),
         "served_n": plural_forms(lang, *ngettext("{n} visit", "{n} visits")),
         "no_shows_n": plural_forms(lang, *ngettext("{n} no-show", "{n} no-shows")),
         "wait_words": wait_words(lang),
