@@ -595,9 +595,13 @@
       if (!picking || picking.dialog !== dialog || event.ctrlKey || event.metaKey || event.altKey) return;
       const buttons = [...dialog.querySelectorAll("button.choice")];
       const at = buttons.indexOf(document.activeElement);
-      if (/^[0-9]$/.test(event.key)) {
+      // A digit by the key's meaning, or by its place: on a French (AZERTY) keyboard the top row gives "é", "&"…
+      // without Shift, and an agent should not have to hold it.
+      const place = /^(?:Digit|Numpad)([0-9])$/.exec(event.code || "");
+      const digit = /^[0-9]$/.test(event.key) ? event.key : place ? place[1] : null;
+      if (digit !== null) {
         event.preventDefault();
-        const n = Number(event.key);
+        const n = Number(digit);
         if (n === 0 && $("finish-none") && dialog.contains($("finish-none"))) pick(null);
         else if (n >= 1 && n <= picking.values.length) pick(picking.values[n - 1]);
       } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
