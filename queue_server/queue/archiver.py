@@ -64,7 +64,7 @@ def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
             "service": event.service, "status": "waiting", "priority": event.priority, "lang": event.lang,
             "counter": None, "agent": None, "agent_name": "",
             "recalls": 0, "issued_at": event.at, "called_at": None, "started_at": None,
-            "finished_at": None, "last_event_id": rid,
+            "finished_at": None, "outcome": None, "last_event_id": rid,
         }
     if row is None or not isinstance(event, ev.TicketEvent):
         return row
@@ -79,7 +79,7 @@ def apply_to_record(row: dict[str, Any] | None, rid: str, event: ev.Event,
         case ev.TicketStarted():
             row.update(status="serving", started_at=event.at)
         case ev.TicketFinished():
-            row.update(status="done", finished_at=event.at)
+            row.update(status="done", finished_at=event.at, outcome=event.outcome)
         case ev.TicketNoShow():
             row.update(status="no_show", finished_at=event.at)
         case ev.TicketCancelled():

@@ -98,8 +98,8 @@ def encode_state(state: SiteState) -> bytes:
             k: [r.ticket_id, list(r.request), iso(r.issued_at)] for k, r in state.idempotency.items()
         },
         "applied": state.applied,
-        "counters": {k: [c.status, c.ticket_id, c.agent, c.agent_name, iso(c.since) if c.since else None]
-                     for k, c in state.counters.items()},
+        "counters": {k: [c.status, c.ticket_id, c.agent, c.agent_name, iso(c.since) if c.since else None,
+                         c.pause_reason] for k, c in state.counters.items()},
         "visit_s": state.visit_s,
         "shown_wait": state.shown_wait,
         "recent_calls": list(state.recent_calls),
@@ -131,9 +131,9 @@ def decode_state(config: SiteConfig, data: str | bytes) -> SiteState:
         for k, (tid, req, at) in raw["idempotency"].items()
     }
     state.applied = raw["applied"]
-    for k, (status, tid, *rest) in raw["counters"].items():  # agent, name, since: absent in older snapshots
-        agent, name, since = (rest + [None, "", None])[:3]
-        state.counters[k] = CounterState(status, tid, agent, name or "", parse_iso(since) if since else None)
+    for k, (status, tid, *rest) in raw["counters"].items():  # agent, name, since, reason: absent in older ones
+        agent, name, since, reason = (rest + [None, "", None, None])[:4]
+        state.counters[k] = CounterState(status, tid, agent, name or "", parse_iso(since) if since else None, reason)
     # Snapshots from before the smoothed estimates kept the last visits' durations: their mean starts it.
     state.visit_s = raw.get("visit_s") or {k: sum(v) / len(v) for k, v in raw.get("durations", {}).items() if v}
     state.shown_wait = raw.get("shown_wait", {})

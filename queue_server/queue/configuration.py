@@ -40,7 +40,7 @@ from queue_server.platform.errors import UnknownField, invalid
 from queue_server.platform.sites import check_logo, remove_logo, set_logo
 from queue_server.platform.territories import check_phone_region, regions_of_zone
 from queue_server.queue.domain import commands as c
-from queue_server.queue.domain.config import COLOURS, ICONS, SiteConfig
+from queue_server.queue.domain.config import COLOURS, ICONS, MAX_OUTCOME_CHARS, MAX_OUTCOMES, SiteConfig
 from queue_server.queue.domain.errors import PrefixTaken
 from queue_server.queue.service import QueueService, new_command_id
 from queue_server.queue.sites import site_config
@@ -55,7 +55,7 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # What a service named by an imported document has when the document leaves a field out (as a new one would).
 SERVICE_DEFAULTS: dict[str, Any] = {"description": "", "icon": "default", "priority": True, "daily_cap": None,
                                     "sms_ahead": 3, "alert_wait_s": 1200, "ticket_message": "",
-                                    "default_duration_s": 300, "hours": None}
+                                    "default_duration_s": 300, "hours": None, "outcomes": []}
 # A new site's hours until its administrator sets them: a town hall's usual week, French holidays.
 TOWN_HALL_WEEK = {d: [["08:30", "12:00"], ["13:30", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -368,6 +368,7 @@ def document_of(config: SiteConfig) -> dict[str, Any]:
             "priority": s.priority, "daily_cap": s.daily_cap, "sms_ahead": s.sms_ahead or 0,
             "alert_wait_s": s.alert_wait_s, "ticket_message": s.ticket_message,
             "default_duration_s": s.default_duration_s, "hours": weekly_text(s.hours),
+            "outcomes": list(s.outcomes),
         } for s in config.services],
         "counters": [{"id": k.id, "name": k.name, "services": list(k.services)} for k in config.counters],
         "motifs": [],  # appointment motifs come with the appointments module
@@ -458,7 +459,19 @@ def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "hours" in data:
         hours = weekly_hours(data["hours"], "hours")
         out["hours"] = _stored(hours)
+    if "outcomes" in data:
+        out["outcomes"] = _outcomes(data["outcomes"])
     return out
+
+
+def _outcomes(value: Any) -> list[str]:
+    """A service's outcomes: texts, spaces folded, each once, in the order given."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise invalid("outcomes", "A list of texts, none of them blank.")
+    outcomes = list(dict.fromkeys(" ".join(v.split()) for v in value))
+    if len(outcomes) > MAX_OUTCOMES or any(len(v) > MAX_OUTCOME_CHARS for v in outcomes):
+        raise invalid("outcomes", f"At most {MAX_OUTCOMES} outcomes of {MAX_OUTCOME_CHARS} characters each.")
+    return outcomes
 
 
 def _languages(value: Any, field: str) -> list[str]:

@@ -81,8 +81,9 @@ PUBLIC_TICKET = frozenset({"id", "number", "service", "status", "priority", "pos
 # appointment it is the check-in of) or personal: never public.
 PERSONAL = frozenset({"phone", "name", "email", "note", "noted", "front", "party", "appointment"})
 # Fields, at any depth, for staff only: the agents' names, the list of waiting tickets, a link to a person's record
-# or to their appointment (whose code, typed at the kiosk, is what the holder shows to check in).
-STAFF_ONLY = frozenset({"agent", "queue", "party", "appointment"})
+# or to their appointment (whose code, typed at the kiosk, is what the holder shows to check in), the outcomes a
+# service offers its agents and why a counter is paused (the desk's own business).
+STAFF_ONLY = frozenset({"agent", "queue", "party", "appointment", "outcomes", "pause_reason"})
 OUTBOX = 512  # frames a queued subscriber may fall behind before it is cut
 OUTBOX_BYTES = 256 * 1024  # bytes a directly written subscriber's peer may leave unread (beyond the kernel's)
 REPLAY = 10_000  # messages kept per site for clients resuming with `since`

@@ -70,6 +70,8 @@ class ServiceView(TypedDict):
     open_now: bool
     opens_at: str | None
     closes_at: str | None
+    # What its visits may end with, offered to the agent who finishes one (staff only; an extension of API.md).
+    outcomes: NotRequired[list[str]]
 
 
 class ServiceFigures(TypedDict):
@@ -95,6 +97,9 @@ class CounterView(TypedDict):
     # Extensions (staff only): who opened it or called last, and since when it has its status.
     agent: NotRequired[str | None]
     since: str | None
+    # While paused: why (one of domain/state.py PAUSE_REASONS; None: not said or not paused; staff only, an
+    # extension of API.md).
+    pause_reason: NotRequired[str | None]
 
 
 class PrinterView(TypedDict):
@@ -293,6 +298,7 @@ def counter_view(state: SiteState, counter_id: str) -> CounterView | None:
         "id": config.id, "name": config.name, "status": current.status,
         "ticket": ticket_view(state, ticket) if ticket else None,
         "agent": current.agent_name or None, "since": iso(current.since) if current.since else None,
+        "pause_reason": current.pause_reason if current.status == "paused" else None,
     }
 
 
@@ -324,7 +330,7 @@ def snapshot_view(state: SiteState, staff: bool = True, now: datetime | None = N
             "served": state.served.get(s.id, 0), "alert_wait_s": s.alert_wait_s,
             "seconds_per_place": seconds_per_place(state, s.id), "offers_priority": s.priority,
             "open_now": open_now, "opens_at": iso(opens) if opens else None,
-            "closes_at": iso(closes) if closes else None,
+            "closes_at": iso(closes) if closes else None, "outcomes": list(s.outcomes),
         })
     snapshot: SnapshotView = {
         "site": config.id,

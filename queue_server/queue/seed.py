@@ -14,6 +14,8 @@ DEMO_SERVICES = (
 )
 # What the tickets of a service end with, by service id (the others print none).
 DEMO_TICKET_MESSAGES = {"passeports": "Munissez-vous de votre ancien titre et d'une photo d'identité."}
+# What a visit may end with, by service id, as the agent says when finishing it (the others ask nothing).
+DEMO_OUTCOMES = {"etat-civil": ["Dossier complet", "Pièce manquante", "Renseignement donné"]}
 
 
 async def seed_demo(session: AsyncSession) -> bool:
@@ -27,7 +29,8 @@ async def seed_demo(session: AsyncSession) -> bool:
     await session.flush()
     for position, (sid, name, prefix, weight, description, icon) in enumerate(DEMO_SERVICES):
         session.add(Service(site_id="demo", id=sid, name=name, prefix=prefix, weight=weight, position=position,
-                            description=description, icon=icon, ticket_message=DEMO_TICKET_MESSAGES.get(sid, "")))
+                            description=description, icon=icon, ticket_message=DEMO_TICKET_MESSAGES.get(sid, ""),
+                            outcomes=DEMO_OUTCOMES.get(sid)))
     every = [s[0] for s in DEMO_SERVICES]
     for n in range(1, 5):
         session.add(Counter(site_id="demo", id=str(n), name=f"Guichet {n}", services=every, position=n))

@@ -81,6 +81,7 @@ async def site_config(session: AsyncSession, site_id: str) -> SiteConfig | None:
                 icon=s.icon if s.icon in ICONS else "default",
                 ticket_message=s.ticket_message,
                 priority=s.priority,
+                outcomes=tuple(s.outcomes or ()),
             )
             for s in services
         ),

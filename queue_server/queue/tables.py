@@ -38,6 +38,8 @@ class Service(SQLModel, table=True):
     position: int = 0
     # The kiosk offers priority tickets (pregnancy, disability…) for this service.
     priority: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # What its visits may end with, as the agent says when finishing one ("Dossier complet"); null or []: none.
+    outcomes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 class Counter(SQLModel, table=True):
     __tablename__ = "counters"
@@ -68,6 +70,7 @@ class TicketRecord(SQLModel, table=True):
     called_at: datetime | None = Field(default=None, sa_column=nullable_utc())
     started_at: datetime | None = Field(default=None, sa_column=nullable_utc())
     finished_at: datetime | None = Field(default=None, sa_column=nullable_utc())
+    outcome: str | None = Field(default=None, max_length=60)  # how the visit ended, as its agent said (None: not said)
     last_event_id: str = Field(max_length=32)
 
 class EventRecord(SQLModel, table=True):

@@ -34,12 +34,15 @@ from queue_server.queue.configuration import COUNTER_ID, SERVICE_ID, SITE_ID
 from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
 from queue_server.queue.reports import GROUPINGS, PERIODS
 from queue_server.queue.web.api import (
+    AgentDayView,
     CallBody,
+    FinishBody,
     IssueBody,
     MessageBody,
     NextBody,
     NoteBody,
     NoteView,
+    PauseBody,
     PrinterBody,
     ReprintBody,
     TransferBody,
@@ -209,7 +212,7 @@ def _schemas() -> dict[str, Any]:
     kinds = (TicketView, SnapshotView, PrinterView, IssueBody, NextBody, TransferBody, CallBody, ReprintBody,
              PrinterBody, PairingBody, PairBody, PhoneBody, MessageBody, NoteBody, NoteView, ServiceBody, CounterBody,
              HoursBody, SiteBody, PartyBody, ChangeBody, PartyNoteBody, RelationBody, MergeBody, SectorBody,
-             RemoteBody)
+             RemoteBody, FinishBody, PauseBody, AgentDayView)
     for kind in kinds:
         schema = TypeAdapter(kind).json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in schema.pop("$defs", {}).items():
@@ -692,13 +695,24 @@ def openapi_document() -> dict[str, Any]:
                   "schema": {"type": "string", "pattern": REMOTE_KEY}}])}
     paths.update(_crm_paths())
     paths.update(_booking_paths())
-    for action in ("recall", "start", "finish", "no-show", "cancel", "requeue"):
+    for action in ("recall", "start", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}
-    for action in ("open", "pause", "close"):
+    paths["/api/v1/sites/{site}/tickets/{ticket_id}/finish"] = {"post": _op(
+        "Ticket: finish, optionally saying how the visit ended (an outcome its service offers)", ticket,
+        {**transition, **_problems(400, 413, 422)}, body="FinishBody", optional_body=True)}
+    for action in ("open", "close"):
         paths[f"/api/v1/sites/{{site}}/counters/{{counter}}/{action}"] = {"post": _op(
             f"Counter: {action}", ["site", "counter"],
             {"200": _json("Counter", "the counter"), **_problems(401, 403, 404, 409, 503)})}
+    paths["/api/v1/sites/{site}/counters/{counter}/pause"] = {"post": _op(
+        "Counter: pause, optionally saying why (shown to supervisors as the counter's pause_reason)",
+        ["site", "counter"],
+        {"200": _json("Counter", "the counter"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
+        body="PauseBody", optional_body=True)}
+    paths["/api/v1/sites/{site}/agents/me/today"] = {"get": _op(
+        "The caller's own figures for today at this site: visits finished, their mean length, no-shows (staff)",
+        site, {"200": _json("AgentDayView", "the figures"), **_problems(401, 403, 404, 503)})}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Guichet queue API", "version": "1"},

@@ -73,7 +73,7 @@ def test_the_agent_and_the_supervisor_see_the_badge_of_an_appointment_ticket(bro
     expect(rows.nth(1).locator("abbr.booked")).to_have_count(0)
     hall.sign_in(supervisor, "supervisor", "/supervisor")
     expect(supervisor.locator(f"#waiting tr:has-text('{booked}') abbr.booked")).to_have_text(short)
-    agent.keyboard.press("n")
+    agent.keyboard.press("s")  # "suivant"
     expect(agent.locator("#current .number")).to_contain_text(booked, timeout=1_000)
     expect(agent.locator("#current .number abbr.booked")).to_have_text(short)
     for page in (agent, supervisor):

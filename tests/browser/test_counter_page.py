@@ -1,13 +1,17 @@
-"""The agent page in chromium: sign in, choose a counter, serve with the keyboard alone; reception leaves
-notes that the agent reads when calling; the hall display follows within a second."""
+"""The agent page in chromium: sign in, choose a counter, serve with the keyboard alone (French mnemonics in
+French: S suivant, C commencer, T terminer, A absent, O orienter, M remettre en file, H hors tour, P pause, F fermer;
+English ones in English); reception leaves notes that the agent reads when calling; the hall display follows within
+a second; a visit ends with its outcome, a pause says why, closing asks first; the agent sees their own day."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import looks
 from tests.browser.conftest import Hall
 
 AXE = Axe()
@@ -40,6 +44,7 @@ def start_at_counter(page: Page, hall: Hall, counter_id: str = "2", role: str = 
     page.keyboard.press("Enter")
     expect(page.locator("#counter-name")).to_have_text(f"Guichet {counter_id}")
     expect(page.locator("#connection")).to_have_text("En direct")
+    expect(page.locator("#counter-status")).to_have_text("Ouvert")  # taking one's seat opens the counter
 
 
 def test_an_agent_calls_next_and_the_display_and_supervisor_show_it_within_a_second(browser: Browser,
@@ -52,15 +57,15 @@ def test_an_agent_calls_next_and_the_display_and_supervisor_show_it_within_a_sec
     first = issue(hall)
     start_at_counter(agent, hall)
     expect(agent.locator("#queues")).to_contain_text(first["number"])
-    # A newcomer's estimate, in whole minutes rounded up: 2 turns × 300 s by default ÷ the 4 counters
-    # that serve the service (none open yet) = 150 s.
-    expect(agent.locator("#queues .estimate").first).to_have_text(" · environ 3 min")
+    # The server's estimate in the words every page uses (Live.waitWords), never "≤ 1 min".
+    expect(agent.locator("#queues .estimate").first).to_have_text(
+        re.compile(r"^ · (pas d'attente|moins de 5 min|environ \d+ min)$"))
     display.goto(f"{hall.url}/display?token={hall.tokens['display']}")
     expect(display.locator("#site-name")).to_have_text("Mairie de Démoville")
     hall.sign_in(supervisor, "supervisor", "/supervisor")
     expect(supervisor.locator("#connection")).to_have_attribute("data-live", "1")
     row = supervisor.locator("#counters tr[data-counter='2']")
-    agent.keyboard.press("n")
+    agent.keyboard.press("s")
     expect(display.locator("#current .number")).to_have_text("A001", timeout=1_000)
     expect(row.locator(".ticket .number")).to_have_text("A001", timeout=1_000)
     expect(row.locator(".agent")).to_have_text("Léa Martin", timeout=1_000)
@@ -79,30 +84,31 @@ def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
     a1, a2, a3 = issue(hall), issue(hall), issue(hall)
     start_at_counter(page, hall)
     keys = page.keyboard
-    keys.press("n")
+    keys.press("s")
     expect(page.locator("#current .number")).to_have_text("A001")
     expect(page.locator("#said")).to_have_text("A001 appelé.")  # each key waits for the answer to the last
     keys.press("r")
     expect(page.locator("#said")).to_have_text("A001 rappelé.")
+    expect(page.locator("#current .state")).to_contain_text("rappelé 1 fois")
     assert ticket(hall, a1["id"])["recalls"] == 1
-    keys.press("s")
+    keys.press("c")
     expect(page.locator("#said")).to_have_text("A001 en cours.")
     expect(page.locator("#current .state")).to_contain_text("En cours")
-    keys.press("f")
+    keys.press("t")  # État civil offers no outcome here: finished at once
     expect(page.locator("#said")).to_have_text("A001 terminé.")
     assert ticket(hall, a1["id"])["status"] == "done"
     expect(page.locator("#current")).to_contain_text("Personne à votre guichet")
 
-    keys.press("n")  # A002 does not come
+    keys.press("s")  # A002 does not come
     expect(page.locator("#said")).to_have_text("A002 appelé.")
     keys.press("a")
     expect(page.locator("#said")).to_contain_text("A002 ne s'est pas présenté")
     assert ticket(hall, a2["id"])["status"] == "no_show"
-    keys.press("q")
+    keys.press("m")
     expect(page.locator("#said")).to_have_text("A002 est de retour dans la file.")
     assert ticket(hall, a2["id"])["status"] == "waiting"
 
-    keys.press("o")  # A003 out of turn
+    keys.press("h")  # A003 out of turn ("hors tour")
     expect(page.locator("#out-of-turn-number")).to_be_focused()
     keys.type("a3")
     keys.press("Enter")
@@ -110,7 +116,7 @@ def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
     expect(page.locator("#current .number")).to_have_text("A003")
     assert ticket(hall, a3["id"])["counter"] == "2"
 
-    keys.press("t")  # transfer A003 to passports with a note
+    keys.press("o")  # transfer ("orienter") A003 to passports with a note
     expect(page.locator("#transfer-service")).to_be_focused()
     page.select_option("#transfer-service", "passeports")  # a select's value: what ArrowDown would pick
     keys.press("Tab")
@@ -127,13 +133,17 @@ def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
     assert note == {"text": "Dossier incomplet : manque le justificatif."}
 
     keys.press("p")
-    expect(page.locator("#said")).to_have_text("Guichet en pause.")
-    expect(page.locator("#counter-status")).to_have_text("En pause")
+    expect(page.locator("#pause-dialog")).to_be_visible()
+    keys.press("1")  # the first reason: a break
+    expect(page.locator("#said")).to_have_text("Guichet en pause : Pause.")
+    expect(page.locator("#counter-status")).to_have_text("En pause · Pause")
     assert counter(hall, "2")["status"] == "paused"
     keys.press("p")
     expect(page.locator("#said")).to_have_text("Guichet rouvert.")
     expect(page.locator("#counter-status")).to_have_text("Ouvert")
-    keys.press("c")
+    keys.press("f")
+    expect(page.locator("#close-yes")).to_be_focused()
+    keys.press("Enter")
     expect(page.locator("#counter-status")).to_have_text("Fermé")
     assert counter(hall, "2")["status"] == "closed"
 
@@ -141,13 +151,13 @@ def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
 def test_refusals_are_said_plainly(page: Page, hall: Hall) -> None:
     """Nobody waiting, or a colleague's 409: the page says why in words, and nothing changes."""
     start_at_counter(page, hall)
-    page.keyboard.press("n")
+    page.keyboard.press("s")
     expect(page.locator("#said")).to_have_text("Personne n'attend dans vos services.")
     issue(hall)
     issue(hall)
-    page.keyboard.press("n")
+    page.keyboard.press("s")
     expect(page.locator("#said")).to_have_text("A001 appelé.")
-    page.keyboard.press("n")  # A001 was called but not served: the server refuses to call another
+    page.keyboard.press("s")  # A001 was called but not served: the server refuses to call another
     expect(page.locator("#said")).to_contain_text("has not been served yet")
     expect(page.locator("#said")).to_have_class("said problem")
     assert counter(hall, "2")["ticket"]["number"] == "A001"
@@ -175,14 +185,14 @@ def test_reception_leaves_a_note_the_agent_reads_when_calling(browser: Browser, 
 
     agent = browser.new_page(locale="fr-FR")
     start_at_counter(agent, hall, "1", role="supervisor")
-    agent.keyboard.press("n")
+    agent.keyboard.press("s")
     expect(agent.locator("#current .note")).to_contain_text("Malentendante : parler face à elle.")
-    agent.keyboard.press("f")
+    agent.keyboard.press("t")
     expect(agent.locator("#said")).to_have_text("A001 terminé.")
-    agent.keyboard.press("n")
+    agent.keyboard.press("s")
     expect(agent.locator("#current .number")).to_have_text("A002")
     expect(agent.locator("#current .note")).to_contain_text("Vient pour son père.")
-    agent.keyboard.press("f")
+    agent.keyboard.press("t")
     expect(agent.locator("#said")).to_have_text("A002 terminé.")
     reception.fill("#find-number", "A002")
     reception.keyboard.press("Enter")
@@ -205,7 +215,7 @@ def test_the_choice_of_counter_is_remembered(page: Page, hall: Hall) -> None:
 def test_the_agent_page_passes_axe_in_french_and_english(page: Page, hall: Hall) -> None:
     """axe-core finds nothing on the setup, desk and reception screens, in French and in English."""
     hall.sign_in(page, "agent", "/counter")
-    for lang in ("fr", "en"):
+    for lang, (call, finish, opened) in {"fr": ("s", "t", "Ouvert"), "en": ("n", "f", "Open")}.items():
         number = issue(hall)["number"]
         page.goto(f"{hall.url}/counter?lang={lang}")
         expect(page.locator("#connection")).not_to_be_empty()
@@ -213,7 +223,8 @@ def test_the_agent_page_passes_axe_in_french_and_english(page: Page, hall: Hall)
         assert result.violations_count == 0, result.generate_report()
         page.locator("#setup-form button[type=submit]").click()
         expect(page.locator("#queues")).to_contain_text(number)
-        page.keyboard.press("n")
+        expect(page.locator("#counter-status")).to_have_text(opened)
+        page.keyboard.press(call)
         expect(page.locator("#current .number")).to_have_text(number)
         expect(page.locator("#said")).not_to_be_empty()
         result = AXE.run(page)
@@ -223,7 +234,7 @@ def test_the_agent_page_passes_axe_in_french_and_english(page: Page, hall: Hall)
         result = AXE.run(page)
         assert result.violations_count == 0, result.generate_report()
         page.keyboard.press("g")
-        page.keyboard.press("f")
+        page.keyboard.press(finish)
         expect(page.locator("#current .none")).to_be_visible()
         page.evaluate("localStorage.clear()")
 
@@ -243,7 +254,7 @@ def test_single_key_shortcuts_can_be_turned_off_and_stay_off(page: Page, hall: H
     page.locator("#act-next").focus()
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url))
-    page.keyboard.press("n")
+    page.keyboard.press("s")
     # A barrier, not a wait: a call at the key press would have been sent synchronously, before this request.
     assert page.evaluate("fetch('/api/v1/me').then((answer) => answer.status)") == 200
     assert sent[-1].endswith("/api/v1/me") and not [url for url in sent if url.endswith("/next")], sent
@@ -273,3 +284,113 @@ def test_reception_cancels_the_ticket_of_someone_who_leaves(page: Page, hall: Ha
     expect(page.locator("#said")).to_have_text("Ticket A001 annulé.")
     expect(page.locator("#found")).to_contain_text("annulé")
     assert ticket(hall, first["id"])["status"] == "cancelled"
+
+
+OUTCOMES = ["Dossier complet", "Pièce manquante", "Renseignement donné"]
+
+
+def test_a_french_desk_serves_with_mnemonics_outcomes_reasons_and_the_agents_own_day(page: Page, hall: Hall) -> None:
+    """In French: the counter opens as the agent takes it (a proper title, its badge at once, boxes beside their
+    labels); S calls; T asks how the visit ended and 2 picks the second outcome; P asks why and 3 says a meeting,
+    which supervisors see; F asks before closing (Esc keeps it open, Enter closes it); the agent's own figures
+    follow; nothing overflows at 1366×768 and 1920×1080 and axe finds nothing, dialogs open or not."""
+    answer = hall.api("PUT", "/services/etat-civil", "admin", json={"outcomes": OUTCOMES})
+    assert answer.status_code == 200, answer.text
+    first = issue(hall)
+    issue(hall)
+    page.set_viewport_size({"width": looks.DESK[0], "height": looks.DESK[1]})
+    hall.sign_in(page, "agent", "/counter")
+    box, label = page.locator("#service-choices input").first.bounding_box(), \
+        page.locator("#service-choices label").first.bounding_box()
+    assert box and label and abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 6
+    assert label["x"] > box["x"] + box["width"]  # the label beside its box, not under it
+    page.locator("#counter-choice").select_option("2")
+    page.locator("#setup-form button[type=submit]").click()
+    expect(page.locator("#counter-status")).to_have_text("Ouvert")
+    expect(page).to_have_title("Guichet 2 — Mairie de Démoville")
+    expect(page.locator("#my-figures")).to_have_text("Aucune visite terminée aujourd'hui.")
+    expect(page.locator("#act-next kbd")).to_have_text("S")
+    expect(page.locator("#queues .count").first).to_have_text("2 personnes en attente")
+
+    page.keyboard.press("s")
+    expect(page.locator("#said")).to_have_text("A001 appelé.")
+    page.keyboard.press("t")
+    dialog = page.locator("#finish-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("button.choice").first).to_be_focused()
+    expect(dialog.locator("button.choice")).to_have_text(["1 Dossier complet", "2 Pièce manquante",
+                                                         "3 Renseignement donné"])
+    looks.shoot(page, "counter-outcome")
+    result = AXE.run(page)
+    assert result.violations_count == 0, result.generate_report()
+    page.keyboard.press("2")
+    expect(page.locator("#said")).to_have_text("A001 terminé : Pièce manquante.")
+    assert ticket(hall, first["id"])["status"] == "done"
+    expect(page.locator("#my-figures")).to_contain_text("1 visite")
+    expect(page.locator("#my-figures")).to_contain_text("0 absent")
+
+    page.keyboard.press("p")
+    expect(page.locator("#pause-dialog")).to_be_visible()
+    page.keyboard.press("3")
+    expect(page.locator("#said")).to_have_text("Guichet en pause : Réunion.")
+    expect(page.locator("#counter-status")).to_have_text("En pause · Réunion")
+    assert counter(hall, "2")["pause_reason"] == "meeting"  # what supervisors read on the counter
+    page.keyboard.press("p")
+    expect(page.locator("#counter-status")).to_have_text("Ouvert")
+
+    page.keyboard.press("f")
+    expect(page.locator("#close-dialog")).to_be_visible()
+    expect(page.locator("#close-yes")).to_be_focused()
+    result = AXE.run(page)
+    assert result.violations_count == 0, result.generate_report()
+    page.keyboard.press("Escape")
+    expect(page.locator("#close-dialog")).to_be_hidden()
+    assert counter(hall, "2")["status"] == "open"
+    page.keyboard.press("?")
+    expect(page.locator("#help-dialog dt kbd").first).to_have_text("S")
+    expect(page.locator("#help-dialog dd").first).to_contain_text("Appeler le suivant")
+    page.keyboard.press("Escape")
+    for size, name in ((looks.DESK, "counter-desk"), (looks.DESK_WIDE, "counter-desk-wide")):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        looks.shoot(page, name)
+        assert looks.overflowing(page, scrolls=True) == []
+    result = AXE.run(page)
+    assert result.violations_count == 0, result.generate_report()
+    page.keyboard.press("f")
+    page.keyboard.press("Enter")
+    expect(page.locator("#counter-status")).to_have_text("Fermé")
+    assert counter(hall, "2")["status"] == "closed"
+
+
+def test_english_shortcuts_in_english_and_an_agent_gives_one_another_key(page: Page, hall: Hall) -> None:
+    """In English the keys are English mnemonics (N calls); in the help dialog, Change then J gives "Call next"
+    the key J, which then calls, is written on the button and is kept after a reload; the original keys come back
+    on request."""
+    issue(hall)
+    issue(hall)
+    hall.sign_in(page, "agent", "/counter?lang=en")
+    page.locator("#setup-form button[type=submit]").click()
+    expect(page.locator("#counter-status")).to_have_text("Open")
+    expect(page.locator("#act-next kbd")).to_have_text("N")
+    page.keyboard.press("n")
+    expect(page.locator("#said")).to_have_text("A001 called.")
+    page.keyboard.press("f")
+    expect(page.locator("#said")).to_have_text("A001 finished.")
+    page.keyboard.press("?")
+    page.locator("[data-change='next']").click()
+    page.keyboard.press("j")
+    expect(page.locator("#keys-said")).to_have_text("J: Call next.")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-dialog")).to_be_hidden()
+    expect(page.locator("#act-next kbd")).to_have_text("J")
+    expect(page.locator("#act-next")).to_have_attribute("aria-keyshortcuts", "J")
+    page.reload()
+    expect(page.locator("#act-next kbd")).to_have_text("J")
+    expect(page.locator("#connection")).to_have_text("Live")
+    page.keyboard.press("j")
+    expect(page.locator("#said")).to_have_text("A002 called.")
+    page.keyboard.press("?")
+    page.locator("#keys-reset").click()
+    expect(page.locator("#keys-said")).to_have_text("Shortcuts back to the original ones.")
+    page.keyboard.press("Escape")
+    expect(page.locator("#act-next kbd")).to_have_text("N")

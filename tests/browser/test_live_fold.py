@@ -262,6 +262,7 @@ def test_the_page_and_the_python_client_fold_the_feed_into_the_state(page: Page,
     hall.sign_in(page, "agent", "/counter")
     page.locator("#setup-form button[type=submit]").click()  # counter 1, every service
     expect(page.locator("#connection")).to_have_text("En direct")
+    expect(page.locator("#counter-status")).to_have_text("Ouvert")  # choosing the counter opened it
     started = time.monotonic()
     with httpx.Client(base_url=base, timeout=TIMEOUT_S) as http, start_blocking_portal() as portal:
 

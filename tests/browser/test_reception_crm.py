@@ -123,7 +123,7 @@ def test_reception_gives_a_ticket_for_a_person_found_and_the_counter_shows_their
     counter = browser.new_page(locale="fr-FR")
     start_at_counter(counter, hall, "2", role="supervisor")
     eventually(recorded)  # Anne's earlier visit is on her record
-    counter.keyboard.press("n")
+    counter.keyboard.press("s")  # "suivant"
     expect(counter.locator("#current .number")).to_have_text("A002")
     card = counter.locator("#current .record")
     expect(card.locator("#record-name")).to_have_text("Anne Lefèvre")
@@ -138,7 +138,7 @@ def test_reception_gives_a_ticket_for_a_person_found_and_the_counter_shows_their
     expect(counter.locator("#current .note")).to_contain_text("Vient chercher le livret de famille.")
     counter.keyboard.press("r")
     expect(counter.locator("#said")).to_have_text("A002 rappelé.")
-    counter.keyboard.press("f")
+    counter.keyboard.press("t")  # "terminer"
     expect(counter.locator("#said")).to_have_text("A002 terminé.")
     expect(counter.locator("#current .record")).to_have_count(0)
     reads = [e for e in hall.api("GET", "/api/v1/audit?action=crm.read", "admin").json()

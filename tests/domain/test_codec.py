@@ -66,6 +66,8 @@ SAMPLES: list[Event] = [
     SiteConfigured(at=AT, command_id="c20", config=site(address="2 rue Haute", kiosk_idle_s=45).to_json()),
     TicketIssued(at=AT, command_id="c21", ticket_id="t3", service="etat-civil", seq=2, number="A002", party=42,
                  idempotency_key="desk-1"),
+    TicketFinished(at=AT, command_id="c22", ticket_id="t3", outcome="Dossier complet"),
+    CounterPaused(at=AT, command_id="c23", counter="2", reason="meeting"),
 ]
 
 

@@ -273,3 +273,25 @@ async def test_removing_the_only_service_of_a_counter_is_announced_then_refused(
     assert refused.status_code == 409
     assert "Counters would be left serving no service: Bureau 9." in text(refused)
     assert "social" in [s["id"] for s in (await config(client, stack))["services"]]
+
+
+async def test_a_services_outcomes_are_typed_one_per_line(client: httpx.AsyncClient, stack: Stack,
+                                                          people: People) -> None:  # noqa: F811
+    """The service form keeps its outcomes one per line (blank lines and repeats dropped) and shows them again;
+    ten are refused next to the field."""
+    csrf = await signed_in(client, people, "chef", [("demo", "admin")])
+    fields = {"csrf": csrf, "editing": "etat-civil", "svc-name": "État civil", "svc-prefix": "A",
+              "svc-icon": "family", "svc-sms-ahead": "3", "svc-alert-wait": "20", "svc-hours-mode": "site",
+              "svc-hours-mode-was": "site"}
+    saved = await client.post(SITE + "/services", data={
+        **fields,
+        "svc-outcomes": "Dossier complet\r\n\r\n  Pièce   manquante \r\nDossier complet\r\nRenseignement donné"})
+    assert saved.status_code == 303, saved.text
+    service = next(s for s in (await config(client, stack))["services"] if s["id"] == "etat-civil")
+    assert service["outcomes"] == ["Dossier complet", "Pièce manquante", "Renseignement donné"]
+    form = await client.get(SITE + "?service=etat-civil")
+    assert "Dossier complet\nPièce manquante\nRenseignement donné</textarea>" in text(form)
+    refused = await client.post(SITE + "/services", data={
+        **fields, "svc-outcomes": "\n".join(f"Issue {n}" for n in range(10))})
+    assert refused.status_code == 422
+    assert 'id="svc-outcomes-error"' in refused.text

@@ -248,7 +248,8 @@ async def test_counter_open_pause_close(desk: Desk) -> None:
         assert response.status_code == 200, response.text
         body = response.json()
         since = body.pop("since")
-        assert body == {"id": "2", "name": "Guichet 2", "status": status, "ticket": None, "agent": agent}
+        assert body == {"id": "2", "name": "Guichet 2", "status": status, "ticket": None, "agent": agent,
+                        "pause_reason": None}
         assert abs((parse_iso(since) - datetime.now(UTC)).total_seconds()) < 60
 
 

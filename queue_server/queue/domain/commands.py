@@ -69,7 +69,9 @@ class Start(TicketCommand):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finish(TicketCommand):
-    pass
+    """End the visit; ``outcome``: how it ended, one of its service's ``outcomes`` (``None``: not said)."""
+
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +136,9 @@ class OpenCounter(CounterCommand):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PauseCounter(CounterCommand):
-    pass
+    """Pause the counter; ``reason``: one of ``state.PAUSE_REASONS`` (``None``: not said), shown to supervisors."""
+
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

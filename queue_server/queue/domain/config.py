@@ -24,6 +24,8 @@ ICONS = frozenset({"default", "family", "passport", "house", "id", "car"})
 OpeningHours = dict[int, tuple[tuple[int, int], ...]]
 DAY_MINUTES = 24 * 60
 COLOURS = ("#000091", "#e1000f")  # a site's colours until it chooses its own: main, accent
+MAX_OUTCOMES = 9  # outcomes a service may offer: one digit key each at the counter
+MAX_OUTCOME_CHARS = 60
 HORIZON_DAYS = 400  # how far ahead the next opening is looked for (a site closed longer "does not open")
 
 
@@ -129,6 +131,9 @@ class ServiceConfig:
     ticket_message: str = ""  # printed at the bottom of the tickets ("Munissez-vous de votre pièce d'identité")
     alert_wait_s: int = 1200  # supervisors are alerted when someone has waited longer than this
     priority: bool = True  # the kiosk offers priority tickets (pregnancy, disability...) for this service
+    # What a visit of this service may end with, as its agent says when finishing it ("Dossier complet",
+    # "Pièce manquante"): at most MAX_OUTCOMES, each at most MAX_OUTCOME_CHARS; empty: finishing asks nothing.
+    outcomes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +231,7 @@ class SiteConfig:
                 "id": s.id, "name": s.name, "prefix": s.prefix, "weight": s.weight, "daily_cap": s.daily_cap,
                 "hours": _hours_json(s.hours), "default_duration_s": s.default_duration_s, "sms_ahead": s.sms_ahead,
                 "description": s.description, "icon": s.icon, "ticket_message": s.ticket_message,
-                "alert_wait_s": s.alert_wait_s, "priority": s.priority,
+                "alert_wait_s": s.alert_wait_s, "priority": s.priority, "outcomes": list(s.outcomes),
             } for s in self.services],
             "counters": [{"id": c.id, "name": c.name, "services": list(c.services)} for c in self.counters],
         }
@@ -256,7 +261,7 @@ class SiteConfig:
                 default_duration_s=int(s.get("default_duration_s", 300)), sms_ahead=s.get("sms_ahead"),
                 description=s.get("description", ""), icon=s.get("icon", "default"),
                 ticket_message=s.get("ticket_message", ""), alert_wait_s=int(s.get("alert_wait_s", 1200)),
-                priority=bool(s.get("priority", True)),
+                priority=bool(s.get("priority", True)), outcomes=tuple(s.get("outcomes") or ()),
             ) for s in data.get("services", ())),
             counters=tuple(CounterConfig(id=c["id"], name=c["name"], services=tuple(c["services"]))
                            for c in data.get("counters", ())),

@@ -21,6 +21,7 @@ from queue_server.queue.domain.errors import (
     IdempotencyKeyReused,
     Invalid,
     InvalidTransition,
+    NotAChoice,
     NotFound,
     PrefixTaken,
     ServiceBusy,
@@ -51,6 +52,7 @@ from queue_server.queue.domain.ordering import POLICIES, Candidate
 from queue_server.queue.domain.state import (
     IDEMPOTENCY_WINDOW,
     MAX_DISPLAY_MESSAGE,
+    PAUSE_REASONS,
     PRINTER_STATUSES,
     SiteState,
     Status,
@@ -233,6 +235,19 @@ def _simple(action: str, event: type[Event]) -> Callable[[SiteState, Any, dateti
     return decide_one
 
 
+def _finish(state: SiteState, cmd: c.Finish, now: datetime) -> list[Event]:
+    """The visit ends, with its outcome if one is said: one of those its service offers, as written there."""
+    ticket = _ticket(state, cmd.ticket_id, "finish")
+    if cmd.outcome is not None:
+        service = state.config.service(ticket.service)
+        offered = service.outcomes if service is not None else ()
+        if cmd.outcome not in offered:
+            listed = "; ".join(offered) if offered else "none"
+            raise NotAChoice(f"{cmd.outcome!r} is not an outcome of this service (its outcomes: {listed}).",
+                             "outcome")
+    return [TicketFinished(at=now, command_id=cmd.command_id, ticket_id=ticket.id, outcome=cmd.outcome)]
+
+
 def _transfer(state: SiteState, cmd: c.Transfer, now: datetime) -> list[Event]:
     ticket = _ticket(state, cmd.ticket_id, "transfer")
     target = state.config.service(cmd.service)
@@ -276,20 +291,33 @@ def _set_display_message(state: SiteState, cmd: c.SetDisplayMessage, now: dateti
     return [DisplayMessageSet(at=now, command_id=cmd.command_id, text=text)]
 
 
-def _counter_command(status: str, event: type[Event]) -> Callable[[SiteState, Any, datetime], list[Event]]:
-    def decide_counter(state: SiteState, cmd: c.CounterCommand, now: datetime) -> list[Event]:
-        counter = state.config.counter(cmd.counter)
-        if counter is None:
-            raise NotFound(f"No counter {cmd.counter!r} at this site.")
-        current = state.counter(counter.id)
-        if current.status == status:
-            return []
-        if status == "closed" and current.ticket_id is not None:
-            number = state.tickets[current.ticket_id].number
-            raise InvalidTransition(f"Counter {counter.name} is still busy with {number}: finish it first.")
-        return [event(at=now, command_id=cmd.command_id, counter=counter.id)]  # type: ignore[call-arg]
+def _close_counter(state: SiteState, cmd: c.CloseCounter, now: datetime) -> list[Event]:
+    """Close the counter (a closed one again is no event); refused while a visitor is at it."""
+    counter = state.config.counter(cmd.counter)
+    if counter is None:
+        raise NotFound(f"No counter {cmd.counter!r} at this site.")
+    current = state.counter(counter.id)
+    if current.status == "closed":
+        return []
+    if current.ticket_id is not None:
+        number = state.tickets[current.ticket_id].number
+        raise InvalidTransition(f"Counter {counter.name} is still busy with {number}: finish it first.")
+    return [CounterClosed(at=now, command_id=cmd.command_id, counter=counter.id)]
 
-    return decide_counter
+
+def _pause_counter(state: SiteState, cmd: c.PauseCounter, now: datetime) -> list[Event]:
+    """Pause the counter, saying why; a paused counter paused again for another reason takes the new one
+    (the same reason again is no event)."""
+    counter = state.config.counter(cmd.counter)
+    if counter is None:
+        raise NotFound(f"No counter {cmd.counter!r} at this site.")
+    if cmd.reason is not None and cmd.reason not in PAUSE_REASONS:
+        raise NotAChoice(f"{cmd.reason!r} is not a reason for a pause (one of {', '.join(PAUSE_REASONS)}).",
+                         "reason")
+    current = state.counter(counter.id)
+    if current.status == "paused" and current.pause_reason == cmd.reason:
+        return []
+    return [CounterPaused(at=now, command_id=cmd.command_id, counter=counter.id, reason=cmd.reason)]
 
 
 def _open_counter(state: SiteState, cmd: c.OpenCounter, now: datetime) -> list[Event]:
@@ -350,14 +378,14 @@ _DECIDERS: dict[type[c.Command], Callable[[SiteState, Any, datetime], list[Event
     c.CallTicket: _call_ticket,
     c.Recall: _simple("recall", TicketRecalled),
     c.Start: _simple("start", TicketStarted),
-    c.Finish: _simple("finish", TicketFinished),
+    c.Finish: _finish,
     c.MarkNoShow: _simple("no_show", TicketNoShow),
     c.Cancel: _simple("cancel", TicketCancelled),
     c.Requeue: _simple("requeue", TicketRequeued),
     c.Transfer: _transfer,
     c.OpenCounter: _open_counter,
-    c.PauseCounter: _counter_command("paused", CounterPaused),
-    c.CloseCounter: _counter_command("closed", CounterClosed),
+    c.PauseCounter: _pause_counter,
+    c.CloseCounter: _close_counter,
     c.Reprint: _reprint,
     c.Note: _simple("note", TicketNoted),
     c.ReportPrinter: _report_printer,

@@ -11,7 +11,8 @@
     │   ├── CounterWithoutService  a counter left serving no service
     │   └── PrefixTaken     two services of a site with one prefix
     └── Invalid             well-formed but meaningless                   (HTTP 422)
-        └── IdempotencyKeyReused
+        ├── IdempotencyKeyReused
+        └── NotAChoice      a value outside its list (``field`` names it)
 
 Messages are plain English sentences meant for the person who pressed the button; the web layer
 maps each class to a status (``web/errors.py``) and never inspects the text.
@@ -82,3 +83,12 @@ class Invalid(DomainError):
 
 class IdempotencyKeyReused(Invalid):
     """An Idempotency-Key came back with a different request body."""
+
+
+class NotAChoice(Invalid):
+    """A value that is none of those allowed (a visit's outcome that its service does not offer); ``field``
+    names the field of the command that held it (``outcome``), so that the web layer can name it too."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field

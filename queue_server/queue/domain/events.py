@@ -76,6 +76,7 @@ class TicketStarted(TicketEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TicketFinished(TicketEvent):
     type: ClassVar[str] = "ticket.finished"
+    outcome: str | None = None  # how the visit ended, one of its service's outcomes (None: not said)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +151,7 @@ class CounterOpened(CounterEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CounterPaused(CounterEvent):
     type: ClassVar[str] = "counter.paused"
+    reason: str | None = None  # one of state.PAUSE_REASONS (None: not said, and pauses written before reasons)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

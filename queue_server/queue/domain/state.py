@@ -46,6 +46,9 @@ CounterStatus = Literal["open", "paused", "closed"]
 PrinterStatus = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
 MAX_DISPLAY_MESSAGE = 280  # characters: a line that scrolls by in half a minute
 PRINTER_STATUSES: tuple[PrinterStatus, ...] = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error")
+# Why an agent pauses their counter (the pages name them: "Pause", "Tâche administrative", "Réunion", "Autre").
+PauseReason = Literal["break", "admin", "meeting", "other"]
+PAUSE_REASONS: tuple[PauseReason, ...] = ("break", "admin", "meeting", "other")
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 RECENT_CALLS = 20
@@ -87,6 +90,8 @@ class Ticket(NamedTuple):
     party: int | None = None  # the CRM party whose visit it is (staff only: never on a public screen)
     # The appointment it is the check-in of (an opaque reference, staff only; public views say ``booked``).
     appointment: str | None = None
+    agent: str | None = None  # who called it last ("user:ID", "token:ID"; staff only): the agent's own figures
+    outcome: str | None = None  # how its visit ended, one of its service's outcomes (None: not said)
 
     @property
     def booked(self) -> bool:
@@ -106,6 +111,7 @@ class CounterState(NamedTuple):
     agent: str | None = None  # who opened it or called last ("user:ID", "token:ID"); None once closed
     agent_name: str = ""
     since: datetime | None = None  # when it took its present status
+    pause_reason: str | None = None  # while paused: why (one of PAUSE_REASONS; None: not said)
 
 
 class IdempotencyRecord(NamedTuple):
@@ -286,8 +292,9 @@ def _issued(state: SiteState, e: TicketIssued) -> None:
 def _called(state: SiteState, e: TicketCalled) -> None:
     ticket = state.tickets[e.ticket_id]
     _dequeue(state, ticket)
-    state.tickets[ticket.id] = ticket._replace(status="called", counter=e.counter, called_at=e.at)
     current = state.counter(e.counter)
+    state.tickets[ticket.id] = ticket._replace(status="called", counter=e.counter, called_at=e.at,
+                                               agent=e.agent or current.agent)
     since = current.since if current.status == "open" and current.since else e.at
     state.counters[e.counter] = CounterState("open", ticket.id, e.agent or current.agent,
                                              e.agent_name or current.agent_name, since)
@@ -315,7 +322,7 @@ def _finished(state: SiteState, e: TicketFinished) -> None:
     state.served[ticket.service] = state.served.get(ticket.service, 0) + 1
     state.visit_s[ticket.service] = next_mean(mean_duration_s(state, ticket.service), (e.at - began).total_seconds())
     _release_counter(state, ticket)
-    state.tickets[ticket.id] = ticket._replace(status="done", finished_at=e.at)
+    state.tickets[ticket.id] = ticket._replace(status="done", finished_at=e.at, outcome=e.outcome)
 
 
 def _no_show(state: SiteState, e: TicketNoShow) -> None:
@@ -372,7 +379,8 @@ def _configured(state: SiteState, e: SiteConfigured) -> None:
 
 def _counter_status(status: CounterStatus) -> Callable[[SiteState, Any], None]:
     def fold(state: SiteState, e: CounterOpened | CounterPaused | CounterClosed) -> None:
-        current = state.counter(e.counter)._replace(status=status, since=e.at)
+        reason = e.reason if isinstance(e, CounterPaused) else None
+        current = state.counter(e.counter)._replace(status=status, since=e.at, pause_reason=reason)
         if isinstance(e, CounterOpened) and e.agent is not None:
             current = current._replace(agent=e.agent, agent_name=e.agent_name)
         elif isinstance(e, CounterClosed):

@@ -20,7 +20,10 @@ from typing_extensions import TypedDict
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.domain import commands as c
-from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PrinterStatus, Ticket
+from queue_server.queue.domain.agents import agent_day
+from queue_server.queue.domain.config import MAX_OUTCOME_CHARS
+from queue_server.queue.domain.errors import NotAChoice
+from queue_server.queue.domain.state import MAX_DISPLAY_MESSAGE, PauseReason, PrinterStatus, Ticket
 from queue_server.queue.hub import AUDIENCE, public
 from queue_server.queue.phones import MAX_NOTE
 from queue_server.queue.protocol import counter_view, printer_view, snapshot_view, ticket_view
@@ -136,6 +139,27 @@ class PrinterBody(Body):
     status: PrinterStatus
 
 
+class FinishBody(Body):
+    outcome: str | None = Field(None, min_length=1, max_length=MAX_OUTCOME_CHARS, description=(
+        "How the visit ended: one of the outcomes its service offers, as written in the service's set-up "
+        "(\"Dossier complet\"); another text is a 422 naming outcome. Absent or null: not said."))
+
+
+class PauseBody(Body):
+    reason: PauseReason | None = Field(None, description=(
+        "Why the counter pauses: a break, administrative work, a meeting, something else. Shown to supervisors "
+        "on the counter (pause_reason) while it is paused. Absent or null: not said."))
+
+
+class AgentDayView(TypedDict):
+    """The figures of the signed-in agent (or the token) for the site's day: visits they finished, their mean
+    length in seconds (from the call, or the start, to the end; null: none yet), people called who did not come."""
+
+    served: int
+    mean_visit_s: float | None
+    no_shows: int
+
+
 def agent_of(caller: Principal | Person) -> tuple[str, str]:
     """Who acts, as events record them: ``("user:ID", name)`` for a person, ``("token:ID", name)`` for a
     token (a shared counter terminal)."""
@@ -243,6 +267,28 @@ class Api:
 
         return endpoint
 
+    async def finish(self, request: Request) -> Response:
+        """End the visit, with its outcome if the body says one (the bodyless call of API.md ends it without)."""
+        engine = await self._engine(request, STAFF)
+        body = await parse_body(request, FinishBody, optional=True)
+        command = c.Finish(command_id=new_command_id(), ticket_id=request.path_params["ticket_id"],
+                           outcome=body.outcome)
+        try:
+            result = await engine.execute(command)
+        except NotAChoice as refusal:  # named as a field of the body, as pydantic's own refusals are
+            raise HTTPError(422, refusal.message, "invalid-body", extra={"errors": [
+                {"field": refusal.field, "message": "not one of the service's outcomes"}]}) from refusal
+        return self._ticket_answer(result)
+
+    async def my_day(self, request: Request) -> Response:
+        """The caller's own figures for today at this site (cheap: from the live state, never the history)."""
+        caller, engine = await self._caller_engine(request, STAFF)
+        agent, _ = agent_of(caller)
+        figures = agent_day(engine.state, agent)
+        view: AgentDayView = {"served": figures.served, "mean_visit_s": figures.mean_visit_s,
+                              "no_shows": figures.no_shows}
+        return json_response(view)
+
     async def transfer(self, request: Request) -> Response:
         engine = await self._engine(request, STAFF)
         body = await parse_body(request, TransferBody)
@@ -322,6 +368,10 @@ class Api:
                 agent, name = agent_of(caller)
                 await engine.execute(c.OpenCounter(command_id=new_command_id(), counter=counter, agent=agent,
                                                    agent_name=name))
+            elif kind is c.PauseCounter:  # optionally saying why
+                body = await parse_body(request, PauseBody, optional=True)
+                await engine.execute(c.PauseCounter(command_id=new_command_id(), counter=counter,
+                                                    reason=body.reason))
             else:
                 await engine.execute(kind(command_id=new_command_id(), counter=counter))
             return json_response(counter_view(engine.state, request.path_params["counter"]))
@@ -339,13 +389,15 @@ class Api:
         base = "/api/v1/sites/{site}"
         t = base + "/tickets/{ticket_id}"
         transitions: dict[str, type[c.TicketCommand]] = {
-            "recall": c.Recall, "start": c.Start, "finish": c.Finish, "no-show": c.MarkNoShow,
+            "recall": c.Recall, "start": c.Start, "no-show": c.MarkNoShow,
             "cancel": c.Cancel, "requeue": c.Requeue,
         }
         routes = [
             Route(base + "/tickets", self.issue, methods=["POST"]),
             Route(t, self.get_ticket, methods=["GET"]),
             Route(base + "/counters/{counter}/next", self.call_next, methods=["POST"]),
+            Route(t + "/finish", self.finish, methods=["POST"]),
+            Route(base + "/agents/me/today", self.my_day, methods=["GET"]),
             Route(t + "/transfer", self.transfer, methods=["POST"]),
             Route(t + "/call", self.call_ticket, methods=["POST"]),
             Route(t + "/reprint", self.reprint, methods=["POST"]),

@@ -22,7 +22,7 @@ from queue_server.platform.territories import PHONE_REGIONS
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.queue.configuration import COLOUR, PREFIX, SERVICE_ID, Configuration
-from queue_server.queue.domain.config import ICONS
+from queue_server.queue.domain.config import ICONS, MAX_OUTCOME_CHARS, MAX_OUTCOMES
 from queue_server.queue.web.api import site_engine
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.web.auth import SUPERVISORS
@@ -66,6 +66,7 @@ Ahead = Annotated[StrictInt, Field(ge=0, le=50), BeforeValidator(_whole)]
 AlertWait = Annotated[StrictInt, Field(ge=60, le=86_400), BeforeValidator(_whole)]
 Duration = Annotated[StrictInt, Field(ge=30, le=7_200), BeforeValidator(_whole)]
 Idle = Annotated[StrictInt, Field(ge=10, le=600), BeforeValidator(_whole)]
+Outcome = Annotated[str, Field(min_length=1, max_length=MAX_OUTCOME_CHARS, pattern=TEXT)]
 
 
 class ServiceBody(Body):
@@ -83,6 +84,8 @@ class ServiceBody(Body):
     ticket_message: str = Field(default=None, max_length=200)  # type: ignore[assignment]
     default_duration_s: Duration = None  # type: ignore[assignment]
     hours: Weekly | None = None  # hours of its own ({"mon": [["08:30", "12:00"]], …}); null: the site's
+    # What its visits may end with, as agents say when finishing one ("Dossier complet"); []: nothing asked.
+    outcomes: list[Outcome] = Field(default=None, max_length=MAX_OUTCOMES)  # type: ignore[arg-type]
 
 
 class CounterBody(Body):

@@ -11,9 +11,32 @@ Its script and stylesheet are the queue module's (queue_server/queue/web/static/
 
 from __future__ import annotations
 
-from queue_server.i18n import translations
+from typing import Any
+
+from queue_server.i18n import plural_forms, translations
 from queue_server.queue.web.staff import StaffPage, booked_strings
+from queue_server.queue.web.words import wait_words
 from queue_server.web.auth import STAFF
+
+# The single-key shortcuts by the page's language: mnemonics of the words on the buttons (S "Suivant", T "Terminer",
+# F "Fermer"; N "Next", F "Finish", C "Close"), each letter once. An agent may remap them (the help dialog, kept
+# by the browser); "?" (help) and Esc are fixed. The terminal client (counter_client/keys.py) has its own.
+KEYS: dict[str, dict[str, str]] = {
+    "fr": {"next": "s", "recall": "r", "start": "c", "finish": "t", "noshow": "a", "transfer": "o",
+           "requeue": "m", "out_of_turn": "h", "pause": "p", "close": "f", "mode": "g", "booking": "v"},
+    "en": {"next": "n", "recall": "r", "start": "s", "finish": "f", "noshow": "a", "transfer": "t",
+           "requeue": "q", "out_of_turn": "o", "pause": "p", "close": "c", "mode": "g", "booking": "v"},
+}
+
+
+def ngettext(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a number for extraction (Babel's ``ngettext`` keyword); ``plural_forms`` translates it."""
+    return singular, plural
+
+
+def counter_keys(lang: str) -> dict[str, str]:
+    """The page's default shortcuts in ``lang`` (English ones for a language without its own)."""
+    return KEYS.get(lang, KEYS["en"])
 
 
 def retention(days: int, lang: str) -> str:
@@ -25,7 +48,7 @@ def retention(days: int, lang: str) -> str:
     return t.ngettext("%(num)d day after the last contact", "%(num)d days after the last contact", days) % {"num": days}
 
 
-def counter_strings(lang: str, retention_days: int = 730) -> dict[str, str]:
+def counter_strings(lang: str, retention_days: int = 730) -> dict[str, Any]:
     """What the agent page's script writes, in ``lang`` (``retention_days``: the citizen record's, for the notice
     read to a person whose record is created at reception)."""
     _ = translations(lang).gettext
@@ -41,17 +64,20 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, str]:
         "nobody_at_counter": _("Nobody at your counter. Call the next person."),
         "status_called": _("Called"),
         "status_serving": _("Being served"),
-        "recalls": _("recalled {n}×"),
         "priority": _("Priority"),
         **booked_strings(lang),
         "note": _("Note:"),
         "no_note": _("(empty)"),
-        "waiting_count": _("{n} waiting"),
-        "estimate": _("about {d}"),
+        # Messages with a number: one form per plural category of the language (Live.plural).
+        "waiting_count": plural_forms(lang, *ngettext("{n} person waiting", "{n} people waiting")),
+        "recalls_n": plural_forms(lang, *ngettext("recalled {n} time", "recalled {n} times")),
+        "more_n": plural_forms(lang, *ngettext("and {n} other", "and {n} others")),
+        "served_n": plural_forms(lang, *ngettext("{n} visit", "{n} visits")),
+        "no_shows_n": plural_forms(lang, *ngettext("{n} no-show", "{n} no-shows")),
+        "wait_words": wait_words(lang),
         "call": _("Call"),
         "call_out_of_turn_label": _("Call {number} out of turn"),
         "nobody_waiting_here": _("Nobody is waiting."),
-        "more": _("and {n} more"),
         "nobody_waiting": _("Nobody is waiting in your services."),
         "called": _("{number} called."),
         "recalled": _("{number} called again."),
@@ -64,6 +90,27 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, str]:
         "not_started": _("{number} has not been started yet."),
         "already_started": _("{number} is already being served."),
         "paused": _("Counter paused."),
+        "paused_for": _("Counter paused: {reason}."),
+        "opened": _("Counter open: you may call."),
+        "open_counter": _("Open the counter"),
+        "pause_break": _("Break"),
+        "pause_admin": _("Administrative work"),
+        "pause_meeting": _("Meeting"),
+        "pause_other": _("Other"),
+        "finished_as": _("{number} finished: {outcome}."),
+        "no_outcome": _("Without saying"),
+        "title_desk": _("{counter} — {site}"),
+        "title_setup": _("Choose your counter — {site}"),
+        "title_reception": _("Reception — {site}"),
+        "mean_visit": _("mean visit {d}"),
+        "figures_none": _("No visit finished yet today."),
+        "figures_unread": _("Your figures could not be read."),
+        "key_press": _("Press a key…"),
+        "key_taken": _("{key} was used for “{other}”: it now does “{action}”, and “{other}” takes {old}."),
+        "key_set": _("{key}: {action}."),
+        "key_refused": _("Letters and digits only; ? and Esc keep their use."),
+        "keys_reset": _("Shortcuts back to the original ones."),
+        "close_busy": _("Finish with {number} first: then the counter can close."),
         "resumed": _("Counter open again."),
         "pause": _("Pause"),
         "resume": _("Resume"),
@@ -171,5 +218,5 @@ class CounterPage(StaffPage):
     roles = STAFF
     refusal = "counter"
 
-    def strings(self, lang: str) -> dict[str, str]:
-        return counter_strings(lang, self.deps.platform.settings.crm.retention_days)
+    def strings(self, lang: str) -> dict[str, Any]:
+        return {**counter_strings(lang, self.deps.platform.settings.crm.retention_days), "keys": counter_keys(lang)}

@@ -27,7 +27,7 @@ from queue_server.platform.errors import PlatformError
 from queue_server.platform.sites import MAX_LOGO_BYTES, MAX_LOGO_SIDE_PX, BadLogo
 from queue_server.platform.territories import PHONE_REGIONS
 from queue_server.queue.configuration import COLOUR, COUNTER_ID, LANGUAGES, PREFIX, SERVICE_ID, SITE_ID
-from queue_server.queue.domain.config import ICONS
+from queue_server.queue.domain.config import ICONS, MAX_OUTCOME_CHARS, MAX_OUTCOMES
 from queue_server.web.http import Upload
 
 Gettext = Callable[[str], str]
@@ -67,7 +67,8 @@ MAX_LOGO_FORM_BYTES = MAX_LOGO_BYTES + 16 * 1024  # the logo's form: the file, t
 MAX_RANGES = 8  # ranges a day may have in a form (two are shown; more only when a site already has them)
 SERVICE_DEFAULTS: Values = {"svc-id": "", "svc-name": "", "svc-prefix": "", "svc-description": "",
                             "svc-icon": "default", "svc-priority": ["on"], "svc-daily-cap": "", "svc-sms-ahead": "3",
-                            "svc-alert-wait": "20", "svc-ticket-message": "", "svc-hours-mode": "site"}
+                            "svc-alert-wait": "20", "svc-ticket-message": "", "svc-hours-mode": "site",
+                            "svc-outcomes": ""}
 # The fields of each form that are groups of boxes (a list, empty when none is ticked).
 GROUPS = {"settings": ("set-languages", "set-kiosk-languages"), "service": ("svc-priority",),
           "counter": ("ctr-services",)}
@@ -330,6 +331,7 @@ def service(form: Form, _: Gettext, document: Mapping[str, Any], day_names: Mapp
         "priority": bool(form.get("svc-priority")),
         "daily_cap": _whole(form, "svc-daily-cap", 1, 9999, problems, _, empty_ok=True),
         "sms_ahead": _whole(form, "svc-sms-ahead", 0, 50, problems, _),
+        "outcomes": _outcomes(form, "svc-outcomes", problems, _),
     }
     minutes = _whole(form, "svc-alert-wait", 1, 1440, problems, _)
     was = existing[service_id]["alert_wait_s"] if service_id in existing else None
@@ -349,6 +351,19 @@ def service(form: Form, _: Gettext, document: Mapping[str, Any], day_names: Mapp
     if problems:
         raise Refused(problems)
     return service_id, body, not editing
+
+
+def _outcomes(form: Form, key: str, problems: Problems, _: Gettext) -> list[str]:
+    """A service's outcomes, one per line of the field: spaces folded, empty lines skipped, each once."""
+    lines = list(dict.fromkeys(" ".join(line.split()) for line in form.get(key, [""])[0].splitlines()))
+    outcomes = [line for line in lines if line]
+    if len(outcomes) > MAX_OUTCOMES:
+        problems.add(key, _("At most {limit} outcomes: one per digit key at the counter.").format(limit=MAX_OUTCOMES))
+    for line in outcomes:
+        if len(line) > MAX_OUTCOME_CHARS:
+            problems.add(key, _("“{outcome}” is too long: at most {limit} characters per outcome.").format(
+                outcome=line[:20] + "…", limit=MAX_OUTCOME_CHARS))
+    return outcomes
 
 
 def counter(form: Form, _: Gettext, document: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
@@ -456,7 +471,7 @@ FIELDS = {
     "service": {"service": "svc-id", "name": "svc-name", "prefix": "svc-prefix", "description": "svc-description",
                 "icon": "svc-icon", "priority": "svc-priority", "daily_cap": "svc-daily-cap",
                 "sms_ahead": "svc-sms-ahead", "alert_wait_s": "svc-alert-wait", "ticket_message": "svc-ticket-message",
-                "hours": "svc-hours-mode"},
+                "hours": "svc-hours-mode", "outcomes": "svc-outcomes"},
     "counter": {"counter": "ctr-id", "name": "ctr-name", "services": "ctr-services"},
     "hours": {"weekly": "hrs-mode", "public_holidays": "hrs-region", "closures": "cls-from"},
     "closure": {"closures": "cls-from"},
@@ -515,7 +530,7 @@ def service_values(found: Mapping[str, Any] | None) -> Values:
             "svc-priority": ["on"] if found["priority"] else [],
             "svc-daily-cap": "" if found["daily_cap"] is None else str(found["daily_cap"]),
             "svc-sms-ahead": str(found["sms_ahead"]), "svc-alert-wait": str(round(found["alert_wait_s"] / 60)),
-            "svc-ticket-message": found["ticket_message"],
+            "svc-ticket-message": found["ticket_message"], "svc-outcomes": "\n".join(found.get("outcomes", ())),
             "svc-hours-mode": "site" if found["hours"] is None else "own", **week_values("svc", found["hours"])}
 
 

@@ -1,7 +1,7 @@
 """sites.remote_tickets: whether citizens may take a ticket from home in the ticket widget (off by default)
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2027-01-20 09:00:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel  # noqa: F401 - the template's import, for the column types of l
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,10 +4,16 @@
 //   this browser (localStorage); "Change counter or services" chooses again.
 // - Everything shown comes from the site's live feed (staff.js): no reload, no polling. Each service's
 //   waiting list is its part of the folded view's queue, in the server's call order (never sorted here).
-// - Keys (when no text field has the focus): N next, R recall, S start, F finish, A no-show,
-//   T transfer, Q put the last no-show back in the queue, O call out of turn, P pause/resume,
-//   C close, G counter/reception, ? help. A foot pedal or keypad mapped to one of them works as well.
+// - Keys (when no text field has the focus), mnemonics of the page's language (counter_page.py KEYS): in French
+//   S suivant, R rappeler, C commencer, T terminer, A absent, O orienter (transfer), M remettre en file,
+//   H hors tour, P pause, F fermer, G guichet/accueil, V rendez-vous; in English N, R, S, F, A, T, Q, O, P, C,
+//   G, V; ? help. Each may be given another letter or digit in the help dialog (kept by this browser, per
+//   language), so that a foot pedal or keypad sending one works as well. Finishing a visit whose service offers
+//   outcomes asks which (a digit); pausing asks why (a digit); closing asks to confirm (Enter, or Esc).
 //   They can be turned off (speech input, WCAG 2.1.4): the choice is remembered by the browser.
+// - Choosing the counter ("Start") opens it in the agent's name; its badge says its real state from the feed.
+// - The agent's own figures of the day (visits, mean length, no-shows) come from GET …/agents/me/today, read
+//   again when a visit ends (never polled).
 // - The citizen record (GET /api/v1/me names the collectivity, /api/v1/tenants/{tenant}/parties): reception
 //   finds the person welcomed as the agent types (a combobox: ↓/↑, Enter; stale searches cancelled) or adds
 //   them, and the ticket it gives names them ("party"). At the counter, a ticket called that names a party
@@ -19,6 +25,7 @@
 (() => {
   const { data, strings: S, api, live, state, el, duration, elapsed, format, bookedTag } = window.Staff;
   const $ = (id) => document.getElementById(id);
+  const plural = (forms, n) => Live.plural(forms, n);
 
   let site = null;
   let setup = null; // {counter, services}
@@ -139,7 +146,7 @@
       $("service-choices").replaceChildren(...counter.services.map((sid) => {
         const service = siteData().services.find((s) => s.id === sid);
         const id = `service-${sid}`;
-        return el("p", {}, el("input", { type: "checkbox", id, value: sid, checked: chosen.includes(sid) }),
+        return el("p", { class: "check" }, el("input", { type: "checkbox", id, value: sid, checked: chosen.includes(sid) }),
           " ", el("label", { for: id, text: `${service.name} (${service.prefix})` }));
       }));
     };
@@ -148,6 +155,7 @@
     $("setup").hidden = false;
     $("desk").hidden = true;
     $("reception").hidden = true;
+    retitle();
     select.focus();
   }
 
@@ -163,6 +171,12 @@
     $("setup").hidden = true;
     showMode();
     $("act-next").focus();
+    // Taking one's seat opens the counter in one's name (a colleague's open counter is taken over: a change of
+    // shift); its badge then says so at once, not at the first call.
+    const c = myCounter();
+    if (!c || c.status !== "open" || c.agent !== data.person.name) {
+      run("POST", `/counters/${encodeURIComponent(setup.counter)}/open`, undefined, () => S.opened);
+    }
   });
 
   $("change").addEventListener("click", showSetup);
@@ -186,7 +200,16 @@
     $("tab-reception").toggleAttribute("aria-current", m === "reception");
     if ($("tab-desk").hasAttribute("aria-current")) $("tab-desk").setAttribute("aria-current", "page");
     if ($("tab-reception").hasAttribute("aria-current")) $("tab-reception").setAttribute("aria-current", "page");
+    retitle();
     render();
+  }
+
+  // "Guichet 3 — Mairie de Démoville": where the agent is, in the tab and the window list.
+  function retitle() {
+    const where = siteData().name;
+    if (!$("setup").hidden || (mode() === "desk" && !setup)) document.title = format(S.title_setup, { site: where });
+    else if (mode() === "reception") document.title = format(S.title_reception, { site: where });
+    else document.title = format(S.title_desk, { counter: counterName(setup.counter), site: where });
   }
 
   window.addEventListener("hashchange", showMode);
@@ -228,9 +251,12 @@
     const c = myCounter();
     const ticket = current();
     $("counter-name").textContent = setup ? counterName(setup.counter) : "";
-    const status = c ? c.status : "closed";
-    $("counter-status").textContent = S[`counter_${status}`] || status;
-    $("counter-status").className = `badge ${status}`;
+    // Until the feed's first snapshot the state is not known: "Loading…", never a "Closed" that may be false.
+    const status = c ? c.status : state.counters.length ? "closed" : null;
+    const reason = status === "paused" && c.pause_reason ? S[`pause_${c.pause_reason}`] : null;
+    $("counter-status").textContent = status ? (S[`counter_${status}`] || status) + (reason ? ` · ${reason}` : "")
+      : S.loading;
+    $("counter-status").className = `badge ${status || "unknown"}`;
     const box = $("current");
     const person = recordFor(ticket);
     if (!ticket) {
@@ -241,7 +267,7 @@
         el("p", { class: "number", text: ticket.number }, bookedTag(ticket)),
         el("p", { class: "service", text: serviceName(ticket.service) }),
         el("p", { class: "state" }, `${what} · `, timer(ticket.called_at),
-          ticket.recalls ? ` · ${format(S.recalls, { n: ticket.recalls })}` : ""),
+          ticket.recalls ? ` · ${plural(S.recalls_n, ticket.recalls)}` : ""),
       ];
       if (ticket.priority) about.splice(1, 0, el("p", { class: "priority", text: S.priority }));
       const card = person ? recordCard(person, ticket) : null;
@@ -262,8 +288,9 @@
     $("act-noshow").disabled = !called;
     $("act-transfer").disabled = !ticket;
     $("act-requeue").disabled = !lastNoShow;
-    $("act-close").disabled = Boolean(ticket) || status === "closed";
-    $("act-pause").firstChild.textContent = status === "paused" ? `${S.resume} ` : `${S.pause} `;
+    $("act-close").disabled = Boolean(ticket) || status !== "open" && status !== "paused";
+    $("act-pause").querySelector(".label").textContent = status === "paused" ? S.resume
+      : status === "closed" ? S.open_counter : S.pause;
     $("act-next").disabled = busy;
   }
 
@@ -272,10 +299,11 @@
     const blocks = setup.services.map((sid) => {
       const service = window.Staff.service(sid) || { waiting: 0, estimated_wait_s: null };
       const waiting = window.Staff.queue(sid);
+      // The server's estimate, in the words every page uses (Live.waitWords): it never jumps nor says "≤ 1 min".
       const title = el("h3", {}, serviceName(sid), " ",
-        el("span", { class: "count", text: format(S.waiting_count, { n: service.waiting || 0 }) }),
+        el("span", { class: "count", text: plural(S.waiting_count, service.waiting || 0) }),
         service.estimated_wait_s !== null && service.estimated_wait_s !== undefined
-          ? el("span", { class: "estimate", text: ` · ${format(S.estimate, { d: window.Staff.estimate(service.estimated_wait_s) })}` })
+          ? el("span", { class: "estimate", text: ` · ${Live.waitWords(service.estimated_wait_s, S.wait_words)}` })
           : null);
       const rows = waiting.slice(0, 30).map((t) => el("li", {},
         el("span", { class: "number", text: t.number }),
@@ -287,7 +315,7 @@
           "aria-label": format(S.call_out_of_turn_label, { number: t.number }),
           onclick: () => callOutOfTurn(t), text: S.call })));
       const list = rows.length ? el("ul", { class: "waiting" }, ...rows) : el("p", { class: "none", text: S.nobody_waiting_here });
-      const more = waiting.length > 30 ? el("p", { class: "more", text: format(S.more, { n: waiting.length - 30 }) }) : null;
+      const more = waiting.length > 30 ? el("p", { class: "more", text: plural(S.more_n, waiting.length - 30) }) : null;
       return el("section", { class: "queue" }, title, list, more);
     });
     $("queues").replaceChildren(...blocks);
@@ -453,14 +481,19 @@
       const t = needTicket(["called"]);
       if (t) await run("POST", `/tickets/${t.id}/start`, undefined, () => format(S.started, { number: t.number }));
     },
-    async finish() {
+    finish() {
       const t = needTicket();
       if (!t) return;
-      if (t.status === "called") {
-        const started = await run("POST", `/tickets/${t.id}/start`);
-        if (!started || !started.ok) return;
+      const service = window.Staff.service(t.service);
+      const outcomes = (service && service.outcomes) || [];
+      if (!outcomes.length) {
+        finishWith(t, null);
+        return;
       }
-      await run("POST", `/tickets/${t.id}/finish`, undefined, () => format(S.finished, { number: t.number }));
+      // Its service asks how the visit ended: one digit (or Enter on the one focused), 0 for none.
+      $("finish-number").textContent = t.number;
+      choices($("finish-dialog"), $("finish-outcomes"), outcomes.map((text) => ({ text, value: text })),
+        (outcome) => finishWith(t, outcome));
     },
     async noshow() {
       const t = needTicket(["called"]);
@@ -496,14 +529,110 @@
     },
     async pause() {
       const c = myCounter();
-      const action = c && c.status === "paused" ? "open" : "pause";
-      await run("POST", `/counters/${encodeURIComponent(setup.counter)}/${action}`, undefined,
-        () => (action === "open" ? S.resumed : S.paused));
+      const where = `/counters/${encodeURIComponent(setup.counter)}`;
+      if (c && c.status !== "open") { // paused: resume; closed: open
+        await run("POST", `${where}/open`, undefined, () => (c.status === "paused" ? S.resumed : S.opened));
+        return;
+      }
+      const reasons = PAUSE_REASONS.map((value) => ({ text: S[`pause_${value}`], value }));
+      choices($("pause-dialog"), $("pause-reasons"), reasons, (reason) =>
+        run("POST", `${where}/pause`, { reason }, () => format(S.paused_for, { reason: S[`pause_${reason}`] })));
     },
-    async close() {
-      await run("POST", `/counters/${encodeURIComponent(setup.counter)}/close`, undefined, () => S.closed);
+    close() {
+      const c = myCounter();
+      const ticket = current();
+      if (ticket) {
+        say(format(S.close_busy, { number: ticket.number }), true);
+        return;
+      }
+      if (!c || c.status === "closed") {
+        say(S.closed);
+        return;
+      }
+      opener = document.activeElement;
+      $("close-dialog").showModal();
+      $("close-yes").focus(); // Enter closes it; Esc (the dialog's cancel) keeps it open
     },
   };
+
+  const PAUSE_REASONS = ["break", "admin", "meeting", "other"]; // domain/state.py PAUSE_REASONS
+  let opener = null; // what had the focus before a dialog opened: it gets it back
+
+  async function finishWith(t, outcome) {
+    if (t.status === "called") {
+      const started = await run("POST", `/tickets/${t.id}/start`);
+      if (!started || !started.ok) return;
+    }
+    await run("POST", `/tickets/${t.id}/finish`, outcome ? { outcome } : undefined, () => (outcome
+      ? format(S.finished_as, { number: t.number, outcome }) : format(S.finished, { number: t.number })));
+  }
+
+  // A dialog of numbered choices: digit n picks the nth (0: "none", where the dialog has #…-none), Enter the
+  // one focused (the first at opening), arrows move, Esc cancels. ``chosen(value)`` once picked (null: none).
+  let picking = null;
+
+  function choices(dialog, list, items, chosen) {
+    opener = document.activeElement;
+    list.replaceChildren(...items.map((item, i) => el("li", {}, el("button", { type: "button", class: "choice",
+      "data-value": item.value, onclick: () => pick(item.value) }, el("kbd", { text: String(i + 1) }), ` ${item.text}`))));
+    picking = { dialog, chosen, values: items.map((item) => item.value) };
+    dialog.showModal();
+    list.querySelector("button").focus();
+  }
+
+  function pick(value) {
+    if (!picking) return;
+    const { dialog, chosen } = picking;
+    picking = null;
+    dialog.close();
+    $("act-next").focus();
+    chosen(value);
+  }
+
+  for (const id of ["finish-dialog", "pause-dialog"]) {
+    const dialog = $(id);
+    dialog.addEventListener("keydown", (event) => {
+      if (!picking || picking.dialog !== dialog || event.ctrlKey || event.metaKey || event.altKey) return;
+      const buttons = [...dialog.querySelectorAll("button.choice")];
+      const at = buttons.indexOf(document.activeElement);
+      // A digit by the key's meaning, or by its place: on a French (AZERTY) keyboard the top row gives "é", "&"…
+      // without Shift, and an agent should not have to hold it.
+      const place = /^(?:Digit|Numpad)([0-9])$/.exec(event.code || "");
+      const digit = /^[0-9]$/.test(event.key) ? event.key : place ? place[1] : null;
+      if (digit !== null) {
+        event.preventDefault();
+        const n = Number(digit);
+        if (n === 0 && $("finish-none") && dialog.contains($("finish-none"))) pick(null);
+        else if (n >= 1 && n <= picking.values.length) pick(picking.values[n - 1]);
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        buttons[(at + step + buttons.length) % buttons.length].focus();
+      }
+    });
+    dialog.addEventListener("close", () => {
+      if (picking && picking.dialog === dialog) { // Esc, or "Back"/"Cancel": nothing is done
+        picking = null;
+        if (opener && opener.isConnected && !opener.disabled) opener.focus();
+        else $("act-next").focus();
+      }
+    });
+  }
+  $("finish-none").addEventListener("click", () => pick(null));
+  $("finish-cancel").addEventListener("click", () => $("finish-dialog").close());
+  $("pause-cancel").addEventListener("click", () => $("pause-dialog").close());
+
+  $("close-yes").addEventListener("click", async () => {
+    $("close-dialog").close();
+    $("act-next").focus();
+    await run("POST", `/counters/${encodeURIComponent(setup.counter)}/close`, undefined, () => S.closed);
+  });
+  $("close-no").addEventListener("click", () => $("close-dialog").close());
+  $("close-dialog").addEventListener("close", () => {
+    if (document.activeElement === document.body || $("close-dialog").contains(document.activeElement)) {
+      (opener && opener.isConnected && !opener.disabled ? opener : $("act-next")).focus();
+    }
+  });
 
   const buttons = { next: "act-next", recall: "act-recall", start: "act-start", finish: "act-finish",
     noshow: "act-noshow", transfer: "act-transfer", requeue: "act-requeue", pause: "act-pause", close: "act-close" };
@@ -553,12 +682,101 @@
     await callOutOfTurn(ticket);
   });
 
-  $("help-button").addEventListener("click", () => $("help-dialog").showModal());
-
   // Keys --------------------------------------------------------------------------------------------
 
-  const keys = { n: "next", r: "recall", s: "start", f: "finish", a: "noshow", t: "transfer", q: "requeue",
-    p: "pause", c: "close" };
+  // The page's shortcuts: its language's (counter_page.py KEYS), with the agent's own changes kept by this browser.
+  const KEYS_KEPT = `guichet.counter.keys.${data.lang}`;
+  const DEFAULT_KEYS = { ...S.keys };
+  let keymap = { ...DEFAULT_KEYS };
+  try {
+    const kept = JSON.parse(localStorage.getItem(KEYS_KEPT) || "null");
+    if (kept && typeof kept === "object") {
+      for (const [action, key] of Object.entries(kept)) {
+        if (action in keymap && /^[a-z0-9]$/.test(key)) keymap[action] = key;
+      }
+    }
+  } catch {
+    // a damaged entry: the original keys
+  }
+
+  // Every place a key is written (buttons, the help list), aria-keyshortcuts, and booking's panel (data-key).
+  function showKeys() {
+    for (const node of document.querySelectorAll("kbd[data-kbd]")) node.textContent = keymap[node.dataset.kbd].toUpperCase();
+    for (const node of document.querySelectorAll("[data-action]")) {
+      node.setAttribute("aria-keyshortcuts", keymap[node.dataset.action].toUpperCase());
+    }
+    $("booking-open").dataset.key = keymap.booking;
+  }
+
+  function actionOf(key) {
+    return Object.keys(keymap).find((action) => keymap[action] === key) || null;
+  }
+
+  const actionName = (action) => $(`key-${action}`).textContent;
+  let changing = null; // the action whose key the help dialog waits for
+
+  function stopChanging() {
+    if (!changing) return;
+    const button = document.querySelector(`[data-change="${changing}"]`);
+    button.textContent = button.dataset.was;
+    changing = null;
+  }
+
+  for (const button of document.querySelectorAll("[data-change]")) {
+    button.addEventListener("click", () => {
+      stopChanging();
+      changing = button.dataset.change;
+      button.dataset.was = button.textContent;
+      button.textContent = S.key_press;
+      $("keys-said").textContent = S.key_press;
+    });
+  }
+
+  $("help-dialog").addEventListener("keydown", (event) => {
+    if (!changing || event.ctrlKey || event.metaKey || event.altKey || event.key === "Tab" || event.key === "Shift") return;
+    event.preventDefault();
+    event.stopPropagation();
+    const action = changing;
+    if (event.key === "Escape") {
+      stopChanging();
+      $("keys-said").textContent = "";
+      return;
+    }
+    const key = event.key.toLowerCase();
+    if (!/^[a-z0-9]$/.test(key)) {
+      $("keys-said").textContent = S.key_refused;
+      return;
+    }
+    const other = actionOf(key);
+    const old = keymap[action];
+    if (other && other !== action) keymap[other] = old; // the two swap: no letter does two things
+    keymap[action] = key;
+    localStorage.setItem(KEYS_KEPT, JSON.stringify(keymap));
+    const button = document.querySelector(`[data-change="${action}"]`);
+    stopChanging();
+    showKeys();
+    $("keys-said").textContent = other && other !== action
+      ? format(S.key_taken, { key: key.toUpperCase(), action: actionName(action), other: actionName(other), old: old.toUpperCase() })
+      : format(S.key_set, { key: key.toUpperCase(), action: actionName(action) });
+    button.focus();
+  });
+  $("help-dialog").addEventListener("cancel", (event) => {
+    if (changing) event.preventDefault(); // Esc stops the change, not the dialog (handled above)
+  });
+  $("help-dialog").addEventListener("close", () => {
+    stopChanging();
+    $("keys-said").textContent = "";
+  });
+  $("keys-reset").addEventListener("click", () => {
+    keymap = { ...DEFAULT_KEYS };
+    localStorage.removeItem(KEYS_KEPT);
+    showKeys();
+    $("keys-said").textContent = S.keys_reset;
+  });
+
+  $("help-button").addEventListener("click", () => $("help-dialog").showModal());
+
+  const DESK_ACTIONS = new Set(["next", "recall", "start", "finish", "noshow", "transfer", "requeue", "pause", "close"]);
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
@@ -577,24 +795,54 @@
       $("help-dialog").showModal();
       return;
     }
-    if (key === "g") {
+    const action = actionOf(key);
+    if (action === "mode") {
       event.preventDefault();
       location.hash = mode() === "desk" ? "#reception" : "#desk";
       showMode(); // now, not at the hashchange event: a key pressed right after acts in the mode shown
       return;
     }
     if (mode() !== "desk" || !setup || $("desk").hidden) return;
-    if (key === "o") {
+    if (action === "out_of_turn") {
       event.preventDefault();
       $("out-of-turn-number").focus();
       return;
     }
-    const action = keys[key];
-    if (action) {
+    if (DESK_ACTIONS.has(action)) {
       event.preventDefault();
       actions[action]();
     }
   });
+
+  // The agent's own figures --------------------------------------------------------------------------
+
+  let figuresTimer = null;
+
+  async function readFigures() {
+    if (!site) return;
+    const answer = await api("GET", `/api/v1/sites/${encodeURIComponent(site)}/agents/me/today`);
+    const box = $("my-figures");
+    if (!answer.ok) {
+      box.textContent = S.figures_unread;
+      return;
+    }
+    const day = answer.body;
+    if (!day.served && !day.no_shows) {
+      box.textContent = S.figures_none;
+      return;
+    }
+    const parts = [el("strong", { text: plural(S.served_n, day.served) })];
+    if (day.mean_visit_s !== null) parts.push(" · ", format(S.mean_visit, { d: duration(day.mean_visit_s) }));
+    parts.push(" · ", plural(S.no_shows_n, day.no_shows));
+    box.replaceChildren(...parts);
+  }
+
+  // Read again shortly after a visit ends anywhere (a burst of events reads once).
+  function figuresChanged(message) {
+    if (!["ticket.finished", "ticket.no_show", "ticket.requeued", "day.started", "snapshot"].includes(message.type)) return;
+    clearTimeout(figuresTimer);
+    figuresTimer = setTimeout(readFigures, 250);
+  }
 
   // Reception ---------------------------------------------------------------------------------------
 
@@ -616,7 +864,7 @@
         const ahead = queued ? queued.position : null;
         const estimate = queued ? queued.estimated_wait_s : null;
         return format(S.found_waiting, { ahead: ahead === null ? 0 : ahead }) +
-          (estimate !== null ? ` · ${format(S.estimate, { d: window.Staff.estimate(estimate) })}` : "");
+          (estimate !== null ? ` · ${Live.waitWords(estimate, S.wait_words)}` : "");
       }
       case "called":
         return format(S.found_called, { counter: counterName(ticket.counter) });
@@ -1055,8 +1303,10 @@
   keysOn.checked = localStorage.getItem("guichet.keys") !== "off";
   keysOn.addEventListener("change", () => localStorage.setItem("guichet.keys", keysOn.checked ? "on" : "off"));
 
+  showKeys();
   live(site, (message) => {
     if (message.type === "ticket.noted" && message.data.ticket) notes.delete(message.data.ticket.id); // read anew
+    figuresChanged(message);
     if (found) {
       found = state.tickets.get(found.id) || found;
       renderFound();
