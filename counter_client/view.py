@@ -106,6 +106,8 @@ def _ticket_event(view: SnapshotView, kind: str, ticket: TicketView, agent: Any,
                 calling["since"] = at
             calling["status"] = "open"
             calling["ticket"] = ticket
+            if "pause_reason" in calling:
+                calling["pause_reason"] = None  # a call reopens a paused counter
             if isinstance(agent, str) and agent:
                 calling["agent"] = agent
     others = [t for t in view["recent_calls"] if t["id"] != ticket["id"]]
@@ -160,6 +162,8 @@ def _new_day(view: SnapshotView) -> None:
         counter["status"], counter["ticket"], counter["since"] = "closed", None, None
         if "agent" in counter:
             counter["agent"] = None
+        if "pause_reason" in counter:
+            counter["pause_reason"] = None
 
 
 def _printer(view: SnapshotView, data: Mapping[str, Any]) -> None:

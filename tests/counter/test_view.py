@@ -58,7 +58,8 @@ async def http(site: Site) -> AsyncIterator[httpx.AsyncClient]:
 async def test_the_view_built_from_events_is_the_state(site: Site, http: httpx.AsyncClient) -> None:
     """Issues (one priority), calls at two counters, recall, start, finish, no-show, requeue, a transfer
     to the front with a note, a call out of turn, a cancellation, counters paused, closed and opened,
-    a display message and a printer's report: after each, the board fed by events equals GET /state."""
+    a pause with its reason ended by a call, a display message and a printer's report: after each, the board
+    fed by events equals GET /state."""
     follower = Follower(site, http)
     feed = await follower.start()
     base = f"/api/v1/sites/{site.id}"
@@ -99,7 +100,8 @@ async def test_the_view_built_from_events_is_the_state(site: Site, http: httpx.A
             lambda: post("/counters/2/pause"),
             lambda: post("/counters/2/close"),
             lambda: post("/counters/2/open"),
-            lambda: post("/counters/2/next"),  # A002, first in passeports now
+            lambda: post("/counters/2/pause", {"reason": "meeting"}),
+            lambda: post("/counters/2/next"),  # A002, first in passeports now; the call ends the pause and its reason
             lambda: put("/display/message", {"text": "Closing at noon"}, "supervisor"),
             lambda: put("/kiosks/self/printer", {"status": "paper_low"}, "kiosk"),
         ]

@@ -228,6 +228,7 @@ window.Live = (() => {
         if (calling.status !== "open" || !calling.since) calling.since = at;
         calling.status = "open";
         calling.ticket = ticket;
+        if (has(calling, "pause_reason")) calling.pause_reason = null; // a call reopens a paused counter
         if (typeof agent === "string" && agent) calling.agent = agent;
       }
     }
@@ -288,6 +289,7 @@ window.Live = (() => {
       counter.ticket = null;
       counter.since = null;
       if (has(counter, "agent")) counter.agent = null;
+      if (has(counter, "pause_reason")) counter.pause_reason = null;
     }
   }
 
