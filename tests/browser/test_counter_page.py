@@ -149,7 +149,8 @@ def test_every_action_works_from_the_keyboard(page: Page, hall: Hall) -> None:
 
 
 def test_refusals_are_said_plainly(page: Page, hall: Hall) -> None:
-    """Nobody waiting, or a colleague's 409: the page says why in words, and nothing changes."""
+    """Nobody waiting, or a call while the ticket called is not served yet: the page says why in French words,
+    and nothing changes."""
     start_at_counter(page, hall)
     page.keyboard.press("s")
     expect(page.locator("#said")).to_have_text("Personne n'attend dans vos services.")
@@ -157,8 +158,9 @@ def test_refusals_are_said_plainly(page: Page, hall: Hall) -> None:
     issue(hall)
     page.keyboard.press("s")
     expect(page.locator("#said")).to_have_text("A001 appelé.")
-    page.keyboard.press("s")  # A001 was called but not served: the server refuses to call another
-    expect(page.locator("#said")).to_contain_text("has not been served yet")
+    page.keyboard.press("s")  # A001 was called but not served: the server would refuse to call another
+    expect(page.locator("#said")).to_have_text("A001 a été appelé et pas encore reçu : commencez, rappelez ou "
+                                               "marquez absent d'abord.")
     expect(page.locator("#said")).to_have_class("said problem")
     assert counter(hall, "2")["ticket"]["number"] == "A001"
 

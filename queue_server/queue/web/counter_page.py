@@ -15,7 +15,7 @@ from typing import Any
 
 from queue_server.i18n import plural_forms, translations
 from queue_server.queue.web.staff import StaffPage, booked_strings
-from queue_server.queue.web.words import wait_words
+from queue_server.queue.web.words import problem_words, wait_words
 from queue_server.web.auth import STAFF
 
 # The single-key shortcuts by the page's language: mnemonics of the words on the buttons (S "Suivant", T "Terminer",
@@ -54,6 +54,7 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, Any]:
     _ = translations(lang).gettext
     return {
         "unreachable": _("The server cannot be reached."),
+        "problems": problem_words(lang),
         "live": _("Live"),
         "lost": _("Connection lost: reconnecting…"),
         "loading": _("Loading…"),
@@ -88,6 +89,8 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, Any]:
         "requeued": _("{number} is back in the queue."),
         "no_no_show": _("No one to put back in the queue: mark a no-show first."),
         "not_started": _("{number} has not been started yet."),
+        "call_not_served": _("{number} was called and not served yet: start serving, recall or mark as no-show "
+                             "first."),
         "already_started": _("{number} is already being served."),
         "paused": _("Counter paused."),
         "paused_for": _("Counter paused: {reason}."),

@@ -24,7 +24,7 @@ from typing import Any
 
 from queue_server.i18n import plural_forms, translations
 from queue_server.queue.web.staff import StaffPage, booked_strings
-from queue_server.queue.web.words import wait_words
+from queue_server.queue.web.words import problem_words, wait_words
 from queue_server.web.auth import SUPERVISORS
 
 
@@ -39,6 +39,7 @@ def supervisor_strings(lang: str) -> dict[str, Any]:
 
     return {
         "wait_words": wait_words(lang),
+        "problems": problem_words(lang),
         # the summary band: a level in words beside its colour and icon
         "level_ok": _("Normal"),
         "level_warn": _("To watch"),

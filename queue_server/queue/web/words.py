@@ -29,3 +29,23 @@ def say_wait(lang: str, seconds: int | None) -> str:
         return str(wait_words(lang)[shown.kind])
     return translations(lang).ngettext("about {n} minute", "about {n} minutes", shown.minutes).replace(
         "{n}", str(shown.minutes))
+
+
+def problem_words(lang: str) -> dict[str, str]:
+    """The queue's refusals in words, by their problem ``type`` (``web/errors.py``: the domain error's class), for
+    staff pages whose script shows a refusal: the server's ``detail`` is written in English for integrators."""
+    _ = translations(lang).gettext
+    return {
+        "/problems/not-found": _("This ticket, counter or service no longer exists. The page is up to date again."),
+        "/problems/conflict": _("Someone else changed this in the meantime. The page is up to date again."),
+        "/problems/invalid-transition": _("Not possible for this ticket now (it may have been called, served or "
+                                          "cancelled elsewhere): nothing was done."),
+        "/problems/service-closed": _("This service is closed now."),
+        "/problems/service-busy": _("People still wait in this service."),
+        "/problems/counter-busy": _("This counter is in use."),
+        "/problems/counter-without-service": _("A counter must serve at least one service."),
+        "/problems/prefix-taken": _("Another service already uses this letter."),
+        "/problems/daily-cap-reached": _("This service has given all its tickets for today."),
+        "/problems/not-a-choice": _("This choice is not offered here."),
+        "/problems/invalid": _("This was refused: check what you typed."),
+    }

@@ -42,7 +42,10 @@ window.Staff = (() => {
     if (answer.status === 401) {
       location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
     }
-    const problem = answer.ok ? null : ((parsed && (parsed.detail || parsed.title)) || `HTTP ${answer.status}`);
+    // A refusal in the page's language when the page knows its kind (words.py problem_words); the server's
+    // detail is written in English for integrators.
+    const said = parsed && strings.problems && strings.problems[parsed.type];
+    const problem = answer.ok ? null : (said || (parsed && (parsed.detail || parsed.title)) || `HTTP ${answer.status}`);
     return { ok: answer.ok, status: answer.status, body: parsed, problem };
   }
 

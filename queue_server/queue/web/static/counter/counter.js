@@ -470,6 +470,11 @@
 
   const actions = {
     async next() {
+      const held = current();
+      if (held && held.status === "called") { // the server would refuse: say what to do instead
+        say(format(S.call_not_served, { number: held.number }), true);
+        return;
+      }
       await run("POST", `/counters/${encodeURIComponent(setup.counter)}/next`, { services: setup.services }, (a) =>
         a.status === 204 ? S.nobody_waiting : format(S.called, { number: a.body.number }));
     },
