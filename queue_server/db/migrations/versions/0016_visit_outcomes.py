@@ -17,10 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('services') as batch:
-        batch.add_column(sa.Column('outcomes', sa.JSON(), nullable=True))
-    with op.batch_alter_table('ticket_history') as batch:
-        batch.add_column(sa.Column('outcome', sa.String(length=60), nullable=True))
+    # A plain ADD COLUMN: batch mode would copy the tables, and SQLite refuses to drop one that rows refer to.
+    op.add_column('services', sa.Column('outcomes', sa.JSON(), nullable=True))
+    op.add_column('ticket_history', sa.Column('outcome', sa.String(length=60), nullable=True))
 
 
 def downgrade() -> None:

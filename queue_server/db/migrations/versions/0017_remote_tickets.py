@@ -17,8 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sites') as batch:
-        batch.add_column(sa.Column('remote_tickets', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN: batch mode would copy the table, and SQLite refuses to drop one that rows refer to.
+    op.add_column('sites', sa.Column('remote_tickets', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
