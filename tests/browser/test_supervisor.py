@@ -57,7 +57,7 @@ def no_violations(page: Page) -> None:
 
 def test_a_ticket_issued_then_called_shows_within_a_second(page: Page, hall: Hall) -> None:
     """The waiting count, the waiting list, and then the counter's ticket and agent follow the API
-    within 1 s; the waits tick every second."""
+    within 1 s; the waits tick every second; a pause shows with its reason."""
     open_dashboard(page, hall)
     expect(page.locator("#site-choice")).to_be_hidden()  # one site: nothing to choose
     service = page.locator("#services tr[data-service='etat-civil']")
@@ -83,6 +83,8 @@ def test_a_ticket_issued_then_called_shows_within_a_second(page: Page, hall: Hal
         assert hall.api("POST", f"/tickets/{called.json()['id']}/{step}").status_code == 200
     expect(service.locator(".served")).to_have_text("1", timeout=1_000)
     expect(counter.locator(".ticket")).not_to_contain_text("A001", timeout=1_000)
+    assert hall.api("POST", "/counters/3/pause", json={"reason": "meeting"}).status_code == 200
+    expect(counter.locator(".state")).to_contain_text("En pause · Réunion", timeout=1_000)  # as its agent said
 
 
 def test_a_printer_out_of_paper_raises_an_alert_that_ok_clears(page: Page, hall: Hall) -> None:

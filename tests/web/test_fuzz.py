@@ -442,7 +442,7 @@ SHARDS = 6
 
 @pytest.mark.parametrize("shard", range(SHARDS))
 async def test_no_operation_answers_a_5xx_or_off_its_schema(fuzzed: Fuzzed, shard: int) -> None:
-    """Hundreds of generated requests to every operation of /openapi.json never get a 5xx, nor an answer whose
+    """Dozens of generated requests to every operation of /openapi.json never get a 5xx, nor an answer whose
     status, content type, headers or body its schema does not document; valid ones are never refused as invalid,
     invalid ones never accepted."""
     failures: list[str] = []
@@ -451,8 +451,8 @@ async def test_no_operation_answers_a_5xx_or_off_its_schema(fuzzed: Fuzzed, shar
     for operation in operations:
         # Without any input (/healthz, /readyz) there is nothing to make invalid.
         modes = [GenerationMode.POSITIVE] + [GenerationMode.NEGATIVE] * _has_input(operation)
+        await fuzzed.refresh()  # once per operation: invalid requests (the negative mode) hardly move anything on
         for mode in modes:
-            await fuzzed.refresh()
             # Every operation is fuzzed, and the report names each that failed. A 500 arrives as the app's own
             # exception (httpx.ASGITransport raises it), with its traceback.
             try:

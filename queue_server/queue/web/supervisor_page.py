@@ -67,6 +67,11 @@ def supervisor_strings(lang: str) -> dict[str, Any]:
         "open": _("Open"),
         "paused": _("Paused"),
         "closed": _("Closed"),
+        # why a counter is paused, as its agent said (domain/state.py PAUSE_REASONS)
+        "pause_break": _("Break"),
+        "pause_admin": _("Administrative work"),
+        "pause_meeting": _("Meeting"),
+        "pause_other": _("Other"),
         # short, beside the counter's state: "Open" here is the action, not the state
         "do_open": translations(lang).pgettext("counter action", "Open"),
         "do_pause": _("Pause"),

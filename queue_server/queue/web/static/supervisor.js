@@ -143,6 +143,7 @@
       return el("tr", { "data-counter": c.id },
         el("th", { scope: "row", text: c.name }),
         el("td", { class: `state state-${c.status}` }, S[c.status] || c.status,
+          c.status === "paused" && c.pause_reason ? ` · ${S[`pause_${c.pause_reason}`] || c.pause_reason}` : null,
           c.since ? el("span", { class: "muted since" }, " (", el("span", { "data-since": c.since }), ")") : null),
         el("td", { class: "agent", text: c.agent || "–" }),
         el("td", { class: "ticket" }, ticket
