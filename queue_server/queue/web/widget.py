@@ -172,6 +172,8 @@ class TicketWidget:
         count = service["waiting"]
         people = (t.ngettext("{n} person waiting", "{n} people waiting", count).replace("{n}", str(count)) if count
                   else t.gettext("Nobody waiting"))
+        if not count:
+            return people, ""  # "nobody waiting" says it all
         return people, t.gettext("Wait: {wait}").replace("{wait}", say_wait(lang, service["estimated_wait_s"]))
 
     async def waiting(self, request: Request) -> Response:

@@ -28,7 +28,7 @@
       row.classList.toggle("closed", !service.open_now);
       row.querySelector(".waiting").textContent = service.waiting
         ? Live.plural(strings.waiting, service.waiting) : strings.nobody;
-      row.querySelector(".wait").textContent = service.open_now
+      row.querySelector(".wait").textContent = service.open_now && service.waiting // "nobody waiting" says it all
         ? fmt(strings.wait, { wait: Live.waitWords(service.estimated_wait_s, strings.wait_words) }) : "";
       row.querySelector(".state").textContent = service.open_now ? ""
         : service.opens_at ? fmt(strings.opens, { when: when(service.opens_at) }) : strings.closed;
