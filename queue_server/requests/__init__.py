@@ -1,0 +1,1 @@
+"""Requests ("écrire à la mairie"): what citizens write to the town hall, acknowledged, answered, followed."""

@@ -1,0 +1,1 @@
+"""The requests' rules: pure, the standard library only."""

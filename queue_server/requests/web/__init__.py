@@ -1,0 +1,1 @@
+"""The requests' HTTP endpoints."""
