@@ -17,8 +17,9 @@ from queue_server.booking import tables as booking_tables
 from queue_server.crm import tables as crm_tables
 from queue_server.db import tables as shared_tables
 from queue_server.queue import tables as queue_tables
+from queue_server.requests import tables as requests_tables
 
 # Importing them puts their tables on the metadata.
-MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables, booking_tables)
+MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables, booking_tables, requests_tables)
 
 metadata: MetaData = SQLModel.metadata

@@ -169,6 +169,13 @@ class BookingSettings(_Section):
     templates_dir: Path | None = None
 
 
+class RequestsSettings(_Section):
+    # Requests filed online from one address in an hour, at most (staff are not counted).
+    requests_per_address_per_hour: int = Field(10, ge=1, le=10_000)
+    # A directory of the collectivities' own message texts (request_acknowledged.txt...), as [booking]'s.
+    templates_dir: Path | None = None
+
+
 class AntsSettings(_Section):
     # The two ANTS connections (passports and identity cards): the search API the ANTS calls on us
     # (/api/ants/...) and the anti-duplicate API we call. Off: neither is served nor called.
@@ -211,6 +218,7 @@ class Settings(BaseSettings):
     speech: SpeechSettings = SpeechSettings()
     crm: CrmSettings = CrmSettings()
     booking: BookingSettings = BookingSettings()
+    requests: RequestsSettings = RequestsSettings()
     ants: AntsSettings = AntsSettings()
 
     @classmethod

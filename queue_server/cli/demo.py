@@ -26,6 +26,7 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
     people = asyncio.run(_seed_demo_people(settings))
     asyncio.run(_seed_demo_record(settings))
     asyncio.run(_seed_demo_motifs(settings))
+    asyncio.run(_seed_demo_request_categories(settings))
     typer.echo("Demo tokens (also on the start page):", err=True)
     for role, token in tokens.items():
         typer.echo(f"  {role.upper()}={token}", err=True)
@@ -126,5 +127,22 @@ async def _seed_demo_motifs(settings: Settings) -> None:
         db = sessions(engine)
         if await seed_motifs(Booking(db, SiteConfigs(db).get, no_party, MessageTemplates(), unpublished)):
             typer.echo("Demo appointments: motifs passeport, mariage and permis (book them at /book).", err=True)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_demo_request_categories(settings: Settings) -> None:
+    """The demo collectivity's request categories (``requests/seed.py``), once: a tenant with categories is left as
+    it is."""
+    from queue_server.db.engine import make_engine, sessions
+    from queue_server.platform.outbox import MessageTemplates
+    from queue_server.requests.seed import seed_categories
+    from queue_server.requests.service import Requests
+
+    engine = make_engine(settings.database_url)
+    try:
+        requests = Requests(sessions(engine), MessageTemplates(), settings.server.data_dir / "requests")
+        if await seed_categories(requests):
+            typer.echo("Demo requests: categories etat-civil, urbanisme, voirie and autre.", err=True)
     finally:
         await engine.dispose()

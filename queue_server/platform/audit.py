@@ -36,7 +36,7 @@ ACTIONS = (
     "config.counter.delete", "config.import", "site.logo", "tenant.origins",
     "note.read", "config.motif", "appointment.booked", "appointment.moved", "appointment.cancelled",
     "appointment.agenda", "booking.purged", "config.remote_tickets", "display.message", "display.image",
-    "display.image-removed",
+    "display.image-removed", "config.request-category", "request.created", "request.message", "request.status",
 )
 # Actions whose target is a person's login.
 PERSON_TARGETS = frozenset({"login.failed", "login.locked", "user.created", "user.password", "user.disabled",

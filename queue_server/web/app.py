@@ -74,6 +74,8 @@ from queue_server.queue.visits import Visits
 from queue_server.queue.web import routes as queue_routes
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
+from queue_server.requests.service import Requests
+from queue_server.requests.web.api import RequestsApi
 from queue_server.settings import Settings
 from queue_server.speech import Speech
 from queue_server.store.checks import check_redis
@@ -253,6 +255,12 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 booking_api = BookingApi(authenticator, booking, platform.limits, _appointment_tickets(queue),
                                          bookings_per_address_per_hour=settings.booking.bookings_per_address_per_hour,
                                          guard=guard)
+                # Requests ("écrire à la mairie"): their attachments under the data directory.
+                requests = Requests(session_factory, MessageTemplates(settings.requests.templates_dir),
+                                    settings.server.data_dir / "requests", wake=outbox.wake, clock=clock)
+                requests_api = RequestsApi(
+                    authenticator, requests, platform.limits,
+                    requests_per_address_per_hour=settings.requests.requests_per_address_per_hour)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -273,6 +281,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *AppointmentQr(booking, platform.limits).routes(),
                     *PurgesApi(authenticator, booking_retention).routes(),
+                    *requests_api.routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)

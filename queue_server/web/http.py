@@ -234,10 +234,15 @@ async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
-async def parse_body(request: Request, model: type[M], optional: bool = False) -> M:
-    """The request's JSON body validated against ``model``: 400 if not JSON, 413 if too large,
+async def parse_body(request: Request, model: type[M], optional: bool = False, limit: int = MAX_BODY_BYTES) -> M:
+    """The request's JSON body validated against ``model``: 400 if not JSON, 413 if beyond ``limit`` bytes,
     422 if invalid."""
-    raw = await read_body(request)
+    return parse_json(await read_body(request, limit), model, optional)
+
+
+def parse_json(raw: bytes, model: type[M], optional: bool = False) -> M:
+    """``raw`` (a JSON object: a body, a multipart form's ``data`` field) validated against ``model``: 400 if not
+    JSON, 422 if invalid, naming each field at fault."""
     if not raw.strip():
         if optional:
             return model()

@@ -50,6 +50,8 @@ from queue_server.queue.web.api import (
 from queue_server.queue.web.citizen import PhoneBody
 from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBody, SiteBody
 from queue_server.queue.web.widget import RemoteBody
+from queue_server.requests.web.api import SLUG as CATEGORY_ID
+from queue_server.requests.web.api import RequestBody, RequestMessageBody, RequestStatusBody
 from queue_server.web.admin import PairBody, PairingBody
 
 
@@ -155,6 +157,21 @@ _RESPONSES = {
     "WaitingList": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/WaitingEntry"}}),
     "BookingPurges": _object(items={"type": "array", "items": _object(
         id=_INT, at=_STR, before={"type": "string", "format": "date"}, appointments=_INT, waiting=_INT)}),
+    # Requests (API.md "Requests"): a category as citizens choose it, a request, a message.
+    "RequestCategory": _object(id=_STR, name=_STR),
+    "RequestMessage": _object(at={"type": "string", "format": "date-time"}, **{"from": {"enum": ["citizen", "staff"]}},
+                              body=_STR, internal={"type": "boolean"}),
+    "Request": {**_object(
+        id=_STR, reference={"type": "string", "pattern": "^DEM-[0-9]{4}-[0-9]{6,}$"}, category=_STR, subject=_STR,
+        status={"enum": ["received", "in_progress", "waiting_citizen", "closed"]},
+        received_at={"type": "string", "format": "date-time"},
+        channel={"enum": ["web", "email", "postal", "phone", "counter"]},
+        due_on={"type": "string", "format": "date"},
+        messages={"type": "array", "items": {"$ref": "#/components/schemas/RequestMessage"}},
+        attachments={"type": "array", "items": _object(id=_INT, filename=_STR, content_type=_STR, size=_INT)}),
+        "description": "staff also read person and organisation (the sender); the holder of the id reads the public "
+                       "messages only"},
+    "Requests": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Request"}}),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
     "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
@@ -220,6 +237,10 @@ def _schemas() -> dict[str, Any]:
         out[_public(kind.__name__)] = schema
     for name, description in _TICKET_FIELDS.items():
         out["Ticket"]["properties"][name]["description"] = description
+    for request_body in (RequestBody, RequestMessageBody, RequestStatusBody):  # their nested models: Request*
+        schema = request_body.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[request_body.__name__] = schema
     for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody, PhoneCheckBody, CodeBody,
                  WaitingBody):
         # Booking's bodies: their nested models are named apart (the CRM has a PersonBody of its own).
@@ -513,6 +534,50 @@ def _booking_paths() -> dict[str, Any]:
     }
 
 
+def _requests_paths() -> dict[str, Any]:
+    """Requests (API.md "Requests"): anyone lists the public categories and files a request; staff of the
+    collectivity list them, write messages and change statuses; whoever holds a request's id reads it (public
+    messages only). Refusals are problems whose ``type`` ends with their kind."""
+    tenant, one = ["tenant"], ["tenant", "request"]
+    query = [{"name": "status", "in": "query", "required": False,
+              "schema": {"enum": ["received", "in_progress", "waiting_citizen", "closed"]}},
+             {"name": "category", "in": "query", "required": False,
+              "schema": {"type": "string", "pattern": CATEGORY_ID}}]
+    return {
+        "/api/v1/tenants/{tenant}/request-categories": {"get": _op(
+            "The categories a citizen may write in (public; staff see every one)", tenant,
+            {"200": _list("RequestCategory", "the categories, in their order"), **_problems(401, 404, 503)},
+            secured=False)},
+        "/api/v1/tenants/{tenant}/requests": {
+            "post": _op("File a request (public; staff may file one in any category and say how it came): its "
+                        "reference drawn, its acknowledgement e-mailed at once. Also taken as multipart/form-data: "
+                        "the same JSON in a field named data, and up to 5 files named attachments, each 10 MB at "
+                        "most (413 file-too-large) and a PDF, JPEG, PNG, ODT or DOCX by its content (422 "
+                        "file-type-refused naming the file). 422 unknown-category, sender-incomplete (R112-9-1: a "
+                        "letter gives a postal address; an organisation its SIREN or RNA number, not both), "
+                        "invalid-siren, invalid-phone; 403 channel from a citizen", tenant,
+                        {"201": _json("Request", "filed"), **_problems(400, 401, 403, 404, 413, 422, 429, 503)},
+                        body="RequestBody", secured=False),
+            "get": _op("The collectivity's requests, newest first, narrowed by status and category (staff)", tenant,
+                       {"200": _json("Requests", "the requests (200 at most)"), **_problems(401, 403, 404, 422, 503)},
+                       headers=query)},
+        "/api/v1/tenants/{tenant}/requests/{request}": {"get": _op(
+            "A request (public: its id is the key, and the holder reads the public messages only; staff read "
+            "everything)", one, {"200": _json("Request", "the request"), **_problems(401, 404, 429, 503)},
+            secured=False)},
+        "/api/v1/tenants/{tenant}/requests/{request}/messages": {"post": _op(
+            "A message on the request (staff): an internal note, or a reply e-mailed to the citizen with the "
+            "reference in its subject", one, {"201": _json("RequestMessage", "the message"),
+                                             **_problems(400, 401, 403, 404, 413, 422, 503)},
+            body="RequestMessageBody")},
+        "/api/v1/tenants/{tenant}/requests/{request}/status": {"post": _op(
+            "Change the request's status (staff): 409 wrong-status when its status does not allow it (a closed "
+            "request is only reopened, in_progress); the same status changes nothing", one,
+            {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
+            body="RequestStatusBody")},
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     site, ticket = ["site"], ["site", "ticket_id"]
     transition = {"200": _json("Ticket", "the ticket after the action"), **_problems(401, 403, 404, 409, 503)}
@@ -695,6 +760,7 @@ def openapi_document() -> dict[str, Any]:
                   "schema": {"type": "string", "pattern": REMOTE_KEY}}])}
     paths.update(_crm_paths())
     paths.update(_booking_paths())
+    paths.update(_requests_paths())
     for action in ("recall", "start", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

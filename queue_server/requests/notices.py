@@ -1,0 +1,71 @@
+"""What a request's sender is told by e-mail, written to the outbox with the change that causes it (never
+committed here): the acknowledgement of receipt at creation, and each public reply of staff.
+
+The acknowledgement states what CRPA R112-11-1 and R112-11-2 ask (``domain/acknowledgement.py`` ``Facts``):
+the reference, the date of receipt, the service in charge with its postal or e-mail address and phone, for a
+category that can lead to one the implicit decision (acceptance or rejection) and its date if the file is
+complete, the appeal routes and deadlines or the right to an attestation; and the tracking link ``/r/{id}``.
+A reply carries the reference in its subject, so that the citizen's answer finds its request.
+
+Texts: the outbox's templates (``MessageTemplates``, a tenant's own first), ``request_acknowledged.txt`` and
+``request_reply.txt``, in the request's language or French. Keys: ``request:{id}:acknowledged:email`` and
+``request:{id}:message:{message id}:email``: a retried command writes nothing twice."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import partial
+
+from babel.dates import format_date
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from queue_server.platform.outbox import MessageTemplates, enqueue
+from queue_server.requests.domain.acknowledgement import Facts
+from queue_server.requests.tables import RequestMessage, RequestRow
+
+
+def tracking_url(base_url: str, request_id: str) -> str:
+    return f"{base_url.rstrip('/')}/r/{request_id}"
+
+
+def acknowledgement_key(request_id: str) -> str:
+    return f"request:{request_id}:acknowledged:email"
+
+
+def reply_key(request_id: str, message_id: int) -> str:
+    return f"request:{request_id}:message:{message_id}:email"
+
+
+def compose_acknowledgement(templates: MessageTemplates, row: RequestRow, facts: Facts, *, tenant_name: str,
+                            category: str, tracking: str) -> tuple[str, str]:
+    """(subject, body) of the acknowledgement of ``row``, in its language or French."""
+    lang = templates.language(row.tenant_id, "request_acknowledged", row.lang)
+    return templates.render(
+        row.tenant_id, "request_acknowledged", lang, tenant_name=tenant_name, reference=row.reference,
+        subject=row.subject, category=category, received_on=facts.received_on, service=asdict(facts.service),
+        implicit=facts.implicit, implicit_on=facts.implicit_on, appeal=facts.appeal, attestation=facts.attestation,
+        tracking_url=tracking, format_date=partial(format_date, locale=lang))
+
+
+async def acknowledge(session: AsyncSession, templates: MessageTemplates, row: RequestRow, facts: Facts, *,
+                      tenant_name: str, category: str, tracking: str) -> bool:
+    """Write the acknowledgement of ``row`` to its sender's e-mail address (none: nothing written; False)."""
+    if not row.email:
+        return False
+    subject, body = compose_acknowledgement(templates, row, facts, tenant_name=tenant_name, category=category,
+                                            tracking=tracking)
+    return await enqueue(session, channel="email", to=row.email, subject=subject, body=body, tenant=row.tenant_id,
+                         key=acknowledgement_key(row.id))
+
+
+async def reply(session: AsyncSession, templates: MessageTemplates, row: RequestRow, message: RequestMessage, *,
+                tenant_name: str, tracking: str) -> bool:
+    """Write staff's public ``message`` to the sender's e-mail address (none: nothing written; False)."""
+    if not row.email or message.id is None:
+        return False
+    lang = templates.language(row.tenant_id, "request_reply", row.lang)
+    subject, body = templates.render(row.tenant_id, "request_reply", lang, tenant_name=tenant_name,
+                                     reference=row.reference, subject=row.subject, body=message.body,
+                                     tracking_url=tracking)
+    return await enqueue(session, channel="email", to=row.email, subject=subject, body=body, tenant=row.tenant_id,
+                         key=reply_key(row.id, message.id))

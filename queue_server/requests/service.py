@@ -1,0 +1,395 @@
+"""Requests, as every entry point uses them (the JSON API now; the citizen pages, the IMAP intake and the staff
+page later): categories, creating a request, reading, listing, messages, status changes.
+
+Nothing half saved: creating a request is one transaction that draws its reference (``tables.py``), writes the
+request, its first message, its attachments' metadata, the acknowledgement (the outbox) and the audit entry; the
+files, already checked and spooled by the caller under the data directory, are moved into the request's
+directory before the commit and removed again if it fails. A process killed between the move and the commit
+leaves files that no row names (never a row naming no file). The transaction writes before it reads (the
+reference's counter first), so that SQLite takes its write lock at once.
+
+Who may do what is the web layer's (``web/api.py``); this module takes who acts (``Who``) for the audit log."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from queue_server.db.tables import Site, Tenant
+from queue_server.platform.audit import note
+from queue_server.platform.calendar import public_holidays
+from queue_server.platform.outbox import MessageTemplates
+from queue_server.requests import notices
+from queue_server.requests.domain import acknowledgement, sender, status
+from queue_server.requests.domain.due import due_on
+from queue_server.requests.domain.errors import Refused
+from queue_server.requests.domain.references import reference
+from queue_server.requests.errors import Refusal, refusal_of, unknown_category, unknown_request, unknown_tenant
+from queue_server.requests.tables import CategoryRow, RequestAttachment, RequestCounter, RequestMessage, RequestRow
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+ATTEMPTS = 4  # two first requests of a year racing to create its counter: the loser tries again
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A request's id: 128 random bits, URL-safe (the holder's key, in the tracking link)."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who acts: ``actor`` as the audit log names them ("citizen" online), whether staff, their address."""
+
+    actor: str
+    staff: bool = False
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonIn:
+    first_name: str
+    last_name: str
+    email: str | None = None
+    phone: str | None = None  # E.164
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationIn:
+    name: str
+    siren: str | None = None
+    rna: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A file checked by the caller and spooled at ``path`` (under the service's ``files_dir``): its shown name,
+    its type as read from its content, its size and SHA-256."""
+
+    path: Path
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestIn:
+    category: str
+    subject: str
+    body: str
+    person: PersonIn
+    organisation: OrganisationIn | None = None
+    channel: sender.Channel = "web"
+    lang: str = "fr"
+    files: Sequence[Incoming] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A request with its messages (oldest first) and attachments."""
+
+    row: RequestRow
+    messages: list[RequestMessage] = field(default_factory=list)
+    attachments: list[RequestAttachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    zone: ZoneInfo
+    region: str | None
+
+
+def contact_of(row: CategoryRow) -> acknowledgement.ServiceContact:
+    return acknowledgement.ServiceContact(row.service_name, row.service_address, row.service_email,
+                                          row.service_phone)
+
+
+def mentions_of(row: CategoryRow) -> acknowledgement.Mentions:
+    return acknowledgement.Mentions(row.implicit, row.delay_months, row.delay_days, row.appeal)  # type: ignore[arg-type]
+
+
+class Requests:
+    """One per process, made in the lifespan. ``files_dir`` holds the attachments (``{tenant}/{request}/{n}``)
+    and the caller's spool (``incoming/``)."""
+
+    def __init__(self, db: async_sessionmaker[AsyncSession], templates: MessageTemplates, files_dir: Path, *,
+                 wake: Callable[[], None] = lambda: None, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.templates = templates
+        self.files_dir = files_dir
+        self.wake = wake
+        self.clock = clock
+
+    @property
+    def spool(self) -> Path:
+        """Where the caller writes files as they arrive (the same file system as their final place)."""
+        path = self.files_dir / "incoming"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # Tenants and categories ---------------------------------------------------------------------------------
+
+    async def tenant_name(self, tenant: str) -> str:
+        """The collectivity's name; 404 ``unknown-tenant`` when there is none of that id."""
+        async with self.db() as session:
+            row = await session.get(Tenant, tenant)
+        if row is None:
+            raise unknown_tenant()
+        return row.name
+
+    async def categories(self, tenant: str, *, staff: bool) -> list[CategoryRow]:
+        """The tenant's categories in their order: all for staff, the public ones for anyone else."""
+        async with self.db() as session:
+            rows = (await session.exec(select(CategoryRow).where(col(CategoryRow.tenant_id) == tenant).order_by(
+                col(CategoryRow.position), col(CategoryRow.category)))).all()
+        return [row for row in rows if staff or row.public]
+
+    async def put_category(self, row: CategoryRow, who: Who) -> bool:
+        """Create or replace a category (its mentions checked: R112-11-1); True when created. Audited."""
+        try:
+            acknowledgement.check(contact_of(row), mentions_of(row))
+        except Refused as refused:
+            raise refusal_of(refused) from None
+        async with self.db() as session:
+            found = (await session.exec(select(CategoryRow).where(
+                col(CategoryRow.tenant_id) == row.tenant_id, col(CategoryRow.category) == row.category))).first()
+            if found is not None:
+                row.id = found.id
+                await session.merge(row)
+            else:
+                session.add(row)
+            note(session, "config.request-category", who.actor, tenant=row.tenant_id, target=row.category,
+                 address=who.address)
+            await session.commit()
+        return found is None
+
+    async def _calendar(self, session: AsyncSession, tenant: str, site: str | None) -> _Calendar:
+        """The clock and public holidays of the category's site (else the tenant's first site)."""
+        query = select(Site).where(col(Site.tenant_id) == tenant)
+        query = query.where(col(Site.id) == site) if site else query.order_by(col(Site.id))
+        found = (await session.exec(query)).first()
+        if found is None:
+            return _Calendar(ZoneInfo("Europe/Paris"), "FR")
+        try:
+            zone = ZoneInfo(found.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("Europe/Paris")
+        return _Calendar(zone, found.holiday_region)
+
+    # Creating -----------------------------------------------------------------------------------------------
+
+    async def create(self, tenant: str, new: RequestIn, who: Who, base_url: str) -> Found:
+        """File ``new``: its reference drawn, its acknowledgement written to the outbox when the sender gave an
+        e-mail address. Refusals: 404 unknown tenant, 422 unknown category (or a staff-only one for a citizen),
+        422 a sender R112-9-1 does not identify. ``new.files`` are moved under the request's directory, or stay
+        where they are when it is refused (the caller removes them)."""
+        tenant_name = await self.tenant_name(tenant)
+        person, organisation = new.person, new.organisation
+        try:
+            sender.check(sender.Sender(
+                person.first_name, person.last_name, person.email or "", person.address or "",
+                organisation.name if organisation else "", (organisation.siren or "") if organisation else "",
+                (organisation.rna or "") if organisation else ""), new.channel)
+        except Refused as refused:
+            raise refusal_of(refused) from None
+        categories = {row.category: row for row in await self.categories(tenant, staff=who.staff)}
+        category = categories.get(new.category)
+        if category is None:
+            raise unknown_category(new.category)
+        for _ in range(ATTEMPTS):
+            found = await self._write(tenant, tenant_name, category, new, who, base_url)
+            if found is not None:
+                self.wake()
+                return found
+        raise Refusal(503, "The request could not be filed; try again.", "busy")
+
+    async def _write(self, tenant: str, tenant_name: str, category: CategoryRow, new: RequestIn, who: Who,
+                     base_url: str) -> Found | None:
+        """One attempt; ``None`` when another request created the year's counter meanwhile."""
+        now = self.clock()
+        request_id = new_id()
+        moved: list[Path] = []
+        folder = self.files_dir / tenant / request_id
+        try:
+            async with self.db() as session:
+                calendar = await self._calendar(session, tenant, category.site_id)
+                received_on = now.astimezone(calendar.zone).date()
+                number = await self._next_number(session, tenant, received_on.year)
+                if number is None:
+                    return None
+                holidays = _holidays(calendar.region, received_on.year)
+                person, organisation = new.person, new.organisation
+                row = RequestRow(
+                    id=request_id, tenant_id=tenant, reference=reference(received_on.year, number),
+                    category=category.category, subject=new.subject, channel=new.channel, received_at=now,
+                    received_on=received_on, due_on=due_on(received_on, category.answer_days, holidays),
+                    first_name=person.first_name, last_name=person.last_name, email=person.email,
+                    phone=person.phone, address=person.address,
+                    organisation=organisation.name if organisation else None,
+                    siren=organisation.siren if organisation else None,
+                    rna=organisation.rna if organisation else None, lang=new.lang,
+                    created_by=who.actor if who.staff else "citizen", updated_at=now)
+                session.add(row)
+                await session.flush()  # the request before what refers to it (no relationship orders them)
+                message = RequestMessage(request_id=request_id, at=now, author="citizen", body=new.body,
+                                         actor=who.actor)
+                session.add(message)
+                await session.flush()
+                attachments = []
+                for n, incoming in enumerate(new.files, 1):
+                    relative = f"{tenant}/{request_id}/{n}"
+                    attachments.append(RequestAttachment(
+                        request_id=request_id, message_id=message.id, filename=incoming.filename,
+                        content_type=incoming.content_type, size=incoming.size, sha256=incoming.sha256,
+                        path=relative, at=now))
+                session.add_all(attachments)
+                facts = acknowledgement.facts(received_on, contact_of(category), mentions_of(category))
+                await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
+                                          category=category.name, tracking=notices.tracking_url(base_url, row.id))
+                note(session, "request.created", who.actor, tenant=tenant, target=row.reference, address=who.address,
+                     detail=f"{category.category} {new.channel} {len(attachments)} file(s)")
+                await session.flush()
+                if new.files:
+                    folder.mkdir(parents=True, exist_ok=False)
+                    for n, incoming in enumerate(new.files, 1):
+                        os.replace(incoming.path, folder / str(n))
+                        moved.append(folder / str(n))
+                await session.commit()
+                for item in (row, message, *attachments):
+                    await session.refresh(item)
+                return Found(row, [message], attachments)
+        except BaseException:
+            # Nothing half saved: the files go back to the spool (the caller removes them with the rest).
+            for n, path in enumerate(moved, 1):
+                with contextlib.suppress(OSError):
+                    os.replace(path, new.files[n - 1].path)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    async def _next_number(self, session: AsyncSession, tenant: str, year: int) -> int | None:
+        """The tenant's next reference number for ``year``, in the session's transaction (``None``: another
+        transaction created the year's counter meanwhile; try again)."""
+        result = await session.execute(update(RequestCounter).where(
+            col(RequestCounter.tenant_id) == tenant, col(RequestCounter.year) == year).values(
+            last=col(RequestCounter.last) + 1).returning(col(RequestCounter.last)))
+        number = result.scalar_one_or_none()
+        if number is not None:
+            return int(number)
+        session.add(RequestCounter(tenant_id=tenant, year=year, last=1))
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            return None
+        return 1
+
+    # Reading ------------------------------------------------------------------------------------------------
+
+    async def get(self, tenant: str, request_id: str) -> Found:
+        """The request with its messages and attachments; 404 ``unknown-request`` (another tenant's too)."""
+        async with self.db() as session:
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.tenant_id != tenant:
+                raise unknown_request()
+            return (await self._found(session, [row]))[0]
+
+    async def listed(self, tenant: str, *, state: str | None = None, category: str | None = None,
+                   limit: int = 200) -> list[Found]:
+        """The tenant's requests, newest first (``limit`` at most), narrowed to a status and a category."""
+        query = select(RequestRow).where(col(RequestRow.tenant_id) == tenant)
+        if state is not None:
+            query = query.where(col(RequestRow.status) == state)
+        if category is not None:
+            query = query.where(col(RequestRow.category) == category)
+        async with self.db() as session:
+            rows = list((await session.exec(query.order_by(col(RequestRow.received_at).desc(),
+                                                           col(RequestRow.reference).desc()).limit(limit))).all())
+            return await self._found(session, rows)
+
+    async def _found(self, session: AsyncSession, rows: Sequence[RequestRow]) -> list[Found]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        messages = (await session.exec(select(RequestMessage).where(col(RequestMessage.request_id).in_(ids))
+                                       .order_by(col(RequestMessage.id)))).all()
+        files = (await session.exec(select(RequestAttachment).where(col(RequestAttachment.request_id).in_(ids))
+                                    .order_by(col(RequestAttachment.id)))).all()
+        return [Found(row, [m for m in messages if m.request_id == row.id],
+                      [f for f in files if f.request_id == row.id]) for row in rows]
+
+    # Handling -----------------------------------------------------------------------------------------------
+
+    async def add_message(self, tenant: str, request_id: str, body: str, internal: bool, who: Who,
+                          base_url: str) -> RequestMessage:
+        """Staff's message on the request: an internal note, or a reply e-mailed to the sender (the reference in
+        its subject) in the same transaction. Audited."""
+        tenant_name = await self.tenant_name(tenant)
+        now = self.clock()
+        async with self.db() as session:
+            message = RequestMessage(request_id=request_id, at=now, author="staff", body=body, internal=internal,
+                                     actor=who.actor)
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.tenant_id != tenant:
+                raise unknown_request()
+            session.add(message)
+            row.updated_at = now
+            session.add(row)
+            await session.flush()
+            if not internal:
+                await notices.reply(session, self.templates, row, message, tenant_name=tenant_name,
+                                    tracking=notices.tracking_url(base_url, row.id))
+            note(session, "request.message", who.actor, tenant=tenant, target=row.reference, address=who.address,
+                 detail="internal" if internal else "public")
+            await session.commit()
+            await session.refresh(message)
+        if not internal:
+            self.wake()
+        return message
+
+    async def set_status(self, tenant: str, request_id: str, wanted: status.Status, who: Who) -> Found:
+        """Change the request's status (``domain/status.py``: 409 ``wrong-status`` when not allowed; the same
+        status changes nothing). Audited when it changes."""
+        async with self.db() as session:
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.tenant_id != tenant:
+                raise unknown_request()
+            current: status.Status = row.status  # type: ignore[assignment]
+            try:
+                status.after(current, wanted)
+            except Refused as refused:
+                raise refusal_of(refused) from None
+            if wanted != current:
+                now = self.clock()
+                row.status, row.updated_at = wanted, now
+                row.closed_at = now if wanted == "closed" else None
+                session.add(row)
+                note(session, "request.status", who.actor, tenant=tenant, target=row.reference,
+                     address=who.address, detail=f"{current} -> {wanted}")
+                await session.commit()
+        return await self.get(tenant, request_id)
+
+
+def _holidays(region: str | None, year: int) -> frozenset[date]:
+    """The public holidays of ``region`` this year and the next (a due date may fall in January)."""
+    return frozenset(day for day, _name in public_holidays(region, range(year, year + 2)))

@@ -1,0 +1,292 @@
+"""The requests' endpoints (API.md "Requests"), under ``/api/v1/tenants/{tenant}/``: they parse, call
+``Requests`` and answer.
+
+Who may do what: anyone lists the public categories and files a request (JSON, or a multipart form with its
+files; rate-limited per address); staff of the collectivity (agents, supervisors, administrators, or their
+devices' staff tokens) file one in any category and say how it came (``channel``), list requests, write messages
+and change statuses; anyone holding a request's id reads it, public messages only. Another collectivity is
+unknown (404), like a request of another one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+from pydantic import AfterValidator, EmailStr, Field, StrictBool
+from starlette.requests import Request
+from starlette.responses import Response
+from stdnum.fr import siren as stdnum_siren
+
+from queue_server.platform.sessions import Limits
+from queue_server.platform.tokens import Principal
+from queue_server.platform.users import Person
+from queue_server.requests.domain.status import Status
+from queue_server.requests.errors import Refusal, unknown_request, unknown_tenant
+from queue_server.requests.service import Found, OrganisationIn, PersonIn, RequestIn, Requests, Who
+from queue_server.requests.tables import RequestMessage
+from queue_server.requests.web.uploads import discard, read_form
+from queue_server.web.auth import STAFF, Authenticator, bearer
+from queue_server.web.errors import HTTPError
+from queue_server.web.http import (
+    MAX_PHONE_CHARS,
+    PHONE_SHAPE,
+    WHITE_SPACE,
+    Body,
+    Matches,
+    actor_of,
+    char_class,
+    client_address,
+    json_response,
+    parse_body,
+    parse_json,
+    plausible_id,
+    rate_limit,
+    read_body,
+    route,
+    without_space_around,
+)
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+NOT_BLANK = rf"^[^\u0000]*{char_class(WHITE_SPACE + chr(0), negated=True)}[^\u0000]*$"
+MAX_TEXT = 10_000  # a request's or a message's text, in characters
+# A JSON body of MAX_TEXT characters each written as a 6-byte escape, with the rest of the request around it.
+MAX_JSON_BYTES = 128 * 1024
+READS_PER_MINUTE = 120  # a holder's reads of their request, per address
+
+Name = Annotated[str, Field(max_length=100), Matches(NOT_BLANK, "a name needs more than white space"),
+                 AfterValidator(without_space_around)]
+OrgName = Annotated[str, Field(max_length=200), Matches(NOT_BLANK, "a name needs more than white space"),
+                    AfterValidator(without_space_around)]
+Subject = Annotated[str, Field(max_length=200), Matches(NOT_BLANK, "a subject needs more than white space"),
+                    AfterValidator(without_space_around)]
+Text = Annotated[str, Field(max_length=MAX_TEXT), Matches(NOT_BLANK, "a text needs more than white space"),
+                 AfterValidator(without_space_around)]
+Address = Annotated[str, Field(max_length=300), Matches(NOT_BLANK, "an address needs more than white space"),
+                    AfterValidator(without_space_around)]
+Phone = Annotated[str, Field(min_length=1, max_length=MAX_PHONE_CHARS, json_schema_extra={"format": "mobile-phone"},
+                             description="a phone number, national (read in France) or international; one of this "
+                                         "shape that is no valid number is refused with 422 invalid-phone"),
+                  Matches(PHONE_SHAPE, "not a valid phone number")]
+Siren = Annotated[str, Field(pattern=r"^[0-9]{9}$", description=(
+    "a company's 9 digits; one whose Luhn key is wrong is refused with 422 invalid-siren"))]
+Rna = Annotated[str, Field(pattern=r"^W[0-9]{9}$", description="an association's RNA number: W and 9 digits")]
+Language = Literal["fr", "en", "es", "ar", "de", "it", "pt"]
+
+
+class RequestPerson(Body):
+    first_name: Name
+    last_name: Name
+    email: EmailStr
+    phone: Phone | None = None
+    address: Address | None = Field(None, description="postal address; required for a letter (channel postal)")
+
+
+class RequestOrganisation(Body):
+    name: OrgName
+    siren: Siren | None = Field(None, description="a company's; an organisation gives its SIREN or its RNA number, "
+                                                  "not both (422 sender-incomplete)")
+    rna: Rna | None = None
+
+
+class RequestBody(Body):
+    category: str = Field(pattern=SLUG, description="a category's id (GET …/request-categories); any other is "
+                                                    "refused with 422 unknown-category")
+    subject: Subject
+    body: Text
+    person: RequestPerson
+    organisation: RequestOrganisation | None = None
+    channel: Literal["postal", "phone", "counter"] | None = Field(
+        None, description="staff only (403 otherwise): how the request came; left out: the website")
+    lang: Language = Field("fr", description="the language the sender is written to in")
+
+
+class RequestMessageBody(Body):
+    body: Text
+    internal: StrictBool = Field(False, description="an internal note, which the citizen never sees; false: a "
+                                                    "reply, e-mailed to the citizen with the reference in its subject")
+
+
+class RequestStatusBody(Body):
+    status: Literal["in_progress", "waiting_citizen", "closed"]
+
+
+def _iso(moment: Any) -> str:
+    return str(moment.isoformat().replace("+00:00", "Z"))
+
+
+def message_view(message: RequestMessage) -> dict[str, Any]:
+    return {"at": _iso(message.at), "from": message.author, "body": message.body, "internal": message.internal}
+
+
+def request_view(found: Found, *, staff: bool) -> dict[str, Any]:
+    """A Request (API.md) as staff read it (every message, the sender) or its holder (public messages only:
+    built from an allow-list)."""
+    row = found.row
+    shown = [m for m in found.messages if staff or not m.internal]
+    public_ids = {m.id for m in shown}
+    view: dict[str, Any] = {
+        "id": row.id, "reference": row.reference, "category": row.category, "subject": row.subject,
+        "status": row.status, "received_at": _iso(row.received_at), "channel": row.channel,
+        "due_on": row.due_on.isoformat(),
+        "messages": [message_view(m) for m in shown],
+        "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                        for a in found.attachments if a.message_id is None or a.message_id in public_ids],
+    }
+    if staff:
+        view["person"] = {"first_name": row.first_name, "last_name": row.last_name, "email": row.email,
+                          "phone": row.phone, "address": row.address}
+        view["organisation"] = None if row.organisation is None else {
+            "name": row.organisation, "siren": row.siren, "rna": row.rna}
+    return view
+
+
+def _e164(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise Refusal(422, "person.phone: not a valid phone number.", "invalid-phone", "person.phone")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+class RequestsApi:
+    def __init__(self, auth: Authenticator, requests: Requests, limits: Limits, *,
+                 requests_per_address_per_hour: int = 10) -> None:
+        self.auth = auth
+        self.requests = requests
+        self.limits = limits
+        self.per_hour = requests_per_address_per_hour
+
+    def routes(self) -> list[Any]:
+        base = "/api/v1/tenants/{tenant}"
+        one = base + "/requests/{request}"
+        return [
+            route(base + "/request-categories", get=self.categories),
+            route(base + "/requests", post=self.create, get=self.listed),
+            route(one, get=self.read),
+            route(one + "/messages", post=self.message),
+            route(one + "/status", post=self.status),
+        ]
+
+    # Who asks --------------------------------------------------------------------------------------------
+
+    async def _tenant(self, request: Request) -> str:
+        tenant = str(request.path_params["tenant"])
+        if not plausible_id(tenant):
+            raise unknown_tenant()
+        await self.requests.tenant_name(tenant)
+        return tenant
+
+    @staticmethod
+    def _is_staff(caller: Principal | Person, tenant: str) -> bool:
+        roles = set(caller.roles.values()) if isinstance(caller, Person) else {caller.role}
+        return caller.tenant_id == tenant and bool(roles & STAFF)
+
+    async def _staff(self, request: Request) -> tuple[Principal | Person, str]:
+        caller = await self.auth.caller(request)
+        tenant = str(request.path_params["tenant"])
+        if caller.tenant_id != tenant:
+            raise unknown_tenant()
+        if not self._is_staff(caller, tenant):
+            raise HTTPError(403, "Only staff of the collectivity may do this.", "wrong-role")
+        return caller, tenant
+
+    async def _maybe_staff(self, request: Request) -> tuple[Principal | Person | None, str]:
+        """The staff member asking, or ``None`` for anyone else (a citizen: no credentials; a kiosk; another
+        collectivity's staff)."""
+        tenant = await self._tenant(request)
+        if bearer(request) is None and "guichet_session" not in request.cookies:
+            return None, tenant
+        caller = await self.auth.caller(request)
+        return (caller if self._is_staff(caller, tenant) else None), tenant
+
+    def _who(self, request: Request, caller: Principal | Person | None) -> Who:
+        return Who(actor_of(caller) if caller is not None else "citizen", caller is not None, client_address(request))
+
+    # Endpoints -------------------------------------------------------------------------------------------
+
+    async def categories(self, request: Request) -> Response:
+        caller, tenant = await self._maybe_staff(request)
+        rows = await self.requests.categories(tenant, staff=caller is not None)
+        return json_response([{"id": row.category, "name": row.name} for row in rows])
+
+    async def create(self, request: Request) -> Response:
+        caller, tenant = await self._maybe_staff(request)
+        if caller is None:
+            await rate_limit(self.limits, f"request-hour:{client_address(request)}", self.per_hour * 60,
+                             "This address")
+            await rate_limit(self.limits, f"request:{client_address(request)}", self.per_hour, "This address")
+        content_type = request.headers.get("content-type", "").lower()
+        files = []
+        try:
+            if content_type.startswith("multipart/"):
+                form = await read_form(request, self.requests.spool)
+                files = form.files
+                body = parse_json(form.data, RequestBody)
+            else:
+                body = parse_json(await read_body(request, MAX_JSON_BYTES), RequestBody)
+            if body.channel is not None and caller is None:
+                raise HTTPError(403, "Only staff say how a request came (channel).", "wrong-role")
+            person = body.person
+            new = RequestIn(
+                category=body.category, subject=body.subject, body=body.body,
+                person=PersonIn(person.first_name, person.last_name, str(person.email).lower(),
+                                _e164(person.phone) if person.phone else None, person.address),
+                organisation=None if body.organisation is None else OrganisationIn(
+                    body.organisation.name, _siren(body.organisation.siren), body.organisation.rna),
+                channel=body.channel or "web", lang=body.lang, files=files)
+            found = await self.requests.create(tenant, new, self._who(request, caller), str(request.base_url))
+        finally:
+            discard(files)  # what a request took was moved; the rest goes
+        return json_response(request_view(found, staff=caller is not None), 201)
+
+    async def listed(self, request: Request) -> Response:
+        _caller, tenant = await self._staff(request)
+        params = request.query_params
+        state = params.get("status") or None
+        if state is not None and state not in ("received", "in_progress", "waiting_citizen", "closed"):
+            raise HTTPError(422, "status: one of received, in_progress, waiting_citizen, closed.", "invalid-query",
+                            extra={"errors": [{"field": "status", "message": "an unknown status"}]})
+        category = params.get("category") or None
+        if category is not None and not plausible_id(category):
+            return json_response({"items": []})
+        found = await self.requests.listed(tenant, state=state, category=category)
+        return json_response({"items": [request_view(f, staff=True) for f in found]})
+
+    async def read(self, request: Request) -> Response:
+        caller, tenant = await self._maybe_staff(request)
+        if caller is None:
+            await rate_limit(self.limits, f"request-read:{client_address(request)}", READS_PER_MINUTE,
+                             "This address")
+        request_id = request.path_params["request"]
+        if not plausible_id(request_id):
+            raise unknown_request()
+        return json_response(request_view(await self.requests.get(tenant, request_id), staff=caller is not None))
+
+    async def message(self, request: Request) -> Response:
+        caller, tenant = await self._staff(request)
+        request_id = request.path_params["request"]
+        body = await parse_body(request, RequestMessageBody, limit=MAX_JSON_BYTES)
+        if not plausible_id(request_id):
+            raise unknown_request()
+        message = await self.requests.add_message(tenant, request_id, body.body, body.internal,
+                                                  self._who(request, caller), str(request.base_url))
+        return json_response(message_view(message), 201)
+
+    async def status(self, request: Request) -> Response:
+        caller, tenant = await self._staff(request)
+        request_id = request.path_params["request"]
+        body = await parse_body(request, RequestStatusBody)
+        if not plausible_id(request_id):
+            raise unknown_request()
+        wanted: Status = body.status
+        found = await self.requests.set_status(tenant, request_id, wanted, self._who(request, caller))
+        return json_response(request_view(found, staff=True))
+
+
+def _siren(value: str | None) -> str | None:
+    if value is not None and not stdnum_siren.is_valid(value):
+        raise Refusal(422, "organisation.siren: this SIREN's check digit is wrong.", "invalid-siren",
+                      "organisation.siren")
+    return value
