@@ -51,6 +51,7 @@ from queue_server.queue.web.api import PHONE_FORMAT
 from queue_server.settings import LimitSettings
 from queue_server.web.openapi import PATH_SEGMENT
 from tests.conftest import Stack
+from tests.requests.support import put_categories
 
 pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # odd input on PostgreSQL: test_odd_input runs on both
 
@@ -131,6 +132,10 @@ STATEFUL_REFUSALS = {
     # The waiting list: someone to tell (a phone or an e-mail, each optional in the schema), a day not passed.
     (f"POST {_SITE}/waitlist", "/problems/contact-needed"),
     (f"POST {_SITE}/waitlist", "/problems/invalid-date"),
+    # Requests: a category of the collectivity's; a sender R112-9-1 identifies (a letter's postal address, an
+    # organisation's SIREN or RNA number and not both), a SIREN's key, a valid phone number.
+    *(("POST /api/v1/tenants/{tenant}/requests", f"/problems/{kind}")
+      for kind in ("unknown-category", "sender-incomplete", "invalid-siren", "invalid-phone")),
 }
 MOTIFS = ("passeport", "mariage", "permis")
 
@@ -181,6 +186,11 @@ class Fuzzed:
         self.pools["party"] = (self.pools.get("party", []) + parties)[-6:]
         self.pools["into"] = self.pools["party"]
         await self._appointments(admin)
+        filed = await self.http.post("/api/v1/tenants/demo/requests", headers=admin, json={
+            "category": "voirie", "subject": "Trottoir", "body": "Le trottoir est abîmé.",
+            "person": {"first_name": "Anne", "last_name": "Lefèvre", "email": "anne@example.fr"}})
+        self.pools["request"] = (self.pools.get("request", []) + ([filed.json()["id"]] if filed.status_code == 201
+                                                                  else []))[-6:]
 
     async def _appointments(self, admin: dict[str, str]) -> None:
         """Free slots of the next two weeks (whatever today is) and two new appointments booked by staff in them
@@ -257,8 +267,10 @@ async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
                 put = await http.put(f"/api/v1/sites/demo/motifs/{motif.id}", json=_motif_body(motif),
                                      headers=stack.auth("admin"))
                 assert put.status_code == 201, put.text
+            await put_categories(stack.settings)  # the requests' (requests/seed.py)
             pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES),
-                     "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"], "motif": list(MOTIFS)}
+                     "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"], "motif": list(MOTIFS),
+                     "category": ["etat-civil", "urbanisme", "voirie", "autre"]}
             fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools)
             await fuzzed.refresh()
             assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools
@@ -332,7 +344,7 @@ def _aimed(case: Case, draw: st.DrawFn, pools: dict[str, list[str]], mode: Gener
         # A check-in's code is an appointment's; elsewhere a code is a pairing code.
         codes = "appointment_code" if case.operation.path.endswith("/check-in") else "code"
         for name, pool in (("service", "service"), ("counter", "counter"), ("code", codes), ("motif", "motif"),
-                           ("start", "start")):
+                           ("start", "start"), ("category", "category")):
             if isinstance(body.get(name), str) and pools.get(pool):
                 body[name] = draw(st.sampled_from(pools[pool]))
         for name in ("party", "into"):  # a party's number in a body (a relation, a merge)

@@ -9,6 +9,7 @@ unknown (404), like a request of another one."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -20,7 +21,7 @@ from stdnum.fr import siren as stdnum_siren
 from queue_server.platform.sessions import Limits
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
-from queue_server.requests.domain.status import Status
+from queue_server.requests.domain.status import STATUSES, Status
 from queue_server.requests.errors import Refusal, unknown_request, unknown_tenant
 from queue_server.requests.service import Found, OrganisationIn, PersonIn, RequestIn, Requests, Who
 from queue_server.requests.tables import RequestMessage
@@ -244,13 +245,14 @@ class RequestsApi:
     async def listed(self, request: Request) -> Response:
         _caller, tenant = await self._staff(request)
         params = request.query_params
-        state = params.get("status") or None
-        if state is not None and state not in ("received", "in_progress", "waiting_citizen", "closed"):
+        state = params.get("status")
+        if state is not None and state not in STATUSES:
             raise HTTPError(422, "status: one of received, in_progress, waiting_citizen, closed.", "invalid-query",
                             extra={"errors": [{"field": "status", "message": "an unknown status"}]})
-        category = params.get("category") or None
-        if category is not None and not plausible_id(category):
-            return json_response({"items": []})
+        category = params.get("category")
+        if category is not None and not re.fullmatch(SLUG[1:-1], category):
+            raise HTTPError(422, "category: a category's id (lower-case letters, digits and dashes).",
+                            "invalid-query", extra={"errors": [{"field": "category", "message": "not a category id"}]})
         found = await self.requests.listed(tenant, state=state, category=category)
         return json_response({"items": [request_view(f, staff=True) for f in found]})
 
