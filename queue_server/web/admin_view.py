@@ -113,6 +113,10 @@ def action_labels(_: Gettext) -> dict[str, str]:
         "display.message": _("Hall display: idle message changed"),
         "display.image": _("Hall display: image added to the slideshow"),
         "display.image-removed": _("Hall display: image removed from the slideshow"),
+        "config.request-category": _("Configuration changed: request category"),
+        "request.created": _("Request filed"),
+        "request.message": _("Message written on a request"),
+        "request.status": _("Request status changed"),
     }
 
 

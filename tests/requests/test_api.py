@@ -216,3 +216,20 @@ async def test_staff_list_by_status_and_category_and_move_a_request_on(http: htt
     assert reopened.json()["status"] == "in_progress"
     assert (await http.get(f"{BASE}/requests")).status_code == 401
     assert (await http.get(f"{BASE}/requests", headers=stack.auth("kiosk"))).status_code == 403
+
+
+async def test_an_address_files_so_many_requests_an_hour_and_staff_any_number(stack: Stack) -> None:
+    """With 2 an hour, a citizen's third request is a 429 with Retry-After; an agent's is filed."""
+    from queue_server.web.app import create_app
+
+    await put_categories(stack.settings)
+    settings = stack.settings.model_copy(update={"requests": stack.settings.requests.model_copy(
+        update={"requests_per_address_per_hour": 2})})
+    app = create_app(settings, clock=lambda: NOW)
+    async with (app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http):
+        for _ in range(2):
+            await file_request(http)
+        refused = await http.post(f"{BASE}/requests", json=LETTER)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        await file_request(http, stack.auth("agent"))

@@ -202,6 +202,13 @@ class RequestsApi:
         caller = await self.auth.caller(request)
         return (caller if self._is_staff(caller, tenant) else None), tenant
 
+    async def _hourly_limit(self, request: Request) -> None:
+        """``requests_per_address_per_hour`` requests filed online from one address in an hour; beyond, 429."""
+        wait = await self.limits.hit(f"requests-filed:{client_address(request)}", self.per_hour, 3600)
+        if wait is not None:
+            raise HTTPError(429, f"This address may file {self.per_hour} requests an hour; try again in {wait} s.",
+                            "rate-limited", {"Retry-After": str(wait)})
+
     def _who(self, request: Request, caller: Principal | Person | None) -> Who:
         return Who(actor_of(caller) if caller is not None else "citizen", caller is not None, client_address(request))
 
@@ -215,9 +222,7 @@ class RequestsApi:
     async def create(self, request: Request) -> Response:
         caller, tenant = await self._maybe_staff(request)
         if caller is None:
-            await rate_limit(self.limits, f"request-hour:{client_address(request)}", self.per_hour * 60,
-                             "This address")
-            await rate_limit(self.limits, f"request:{client_address(request)}", self.per_hour, "This address")
+            await self._hourly_limit(request)
         content_type = request.headers.get("content-type", "").lower()
         files = []
         try:
