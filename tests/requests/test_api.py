@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -233,3 +234,26 @@ async def test_an_address_files_so_many_requests_an_hour_and_staff_any_number(st
         refused = await http.post(f"{BASE}/requests", json=LETTER)
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
         await file_request(http, stack.auth("agent"))
+
+
+async def test_requests_filed_at_once_get_every_reference_once_without_gaps(http: httpx.AsyncClient,
+                                                                            stack: Stack) -> None:
+    """Twelve requests filed together, by staff and citizens, are numbered 1 to 12, each once; a refused one in
+    between takes no number."""
+    results: list[Any] = []
+
+    async def one(n: int) -> None:
+        headers = stack.auth("agent") if n % 2 else {}
+        answer = await http.post(f"{BASE}/requests", json={**LETTER, "subject": f"Demande {n}"}, headers=headers)
+        results.append(answer)
+
+    async def refused() -> None:
+        answer = await http.post(f"{BASE}/requests", json={**LETTER, "category": "piscine"})
+        assert answer.status_code == 422
+
+    async with anyio.create_task_group() as group:
+        for n in range(12):
+            group.start_soon(one, n)
+        group.start_soon(refused)
+    assert all(answer.status_code == 201 for answer in results), [a.text for a in results]
+    assert sorted(answer.json()["reference"] for answer in results) == [f"DEM-2026-{n:06d}" for n in range(1, 13)]
