@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -386,6 +386,92 @@ class Requests:
                 session.add(row)
                 note(session, "request.status", who.actor, tenant=tenant, target=row.reference,
                      address=who.address, detail=f"{current} -> {wanted}")
+                await session.commit()
+        return await self.get(tenant, request_id)
+
+
+    # The staff page (web/staff.py) ------------------------------------------------------------------------
+
+    async def today(self, tenant: str) -> date:
+        """Today on the tenant's first site's clock (what "overdue" is counted against)."""
+        async with self.db() as session:
+            calendar = await self._calendar(session, tenant, None)
+        return self.clock().astimezone(calendar.zone).date()
+
+    async def search(self, tenant: str, *, state: str | None = None, category: str | None = None,
+                     service: str | None = None, overdue: bool = False, text: str = "",
+                     limit: int = 200) -> list[RequestRow]:
+        """The tenant's requests, newest first (``limit`` at most), narrowed to a status, a category, the
+        categories of a service (its name), the open ones past their due date, and those whose reference,
+        subject, sender or any message contains ``text`` (case-insensitive; accents count: "lefevre" does not
+        find "Lefèvre"). Messages are not loaded."""
+        query = select(RequestRow).where(col(RequestRow.tenant_id) == tenant)
+        if state:
+            query = query.where(col(RequestRow.status) == state)
+        if category:
+            query = query.where(col(RequestRow.category) == category)
+        if service:
+            query = query.where(col(RequestRow.category).in_(
+                select(CategoryRow.category).where(col(CategoryRow.tenant_id) == tenant,
+                                                   col(CategoryRow.service_name) == service)))
+        if overdue:
+            query = query.where(col(RequestRow.status) != "closed",
+                                col(RequestRow.due_on) < await self.today(tenant))
+        words = text.strip()
+        if words:
+            query = query.where(or_(
+                *(col(column).icontains(words, autoescape=True) for column in (
+                    RequestRow.reference, RequestRow.subject, RequestRow.first_name, RequestRow.last_name,
+                    RequestRow.email, RequestRow.organisation)),
+                col(RequestRow.id).in_(select(RequestMessage.request_id).where(
+                    col(RequestMessage.body).icontains(words, autoescape=True)))))
+        async with self.db() as session:
+            return list((await session.exec(query.order_by(col(RequestRow.received_at).desc(),
+                                                           col(RequestRow.reference).desc()).limit(limit))).all())
+
+    async def read(self, tenant: str, request_id: str, who: Who) -> Found:
+        """The request as staff open it, the read audited (``request.read``: it shows a person's name, contact
+        and letters), like a citizen record's."""
+        found = await self.get(tenant, request_id)
+        async with self.db() as session:
+            note(session, "request.read", who.actor, tenant=tenant, target=found.row.reference, address=who.address)
+            await session.commit()
+        return found
+
+    async def attachment(self, tenant: str, request_id: str, attachment_id: int, who: Who) -> tuple[
+            RequestAttachment, Path]:
+        """An attachment of the request and its file, for staff; the download audited (``request.file``);
+        404 ``unknown-request`` when the request, the attachment or its file is not there."""
+        async with self.db() as session:
+            row = await session.get(RequestRow, request_id)
+            found = await session.get(RequestAttachment, attachment_id)
+            if row is None or row.tenant_id != tenant or found is None or found.request_id != request_id:
+                raise unknown_request()
+            path = self.files_dir / found.path
+            if not path.is_file():
+                raise unknown_request()
+            note(session, "request.file", who.actor, tenant=tenant, target=row.reference, address=who.address,
+                 detail=found.filename)
+            await session.commit()
+        return found, path
+
+    async def recategorise(self, tenant: str, request_id: str, category: str, who: Who) -> Found:
+        """Put the request in another category, so with that category's service (the way a request is handed
+        to another service); its due date stays (it counts from the receipt). 422 ``unknown-category``.
+        Audited when it changes (``request.category``)."""
+        categories = {row.category for row in await self.categories(tenant, staff=True)}
+        if category not in categories:
+            raise unknown_category(category)
+        async with self.db() as session:
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.tenant_id != tenant:
+                raise unknown_request()
+            if row.category != category:
+                before = row.category
+                row.category, row.updated_at = category, self.clock()
+                session.add(row)
+                note(session, "request.category", who.actor, tenant=tenant, target=row.reference,
+                     address=who.address, detail=f"{before} -> {category}")
                 await session.commit()
         return await self.get(tenant, request_id)
 

@@ -117,6 +117,9 @@ def action_labels(_: Gettext) -> dict[str, str]:
         "request.created": _("Request filed"),
         "request.message": _("Message written on a request"),
         "request.status": _("Request status changed"),
+        "request.read": _("Request read"),
+        "request.file": _("Request attachment downloaded"),
+        "request.category": _("Request moved to another category"),
     }
 
 
