@@ -76,6 +76,7 @@ from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
 from queue_server.requests.service import Requests
 from queue_server.requests.web.api import RequestsApi
+from queue_server.requests.web.citizen import CitizenRequests
 from queue_server.settings import Settings
 from queue_server.speech import Speech
 from queue_server.store.checks import check_redis
@@ -282,6 +283,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *AppointmentQr(booking, platform.limits).routes(),
                     *PurgesApi(authenticator, booking_retention).routes(),
                     *requests_api.routes(),
+                    *CitizenRequests(requests, requests_api, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -361,7 +363,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
         # record's in /static/crm/).
         Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static"),
                                                ("queue_server.crm.web", "static"),
-                                               ("queue_server.booking.web", "static")]), name="static"),
+                                               ("queue_server.booking.web", "static"),
+                                               ("queue_server.requests.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,
