@@ -389,6 +389,55 @@ class Requests:
                 await session.commit()
         return await self.get(tenant, request_id)
 
+    async def citizen_message(self, tenant: str, request_id: str, body: str, files: Sequence[Incoming],
+                              who: Who) -> RequestMessage:
+        """The holder's answer on their request (``/r/{id}``), with its files: a request waiting for the citizen
+        is back in progress. 404 unknown request; 409 ``wrong-status`` on a closed one (the citizen writes a new
+        request). Audited. ``files`` are moved under the request's directory, or stay where they are when it is
+        refused (the caller removes them)."""
+        now = self.clock()
+        folder = self.files_dir / tenant / request_id
+        moved: list[tuple[Path, Path]] = []
+        try:
+            async with self.db() as session:
+                row = await session.get(RequestRow, request_id)
+                if row is None or row.tenant_id != tenant:
+                    raise unknown_request()
+                if row.status == "closed":
+                    raise Refusal(409, "status: a closed request takes no more messages.", "wrong-status", "status")
+                message = RequestMessage(request_id=request_id, at=now, author="citizen", body=body,
+                                         actor=who.actor)
+                session.add(message)
+                if row.status == "waiting_citizen":
+                    row.status = "in_progress"
+                row.updated_at = now
+                session.add(row)
+                await session.flush()
+                held = len((await session.exec(select(RequestAttachment.id).where(
+                    col(RequestAttachment.request_id) == request_id))).all())
+                for n, incoming in enumerate(files, held + 1):
+                    session.add(RequestAttachment(
+                        request_id=request_id, message_id=message.id, filename=incoming.filename,
+                        content_type=incoming.content_type, size=incoming.size, sha256=incoming.sha256,
+                        path=f"{tenant}/{request_id}/{n}", at=now))
+                note(session, "request.message", who.actor, tenant=tenant, target=row.reference,
+                     address=who.address, detail=f"citizen {len(files)} file(s)")
+                await session.flush()
+                if files:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    for n, incoming in enumerate(files, held + 1):
+                        target = folder / str(n)
+                        os.replace(incoming.path, target)
+                        moved.append((target, incoming.path))
+                await session.commit()
+                await session.refresh(message)
+                return message
+        except BaseException:
+            for target, back in moved:  # nothing half saved: the files go back to the spool
+                with contextlib.suppress(OSError):
+                    os.replace(target, back)
+            raise
+
 
     # The staff page (web/staff.py) ------------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
 from queue_server.requests.service import Requests
 from queue_server.requests.web.api import RequestsApi
+from queue_server.requests.web.citizen import CitizenRequests
 from queue_server.requests.web.staff import RequestsPages
 from queue_server.settings import Settings
 from queue_server.speech import Speech
@@ -284,6 +285,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *PurgesApi(authenticator, booking_retention).routes(),
                     *requests_api.routes(),
                     *RequestsPages(authenticator, requests).routes(),
+                    *CitizenRequests(requests, requests_api, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)

@@ -23,7 +23,7 @@ from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.requests.domain.status import STATUSES, Status
 from queue_server.requests.errors import Refusal, unknown_request, unknown_tenant
-from queue_server.requests.service import Found, OrganisationIn, PersonIn, RequestIn, Requests, Who
+from queue_server.requests.service import Found, Incoming, OrganisationIn, PersonIn, RequestIn, Requests, Who
 from queue_server.requests.tables import RequestMessage
 from queue_server.requests.web.uploads import discard, read_form
 from queue_server.web.auth import STAFF, Authenticator, bearer
@@ -151,6 +151,19 @@ def _e164(raw: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def request_in(body: RequestBody, files: list[Incoming]) -> RequestIn:
+    """What a citizen's form filed online asks (the page ``/ecrire``): the body's fields as the service takes them,
+    the phone in E.164 and the SIREN's key checked as the API does (422 ``invalid-phone``, ``invalid-siren``)."""
+    person = body.person
+    return RequestIn(
+        category=body.category, subject=body.subject, body=body.body,
+        person=PersonIn(person.first_name, person.last_name, str(person.email).lower(),
+                        _e164(person.phone) if person.phone else None, person.address),
+        organisation=None if body.organisation is None else OrganisationIn(
+            body.organisation.name, _siren(body.organisation.siren), body.organisation.rna),
+        channel="web", lang=body.lang, files=files)
+
+
 class RequestsApi:
     def __init__(self, auth: Authenticator, requests: Requests, limits: Limits, *,
                  requests_per_address_per_hour: int = 10) -> None:
@@ -208,6 +221,10 @@ class RequestsApi:
         if wait is not None:
             raise HTTPError(429, f"This address may file {self.per_hour} requests an hour; try again in {wait} s.",
                             "rate-limited", {"Retry-After": str(wait)})
+
+    async def count_online(self, request: Request) -> None:
+        """A request filed online by the citizens' page counts against the address's hourly allowance (429)."""
+        await self._hourly_limit(request)
 
     def _who(self, request: Request, caller: Principal | Person | None) -> Who:
         return Who(actor_of(caller) if caller is not None else "citizen", caller is not None, client_address(request))

@@ -52,6 +52,7 @@ class Form:
 
     data: bytes
     files: list[Incoming]
+    fields: dict[str, str] = field(default_factory=dict)  # the plain fields asked for (``read_form(fields=)``)
 
 
 def discard(files: list[Incoming]) -> None:
@@ -67,10 +68,16 @@ def _refused_beyond(request: Request, limit: int) -> None:
         raise HTTPError(413, f"The body may not exceed {limit} bytes.", "body-too-large")
 
 
-async def read_form(request: Request, spool: Path) -> Form:
+async def read_form(request: Request, spool: Path, fields: dict[str, str] | None = None) -> Form:
     """The form of ``request``: 400 when it is no multipart form, 413 for a file beyond 10 MB (naming it) or a
     body beyond what the files allowed and the form may hold, 422 for more files than allowed, a missing ``data``
-    field or a file whose content is of no allowed type (naming it)."""
+    field or a file whose content is of no allowed type (naming it).
+
+    ``fields``: an HTML form's plain fields to read as text (UTF-8), named by its keys, together at most as large
+    as the ``data`` field may be; their values are filled in as they arrive, and stay filled when the form is
+    refused (for the page to show what was typed again). A form read with ``fields`` needs no ``data`` field
+    (the citizen pages' forms)."""
+    wanted = fields if fields is not None else {}
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -104,8 +111,9 @@ async def read_form(request: Request, spool: Path) -> Form:
         part.name = disposition.get(b"name", b"").decode("utf-8", "replace")
         raw_name = disposition.get(b"filename")
         part.filename = raw_name.decode("utf-8", "replace") if raw_name is not None else None
-        if part.name == FILES_FIELD and part.filename is not None:
-            count = sum(1 for p in parts if p.name == FILES_FIELD and p.filename is not None)
+        # A file part without a name is what a browser sends for a file input left empty: no file.
+        if part.name == FILES_FIELD and part.filename:
+            count = sum(1 for p in parts if p.name == FILES_FIELD and p.filename)
             if count > attachments.MAX_FILES:
                 problem.append(Refusal(422, f"At most {attachments.MAX_FILES} files may be attached.",
                                        "too-many-files", FILES_FIELD))
@@ -127,8 +135,8 @@ async def read_form(request: Request, spool: Path) -> Form:
                 part.head.extend(chunk[:HEAD_BYTES - len(part.head)])
             part.digest.update(chunk)
             part.file.write(chunk)
-        elif part.name == DATA_FIELD:
-            if part.size > MAX_DATA_BYTES:
+        elif part.name == DATA_FIELD or (part.name in wanted and part.filename is None):
+            if part.size > MAX_DATA_BYTES or sum(len(p.data) for p in parts) + len(chunk) > MAX_DATA_BYTES:
                 problem.append(HTTPError(413, f"The data field may not exceed {MAX_DATA_BYTES} bytes.",
                                          "body-too-large"))
                 return
@@ -136,6 +144,8 @@ async def read_form(request: Request, spool: Path) -> Form:
 
     def end_part() -> None:
         part = parts[-1]
+        if part.name in wanted and part.filename is None:
+            wanted[part.name] = bytes(part.data).decode("utf-8", "replace")
         if part.file is not None:
             part.file.close()
             part.file = None
@@ -161,6 +171,8 @@ async def read_form(request: Request, spool: Path) -> Form:
             raise problem[0]
         files = _typed([p for p in parts if p.path is not None])
         data = next((bytes(p.data) for p in parts if p.name == DATA_FIELD and p.filename is None), None)
+        if fields is not None:
+            return Form(data or b"", files, wanted)
         if data is None:
             raise HTTPError(422, "data: the request's fields, as JSON, in a form field named data.", "invalid-body",
                             extra={"errors": [{"field": DATA_FIELD, "message": "required"}]})

@@ -3,13 +3,13 @@
 // It puts an iframe right after itself, in the page's language (<html lang>, French by default), and sizes it to
 // the height the framed page tells (postMessage), believing only messages from the Guichet server and that frame.
 // The framed pages themselves allow framing by the tenant's declared websites only (CSP frame-ancestors).
-// data-widget="ticket" frames the waiting times and taking a ticket from home (the queue's /ticket-widget).
-// Widgets to come (request, kb) are not rendered yet: a console warning, nothing shown.
+// data-widget="ticket" frames the waiting times and taking a ticket from home (the queue's /ticket-widget);
+// data-widget="request" writing to the town hall (the requests' /ecrire). Widgets to come (kb) are not rendered yet: a console warning, nothing shown.
 (() => {
   "use strict";
   const TITLES = /*TITLES*/{}; // kind -> language -> the frame's accessible title
   const WIDGETS = /*WIDGETS*/[];
-  const PATHS = { booking: "/book", ticket: "/ticket-widget" };
+  const PATHS = { booking: "/book", ticket: "/ticket-widget", request: "/ecrire" };
   const script = document.currentScript;
   if (!script) return;
   const origin = new URL(script.src, location.href).origin;
