@@ -7,7 +7,7 @@ Automatic (RFC 3834 and common practice): ``Auto-Submitted`` other than ``no``; 
 naming ``OOF`` or ``All``, and subjects such as "Réponse automatique", "Absence du bureau", "Out of office",
 "Automatic reply", "Undeliverable"). A subject alone decides only with those typical words at its start, so that a
 citizen writing "Absence de mon fils à la cantine" is not mistaken for one (limit: a citizen whose subject starts
-with "Absent" is).
+with "Absent du bureau" or "Réponse automatique" is).
 
 Text: the first ``text/plain`` part that is not an attachment; else the HTML part sanitised by nh3 (no script, no
 style, no event handler, links kept with ``rel="noopener noreferrer"``). Files: every part with a file name or that
@@ -33,7 +33,8 @@ REFERENCE = re.compile(r"\bDEM-\d{4}-\d{6}\b")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 AUTOMATIC_SUBJECT = re.compile(
     r"^\s*(?:(?:auto(?:matic)?[ -]?(?:reply|response)|auto:|autoreply|out of (?:the )?office|"
-    r"r[ée]ponse automatique|absence|absent|abwesenheit|undeliverable|undelivered mail|"
+    r"r[ée]ponse automatique|absente? du bureau|absence du bureau|message d'absence|abwesenheit|"
+    r"undeliverable|undelivered mail|"
     r"delivery status notification|mail delivery (?:failed|failure|system)|returned mail|"
     r"non remis|message non remis|notification d'[ée]tat de (?:la )?distribution)\b)", re.IGNORECASE)
 DAEMONS = re.compile(r"^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.IGNORECASE)
