@@ -206,3 +206,33 @@ async def test_an_emails_files_are_kept_by_content_and_the_others_noted(stack: S
     assert "facture.pdf : type non accepté" in request["messages"][0]["body"]  # type: ignore[index]
     kept = list((stack.settings.server.data_dir / "requests" / "demo" / str(request["id"])).iterdir())
     assert [path.read_bytes() for path in kept] == [pdf]
+
+
+async def test_an_email_read_again_after_a_crash_is_written_once(stack: Stack, dovecot: Dovecot) -> None:
+    """The same e-mail found unseen a second time (a crash after it was written, before it was marked seen) makes
+    no second request and no second acknowledgement."""
+    raw, _ = citizen_mail("Encombrants", "Quand passe la collecte des encombrants ?")
+    async with running(stack, dovecot) as run:
+        await dovecot.deliver(raw)
+        await eventually(lambda: run.handled == 1, timeout_s=30)
+        await dovecot.deliver(raw)
+        await eventually(lambda: run.handled == 2, timeout_s=30)
+        requests = await run.requests(stack)
+    assert len(requests) == 1
+    assert len(await outbox(stack.settings)) == 1
+
+
+async def test_a_stranger_quoting_a_reference_files_a_new_request(stack: Stack, dovecot: Dovecot) -> None:
+    """References follow one another: an e-mail quoting one from another address than the request's is a new
+    request, never a message on someone else's."""
+    async with running(stack, dovecot) as run:
+        request, _ = await new_request(run, stack)
+        raw, _ = citizen_mail(f"Re: [{request['reference']}] Votre demande", "Je veux lire ce dossier.")
+        stranger = email.message_from_bytes(raw, policy=email.policy.default)
+        stranger.replace_header("From", "Curieux <curieux@example.org>")
+        await dovecot.deliver(bytes(stranger))
+        await eventually(lambda: run.handled == 2, timeout_s=30)
+        requests = await run.requests(stack)
+    assert len(requests) == 2
+    mine = next(r for r in requests if r["id"] == request["id"])
+    assert len(mine["messages"]) == 1  # type: ignore[arg-type]
