@@ -16,12 +16,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 DOMAIN ?= queue_server.queue.domain queue_server.crm.domain queue_server.booking.domain queue_server.requests.domain
 
 # What the tests need from Debian besides Python packages: chromium for the browser tests (Playwright
-# drives this binary and never downloads a browser) and espeak-ng for the spoken announcements.
+# drives this binary and never downloads a browser) and espeak-ng for the spoken announcements;
+# dovecot-imapd for the requests' e-mail intake (the tests start a dovecot of their own on a free port).
 # `make demo` needs neither: without espeak-ng the displays play their chime alone.
 GUICHET_CHROMIUM ?= /usr/lib/chromium/chromium
 export GUICHET_CHROMIUM
 TEST_PACKAGES_MISSING = $(strip $(if $(wildcard $(GUICHET_CHROMIUM)),,chromium) \
-	$(if $(shell command -v espeak-ng 2>/dev/null),,espeak-ng))
+	$(if $(shell command -v espeak-ng 2>/dev/null),,espeak-ng) \
+	$(if $(wildcard /usr/sbin/dovecot),,dovecot-imapd))
 # Debian splits venv's pip bootstrap (ensurepip) into its own package, python3.X-venv.
 VENV_PACKAGE_MISSING = $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null \
 	|| $(PYTHON) -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])')

@@ -174,6 +174,15 @@ class RequestsSettings(_Section):
     requests_per_address_per_hour: int = Field(10, ge=1, le=10_000)
     # A directory of the collectivities' own message texts (request_acknowledged.txt...), as [booking]'s.
     templates_dir: Path | None = None
+    # E-mail intake: the collectivity's mailbox, imaps://USER:PASSWORD@HOST[:PORT]/MAILBOX (or imap://, no TLS);
+    # empty: no intake. Read with IDLE where the server offers it, and at least every imap_poll_s seconds.
+    imap_url: SecretStr = SecretStr("")
+    imap_poll_s: float = Field(60.0, gt=0, le=3600)
+    # The tenant whose requests the mailbox's e-mails become (empty: the first tenant by id).
+    imap_tenant: str = ""
+    # The category of a new e-mail by the address it was sent to ({"urbanisme@ville.fr" = "urbanisme"});
+    # "autre" otherwise.
+    imap_categories: dict[str, str] = {}
 
 
 class AntsSettings(_Section):

@@ -179,6 +179,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(default="", max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
     attachments: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # E-mails only: extra headers ({"In-Reply-To": ..., "Auto-Submitted": ...}), or null.
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 LOG_KEEP = 100  # e-mails a LogMailer remembers
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
+# Headers a caller may add to an e-mail (``Mail.headers``): threading and RFC 3834's marking of automatic mail.
+EXTRA_HEADERS = frozenset({"In-Reply-To", "References", "Auto-Submitted", "Reply-To"})
 
 
 class EmailError(Exception):
@@ -61,6 +63,7 @@ class Mail:
     body: str
     ref: str
     attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # (name, value) of ``EXTRA_HEADERS`` only, added as given
 
 
 class Mailer(Protocol):
@@ -129,6 +132,9 @@ class SmtpMailer:
         message["Subject"] = mail.subject
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = f"<{mail.ref}@{self.domain}>"
+        for name, value in mail.headers:
+            if name in EXTRA_HEADERS:  # never a second From or Message-ID
+                message[name] = value
         message.set_content(mail.body)
         for attachment in mail.attachments:
             parsed = Message()  # the content type's parameters (method, charset) carried over as given

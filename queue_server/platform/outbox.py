@@ -69,7 +69,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import OutboxMessage
-from queue_server.platform.email import Attachment, EmailError, Mail, Mailer, make_mailer, mask_address
+from queue_server.platform.email import EXTRA_HEADERS, Attachment, EmailError, Mail, Mailer, make_mailer, mask_address
 from queue_server.platform.sms import LogProvider, SmsError, SmsProvider, make_provider, mask_number
 from queue_server.settings import load_settings
 
@@ -129,21 +129,25 @@ def loaded_attachments(stored: list[dict[str, str]] | None) -> tuple[Attachment,
 
 async def enqueue(session: AsyncSession, *, channel: Channel, to: str, body: str, key: str, subject: str = "",
                   tenant: str | None = None, at: datetime | None = None,
-                  attachments: Sequence[Attachment] = ()) -> bool:
+                  attachments: Sequence[Attachment] = (), headers: dict[str, str] | None = None) -> bool:
     """Add a message to send to ``to`` (E.164 for an SMS, an address for an e-mail) in the session's
     transaction, due at ``at`` (now by default), without committing: the caller commits it with the
     change that causes it. False when a message with the same ``key`` (200 characters at most) exists
     already, sent or not: nothing is written then. On PostgreSQL, a concurrent transaction writing the
     same key makes this one wait for it, then write nothing. ``attachments`` go with an e-mail only (an
-    SMS with some is refused); they are stored in the row, so keep them small (an ``.ics``, not a PDF)."""
+    SMS with some is refused); they are stored in the row, so keep them small (an ``.ics``, not a PDF).
+    ``headers`` (e-mails only) are added to the e-mail as given (threading: ``In-Reply-To``, ``References``;
+    ``Auto-Submitted``); the mailer refuses those it sets itself (``email.EXTRA_HEADERS``)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     if attachments and channel != "email":
         raise ValueError("only an e-mail carries attachments")
+    if headers and (channel != "email" or not set(headers) <= EXTRA_HEADERS):
+        raise ValueError("only an e-mail carries headers, and only " + ", ".join(sorted(EXTRA_HEADERS)))
     when = at or now_utc()
     row = {"key": key, "channel": channel, "tenant_id": tenant, "recipient": to, "subject": subject,
            "body": body, "attachments": stored_attachments(attachments), "status": PENDING, "attempts": 0,
-           "next_at": when, "last_error": "", "created_at": now_utc()}
+           "headers": headers or None, "next_at": when, "last_error": "", "created_at": now_utc()}
     insert = sqlite_insert if (await session.connection()).dialect.name == "sqlite" else pg_insert
     result: Any = await session.execute(insert(OutboxMessage).values(row).on_conflict_do_nothing())
     return bool(result.rowcount)
@@ -341,7 +345,8 @@ class OutboxWorker:
                     await self.sms.send(message.recipient, message.body)
                 elif message.channel == "email":
                     await self.mailer.send(Mail(message.recipient, message.subject, message.body,
-                                                message_ref(message), loaded_attachments(message.attachments)))
+                                                message_ref(message), loaded_attachments(message.attachments),
+                                                tuple((message.headers or {}).items())))
                 else:
                     return Outcome(f"unknown channel {message.channel[:20]!r}", permanent=True)
         except SmsError as exc:

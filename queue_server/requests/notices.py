@@ -17,11 +17,15 @@ from dataclasses import asdict
 from functools import partial
 
 from babel.dates import format_date
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.platform.outbox import MessageTemplates, enqueue
+from queue_server.db.tables import OutboxMessage
+from queue_server.platform.outbox import MessageTemplates, enqueue, message_ref
 from queue_server.requests.domain.acknowledgement import Facts
-from queue_server.requests.tables import RequestMessage, RequestRow
+from queue_server.requests.tables import RequestMail, RequestMessage, RequestRow
+
+THREAD_KEEP = 10  # Message-IDs a References header names at most: the first and the latest ones
 
 
 def tracking_url(base_url: str, request_id: str) -> str:
@@ -36,6 +40,31 @@ def reply_key(request_id: str, message_id: int) -> str:
     return f"request:{request_id}:message:{message_id}:email"
 
 
+def key_prefix(request_id: str) -> str:
+    """What the outbox keys of every e-mail about the request start with."""
+    return f"request:{request_id}:"
+
+
+async def thread_headers(session: AsyncSession, row: RequestRow, domain: str) -> dict[str, str]:
+    """``In-Reply-To`` and ``References`` of the next e-mail about ``row``, so that mail readers show the
+    exchange as one conversation: the citizen's e-mails (``RequestMail``) and ours written before (their
+    Message-IDs, ``<ref@domain>`` as the mailer makes them; none without ``domain``), oldest first; it answers
+    the latest. Empty when there is nothing to answer (a web request's first e-mail)."""
+    dated: list[tuple[object, int, str]] = []
+    for mail in (await session.exec(select(RequestMail).where(col(RequestMail.request_id) == row.id))).all():
+        dated.append((mail.at, 0, mail.message_id))
+    if domain:
+        sent = (await session.exec(select(OutboxMessage).where(
+            col(OutboxMessage.key).startswith(key_prefix(row.id), autoescape=True),
+            col(OutboxMessage.channel) == "email"))).all()
+        dated.extend((item.created_at, 1, f"<{message_ref(item)}@{domain}>") for item in sent)
+    if not dated:
+        return {}
+    ids = [message_id for _at, _kind, message_id in sorted(dated, key=lambda item: (item[0], item[1]))]
+    shown = ids if len(ids) <= THREAD_KEEP else ids[:1] + ids[-(THREAD_KEEP - 1):]
+    return {"In-Reply-To": ids[-1], "References": " ".join(shown)}
+
+
 def compose_acknowledgement(templates: MessageTemplates, row: RequestRow, facts: Facts, *, tenant_name: str,
                             category: str, tracking: str) -> tuple[str, str]:
     """(subject, body) of the acknowledgement of ``row``, in its language or French."""
@@ -48,19 +77,21 @@ def compose_acknowledgement(templates: MessageTemplates, row: RequestRow, facts:
 
 
 async def acknowledge(session: AsyncSession, templates: MessageTemplates, row: RequestRow, facts: Facts, *,
-                      tenant_name: str, category: str, tracking: str) -> bool:
-    """Write the acknowledgement of ``row`` to its sender's e-mail address (none: nothing written; False)."""
+                      tenant_name: str, category: str, tracking: str, headers: dict[str, str] | None = None) -> bool:
+    """Write the acknowledgement of ``row`` to its sender's e-mail address (none: nothing written; False), with
+    ``headers`` (threading, ``Auto-Submitted``) when given."""
     if not row.email:
         return False
     subject, body = compose_acknowledgement(templates, row, facts, tenant_name=tenant_name, category=category,
                                             tracking=tracking)
     return await enqueue(session, channel="email", to=row.email, subject=subject, body=body, tenant=row.tenant_id,
-                         key=acknowledgement_key(row.id))
+                         key=acknowledgement_key(row.id), headers=headers)
 
 
 async def reply(session: AsyncSession, templates: MessageTemplates, row: RequestRow, message: RequestMessage, *,
-                tenant_name: str, tracking: str) -> bool:
-    """Write staff's public ``message`` to the sender's e-mail address (none: nothing written; False)."""
+                tenant_name: str, tracking: str, headers: dict[str, str] | None = None) -> bool:
+    """Write staff's public ``message`` to the sender's e-mail address (none: nothing written; False), with
+    ``headers`` (threading) when given."""
     if not row.email or message.id is None:
         return False
     lang = templates.language(row.tenant_id, "request_reply", row.lang)
@@ -68,4 +99,4 @@ async def reply(session: AsyncSession, templates: MessageTemplates, row: Request
                                      reference=row.reference, subject=row.subject, body=message.body,
                                      tracking_url=tracking)
     return await enqueue(session, channel="email", to=row.email, subject=subject, body=body, tenant=row.tenant_id,
-                         key=reply_key(row.id, message.id))
+                         key=reply_key(row.id, message.id), headers=headers)

@@ -29,17 +29,24 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import Site, Tenant
+from queue_server.db.tables import OutboxMessage, Site, Tenant
 from queue_server.platform.audit import note
 from queue_server.platform.calendar import public_holidays
-from queue_server.platform.outbox import MessageTemplates
+from queue_server.platform.outbox import MessageTemplates, message_ref
 from queue_server.requests import notices
 from queue_server.requests.domain import acknowledgement, sender, status
 from queue_server.requests.domain.due import due_on
 from queue_server.requests.domain.errors import Refused
 from queue_server.requests.domain.references import reference
 from queue_server.requests.errors import Refusal, refusal_of, unknown_category, unknown_request, unknown_tenant
-from queue_server.requests.tables import CategoryRow, RequestAttachment, RequestCounter, RequestMessage, RequestRow
+from queue_server.requests.tables import (
+    CategoryRow,
+    RequestAttachment,
+    RequestCounter,
+    RequestMail,
+    RequestMessage,
+    RequestRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +110,7 @@ class RequestIn:
     channel: sender.Channel = "web"
     lang: str = "fr"
     files: Sequence[Incoming] = ()
+    mail_id: str | None = None  # by e-mail (``intake/``): its Message-ID, remembered (``RequestMail``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +148,8 @@ class Requests:
         self.files_dir = files_dir
         self.wake = wake
         self.clock = clock
+        # The domain of our e-mails' Message-IDs (``[email] from``'s), so that replies name earlier ones.
+        self.mail_domain = ""
 
     @property
     def spool(self) -> Path:
@@ -264,9 +274,16 @@ class Requests:
                         content_type=incoming.content_type, size=incoming.size, sha256=incoming.sha256,
                         path=relative, at=now))
                 session.add_all(attachments)
+                if new.mail_id:
+                    session.add(RequestMail(tenant_id=tenant, message_id=new.mail_id, request_id=request_id, at=now))
+                    await session.flush()
                 facts = acknowledgement.facts(received_on, contact_of(category), mentions_of(category))
+                # RFC 3834: an automatic answer, which the citizen's own auto-responder must not answer.
+                headers = {**await notices.thread_headers(session, row, self.mail_domain),
+                           "Auto-Submitted": "auto-replied" if new.mail_id else "auto-generated"}
                 await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
-                                          category=category.name, tracking=notices.tracking_url(base_url, row.id))
+                                          category=category.name, tracking=notices.tracking_url(base_url, row.id),
+                                          headers=headers)
                 note(session, "request.created", who.actor, tenant=tenant, target=row.reference, address=who.address,
                      detail=f"{category.category} {new.channel} {len(attachments)} file(s)")
                 await session.flush()
@@ -358,7 +375,8 @@ class Requests:
             await session.flush()
             if not internal:
                 await notices.reply(session, self.templates, row, message, tenant_name=tenant_name,
-                                    tracking=notices.tracking_url(base_url, row.id))
+                                    tracking=notices.tracking_url(base_url, row.id),
+                                    headers=await notices.thread_headers(session, row, self.mail_domain))
             note(session, "request.message", who.actor, tenant=tenant, target=row.reference, address=who.address,
                  detail="internal" if internal else "public")
             await session.commit()
@@ -523,6 +541,93 @@ class Requests:
                      address=who.address, detail=f"{before} -> {category}")
                 await session.commit()
         return await self.get(tenant, request_id)
+
+    # E-mail intake (``intake/``) ------------------------------------------------------------------------------
+
+    async def mail_known(self, tenant: str, message_id: str) -> bool:
+        """Whether the citizen's e-mail ``message_id`` became a request or a message already."""
+        async with self.db() as session:
+            return (await session.exec(select(RequestMail.id).where(
+                col(RequestMail.tenant_id) == tenant, col(RequestMail.message_id) == message_id))).first() is not None
+
+    async def answered_request(self, tenant: str, *, reference_text: str | None, message_ids: Sequence[str],
+                               sender_email: str) -> str | None:
+        """The id of the tenant's request an e-mail answers: one whose reference it quotes when it comes from the
+        request's own address (references follow one another: anyone could guess one), else one that an e-mail
+        it names (``In-Reply-To``, ``References``: the citizen's own, or ours, ``<ref@domain>`` with the outbox's
+        ``message_ref``, which nobody guesses) is about; ``None`` when none is."""
+        async with self.db() as session:
+            if reference_text:
+                quoted = (await session.exec(select(RequestRow).where(
+                    col(RequestRow.tenant_id) == tenant, col(RequestRow.reference) == reference_text))).first()
+                if quoted is not None and (quoted.email or "").strip().lower() == sender_email.strip().lower():
+                    return quoted.id
+            for message_id in reversed(message_ids):  # the latest named first
+                mail = (await session.exec(select(RequestMail.request_id).where(
+                    col(RequestMail.tenant_id) == tenant, col(RequestMail.message_id) == message_id))).first()
+                if mail is not None:
+                    return mail
+                left = message_id.strip("<>").partition("@")[0]
+                digest, _dot, number = left.partition(".")
+                if not number.isdigit():
+                    continue
+                sent = await session.get(OutboxMessage, int(number))
+                if (sent is not None and sent.tenant_id == tenant and message_ref(sent) == left
+                        and sent.key.startswith("request:")):
+                    request_id = sent.key.split(":")[1]
+                    if await session.get(RequestRow, request_id) is not None:
+                        return request_id
+        return None
+
+    async def add_citizen_mail(self, tenant: str, request_id: str, body: str, mail_id: str,
+                               files: Sequence[Incoming] = ()) -> RequestMessage | None:
+        """The citizen's answer by e-mail as a message on their request, with its files (moved under the
+        request's directory, as ``create`` does) and its Message-ID remembered; a request waiting for the citizen
+        goes back to ``in_progress``. ``None``, writing nothing, when that e-mail was written already. Audited."""
+        now = self.clock()
+        moved: list[Path] = []
+        try:
+            async with self.db() as session:
+                row = await session.get(RequestRow, request_id)
+                if row is None or row.tenant_id != tenant:
+                    raise unknown_request()
+                session.add(RequestMail(tenant_id=tenant, message_id=mail_id, request_id=request_id, at=now))
+                try:
+                    await session.flush()
+                except IntegrityError:
+                    return None
+                message = RequestMessage(request_id=request_id, at=now, author="citizen", body=body,
+                                         actor="citizen")
+                session.add(message)
+                await session.flush()
+                assert message.id is not None
+                folder = self.files_dir / tenant / request_id
+                attachments = [RequestAttachment(
+                    request_id=request_id, message_id=message.id, filename=incoming.filename,
+                    content_type=incoming.content_type, size=incoming.size, sha256=incoming.sha256,
+                    path=f"{tenant}/{request_id}/m{message.id}-{n}", at=now) for n, incoming in enumerate(files, 1)]
+                session.add_all(attachments)
+                if row.status == "waiting_citizen":
+                    row.status = "in_progress"
+                row.updated_at = now
+                session.add(row)
+                note(session, "request.message", "citizen", tenant=tenant, target=row.reference,
+                     detail=f"email {len(attachments)} file(s)")
+                await session.flush()
+                if files:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    for n, incoming in enumerate(files, 1):
+                        target = folder / f"m{message.id}-{n}"
+                        os.replace(incoming.path, target)
+                        moved.append(target)
+                await session.commit()
+                await session.refresh(message)
+                return message
+        except BaseException:
+            for n, path in enumerate(moved, 1):
+                with contextlib.suppress(OSError):
+                    os.replace(path, files[n - 1].path)
+            raise
 
 
 def _holidays(region: str | None, year: int) -> frozenset[date]:

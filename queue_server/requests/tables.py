@@ -122,3 +122,18 @@ class RequestAttachment(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     path: str = Field(max_length=300)
     at: datetime = Field(sa_column=_utc())
+
+
+class RequestMail(SQLModel, table=True):
+    """An e-mail of the citizen's that became a request or a message on one (``intake/``), by its Message-ID
+    (or, without one, ``sha256:`` and the digest of its bytes): an e-mail read twice (a crash before the mailbox
+    marked it seen) is recognised and written once; the replies' ``In-Reply-To`` and ``References`` name them."""
+
+    __tablename__ = "requests_mail"
+    __table_args__ = (UniqueConstraint("tenant_id", "message_id", name="uq_requests_mail_tenant_message"),
+                      Index("ix_requests_mail_request", "request_id"))
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=64)
+    message_id: str = Field(max_length=998)
+    request_id: str = Field(foreign_key="requests.id", max_length=32)
+    at: datetime = Field(sa_column=_utc())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.utils import parseaddr
 from typing import Any
 
 import anyio
@@ -74,6 +75,7 @@ from queue_server.queue.visits import Visits
 from queue_server.queue.web import routes as queue_routes
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
+from queue_server.requests.intake.mailbox import Intake
 from queue_server.requests.service import Requests
 from queue_server.requests.web.api import RequestsApi
 from queue_server.requests.web.citizen import CitizenRequests
@@ -263,6 +265,14 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 requests_api = RequestsApi(
                     authenticator, requests, platform.limits,
                     requests_per_address_per_hour=settings.requests.requests_per_address_per_hour)
+                requests.mail_domain = parseaddr(settings.email.from_)[1].rpartition("@")[2]
+                # E-mail intake: the collectivity's mailbox read over IMAP, when one is configured.
+                if settings.requests.imap_url.get_secret_value():
+                    intake = Intake(requests, settings.requests.imap_url.get_secret_value(), base_url=public_url,
+                                    poll_s=settings.requests.imap_poll_s, tenant=settings.requests.imap_tenant,
+                                    categories=settings.requests.imap_categories)
+                    tg.start_soon(intake.run)
+                    app.state.intake = intake
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
