@@ -52,6 +52,7 @@ from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBod
 from queue_server.queue.web.widget import RemoteBody
 from queue_server.requests.web.api import SLUG as CATEGORY_ID
 from queue_server.requests.web.api import RequestBody, RequestMessageBody, RequestStatusBody
+from queue_server.requests.web.staff import CategoryBody as RequestCategoryBody
 from queue_server.web.admin import PairBody, PairingBody
 
 
@@ -241,6 +242,7 @@ def _schemas() -> dict[str, Any]:
         schema = request_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[request_body.__name__] = schema
+    out["RequestCategoryBody"] = RequestCategoryBody.model_json_schema(ref_template="#/components/schemas/{model}")
     for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody, PhoneCheckBody, CodeBody,
                  WaitingBody):
         # Booking's bodies: their nested models are named apart (the CRM has a PersonBody of its own).
@@ -575,6 +577,10 @@ def _requests_paths() -> dict[str, Any]:
             "request is only reopened, in_progress); the same status changes nothing", one,
             {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
             body="RequestStatusBody")},
+        "/api/v1/tenants/{tenant}/requests/{request}/category": {"post": _op(
+            "Hand the request to another category, so to its service (staff); 422 an unknown category", one,
+            {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 413, 422, 503)},
+            body="RequestCategoryBody")},
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -70,7 +71,7 @@ class Hall:
         page.fill("#login", self.login(role))
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{self.url}{next_path}")
+        page.wait_for_url(re.compile(re.escape(f"{self.url}{next_path}") + r"(#.*)?$"))  # a page may mark its tab
 
     def api(self, method: str, path: str, role: str = "agent", **kwargs: object) -> httpx.Response:
         """``path`` under this hall's site (``/tickets``), or a whole ``/api/...`` path."""

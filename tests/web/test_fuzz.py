@@ -136,6 +136,7 @@ STATEFUL_REFUSALS = {
     # organisation's SIREN or RNA number and not both), a SIREN's key, a valid phone number.
     *(("POST /api/v1/tenants/{tenant}/requests", f"/problems/{kind}")
       for kind in ("unknown-category", "sender-incomplete", "invalid-siren", "invalid-phone")),
+    ("POST /api/v1/tenants/{tenant}/requests/{request}/category", "/problems/unknown-category"),  # one of its own
 }
 MOTIFS = ("passeport", "mariage", "permis")
 

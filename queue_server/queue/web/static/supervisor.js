@@ -669,7 +669,9 @@
       tab.tabIndex = chosen ? 0 : -1;
       $(tab.getAttribute("aria-controls")).hidden = !chosen;
     }
-    if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
+    // The first tab needs no mark: an address without one opens it (and stays as it was typed).
+    const wanted = name === TABS[0] && !location.hash ? "" : `#${name}`;
+    if (location.hash !== wanted) history.replaceState(null, "", location.pathname + location.search + wanted);
     if (focus) tabOf(name).focus();
   }
 
