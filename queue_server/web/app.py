@@ -373,7 +373,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
     asset_routes: list[BaseRoute] = [
         # Each module's page assets, under one /static (the agent page's in /static/counter/, the citizen
         # record's in /static/crm/).
-        Mount("/static", StaticFiles(packages=[("queue_server.queue.web", "static"),
+        Mount("/static", StaticFiles(packages=[("queue_server.web", "static"),
+                                               ("queue_server.queue.web", "static"),
                                                ("queue_server.crm.web", "static"),
                                                ("queue_server.booking.web", "static"),
                                                ("queue_server.requests.web", "static")]), name="static"),

@@ -143,15 +143,5 @@
   document.addEventListener("visibilitychange", refresh);
 
   // Framed: the page around sizes the frame to this height; only the declared websites are told.
-  if (data.embed && window.parent !== window) {
-    let last = 0;
-    const report = () => {
-      const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-      if (height === last) return;
-      last = height;
-      for (const origin of data.origins) window.parent.postMessage({ guichet: "height", height }, origin);
-    };
-    new ResizeObserver(report).observe(document.documentElement);
-    report();
-  }
+  if (data.embed) Frame.follow(data.origins);
 })();

@@ -175,19 +175,7 @@ export function show(sections, id) {
 
 // Embedded: the page around tells the frame's height; only the declared websites receive it.
 export function tellParent(message) {
-  if (window.parent === window) return;
-  for (const origin of data.origins) window.parent.postMessage(message, origin);
+  window.Frame.tell(message, data.origins); // /static/frame.js
 }
 
-if (data.embed && window.parent !== window) {
-  let last = 0;
-  const report = () => {
-    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    if (height !== last) {
-      last = height;
-      tellParent({ guichet: "height", height });
-    }
-  };
-  new ResizeObserver(report).observe(document.documentElement);
-  report();
-}
+if (data.embed) window.Frame.follow(data.origins);

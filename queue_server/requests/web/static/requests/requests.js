@@ -52,22 +52,8 @@ for (const form of document.querySelectorAll("form[enctype='multipart/form-data'
 const general = document.getElementById("general");
 if (general) general.focus();
 
-function tellParent(message) {
-  if (window.parent === window) return;
-  for (const origin of data.origins) window.parent.postMessage(message, origin);
-}
-
-if (data.embed && window.parent !== window) {
-  let last = 0;
-  const report = () => {
-    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    if (height !== last) {
-      last = height;
-      tellParent({ guichet: "height", height });
-    }
-  };
-  new ResizeObserver(report).observe(document.documentElement);
-  report();
+if (data.embed) {
+  window.Frame.follow(data.origins); // /static/frame.js
   // A new page in the frame (refused or sent): the page around scrolls back to the frame's top.
-  if (general || document.getElementById("h-done")) tellParent({ guichet: "step" });
+  if (general || document.getElementById("h-done")) window.Frame.tell({ guichet: "step" }, data.origins);
 }
