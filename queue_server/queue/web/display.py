@@ -38,6 +38,7 @@ from queue_server.queue.domain.config import DAY_MINUTES, SiteConfig
 from queue_server.queue.web.api import site_engine
 from queue_server.queue.web.citizen import json_block
 from queue_server.queue.web.deps import QueueDeps
+from queue_server.queue.web.today import hhmm, opening_today
 from queue_server.queue.web.words import wait_words
 from queue_server.speech import chime
 from queue_server.web.auth import ANY_ROLE
@@ -83,23 +84,14 @@ def display_strings(lang: str) -> dict[str, Any]:
     }
 
 
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
 def today_hours(config: SiteConfig, now: datetime) -> dict[str, Any]:
     """The site's opening hours on its wall clock on the day of ``now``: ``day`` (ISO), ``closed`` (the reason of a
     closure or the holiday's name, "" for a closure without one; ``None``: not closed all day) and ``spans``
     (``[["08:30", "12:00"], …]``, an end may be ``"24:00"``; ``[["00:00", "24:00"]]`` all day). A service's
     hours of its own are not the site's: they are left out."""
-    local = config.local(now)
-    closed = config.calendar.closed_on(local.date())
-    weekly = config.calendar.weekly
-    spans: list[tuple[int, int]] = []
-    if closed is None:
-        spans = [(0, DAY_MINUTES)] if weekly is None else sorted(
-            s for s in weekly.get(local.weekday(), ()) if s[1] > s[0])
-    return {"day": local.date().isoformat(), "closed": closed, "spans": [[_hhmm(a), _hhmm(b)] for a, b in spans]}
+    closed, spans = opening_today(config, now)  # the calendar's word, as the phone page and the widget say it
+    return {"day": config.local(now).date().isoformat(), "closed": closed,
+            "spans": [[hhmm(a), hhmm(b)] for a, b in ([(0, DAY_MINUTES)] if spans is None else spans)]}
 
 
 @cache

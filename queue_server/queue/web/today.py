@@ -33,26 +33,40 @@ def clock(minutes: int, lang: str) -> str:
     return format_time(at, "short", locale=lang)
 
 
-def hours_today(config: SiteConfig, now: datetime, lang: str, own: OpeningHours | None = None) -> HoursToday:
-    """The hours of the site's local day of ``now`` (``own``: a service's hours of its own instead of the site's),
-    closures and public holidays included. Limits: one day only; a span across midnight shows as two days' spans."""
-    _ = translations(lang).gettext
+def opening_today(config: SiteConfig, now: datetime,
+                  own: OpeningHours | None = None) -> tuple[str | None, list[tuple[int, int]] | None]:
+    """The site's local day of ``now`` as the calendar says it: (the closure's reason or the holiday's name, "" for a
+    closure without one, ``None`` when not closed; the day's spans in minutes since local midnight, sorted, ``None``
+    when open all day, empty when closed). ``own``: a service's hours of its own instead of the site's. Limits: one
+    day only; a span across midnight shows as two days' spans."""
     local = config.local(now)
     closed = config.calendar.closed_on(local.date())
     if closed is not None:
-        return HoursToday(_("Closed today: {reason}").replace("{reason}", closed) if closed else _("Closed today"), [])
+        return closed, []
     weekly = own if own is not None else config.calendar.weekly
     if weekly is None:
+        return None, None
+    return None, sorted(span for span in weekly.get(local.weekday(), ()) if span[1] > span[0])
+
+
+def hours_today(config: SiteConfig, now: datetime, lang: str, own: OpeningHours | None = None) -> HoursToday:
+    """The hours of the site's local day of ``now`` in words (``opening_today``), closures and public holidays
+    included."""
+    _ = translations(lang).gettext
+    closed, spans = opening_today(config, now, own)
+    if closed is not None:
+        return HoursToday(_("Closed today: {reason}").replace("{reason}", closed) if closed else _("Closed today"), [])
+    if spans is None:
         return HoursToday(_("Open all day"), None)
-    spans = sorted(span for span in weekly.get(local.weekday(), ()) if span[1] > span[0])
     if not spans:
         return HoursToday(_("Closed today"), [])
     joined = all(end >= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
     if spans[0][0] == 0 and spans[-1][1] >= DAY_MINUTES and joined:
         return HoursToday(_("Open all day"), None)  # "0 h 00 – 24 h 00" is how a machine says it
     words = " · ".join(f"{clock(a, lang)} – {clock(b, lang)}" for a, b in spans)
-    return HoursToday(words, [(_hhmm(a), _hhmm(b)) for a, b in spans])
+    return HoursToday(words, [(hhmm(a), hhmm(b)) for a, b in spans])
 
 
-def _hhmm(minutes: int) -> str:
+def hhmm(minutes: int) -> str:
+    """Minutes since local midnight as ``HH:MM`` (1440: ``24:00``)."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
