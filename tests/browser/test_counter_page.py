@@ -45,6 +45,8 @@ def start_at_counter(page: Page, hall: Hall, counter_id: str = "2", role: str = 
     expect(page.locator("#counter-name")).to_have_text(f"Guichet {counter_id}")
     expect(page.locator("#connection")).to_have_text("En direct")
     expect(page.locator("#counter-status")).to_have_text("Ouvert")  # taking one's seat opens the counter
+    # The live event can show "Ouvert" before the page's own request has returned; its buttons wait for it.
+    expect(page.locator("#act-next")).to_be_enabled()
 
 
 def test_an_agent_calls_next_and_the_display_and_supervisor_show_it_within_a_second(browser: Browser,
@@ -309,6 +311,7 @@ def test_a_french_desk_serves_with_mnemonics_outcomes_reasons_and_the_agents_own
     page.locator("#counter-choice").select_option("2")
     page.locator("#setup-form button[type=submit]").click()
     expect(page.locator("#counter-status")).to_have_text("Ouvert")
+    expect(page.locator("#act-next")).to_be_enabled()  # the page's own request has returned
     expect(page).to_have_title("Guichet 2 — Mairie de Démoville")
     expect(page.locator("#my-figures")).to_have_text("Aucune visite terminée aujourd'hui.")
     expect(page.locator("#act-next kbd")).to_have_text("S")
@@ -339,6 +342,7 @@ def test_a_french_desk_serves_with_mnemonics_outcomes_reasons_and_the_agents_own
     assert counter(hall, "2")["pause_reason"] == "meeting"  # what supervisors read on the counter
     page.keyboard.press("p")
     expect(page.locator("#counter-status")).to_have_text("Ouvert")
+    expect(page.locator("#act-next")).to_be_enabled()  # the page's own request has returned
 
     page.keyboard.press("f")
     expect(page.locator("#close-dialog")).to_be_visible()

@@ -327,6 +327,9 @@ async def test_the_client_library_resumes_across_a_server_restart(tmp_path: Path
         feed = LiveFeedClient(first.url, "live", tokens["display"], messages.append)
         async with anyio.create_task_group() as tg:
             tg.start_soon(feed.run)
+            with anyio.fail_after(20):  # connected: a ticket issued before would be in the snapshot, not an event
+                while not any(m["type"] == "snapshot" for m in messages):
+                    await anyio.sleep(0.01)
             async with httpx.AsyncClient(base_url=first.url) as http:
                 kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
                 before = await http.post("/api/v1/sites/live/tickets", json={"service": "etat-civil"}, headers=kiosk)
