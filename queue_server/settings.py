@@ -172,6 +172,10 @@ class BookingSettings(_Section):
 class RequestsSettings(_Section):
     # Requests filed online from one address in an hour, at most (staff are not counted).
     requests_per_address_per_hour: int = Field(10, ge=1, le=10_000)
+    # Days after its closure when a request (with the sender, its messages and files) is purged, with a deletion
+    # report; and the seconds between two runs of that purge (one process runs it at a time).
+    retention_days: int = Field(730, ge=30, le=3650)
+    purge_every_s: int = Field(86_400, ge=60, le=604_800)
     # A directory of the collectivities' own message texts (request_acknowledged.txt...), as [booking]'s.
     templates_dir: Path | None = None
     # E-mail intake: the collectivity's mailbox, imaps://USER:PASSWORD@HOST[:PORT]/MAILBOX (or imap://, no TLS);

@@ -39,6 +39,7 @@ from queue_server.requests.domain.due import due_on
 from queue_server.requests.domain.errors import Refused
 from queue_server.requests.domain.references import reference
 from queue_server.requests.errors import Refusal, refusal_of, unknown_category, unknown_request, unknown_tenant
+from queue_server.requests.events import Publish, published_nowhere
 from queue_server.requests.tables import (
     CategoryRow,
     RequestAttachment,
@@ -142,8 +143,10 @@ class Requests:
     and the caller's spool (``incoming/``)."""
 
     def __init__(self, db: async_sessionmaker[AsyncSession], templates: MessageTemplates, files_dir: Path, *,
-                 wake: Callable[[], None] = lambda: None, clock: Clock = utc_now) -> None:
+                 wake: Callable[[], None] = lambda: None, clock: Clock = utc_now,
+                 publish: Publish = published_nowhere) -> None:
         self.db = db
+        self.publish = publish  # the events of the changes, once committed (``events.py``)
         self.templates = templates
         self.files_dir = files_dir
         self.wake = wake
@@ -231,6 +234,7 @@ class Requests:
             found = await self._write(tenant, tenant_name, category, new, who, base_url)
             if found is not None:
                 self.wake()
+                await self.publish("created", found.row)
                 return found
         raise Refusal(503, "The request could not be filed; try again.", "busy")
 
@@ -383,6 +387,7 @@ class Requests:
             await session.refresh(message)
         if not internal:
             self.wake()
+            await self.publish("answered", row, message)
         return message
 
     async def set_status(self, tenant: str, request_id: str, wanted: status.Status, who: Who) -> Found:
@@ -405,6 +410,7 @@ class Requests:
                 note(session, "request.status", who.actor, tenant=tenant, target=row.reference,
                      address=who.address, detail=f"{current} -> {wanted}")
                 await session.commit()
+                await self.publish("status", row)
         return await self.get(tenant, request_id)
 
     async def citizen_message(self, tenant: str, request_id: str, body: str, files: Sequence[Incoming],

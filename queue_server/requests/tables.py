@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from queue_server.db.tables import UTCDateTime, nullable_utc
@@ -67,6 +67,7 @@ class RequestRow(SQLModel, table=True):
         UniqueConstraint("tenant_id", "reference", name="uq_requests_tenant_reference"),
         Index("ix_requests_tenant_status", "tenant_id", "status"),
         Index("ix_requests_tenant_category", "tenant_id", "category"),
+        Index("ix_requests_tenant_party", "tenant_id", "party"),
     )
     id: str = Field(primary_key=True, max_length=32)
     tenant_id: str = Field(foreign_key="tenants.id", max_length=64)
@@ -90,6 +91,8 @@ class RequestRow(SQLModel, table=True):
     created_by: str = Field(default="citizen", max_length=200)  # "citizen" or the staff member's actor
     updated_at: datetime = Field(sa_column=_utc())
     closed_at: datetime | None = Field(default=None, sa_column=nullable_utc())
+    # The citizen record's party staff linked the request to (``parties.py``), by its number there; null: none.
+    party: int | None = None
 
 
 class RequestMessage(SQLModel, table=True):
@@ -137,3 +140,16 @@ class RequestMail(SQLModel, table=True):
     message_id: str = Field(max_length=998)
     request_id: str = Field(foreign_key="requests.id", max_length=32)
     at: datetime = Field(sa_column=_utc())
+
+
+class RequestPurge(SQLModel, table=True):
+    """A deletion report of the requests' retention (``retention.py``): when, closed before when, how many
+    requests went and their references, never a name (for the data protection officer)."""
+
+    __tablename__ = "requests_purges"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=64, index=True)
+    at: datetime = Field(sa_column=_utc())
+    before: datetime = Field(sa_column=_utc())  # the requests closed before this went
+    requests: int
+    references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

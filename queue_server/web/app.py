@@ -42,6 +42,7 @@ from queue_server.booking.web.staff import AgendaPage
 from queue_server.booking.web.waitlist_api import WaitlistApi
 from queue_server.crm.appointments import AppointmentTimeline
 from queue_server.crm.links import PartyLinks
+from queue_server.crm.requests import RequestTimeline
 from queue_server.crm.retention import Retention
 from queue_server.crm.service import Record
 from queue_server.crm.visits import GROUP as CRM_GROUP
@@ -75,10 +76,15 @@ from queue_server.queue.visits import Visits
 from queue_server.queue.web import routes as queue_routes
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
+from queue_server.requests.events import Publisher as RequestsPublisher
 from queue_server.requests.intake.mailbox import Intake
+from queue_server.requests.parties import PartyLink
+from queue_server.requests.privacy import erase_party as erase_requests
+from queue_server.requests.retention import RequestsRetention
 from queue_server.requests.service import Requests
 from queue_server.requests.web.api import RequestsApi
 from queue_server.requests.web.citizen import CitizenRequests
+from queue_server.requests.web.record import RecordApi
 from queue_server.requests.web.staff import RequestsPages
 from queue_server.settings import Settings
 from queue_server.speech import Speech
@@ -207,6 +213,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # ... and by booking's events (its consumer group on the booking stream).
                 appointments = AppointmentTimeline(redis, settings.redis.key_prefix, session_factory)
                 tg.start_soon(appointments.run)
+                # ... and by the requests' (its consumer group on the requests stream).
+                request_timeline = RequestTimeline(redis, settings.redis.key_prefix, session_factory)
+                tg.start_soon(request_timeline.run)
                 # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
                 outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
                 tg.start_soon(outbox.run)
@@ -235,8 +244,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                        history=History(session_factory), speech=speech,
                                        configuration=Configuration(session_factory, queue))
                 feed = LiveFeed(queue_deps)
-                # Erasing a party erases what booking holds of the person too (the CRM imports no other module).
-                record = Record(session_factory, settings.crm.retention_days, erasers=[erase_party(session_factory)])
+                # Erasing a party erases what booking and the requests hold of the person too (the CRM imports no
+                # other module).
+                requests_dir = settings.server.data_dir / "requests"
+                record = Record(session_factory, settings.crm.retention_days,
+                                erasers=[erase_party(session_factory), erase_requests(session_factory, requests_dir)])
                 booking_retention = BookingRetention(session_factory, redis, settings.redis.key_prefix,
                                                      settings.booking.retention_days, settings.booking.purge_every_s,
                                                      clock=clock)
@@ -261,7 +273,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                          guard=guard)
                 # Requests ("écrire à la mairie"): their attachments under the data directory.
                 requests = Requests(session_factory, MessageTemplates(settings.requests.templates_dir),
-                                    settings.server.data_dir / "requests", wake=outbox.wake, clock=clock)
+                                    requests_dir, wake=outbox.wake, clock=clock,
+                                    publish=RequestsPublisher(redis, settings.redis.key_prefix, session_factory))
+                requests_retention = RequestsRetention(session_factory, redis, settings.redis.key_prefix, requests_dir,
+                                                       settings.requests.retention_days,
+                                                       settings.requests.purge_every_s, clock=clock)
                 requests_api = RequestsApi(
                     authenticator, requests, platform.limits,
                     requests_per_address_per_hour=settings.requests.requests_per_address_per_hour)
@@ -293,6 +309,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *AppointmentQr(booking, platform.limits).routes(),
                     *PurgesApi(authenticator, booking_retention).routes(),
+                    # Before the API's …/requests/{request}: …/requests/purges is a path of its own.
+                    *RecordApi(authenticator, PartyLink(requests, PartyLinks(session_factory).party_exists),
+                               requests_retention).routes(),
                     *requests_api.routes(),
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),
@@ -301,6 +320,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 tg.start_soon(speech.run)
                 tg.start_soon(Retention(record, redis, settings.redis.key_prefix, settings.crm.purge_every_s).run)
                 tg.start_soon(booking_retention.run)
+                tg.start_soon(requests_retention.run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
                 tg.start_soon(Revocations(tail_redis, settings.redis.key_prefix).follow, feed.revoke)
@@ -311,12 +331,14 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.timeline = timeline
                 app.state.appointment_timeline = appointments
                 app.state.booking_retention = booking_retention
+                app.state.request_timeline = request_timeline
+                app.state.requests_retention = requests_retention
                 await _preload(queue, sites)
                 yield
                 # Let the stream workers finish their transactions (together: each may be waiting on Redis):
                 # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
                 async with anyio.create_task_group() as stopping:
-                    for worker in (archiver, timeline, appointments, follower,
+                    for worker in (archiver, timeline, appointments, request_timeline, follower,
                                    *([notifier] if notifier is not None else [])):
                         stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)

@@ -52,6 +52,7 @@ from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBod
 from queue_server.queue.web.widget import RemoteBody
 from queue_server.requests.web.api import SLUG as CATEGORY_ID
 from queue_server.requests.web.api import RequestBody, RequestMessageBody, RequestStatusBody
+from queue_server.requests.web.record import PartyBody as RequestPartyBody
 from queue_server.requests.web.staff import CategoryBody as RequestCategoryBody
 from queue_server.web.admin import PairBody, PairingBody
 
@@ -170,9 +171,11 @@ _RESPONSES = {
         due_on={"type": "string", "format": "date"},
         messages={"type": "array", "items": {"$ref": "#/components/schemas/RequestMessage"}},
         attachments={"type": "array", "items": _object(id=_INT, filename=_STR, content_type=_STR, size=_INT)}),
-        "description": "staff also read person and organisation (the sender); the holder of the id reads the public "
-                       "messages only"},
+        "description": "staff also read person and organisation (the sender), and party (the citizen record's party "
+                       "staff linked it to, or null); the holder of the id reads the public messages only"},
     "Requests": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Request"}}),
+    "RequestPurges": _object(items={"type": "array", "items": _object(
+        id=_INT, at=_STR, before=_STR, requests=_INT, references={"type": "array", "items": _STR})}),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
     "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
@@ -243,6 +246,7 @@ def _schemas() -> dict[str, Any]:
         out.update(schema.pop("$defs", {}))
         out[request_body.__name__] = schema
     out["RequestCategoryBody"] = RequestCategoryBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    out["RequestPartyBody"] = RequestPartyBody.model_json_schema(ref_template="#/components/schemas/{model}")
     for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody, PhoneCheckBody, CodeBody,
                  WaitingBody):
         # Booking's bodies: their nested models are named apart (the CRM has a PersonBody of its own).
@@ -581,6 +585,15 @@ def _requests_paths() -> dict[str, Any]:
             "Hand the request to another category, so to its service (staff); 422 an unknown category", one,
             {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 413, 422, 503)},
             body="RequestCategoryBody")},
+        "/api/v1/tenants/{tenant}/requests/{request}/party": {"post": _op(
+            "Link the request to a party of the citizen record (staff): its steps go on that party's timeline, and "
+            "erasing the party erases the sender; 422 unknown-party naming party", one,
+            {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 413, 422, 503)},
+            body="RequestPartyBody")},
+        "/api/v1/tenants/{tenant}/requests/purges": {"get": _op(
+            "The deletion reports of the requests' retention job (admin): when, closed before when, how many and "
+            "their references", tenant,
+            {"200": _json("RequestPurges", "newest first"), **_problems(401, 403, 404, 503)})},
     }
 
 

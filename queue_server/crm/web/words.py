@@ -180,6 +180,7 @@ class Event:
     author: str  # a note's author (their login, or a staff token in words), or ""
     outline: str  # for an entry of another sector: "Visite au service Urbanisme le 12 mars", else ""
     detail: list[str]  # what made it and "key: value" lines (the export page shows them)
+    link: str = ""  # where what made it is shown (a request's page: /demandes/{id}), or ""
 
 
 def events(timeline: list[dict[str, Any]], *, services: Mapping[tuple[str, str], str], several_sites: bool,
@@ -209,8 +210,14 @@ def events(timeline: list[dict[str, Any]], *, services: Mapping[tuple[str, str],
         detail = [f"{k}: {v}" for k, v in (entry.get("detail") or {}).items()]
         if entry.get("ref"):
             detail.insert(0, _("source: {ref}").format(ref=entry["ref"]))
+        link = (entry.get("detail") or {}).get("link")
         out.append(Event(id=entry["id"], kind=entry["kind"], label=label, when=moment(entry["at"], zone, lang, _),
                          iso=entry["at"], where=where, sector=sector, summary=entry.get("summary") or "",
                          author=author.removeprefix("user:"), outline=outline,
-                         detail=detail))
+                         detail=detail, link=str(link) if _own_page(link) else ""))
     return out
+
+
+def _own_page(link: Any) -> bool:
+    """Whether an entry's ``link`` is a page of this server (a path: never another site, never a script)."""
+    return isinstance(link, str) and link.startswith("/") and not link.startswith("//") and "\\" not in link

@@ -138,6 +138,7 @@ def request_view(found: Found, *, staff: bool) -> dict[str, Any]:
                           "phone": row.phone, "address": row.address}
         view["organisation"] = None if row.organisation is None else {
             "name": row.organisation, "siren": row.siren, "rna": row.rna}
+        view["party"] = row.party  # the citizen record's party staff linked it to (parties.py), or None
     return view
 
 
