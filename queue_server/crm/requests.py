@@ -1,6 +1,6 @@
 """Requests ("écrire à la mairie") on the parties' timelines, fed by the requests' events: a request linked by
 staff to a party, or whose sender's phone or e-mail is the contact of exactly one party of its collectivity, is
-on that party's timeline, one entry of kind ``request`` per step: "Demande DEM-2026-000042 reçue (Voirie)", one
+on that party's timeline, one entry of kind ``request`` per step: "Demande DEM-2026-000042 reçue — Voirie", one
 per public reply ("… répondue"), one per closure ("… close"), each linking to the request's page
 (``/demandes/{id}``). The CRM never reads the requests' tables nor imports their code: it follows the
 ``requests`` stream (one for every tenant) through its own consumer group, ``crm``, and reads each event's JSON
@@ -154,11 +154,11 @@ def steps(event: Filed) -> list[Planned]:
 
 
 def summary(step: Step, reference: str, category: str, lang: str = DEFAULT) -> str:
-    """"Demande DEM-2026-000042 reçue (Voirie)", in ``lang``."""
+    """"Demande DEM-2026-000042 reçue — Voirie", in ``lang``."""
     _ = translations(lang).gettext
-    words = {"received": _("Request {reference} received ({category})"),
-             "answered": _("Request {reference} answered ({category})"),
-             "closed": _("Request {reference} closed ({category})")}[step]
+    words = {"received": _("Request {reference} received — {category}"),
+             "answered": _("Request {reference} answered — {category}"),
+             "closed": _("Request {reference} closed — {category}")}[step]
     return words.format(reference=reference, category=category)
 
 

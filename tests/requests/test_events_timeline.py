@@ -1,7 +1,7 @@
 """Requests on the citizen record's timeline (issue 19), through the real app on every stack: each change of a
 request is a ``request.*`` event on the ``requests`` stream (never its text, never the sender's name); the CRM,
 following that stream, puts a request whose sender's e-mail or phone is one party's on that party's timeline, one
-entry per step ("Demande … reçue (…)", "… répondue", "… close") linking to the request's page, once each however
+entry per step ("Demande … reçue — …", "… répondue", "… close") linking to the request's page, once each however
 many times an event is delivered; staff link a request to a party (``POST …/requests/{id}/party``) and it goes on
 that party's timeline instead."""
 
@@ -32,10 +32,10 @@ _ = translations("fr").gettext
 
 
 def said(step: str, reference: str) -> str:
-    """The entry's text as the French catalog words it ("Demande DEM-… reçue (Voirie…)")."""
-    words = {"received": _("Request {reference} received ({category})"),
-             "answered": _("Request {reference} answered ({category})"),
-             "closed": _("Request {reference} closed ({category})")}[step]
+    """The entry's text as the French catalog words it ("Demande DEM-… reçue — Voirie…")."""
+    words = {"received": _("Request {reference} received — {category}"),
+             "answered": _("Request {reference} answered — {category}"),
+             "closed": _("Request {reference} closed — {category}")}[step]
     return words.format(reference=reference, category=VOIRIE)
 
 
