@@ -137,6 +137,7 @@ STATEFUL_REFUSALS = {
     *(("POST /api/v1/tenants/{tenant}/requests", f"/problems/{kind}")
       for kind in ("unknown-category", "sender-incomplete", "invalid-siren", "invalid-phone")),
     ("POST /api/v1/tenants/{tenant}/requests/{request}/category", "/problems/unknown-category"),  # one of its own
+    ("POST /api/v1/tenants/{tenant}/requests/{request}/party", "/problems/unknown-party"),  # a party of its record
 }
 MOTIFS = ("passeport", "mariage", "permis")
 

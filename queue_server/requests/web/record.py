@@ -9,9 +9,9 @@ route comes before the API's ``…/{request}`` (``web/app.py``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field, StrictInt
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,9 +29,14 @@ from queue_server.web.http import Body, actor_of, client_address, json_response,
 ADMINS = frozenset({"admin"})
 
 
+def _whole(value: Any) -> Any:
+    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 30.0 is the integer 30.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class PartyBody(Body):
-    party: StrictInt = Field(ge=1, le=2**31 - 1, description="the number of a party of the collectivity's citizen "
-                                                              "record (422 unknown-party otherwise)")
+    party: Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole)] = Field(
+        description="the number of a party of the collectivity's citizen record (422 unknown-party otherwise)")
 
 
 class RecordApi:
