@@ -7,7 +7,7 @@ that party's timeline instead."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -19,7 +19,9 @@ from starlette.applications import Starlette
 
 from queue_server.i18n import translations
 from tests.conftest import Stack
+from tests.requests.imap_server import Dovecot, start_dovecot
 from tests.requests.support import put_categories
+from tests.requests.test_imap_intake import CITIZEN, new_request, running
 
 pytestmark = pytest.mark.anyio
 BASE = "/api/v1/tenants/demo"
@@ -210,3 +212,20 @@ async def test_a_link_to_an_unknown_party_is_refused_naming_party(
     other = await http.post(f"/api/v1/tenants/autre/requests/{filed['id']}/party", json={"party": 1},
                             headers=stack.auth("agent"))
     assert other.status_code == 404
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    yield from start_dovecot()
+
+
+@pytest.mark.one_stack
+async def test_a_request_by_email_from_a_partys_address_is_on_its_timeline(stack: Stack, dovecot: Dovecot) -> None:
+    """The e-mail intake files Anne's e-mail as a request (category "autre"): her record, which has that address,
+    shows it received."""
+    async with running(stack, dovecot) as run:
+        party = await new_party(run.http, stack, emails=[CITIZEN])
+        request, _message_id = await new_request(run, stack)
+        [entry] = await requests_on(run.http, stack, party, lambda found: len(found) == 1)
+    assert entry["summary"] == _("Request {reference} received — {category}").format(
+        reference=request["reference"], category="Autre demande")
