@@ -334,8 +334,14 @@ class Requests:
             return (await self._found(session, [row]))[0]
 
     async def listed(self, tenant: str, *, state: str | None = None, category: str | None = None,
-                   limit: int = 200) -> list[Found]:
-        """The tenant's requests, newest first (``limit`` at most), narrowed to a status and a category."""
+                     text: str = "", limit: int = 200) -> list[Found]:
+        """The tenant's requests, newest first (``limit`` at most), narrowed to a status and a category; with
+        ``text``, those holding its words, best first (``search_with_excerpts``)."""
+        if text.strip():
+            rows = [row for row, _excerpt in await self.search_with_excerpts(
+                tenant, state=state, category=category, text=text, limit=limit)]
+            async with self.db() as session:
+                return await self._found(session, rows)
         query = select(RequestRow).where(col(RequestRow.tenant_id) == tenant)
         if state is not None:
             query = query.where(col(RequestRow.status) == state)
