@@ -194,15 +194,20 @@ def excerpt(text: str, query: Query, size: int = EXCERPT_WORDS) -> tuple[Span, .
     found = words(text)
     if not found:
         return (Span(text),) if text else ()
-    hits = [any(query.matches(term) for term in word_terms(m.group())) for m in found]
-    first = hits.index(True) if True in hits else 0
+
+    def hit(match: re.Match[str]) -> bool:
+        return any(query.matches(term) for term in word_terms(match.group()))
+
+    # Only as far as the first word found (a long letter is not read to its end), then the window's words.
+    first = next((n for n, match in enumerate(found) if hit(match)), 0)
     start = max(0, first - size // 4)
     end = min(len(found), start + size)
     start = max(0, end - size)
+    hits = [hit(match) for match in found[start:end]]
     spans: list[Span] = [Span(ELLIPSIS + " ")] if start > 0 else []
     at = found[start].start() if start > 0 else 0
-    for match, hit in zip(found[start:end], hits[start:end], strict=True):
-        if hit:
+    for match, marked in zip(found[start:end], hits, strict=True):
+        if marked:
             if match.start() > at:
                 spans.append(Span(text[at:match.start()]))
             spans.append(Span(match.group(), True))
