@@ -77,8 +77,10 @@ from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
 from queue_server.requests.intake.mailbox import Intake
 from queue_server.requests.service import Requests
+from queue_server.requests.stats import RequestStats
 from queue_server.requests.web.api import RequestsApi
 from queue_server.requests.web.citizen import CitizenRequests
+from queue_server.requests.web.report import RequestsReport
 from queue_server.requests.web.staff import RequestsPages
 from queue_server.settings import Settings
 from queue_server.speech import Speech
@@ -293,6 +295,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *AppointmentQr(booking, platform.limits).routes(),
                     *PurgesApi(authenticator, booking_retention).routes(),
+                    *RequestsReport(authenticator, RequestStats(session_factory, clock)).routes(),  # before {id}
                     *requests_api.routes(),
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),
