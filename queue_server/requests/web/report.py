@@ -47,7 +47,7 @@ def _(message: str) -> str:
     return message
 
 
-CSV_COLUMNS = (_("Group"), _("Received"), _("Closed"), _("Still open"), _("Overdue"),
+CSV_COLUMNS = (_("Group"), _("Received requests"), _("Closed requests"), _("Still open"), _("Overdue"),
                _("Median hours to the first reply"), _("Median days to closure"), _("From"), _("To"))
 
 
