@@ -99,6 +99,7 @@ def test_queries_in_each_database_syntax() -> None:
     assert tsquery(query) == "'passeport' & ('demenag':* | 'demenage':*)"
     assert fts5_query(parse("ecole")) == '("ecol"* OR "ecole"*)'
     assert tsquery(parse("2026")) == "('2026':*)"
+    assert (fts5_query(parse("ecoles ")), tsquery(parse("ecoles "))) == ('"ecol"', "'ecol'")  # no prefix
 
 
 def test_a_prefix_matches_words_starting_with_either_form() -> None:
