@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -33,7 +33,8 @@ from queue_server.db.tables import OutboxMessage, Site, Tenant
 from queue_server.platform.audit import note
 from queue_server.platform.calendar import public_holidays
 from queue_server.platform.outbox import MessageTemplates, message_ref
-from queue_server.requests import notices
+from queue_server.platform.textsearch import Span
+from queue_server.requests import indexing, notices
 from queue_server.requests.domain import acknowledgement, sender, status
 from queue_server.requests.domain.due import due_on
 from queue_server.requests.domain.errors import Refused
@@ -291,6 +292,7 @@ class Requests:
                 note(session, "request.created", who.actor, tenant=tenant, target=row.reference, address=who.address,
                      detail=f"{category.category} {new.channel} {len(attachments)} file(s)")
                 await session.flush()
+                await indexing.reindex(session, row)
                 if new.files:
                     folder.mkdir(parents=True, exist_ok=False)
                     for n, incoming in enumerate(new.files, 1):
@@ -336,8 +338,14 @@ class Requests:
             return (await self._found(session, [row]))[0]
 
     async def listed(self, tenant: str, *, state: str | None = None, category: str | None = None,
-                   limit: int = 200) -> list[Found]:
-        """The tenant's requests, newest first (``limit`` at most), narrowed to a status and a category."""
+                     text: str = "", limit: int = 200) -> list[Found]:
+        """The tenant's requests, newest first (``limit`` at most), narrowed to a status and a category; with
+        ``text``, those holding its words, best first (``search_with_excerpts``)."""
+        if text.strip():
+            rows = [row for row, _excerpt in await self.search_with_excerpts(
+                tenant, state=state, category=category, text=text, limit=limit)]
+            async with self.db() as session:
+                return await self._found(session, rows)
         query = select(RequestRow).where(col(RequestRow.tenant_id) == tenant)
         if state is not None:
             query = query.where(col(RequestRow.status) == state)
@@ -377,6 +385,7 @@ class Requests:
             row.updated_at = now
             session.add(row)
             await session.flush()
+            await indexing.reindex(session, row)
             if not internal:
                 await notices.reply(session, self.templates, row, message, tenant_name=tenant_name,
                                     tracking=notices.tracking_url(base_url, row.id),
@@ -447,6 +456,7 @@ class Requests:
                 note(session, "request.message", who.actor, tenant=tenant, target=row.reference,
                      address=who.address, detail=f"citizen {len(files)} file(s)")
                 await session.flush()
+                await indexing.reindex(session, row)
                 if files:
                     folder.mkdir(parents=True, exist_ok=True)
                     for n, incoming in enumerate(files, held + 1):
@@ -474,33 +484,40 @@ class Requests:
     async def search(self, tenant: str, *, state: str | None = None, category: str | None = None,
                      service: str | None = None, overdue: bool = False, text: str = "",
                      limit: int = 200) -> list[RequestRow]:
-        """The tenant's requests, newest first (``limit`` at most), narrowed to a status, a category, the
-        categories of a service (its name), the open ones past their due date, and those whose reference,
-        subject, sender or any message contains ``text`` (case-insensitive; accents count: "lefevre" does not
-        find "Lefèvre"). Messages are not loaded."""
-        query = select(RequestRow).where(col(RequestRow.tenant_id) == tenant)
+        """``search_with_excerpts``'s requests alone."""
+        return [row for row, _excerpt in await self.search_with_excerpts(
+            tenant, state=state, category=category, service=service, overdue=overdue, text=text, limit=limit)]
+
+    async def search_with_excerpts(self, tenant: str, *, state: str | None = None, category: str | None = None,
+                                   service: str | None = None, overdue: bool = False, text: str = "",
+                                   limit: int = 200) -> list[tuple[RequestRow, tuple[Span, ...]]]:
+        """The tenant's requests (``limit`` at most), narrowed to a status, a category, the categories of a
+        service (its name), the open ones past their due date; with ``text``, those whose reference, subject,
+        messages (internal notes too), sender or category hold every word of it (``indexing.py``: French stems,
+        accents folded, "lefevre" finds "Lefèvre", the last word a prefix), best first, each with an excerpt of its
+        messages; without, newest first and no excerpt. Messages are not loaded."""
+        conditions = [col(RequestRow.tenant_id) == tenant]
         if state:
-            query = query.where(col(RequestRow.status) == state)
+            conditions.append(col(RequestRow.status) == state)
         if category:
-            query = query.where(col(RequestRow.category) == category)
+            conditions.append(col(RequestRow.category) == category)
         if service:
-            query = query.where(col(RequestRow.category).in_(
+            conditions.append(col(RequestRow.category).in_(
                 select(CategoryRow.category).where(col(CategoryRow.tenant_id) == tenant,
                                                    col(CategoryRow.service_name) == service)))
         if overdue:
-            query = query.where(col(RequestRow.status) != "closed",
-                                col(RequestRow.due_on) < await self.today(tenant))
-        words = text.strip()
-        if words:
-            query = query.where(or_(
-                *(col(column).icontains(words, autoescape=True) for column in (
-                    RequestRow.reference, RequestRow.subject, RequestRow.first_name, RequestRow.last_name,
-                    RequestRow.email, RequestRow.organisation)),
-                col(RequestRow.id).in_(select(RequestMessage.request_id).where(
-                    col(RequestMessage.body).icontains(words, autoescape=True)))))
+            conditions += [col(RequestRow.status) != "closed", col(RequestRow.due_on) < await self.today(tenant)]
         async with self.db() as session:
-            return list((await session.exec(query.order_by(col(RequestRow.received_at).desc(),
-                                                           col(RequestRow.reference).desc()).limit(limit))).all())
+            if not text.strip():
+                rows = (await session.exec(select(RequestRow).where(*conditions).order_by(
+                    col(RequestRow.received_at).desc(), col(RequestRow.reference).desc()).limit(limit))).all()
+                return [(row, ()) for row in rows]
+            among = list((await session.exec(select(RequestRow.id).where(*conditions))).all()) if len(
+                conditions) > 1 else None
+            matches = await indexing.matching(session, tenant, text, ids=among, limit=limit)
+            found = {row.id: row for row in (await session.exec(select(RequestRow).where(
+                col(RequestRow.id).in_([m.request_id for m in matches])))).all()}
+        return [(found[m.request_id], m.excerpt) for m in matches if m.request_id in found]
 
     async def read(self, tenant: str, request_id: str, who: Who) -> Found:
         """The request as staff open it, the read audited (``request.read``: it shows a person's name, contact
@@ -545,6 +562,7 @@ class Requests:
                 session.add(row)
                 note(session, "request.category", who.actor, tenant=tenant, target=row.reference,
                      address=who.address, detail=f"{before} -> {category}")
+                await indexing.reindex(session, row)
                 await session.commit()
         return await self.get(tenant, request_id)
 
@@ -620,6 +638,7 @@ class Requests:
                 note(session, "request.message", "citizen", tenant=tenant, target=row.reference,
                      detail=f"email {len(attachments)} file(s)")
                 await session.flush()
+                await indexing.reindex(session, row)
                 if files:
                     folder.mkdir(parents=True, exist_ok=True)
                     for n, incoming in enumerate(files, 1):

@@ -82,9 +82,11 @@ from queue_server.requests.parties import PartyLink
 from queue_server.requests.privacy import erase_party as erase_requests
 from queue_server.requests.retention import RequestsRetention
 from queue_server.requests.service import Requests
+from queue_server.requests.stats import RequestStats
 from queue_server.requests.web.api import RequestsApi
 from queue_server.requests.web.citizen import CitizenRequests
 from queue_server.requests.web.record import RecordApi
+from queue_server.requests.web.report import RequestsReport
 from queue_server.requests.web.staff import RequestsPages
 from queue_server.settings import Settings
 from queue_server.speech import Speech
@@ -309,9 +311,11 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                   slots_budget_s=settings.ants.slots_budget_s) if settings.ants.enabled else []),
                     *AppointmentQr(booking, platform.limits).routes(),
                     *PurgesApi(authenticator, booking_retention).routes(),
-                    # Before the API's …/requests/{request}: …/requests/purges is a path of its own.
+                    # Before the API's …/requests/{request}: …/requests/purges and …/requests/stats are paths of
+                    # their own.
                     *RecordApi(authenticator, PartyLink(requests, PartyLinks(session_factory).party_exists),
                                requests_retention).routes(),
+                    *RequestsReport(authenticator, RequestStats(session_factory, clock)).routes(),
                     *requests_api.routes(),
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),

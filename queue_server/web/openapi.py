@@ -548,7 +548,10 @@ def _requests_paths() -> dict[str, Any]:
     query = [{"name": "status", "in": "query", "required": False,
               "schema": {"enum": ["received", "in_progress", "waiting_citizen", "closed"]}},
              {"name": "category", "in": "query", "required": False,
-              "schema": {"type": "string", "pattern": CATEGORY_ID}}]
+              "schema": {"type": "string", "pattern": CATEGORY_ID}},
+             {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+              "description": "words the request's reference, subject, messages, sender or category hold (French "
+                             "stems, accents folded, the last word a prefix); the requests found come best first"}]
     return {
         "/api/v1/tenants/{tenant}/request-categories": {"get": _op(
             "The categories a citizen may write in (public; staff see every one)", tenant,

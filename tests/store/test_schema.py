@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
 from queue_server.db.engine import make_engine, migrate
+from queue_server.platform.textsearch import compared_by_alembic
 from queue_server.schema import metadata
 
 pytestmark = pytest.mark.anyio
@@ -25,8 +26,8 @@ async def test_the_migrated_schema_matches_the_models(tmp_path: Path) -> None:
     try:
         await migrate(engine)
         async with engine.connect() as conn:
-            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync),
-                                                                     metadata))
+            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(
+                sync, opts={"include_name": compared_by_alembic}), metadata))
     finally:
         await engine.dispose()
     assert diff == []

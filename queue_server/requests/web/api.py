@@ -53,6 +53,7 @@ MAX_TEXT = 10_000  # a request's or a message's text, in characters
 # A JSON body of MAX_TEXT characters each written as a 6-byte escape, with the rest of the request around it.
 MAX_JSON_BYTES = 128 * 1024
 READS_PER_MINUTE = 120  # a holder's reads of their request, per address
+MAX_QUERY = 200  # characters of a search (``q``)
 
 Name = Annotated[str, Field(max_length=100), Matches(NOT_BLANK, "a name needs more than white space"),
                  AfterValidator(without_space_around)]
@@ -276,7 +277,11 @@ class RequestsApi:
         if category is not None and not re.fullmatch(SLUG[1:-1], category):
             raise HTTPError(422, "category: a category's id (lower-case letters, digits and dashes).",
                             "invalid-query", extra={"errors": [{"field": "category", "message": "not a category id"}]})
-        found = await self.requests.listed(tenant, state=state, category=category)
+        text = params.get("q", "")
+        if len(text) > MAX_QUERY:
+            raise HTTPError(422, f"q: {MAX_QUERY} characters at most.", "invalid-query",
+                            extra={"errors": [{"field": "q", "message": "too long"}]})
+        found = await self.requests.listed(tenant, state=state, category=category, text=text)
         return json_response({"items": [request_view(f, staff=True) for f in found]})
 
     async def read(self, request: Request) -> Response:

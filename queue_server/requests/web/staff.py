@@ -182,8 +182,8 @@ class RequestsPages:
         service = service if service in services else ""
         overdue = params.get("overdue") == "1"
         text = params.get("q", "")[:MAX_SEARCH]
-        rows = await self.requests.search(viewer.tenant, state=state or None, category=category or None,
-                                          service=service or None, overdue=overdue, text=text)
+        rows = await self.requests.search_with_excerpts(viewer.tenant, state=state or None, category=category or None,
+                                                        service=service or None, overdue=overdue, text=text)
         today = await self.requests.today(viewer.tenant)
         lang = viewer.lang
         items = [{
@@ -194,8 +194,8 @@ class RequestsPages:
             "received": format_date(row.received_on, "short", locale=lang),
             "received_iso": row.received_on.isoformat(),
             "due": format_date(row.due_on, "short", locale=lang), "due_iso": row.due_on.isoformat(),
-            "overdue": row.status != "closed" and row.due_on < today,
-        } for row in rows]
+            "overdue": row.status != "closed" and row.due_on < today, "excerpt": excerpt,
+        } for row, excerpt in rows]
         filtered = bool(state or category or service or overdue or text)
         return self._render(request, viewer, "demandes.html", section=None, items=items, categories=categories,
                             services=services, statuses=status_words(lang), state=state, category=category,

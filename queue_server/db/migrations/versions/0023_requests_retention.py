@@ -2,7 +2,7 @@
 of the requests' retention (requests_purges)
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-07 10:00:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0023'
-down_revision: str | None = '0019'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
