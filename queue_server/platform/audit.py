@@ -37,7 +37,7 @@ ACTIONS = (
     "note.read", "config.motif", "appointment.booked", "appointment.moved", "appointment.cancelled",
     "appointment.agenda", "booking.purged", "config.remote_tickets", "display.message", "display.image",
     "display.image-removed", "config.request-category", "request.created", "request.message", "request.status",
-    "request.read", "request.file", "request.category",
+    "request.read", "request.file", "request.category", "request.acknowledged", "request.printed",
 )
 # Actions whose target is a person's login.
 PERSON_TARGETS = frozenset({"login.failed", "login.locked", "user.created", "user.password", "user.disabled",

@@ -8,6 +8,12 @@ directory before the commit and removed again if it fails. A process killed betw
 leaves files that no row names (never a row naming no file). The transaction writes before it reads (the
 reference's counter first), so that SQLite takes its write lock at once.
 
+The acknowledgement of receipt (CRPA L112-11) goes at creation, in the same e-mail as the receipt, unless the
+category says otherwise (``acknowledge_at_once``): then a registration receipt goes at creation, and the
+acknowledgement when an agent sends it (``acknowledge``) or, failing that, before 7 days have passed
+(``send_due_acknowledgements``, run by ``acknowledging.py``). A sender without an e-mail address gets the printed
+one (``printed``). ``acknowledged_at`` says when it went.
+
 Who may do what is the web layer's (``web/api.py``); this module takes who acts (``Who``) for the audit log."""
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import secrets
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
@@ -29,13 +36,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import OutboxMessage, Site, Tenant
+from queue_server.db.tables import OutboxMessage, Site, SiteLogo, Tenant
 from queue_server.platform.audit import note
 from queue_server.platform.calendar import public_holidays
 from queue_server.platform.outbox import MessageTemplates, message_ref
 from queue_server.platform.textsearch import Span
 from queue_server.requests import indexing, notices
-from queue_server.requests.domain import acknowledgement, sender, status
+from queue_server.requests.domain import acknowledgement, receipt, sender, status
 from queue_server.requests.domain.due import due_on
 from queue_server.requests.domain.errors import Refused
 from queue_server.requests.domain.references import reference
@@ -114,6 +121,7 @@ class RequestIn:
     lang: str = "fr"
     files: Sequence[Incoming] = ()
     mail_id: str | None = None  # by e-mail (``intake/``): its Message-ID, remembered (``RequestMail``)
+    received_on: date | None = None  # a letter's day of receipt, given by staff (``domain/receipt.py``); else today
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +131,16 @@ class Found:
     row: RequestRow
     messages: list[RequestMessage] = field(default_factory=list)
     attachments: list[RequestAttachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Letterhead:
+    """What heads the collectivity's letters: its name, postal address, logo (a URL of this server) and clock."""
+
+    name: str
+    address: str
+    logo: str | None
+    zone: ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +234,11 @@ class Requests:
 
     async def create(self, tenant: str, new: RequestIn, who: Who, base_url: str) -> Found:
         """File ``new``: its reference drawn, its acknowledgement written to the outbox when the sender gave an
-        e-mail address. Refusals: 404 unknown tenant, 422 unknown category (or a staff-only one for a citizen),
-        422 a sender R112-9-1 does not identify. ``new.files`` are moved under the request's directory, or stay
-        where they are when it is refused (the caller removes them)."""
+        e-mail address (for a category that does not acknowledge at once, a registration receipt: the
+        acknowledgement follows, ``acknowledge``). Refusals: 404 unknown tenant, 422 unknown category (or a
+        staff-only one for a citizen), 422 a sender R112-9-1 does not identify, 422 ``invalid-receipt-date`` (a
+        letter's date of receipt: ``domain/receipt.py``). ``new.files`` are moved under the request's directory,
+        or stay where they are when it is refused (the caller removes them)."""
         tenant_name = await self.tenant_name(tenant)
         person, organisation = new.person, new.organisation
         try:
@@ -250,15 +270,23 @@ class Requests:
         try:
             async with self.db() as session:
                 calendar = await self._calendar(session, tenant, category.site_id)
-                received_on = now.astimezone(calendar.zone).date()
-                number = await self._next_number(session, tenant, received_on.year)
+                today = now.astimezone(calendar.zone).date()
+                try:
+                    received_on = receipt.received_on(new.received_on, today, new.channel, staff=who.staff)
+                except Refused as refused:
+                    raise refusal_of(refused) from None
+                # A letter of an earlier day was received at no hour anyone noted: noon of its day, on the site's
+                # clock (the same day in UTC, as sorting and the day shown need).
+                received_at = now if received_on == today else datetime.combine(
+                    received_on, time(12), calendar.zone).astimezone(UTC)
+                number = await self._next_number(session, tenant, today.year)
                 if number is None:
                     return None
                 holidays = _holidays(calendar.region, received_on.year)
                 person, organisation = new.person, new.organisation
                 row = RequestRow(
-                    id=request_id, tenant_id=tenant, reference=reference(received_on.year, number),
-                    category=category.category, subject=new.subject, channel=new.channel, received_at=now,
+                    id=request_id, tenant_id=tenant, reference=reference(today.year, number),
+                    category=category.category, subject=new.subject, channel=new.channel, received_at=received_at,
                     received_on=received_on, due_on=due_on(received_on, category.answer_days, holidays),
                     first_name=person.first_name, last_name=person.last_name, email=person.email,
                     phone=person.phone, address=person.address,
@@ -283,13 +311,19 @@ class Requests:
                 if new.mail_id:
                     session.add(RequestMail(tenant_id=tenant, message_id=new.mail_id, request_id=request_id, at=now))
                     await session.flush()
-                facts = acknowledgement.facts(received_on, contact_of(category), mentions_of(category))
                 # RFC 3834: an automatic answer, which the citizen's own auto-responder must not answer.
                 headers = {**await notices.thread_headers(session, row, self.mail_domain),
                            "Auto-Submitted": "auto-replied" if new.mail_id else "auto-generated"}
-                await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
-                                          category=category.name, tracking=notices.tracking_url(base_url, row.id),
-                                          headers=headers)
+                tracking = notices.tracking_url(base_url, row.id)
+                if category.acknowledge_at_once:  # one e-mail, the receipt and the acknowledgement of receipt
+                    facts = acknowledgement.facts(received_on, contact_of(category), mentions_of(category))
+                    if await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
+                                                 category=category.name, tracking=tracking, headers=headers):
+                        row.acknowledged_at = now
+                else:  # the registration receipt; the acknowledgement follows (``acknowledge``)
+                    await notices.register(session, self.templates, row, tenant_name=tenant_name,
+                                           category=category.name, tracking=tracking, zone=calendar.zone,
+                                           headers=headers)
                 note(session, "request.created", who.actor, tenant=tenant, target=row.reference, address=who.address,
                      detail=f"{category.category} {new.channel} {len(attachments)} file(s)")
                 await session.flush()
@@ -657,6 +691,147 @@ class Requests:
                     os.replace(path, files[n - 1].path)
             raise
 
+    # The acknowledgement of receipt in two steps, the printed one, the categories' admin ----------------------
+
+    async def acknowledge(self, tenant: str, request_id: str, who: Who, base_url: str) -> Found:
+        """Write the acknowledgement of receipt of the request to its sender's e-mail address, and note when it
+        went (``acknowledged_at``): the second step of a category that does not acknowledge at once (a
+        registration receipt went at creation), on an agent's click or by ``send_due_acknowledgements``. It states
+        what the request's category (so its service and mentions) says now, from the request's date of receipt.
+        404 unknown request; 409 ``already-acknowledged`` when it went (by e-mail, or printed); 409 ``no-email``
+        when the sender gave no e-mail address (the printed acknowledgement is theirs: ``printed``). Of two at
+        once, one writes it. Audited (``request.acknowledged``)."""
+        tenant_name = await self.tenant_name(tenant)
+        now = self.clock()
+        async with self.db() as session:
+            # Claimed before anything is read (SQLite's write lock at once; PostgreSQL's row lock until the commit).
+            claimed: Any = await session.execute(update(RequestRow).where(
+                col(RequestRow.id) == request_id, col(RequestRow.tenant_id) == tenant,
+                col(RequestRow.acknowledged_at).is_(None), col(RequestRow.email).is_not(None),
+                col(RequestRow.email) != "").values(acknowledged_at=now).execution_options(
+                synchronize_session=False))
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.tenant_id != tenant:
+                raise unknown_request()
+            if not claimed.rowcount:
+                if row.acknowledged_at is not None:
+                    raise Refusal(409, "This request's acknowledgement of receipt went already.",
+                                  "already-acknowledged")
+                raise Refusal(409, "person.email: the sender gave no e-mail address; print the acknowledgement "
+                                   "and post it.", "no-email", "person.email")
+            category = (await session.exec(select(CategoryRow).where(
+                col(CategoryRow.tenant_id) == tenant, col(CategoryRow.category) == row.category))).one()
+            facts = acknowledgement.facts(row.received_on, contact_of(category), mentions_of(category))
+            headers = {**await notices.thread_headers(session, row, self.mail_domain),
+                       "Auto-Submitted": "auto-generated"}
+            await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
+                                      category=category.name, tracking=notices.tracking_url(base_url, row.id),
+                                      headers=headers)
+            note(session, "request.acknowledged", who.actor, tenant=tenant, target=row.reference,
+                 address=who.address, detail="email")
+            await session.commit()
+        self.wake()
+        return await self.get(tenant, request_id)
+
+    async def send_due_acknowledgements(self, base_url: str) -> list[str]:
+        """Acknowledge by e-mail every request whose acknowledgement of receipt is still to send and due today
+        (received ``receipt.ACKNOWLEDGE_WITHIN_DAYS`` days ago or more, on its category's site's clock), of every
+        tenant; the references acknowledged. A closed request gets none (it was answered), nor one whose sender
+        gave no e-mail address (its acknowledgement is printed). Safe on several processes at once: each request
+        is acknowledged once (``acknowledge``)."""
+        now = self.clock()
+        # No site's day is more than one day ahead of UTC's: a request received later than this is not due.
+        latest = now.astimezone(UTC).date() + timedelta(days=1) - timedelta(days=receipt.ACKNOWLEDGE_WITHIN_DAYS)
+        async with self.db() as session:
+            waiting = (await session.exec(select(RequestRow).where(
+                col(RequestRow.acknowledged_at).is_(None), col(RequestRow.email).is_not(None),
+                col(RequestRow.email) != "", col(RequestRow.status) != "closed",
+                col(RequestRow.received_on) <= latest).order_by(col(RequestRow.received_at)))).all()
+            days: dict[tuple[str, str], date] = {}
+            due: list[RequestRow] = []
+            for row in waiting:
+                key = (row.tenant_id, row.category)
+                if key not in days:
+                    site = (await session.exec(select(CategoryRow.site_id).where(
+                        col(CategoryRow.tenant_id) == row.tenant_id,
+                        col(CategoryRow.category) == row.category))).first()
+                    calendar = await self._calendar(session, row.tenant_id, site)
+                    days[key] = now.astimezone(calendar.zone).date()
+                if receipt.acknowledgement_due(row.received_on, days[key]):
+                    due.append(row)
+        sent = []
+        for row in due:
+            try:
+                await self.acknowledge(row.tenant_id, row.id, Who("automatic acknowledgement", True), base_url)
+            except Refusal as refused:  # another process (or an agent) did it meanwhile
+                log.debug("acknowledgement of %s not sent: %s", row.reference, refused.kind)
+                continue
+            sent.append(row.reference)
+        return sent
+
+    async def printed(self, tenant: str, request_id: str, who: Who) -> Found:
+        """The printable acknowledgement of the request was printed (``request.printed``, audited): for a sender
+        who gave no e-mail address it is their acknowledgement of receipt, posted to them, and ``acknowledged_at``
+        is set the first time. 404 unknown request."""
+        now = self.clock()
+        async with self.db() as session:
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.tenant_id != tenant:
+                raise unknown_request()
+            posted = not row.email and row.acknowledged_at is None
+            if posted:
+                row.acknowledged_at = now
+                session.add(row)
+            note(session, "request.printed", who.actor, tenant=tenant, target=row.reference, address=who.address,
+                 detail="acknowledgement of receipt" + (", posted" if posted else ""))
+            await session.commit()
+        return await self.get(tenant, request_id)
+
+    async def define_category(self, row: CategoryRow, who: Who, *, position: int | None = None) -> bool:
+        """Create or replace a category as its administrator defines it (``put_category``): its site one of the
+        tenant's (422 ``unknown-site`` naming ``site``); its place in the list ``position``, else the one it had,
+        else after the others. True when created."""
+        async with self.db() as session:
+            if row.site_id is not None:
+                site = await session.get(Site, row.site_id)
+                if site is None or site.tenant_id != row.tenant_id:
+                    raise Refusal(422, f"site: no site {row.site_id!r} here.", "unknown-site", "site")
+        listed = await self.categories(row.tenant_id, staff=True)
+        before = next((c for c in listed if c.category == row.category), None)
+        if position is not None:
+            row.position = position
+        elif before is not None:
+            row.position = before.position
+        else:
+            row.position = max((c.position for c in listed), default=-1) + 1
+        return await self.put_category(row, who)
+
+
+    async def letterhead(self, tenant: str, site: str | None) -> Letterhead:
+        """What heads a letter of the collectivity about a category of ``site`` (else its first site's): its
+        name, the site's postal address, its logo's address (``None`` without one) and clock. 404
+        ``unknown-tenant``."""
+        async with self.db() as session:
+            row = await session.get(Tenant, tenant)
+            if row is None:
+                raise unknown_tenant()
+            query = select(Site).where(col(Site.tenant_id) == tenant)
+            found = (await session.exec(query.where(col(Site.id) == site) if site else
+                                        query.order_by(col(Site.id)))).first()
+            version = None
+            if found is not None:
+                version = (await session.exec(select(SiteLogo.version).where(
+                    col(SiteLogo.site_id) == found.id))).first()
+            calendar = await self._calendar(session, tenant, site)
+        return Letterhead(row.name, found.address if found is not None else "",
+                          f"/sites/{found.id}/logo?v={version}" if found is not None and version else None,
+                          calendar.zone)
+
+    async def sites(self, tenant: str) -> list[tuple[str, str]]:
+        """(id, name) of the tenant's sites, by id: those a category's calendar may be."""
+        async with self.db() as session:
+            rows = (await session.exec(select(Site).where(col(Site.tenant_id) == tenant).order_by(col(Site.id)))).all()
+        return [(row.id, row.name) for row in rows]
 
 def _holidays(region: str | None, year: int) -> frozenset[date]:
     """The public holidays of ``region`` this year and the next (a due date may fall in January)."""

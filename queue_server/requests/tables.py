@@ -47,6 +47,9 @@ class CategoryRow(SQLModel, table=True):
     delay_days: int = 0
     appeal: str = Field(default="", max_length=2000)
     answer_days: int = 10  # business days to answer in (the due date)
+    # One e-mail at creation that is both the receipt and the acknowledgement (L112-11); false: a registration
+    # receipt at once, the acknowledgement of receipt later (an agent's click, else within 7 days: ``service.py``).
+    acknowledge_at_once: bool = True
 
 
 class RequestCounter(SQLModel, table=True):
@@ -93,6 +96,9 @@ class RequestRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=nullable_utc())
     # The citizen record's party staff linked the request to (``parties.py``), by its number there; null: none.
     party: int | None = None
+    # When its acknowledgement of receipt was written to the outbox, or printed for a sender without e-mail; null:
+    # still to send.
+    acknowledged_at: datetime | None = Field(default=None, sa_column=nullable_utc())
 
 
 class RequestMessage(SQLModel, table=True):

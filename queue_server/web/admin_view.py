@@ -120,6 +120,8 @@ def action_labels(_: Gettext) -> dict[str, str]:
         "request.read": _("Request read"),
         "request.file": _("Request attachment downloaded"),
         "request.category": _("Request moved to another category"),
+        "request.acknowledged": _("Acknowledgement of receipt of a request sent"),
+        "request.printed": _("Acknowledgement of receipt of a request printed"),
     }
 
 

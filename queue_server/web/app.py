@@ -76,6 +76,7 @@ from queue_server.queue.visits import Visits
 from queue_server.queue.web import routes as queue_routes
 from queue_server.queue.web.deps import QueueDeps
 from queue_server.queue.web.ws import LiveFeed
+from queue_server.requests.acknowledging import DueAcknowledgements
 from queue_server.requests.events import Publisher as RequestsPublisher
 from queue_server.requests.intake.mailbox import Intake
 from queue_server.requests.parties import PartyLink
@@ -84,7 +85,10 @@ from queue_server.requests.retention import RequestsRetention
 from queue_server.requests.service import Requests
 from queue_server.requests.stats import RequestStats
 from queue_server.requests.web.api import RequestsApi
+from queue_server.requests.web.categories_page import CategoriesPage
 from queue_server.requests.web.citizen import CitizenRequests
+from queue_server.requests.web.intake_api import IntakeApi
+from queue_server.requests.web.intake_page import IntakePages
 from queue_server.requests.web.record import RecordApi
 from queue_server.requests.web.report import RequestsReport
 from queue_server.requests.web.staff import RequestsPages
@@ -291,6 +295,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                     categories=settings.requests.imap_categories)
                     tg.start_soon(intake.run)
                     app.state.intake = intake
+                # The acknowledgements of receipt of two-step categories that no agent sent, on their last day.
+                due_acknowledgements = DueAcknowledgements(requests, public_url)
+                tg.start_soon(due_acknowledgements.run)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -317,6 +324,10 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                requests_retention).routes(),
                     *RequestsReport(authenticator, RequestStats(session_factory, clock)).routes(),
                     *requests_api.routes(),
+                    *IntakeApi(authenticator, requests).routes(),
+                    # Before the request pages: /demandes/nouvelle is no request's id.
+                    *IntakePages(authenticator, requests).routes(),
+                    *CategoriesPage(authenticator, requests).routes(),
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),
                     *asset_routes,

@@ -52,6 +52,7 @@ from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBod
 from queue_server.queue.web.widget import RemoteBody
 from queue_server.requests.web.api import SLUG as CATEGORY_ID
 from queue_server.requests.web.api import RequestBody, RequestMessageBody, RequestStatusBody
+from queue_server.requests.web.intake_api import CategoryDefinitionBody
 from queue_server.requests.web.record import PartyBody as RequestPartyBody
 from queue_server.requests.web.staff import CategoryBody as RequestCategoryBody
 from queue_server.web.admin import PairBody, PairingBody
@@ -169,6 +170,9 @@ _RESPONSES = {
         received_at={"type": "string", "format": "date-time"},
         channel={"enum": ["web", "email", "postal", "phone", "counter"]},
         due_on={"type": "string", "format": "date"},
+        acknowledged_at={"type": ["string", "null"], "format": "date-time",
+                         "description": "when its acknowledgement of receipt went (by e-mail, or printed for a "
+                                        "sender without e-mail); null: still to send"},
         messages={"type": "array", "items": {"$ref": "#/components/schemas/RequestMessage"}},
         attachments={"type": "array", "items": _object(id=_INT, filename=_STR, content_type=_STR, size=_INT)}),
         "description": "staff also read person and organisation (the sender), and party (the citizen record's party "
@@ -176,6 +180,11 @@ _RESPONSES = {
     "Requests": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Request"}}),
     "RequestPurges": _object(items={"type": "array", "items": _object(
         id=_INT, at=_STR, before=_STR, requests=_INT, references={"type": "array", "items": _STR})}),
+    "RequestCategorySettings": _object(
+        id=_STR, name=_STR, position=_INT, public={"type": "boolean"}, site=_NULLSTR,
+        service=_object(name=_STR, address=_STR, email=_NULLSTR, phone=_STR),
+        implicit={"enum": ["none", "acceptance", "rejection"]}, delay=_object(months=_INT, days=_INT),
+        appeal=_STR, answer_days=_INT, acknowledge_at_once={"type": "boolean"}),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
     "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
@@ -247,6 +256,9 @@ def _schemas() -> dict[str, Any]:
         out[request_body.__name__] = schema
     out["RequestCategoryBody"] = RequestCategoryBody.model_json_schema(ref_template="#/components/schemas/{model}")
     out["RequestPartyBody"] = RequestPartyBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    definition = CategoryDefinitionBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    out.update(definition.pop("$defs", {}))  # CategoryServiceBody, CategoryDelayBody
+    out["CategoryDefinitionBody"] = definition
     for body in (MotifBody, AppointmentBody, CancelBody, MoveBody, ConfirmBody, CheckInBody, PhoneCheckBody, CodeBody,
                  WaitingBody):
         # Booking's bodies: their nested models are named apart (the CRM has a PersonBody of its own).
@@ -584,6 +596,30 @@ def _requests_paths() -> dict[str, Any]:
             "request is only reopened, in_progress); the same status changes nothing", one,
             {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
             body="RequestStatusBody")},
+        "/api/v1/tenants/{tenant}/requests/{request}/acknowledge": {"post": _op(
+            "Send the acknowledgement of receipt by e-mail now (staff), for a category that acknowledges in two "
+            "steps (a registration receipt at creation; else it goes by itself before 7 days have passed): 409 "
+            "already-acknowledged when it went, 409 no-email when the sender gave no e-mail address (print it: "
+            "/demandes/{id}/accuse)", one,
+            {"200": _json("Request", "the request, acknowledged_at set"), **_problems(401, 403, 404, 409, 503)})},
+        "/api/v1/tenants/{tenant}/requests/{request}/printed": {"post": _op(
+            "The printable acknowledgement of receipt was printed (staff; audited): for a sender who gave no e-mail "
+            "address it is their acknowledgement, and acknowledged_at is set the first time", one,
+            {"200": _json("Request", "the request"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/request-categories/{category}": {
+            "get": _op("A category as a whole: its service, its legal mentions, its delays, how it acknowledges "
+                       "(administrators)", ["tenant", "category"],
+                       {"200": _json("RequestCategorySettings", "the category"),
+                        **_problems(401, 403, 404, 503)}),
+            "put": _narrowed(_op(
+                "Create or replace a category (administrators; audited): its mentions are checked as an "
+                "acknowledgement of receipt needs them (R112-11-1, R112-11-2: 422 incomplete-category naming the "
+                "field: service.name, service.address, service.phone, delay, appeal), its site one of the "
+                "collectivity's (422 unknown-site)", ["tenant", "category"],
+                {"201": _json("RequestCategorySettings", "created"), "200": _json("RequestCategorySettings",
+                                                                                    "replaced"),
+                 **_problems(400, 401, 403, 404, 413, 422, 503)}, body="CategoryDefinitionBody"),
+                category=CATEGORY_ID)},
         "/api/v1/tenants/{tenant}/requests/{request}/category": {"post": _op(
             "Hand the request to another category, so to its service (staff); 422 an unknown category", one,
             {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 413, 422, 503)},

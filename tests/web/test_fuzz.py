@@ -136,6 +136,11 @@ STATEFUL_REFUSALS = {
     # organisation's SIREN or RNA number and not both), a SIREN's key, a valid phone number.
     *(("POST /api/v1/tenants/{tenant}/requests", f"/problems/{kind}")
       for kind in ("unknown-category", "sender-incomplete", "invalid-siren", "invalid-phone")),
+    # A letter's day of receipt: staff's, for a letter, within the last 60 days of the site's calendar.
+    ("POST /api/v1/tenants/{tenant}/requests", "/problems/invalid-receipt-date"),
+    # A category's mentions, as an acknowledgement of receipt needs them (R112-11-1), and a site of the collectivity.
+    ("PUT /api/v1/tenants/{tenant}/request-categories/{category}", "/problems/incomplete-category"),
+    ("PUT /api/v1/tenants/{tenant}/request-categories/{category}", "/problems/unknown-site"),
     ("POST /api/v1/tenants/{tenant}/requests/{request}/category", "/problems/unknown-category"),  # one of its own
     ("POST /api/v1/tenants/{tenant}/requests/{request}/party", "/problems/unknown-party"),  # a party of its record
 }

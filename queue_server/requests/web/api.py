@@ -10,6 +10,7 @@ unknown (404), like a request of another one."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -78,7 +79,9 @@ Language = Literal["fr", "en", "es", "ar", "de", "it", "pt"]
 class RequestPerson(Body):
     first_name: Name
     last_name: Name
-    email: EmailStr
+    email: EmailStr | None = Field(None, description="required online and by e-mail (422 sender-incomplete); staff "
+                                                     "entering a letter, a call or a visit may leave it out when "
+                                                     "there is a postal address")
     phone: Phone | None = None
     address: Address | None = Field(None, description="postal address; required for a letter (channel postal)")
 
@@ -100,6 +103,10 @@ class RequestBody(Body):
     channel: Literal["postal", "phone", "counter"] | None = Field(
         None, description="staff only (403 otherwise): how the request came; left out: the website")
     lang: Language = Field("fr", description="the language the sender is written to in")
+    received_on: date | None = Field(
+        None, description="staff entering a letter (channel postal) only: the day the town hall received it, at most "
+                          "60 days ago and not in the future (the site's calendar); left out: today. Any other use "
+                          "is refused with 422 invalid-receipt-date")
 
 
 class RequestMessageBody(Body):
@@ -130,6 +137,7 @@ def request_view(found: Found, *, staff: bool) -> dict[str, Any]:
         "id": row.id, "reference": row.reference, "category": row.category, "subject": row.subject,
         "status": row.status, "received_at": _iso(row.received_at), "channel": row.channel,
         "due_on": row.due_on.isoformat(),
+        "acknowledged_at": _iso(row.acknowledged_at) if row.acknowledged_at is not None else None,
         "messages": [message_view(m) for m in shown],
         "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
                         for a in found.attachments if a.message_id is None or a.message_id in public_ids],
@@ -156,14 +164,12 @@ def _e164(raw: str) -> str:
 def request_in(body: RequestBody, files: list[Incoming]) -> RequestIn:
     """What a citizen's form filed online asks (the page ``/ecrire``): the body's fields as the service takes them,
     the phone in E.164 and the SIREN's key checked as the API does (422 ``invalid-phone``, ``invalid-siren``)."""
-    person = body.person
     return RequestIn(
         category=body.category, subject=body.subject, body=body.body,
-        person=PersonIn(person.first_name, person.last_name, str(person.email).lower(),
-                        _e164(person.phone) if person.phone else None, person.address),
+        person=_person_in(body.person),
         organisation=None if body.organisation is None else OrganisationIn(
             body.organisation.name, _siren(body.organisation.siren), body.organisation.rna),
-        channel="web", lang=body.lang, files=files)
+        channel="web", lang=body.lang, files=files, received_on=body.received_on)
 
 
 class RequestsApi:
@@ -253,14 +259,12 @@ class RequestsApi:
                 body = parse_json(await read_body(request, MAX_JSON_BYTES), RequestBody)
             if body.channel is not None and caller is None:
                 raise HTTPError(403, "Only staff say how a request came (channel).", "wrong-role")
-            person = body.person
             new = RequestIn(
                 category=body.category, subject=body.subject, body=body.body,
-                person=PersonIn(person.first_name, person.last_name, str(person.email).lower(),
-                                _e164(person.phone) if person.phone else None, person.address),
+                person=_person_in(body.person),
                 organisation=None if body.organisation is None else OrganisationIn(
                     body.organisation.name, _siren(body.organisation.siren), body.organisation.rna),
-                channel=body.channel or "web", lang=body.lang, files=files)
+                channel=body.channel or "web", lang=body.lang, files=files, received_on=body.received_on)
             found = await self.requests.create(tenant, new, self._who(request, caller), str(request.base_url))
         finally:
             discard(files)  # what a request took was moved; the rest goes
@@ -313,6 +317,13 @@ class RequestsApi:
         wanted: Status = body.status
         found = await self.requests.set_status(tenant, request_id, wanted, self._who(request, caller))
         return json_response(request_view(found, staff=True))
+
+
+def _person_in(person: RequestPerson) -> PersonIn:
+    """The sender as the service takes them: the e-mail address in lower case, the phone in E.164 (422
+    ``invalid-phone``)."""
+    return PersonIn(person.first_name, person.last_name, str(person.email).lower() if person.email else None,
+                    _e164(person.phone) if person.phone else None, person.address)
 
 
 def _siren(value: str | None) -> str | None:

@@ -34,6 +34,7 @@ from queue_server.requests.domain.status import STATUSES, TARGETS, allowed
 from queue_server.requests.errors import unknown_request, unknown_tenant
 from queue_server.requests.service import Requests, Who
 from queue_server.requests.tables import CategoryRow
+from queue_server.requests.web.acknowledgement_card import card as acknowledgement_card
 from queue_server.requests.web.api import SLUG, request_view
 from queue_server.web.auth import STAFF, Authenticator
 from queue_server.web.errors import HTTPError
@@ -195,6 +196,7 @@ class RequestsPages:
             "received_iso": row.received_on.isoformat(),
             "due": format_date(row.due_on, "short", locale=lang), "due_iso": row.due_on.isoformat(),
             "overdue": row.status != "closed" and row.due_on < today, "excerpt": excerpt,
+            "to_acknowledge": row.acknowledged_at is None,
         } for row, excerpt in rows]
         filtered = bool(state or category or service or overdue or text)
         return self._render(request, viewer, "demandes.html", section=None, items=items, categories=categories,
@@ -238,7 +240,7 @@ class RequestsPages:
             category=mine, categories=categories, templates_=replies,
             received=format_date(row.received_on, "long", locale=lang),
             due=format_date(row.due_on, "long", locale=lang), overdue=row.status != "closed" and row.due_on < today,
-            data=json_block(data), quote=quote)
+            data=json_block(data), quote=quote, acknowledgement=acknowledgement_card(row, lang))
 
     async def download(self, request: Request) -> Response:
         viewer = await self._viewer(request)

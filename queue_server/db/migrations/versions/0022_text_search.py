@@ -6,7 +6,7 @@ folded words. PostgreSQL: ``text_search`` with a ``tsvector`` column under a GIN
 table: Alembic's comparisons leave them aside (migrations/env.py, ``textsearch.SEARCH_TABLES``).
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-07 10:00:00
 """
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision: str = '0022'
-down_revision: str | None = '0019'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
