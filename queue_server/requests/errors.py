@@ -11,8 +11,8 @@ STATUS_OF = {"wrong-status": 409, "merge-into-itself": 409}  # every other rule'
 
 class Refusal(PlatformError):
     """A refusal with its own status: 404 (an unknown tenant or request), 409 (a status that forbids the change, a
-    request merged into itself),
-    413 (a file too large), 422 (an unknown category, a sender incomplete, a file's type)."""
+    request merged into itself), 413 (a file too large), 422 (an unknown category, a sender incomplete, a file's
+    type)."""
 
     def __init__(self, status: int, message: str, kind: str, field: str = "") -> None:
         super().__init__(message, kind=kind, field=field, field_message=message)
