@@ -6,6 +6,7 @@ templates. The e-mails that matter are also delivered to a real SMTP server (aio
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -393,6 +394,48 @@ async def test_a_template_names_known_placeholders_and_has_a_title(http: httpx.A
                            headers=agglo)).status_code == 403  # an agent writes none
     assert problem_of(await http.put(f"{path}/{braces.json()['id'] + 1000}", json={**base, "body": "x"},
                                      headers=stack.auth("admin")))[:2] == (404, "unknown-template")
+
+
+async def test_the_request_page_offers_the_collectivitys_templates_filled_in(
+        http: httpx.AsyncClient, stack: Stack, people: People) -> None:  # noqa: F811
+    """The collectivity's own template, in the request's language, is offered on the request's page with the
+    sender's name, the reference and the agent's name filled in; the management page is for supervisors only."""
+    await http.post(f"{BASE}/request-templates", headers=stack.auth("supervisor"), json={
+        "title": "Passage de l'équipe", "body": "Bonjour {name}, {agent} passe pour {reference} ({subject})."})
+    made = await file(http, stack)
+    await sign_in(http)
+    page = await http.get(f"/demandes/{made['id']}")
+    assert page.status_code == 200
+    data = re.search(r'<script type="application/json" id="staff-data">(.*?)</script>', page.text, re.S)
+    assert data is not None
+    assert (f"Bonjour Anne Lefèvre, Anne passe pour {made['reference']} (Trottoir abîmé rue Haute)."
+            in data.group(1).replace("\\u003c", "<"))
+    assert (await http.get("/demandes/modeles")).status_code == 403  # Anne is an agent
+
+
+@pytest.mark.one_stack
+async def test_the_list_page_filters_my_requests_and_shows_supervisors_the_overdue_band(
+        http: httpx.AsyncClient, stack: Stack, clock: Clock, people: People) -> None:  # noqa: F811
+    """"Mes demandes" lists Anne's only, "Non attribuées" the others; the overdue count is on the list, and the band
+    by service is for supervisors (with the link to the reply templates), not for agents."""
+    mine, other = await file(http, stack), await file(http, stack, category="urbanisme", subject="Abri de jardin")
+    await http.post(f"{BASE}/requests/{mine['id']}/assignee", json={"assignee": "anne"}, headers=stack.auth("agent"))
+    clock.now = datetime(2026, 4, 20, 8, 0, tzinfo=UTC)  # both late: due on 30 March and 14 April
+    await sign_in(http)
+    page = (await http.get("/demandes", params={"assignee": "me"})).text
+    assert mine["reference"] in page and other["reference"] not in page
+    page = (await http.get("/demandes", params={"assignee": "none"})).text
+    assert other["reference"] in page and mine["reference"] not in page
+    assert 'id="late-count">2<' in page
+    assert "late-band" not in page and "/demandes/modeles" not in page
+    http.cookies.clear()
+    await people.add("paul", [("demo", "supervisor")])
+    await sign_in(http, login="paul")
+    page = (await http.get("/demandes")).text
+    assert "late-band" in page and "2 demandes en retard" in page and "/demandes/modeles" in page
+    assert "Service urbanisme" in page and "jusqu'à 21 jours de retard" in page
+    templates = await http.get("/demandes/modeles")
+    assert templates.status_code == 200 and "Modèles fournis" in templates.text
 
 
 # E-mails delivered -----------------------------------------------------------------------------------------
