@@ -576,7 +576,7 @@ def _requests_paths() -> dict[str, Any]:
              {"name": "category", "in": "query", "required": False,
               "schema": {"type": "string", "pattern": CATEGORY_ID}},
              {"name": "assignee", "in": "query", "required": False,
-              "description": "me (the signed-in person; a device's token is refused), none (nobody), or a login",
+              "description": "me (the signed-in person; a device's token is nobody's), none (nobody), or a login",
               "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"}},
              {"name": "overdue", "in": "query", "required": False,
               "description": "true: the open requests past their due date only",
