@@ -50,6 +50,7 @@ from queue_server.queue.web.api import (
 from queue_server.queue.web.citizen import PhoneBody
 from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBody, SiteBody
 from queue_server.queue.web.widget import RemoteBody
+from queue_server.requests.stats import GROUPINGS as STATS_GROUPINGS
 from queue_server.requests.web.api import SLUG as CATEGORY_ID
 from queue_server.requests.web.api import (
     RequestAssigneeBody,
@@ -199,6 +200,16 @@ _RESPONSES = {
     "RequestTemplate": _object(id={"type": ["integer", "null"]}, title=_STR, body=_STR, position=_INT, lang=_STR),
     "RequestTemplates": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/RequestTemplate"}},
                                 builtin={"type": "boolean"}),
+    "RequestFigures": _object(received=_INT, closed=_INT, open=_INT, overdue=_INT,
+                              first_answer_hours=_NULLNUM, closure_days=_NULLNUM),
+    "RequestStats": _object(
+        tenant=_STR, **{"from": {"type": "string", "format": "date"}}, to={"type": "string", "format": "date"},
+        by={"enum": list(STATS_GROUPINGS)},
+        groups={"type": "array", "items": {"allOf": [
+            _object(key=_NULLSTR, label=_STR), {"$ref": "#/components/schemas/RequestFigures"}]}},
+        total={"$ref": "#/components/schemas/RequestFigures"},
+        days={"type": "array", "items": _object(day={"type": "string", "format": "date"}, received=_INT,
+                                                closed=_INT)}),
     "RequestPurges": _object(items={"type": "array", "items": _object(
         id=_INT, at=_STR, before=_STR, requests=_INT, references={"type": "array", "items": _STR})}),
     "RequestCategorySettings": _object(
@@ -587,6 +598,12 @@ def _requests_paths() -> dict[str, Any]:
     collectivity list them, write messages and change statuses; whoever holds a request's id reads it (public
     messages only). Refusals are problems whose ``type`` ends with their kind."""
     tenant, one = ["tenant"], ["tenant", "request"]
+    stats_query = [
+        {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+         "description": "the period's first day (left out: the first of the month of to)"},
+        {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+         "description": "the period's last day (left out: today, on the collectivity's clock)"},
+        {"name": "by", "in": "query", "required": False, "schema": {"enum": list(STATS_GROUPINGS)}}]
     query = [{"name": "status", "in": "query", "required": False,
               "schema": {"enum": ["received", "in_progress", "waiting_citizen", "closed"]}},
              {"name": "category", "in": "query", "required": False,
@@ -668,6 +685,20 @@ def _requests_paths() -> dict[str, Any]:
             "erasing the party erases the sender; 422 unknown-party naming party", one,
             {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 413, 422, 503)},
             body="RequestPartyBody")},
+        "/api/v1/tenants/{tenant}/requests/stats": {"get": _op(
+            "The requests' figures over a period (supervisor, admin): received, closed, open and overdue, median "
+            "hours to the first answer and days to closure, per category, service or channel, and per day; 422 "
+            "invalid-range for a period that ends before it starts or spans more than a year", tenant,
+            {"200": _json("RequestStats", "per group, in total and per day"), **_problems(401, 403, 404, 422, 503)},
+            headers=stats_query)},
+        "/api/v1/tenants/{tenant}/requests/stats.csv": {"get": _op(
+            "The same figures as a spreadsheet, one row per group and the total (supervisor, admin)", tenant,
+            {"200": {"description": "groups", "content": {"text/csv": {"schema": {"type": "string"}}}},
+             **_problems(401, 403, 404, 422, 503)},
+            headers=[*stats_query, {"name": "lang", "in": "query", "required": False,
+                                    "schema": {"enum": ["fr", "en"]},
+                                    "description": "the spreadsheet's language (French by default: ';' between "
+                                                   "cells, decimal comma, a byte order mark)"}])},
         "/api/v1/tenants/{tenant}/requests/purges": {"get": _op(
             "The deletion reports of the requests' retention job (admin): when, closed before when, how many and "
             "their references", tenant,

@@ -152,6 +152,9 @@ STATEFUL_REFUSALS = {
     ("POST /api/v1/tenants/{tenant}/requests/{request}/merge", "/problems/unknown-request"),
     *((f"{method} /api/v1/tenants/{{tenant}}/request-templates{path}", "/problems/unknown-placeholder")
       for method, path in (("POST", ""), ("PUT", "/{template}"))),
+    # The requests' figures: a period that ends after it starts, a year at most.
+    *((f"GET /api/v1/tenants/{{tenant}}/requests/{path}", "/problems/invalid-range")
+      for path in ("stats", "stats.csv")),
 }
 MOTIFS = ("passeport", "mariage", "permis")
 
