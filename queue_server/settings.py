@@ -189,6 +189,13 @@ class RequestsSettings(_Section):
     imap_categories: dict[str, str] = {}
 
 
+class PhoneSettings(_Section):
+    # Days after it ended when a call (with its caller, note and callback) is purged, with a deletion report; and the
+    # seconds between two runs of that purge (one process runs it at a time).
+    retention_days: int = Field(730, ge=30, le=3650)
+    purge_every_s: int = Field(86_400, ge=60, le=604_800)
+
+
 class AntsSettings(_Section):
     # The two ANTS connections (passports and identity cards): the search API the ANTS calls on us
     # (/api/ants/...) and the anti-duplicate API we call. Off: neither is served nor called.
@@ -232,6 +239,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     booking: BookingSettings = BookingSettings()
     requests: RequestsSettings = RequestsSettings()
+    phone: PhoneSettings = PhoneSettings()
     ants: AntsSettings = AntsSettings()
 
     @classmethod

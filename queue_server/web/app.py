@@ -41,6 +41,7 @@ from queue_server.booking.web.qr import AppointmentQr
 from queue_server.booking.web.staff import AgendaPage
 from queue_server.booking.web.waitlist_api import WaitlistApi
 from queue_server.crm.appointments import AppointmentTimeline
+from queue_server.crm.calls import CallTimeline
 from queue_server.crm.links import PartyLinks
 from queue_server.crm.requests import RequestTimeline
 from queue_server.crm.retention import Retention
@@ -50,6 +51,14 @@ from queue_server.crm.visits import VisitTimeline
 from queue_server.crm.web.api import CrmApi
 from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.phone.events import Publisher as PhonePublisher
+from queue_server.phone.privacy import erase_party as erase_calls
+from queue_server.phone.retention import PhoneRetention
+from queue_server.phone.service import Phone
+from queue_server.phone.stats import PhoneStats
+from queue_server.phone.web.api import PhoneApi
+from queue_server.phone.web.desk import DeskPages
+from queue_server.phone.web.report import PhoneReport
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import MessageTemplates, OutboxWorker
 from queue_server.platform.pairing import PairingCodes
@@ -177,6 +186,21 @@ def _appointment_tickets(queue: QueueService) -> Any:
     return issue
 
 
+def _tenant_services(configs: SiteConfigs) -> Any:
+    """The phone desk's ``Services``: (id, name) of the services of a collectivity's sites, by id (a service of
+    several sites once, by its first site's name)."""
+
+    async def services(tenant: str) -> list[tuple[str, str]]:
+        found: dict[str, str] = {}
+        for config in sorted(await configs.every(), key=lambda c: c.id):
+            if config.tenant == tenant:
+                for service in config.services:
+                    found.setdefault(service.id, service.name)
+        return sorted(found.items(), key=lambda item: (item[1].lower(), item[0]))
+
+    return services
+
+
 def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                demo_people: dict[str, str] | None = None,
                clock: Clock = utc_now, embedded: EmbeddedValkey | None = None) -> Starlette:
@@ -222,6 +246,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # ... and by the requests' (its consumer group on the requests stream).
                 request_timeline = RequestTimeline(redis, settings.redis.key_prefix, session_factory)
                 tg.start_soon(request_timeline.run)
+                # ... and by the phone desk's (its consumer group on the phone stream).
+                call_timeline = CallTimeline(redis, settings.redis.key_prefix, session_factory)
+                tg.start_soon(call_timeline.run)
                 # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
                 outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
                 tg.start_soon(outbox.run)
@@ -254,7 +281,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # other module).
                 requests_dir = settings.server.data_dir / "requests"
                 record = Record(session_factory, settings.crm.retention_days,
-                                erasers=[erase_party(session_factory), erase_requests(session_factory, requests_dir)])
+                                erasers=[erase_party(session_factory), erase_requests(session_factory, requests_dir),
+                                         erase_calls(session_factory)])
                 booking_retention = BookingRetention(session_factory, redis, settings.redis.key_prefix,
                                                      settings.booking.retention_days, settings.booking.purge_every_s,
                                                      clock=clock)
@@ -295,6 +323,14 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                     categories=settings.requests.imap_categories)
                     tg.start_soon(intake.run)
                     app.state.intake = intake
+                # The phone desk: the caller's name asked of the citizen record, the services of the collectivity's
+                # sites (it imports neither module).
+                phone = Phone(session_factory, party_name=PartyLinks(session_factory).display_name,
+                              services=_tenant_services(configs), clock=clock,
+                              publish=PhonePublisher(redis, settings.redis.key_prefix))
+                phone_retention = PhoneRetention(session_factory, redis, settings.redis.key_prefix,
+                                                 settings.phone.retention_days, settings.phone.purge_every_s,
+                                                 clock=clock)
                 # The acknowledgements of receipt of two-step categories that no agent sent, on their last day.
                 due_acknowledgements = DueAcknowledgements(requests, public_url)
                 tg.start_soon(due_acknowledgements.run)
@@ -330,12 +366,16 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CategoriesPage(authenticator, requests).routes(),
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),
+                    *PhoneReport(authenticator, PhoneStats(session_factory, phone)).routes(),
+                    *PhoneApi(authenticator, phone, phone_retention).routes(),
+                    *DeskPages(authenticator, phone).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
                 tg.start_soon(Retention(record, redis, settings.redis.key_prefix, settings.crm.purge_every_s).run)
                 tg.start_soon(booking_retention.run)
                 tg.start_soon(requests_retention.run)
+                tg.start_soon(phone_retention.run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
                 tg.start_soon(Revocations(tail_redis, settings.redis.key_prefix).follow, feed.revoke)
@@ -348,12 +388,14 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.booking_retention = booking_retention
                 app.state.request_timeline = request_timeline
                 app.state.requests_retention = requests_retention
+                app.state.call_timeline = call_timeline
+                app.state.phone_retention = phone_retention
                 await _preload(queue, sites)
                 yield
                 # Let the stream workers finish their transactions (together: each may be waiting on Redis):
                 # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
                 async with anyio.create_task_group() as stopping:
-                    for worker in (archiver, timeline, appointments, request_timeline, follower,
+                    for worker in (archiver, timeline, appointments, request_timeline, call_timeline, follower,
                                    *([notifier] if notifier is not None else [])):
                         stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)
@@ -414,7 +456,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                                ("queue_server.queue.web", "static"),
                                                ("queue_server.crm.web", "static"),
                                                ("queue_server.booking.web", "static"),
-                                               ("queue_server.requests.web", "static")]), name="static"),
+                                               ("queue_server.requests.web", "static"),
+                                               ("queue_server.phone.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,

@@ -1,0 +1,1 @@
+"""The phone desk's HTTP endpoints and pages."""
