@@ -10,8 +10,8 @@ each event's JSON by its field names, which are the contract (``id``, ``tenant``
 - One process at a time writes, holding a short Redis lease (as ``requests.py`` does).
 - Idempotent: each entry's ``source`` names the call (``call:{id}``) or its callback (``call:{id}:callback:{n}``),
   unique per tenant: an event read twice writes nothing more.
-- Whose timeline: the party the event names, if it is one of the tenant's and was not created after the event
-  (SQLite gives an erased party's number again). Never resurrects: an erased party's calls are blanked by the
+- Whose timeline: the party the event names, if it is one of the tenant's and was not created after the call was
+  logged (SQLite gives an erased party's number again; a caller's record is often made during the call). Never resurrects: an erased party's calls are blanked by the
   phone desk (``Record.erasers``), so that their later events name no one.
 - ``summary`` is written once, in the collectivity's language (French). ``Party.dealt_with_at`` moves to the
   latest call's time: retention counts from the last dealing.
@@ -62,6 +62,7 @@ class Called:
     outcome: str
     service_name: str
     at: datetime
+    logged_at: datetime  # when the desk wrote it: the caller's record may be made during the call
     callback: int | None = None
     callback_outcome: str = ""
 
@@ -99,7 +100,7 @@ def call_events(entries: Entries) -> list[Called]:
                 party=_integer(data.get("party")), reason=str(data["reason"]),
                 reason_name=str(data.get("reason_name") or data["reason"]), outcome=str(data["outcome"]),
                 service_name=str(data.get("service_name") or data.get("service") or ""), at=_moment(data["at"]),
-                callback=callback, callback_outcome=str(data.get("callback_outcome") or "")))
+                logged_at=_moment(data["ended_at"] if kind == "logged" else data["at"]), callback=callback, callback_outcome=str(data.get("callback_outcome") or "")))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("crm: phone entry %s skipped: %s", text(entry_id), type(exc).__name__)
     return out
@@ -175,7 +176,7 @@ class CallTimeline(LeasedWorker):
             for event in events:
                 assert event.party is not None  # record() keeps only these
                 made = created.get(event.party)
-                if made is None or made > event.at + REUSED_NUMBER_AFTER:
+                if made is None or made > event.logged_at + REUSED_NUMBER_AFTER:
                     continue  # a party gone (or another one now): nobody's
                 done = await session.execute(insert(_ENTRIES).on_conflict_do_nothing(), [{
                     "tenant_id": tenant, "party_id": event.party, "kind": "call", "source": event.source,

@@ -6,13 +6,14 @@ What each figure counts, for the calls that began during the period (on the coll
 
 - ``calls``: how many; ``mean_duration_s``: their mean duration in seconds (``None`` without calls);
 - ``outcomes``: how many ended each way (``calls.OUTCOMES``, every one listed, 0 included);
-- per reason (the reason's name now, else the one it had on the call), most calls first; per local hour of the
-  day the call began (0 to 23, every hour listed);
+- per reason (the reason's name now, else the one it had on the call), most calls first, then by name; per local
+  hour of the day the call began (0 to 23, every hour listed);
 - their callbacks: ``asked`` (the calls whose outcome was a callback), ``done``, ``overdue`` (still to do, their
   time passed at ``now``) and ``pending`` (still to do, not yet due)."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -96,12 +97,17 @@ def summarise(calls: Sequence[CallFacts], first: date, last: date, zone: ZoneInf
         by_reason.setdefault(call.reason, []).append(call)
         hours[call.started_at.astimezone(zone).hour] += 1
     groups = [Group(key, labels[key], figures(theirs)) for key, theirs in by_reason.items()]
-    groups.sort(key=lambda g: (-g.figures.calls, g.label))
+    groups.sort(key=lambda g: (-g.figures.calls, folded(g.label)))
     promised = [c.callback for c in kept if c.callback is not None]
     return Report(first, last, figures(kept), groups, hours, Callbacks(
         asked=len(promised), done=sum(1 for c in promised if c.status == "done"),
         overdue=sum(1 for c in promised if overdue(c.status, c.due_at, now)),
         pending=sum(1 for c in promised if c.status == "todo" and not overdue(c.status, c.due_at, now))))
+
+
+def folded(text: str) -> str:
+    """``text`` as a list of names sorts it: without accents or case ("État civil" before "Urbanisme")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 
 def hours_shown(hours: Sequence[int]) -> range:
