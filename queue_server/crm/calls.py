@@ -11,8 +11,9 @@ each event's JSON by its field names, which are the contract (``id``, ``tenant``
 - Idempotent: each entry's ``source`` names the call (``call:{id}``) or its callback (``call:{id}:callback:{n}``),
   unique per tenant: an event read twice writes nothing more.
 - Whose timeline: the party the event names, if it is one of the tenant's and was not created after the call was
-  logged (SQLite gives an erased party's number again; a caller's record is often made during the call). Never resurrects: an erased party's calls are blanked by the
-  phone desk (``Record.erasers``), so that their later events name no one.
+  logged (SQLite gives an erased party's number again; a caller's record is often made during the call). Never
+  resurrects: an erased party's calls are blanked by the phone desk (``Record.erasers``), so that their later
+  events name no one.
 - ``summary`` is written once, in the collectivity's language (French). ``Party.dealt_with_at`` moves to the
   latest call's time: retention counts from the last dealing.
 """
@@ -100,7 +101,8 @@ def call_events(entries: Entries) -> list[Called]:
                 party=_integer(data.get("party")), reason=str(data["reason"]),
                 reason_name=str(data.get("reason_name") or data["reason"]), outcome=str(data["outcome"]),
                 service_name=str(data.get("service_name") or data.get("service") or ""), at=_moment(data["at"]),
-                logged_at=_moment(data["ended_at"] if kind == "logged" else data["at"]), callback=callback, callback_outcome=str(data.get("callback_outcome") or "")))
+                logged_at=_moment(data["ended_at"] if kind == "logged" else data["at"]), callback=callback,
+                callback_outcome=str(data.get("callback_outcome") or "")))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("crm: phone entry %s skipped: %s", text(entry_id), type(exc).__name__)
     return out

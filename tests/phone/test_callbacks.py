@@ -87,7 +87,8 @@ async def test_a_callback_is_done_once_saying_how_it_went(desk: Desk) -> None:
                              json={"outcome": "reached", "note": " Dossier complet, RDV pris. "})
     assert answer.status_code == 200, answer.text
     done = answer.json()
-    assert (done["status"], done["outcome"], done["done_by"], done["overdue"]) == ("done", "reached", "user:hugo", False)
+    assert (done["status"], done["outcome"], done["done_by"], done["overdue"]) == (
+        "done", "reached", "user:hugo", False)
     assert (done["done_at"], done["outcome_note"]) == ("2026-03-16T10:00:00Z", "Dossier complet, RDV pris.")
     assert await todo(desk, "hugo", mine="true") == []
     assert [c["id"] for c in await todo(desk, "hugo", mine="true", status="done")] == [cb["id"]]

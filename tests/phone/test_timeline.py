@@ -11,9 +11,8 @@ from typing import Any
 
 import anyio
 import orjson
-from redis.asyncio import Redis
-
 import pytest
+from redis.asyncio import Redis
 
 from queue_server.i18n import translations
 from tests.phone.conftest import BASE, Desk
