@@ -122,6 +122,12 @@ def action_labels(_: Gettext) -> dict[str, str]:
         "request.category": _("Request moved to another category"),
         "request.acknowledged": _("Acknowledgement of receipt of a request sent"),
         "request.printed": _("Acknowledgement of receipt of a request printed"),
+        "config.phone-reasons": _("Configuration changed: reasons for calls"),
+        "phone.call": _("Phone call logged"),
+        "phone.call.read": _("Phone call read"),
+        "phone.calls.read": _("A person's phone calls read"),
+        "phone.callback": _("Callback done"),
+        "phone.purged": _("Old phone calls purged"),
     }
 
 

@@ -29,6 +29,11 @@ from queue_server.crm.web.api import (
     RelationBody,
     SectorBody,
 )
+from queue_server.phone.domain.callbacks import DONE_OUTCOMES
+from queue_server.phone.domain.calls import OUTCOMES as CALL_OUTCOMES
+from queue_server.phone.web.api import MAX_LIMIT as CALLS_LIMIT
+from queue_server.phone.web.api import SLUG as PHONE_SLUG
+from queue_server.phone.web.api import PhoneCallBody, PhoneDoneBody, PhoneReasonsBody
 from queue_server.platform.calendar import regions
 from queue_server.queue.configuration import COUNTER_ID, SERVICE_ID, SITE_ID
 from queue_server.queue.protocol import PrinterView, SnapshotView, TicketView
@@ -212,6 +217,33 @@ _RESPONSES = {
                                                 closed=_INT)}),
     "RequestPurges": _object(items={"type": "array", "items": _object(
         id=_INT, at=_STR, before=_STR, requests=_INT, references={"type": "array", "items": _STR})}),
+    # The phone desk: a call as staff log and read it, the callback it promised, the reasons, the figures.
+    "PhoneCallback": _object(
+        id=_INT, call=_STR, due_at={"type": "string", "format": "date-time"}, phone=_STR, agent=_NULLSTR,
+        service=_NULLSTR, service_name=_STR, note=_STR, status={"enum": ["todo", "done"]},
+        overdue={"type": "boolean"}, done_at=_NULLSTR, done_by=_NULLSTR,
+        outcome={"enum": [*DONE_OUTCOMES, None]}, outcome_note=_STR, party={"type": ["integer", "null"]},
+        caller=_STR, reason=_STR, reason_name=_STR, created_at=_STR),
+    "PhoneCall": _object(
+        id=_STR, party={"type": ["integer", "null"]}, caller=_STR, reason=_STR, reason_name=_STR, note=_STR,
+        sheets={"type": "array", "items": _object(id=_STR, title=_STR, tenant=_NULLSTR)},
+        outcome={"enum": list(CALL_OUTCOMES)}, service=_NULLSTR, service_name=_NULLSTR,
+        started_at={"type": "string", "format": "date-time"}, ended_at={"type": "string", "format": "date-time"},
+        duration_s=_INT, agent=_STR, agent_name=_STR,
+        callback={"anyOf": [{"$ref": "#/components/schemas/PhoneCallback"}, {"type": "null"}]}),
+    "PhoneCalls": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/PhoneCall"}}),
+    "PhoneCallbacks": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/PhoneCallback"}},
+                              now=_STR),
+    "PhoneReasons": _object(reasons={"type": "array", "items": _object(id=_STR, name=_STR)}),
+    "PhoneStats": _object(
+        tenant=_STR, **{"from": _STR, "to": _STR}, calls=_INT, mean_duration_s=_NULLNUM,
+        outcomes=_object(**{outcome: _INT for outcome in CALL_OUTCOMES}),
+        reasons={"type": "array", "items": _object(reason=_STR, name=_STR, calls=_INT, mean_duration_s=_NULLNUM,
+                                                   outcomes={"type": "object"})},
+        hours={"type": "array", "minItems": 24, "maxItems": 24, "items": _object(hour=_INT, calls=_INT)},
+        callbacks=_object(asked=_INT, done=_INT, overdue=_INT, pending=_INT)),
+    "PhonePurges": _object(items={"type": "array", "items": _object(
+        id=_INT, at=_STR, before=_STR, calls=_INT, callbacks=_INT)}),
     "RequestCategorySettings": _object(
         id=_STR, name=_STR, position=_INT, public={"type": "boolean"}, site=_NULLSTR,
         service=_object(name=_STR, address=_STR, email=_NULLSTR, phone=_STR),
@@ -295,6 +327,10 @@ def _schemas() -> dict[str, Any]:
         schema = request_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[request_body.__name__] = schema
+    for phone_body in (PhoneCallBody, PhoneDoneBody, PhoneReasonsBody):  # their nested models: Phone*
+        schema = phone_body.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[phone_body.__name__] = schema
     out["RequestCategoryBody"] = RequestCategoryBody.model_json_schema(ref_template="#/components/schemas/{model}")
     out["RequestPartyBody"] = RequestPartyBody.model_json_schema(ref_template="#/components/schemas/{model}")
     definition = CategoryDefinitionBody.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -740,6 +776,81 @@ def _requests_paths() -> dict[str, Any]:
     }
 
 
+def _phone_paths() -> dict[str, Any]:
+    """The phone desk: staff log calls and read them, list the callbacks to do and mark them done; supervisors read
+    the figures and every overdue callback; administrators set the reasons and read the retention's reports. Another
+    collectivity is unknown (404)."""
+    tenant, base = ["tenant"], "/api/v1/tenants/{tenant}/phone"
+    flag = {"enum": ["true", "false"]}
+    calls_query = [
+        {"name": "party", "in": "query", "required": False, "description": "only this party's calls (audited)",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+        {"name": "mine", "in": "query", "required": False, "description": "only the calls the caller logged",
+         "schema": flag},
+        {"name": "limit", "in": "query", "required": False, "description": "at most so many (50 by default)",
+         "schema": {"type": "integer", "minimum": 1, "maximum": CALLS_LIMIT}}]
+    callbacks_query = [
+        {"name": "mine", "in": "query", "required": False, "schema": flag,
+         "description": "the callbacks assigned to the caller (a person)"},
+        {"name": "service", "in": "query", "required": False, "schema": {"type": "string", "pattern": PHONE_SLUG},
+         "description": "the callbacks assigned to this service (with mine: either)"},
+        {"name": "overdue", "in": "query", "required": False, "schema": flag,
+         "description": "only those past their time (supervisors and administrators: 403 otherwise)"},
+        {"name": "status", "in": "query", "required": False, "schema": {"enum": ["todo", "done"]},
+         "description": "to do (by default) or done"}]
+    period = [{"name": name, "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+               "description": what} for name, what in (
+        ("from", "the first local day (default: the first of to's month)"),
+        ("to", "the last local day (default: today); a year at most after from (422 invalid-period)"))]
+    spreadsheet = [{"name": "by", "in": "query", "required": False, "schema": {"enum": ["reason", "hour"]},
+                    "description": "one row per reason (by default) or per hour of the day"},
+                   {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["fr", "en"]},
+                    "description": "the spreadsheet's language (French by default: ';' between cells, decimal "
+                                   "comma, a byte order mark)"}]
+    return {
+        base + "/calls": {
+            "post": _op("Log a call (staff; audited), ended now: its caller's party (or none: anonymous), reason, "
+                        "note, sheets consulted, duration and how it ended; a transfer names its service, a callback "
+                        "its time, number and who calls back (nobody named: the caller). 422 unknown-reason, "
+                        "unknown-party, unknown-service, unknown-agent, invalid-due-time, invalid-phone, naming the "
+                        "field", tenant, {"201": _json("PhoneCall", "logged"),
+                                          **_problems(400, 401, 403, 404, 413, 422, 503)}, body="PhoneCallBody"),
+            "get": _op("The collectivity's calls, newest first (staff)", tenant,
+                       {"200": _json("PhoneCalls", "the calls"), **_problems(401, 403, 404, 422, 503)},
+                       headers=calls_query)},
+        base + "/calls/{call}": {"get": _op(
+            "A call with its callback (staff; audited: it names a person)", ["tenant", "call"],
+            {"200": _json("PhoneCall", "the call"), **_problems(401, 403, 404, 503)})},
+        base + "/callbacks": {"get": _op(
+            "The callbacks to do (or done), the overdue first then by their time (staff)", tenant,
+            {"200": _json("PhoneCallbacks", "the callbacks, and the server's time they were judged at"),
+             **_problems(401, 403, 404, 422, 503)}, headers=callbacks_query)},
+        base + "/callbacks/{callback}/done": {"post": _op(
+            "Mark a callback done, saying how it went (staff; audited): 409 already-done", ["tenant", "callback"],
+            {"200": _json("PhoneCallback", "the callback, done"), **_problems(400, 401, 403, 404, 409, 413, 422,
+                                                                                503)},
+            body="PhoneDoneBody")},
+        base + "/reasons": {
+            "get": _op("The reasons the desk offers, in order (staff)", tenant,
+                       {"200": _json("PhoneReasons", "the reasons"), **_problems(401, 403, 404, 503)}),
+            "put": _op("Replace the reasons' list (admin; audited): each id once (422 duplicate-reason); the calls "
+                       "logged keep theirs", tenant,
+                       {"200": _json("PhoneReasons", "the reasons now"),
+                        **_problems(400, 401, 403, 404, 413, 422, 503)}, body="PhoneReasonsBody")},
+        base + "/stats": {"get": _op(
+            "The calls of a period of local days per reason, hour of the day and outcome, their mean duration, and "
+            "their callbacks asked, done, overdue and to come (supervisor, admin)", tenant,
+            {"200": _json("PhoneStats", "the figures"), **_problems(401, 403, 404, 422, 503)}, headers=period)},
+        base + "/stats.csv": {"get": _op(
+            "The same figures as a spreadsheet (supervisor, admin)", tenant,
+            {"200": {"description": "rows", "content": {"text/csv": {"schema": {"type": "string"}}}},
+             **_problems(401, 403, 404, 422, 503)}, headers=[*period, *spreadsheet])},
+        base + "/purges": {"get": _op(
+            "The deletion reports of the calls' retention job (admin): when, ended before when, how many calls and "
+            "callbacks", tenant, {"200": _json("PhonePurges", "newest first"), **_problems(401, 403, 404, 503)})},
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     site, ticket = ["site"], ["site", "ticket_id"]
     transition = {"200": _json("Ticket", "the ticket after the action"), **_problems(401, 403, 404, 409, 503)}
@@ -923,6 +1034,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(_crm_paths())
     paths.update(_booking_paths())
     paths.update(_requests_paths())
+    paths.update(_phone_paths())
     for action in ("recall", "start", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

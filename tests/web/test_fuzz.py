@@ -155,7 +155,16 @@ STATEFUL_REFUSALS = {
     # The requests' figures: a period that ends after it starts, a year at most.
     *((f"GET /api/v1/tenants/{{tenant}}/requests/{path}", "/problems/invalid-range")
       for path in ("stats", "stats.csv")),
+    # The phone desk: a reason, a party, a service and an agent of the collectivity's; a callback within the next
+    # three months (from an hour ago) to a number that is one; a list of reasons with each id once; a period of at
+    # most a year that ends after it starts.
+    *(("POST /api/v1/tenants/{tenant}/phone/calls", f"/problems/{kind}") for kind in (
+        "unknown-reason", "unknown-party", "unknown-service", "unknown-agent", "invalid-due-time", "invalid-phone")),
+    ("PUT /api/v1/tenants/{tenant}/phone/reasons", "/problems/duplicate-reason"),
+    ("GET /api/v1/tenants/{tenant}/phone/stats", "/problems/invalid-period"),
+    ("GET /api/v1/tenants/{tenant}/phone/stats.csv", "/problems/invalid-period"),
 }
+REASONS = ("etat-civil", "urbanisme", "dechets", "voirie", "autre")  # the phone desk's, by default
 MOTIFS = ("passeport", "mariage", "permis")
 
 
@@ -214,6 +223,21 @@ class Fuzzed:
                                        json={"title": "Relance", "body": "Bonjour {name}, votre demande {reference}."})
         self.pools["template"] = (self.pools.get("template", []) + ([str(written.json()["id"])]
                                                                     if written.status_code == 201 else []))[-6:]
+        await self._calls(admin)
+
+    async def _calls(self, admin: dict[str, str]) -> None:
+        """The phone desk's default reasons back (a case may have put others), and a new call with a callback to do
+        (their ids), for its operations."""
+        default = await self.http.put("/api/v1/tenants/demo/phone/reasons", headers=admin, json={
+            "reasons": [{"id": reason, "name": reason.replace("-", " ").capitalize()} for reason in REASONS]})
+        assert default.status_code == 200, default.text
+        due = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+        logged = await self.http.post("/api/v1/tenants/demo/phone/calls", headers=admin, json={
+            "reason": "voirie", "outcome": "callback", "duration_s": 90,
+            "callback": {"due_at": due, "phone": "06 12 34 56 78"}})
+        assert logged.status_code == 201, logged.text
+        self.pools["call"] = (self.pools.get("call", []) + [logged.json()["id"]])[-6:]
+        self.pools["callback"] = (self.pools.get("callback", []) + [str(logged.json()["callback"]["id"])])[-6:]
 
     async def _appointments(self, admin: dict[str, str]) -> None:
         """Free slots of the next two weeks (whatever today is) and two new appointments booked by staff in them
@@ -293,7 +317,7 @@ async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
             await put_categories(stack.settings)  # the requests' (requests/seed.py)
             pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES),
                      "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"], "motif": list(MOTIFS),
-                     "category": ["etat-civil", "urbanisme", "voirie", "autre"]}
+                     "category": ["etat-civil", "urbanisme", "voirie", "autre"], "reason": list(REASONS)}
             fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools)
             await fuzzed.refresh()
             assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools
@@ -370,6 +394,8 @@ def _aimed(case: Case, draw: st.DrawFn, pools: dict[str, list[str]], mode: Gener
                            ("start", "start"), ("category", "category")):
             if isinstance(body.get(name), str) and pools.get(pool):
                 body[name] = draw(st.sampled_from(pools[pool]))
+        if case.operation.path.endswith("/phone/calls") and isinstance(body.get("reason"), str):
+            body["reason"] = draw(st.sampled_from(pools["reason"]))  # a call's (a pause's is a word of its own)
         for name in ("party", "into"):  # a party's number in a body (a relation, a merge)
             if isinstance(body.get(name), int) and pools.get(name):
                 body[name] = int(draw(st.sampled_from(pools[name])))
