@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
@@ -18,6 +21,7 @@ from tests.browser.looks import DESK, overflowing, shoot
 from tests.browser.test_setup import no_violations
 
 ANNE = {"first_name": "Anne", "last_name": "Lefèvre", "phones": ["06 12 34 56 78"]}
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def eventually(probe: Callable[[], bool], timeout_s: float = 20.0) -> None:
@@ -75,6 +79,7 @@ def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: P
     expect(page.locator("#elapsed")).not_to_have_text("0:00")
     no_violations(page)
     shoot(page, "phone-call")
+    shoot(page, "phone-call-whole", full_page=True)
     assert overflowing(page, scrolls=True, root="main") == []
 
     page.locator("#note").focus()
@@ -93,6 +98,10 @@ def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: P
     calls = hall.api("GET", f"/api/v1/tenants/{hall.site}/phone/calls").json()["items"]
     assert [(c["party"], c["reason"], c["outcome"]) for c in calls] == [(anne["id"], "urbanisme", "callback")]
     assert calls[0]["duration_s"] >= 1 and calls[0]["callback"]["agent"] == hall.login("agent")
+    # "Tomorrow morning" is 9:00 on the collectivity's clock (Paris), whatever the browser's (UTC here).
+    tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
+    assert calls[0]["callback"]["due_at"] == datetime.combine(tomorrow, dt_time(9), PARIS).astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
 
     def on_timeline() -> bool:  # the record's worker may take a moment
         view = hall.api("GET", f"/api/v1/tenants/{hall.site}/parties/{anne['id']}", "supervisor").json()

@@ -35,16 +35,17 @@ async def test_an_agent_opens_the_desk_with_the_lists_it_offers(desk: Desk) -> N
 
 
 async def test_a_calls_page_shows_it_and_its_reading_is_audited(desk: Desk) -> None:
-    """The call of Anne (a callback to do) on its page: her name linking to her record, the reason, the outcome,
-    the note, the sheet and the callback's number; the reading is in the audit log; another id is a 404."""
+    """The call of Anne (a callback to do, by Hugo) on its page: her name linking to her record, the reason, the
+    outcome, the note, the sheet, the callback's number and who calls back; the reading is in the audit log; another
+    id is a 404."""
     anne = await desk.party(first_name="Anne", last_name="Lefèvre")
     call = await desk.log(party=anne["id"], note="Perte de livret de famille",
                           sheets=[{"id": "4", "title": "Livret de famille"}], outcome="callback",
-                          callback={"due_at": "2026-03-16T13:00:00Z", "phone": "0612345678"})
+                          callback={"due_at": "2026-03-16T13:00:00Z", "phone": "0612345678", "agent": "hugo"})
     page = await desk.call("hugo", "GET", f"/phone/appels/{call['id']}")
     assert page.status_code == 200, page.text
     for shown in (f'href="/crm/{anne["id"]}">Anne Lefèvre', "État civil", "Perte de livret de famille",
-                  "Livret de famille", 'href="tel:+33612345678"'):
+                  "Livret de famille", 'href="tel:+33612345678"', "<dd>Hugo Petit</dd>"):
         assert shown in page.text, shown
     [audited] = await desk.audit("phone.call.read")
     assert (audited.actor, audited.target) == ("user:hugo", f"call:{call['id']}")

@@ -331,24 +331,52 @@
     });
   }
 
-  function local(date) {
+  // The callback's time is typed and shown on the collectivity's clock (data.zone), whatever this computer's is.
+  const wallFormat = new Intl.DateTimeFormat("en-CA", { timeZone: data.zone, hourCycle: "h23", year: "numeric",
+                                                        month: "2-digit", day: "2-digit", hour: "2-digit",
+                                                        minute: "2-digit" });
+
+  function wall(date) {
+    const parts = Object.fromEntries(wallFormat.formatToParts(date).map((p) => [p.type, Number(p.value)]));
+    return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
+  }
+
+  function fromWall(year, month, day, hour, minute) {
+    // The instant whose wall time in data.zone is the one given: the zone's offset at a first guess, then at the
+    // instant found (a day that changes offset).
+    const asUtc = Date.UTC(year, month - 1, day, hour, minute);
+    const offset = (at) => {
+      const w = wall(new Date(at));
+      return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute) - Math.floor(at / 60000) * 60000;
+    };
+    let at = asUtc - offset(asUtc);
+    at = asUtc - offset(at);
+    return new Date(at);
+  }
+
+  function wallText(date) {
+    const w = wall(date);
     const pad = (n) => String(n).padStart(2, "0");
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:` +
-      pad(date.getMinutes());
+    return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
+  }
+
+  function dueInstant(text) {
+    const found = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text);
+    return found ? fromWall(...found.slice(1).map(Number)) : null;
   }
 
   function setDue(kind) {
-    const now = new Date();
+    const now = wall(new Date());
     let due;
-    if (kind === "afternoon" && now.getHours() < 14) {
-      due = new Date(now.getFullYear(), now.getMonth(), now.getDate(), 14, 0);
+    if (kind === "afternoon" && now.hour < 14) {
+      due = fromWall(now.year, now.month, now.day, 14, 0);
     } else if (kind === "tomorrow" || kind === "afternoon") {
-      due = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1, kind === "tomorrow" ? 9 : 14, 0);
+      const next = new Date(Date.UTC(now.year, now.month - 1, now.day + 1));
+      due = fromWall(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), kind === "tomorrow" ? 9 : 14, 0);
     } else {
-      due = new Date(now.getTime() + 3600 * 1000);
-      due.setMinutes(Math.ceil(due.getMinutes() / 5) * 5, 0, 0);
+      due = new Date(Math.ceil((Date.now() + 3600 * 1000) / 300000) * 300000);
     }
-    $("due").value = local(due);
+    $("due").value = wallText(due);
   }
   for (const button of form.querySelectorAll("[data-due]")) {
     button.addEventListener("click", () => setDue(button.dataset.due));
@@ -428,8 +456,8 @@
     if (caller && !caller.anonymous) out.party = caller.id;
     if (out.outcome === "transferred") out.service = $("service").value;
     if (out.outcome === "callback") {
-      const due = $("due").value;
-      out.callback = { due_at: due ? new Date(due).toISOString() : "", phone: $("cb-phone").value.trim(),
+      const due = dueInstant($("due").value);
+      out.callback = { due_at: due ? due.toISOString() : "", phone: $("cb-phone").value.trim(),
                        note: $("cb-note").value };
       if ($("cb-agent").value) out.callback.agent = $("cb-agent").value;
       if ($("cb-service").value) out.callback.service = $("cb-service").value;
@@ -592,7 +620,7 @@
       el("time", { datetime: call.started_at, text: time(call.started_at) }),
       el("a", { href: `/phone/appels/${encodeURIComponent(call.id)}`,
                 text: `${call.caller || S.anonymous_short} — ${call.reason_name}` }),
-      el("span", { class: `outcome ${call.outcome}`, text: data.outcomes[call.outcome] || call.outcome }))));
+      el("span", { class: "outcome-word", text: data.outcomes[call.outcome] || call.outcome }))));
   }
 
   function refresh() {
