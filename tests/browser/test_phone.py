@@ -132,13 +132,18 @@ def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: P
 
 
 def test_a_new_caller_gets_a_record_during_the_call(page: Page, hall: Hall) -> None:
-    """N (outside any field) takes a call; a number nobody in the record has opens the form of a new record, filled
-    with what was typed; its record made, the call is logged as answered for état civil, and a missing reason is
-    said next to its field first."""
+    """N (outside any field) takes a call, and a reload of the page during it keeps its clock; a number nobody in
+    the record has opens the form of a new record, filled with what was typed; its record made, the call is logged
+    as answered for état civil, and a missing reason is said next to its field first."""
     page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
     hall.sign_in(page, "agent", "/phone")
     page.locator("main h1").click()
     page.keyboard.press("n")
+    expect(page.locator("#caller-q")).to_be_focused()
+    page.evaluate("sessionStorage.setItem('phone-call-started', String(Date.now() - 65000))")  # taken 65 s ago
+    page.reload()
+    expect(page.locator("#clock")).to_be_visible()
+    expect(page.locator("#elapsed")).to_have_text(re.compile(r"^1:0[5-9]$"))
     expect(page.locator("#caller-q")).to_be_focused()
     page.keyboard.type("Durand 06 98 76 54 32")
     expect(page.locator("#caller-status")).to_contain_text("Personne ne répond")
@@ -156,7 +161,7 @@ def test_a_new_caller_gets_a_record_during_the_call(page: Page, hall: Hall) -> N
     page.get_by_role("button", name=re.compile("^Enregistrer l'appel")).click()
     expect(page.locator("#said")).to_contain_text("Appel enregistré")
     [call] = hall.api("GET", f"/api/v1/tenants/{hall.site}/phone/calls").json()["items"]
-    assert (call["caller"], call["outcome"]) == ("Paul Durand", "answered")
+    assert (call["caller"], call["outcome"]) == ("Paul Durand", "answered") and call["duration_s"] >= 65
 
 
 def test_a_supervisor_reads_the_calls_report(page: Page, hall: Hall) -> None:

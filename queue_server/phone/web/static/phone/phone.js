@@ -1,8 +1,8 @@
 // The phone desk (/phone, phone/web/desk.py): take a call with the keyboard, find its caller, log it; the callbacks
 // to do beside it.
 //
-// - F2, or N outside a field, takes a call: its clock starts (the duration sent is the page's measure), the form
-//   opens on the caller's search. Ctrl+Enter (or the button) logs it: POST …/phone/calls; the API's answer is the
+// - F2, or N outside a field, takes a call: its clock starts (the duration sent is the page's measure; its start is
+//   kept for the tab, so that a reload keeps the clock, not what was typed), the form opens on the caller's search. Ctrl+Enter (or the button) logs it: POST …/phone/calls; the API's answer is the
 //   rule, a refusal is said next to its field and in a summary that takes the focus, and the form keeps all that was
 //   typed.
 // - The caller: the citizen record's search (GET …/parties?q=, names or numbers, as the record's own page), one
@@ -12,8 +12,9 @@
 // - How the call ended: a transfer names its service; a callback its time, number and who calls back (nobody
 //   named: the agent themself); an appointment or a request opens the agenda or the new request's form, in a new
 //   tab, with the caller.
-// - Callbacks to do: the agent's, their service's (remembered on this computer) or everyone's, as the server orders
-//   them (overdue first); "Mark as done" asks how it went (POST …/phone/callbacks/{id}/done).
+// - Callbacks to do: the agent's, their service's (remembered on this computer), everyone's, or for supervisors
+//   everyone's overdue ones, as the server orders them (overdue first); "Mark as done" asks how it went (POST
+//   …/phone/callbacks/{id}/done).
 "use strict";
 
 (() => {
@@ -23,6 +24,8 @@
   const tenantBase = `/api/v1/tenants/${encodeURIComponent(data.tenant)}`;
   const SERVICE_KEY = "phone-my-service";
   const WHOSE_KEY = "phone-whose";
+  const CALL_KEY = "phone-call-started"; // the call's start, kept for this tab: a reload does not lose its duration
+  const MAX_CALL_MS = 4 * 3600 * 1000; // the server's limit (domain/calls.py MAX_DURATION_S)
 
   const form = $("call-form");
   const clock = $("clock");
@@ -69,13 +72,14 @@
     elapsedText.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
 
-  function takeCall() {
+  function takeCall(since) {
     if (started !== null) {
       $(caller ? "reason" : "caller-q").focus();
       return;
     }
     reset();
-    started = Date.now();
+    started = typeof since === "number" ? since : Date.now();
+    sessionStorage.setItem(CALL_KEY, String(started));
     tick();
     ticking = setInterval(tick, 1000);
     clock.hidden = false;
@@ -88,6 +92,7 @@
 
   function endCall() {
     started = null;
+    sessionStorage.removeItem(CALL_KEY);
     clearInterval(ticking);
     clock.hidden = true;
     form.hidden = true;
@@ -110,7 +115,7 @@
     showOutcome();
   }
 
-  $("new-call").addEventListener("click", takeCall);
+  $("new-call").addEventListener("click", () => takeCall());
   $("drop").addEventListener("click", () => {
     if (caller || $("reason").value || $("note").value.trim()) {
       if (!window.confirm(S.confirm_cancel)) return;
@@ -516,6 +521,7 @@
   const whose = $("cb-whose");
   const myService = $("my-service");
   whose.value = localStorage.getItem(WHOSE_KEY) || "mine";
+  if (!whose.value) whose.value = "mine"; // a choice this person's page no longer offers
   if (localStorage.getItem(SERVICE_KEY)) myService.value = localStorage.getItem(SERVICE_KEY);
   const showServiceChoice = () => { $("my-service-field").hidden = whose.value !== "service"; };
   showServiceChoice();
@@ -530,8 +536,8 @@
   });
 
   async function loadCallbacks() {
-    const query = whose.value === "mine" ? "?mine=true" : whose.value === "service" && myService.value
-      ? `?service=${encodeURIComponent(myService.value)}` : "";
+    const query = whose.value === "mine" ? "?mine=true" : whose.value === "overdue" ? "?overdue=true"
+      : whose.value === "service" && myService.value ? `?service=${encodeURIComponent(myService.value)}` : "";
     const answer = await api("GET", `${tenantBase}/phone/callbacks${query}`);
     const list = $("callback-list");
     if (!answer.ok) {
@@ -630,5 +636,8 @@
 
   renderSheets();
   refresh();
+  const kept = Number(sessionStorage.getItem(CALL_KEY));
+  if (kept && Date.now() - kept < MAX_CALL_MS) takeCall(kept); // the page was reloaded during a call
+  else sessionStorage.removeItem(CALL_KEY);
   setInterval(loadCallbacks, 60000); // a callback falls overdue while the page stays open
 })();
