@@ -801,7 +801,7 @@ def _phone_paths() -> dict[str, Any]:
     period = [{"name": name, "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
                "description": what} for name, what in (
         ("from", "the first local day (default: the first of to's month)"),
-        ("to", "the last local day (default: today); a year at most after from (422 invalid-period)"))]
+        ("to", "the last local day (default: today); a year at most after from (422 invalid-range)"))]
     spreadsheet = [{"name": "by", "in": "query", "required": False, "schema": {"enum": ["reason", "hour"]},
                     "description": "one row per reason (by default) or per hour of the day"},
                    {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["fr", "en"]},

@@ -161,8 +161,8 @@ STATEFUL_REFUSALS = {
     *(("POST /api/v1/tenants/{tenant}/phone/calls", f"/problems/{kind}") for kind in (
         "unknown-reason", "unknown-party", "unknown-service", "unknown-agent", "invalid-due-time", "invalid-phone")),
     ("PUT /api/v1/tenants/{tenant}/phone/reasons", "/problems/duplicate-reason"),
-    ("GET /api/v1/tenants/{tenant}/phone/stats", "/problems/invalid-period"),
-    ("GET /api/v1/tenants/{tenant}/phone/stats.csv", "/problems/invalid-period"),
+    ("GET /api/v1/tenants/{tenant}/phone/stats", "/problems/invalid-range"),
+    ("GET /api/v1/tenants/{tenant}/phone/stats.csv", "/problems/invalid-range"),
 }
 REASONS = ("etat-civil", "urbanisme", "dechets", "voirie", "autre")  # the phone desk's, by default
 MOTIFS = ("passeport", "mariage", "permis")

@@ -3,7 +3,7 @@ collectivity:
 
 - ``GET /api/v1/tenants/{tenant}/phone/stats?from=YYYY-MM-DD&to=YYYY-MM-DD``: JSON; ``from`` and ``to`` are local
   days (``to`` defaults to today, ``from`` to the first of ``to``'s month). Not a day: 422 ``invalid-query``;
-  ``to`` before ``from`` or more than a year after it: 422 ``invalid-period``; each naming its field.
+  ``to`` before ``from`` or more than a year after it: 422 ``invalid-range``; each naming its field.
 - ``GET …/phone/stats.csv`` with the same parameters and ``by=reason|hour`` (``reason`` by default): a spreadsheet
   (``platform/spreadsheet.py``), French unless ``lang=en``: one row per reason (calls, mean duration, each
   outcome) then the total, or one row per hour of the day.
@@ -55,7 +55,7 @@ HOUR_COLUMNS = (_("Hour"), _("Calls"), _("From"), _("To"))
 
 
 class BadQuery(ValueError):
-    """A query's value refused: ``invalid-query`` (not a day), ``invalid-period`` (days that make no period)."""
+    """A query's value refused: ``invalid-query`` (not a day), ``invalid-range`` (days that make no period)."""
 
     def __init__(self, field: str, message: str, kind: str = "invalid-query") -> None:
         super().__init__(message)
@@ -78,9 +78,9 @@ def parse_period(params: Any, today: date) -> tuple[date, date]:
     last = _day(params["to"], "to") if params.get("to") else today
     first = _day(params["from"], "from") if params.get("from") else last.replace(day=1)
     if last < first:
-        raise BadQuery("to", "to must not come before from.", "invalid-period")
+        raise BadQuery("to", "to must not come before from.", "invalid-range")
     if (last - first).days >= MAX_DAYS:
-        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.", "invalid-period")
+        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.", "invalid-range")
     return first, last
 
 
