@@ -38,6 +38,7 @@ ACTIONS = (
     "appointment.agenda", "booking.purged", "config.remote_tickets", "display.message", "display.image",
     "display.image-removed", "config.request-category", "request.created", "request.message", "request.status",
     "request.read", "request.file", "request.category", "request.acknowledged", "request.printed",
+    "kb.sheet.created", "kb.sheet.changed", "kb.partners", "kb.note", "kb.note.removed",
 )
 # Actions whose target is a person's login.
 PERSON_TARGETS = frozenset({"login.failed", "login.locked", "user.created", "user.password", "user.disabled",

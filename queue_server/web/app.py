@@ -50,6 +50,8 @@ from queue_server.crm.visits import VisitTimeline
 from queue_server.crm.web.api import CrmApi
 from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.kb.service import KnowledgeBase
+from queue_server.kb.web.api import KbApi
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import MessageTemplates, OutboxWorker
 from queue_server.platform.pairing import PairingCodes
@@ -298,6 +300,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # The acknowledgements of receipt of two-step categories that no agent sent, on their last day.
                 due_acknowledgements = DueAcknowledgements(requests, public_url)
                 tg.start_soon(due_acknowledgements.run)
+                # The knowledge base: sheets, their search, partners' shared sheets.
+                kb = KnowledgeBase(session_factory, clock=clock)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -330,6 +334,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *CategoriesPage(authenticator, requests).routes(),
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),
+                    *KbApi(authenticator, kb, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
