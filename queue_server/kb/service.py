@@ -145,6 +145,12 @@ class KnowledgeBase:
             raise unknown_tenant()
         return row.name
 
+    async def tenant_names(self, tenants: Sequence[str]) -> dict[str, str]:
+        """The names of those of ``tenants`` that exist."""
+        async with self.db() as session:
+            return dict((await session.exec(select(Tenant.id, Tenant.name).where(
+                col(Tenant.id).in_(list(tenants))))).all())
+
     async def reader(self, tenant: str | None, *, editor: bool = False) -> Reader:
         """The reader of staff of ``tenant`` (``editor``: a supervisor or an administrator), with its partners
         both ways; ``None``: anyone."""

