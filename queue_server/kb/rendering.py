@@ -7,7 +7,8 @@
 - ``plain``: the words a person reads, without the Markdown's marks (``**``, ``#``, link targets), paragraphs
   apart: what the search indexes and cuts its excerpts from.
 
-Headings of a sheet start at level 2 (``#`` is shown as ``<h2>``): the page's own title is its ``<h1>``."""
+A sheet's headings start at level 2 (its highest, ``#`` or ``##``, is an ``<h2>``): the page's own title is its
+``<h1>``."""
 
 from __future__ import annotations
 
@@ -31,10 +32,14 @@ def _parser() -> MarkdownIt:
 
 
 def _headings_down(tokens: list[Token]) -> None:
-    """``#`` is an ``<h2>``, ``######`` stays an ``<h6>``."""
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
+    """The sheet's highest heading is an ``<h2>`` (whether written ``#`` or ``##``), the others one level below
+    each, ``<h6>`` at most: no level skipped under the page's ``<h1>``."""
+    headings = [token for token in tokens if token.type in ("heading_open", "heading_close")]
+    if not headings:
+        return
+    shift = 2 - min(int(token.tag[1]) for token in headings)
+    for token in headings:
+        token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
 
 
 def html(markdown: str) -> str:

@@ -34,7 +34,7 @@ async def test_a_supervisor_writes_a_sheet_that_reads_as_written(kb: Kb) -> None
     assert sheet["version"] == 1 and sheet["tenant"] == "demo" and sheet["tenant_name"] == "Mairie de Démoville"
     assert (sheet["review_by"], sheet["owner_service"]) == ("2026-09-30", "Service passeports")
     assert sheet["links"] == {"services": ["passeports"], "motifs": ["passeport"], "categories": ["etat-civil"]}
-    assert "<strong>perdu</strong>" in sheet["html"] and "<h3>Refaire le passeport</h3>" in sheet["html"]
+    assert "<strong>perdu</strong>" in sheet["html"] and "<h2>Refaire le passeport</h2>" in sheet["html"]
     assert "<script>" not in sheet["html"] and "&lt;script&gt;" in sheet["html"]
     read = await kb.http.get(f"{BASE}/sheets/{sheet['id']}", headers=kb.auth("demo", "agent"))
     assert read.status_code == 200

@@ -106,7 +106,7 @@ async def test_the_editor_is_for_supervisors(kb: Kb) -> None:
     await signed_in(kb, "paul")
     editor = await kb.http.get(f"/connaissances/{sheet['id']}/modifier")
     assert editor.status_code == 200
-    assert "## Qui" in editor.text and "<h3>Qui</h3>" in editor.text and "Enregistrer la fiche" in editor.text
+    assert "## Qui" in editor.text and "<h2>Qui</h2>" in editor.text and "Enregistrer la fiche" in editor.text
     assert (await kb.http.get("/connaissances/nouvelle")).status_code == 200
 
 

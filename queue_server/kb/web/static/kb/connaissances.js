@@ -48,7 +48,7 @@
   function hit(item) {
     const excerpt = el("span", { class: "excerpt" });
     for (const span of item.excerpt_spans) excerpt.append(span.hit ? el("mark", {}, span.text) : span.text);
-    const link = el("a", { class: "title", href: `/connaissances/${encodeURIComponent(item.id)}` }, item.title);
+    const link = el("a", { class: "hit-title", href: `/connaissances/${encodeURIComponent(item.id)}` }, item.title);
     return el("li", { class: `kb-hit${item.tenant !== data.tenant ? " partner" : ""}` }, link, " ", ...marks(item),
               " ", excerpt);
   }
@@ -111,7 +111,7 @@
     });
     results.addEventListener("keydown", (event) => {
       if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-      const links = [...results.querySelectorAll("a.title")];
+      const links = [...results.querySelectorAll("a.hit-title")];
       const at = links.indexOf(document.activeElement);
       if (at < 0) return;
       event.preventDefault();
