@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, update
+from sqlalchemy import select as columns
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -97,11 +98,16 @@ class Sheet:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A sheet found: its row (status, audience...), whose it is, and the excerpt with the words found marked.
+    """A sheet found: what a list of results shows of it, whose it is, and the excerpt with the words found marked.
     ``partial``: found with some of the query's words only."""
 
-    row: SheetRow
+    id: str
+    tenant: str
     tenant_name: str
+    title: str
+    status: Status
+    audience: Audience
+    shared: bool
     excerpt: tuple[textsearch.Span, ...]
     partial: bool = False
 
@@ -310,16 +316,19 @@ class KnowledgeBase:
                 reader, tenant)], text, limit=limit, typing=typing, equivalents=equivalents)
             if not hits:
                 return []
-            rows = {row.id: row for row in (await session.exec(select(SheetRow).where(
+            # What the results show of each sheet, and whose it is: columns, not whole rows (no bodies read again).
+            rows = {row[0]: tuple(row) for row in (await session.execute(columns(
+                col(SheetRow.id), col(SheetRow.tenant_id), col(Tenant.name), col(SheetRow.title),
+                col(SheetRow.status), col(SheetRow.audience), col(SheetRow.shared)).join(
+                Tenant, col(Tenant.id) == col(SheetRow.tenant_id)).where(
                 col(SheetRow.id).in_([hit.doc_id for hit in hits])))).all()}
-            names = dict((await session.exec(select(Tenant.id, Tenant.name).where(
-                col(Tenant.id).in_({hit.tenant for hit in hits})))).all())
         for hit in hits:
             row = rows.get(hit.doc_id)
             # The index and the sheet are written in one transaction; the check costs nothing and keeps the rule
             # in one place.
-            if row is not None and may_read(reader, facts(row), through=tenant):
-                found.append(Found(row, names.get(row.tenant_id, row.tenant_id), hit.excerpt, hit.partial))
+            if row is not None and may_read(reader, Facts(row[1], row[4], row[5], row[6]), through=tenant):
+                sheet_id, owner, name, title, status, audience, shared = row
+                found.append(Found(sheet_id, owner, name, title, status, audience, shared, hit.excerpt, hit.partial))
         return found
 
     # Partners and local notes -----------------------------------------------------------------------------

@@ -241,8 +241,12 @@ def excerpt(text: str, query: Query, size: int = EXCERPT_WORDS) -> tuple[Span, .
     if not found:
         return (Span(text),) if text else ()
 
-    def hit(match: re.Match[str]) -> bool:
-        return any(query.matches(term) for term in word_terms(match.group()))
+    exact = frozenset((*query.words, *(word for group in query.alternatives for word in group),
+                       *(query.prefix.also if query.prefix else ())))
+    starts = query.prefix.alternatives() if query.prefix else ()
+
+    def hit(match: re.Match[str]) -> bool:  # query.matches, for each word of a long text: sets and tuples only
+        return any(term in exact or term.startswith(starts) for term in word_terms(match.group()))
 
     # Only as far as the first word found (a long letter is not read to its end), then the window's words.
     first = next((n for n, match in enumerate(found) if hit(match)), 0)

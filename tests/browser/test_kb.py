@@ -23,7 +23,8 @@ from tests.browser.test_booking_widget import city_website, declare_origins, no_
 
 WASTE = ("Les déchets ménagers sont collectés par **l'agglomération**.\n\n"
          "| Bac | Collecte |\n|:--|:--|\n| Ordures ménagères (bac gris) | lundi et jeudi |\n"
-         "| Emballages (bac jaune) | mercredi |\n\n## Encombrants\n\nSur rendez-vous, un passage gratuit par trimestre.")
+         "| Emballages (bac jaune) | mercredi |\n\n## Encombrants\n\n"
+         "Sur rendez-vous, un passage gratuit par trimestre.")
 PASSPORT = ("Si votre passeport a été **perdu**, faites une déclaration de perte, puis demandez-en un nouveau.\n\n"
             "## Refaire le passeport\n\n1. Pré-demande en ligne.\n2. Rendez-vous au service Passeports.\n"
             "3. Apportez une photo d'identité et un timbre fiscal.")

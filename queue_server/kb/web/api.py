@@ -137,10 +137,9 @@ def read_view(sheet: Sheet, reader: Reader) -> dict[str, Any]:
 
 
 def found_view(found: Found) -> dict[str, Any]:
-    row = found.row
-    return {"id": row.id, "title": row.title, "excerpt": excerpt_text(found), "tenant": row.tenant_id,
-            "tenant_name": found.tenant_name, "status": row.status, "audience": row.audience, "shared": row.shared,
-            "partial": found.partial,
+    return {"id": found.id, "title": found.title, "excerpt": excerpt_text(found), "tenant": found.tenant,
+            "tenant_name": found.tenant_name, "status": found.status, "audience": found.audience,
+            "shared": found.shared, "partial": found.partial,
             "excerpt_spans": [{"text": span.text, "hit": span.hit} for span in found.excerpt]}
 
 
