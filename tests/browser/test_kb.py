@@ -209,6 +209,12 @@ def test_the_faq_on_a_phone_and_in_the_city_website(browser: Browser, hall: Hall
     page.goto(f"{hall.url}/faq?tenant={hall.site}&lang=es")
     expect(page.locator("h1")).to_have_text("Preguntas frecuentes")
     no_violations(page)
+    page.goto(f"{hall.url}/faq?tenant={hall.site}&lang=ar&q=passeport")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("#faq-results li")).to_have_count(1)
+    no_violations(page)
+    assert overflowing(page, scrolls=True) == []
+    shoot(page, "kb-faq-ar", full_page=True)
     page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
     page.goto(f"{hall.url}/faq?tenant={hall.site}")
     shoot(page, "kb-faq")

@@ -26,9 +26,11 @@
     const li = document.createElement("li");
     const a = Object.assign(document.createElement("a"), { href: link(found.id), textContent: found.title });
     a.lang = "fr";
+    a.dir = "ltr"; // the sheets are written in French, whatever the page's language
     const excerpt = document.createElement("span");
     excerpt.className = "excerpt";
     excerpt.lang = "fr";
+    excerpt.dir = "ltr";
     for (const span of found.excerpt_spans) {
       excerpt.append(span.hit ? Object.assign(document.createElement("mark"), { textContent: span.text }) : span.text);
     }
