@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.db.tables import Site, Tenant
+from queue_server.db.tables import Site, SiteLogo, Tenant
 from queue_server.kb import indexing
 from queue_server.kb.domain import diff as differences
 from queue_server.kb.domain.equivalences import equivalents
@@ -130,6 +130,18 @@ class Partners:
     mutual: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Collectivity:
+    """What the public pages show of a collectivity: its name, the websites that may frame them, and its first
+    site's colours and logo (a URL of this server, or None)."""
+
+    tenant: str
+    name: str
+    origins: tuple[str, ...]
+    colours: tuple[str, str]
+    logo: str | None
+
+
 def facts(row: SheetRow) -> Facts:
     return Facts(row.tenant_id, row.status, row.audience, row.shared)  # type: ignore[arg-type]
 
@@ -150,6 +162,23 @@ class KnowledgeBase:
         if row is None:
             raise unknown_tenant()
         return row.name
+
+    async def collectivity(self, tenant: str) -> Collectivity | None:
+        """``tenant`` as its public pages show it (its first site by id lends its colours and logo); None when there
+        is no such collectivity."""
+        async with self.db() as session:
+            row = await session.get(Tenant, tenant)
+            if row is None:
+                return None
+            site = (await session.exec(select(Site).where(col(Site.tenant_id) == tenant).order_by(
+                col(Site.id)))).first()
+            version = None
+            if site is not None:
+                version = (await session.exec(select(SiteLogo.version).where(
+                    col(SiteLogo.site_id) == site.id))).first()
+        colours = (site.colours[0], site.colours[1]) if site is not None and len(site.colours) >= 2 else ("", "")
+        logo = f"/sites/{site.id}/logo?v={version}" if site is not None and version else None
+        return Collectivity(tenant, row.name, tuple(o.rstrip("/") for o in row.website_origins), colours, logo)
 
     async def tenant_names(self, tenants: Sequence[str]) -> dict[str, str]:
         """The names of those of ``tenants`` that exist."""

@@ -20,12 +20,10 @@ from urllib.parse import urlencode
 
 import orjson
 from markupsafe import Markup
-from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from queue_server.db.tables import Site, SiteLogo, Tenant
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL, plural_forms, translations
 from queue_server.kb import rendering
 from queue_server.kb.errors import Refusal
@@ -92,22 +90,10 @@ class Faq:
         ]
 
     async def _look(self, tenant: str) -> Look | None:
-        if not plausible_id(tenant):
+        found = await self.kb.collectivity(tenant) if plausible_id(tenant) else None
+        if found is None:
             return None
-        async with self.kb.db() as session:
-            row = await session.get(Tenant, tenant)
-            if row is None:
-                return None
-            site = (await session.exec(select(Site).where(col(Site.tenant_id) == tenant).order_by(
-                col(Site.id)))).first()
-            version = None
-            if site is not None:
-                version = (await session.exec(select(SiteLogo.version).where(
-                    col(SiteLogo.site_id) == site.id))).first()
-        colours = theme((site.colours[0], site.colours[1]) if site is not None and len(site.colours) >= 2
-                        else ("", ""))
-        logo = f"/sites/{site.id}/logo?v={version}" if site is not None and version else None
-        return Look(tenant, row.name, tuple(o.rstrip("/") for o in row.website_origins), colours, logo)
+        return Look(found.tenant, found.name, found.origins, theme(found.colours), found.logo)
 
     def _page(self, request: Request, template: str, lang: str, look: Look | None, status: int = 200,
               **context: Any) -> HTMLResponse:
