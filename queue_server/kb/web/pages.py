@@ -68,7 +68,6 @@ def page_strings(lang: str) -> dict[str, Any]:
     return {
         "unreachable": _("The server cannot be reached."),
         "failed": _("It could not be done: {problem}"),
-        "searching": _("Searching…"),
         "none": _("No sheet found."),
         "found": plural_forms(lang, "{n} sheet found", "{n} sheets found"),
         "partial": _("No sheet has every word: the closest ones."),
@@ -81,11 +80,7 @@ def page_strings(lang: str) -> dict[str, Any]:
         "note_saved": _("The local note is saved."),
         "note_removed": _("The local note is removed."),
         "partners_saved": _("The partners are saved."),
-        "close": _("Close"),
-        "back": _("Back to the results"),
-        "open_page": _("Open the sheet's page"),
         "read_only": _("Read only: a sheet of {owner}."),
-        "local_note": _("Local note"),
         "open_panel": _("Knowledge"),
         "key_help": _("Search the knowledge base, in a panel beside the ticket"),
         # What the editor says next to a field the server refused.
