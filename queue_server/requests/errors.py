@@ -6,12 +6,13 @@ from __future__ import annotations
 from queue_server.platform.errors import PlatformError
 from queue_server.requests.domain.errors import Refused
 
-STATUS_OF = {"wrong-status": 409}  # every other rule's refusal is a 422
+STATUS_OF = {"wrong-status": 409, "merge-into-itself": 409}  # every other rule's refusal is a 422
 
 
 class Refusal(PlatformError):
-    """A refusal with its own status: 404 (an unknown tenant or request), 409 (a status that forbids the change),
-    413 (a file too large), 422 (an unknown category, a sender incomplete, a file's type)."""
+    """A refusal with its own status: 404 (an unknown tenant or request), 409 (a status that forbids the change, a
+    request merged into itself), 413 (a file too large), 422 (an unknown category, a sender incomplete, a file's
+    type)."""
 
     def __init__(self, status: int, message: str, kind: str, field: str = "") -> None:
         super().__init__(message, kind=kind, field=field, field_message=message)

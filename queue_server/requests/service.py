@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,9 +46,11 @@ from queue_server.requests import indexing, notices
 from queue_server.requests.domain import acknowledgement, receipt, sender, status
 from queue_server.requests.domain.due import due_on
 from queue_server.requests.domain.errors import Refused
+from queue_server.requests.domain.handling import check_reopen
 from queue_server.requests.domain.references import reference
 from queue_server.requests.errors import Refusal, refusal_of, unknown_category, unknown_request, unknown_tenant
 from queue_server.requests.events import Publish, published_nowhere
+from queue_server.requests.links import Links, links_of
 from queue_server.requests.tables import (
     CategoryRow,
     RequestAttachment,
@@ -126,11 +129,13 @@ class RequestIn:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A request with its messages (oldest first) and attachments."""
+    """A request with its messages (oldest first) and attachments, and what it is read with (``links.py``: its
+    service, the requests handling linked it to)."""
 
     row: RequestRow
     messages: list[RequestMessage] = field(default_factory=list)
     attachments: list[RequestAttachment] = field(default_factory=list)
+    links: Links = Links()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,74 +274,19 @@ class Requests:
         folder = self.files_dir / tenant / request_id
         try:
             async with self.db() as session:
-                calendar = await self._calendar(session, tenant, category.site_id)
-                today = now.astimezone(calendar.zone).date()
-                try:
-                    received_on = receipt.received_on(new.received_on, today, new.channel, staff=who.staff)
-                except Refused as refused:
-                    raise refusal_of(refused) from None
-                # A letter of an earlier day was received at no hour anyone noted: noon of its day, on the site's
-                # clock (the same day in UTC, as sorting and the day shown need).
-                received_at = now if received_on == today else datetime.combine(
-                    received_on, time(12), calendar.zone).astimezone(UTC)
-                number = await self._next_number(session, tenant, today.year)
-                if number is None:
+                found = await self.insert(session, tenant, tenant_name, category, new, who, base_url,
+                                          request_id=request_id, now=now)
+                if found is None:
                     return None
-                holidays = _holidays(calendar.region, received_on.year)
-                person, organisation = new.person, new.organisation
-                row = RequestRow(
-                    id=request_id, tenant_id=tenant, reference=reference(today.year, number),
-                    category=category.category, subject=new.subject, channel=new.channel, received_at=received_at,
-                    received_on=received_on, due_on=due_on(received_on, category.answer_days, holidays),
-                    first_name=person.first_name, last_name=person.last_name, email=person.email,
-                    phone=person.phone, address=person.address,
-                    organisation=organisation.name if organisation else None,
-                    siren=organisation.siren if organisation else None,
-                    rna=organisation.rna if organisation else None, lang=new.lang,
-                    created_by=who.actor if who.staff else "citizen", updated_at=now)
-                session.add(row)
-                await session.flush()  # the request before what refers to it (no relationship orders them)
-                message = RequestMessage(request_id=request_id, at=now, author="citizen", body=new.body,
-                                         actor=who.actor)
-                session.add(message)
-                await session.flush()
-                attachments = []
-                for n, incoming in enumerate(new.files, 1):
-                    relative = f"{tenant}/{request_id}/{n}"
-                    attachments.append(RequestAttachment(
-                        request_id=request_id, message_id=message.id, filename=incoming.filename,
-                        content_type=incoming.content_type, size=incoming.size, sha256=incoming.sha256,
-                        path=relative, at=now))
-                session.add_all(attachments)
-                if new.mail_id:
-                    session.add(RequestMail(tenant_id=tenant, message_id=new.mail_id, request_id=request_id, at=now))
-                    await session.flush()
-                # RFC 3834: an automatic answer, which the citizen's own auto-responder must not answer.
-                headers = {**await notices.thread_headers(session, row, self.mail_domain),
-                           "Auto-Submitted": "auto-replied" if new.mail_id else "auto-generated"}
-                tracking = notices.tracking_url(base_url, row.id)
-                if category.acknowledge_at_once:  # one e-mail, the receipt and the acknowledgement of receipt
-                    facts = acknowledgement.facts(received_on, contact_of(category), mentions_of(category))
-                    if await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
-                                                 category=category.name, tracking=tracking, headers=headers):
-                        row.acknowledged_at = now
-                else:  # the registration receipt; the acknowledgement follows (``acknowledge``)
-                    await notices.register(session, self.templates, row, tenant_name=tenant_name,
-                                           category=category.name, tracking=tracking, zone=calendar.zone,
-                                           headers=headers)
-                note(session, "request.created", who.actor, tenant=tenant, target=row.reference, address=who.address,
-                     detail=f"{category.category} {new.channel} {len(attachments)} file(s)")
-                await session.flush()
-                await indexing.reindex(session, row)
                 if new.files:
                     folder.mkdir(parents=True, exist_ok=False)
                     for n, incoming in enumerate(new.files, 1):
                         os.replace(incoming.path, folder / str(n))
                         moved.append(folder / str(n))
                 await session.commit()
-                for item in (row, message, *attachments):
+                for item in (found.row, *found.messages, *found.attachments):
                     await session.refresh(item)
-                return Found(row, [message], attachments)
+                return found
         except BaseException:
             # Nothing half saved: the files go back to the spool (the caller removes them with the rest).
             for n, path in enumerate(moved, 1):
@@ -344,6 +294,74 @@ class Requests:
                     os.replace(path, new.files[n - 1].path)
             shutil.rmtree(folder, ignore_errors=True)
             raise
+
+    async def insert(self, session: AsyncSession, tenant: str, tenant_name: str, category: CategoryRow,
+                     new: RequestIn, who: Who, base_url: str, *, request_id: str, now: datetime,
+                     note_more: str = "") -> Found | None:
+        """Write request ``request_id`` in ``session``'s transaction, without committing: its reference drawn (the
+        transaction's first write: call this first), its first message, its attachments' metadata (the caller
+        puts ``new.files`` at ``{files_dir}/{tenant}/{request_id}/{n}``), its acknowledgement and the audit entry
+        (``note_more`` added to its detail). ``None``, the transaction rolled back, when another request created
+        the year's counter meanwhile: try again."""
+        calendar = await self._calendar(session, tenant, category.site_id)
+        today = now.astimezone(calendar.zone).date()
+        try:
+            received_on = receipt.received_on(new.received_on, today, new.channel, staff=who.staff)
+        except Refused as refused:
+            raise refusal_of(refused) from None
+        # A letter of an earlier day was received at no hour anyone noted: noon of its day, on the site's clock (the
+        # same day in UTC, as sorting and the day shown need).
+        received_at = now if received_on == today else datetime.combine(
+            received_on, time(12), calendar.zone).astimezone(UTC)
+        number = await self._next_number(session, tenant, today.year)
+        if number is None:
+            return None
+        holidays = _holidays(calendar.region, received_on.year)
+        person, organisation = new.person, new.organisation
+        row = RequestRow(
+            id=request_id, tenant_id=tenant, reference=reference(today.year, number),
+            category=category.category, subject=new.subject, channel=new.channel, received_at=received_at,
+            received_on=received_on, due_on=due_on(received_on, category.answer_days, holidays),
+            first_name=person.first_name, last_name=person.last_name, email=person.email,
+            phone=person.phone, address=person.address,
+            organisation=organisation.name if organisation else None,
+            siren=organisation.siren if organisation else None,
+            rna=organisation.rna if organisation else None, lang=new.lang,
+            created_by=who.actor if who.staff else "citizen", updated_at=now)
+        session.add(row)
+        await session.flush()  # the request before what refers to it (no relationship orders them)
+        message = RequestMessage(request_id=request_id, at=now, author="citizen", body=new.body,
+                                 actor=who.actor)
+        session.add(message)
+        await session.flush()
+        attachments = []
+        for n, incoming in enumerate(new.files, 1):
+            relative = f"{tenant}/{request_id}/{n}"
+            attachments.append(RequestAttachment(
+                request_id=request_id, message_id=message.id, filename=incoming.filename,
+                content_type=incoming.content_type, size=incoming.size, sha256=incoming.sha256,
+                path=relative, at=now))
+        session.add_all(attachments)
+        if new.mail_id:
+            session.add(RequestMail(tenant_id=tenant, message_id=new.mail_id, request_id=request_id, at=now))
+            await session.flush()
+        # RFC 3834: an automatic answer, which the citizen's own auto-responder must not answer.
+        headers = {**await notices.thread_headers(session, row, self.mail_domain),
+                   "Auto-Submitted": "auto-replied" if new.mail_id else "auto-generated"}
+        tracking = notices.tracking_url(base_url, row.id)
+        if category.acknowledge_at_once:  # one e-mail, the receipt and the acknowledgement of receipt
+            facts = acknowledgement.facts(received_on, contact_of(category), mentions_of(category))
+            if await notices.acknowledge(session, self.templates, row, facts, tenant_name=tenant_name,
+                                         category=category.name, tracking=tracking, headers=headers):
+                row.acknowledged_at = now
+        else:  # the registration receipt; the acknowledgement follows (``acknowledge``)
+            await notices.register(session, self.templates, row, tenant_name=tenant_name, category=category.name,
+                                   tracking=tracking, zone=calendar.zone, headers=headers)
+        note(session, "request.created", who.actor, tenant=tenant, target=row.reference, address=who.address,
+             detail=f"{category.category} {new.channel} {len(attachments)} file(s){note_more}")
+        await session.flush()
+        await indexing.reindex(session, row)
+        return Found(row, [message], attachments, Links(service=category.service_name))
 
     async def _next_number(self, session: AsyncSession, tenant: str, year: int) -> int | None:
         """The tenant's next reference number for ``year``, in the session's transaction (``None``: another
@@ -373,12 +391,15 @@ class Requests:
             return (await self._found(session, [row]))[0]
 
     async def listed(self, tenant: str, *, state: str | None = None, category: str | None = None,
-                     text: str = "", limit: int = 200) -> list[Found]:
-        """The tenant's requests, newest first (``limit`` at most), narrowed to a status and a category; with
-        ``text``, those holding its words, best first (``search_with_excerpts``)."""
+                     text: str = "", assignee: str | None = None, overdue: bool = False,
+                     limit: int = 200) -> list[Found]:
+        """The tenant's requests, newest first (``limit`` at most), narrowed to a status, a category, an agent in
+        charge (a login; ``""``: nobody) and the open ones past their due date; with ``text``, those holding its
+        words, best first (``search_with_excerpts``)."""
         if text.strip():
             rows = [row for row, _excerpt in await self.search_with_excerpts(
-                tenant, state=state, category=category, text=text, limit=limit)]
+                tenant, state=state, category=category, text=text, assignee=assignee, overdue=overdue,
+                limit=limit)]
             async with self.db() as session:
                 return await self._found(session, rows)
         query = select(RequestRow).where(col(RequestRow.tenant_id) == tenant)
@@ -386,6 +407,10 @@ class Requests:
             query = query.where(col(RequestRow.status) == state)
         if category is not None:
             query = query.where(col(RequestRow.category) == category)
+        if assignee is not None:
+            query = query.where(_in_charge(assignee))
+        if overdue:
+            query = query.where(col(RequestRow.status) != "closed", col(RequestRow.due_on) < await self.today(tenant))
         async with self.db() as session:
             rows = list((await session.exec(query.order_by(col(RequestRow.received_at).desc(),
                                                            col(RequestRow.reference).desc()).limit(limit))).all())
@@ -399,8 +424,9 @@ class Requests:
                                        .order_by(col(RequestMessage.id)))).all()
         files = (await session.exec(select(RequestAttachment).where(col(RequestAttachment.request_id).in_(ids))
                                     .order_by(col(RequestAttachment.id)))).all()
+        links = await links_of(session, rows)
         return [Found(row, [m for m in messages if m.request_id == row.id],
-                      [f for f in files if f.request_id == row.id]) for row in rows]
+                      [f for f in files if f.request_id == row.id], links[row.id]) for row in rows]
 
     # Handling -----------------------------------------------------------------------------------------------
 
@@ -444,6 +470,8 @@ class Requests:
             current: status.Status = row.status  # type: ignore[assignment]
             try:
                 status.after(current, wanted)
+                if current == "closed" and wanted != current:
+                    check_reopen(row.merged_into is not None, row.transmitted_to is not None)
             except Refused as refused:
                 raise refusal_of(refused) from None
             if wanted != current:
@@ -518,19 +546,22 @@ class Requests:
 
     async def search(self, tenant: str, *, state: str | None = None, category: str | None = None,
                      service: str | None = None, overdue: bool = False, text: str = "",
-                     limit: int = 200) -> list[RequestRow]:
+                     assignee: str | None = None, limit: int = 200) -> list[RequestRow]:
         """``search_with_excerpts``'s requests alone."""
         return [row for row, _excerpt in await self.search_with_excerpts(
-            tenant, state=state, category=category, service=service, overdue=overdue, text=text, limit=limit)]
+            tenant, state=state, category=category, service=service, overdue=overdue, text=text, assignee=assignee,
+            limit=limit)]
 
     async def search_with_excerpts(self, tenant: str, *, state: str | None = None, category: str | None = None,
                                    service: str | None = None, overdue: bool = False, text: str = "",
+                                   assignee: str | None = None,
                                    limit: int = 200) -> list[tuple[RequestRow, tuple[Span, ...]]]:
         """The tenant's requests (``limit`` at most), narrowed to a status, a category, the categories of a
-        service (its name), the open ones past their due date; with ``text``, those whose reference, subject,
-        messages (internal notes too), sender or category hold every word of it (``indexing.py``: French stems,
-        accents folded, "lefevre" finds "Lefèvre", the last word a prefix), best first, each with an excerpt of its
-        messages; without, newest first and no excerpt. Messages are not loaded."""
+        service (its name), the open ones past their due date, an agent in charge (a login; ``""``: nobody); with
+        ``text``, those whose reference, subject, messages (internal notes too), sender or category hold every
+        word of it (``indexing.py``: French stems, accents folded, "lefevre" finds "Lefèvre", the last word a
+        prefix), best first, each with an excerpt of its messages; without, newest first and no excerpt. Messages
+        are not loaded."""
         conditions = [col(RequestRow.tenant_id) == tenant]
         if state:
             conditions.append(col(RequestRow.status) == state)
@@ -542,6 +573,8 @@ class Requests:
                                                    col(CategoryRow.service_name) == service)))
         if overdue:
             conditions += [col(RequestRow.status) != "closed", col(RequestRow.due_on) < await self.today(tenant)]
+        if assignee is not None:
+            conditions.append(_in_charge(assignee))
         async with self.db() as session:
             if not text.strip():
                 rows = (await session.exec(select(RequestRow).where(*conditions).order_by(
@@ -832,6 +865,11 @@ class Requests:
         async with self.db() as session:
             rows = (await session.exec(select(Site).where(col(Site.tenant_id) == tenant).order_by(col(Site.id)))).all()
         return [(row.id, row.name) for row in rows]
+
+def _in_charge(assignee: str) -> ColumnElement[bool]:
+    """The requests ``assignee`` (a login) is in charge of; ``""``: those nobody is."""
+    return col(RequestRow.assignee) == assignee if assignee else col(RequestRow.assignee).is_(None)
+
 
 def _holidays(region: str | None, year: int) -> frozenset[date]:
     """The public holidays of ``region`` this year and the next (a due date may fall in January)."""

@@ -71,6 +71,8 @@ class RequestRow(SQLModel, table=True):
         Index("ix_requests_tenant_status", "tenant_id", "status"),
         Index("ix_requests_tenant_category", "tenant_id", "category"),
         Index("ix_requests_tenant_party", "tenant_id", "party"),
+        Index("ix_requests_tenant_assignee", "tenant_id", "assignee"),
+        Index("ix_requests_merged_into", "merged_into"),
     )
     id: str = Field(primary_key=True, max_length=32)
     tenant_id: str = Field(foreign_key="tenants.id", max_length=64)
@@ -99,6 +101,13 @@ class RequestRow(SQLModel, table=True):
     # When its acknowledgement of receipt was written to the outbox, or printed for a sender without e-mail; null:
     # still to send.
     acknowledged_at: datetime | None = Field(default=None, sa_column=nullable_utc())
+    # Handling (``handling.py``). The links name requests by id without a foreign key: erasing one never waits
+    # for the others, and a link to a request gone reads as none.
+    assignee: str | None = Field(default=None, max_length=200)  # the login of the staff member in charge
+    transmitted_to: str | None = Field(default=None, max_length=200)  # the administration it went to (L114-2)
+    transmitted_tenant_request: str | None = Field(default=None, max_length=32)  # its copy, there, if ours
+    transmitted_from: str | None = Field(default=None, max_length=32)  # the request it is the copy of
+    merged_into: str | None = Field(default=None, max_length=32)  # the request kept, for a duplicate
 
 
 class RequestMessage(SQLModel, table=True):
@@ -131,6 +140,22 @@ class RequestAttachment(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     path: str = Field(max_length=300)
     at: datetime = Field(sa_column=_utc())
+
+
+class RequestTemplate(SQLModel, table=True):
+    """A reply template of a tenant's (``handling.py``): its title, its text with ``{placeholders}``
+    (``domain/handling.py``), its place in the list and the language of the replies it starts. A tenant with none
+    is offered the built-in ones (``web/staff.py`` ``reply_templates``)."""
+
+    __tablename__ = "requests_templates"
+    __table_args__ = (Index("ix_requests_templates_tenant", "tenant_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenants.id", max_length=64)
+    title: str = Field(max_length=120)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    position: int = 0
+    lang: str = Field(default="fr", max_length=12)
+    updated_at: datetime = Field(sa_column=_utc())
 
 
 class RequestMail(SQLModel, table=True):

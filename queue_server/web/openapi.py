@@ -52,8 +52,17 @@ from queue_server.queue.web.api import (
 from queue_server.queue.web.citizen import PhoneBody
 from queue_server.queue.web.config_api import CounterBody, HoursBody, ServiceBody, SiteBody
 from queue_server.queue.web.widget import RemoteBody
+from queue_server.requests.stats import GROUPINGS as STATS_GROUPINGS
 from queue_server.requests.web.api import SLUG as CATEGORY_ID
-from queue_server.requests.web.api import RequestBody, RequestMessageBody, RequestStatusBody
+from queue_server.requests.web.api import (
+    RequestAssigneeBody,
+    RequestBody,
+    RequestMergeBody,
+    RequestMessageBody,
+    RequestStatusBody,
+    RequestTemplateBody,
+    RequestTransmitBody,
+)
 from queue_server.requests.web.intake_api import CategoryDefinitionBody
 from queue_server.requests.web.record import PartyBody as RequestPartyBody
 from queue_server.requests.web.staff import CategoryBody as RequestCategoryBody
@@ -215,15 +224,38 @@ _RESPONSES = {
         status={"enum": ["received", "in_progress", "waiting_citizen", "closed"]},
         received_at={"type": "string", "format": "date-time"},
         channel={"enum": ["web", "email", "postal", "phone", "counter"]},
-        due_on={"type": "string", "format": "date"},
+        due_on={"type": "string", "format": "date"}, service=_STR,
         acknowledged_at={"type": ["string", "null"], "format": "date-time",
                          "description": "when its acknowledgement of receipt went (by e-mail, or printed for a "
                                         "sender without e-mail); null: still to send"},
         messages={"type": "array", "items": {"$ref": "#/components/schemas/RequestMessage"}},
-        attachments={"type": "array", "items": _object(id=_INT, filename=_STR, content_type=_STR, size=_INT)}),
-        "description": "staff also read person and organisation (the sender), and party (the citizen record's party "
-                       "staff linked it to, or null); the holder of the id reads the public messages only"},
+        attachments={"type": "array", "items": {"$ref": "#/components/schemas/RequestAttachment"}},
+        transmitted_to=_NULLSTR,
+        merged_into={"type": ["object", "null"], "required": ["reference"],
+                     "properties": {"id": _STR, "reference": _STR}}),
+        "description": "staff also read person and organisation (the sender), party (the citizen record's party "
+                       "staff linked it to, or null), assignee (a login or null), transmission and transmitted_from "
+                       "(the copy made in, or the request copied from, another collectivity of this installation by "
+                       "a transmission), merged (the duplicates merged into it, with their messages and files), and "
+                       "merged_into's id; the holder of the id reads the public messages only"},
+    "RequestAttachment": _object(id=_INT, filename=_STR, content_type=_STR, size=_INT),
     "Requests": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/Request"}}),
+    "OverdueRequests": _object(count=_INT, items={"type": "array", "items": _object(
+        id=_STR, reference=_STR, service=_STR, due_on={"type": "string", "format": "date"}, assignee=_NULLSTR,
+        days_late={"type": "integer", "minimum": 1})}),
+    "RequestTemplate": _object(id={"type": ["integer", "null"]}, title=_STR, body=_STR, position=_INT, lang=_STR),
+    "RequestTemplates": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/RequestTemplate"}},
+                                builtin={"type": "boolean"}),
+    "RequestFigures": _object(received=_INT, closed=_INT, open=_INT, overdue=_INT,
+                              first_answer_hours=_NULLNUM, closure_days=_NULLNUM),
+    "RequestStats": _object(
+        tenant=_STR, **{"from": {"type": "string", "format": "date"}}, to={"type": "string", "format": "date"},
+        by={"enum": list(STATS_GROUPINGS)},
+        groups={"type": "array", "items": {"allOf": [
+            _object(key=_NULLSTR, label=_STR), {"$ref": "#/components/schemas/RequestFigures"}]}},
+        total={"$ref": "#/components/schemas/RequestFigures"},
+        days={"type": "array", "items": _object(day={"type": "string", "format": "date"}, received=_INT,
+                                                closed=_INT)}),
     "RequestPurges": _object(items={"type": "array", "items": _object(
         id=_INT, at=_STR, before=_STR, requests=_INT, references={"type": "array", "items": _STR})}),
     "RequestCategorySettings": _object(
@@ -299,7 +331,16 @@ def _schemas() -> dict[str, Any]:
         out[_public(kind.__name__)] = schema
     for name, description in _TICKET_FIELDS.items():
         out["Ticket"]["properties"][name]["description"] = description
-    for request_body in (RequestBody, RequestMessageBody, RequestStatusBody):  # their nested models: Request*
+    _ref_or_null = {"type": ["object", "null"], "required": ["tenant", "reference"],
+                    "properties": {"tenant": _STR, "reference": _STR}}
+    out["Request"]["properties"].update(
+        assignee=_NULLSTR, transmission=_ref_or_null, transmitted_from=_ref_or_null,
+        merged={"type": "array", "items": _object(
+            id=_STR, reference=_STR, subject=_STR, received_at={"type": "string", "format": "date-time"},
+            messages={"type": "array", "items": _ref("RequestMessage")},
+            attachments={"type": "array", "items": _ref("RequestAttachment")})})
+    for request_body in (RequestBody, RequestMessageBody, RequestStatusBody, RequestAssigneeBody, RequestTransmitBody,
+                         RequestMergeBody, RequestTemplateBody):  # their nested models: Request*
         schema = request_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[request_body.__name__] = schema
@@ -610,13 +651,27 @@ def _requests_paths() -> dict[str, Any]:
     collectivity list them, write messages and change statuses; whoever holds a request's id reads it (public
     messages only). Refusals are problems whose ``type`` ends with their kind."""
     tenant, one = ["tenant"], ["tenant", "request"]
+    stats_query = [
+        {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+         "description": "the period's first day (left out: the first of the month of to)"},
+        {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+         "description": "the period's last day (left out: today, on the collectivity's clock)"},
+        {"name": "by", "in": "query", "required": False, "schema": {"enum": list(STATS_GROUPINGS)}}]
     query = [{"name": "status", "in": "query", "required": False,
               "schema": {"enum": ["received", "in_progress", "waiting_citizen", "closed"]}},
              {"name": "category", "in": "query", "required": False,
               "schema": {"type": "string", "pattern": CATEGORY_ID}},
              {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
               "description": "words the request's reference, subject, messages, sender or category hold (French "
-                             "stems, accents folded, the last word a prefix); the requests found come best first"}]
+                             "stems, accents folded, the last word a prefix); the requests found come best first"},
+             {"name": "assignee", "in": "query", "required": False,
+              "description": "me (the signed-in person; a device's token is nobody's), none (nobody), or a login",
+              "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"}},
+             {"name": "overdue", "in": "query", "required": False,
+              "description": "true: the open requests past their due date only",
+              "schema": {"enum": ["true", "false"]}}]
+    written = _problems(400, 401, 403, 404, 413, 422, 503)
+    template = ["tenant", "template"]
     return {
         "/api/v1/tenants/{tenant}/request-categories": {"get": _op(
             "The categories a citizen may write in (public; staff see every one)", tenant,
@@ -632,7 +687,8 @@ def _requests_paths() -> dict[str, Any]:
                         "invalid-siren, invalid-phone; 403 channel from a citizen", tenant,
                         {"201": _json("Request", "filed"), **_problems(400, 401, 403, 404, 413, 422, 429, 503)},
                         body="RequestBody", secured=False),
-            "get": _op("The collectivity's requests, newest first, narrowed by status and category (staff)", tenant,
+            "get": _op("The collectivity's requests, newest first, narrowed by status, category, agent in charge and "
+                       "lateness (staff)", tenant,
                        {"200": _json("Requests", "the requests (200 at most)"), **_problems(401, 403, 404, 422, 503)},
                        headers=query)},
         "/api/v1/tenants/{tenant}/requests/{request}": {"get": _op(
@@ -682,10 +738,58 @@ def _requests_paths() -> dict[str, Any]:
             "erasing the party erases the sender; 422 unknown-party naming party", one,
             {"200": _json("Request", "the request now"), **_problems(400, 401, 403, 404, 413, 422, 503)},
             body="RequestPartyBody")},
+        "/api/v1/tenants/{tenant}/requests/stats": {"get": _op(
+            "The requests' figures over a period (supervisor, admin): received, closed, open and overdue, median "
+            "hours to the first answer and days to closure, per category, service or channel, and per day; 422 "
+            "invalid-range for a period that ends before it starts or spans more than a year", tenant,
+            {"200": _json("RequestStats", "per group, in total and per day"), **_problems(401, 403, 404, 422, 503)},
+            headers=stats_query)},
+        "/api/v1/tenants/{tenant}/requests/stats.csv": {"get": _op(
+            "The same figures as a spreadsheet, one row per group and the total (supervisor, admin)", tenant,
+            {"200": {"description": "groups", "content": {"text/csv": {"schema": {"type": "string"}}}},
+             **_problems(401, 403, 404, 422, 503)},
+            headers=[*stats_query, {"name": "lang", "in": "query", "required": False,
+                                    "schema": {"enum": ["fr", "en"]},
+                                    "description": "the spreadsheet's language (French by default: ';' between "
+                                                   "cells, decimal comma, a byte order mark)"}])},
         "/api/v1/tenants/{tenant}/requests/purges": {"get": _op(
             "The deletion reports of the requests' retention job (admin): when, closed before when, how many and "
             "their references", tenant,
             {"200": _json("RequestPurges", "newest first"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/requests/{request}/assignee": {"post": _op(
+            "Put a staff member in charge of the request, or nobody (staff); 422 unknown-user for a login that is no "
+            "staff member's of the collectivity", one,
+            {"200": _json("Request", "the request now"), **written}, body="RequestAssigneeBody")},
+        "/api/v1/tenants/{tenant}/requests/{request}/transmit": {"post": _op(
+            "Transmit the request to the competent administration (CRPA L114-2) and close it (staff): its sender is "
+            "told by e-mail, the administration gets it by e-mail when its address is given, and a collectivity of "
+            "this installation (tenant) gets it filed with its own reference; 409 wrong-status for a closed "
+            "request, 422 unknown-administration, unknown-category", one,
+            {"200": _json("Request", "the request, closed"), **_problems(400, 401, 403, 404, 409, 413, 422, 503)},
+            body="RequestTransmitBody")},
+        "/api/v1/tenants/{tenant}/requests/{request}/merge": {"post": _op(
+            "Merge the request, a duplicate, into another of the collectivity and close it (staff): its messages and "
+            "files are shown with the one kept, its sender is told by e-mail which reference to follow; 409 "
+            "merge-into-itself, wrong-status (either closed, or the other a duplicate itself), 422 unknown-request",
+            one, {"200": _json("Request", "the duplicate, closed"),
+                  **_problems(400, 401, 403, 404, 409, 413, 422, 503)}, body="RequestMergeBody")},
+        "/api/v1/tenants/{tenant}/requests/overdue": {"get": _op(
+            "The open requests past their due date, the most late first (supervisor, admin)", tenant,
+            {"200": _json("OverdueRequests", "how many, and the 200 most late"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/request-templates": {
+            "get": _op("The collectivity's reply templates, in their order, or the built-in ones while it has none "
+                       "(staff)", tenant, {"200": _json("RequestTemplates", "the templates"),
+                                           **_problems(401, 403, 404, 503)}),
+            "post": _op("Add a reply template (supervisor, admin); the first one keeps the built-in ones beside it; "
+                        "422 unknown-placeholder", tenant, {"201": _json("RequestTemplate", "the template"), **written},
+                        body="RequestTemplateBody")},
+        "/api/v1/tenants/{tenant}/request-templates/{template}": {
+            "put": _narrowed(_op("Replace a reply template (supervisor, admin); 422 unknown-placeholder", template,
+                                 {"200": _json("RequestTemplate", "the template"), **written},
+                                 body="RequestTemplateBody"), template="^[0-9]{1,9}$"),
+            "delete": _narrowed(_op("Delete a reply template (supervisor, admin)", template,
+                                    {"204": {"description": "deleted"}, **_problems(401, 403, 404, 503)}),
+                                template="^[0-9]{1,9}$")},
     }
 
 

@@ -1,5 +1,6 @@
 """The requests' pure rules: statuses, references, due dates in business days, what an acknowledgement states
-(CRPA R112-11-1 and R112-11-2), who a sender must say they are (R112-9-1), and which files may be attached."""
+(CRPA R112-11-1 and R112-11-2), who a sender must say they are (R112-9-1), which files may be attached, and the
+rules of handling (lateness, reply templates, merging, transmitting)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 import pytest
 
 from queue_server.requests.domain import acknowledgement as ack
-from queue_server.requests.domain import attachments, due, references, sender, status
+from queue_server.requests.domain import attachments, due, handling, references, sender, status
 from queue_server.requests.domain.errors import Refused
 
 SERVICE = ack.ServiceContact("Service urbanisme", "1 place de la Mairie, 75011 Démoville", "urba@demoville.fr",
@@ -187,3 +188,60 @@ def test_only_documents_and_photos_may_be_attached() -> None:
 def test_a_file_is_shown_with_a_clean_name_ending_in_its_real_type(name: str, media_type: str, shown: str) -> None:
     """Paths and control characters are dropped, the real type's extension is added, long names are cut."""
     assert attachments.shown_name(name, media_type) == shown
+
+
+# Handling: overdue, reply templates, merging and transmitting ----------------------------------------------
+
+
+def test_an_open_request_is_late_by_the_calendar_days_past_its_due_date() -> None:
+    """Due on Monday 30 March, open on Thursday 2 April: 3 days late; on its due day, or closed, not late."""
+    due_day = date(2026, 3, 30)
+    assert handling.days_late("in_progress", due_day, date(2026, 4, 2)) == 3
+    assert handling.days_late("received", due_day, due_day) == 0
+    assert handling.days_late("closed", due_day, date(2026, 4, 2)) == 0
+
+
+def test_a_template_fills_its_placeholders_and_leaves_every_other_brace_as_written() -> None:
+    """{name} and {reference} are filled; {unknown}, {{, a lone } and { x } stay as they are."""
+    values = {"name": "Anne Lefèvre", "reference": "DEM-2026-000001"}
+    assert handling.fill("Bonjour {name}, {reference} {unknown} {{ } { x }", values) == (
+        "Bonjour Anne Lefèvre, DEM-2026-000001 {unknown} {{ } { x }")
+    assert handling.placeholders("{name} {agent} {name}") == ["name", "agent", "name"]
+
+
+def test_a_template_needs_a_title_a_text_and_known_placeholders() -> None:
+    """A blank title or text is incomplete; {montant} in the text or the title is no placeholder."""
+    handling.check_template("Relance", "Bonjour {name} ({due}, {agent}) { 5 € }")
+    for title, body, kind, field in (("  ", "x", "incomplete-template", "title"),
+                                     ("Relance", "\n", "incomplete-template", "body"),
+                                     ("Relance", "{montant}", "unknown-placeholder", "body"),
+                                     ("Relance {montant}", "x", "unknown-placeholder", "title")):
+        with pytest.raises(Refused) as refused:
+            handling.check_template(title, body)
+        assert (refused.value.kind, refused.value.field) == (kind, field)
+
+
+def test_a_duplicate_is_merged_into_another_open_request_that_is_no_duplicate() -> None:
+    """Into itself, from a closed request, into a duplicate or into a closed request: refused, each naming why."""
+    open_one, other = handling.Standing("a", "received"), handling.Standing("b", "in_progress")
+    handling.check_merge(open_one, other)
+    for duplicate, kept, kind, field in (
+            (open_one, open_one, "merge-into-itself", "into"),
+            (handling.Standing("a", "closed"), other, "wrong-status", "status"),
+            (open_one, handling.Standing("b", "closed", merged=True), "wrong-status", "into"),
+            (open_one, handling.Standing("b", "closed"), "wrong-status", "into")):
+        with pytest.raises(Refused) as refused:
+            handling.check_merge(duplicate, kept)
+        assert (refused.value.kind, refused.value.field) == (kind, field)
+
+
+def test_only_an_open_request_is_transmitted_and_one_handled_elsewhere_stays_closed() -> None:
+    """A closed request is not transmitted; one merged or transmitted is not reopened; any other is."""
+    handling.check_open("waiting_citizen")
+    with pytest.raises(Refused):
+        handling.check_open("closed")
+    handling.check_reopen(False, False)
+    for merged, transmitted in ((True, False), (False, True)):
+        with pytest.raises(Refused) as refused:
+            handling.check_reopen(merged, transmitted)
+        assert refused.value.kind == "wrong-status"

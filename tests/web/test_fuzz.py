@@ -143,6 +143,18 @@ STATEFUL_REFUSALS = {
     ("PUT /api/v1/tenants/{tenant}/request-categories/{category}", "/problems/unknown-site"),
     ("POST /api/v1/tenants/{tenant}/requests/{request}/category", "/problems/unknown-category"),  # one of its own
     ("POST /api/v1/tenants/{tenant}/requests/{request}/party", "/problems/unknown-party"),  # a party of its record
+    # Handling requests: a staff member of the collectivity in charge; a transmission to another collectivity of
+    # the installation (and a category it has); a merge into a request of the collectivity; a reply template's
+    # {placeholders} among those filled.
+    ("POST /api/v1/tenants/{tenant}/requests/{request}/assignee", "/problems/unknown-user"),
+    *(("POST /api/v1/tenants/{tenant}/requests/{request}/transmit", f"/problems/{kind}")
+      for kind in ("unknown-administration", "unknown-category")),
+    ("POST /api/v1/tenants/{tenant}/requests/{request}/merge", "/problems/unknown-request"),
+    *((f"{method} /api/v1/tenants/{{tenant}}/request-templates{path}", "/problems/unknown-placeholder")
+      for method, path in (("POST", ""), ("PUT", "/{template}"))),
+    # The requests' figures: a period that ends after it starts, a year at most.
+    *((f"GET /api/v1/tenants/{{tenant}}/requests/{path}", "/problems/invalid-range")
+      for path in ("stats", "stats.csv")),
     # The knowledge base: a collectivity is no partner of itself; a local note goes on a partner's sheet, not its own.
     ("PUT /api/v1/tenants/{tenant}/kb/partners", "/problems/self-partner"),
     ("PUT /api/v1/tenants/{tenant}/kb/sheets/{sheet}/note", "/problems/own-sheet"),
@@ -201,6 +213,10 @@ class Fuzzed:
             "person": {"first_name": "Anne", "last_name": "Lefèvre", "email": "anne@example.fr"}})
         self.pools["request"] = (self.pools.get("request", []) + ([filed.json()["id"]] if filed.status_code == 201
                                                                   else []))[-6:]
+        written = await self.http.post("/api/v1/tenants/demo/request-templates", headers=admin,
+                                       json={"title": "Relance", "body": "Bonjour {name}, votre demande {reference}."})
+        self.pools["template"] = (self.pools.get("template", []) + ([str(written.json()["id"])]
+                                                                    if written.status_code == 201 else []))[-6:]
 
     async def _appointments(self, admin: dict[str, str]) -> None:
         """Free slots of the next two weeks (whatever today is) and two new appointments booked by staff in them

@@ -52,10 +52,11 @@ CSV_COLUMNS = (_("Group"), _("Received requests"), _("Closed requests"), _("Stil
 
 
 class BadQuery(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, kind: str = "invalid-query") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.kind = kind  # invalid-query: a value no schema allows; invalid-range: days that make no period
 
 
 def _day(value: str, field: str) -> date:
@@ -75,9 +76,9 @@ def parse_period(params: Any, today: date) -> tuple[date, date, str]:
     last = _day(params["to"], "to") if params.get("to") else today
     first = _day(params["from"], "from") if params.get("from") else last.replace(day=1)
     if last < first:
-        raise BadQuery("to", "to must not come before from.")
+        raise BadQuery("to", "to must not come before from.", "invalid-range")
     if (last - first).days >= MAX_DAYS:
-        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.")
+        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.", "invalid-range")
     return first, last, by
 
 
@@ -162,7 +163,7 @@ class RequestsReport:
         try:
             first, last, by = parse_period(request.query_params, await self.stats.today(tenant))
         except BadQuery as bad:
-            raise HTTPError(422, bad.message, "invalid-query",
+            raise HTTPError(422, bad.message, bad.kind,
                             extra={"errors": [{"field": bad.field, "message": bad.message}]}) from None
         return await self.stats.report(tenant, first, last, by)
 

@@ -3,7 +3,7 @@ acknowledgement of receipt (requests_categories.acknowledge_at_once), and when a
 (requests.acknowledged_at; the requests of before, acknowledged by e-mail at once, have it as their receipt)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-08 10:00:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0021'
-down_revision: str | None = '0019'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
