@@ -16,12 +16,13 @@ from sqlmodel import SQLModel
 from queue_server.booking import tables as booking_tables
 from queue_server.crm import tables as crm_tables
 from queue_server.db import tables as shared_tables
+from queue_server.kb import tables as kb_tables
 from queue_server.phone import tables as phone_tables
 from queue_server.queue import tables as queue_tables
 from queue_server.requests import tables as requests_tables
 
 # Importing them puts their tables on the metadata.
 MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables, booking_tables, requests_tables,
-                                   phone_tables)
+                                   phone_tables, kb_tables)
 
 metadata: MetaData = SQLModel.metadata

@@ -27,6 +27,7 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
     asyncio.run(_seed_demo_record(settings))
     asyncio.run(_seed_demo_motifs(settings))
     asyncio.run(_seed_demo_request_categories(settings))
+    asyncio.run(_seed_demo_knowledge(settings))
     typer.echo("Demo tokens (also on the start page):", err=True)
     for role, token in tokens.items():
         typer.echo(f"  {role.upper()}={token}", err=True)
@@ -40,7 +41,7 @@ def demo(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, d
 async def _seed_demo(settings: Settings) -> dict[str, str]:
     from queue_server.db.engine import make_engine, migrate, sessions
     from queue_server.platform.tokens import create_token, find_token
-    from queue_server.queue.seed import seed_demo
+    from queue_server.queue.seed import seed_demo, seed_neighbours
 
     engine = make_engine(settings.database_url)
     try:
@@ -48,6 +49,7 @@ async def _seed_demo(settings: Settings) -> dict[str, str]:
         path = settings.server.data_dir / "demo-tokens.json"
         async with sessions(engine)() as session:
             await seed_demo(session)
+            await seed_neighbours(session)  # the agglomeration and a neighbouring town (the knowledge base's partners)
             tokens: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
             for role in ("kiosk", "display", "agent", "supervisor", "admin"):
                 found = await find_token(session, tokens[role]) if role in tokens else None
@@ -144,5 +146,21 @@ async def _seed_demo_request_categories(settings: Settings) -> None:
         requests = Requests(sessions(engine), MessageTemplates(), settings.server.data_dir / "requests")
         if await seed_categories(requests):
             typer.echo("Demo requests: categories etat-civil, urbanisme, voirie and autre.", err=True)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_demo_knowledge(settings: Settings) -> None:
+    """The demo's knowledge base (``kb/seed.py``): each collectivity's sheets when it has none, and the partners
+    ``demo`` and ``agglo``."""
+    from queue_server.db.engine import make_engine, sessions
+    from queue_server.kb.seed import seed_sheets
+    from queue_server.kb.service import KnowledgeBase
+
+    engine = make_engine(settings.database_url)
+    try:
+        if await seed_sheets(KnowledgeBase(sessions(engine))):
+            typer.echo("Demo knowledge base: sheets of demo, agglo (shared with demo) and voisine (at /connaissances "
+                       "and /faq?tenant=demo).", err=True)
     finally:
         await engine.dispose()

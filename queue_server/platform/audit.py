@@ -39,6 +39,7 @@ ACTIONS = (
     "display.image-removed", "config.request-category", "request.created", "request.message", "request.status",
     "request.read", "request.file", "request.category", "request.acknowledged", "request.printed",
     "config.phone-reasons", "phone.call", "phone.call.read", "phone.calls.read", "phone.callback", "phone.purged",
+    "kb.sheet.created", "kb.sheet.changed", "kb.partners", "kb.note", "kb.note.removed",
 )
 # Actions whose target is a person's login.
 PERSON_TARGETS = frozenset({"login.failed", "login.locked", "user.created", "user.password", "user.disabled",

@@ -17,8 +17,13 @@ the query. So what one stack finds the other finds; only the order of hits of eq
 
 A query's words must all be found (AND); its last one is also a prefix while the person types ("passep" finds
 "passeport"). Numbers and references are words like others ("DEM-2026-000042" is ``dem 2026 000042``; a number
-with leading zeros is also indexed without them, so "42" finds it). Not done: misspellings, synonyms ("perte"
-and "perdus" stem apart: ``pert``, ``perdus``).
+with leading zeros is also indexed without them, so "42" finds it). Not done here: misspellings, synonyms
+("perte" and "perdus" stem apart: ``pert``, ``perdus``); a module may give ``parse`` its own words of one meaning
+(``equivalents``: the knowledge base's), each query word then found by any of them.
+
+``search_in`` (the knowledge base's) looks in several tenants at once, each in some kinds only (``Scope``), and,
+when no document has every word, falls back to those that have the most of them (ranked by how many, then by
+score; marked ``partial``). ``search`` (the requests') keeps to every word.
 
 What is indexed is personal data when the documents are (a request's letters): the module removes its documents
 when it erases them. The tables are made by the migrations (``0022``) and are not SQLModel tables: Alembic's
@@ -29,11 +34,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import snowballstemmer
-from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Connection, TextClause, bindparam, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SEARCH_TABLES = frozenset({"text_search", "text_search_fts"})  # and FTS5's own shadow tables, text_search_fts_*
@@ -106,63 +111,104 @@ def terms(text: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Prefix:
-    """The word being typed: found as the start of an indexed word, stemmed or as typed (folded)."""
+    """The word being typed: found as the start of an indexed word, stemmed or as typed (folded), or as one of
+    ``also`` (the indexed words of its equivalents, whole)."""
 
     stem: str
     typed: str
+    also: tuple[str, ...] = ()
 
     def alternatives(self) -> tuple[str, ...]:
         return (self.stem,) if self.stem == self.typed else (self.stem, self.typed)
 
     def matches(self, term: str) -> bool:
-        return any(term.startswith(start) for start in self.alternatives())
+        return any(term.startswith(start) for start in self.alternatives()) or term in self.also
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """Every one of ``words`` must be found, and ``prefix`` too when given."""
+    """Every one of ``words`` must be found, one word of each of ``alternatives`` (a word and its equivalents),
+    and ``prefix`` too when given."""
 
     words: tuple[str, ...]
     prefix: Prefix | None = None
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.prefix)
+        return bool(self.words or self.alternatives or self.prefix)
 
     def matches(self, term: str) -> bool:
-        return term in self.words or (self.prefix is not None and self.prefix.matches(term))
+        return (term in self.words or any(term in group for group in self.alternatives)
+                or (self.prefix is not None and self.prefix.matches(term)))
 
 
-def parse(text: str, *, typing: bool = True) -> Query:
+Equivalents = Callable[[str], Iterable[str]]  # a written word -> other written words of its meaning
+
+
+def _no_equivalents(word: str) -> Iterable[str]:
+    return ()
+
+
+def parse(text: str, *, typing: bool = True, equivalents: Equivalents = _no_equivalents) -> Query:
     """The query a person wrote. ``typing``: the last word is still being typed (unless the text ends with a
-    space), so it is a prefix, kept even when it is a stop word so far ("de" may become "demande")."""
+    space), so it is a prefix, kept even when it is a stop word so far ("de" may become "demande").
+    ``equivalents``: words of one meaning, any of which finds a document in place of the word written (a stop word
+    too: "né" is "naissance"); the word being typed is also found by its equivalents whole, when it is one."""
     text = unicodedata.normalize("NFC", text)
     found = words(text)
     last = found[-1] if found and typing and found[-1].end() == len(text) else None
-    required = [term for match in found if match is not last for term in word_terms(match.group())]
+    required: list[str] = []
+    alternatives: list[tuple[str, ...]] = []
+    for match in found:
+        if match is last:
+            continue
+        own = word_terms(match.group())
+        group = tuple(dict.fromkeys([*own, *(t for other in equivalents(match.group()) for t in word_terms(other))]))
+        if len(group) > len(own):
+            alternatives.append(group)
+        else:
+            required.extend(own)
     prefix = None
     if last is not None:
         typed = _WORD.findall(fold(last.group()))
         lowered = last.group().lower()
         stemmed = _WORD.findall(fold(_stemmer().stemWord(lowered) if not lowered.isdigit() else lowered))
         if typed:  # else a word folding makes no letter of
-            prefix = Prefix((stemmed or typed)[-1][:MAX_TERM], typed[-1][:MAX_TERM])
-    return Query(tuple(dict.fromkeys(required)), prefix)
+            also = tuple(dict.fromkeys(t for other in equivalents(last.group()) for t in word_terms(other)))
+            prefix = Prefix((stemmed or typed)[-1][:MAX_TERM], typed[-1][:MAX_TERM], also)
+    return Query(tuple(dict.fromkeys(required)), prefix, tuple(dict.fromkeys(alternatives)))
+
+
+def fts5_clauses(query: Query) -> list[str]:
+    """Each word of ``query`` in FTS5's syntax, as found: a quoted word, a word or its equivalents as
+    ``("a" OR "b")``, the prefix as ``("stem"* OR "typed"*)``."""
+    parts = [f'"{word}"' for word in query.words]
+    parts += ["(" + " OR ".join(f'"{word}"' for word in group) + ")" for group in query.alternatives]
+    if query.prefix is not None:
+        parts.append("(" + " OR ".join([*(f'"{start}"*' for start in query.prefix.alternatives()),
+                                        *(f'"{word}"' for word in query.prefix.also)]) + ")")
+    return parts
 
 
 def fts5_query(query: Query) -> str:
-    """``query`` in FTS5's syntax: quoted words joined by AND, the prefix as ``"stem"* OR "typed"*``."""
-    parts = [f'"{word}"' for word in query.words]
+    """``query`` in FTS5's syntax: its words (``fts5_clauses``) joined by AND."""
+    return " AND ".join(fts5_clauses(query))
+
+
+def tsquery_clauses(query: Query) -> list[str]:
+    """Each word of ``query`` as a PostgreSQL ``tsquery`` literal: ``'word'``, ``('a' | 'b')``,
+    ``('stem':* | 'typed':*)``."""
+    parts = [f"'{word}'" for word in query.words]
+    parts += ["(" + " | ".join(f"'{word}'" for word in group) + ")" for group in query.alternatives]
     if query.prefix is not None:
-        parts.append("(" + " OR ".join(f'"{start}"*' for start in query.prefix.alternatives()) + ")")
-    return " AND ".join(parts)
+        parts.append("(" + " | ".join([*(f"'{start}':*" for start in query.prefix.alternatives()),
+                                       *(f"'{word}'" for word in query.prefix.also)]) + ")")
+    return parts
 
 
 def tsquery(query: Query) -> str:
-    """``query`` as a PostgreSQL ``tsquery`` literal: ``'word' & ('stem':* | 'typed':*)``."""
-    parts = [f"'{word}'" for word in query.words]
-    if query.prefix is not None:
-        parts.append("(" + " | ".join(f"'{start}':*" for start in query.prefix.alternatives()) + ")")
-    return " & ".join(parts)
+    """``query`` as a PostgreSQL ``tsquery`` literal: its words (``tsquery_clauses``) joined by ``&``."""
+    return " & ".join(tsquery_clauses(query))
 
 
 def tsvector(title: str, body: str) -> str:
@@ -195,8 +241,12 @@ def excerpt(text: str, query: Query, size: int = EXCERPT_WORDS) -> tuple[Span, .
     if not found:
         return (Span(text),) if text else ()
 
-    def hit(match: re.Match[str]) -> bool:
-        return any(query.matches(term) for term in word_terms(match.group()))
+    exact = frozenset((*query.words, *(word for group in query.alternatives for word in group),
+                       *(query.prefix.also if query.prefix else ())))
+    starts = query.prefix.alternatives() if query.prefix else ()
+
+    def hit(match: re.Match[str]) -> bool:  # query.matches, for each word of a long text: sets and tuples only
+        return any(term in exact or term.startswith(starts) for term in word_terms(match.group()))
 
     # Only as far as the first word found (a long letter is not read to its end), then the window's words.
     first = next((n for n, match in enumerate(found) if hit(match)), 0)
@@ -251,6 +301,16 @@ class Hit:
     title: str
     score: float  # higher is better; comparable within one search only
     excerpt: tuple[Span, ...]
+    tenant: str = ""  # whose document it is (``search_in``)
+    partial: bool = False  # found with some of the query's words only (``search_in``'s fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where ``search_in`` looks: the documents of ``tenant`` of these ``kinds``."""
+
+    tenant: str
+    kinds: tuple[str, ...]
 
 
 _DELETE_SQLITE = (
@@ -339,3 +399,58 @@ async def search(session: AsyncSession, tenant: str, text_: str, *, limit: int =
 
 def _expanding(statement: TextClause, ids: Sequence[str] | None) -> TextClause:
     return statement.bindparams(bindparam("ids", expanding=True)) if ids is not None else statement
+
+
+MOST_WORDS_CLAUSES = 12  # a fallback counts the documents' words among the query's first this many
+
+
+async def search_in(session: AsyncSession, scopes: Sequence[Scope], text_: str, *, limit: int = 50,
+                    typing: bool = True, equivalents: Equivalents = _no_equivalents) -> list[Hit]:
+    """The documents of ``scopes`` whose words include every word of ``text_`` (each word or one of its
+    ``equivalents``; the last as a prefix while ``typing``), best first; when there is none and the query has two
+    words or more, those with the most of its words, ranked by how many then by score, each ``partial``. At most
+    ``limit``; none for a query with no word or no scope. Excerpts are cut from the bodies, every word found
+    marked."""
+    query = parse(text_, typing=typing, equivalents=equivalents)
+    scopes = [scope for scope in scopes if scope.kinds]
+    if not query or not scopes:
+        return []
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    clauses = tsquery_clauses(query) if postgresql else fts5_clauses(query)
+    hits = await _scoped(session, scopes, query, clauses, " & " if postgresql else " AND ", limit, postgresql)
+    if hits or len(clauses) < 2:
+        return hits
+    return await _scoped(session, scopes, query, clauses, " | " if postgresql else " OR ", limit, postgresql,
+                         counted=clauses[:MOST_WORDS_CLAUSES])
+
+
+async def _scoped(session: AsyncSession, scopes: Sequence[Scope], query: Query, clauses: list[str], joiner: str,
+                  limit: int, postgresql: bool, counted: Sequence[str] = ()) -> list[Hit]:
+    params: dict[str, object] = {"q": joiner.join(clauses), "limit": limit}
+    where: list[str] = []
+    expanding: list[BindParameter[object]] = []
+    for n, scope in enumerate(scopes):
+        where.append(f"(d.tenant_id = :t{n} AND d.kind IN :k{n})")
+        params[f"t{n}"], params[f"k{n}"] = scope.tenant, list(scope.kinds)
+        expanding.append(bindparam(f"k{n}", expanding=True))
+    for n, clause in enumerate(counted):
+        params[f"c{n}"] = clause
+    if postgresql:
+        matched = " + ".join(f"CAST(d.terms @@ CAST(CAST(:c{n} AS TEXT) AS tsquery) AS INTEGER)"
+                             for n in range(len(counted))) or "0"
+        statement = text(
+            f"SELECT d.tenant_id, d.kind, d.doc_id, d.title, d.body, ts_rank_cd(d.terms, q.q) AS score, "
+            f"{matched} AS matched FROM text_search d, (SELECT CAST(CAST(:q AS TEXT) AS tsquery) AS q) q "
+            f"WHERE d.terms @@ q.q AND ({' OR '.join(where)}) ORDER BY matched DESC, score DESC, d.id DESC "
+            "LIMIT :limit")
+    else:
+        matched = " + ".join(f"(d.id IN (SELECT rowid FROM text_search_fts WHERE text_search_fts MATCH :c{n}))"
+                             for n in range(len(counted))) or "0"
+        statement = text(
+            f"SELECT d.tenant_id, d.kind, d.doc_id, d.title, d.body, -bm25(text_search_fts, {TITLE_WEIGHT}, 1.0) "
+            f"AS score, {matched} AS matched FROM text_search_fts JOIN text_search d ON d.id = text_search_fts.rowid "
+            f"WHERE text_search_fts MATCH :q AND ({' OR '.join(where)}) ORDER BY matched DESC, score DESC, d.id DESC "
+            "LIMIT :limit")
+    rows = (await session.execute(statement.bindparams(*expanding), params)).all()
+    return [Hit(kind, doc_id, title, float(score), excerpt(body, query), tenant, bool(counted))
+            for tenant, kind, doc_id, title, body, score, _matched in rows]

@@ -36,3 +36,32 @@ async def seed_demo(session: AsyncSession) -> bool:
         session.add(Counter(site_id="demo", id=str(n), name=f"Guichet {n}", services=every, position=n))
     await session.commit()
     return True
+
+
+# The demo's two other collectivities (API.md "Knowledge base"): the agglomeration Démoville is part of, which shares
+# sheets with it, and a neighbouring town that shares with nobody. One site each, with one service and one counter.
+NEIGHBOURS = (
+    ("agglo", "Démoville Agglomération", "Accueil de l'agglomération", "Hôtel d'agglomération, 3 allée des Tilleuls, "
+     "75011 Démoville", "Déchets, eau, transports"),
+    ("voisine", "Mairie de Voisine", "Mairie de Voisine", "2 place de l'Église, 75012 Voisine", "Renseignements"),
+)
+
+
+async def seed_neighbours(session: AsyncSession) -> bool:
+    """Create the tenants ``agglo`` and ``voisine`` with their site of the same id if missing; returns whether
+    anything was created. Idempotent."""
+    created = False
+    for tenant, tenant_name, site_name, address, description in NEIGHBOURS:
+        if await session.get(Site, tenant) is not None:
+            continue
+        if await session.get(Tenant, tenant) is None:
+            session.add(Tenant(id=tenant, name=tenant_name))
+            await session.flush()
+        session.add(Site(id=tenant, tenant_id=tenant, name=site_name, address=address, languages=["fr"]))
+        await session.flush()
+        session.add(Service(site_id=tenant, id="accueil", name="Accueil", prefix="A", weight=1.0, position=0,
+                            description=description))
+        session.add(Counter(site_id=tenant, id="1", name="Guichet 1", services=["accueil"], position=1))
+        created = True
+    await session.commit()
+    return created

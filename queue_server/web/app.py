@@ -51,6 +51,10 @@ from queue_server.crm.visits import VisitTimeline
 from queue_server.crm.web.api import CrmApi
 from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.kb.service import KnowledgeBase
+from queue_server.kb.web.api import KbApi
+from queue_server.kb.web.faq import Faq
+from queue_server.kb.web.pages import KbPages
 from queue_server.phone.events import Publisher as PhonePublisher
 from queue_server.phone.privacy import erase_party as erase_calls
 from queue_server.phone.retention import PhoneRetention
@@ -334,6 +338,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # The acknowledgements of receipt of two-step categories that no agent sent, on their last day.
                 due_acknowledgements = DueAcknowledgements(requests, public_url)
                 tg.start_soon(due_acknowledgements.run)
+                # The knowledge base: sheets, their search, partners' shared sheets.
+                kb = KnowledgeBase(session_factory, clock=clock)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -369,6 +375,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *PhoneReport(authenticator, PhoneStats(session_factory, phone)).routes(),
                     *PhoneApi(authenticator, phone, phone_retention).routes(),
                     *DeskPages(authenticator, phone).routes(),
+                    *KbApi(authenticator, kb, platform.limits).routes(),
+                    *KbPages(authenticator, kb).routes(),
+                    *Faq(kb, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -457,7 +466,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                                ("queue_server.crm.web", "static"),
                                                ("queue_server.booking.web", "static"),
                                                ("queue_server.requests.web", "static"),
-                                               ("queue_server.phone.web", "static")]), name="static"),
+                                               ("queue_server.phone.web", "static"),
+                                               ("queue_server.kb.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,

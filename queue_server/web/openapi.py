@@ -29,6 +29,8 @@ from queue_server.crm.web.api import (
     RelationBody,
     SectorBody,
 )
+from queue_server.kb.web.api import MAX_QUERY as KB_MAX_QUERY
+from queue_server.kb.web.api import PartnersBody, SheetBody, SheetNoteBody, SheetPreviewBody
 from queue_server.phone.domain.callbacks import DONE_OUTCOMES
 from queue_server.phone.domain.calls import OUTCOMES as CALL_OUTCOMES
 from queue_server.phone.web.api import MAX_LIMIT as CALLS_LIMIT
@@ -78,6 +80,50 @@ def _object(**properties: Any) -> dict[str, Any]:
 
 _STR, _INT, _NULLSTR = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
 _NULLNUM = {"type": ["number", "null"]}
+_DATE = {"type": "string", "format": "date"}
+_NULLDATE = {"type": ["string", "null"], "format": "date"}
+_BOOL = {"type": "boolean"}
+_STRS = {"type": "array", "items": _STR}
+
+
+def _kb_schemas() -> dict[str, Any]:
+    links = _object(services=_STRS, motifs=_STRS, categories=_STRS)
+    note = _object(body=_STR, html=_STR, updated_at={"type": "string", "format": "date-time"}, updated_by=_STR)
+    sheet = _object(id=_STR, tenant=_STR, tenant_name=_STR, title=_STR, body=_STR,
+                    audience={"enum": ["agents", "public"]},
+                    status={"enum": ["draft", "review", "published", "archived"]}, shared=_BOOL,
+                    review_by=_NULLDATE, owner_service=_NULLSTR, links=links, version=_INT,
+                    updated_at={"type": "string", "format": "date-time"})
+    read = {**sheet, "properties": {
+        **sheet["properties"], "html": {**_STR, "description": "the body as sanitised HTML"},
+        "updated_by": {**_STR, "description": "who changed it last (its own collectivity's staff only)"},
+        "note": {"anyOf": [note, {"type": "null"}], "description": (
+            "a partner's sheet, read by a partner's staff: their collectivity's local note on top, or null")}},
+            "required": [*sheet["required"], "html"]}
+    version = _object(number=_INT, at={"type": "string", "format": "date-time"}, author=_STR, title=_STR,
+                      status=sheet["properties"]["status"], audience=sheet["properties"]["audience"], shared=_BOOL)
+    whole = {**version, "properties": {**version["properties"], "body": _STR, "review_by": _NULLDATE,
+                                       "owner_service": _NULLSTR, "links": links},
+             "required": [*version["required"], "body", "review_by", "owner_service", "links"]}
+    pieces = {"type": "array", "items": _object(kind={"enum": ["same", "removed", "added"]}, text=_STR)}
+    return {
+        "Sheet": read,
+        "SheetList": _object(items={"type": "array", "items": sheet}),
+        "SheetHits": _object(items={"type": "array", "items": {**_object(
+            id=_STR, title=_STR, excerpt=_STR, tenant=_STR, tenant_name=_STR, status=sheet["properties"]["status"],
+            audience=sheet["properties"]["audience"], shared=_BOOL, partial=_BOOL,
+            excerpt_spans={"type": "array", "items": _object(text=_STR, hit=_BOOL)}), "description": (
+            "partial: found with some of the query's words only (none holds them all); tenant: whose sheet it is "
+            "(a partner's, for staff)")}}),
+        "SheetVersions": _object(items={"type": "array", "items": version}),
+        "SheetVersion": whole,
+        "SheetDiff": _object(**{"from": version, "to": version}, title=pieces, body=pieces),
+        "KbPartners": _object(tenants=_STRS, mutual={**_STRS, "description": "those that named this one too"}),
+        "LocalNote": note,
+        "SheetPreview": _object(html=_STR),
+    }
+
+
 _RESPONSES = {
     # The ticket widget's public figures (queue/web/widget.py): counts and estimates, never a ticket.
     "Waiting": _object(site=_STR, name=_STR, timezone=_STR, remote_tickets={"type": "boolean"},
@@ -249,6 +295,9 @@ _RESPONSES = {
         service=_object(name=_STR, address=_STR, email=_NULLSTR, phone=_STR),
         implicit={"enum": ["none", "acceptance", "rejection"]}, delay=_object(months=_INT, days=_INT),
         appeal=_STR, answer_days=_INT, acknowledge_at_once={"type": "boolean"}),
+    # The knowledge base (API.md "Knowledge base"): a sheet as its readers read it, what a search finds, a sheet's
+    # versions and the difference between two, the partners, a local note.
+    **_kb_schemas(),
     "ReportStats": _object(count=_INT, mean=_NULLNUM, median=_NULLNUM, p90=_NULLNUM),
     "ReportGroup": _object(key=_NULLSTR, label=_NULLSTR, issued=_INT, served=_INT, no_show=_INT, cancelled=_INT,
                            wait_s={"$ref": "#/components/schemas/ReportStats"},
@@ -331,6 +380,10 @@ def _schemas() -> dict[str, Any]:
         schema = phone_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[phone_body.__name__] = schema
+    for kb_body in (SheetBody, SheetNoteBody, PartnersBody, SheetPreviewBody):  # SheetBody's links: SheetLinksBody
+        schema = kb_body.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[kb_body.__name__] = schema
     out["RequestCategoryBody"] = RequestCategoryBody.model_json_schema(ref_template="#/components/schemas/{model}")
     out["RequestPartyBody"] = RequestPartyBody.model_json_schema(ref_template="#/components/schemas/{model}")
     definition = CategoryDefinitionBody.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -851,6 +904,74 @@ def _phone_paths() -> dict[str, Any]:
     }
 
 
+def _kb_paths() -> dict[str, Any]:
+    """The knowledge base (API.md "Knowledge base"): supervisors and administrators write sheets; staff read and
+    search their collectivity's published sheets and the shared ones of its partners (both ways); anyone reads and
+    searches the published public ones; administrators name the partners. A sheet the caller may not read is a 404
+    unknown-sheet, like one that does not exist."""
+    tenant, one = ["tenant"], ["tenant", "sheet"]
+    written = _problems(400, 401, 403, 404, 413, 422, 503)
+    read = _problems(401, 404, 429, 503)
+    number = {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}
+    query = [{"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": KB_MAX_QUERY},
+              "description": "words the sheets' titles and texts hold (French stems, accents folded, words of one "
+                             "meaning such as perdu and perte, the last word a prefix); every word first, else the "
+                             "sheets holding the most of them (partial)"}]
+    versions = [{"name": name, "in": "query", "required": True, "schema": number} for name in ("from", "to")]
+    base = "/api/v1/tenants/{tenant}/kb"
+    return {
+        f"{base}/sheets": {
+            "post": _op("Write a new sheet (supervisors, administrators; audited): version 1", tenant,
+                        {"201": _json("Sheet", "the sheet"), **written}, body="SheetBody"),
+            "get": _op("The collectivity's own sheets by title: the published public ones for anyone, the published "
+                       "ones for its staff, every one for its supervisors and administrators", tenant,
+                       {"200": _json("SheetList", "the sheets (500 at most)"), **read}, secured=False)},
+        f"{base}/sheets/{{sheet}}": {
+            "put": _op("Change a sheet (supervisors, administrators; audited): a new version, the earlier ones kept",
+                       one, {"200": _json("Sheet", "the sheet, its new version"), **written}, body="SheetBody"),
+            "get": _op("A sheet (public: a published public one; staff: their collectivity's, and a partner's shared "
+                       "one through either collectivity's path, with their local note)", one,
+                       {"200": _json("Sheet", "the sheet"), **read}, secured=False)},
+        f"{base}/sheets/{{sheet}}/versions": {"get": _op(
+            "Every version of a sheet of the collectivity, newest first, with its author and time (staff)", one,
+            {"200": _json("SheetVersions", "newest first"), **read})},
+        f"{base}/sheets/{{sheet}}/versions/{{version}}": {"get": _narrowed(_op(
+            "One version of a sheet of the collectivity, whole (staff)", ["tenant", "sheet", "version"],
+            {"200": _json("SheetVersion", "the version"), **read}), version=number["pattern"])},
+        f"{base}/sheets/{{sheet}}/diff": {"get": _op(
+            "What changed from one version of a sheet to another (staff): pieces of text the same, removed or added, "
+            "lines first then words", one, {"200": _json("SheetDiff", "the difference"),
+                                           **_problems(401, 404, 422, 429, 503)}, headers=versions)},
+        f"{base}/sheets/{{sheet}}/note": {
+            "put": _op("The collectivity's local note on a partner's sheet, written or replaced (supervisors, "
+                       "administrators; audited): shown above the sheet to its own staff; 422 own-sheet on one of its "
+                       "own", one, {"200": _json("LocalNote", "the note"), **written}, body="SheetNoteBody"),
+            "delete": _op("The collectivity's local note on a partner's sheet removed (supervisors, administrators)",
+                          one, {"204": {"description": "removed (or there was none)"},
+                                **_problems(401, 403, 404, 503)})},
+        f"{base}/search": {"get": _op(
+            "Find sheets, best first (50 at most), each with an excerpt whose found words are marked: anyone finds "
+            "the published public ones; staff their collectivity's published ones (drafts too for supervisors and "
+            "administrators) and the shared published ones of its partners, each with its owner", tenant,
+            {"200": _json("SheetHits", "the sheets found"), **_problems(401, 404, 422, 429, 503)}, secured=False,
+            headers=query)},
+        f"{base}/partners": {
+            "put": _op("Name the collectivities this one shares its shared published sheets with (administrators; "
+                       "audited): each reads them once it names this one too; 422 self-partner", tenant,
+                       {"200": _json("KbPartners", "whom it named, and who named it back"), **written},
+                       body="PartnersBody"),
+            "get": _op("Whom the collectivity named, and who named it back (administrators)", tenant,
+                       {"200": _json("KbPartners", "the partners"), **_problems(401, 403, 404, 503)})},
+        f"{base}/review": {"get": _op(
+            "The collectivity's sheets whose review date has come, archived ones aside, the most overdue first "
+            "(supervisors, administrators)", tenant,
+            {"200": _json("SheetList", "the sheets to review"), **_problems(401, 403, 404, 503)})},
+        f"{base}/preview": {"post": _op(
+            "A sheet's Markdown as the pages show it, sanitised (supervisors, administrators: the editor's preview)",
+            tenant, {"200": _json("SheetPreview", "the HTML"), **written}, body="SheetPreviewBody")},
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     site, ticket = ["site"], ["site", "ticket_id"]
     transition = {"200": _json("Ticket", "the ticket after the action"), **_problems(401, 403, 404, 409, 503)}
@@ -1035,6 +1156,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(_booking_paths())
     paths.update(_requests_paths())
     paths.update(_phone_paths())
+    paths.update(_kb_paths())
     for action in ("recall", "start", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

@@ -153,6 +153,29 @@ def test_alembic_leaves_the_search_tables_aside() -> None:
     assert textsearch.compared_by_alembic(None, "table", {})
 
 
+def lost(word: str) -> tuple[str, ...]:
+    """A module's words of one meaning (the knowledge base's, in short)."""
+    return ("perte", "perdu") if word.lower() in ("perdus", "perdu", "perte") else ()
+
+
+def test_a_word_with_equivalents_is_found_by_any_of_them() -> None:
+    """Each word with equivalents is one of several; the word being typed is also one of its equivalents, whole."""
+    assert parse("perdus passeports ", equivalents=lost) == Query(("passeport",), None, (("perdus", "pert", "perdu"),))
+    query = parse("passeports perdus", equivalents=lost)
+    assert query == Query(("passeport",), Prefix("perdus", "perdus", ("pert", "perdu")))
+    assert fts5_query(query) == '"passeport" AND ("perdus"* OR "pert" OR "perdu")'
+    assert tsquery(query) == "'passeport' & ('perdus':* | 'pert' | 'perdu')"
+    assert fts5_query(parse("perdus ", equivalents=lost)) == '("perdus" OR "pert" OR "perdu")'
+    assert tsquery(parse("perdus ", equivalents=lost)) == "('perdus' | 'pert' | 'perdu')"
+    assert query.matches("pert") and parse("perdus ", equivalents=lost).matches("perdu")
+
+
+def test_without_equivalents_a_query_is_as_before() -> None:
+    """A word with no equivalent stays a required word; a query of equivalents alone is no empty query."""
+    assert parse("passeports ecole ", equivalents=lost) == Query(("passeport", "ecol"))
+    assert parse("perte ", equivalents=lost)
+
+
 # In SQL, on every stack -------------------------------------------------------------------------------------
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -289,3 +312,37 @@ async def test_hits_carry_title_and_marked_excerpt(db: Sessions) -> None:
     assert (hit.kind, hit.doc_id, hit.title) == ("sheet", "p", "Perte")
     assert hit.excerpt == (Span("J'ai perdu mon "), Span("passeport", True), Span(" hier."))
     assert hit.score > 0
+
+
+async def found_in(db: Sessions, query: str, scopes: list[textsearch.Scope], **options: object) -> list[
+        tuple[str, str, bool]]:
+    async with db() as session:
+        hits = await textsearch.search_in(session, scopes, query, **options)  # type: ignore[arg-type]
+    return [(hit.tenant, hit.doc_id, hit.partial) for hit in hits]
+
+
+@pytest.mark.anyio
+async def test_a_search_in_scopes_looks_in_those_tenants_and_kinds_only(db: Sessions) -> None:
+    """Several tenants at once, each in some kinds: documents of other kinds or tenants are never found."""
+    await put(db, doc("a", "Passeport", kind="kb.public"), doc("b", "Passeport", kind="kb.unpublished"),
+              doc("c", "Passeport", tenant="agglo", kind="kb.public.shared"),
+              doc("d", "Passeport", tenant="agglo", kind="kb.public"),
+              doc("e", "Passeport", tenant="voisine", kind="kb.public.shared"))
+    scopes = [textsearch.Scope("demo", ("kb.public",)), textsearch.Scope("agglo", ("kb.public.shared",)),
+              textsearch.Scope("voisine", ())]
+    assert sorted(await found_in(db, "passeport", scopes)) == [("agglo", "c", False), ("demo", "a", False)]
+    assert await found_in(db, "passeport", []) == []
+    assert await found_in(db, " — ", scopes) == []
+
+
+@pytest.mark.anyio
+async def test_a_search_in_scopes_falls_back_to_the_most_words(db: Sessions) -> None:
+    """No document with every word: those with the most, first, each partial; one word alone falls back to
+    nothing."""
+    await put(db, doc("two", "Passeport perdu"), doc("one", "Passeport"), doc("other", "Voirie"))
+    scopes = [textsearch.Scope("demo", ("sheet",))]
+    most = await found_in(db, "passeport perdu voirie ", scopes)
+    assert most[0] == ("demo", "two", True) and sorted(most[1:]) == [("demo", "one", True), ("demo", "other", True)]
+    assert await found_in(db, "passeport perdu ", scopes) == [("demo", "two", False)]
+    assert await found_in(db, "xylophone ", scopes) == []
+    assert await found_in(db, "perte passeport ", scopes, equivalents=lost) == [("demo", "two", False)]

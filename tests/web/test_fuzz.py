@@ -163,6 +163,9 @@ STATEFUL_REFUSALS = {
     ("PUT /api/v1/tenants/{tenant}/phone/reasons", "/problems/duplicate-reason"),
     ("GET /api/v1/tenants/{tenant}/phone/stats", "/problems/invalid-range"),
     ("GET /api/v1/tenants/{tenant}/phone/stats.csv", "/problems/invalid-range"),
+    # The knowledge base: a collectivity is no partner of itself; a local note goes on a partner's sheet, not its own.
+    ("PUT /api/v1/tenants/{tenant}/kb/partners", "/problems/self-partner"),
+    ("PUT /api/v1/tenants/{tenant}/kb/sheets/{sheet}/note", "/problems/own-sheet"),
 }
 REASONS = ("etat-civil", "urbanisme", "dechets", "voirie", "autre")  # the phone desk's, by default
 MOTIFS = ("passeport", "mariage", "permis")
@@ -315,9 +318,22 @@ async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
                                      headers=stack.auth("admin"))
                 assert put.status_code == 201, put.text
             await put_categories(stack.settings)  # the requests' (requests/seed.py)
+            sheets = []
+            for status in ("published", "draft"):  # the knowledge base's: a public sheet and a draft, two versions each
+                body = {"title": "Perte du passeport", "body": "Déclarer la **perte**.", "audience": "public",
+                        "status": status, "shared": True}
+                made = await http.post("/api/v1/tenants/demo/kb/sheets", json=body, headers=stack.auth("admin"))
+                assert made.status_code == 201, made.text
+                changed = await http.put(f"/api/v1/tenants/demo/kb/sheets/{made.json()['id']}",
+                                         json={**body, "body": "Déclarer la perte ou le vol."},
+                                         headers=stack.auth("admin"))
+                assert changed.status_code == 200, changed.text
+                sheets.append(made.json()["id"])
             pools = {"site": ["demo"] * 3, "counter": list(COUNTERS), "device": devices, "service": list(SERVICES),
                      "tenant": ["demo"] * 3, "sector": ["etat-civil", "social"], "motif": list(MOTIFS),
-                     "category": ["etat-civil", "urbanisme", "voirie", "autre"], "reason": list(REASONS)}
+                     "category": ["etat-civil", "urbanisme", "voirie", "autre"], "reason": list(REASONS),
+                     "sheet": sheets,
+                     "version": ["1", "2"]}
             fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools)
             await fuzzed.refresh()
             assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools

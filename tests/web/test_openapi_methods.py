@@ -22,7 +22,8 @@ VALUES = {"site": "demo", "ticket_id": "AAAAAAAAAAAAAAAAAAAAAA", "counter": "1",
           "service": "etat-civil", "tenant": "demo", "party": "1", "duplicate": "1", "sector": "social",
           "motif": "passeport", "appointment": "AAAAAAAAAAAAAAAAAAAAAA", "check": "AAAAAAAAAAAAAAAAAAAAAA",
           "entry": "1", "request": "AAAAAAAAAAAAAAAAAAAAAA", "category": "voirie", "template": "1",
-          "call": "AAAAAAAAAAAAAAAAAAAAAA", "callback": "1"}
+          "call": "AAAAAAAAAAAAAAAAAAAAAA", "callback": "1",
+          "sheet": "AAAAAAAAAAAAAAAA", "version": "1"}
 
 
 def _documented(item: dict[str, Any]) -> set[str]:

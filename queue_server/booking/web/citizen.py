@@ -15,8 +15,9 @@ and the holder's page of one appointment. No account: the appointment's id is it
   data-site="SITE" data-tenant="TENANT" async>``); it frames ``/book?embed=1`` and sizes the frame to the
   height the page posts (``static/booking/embed.js``). ``data-widget="ticket"`` frames the queue's
   ``/ticket-widget?embed=1`` (waiting times, taking a ticket from home: ``queue/web/widget.py``) the same way, and
-  ``data-widget="request"`` the requests' ``/ecrire?embed=1`` (``requests/web/citizen.py``). Other widgets (kb) are
-  to come: an unknown kind is a console warning and nothing shown.
+  ``data-widget="request"`` the requests' ``/ecrire?embed=1`` (``requests/web/citizen.py``), ``data-widget="faq"``
+  (or ``"kb"``, API.md's name) the knowledge base's public FAQ ``/faq?embed=1`` (``kb/web/faq.py``). An unknown kind
+  is a console warning and nothing shown.
 
 Each page of a site carries its own Content-Security-Policy whose ``frame-ancestors`` are the tenant's declared
 websites (``queue-server tenant origins``): only they may frame it. The pages take the site's colours
@@ -52,11 +53,13 @@ from queue_server.web.theme import theme
 
 PAGE_LANGUAGES = ("fr", "en")  # the booking pages' catalogs: French, and English as written
 READS_PER_MINUTE = 120
-WIDGETS = ("booking", "ticket", "request")  # data-widget kinds /embed.js renders today
+WIDGETS = ("booking", "ticket", "request", "faq", "kb")  # data-widget kinds /embed.js renders ("kb" is "faq")
 # The frame's accessible title per kind, and the languages its page speaks.
 FRAME_TITLES = {"booking": ("Book an appointment", PAGE_LANGUAGES),
                 "ticket": ("Waiting times and tickets", CITIZEN_LANGUAGES),
-                "request": ("Write to the town hall", PAGE_LANGUAGES)}
+                "request": ("Write to the town hall", PAGE_LANGUAGES),
+                "faq": ("Frequently asked questions", CITIZEN_LANGUAGES),
+                "kb": ("Frequently asked questions", CITIZEN_LANGUAGES)}
 
 
 def json_block(data: dict[str, Any]) -> Markup:

@@ -4,12 +4,14 @@
 // the height the framed page tells (postMessage), believing only messages from the Guichet server and that frame.
 // The framed pages themselves allow framing by the tenant's declared websites only (CSP frame-ancestors).
 // data-widget="ticket" frames the waiting times and taking a ticket from home (the queue's /ticket-widget);
-// data-widget="request" writing to the town hall (the requests' /ecrire). Widgets to come (kb) are not rendered yet: a console warning, nothing shown.
+// data-widget="request" writing to the town hall (the requests' /ecrire); data-widget="faq" (or "kb") the public
+// questions and answers of the knowledge base (/faq, which needs data-tenant). An unknown kind: a console warning,
+// nothing shown.
 (() => {
   "use strict";
   const TITLES = /*TITLES*/{}; // kind -> language -> the frame's accessible title
   const WIDGETS = /*WIDGETS*/[];
-  const PATHS = { booking: "/book", ticket: "/ticket-widget", request: "/ecrire" };
+  const PATHS = { booking: "/book", ticket: "/ticket-widget", request: "/ecrire", faq: "/faq", kb: "/faq" };
   const script = document.currentScript;
   if (!script) return;
   const origin = new URL(script.src, location.href).origin;

@@ -1,0 +1,1 @@
+"""The knowledge base's HTTP endpoints and pages."""
