@@ -168,6 +168,10 @@ class PhoneReport:
         return tenant
 
     async def _report(self, request: Request, tenant: str) -> Report:
+        for name in ("from", "to"):  # the API's: a value given empty is no value left out (the page's form is lenient)
+            if name in request.query_params and not request.query_params[name]:
+                raise HTTPError(422, f"{name} is empty: give a value or leave it out.", "invalid-query",
+                                extra={"errors": [{"field": name, "message": "empty"}]})
         try:
             first, last = parse_period(request.query_params, await self.stats.phone.today(tenant))
         except BadQuery as bad:

@@ -160,6 +160,11 @@ class RequestsReport:
         return tenant
 
     async def _report(self, request: Request, tenant: str) -> Report:
+        # The API's: a value given empty is no value left out (the page's form is lenient).
+        for name in ("from", "to", "by"):
+            if name in request.query_params and not request.query_params[name]:
+                raise HTTPError(422, f"{name} is empty: give a value or leave it out.", "invalid-query",
+                                extra={"errors": [{"field": name, "message": "empty"}]})
         try:
             first, last, by = parse_period(request.query_params, await self.stats.today(tenant))
         except BadQuery as bad:
