@@ -8,7 +8,9 @@ import io
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
@@ -313,7 +315,9 @@ def test_the_summary_band_the_tabs_and_the_chart_at_office_sizes(page: Page, mak
     called = hall.api("POST", "/counters/1/next", json={"services": ["etat-civil"]}).json()
     for step in ("start", "finish"):
         assert hall.api("POST", f"/tickets/{called['id']}/{step}").status_code == 200
-    today = hall.api("GET", "/state", "supervisor").json()["recent_calls"][0]["issued_at"][:10]
+    issued = hall.api("GET", "/state", "supervisor").json()["recent_calls"][0]["issued_at"]
+    # The site's day (Paris), not UTC's: between midnight and 1 or 2 a.m. they differ.
+    today = datetime.fromisoformat(issued.replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris")).date()
     eventually(lambda: any(g["served"] == 1 for g in hall.api(
         "GET", f"/reports?date={today}", "supervisor").json()["groups"]), timeout_s=12)  # archived
     page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
