@@ -14,6 +14,7 @@ from tests.browser.conftest import Hall
 from tests.browser.looks import DESK, overflowing, shoot
 from tests.browser.test_demandes import _put_categories, run
 from tests.browser.test_setup import no_violations
+from tests.browser.waiting import POLL_S
 
 
 def timeline_of(hall: Hall, party: int, kind: str) -> list[dict[str, Any]]:
@@ -25,7 +26,7 @@ def timeline_of(hall: Hall, party: int, kind: str) -> list[dict[str, Any]]:
         entries = [e for e in answer.json()["timeline"] if e["kind"] == kind]
         if entries or time.monotonic() > deadline:
             return entries
-        time.sleep(0.1)
+        time.sleep(POLL_S)
 
 
 def test_an_agent_links_a_request_to_a_record_whose_timeline_then_shows_it(page: Page, hall: Hall) -> None:
