@@ -5,7 +5,7 @@ anonymous call names nobody and is on no timeline. The CRM never reads the phone
 code: it follows the ``phone`` stream (one for every tenant) through its own consumer group, ``crm``, and reads
 each event's JSON by its field names, which are the contract (``id``, ``tenant``, ``party``, ``reason``,
 ``reason_name``, ``outcome``, ``service``, ``service_name``, ``started_at``, ``at``, ``callback``,
-``callback_outcome``).
+``callback_outcome``, ``callback_service``).
 
 - One process at a time writes, holding a short Redis lease (as ``requests.py`` does).
 - Idempotent: each entry's ``source`` names the call (``call:{id}``) or its callback (``call:{id}:callback:{n}``),
@@ -14,6 +14,9 @@ each event's JSON by its field names, which are the contract (``id``, ``tenant``
   logged (SQLite gives an erased party's number again; a caller's record is often made during the call). Never
   resurrects: an erased party's calls are blanked by the phone desk (``Record.erasers``), so that their later
   events name no one.
+- The entry's sector is the sector of the service the call concerns (``crm_sector_services``): the service it was
+  transferred to, else the one that calls back; when the collectivity's sites put that service in different
+  sectors, or in none, or the call names no service, it is general (every reader sees it).
 - ``summary`` is written once, in the collectivity's language (French). ``Party.dealt_with_at`` moves to the
   latest call's time: retention counts from the last dealing.
 """
@@ -35,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from queue_server.crm.tables import Entry, Party
+from queue_server.crm.tables import Entry, Party, SectorService
 from queue_server.i18n import DEFAULT, translations
 from queue_server.store.worker import Entries, LeasedWorker, text
 
@@ -66,6 +69,7 @@ class Called:
     logged_at: datetime  # when the desk wrote it: the caller's record may be made during the call
     callback: int | None = None
     callback_outcome: str = ""
+    service: str = ""  # the service the call concerns: transferred to, else calling back
 
     @property
     def source(self) -> str:
@@ -102,7 +106,8 @@ def call_events(entries: Entries) -> list[Called]:
                 reason_name=str(data.get("reason_name") or data["reason"]), outcome=str(data["outcome"]),
                 service_name=str(data.get("service_name") or data.get("service") or ""), at=_moment(data["at"]),
                 logged_at=_moment(data["ended_at"] if kind == "logged" else data["at"]), callback=callback,
-                callback_outcome=str(data.get("callback_outcome") or "")))
+                callback_outcome=str(data.get("callback_outcome") or ""),
+                service=str(data.get("service") or data.get("callback_service") or "")))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("crm: phone entry %s skipped: %s", text(entry_id), type(exc).__name__)
     return out
@@ -123,6 +128,19 @@ def summary(event: Called, lang: str = DEFAULT) -> str:
                  "appointment": _("Call — {reason} (appointment booked)"),
                  "request": _("Call — {reason} (request created)")}.get(event.outcome, _("Call — {reason}"))
     return words.format(reason=event.reason_name, service=event.service_name)
+
+
+async def _sectors(session: AsyncSession, tenant: str, services: set[str]) -> dict[str, str]:
+    """The sector of each of ``services`` that every site of ``tenant`` offering it puts in the same one."""
+    if not services:
+        return {}
+    table = SectorService.__table__  # type: ignore[attr-defined]
+    rows = await session.execute(select(table.c.service_id, table.c.sector_id).where(
+        table.c.tenant_id == tenant, table.c.service_id.in_(services)))
+    found: dict[str, set[str]] = {}
+    for service, sector in rows:
+        found.setdefault(service, set()).add(sector)
+    return {service: next(iter(named)) for service, named in found.items() if len(named) == 1}
 
 
 class CallTimeline(LeasedWorker):
@@ -172,6 +190,7 @@ class CallTimeline(LeasedWorker):
             rows = await session.execute(select(_PARTIES.c.id, _PARTIES.c.created_at).where(
                 _PARTIES.c.tenant_id == tenant, _PARTIES.c.id.in_({e.party for e in events})))
             created = {row.id: row.created_at for row in rows}
+            sectors = await _sectors(session, tenant, {e.service for e in events if e.service})
             insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
             written = 0
             dealt: dict[int, datetime] = {}
@@ -182,7 +201,8 @@ class CallTimeline(LeasedWorker):
                     continue  # a party gone (or another one now): nobody's
                 done = await session.execute(insert(_ENTRIES).on_conflict_do_nothing(), [{
                     "tenant_id": tenant, "party_id": event.party, "kind": "call", "source": event.source,
-                    "at": event.at, "sector": None, "site_id": None, "service": None, "author": "",
+                    "at": event.at, "sector": sectors.get(event.service), "site_id": None,
+                    "service": event.service or None, "author": "",
                     "summary": summary(event),
                     "detail": {"call": event.id, "reason": event.reason, "outcome": event.outcome,
                                **({"callback": event.callback, "callback_outcome": event.callback_outcome}

@@ -59,6 +59,8 @@ def event_data(kind: str, call: CallRow, callback: CallbackRow | None = None) ->
         "service_name": call.service_name, "started_at": iso(call.started_at), "ended_at": iso(call.ended_at),
         "duration_s": call.duration_s, "at": iso(call.started_at),
     }
+    if callback is not None and callback.service:
+        data["callback_service"] = callback.service  # the service that calls back: the CRM files the call under it
     if callback is not None and kind == "callback.done":
         data.update(callback=callback.id, callback_outcome=callback.outcome, at=iso(callback.done_at))
     return data

@@ -174,6 +174,14 @@ class Phone:
                 .distinct())).all()
         return sorted(((login, name or login) for login, name in rows), key=lambda item: (item[1].lower(), item[0]))
 
+    async def tenant_names(self, tenants: Sequence[str]) -> dict[str, str]:
+        """The names of these collectivities (the owners of the partners' sheets a call consulted), by id."""
+        if not tenants:
+            return {}
+        async with self.db() as session:
+            rows = (await session.exec(select(Tenant.id, Tenant.name).where(col(Tenant.id).in_(set(tenants))))).all()
+        return {tenant: name or tenant for tenant, name in rows}
+
     # Calls ----------------------------------------------------------------------------------------------------
 
     async def log(self, tenant: str, new: CallIn, who: Who) -> Found:
@@ -227,7 +235,7 @@ class Phone:
             await session.refresh(call)
             if callback is not None:
                 await session.refresh(callback)
-        await self.publish("call.logged", call)
+        await self.publish("call.logged", call, callback)
         return Found(call, callback)
 
     async def get(self, tenant: str, call_id: str) -> Found:

@@ -1,8 +1,8 @@
 """The phone desk in chromium, at a desk's 1366×768: an agent takes a call with the keyboard (F2), finds the caller
-by the number they call from, notes the reason, looks for a sheet (the knowledge base is not there yet: the page
-says so), promises a callback and logs the call with Ctrl+Enter; the callback is in their list, and the caller's
-record shows the call; the callback is then marked done. A supervisor reads the calls' report. Every page is
-axe-clean and nothing spills out of the screen."""
+by the number they call from, notes the reason, finds and reads a sheet the agglomeration shares, promises a
+callback and logs the call with Ctrl+Enter; the callback is in their list, and the caller's record shows the call;
+the callback is then marked done. A supervisor reads the calls' report. Every page is axe-clean and nothing spills
+out of the screen."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Hall
 from tests.browser.looks import DESK, overflowing, shoot
+from tests.browser.test_kb import partners
 from tests.browser.test_setup import no_violations
 from tests.browser.waiting import eventually
 
@@ -31,12 +32,15 @@ def party(hall: Hall, **fields: Any) -> dict[str, Any]:
 
 def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: Page, hall: Hall) -> None:
     """F2 starts the call's clock and puts the focus in the caller's search; the number Anne calls from finds her
-    record, Enter takes it and moves on to the reason; the knowledge base's search says it is unavailable; a
-    callback for tomorrow morning to her number (filled in from her record) is promised to the agent herself;
-    Ctrl+Enter logs the call: the page says so, the callback is first in "mine", the call among today's; Anne's
-    record shows "Appel — Urbanisme (rappel à faire)" linking to the call; marked done ("Joint"), the callback
+    record, Enter takes it and moves on to the reason; "dechets" finds, as the agent types, the sheet the
+    agglomeration shares, marked with its owner; "Lire" opens it in the knowledge base's panel, read only, and the
+    sheet is among the call's sheets consulted once the panel is closed; a callback for tomorrow morning to her
+    number (filled in from her record) is promised to the agent herself; Ctrl+Enter logs the call: the page says so,
+    the callback is first in "mine", the call among today's; Anne's record shows "Appel — Urbanisme (rappel à
+    faire)" linking to the call, whose page names the sheet and its owner; marked done ("Joint"), the callback
     leaves the list."""
     anne = party(hall, **ANNE)
+    partners(hall)  # the hall's collectivity and its agglomeration share their sheets
     page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
     hall.sign_in(page, "agent", "/phone")
     expect(page.get_by_role("heading", name="Téléphone", level=1)).to_be_visible()
@@ -58,10 +62,26 @@ def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: P
     expect(page.locator("#note")).to_be_focused()
     page.keyboard.type("Demande où en est son permis de construire.")
 
-    page.locator("#kb-q").fill("permis de construire")
-    page.locator("#kb-q").press("Enter")
-    # The knowledge base answers the desk (this hall's collectivity has no sheet about it).
-    expect(page.locator("#kb-status")).to_have_text("Aucune fiche ne répond à « permis de construire ».")
+    page.locator("#kb-q").fill("dechets")
+    found = page.locator("#kb-results li.sheet")
+    expect(found).to_have_count(1)
+    expect(found).to_contain_text("Collecte des déchets et encombrants")
+    expect(found.locator(".owner")).to_have_text("Partagée par Démoville Agglomération")
+    expect(found.locator("mark").first).to_have_text(re.compile("déchets", re.I))
+    found.get_by_role("button", name=re.compile("^Lire")).click()
+    panel = page.get_by_role("dialog", name="Connaissances")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("heading", level=3)).to_have_text("Collecte des déchets et encombrants")
+    expect(panel).to_contain_text("Lecture seule : fiche de Démoville Agglomération.")
+    expect(panel.locator("table")).to_contain_text("lundi et jeudi")
+    no_violations(page)
+    shoot(page, "phone-sheet")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    consulted = page.locator("#sheets li")
+    expect(consulted).to_have_count(1)
+    expect(consulted).to_contain_text("Collecte des déchets et encombrants")
+    expect(consulted).to_contain_text("Démoville Agglomération")
 
     page.get_by_label("Rappel à faire", exact=True).check()
     expect(page.locator("#cb-phone")).to_have_value(re.compile(r"^\+?[0-9 ]*6 ?12 ?34 ?56 ?78$"))
@@ -88,6 +108,8 @@ def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: P
 
     calls = hall.api("GET", f"/api/v1/tenants/{hall.site}/phone/calls").json()["items"]
     assert [(c["party"], c["reason"], c["outcome"]) for c in calls] == [(anne["id"], "urbanisme", "callback")]
+    assert [(s["title"], s["tenant"]) for s in calls[0]["sheets"]] == [
+        ("Collecte des déchets et encombrants", f"{hall.site}-agglo")]
     assert calls[0]["duration_s"] >= 1 and calls[0]["callback"]["agent"] == hall.login("agent")
     # "Tomorrow morning" is 9:00 on the collectivity's clock (Paris), whatever the browser's (UTC here).
     tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
@@ -107,6 +129,7 @@ def test_an_agent_takes_a_call_with_the_keyboard_and_promises_a_callback(page: P
     entry.get_by_role("link").click()
     expect(record.get_by_role("heading", level=1)).to_contain_text("Appel du")
     expect(record.locator("main")).to_contain_text("Demande où en est son permis de construire.")
+    expect(record.locator("main")).to_contain_text("Collecte des déchets et encombrants (Démoville Agglomération)")
     no_violations(record)
     shoot(record, "phone-call-page")
     record.close()

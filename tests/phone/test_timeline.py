@@ -120,3 +120,35 @@ async def test_the_events_carry_the_party_and_never_the_note_the_name_nor_the_nu
     assert anonymous["party"] is None
     found = await calls_on(desk, anne["id"], lambda found: len(found) == 2)
     assert all("dechets" not in str(e["detail"]) for e in found)
+
+
+async def test_a_call_about_a_service_of_a_sealed_sector_is_seen_by_that_sector_only(desk: Desk,
+                                                                                   now: datetime) -> None:
+    """Urbanisme is a sealed sector of Hugo's: Anne's call transferred to urbanisme, and her call promising a callback
+    by the urbanisme service, are filed under it (Hugo reads them; Léa, in no sector, does not see them); her call
+    answered without a service stays general, seen by both."""
+    made = await desk.call("alain", "PUT", f"{BASE}/sectors/urbanisme", json={
+        "name": "Urbanisme", "sealed": True, "members": ["hugo"],
+        "services": [{"site": "demo", "service": "urbanisme"}]})
+    assert made.status_code == 200, made.text
+    anne = await desk.party(first_name="Anne", last_name="Lefèvre")
+    await desk.log(party=anne["id"], reason="urbanisme", outcome="transferred", service="urbanisme")
+    await desk.log(party=anne["id"], reason="urbanisme", outcome="callback",
+                   callback={"due_at": later(now), "phone": "0612345678", "service": "urbanisme"})
+    await desk.log(party=anne["id"], reason="voirie")
+
+    async def entries(who: str) -> list[tuple[str | None, str]]:
+        answer = await desk.call(who, "GET", f"{BASE}/parties/{anne['id']}")
+        assert answer.status_code == 200, answer.text
+        return [(e["sector"], e["summary"]) for e in reversed(answer.json()["timeline"]) if e["kind"] == "call"]
+
+    await calls_on(desk, anne["id"], lambda found: len(found) >= 1)  # Léa sees the general one once written
+    with anyio.fail_after(10):
+        while len(await entries("hugo")) < 3:
+            await anyio.sleep(0.05)
+    assert await entries("hugo") == [
+        ("urbanisme", _("Call — {reason} (transferred to {service})").format(reason="Urbanisme",
+                                                                             service="Urbanisme")),
+        ("urbanisme", _("Call — {reason} (callback to do)").format(reason="Urbanisme")),
+        (None, _("Call — {reason} (answered)").format(reason="Voirie et propreté"))]
+    assert await entries("lea") == [(None, _("Call — {reason} (answered)").format(reason="Voirie et propreté"))]

@@ -120,9 +120,10 @@ class DeskPages:
         view = call_view(found, self.phone.clock())
         callback = found.callback
         agents = dict(await self.phone.agents(viewer.tenant)) if callback and callback.agent else {}
+        owners = await self.phone.tenant_names([s["tenant"] for s in view["sheets"] if s["tenant"]])
         return self._render(
             request, viewer, "phone_call.html", section=found.call.reason_name, call=found.call, view=view,
-            callback=callback, outcome=outcome_words(lang).get(found.call.outcome, found.call.outcome),
+            callback=callback, owners=owners, outcome=outcome_words(lang).get(found.call.outcome, found.call.outcome),
             done=done_words(lang), started=when(found.call.started_at),
             callback_agent=agents.get(callback.agent, callback.agent) if callback and callback.agent else "",
             due=when(callback.due_at) if callback else "", done_at=when(callback.done_at) if callback and

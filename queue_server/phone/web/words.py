@@ -30,6 +30,8 @@ def desk_strings(lang: str) -> dict[str, object]:
         "kb_unavailable": _("Knowledge base unavailable"),
         "kb_none": _("No sheet answers to “{query}”."),
         "kb_add": _("Add"),
+        "kb_read": _("Read"),
+        "kb_shared_by": _("Shared by {owner}"),
         "kb_added": _("Sheet added: {title}"),
         "remove": _("Remove {title}"),
         "no_sheet": _("No sheet consulted yet."),

@@ -138,6 +138,7 @@ def counter_strings(lang: str, retention_days: int = 730) -> dict[str, Any]:
         "records_many": _("{n} records found (↓ ↑ to go through, Enter to choose)."),
         "search_failed": _("The search failed: {problem}"),
         "record_chosen": _("Record chosen: {name}."),
+        "record_not_found": _("The record asked for cannot be read: search for the person."),
         "without_record": _("Without a record: an anonymous ticket."),
         "born": _("Born on {date}"),
         "phone": _("Phone"),

@@ -77,6 +77,8 @@ def form_strings(lang: str) -> dict[str, Any]:
         "summary_many": _("The request is not filed yet: correct these points."),
         "failed": _("The request could not be filed: {problem}"),
         "unreachable": _("The server cannot be reached. Nothing is lost: try again."),
+        "for_party": _("The request will be added to the citizen record of {name}."),
+        "not_linked": _("It could not be added to the citizen record: link it from its page."),
         "sending": _("Filing the request…"),
         "filed": _("Request {reference} filed."),
         "file_type": _("“{name}” is not a PDF, JPEG or PNG file."),

@@ -10,6 +10,9 @@
 // - K: like the page's single-key shortcuts (not while typing, not with another dialog open, not when they are
 //   turned off, not when the agent gave K to an action of the counter). A button in the mode bar opens it too, and
 //   the shortcuts' help lists K.
+// - Other pages use it too (the phone desk): window.KbPanel.read(item) opens the panel on one sheet of a search's
+//   results, and each sheet read is told to the page with the event "kb:read" ({id, title, tenant, tenant_name}):
+//   the phone desk counts it among the call's sheets consulted.
 "use strict";
 
 (() => {
@@ -140,6 +143,8 @@
     $("kb-panel-sheet").hidden = false;
     $("kb-panel-sheet-title").focus();
     $("kb-panel-sheet").dataset.index = String(index);
+    document.dispatchEvent(new CustomEvent("kb:read", {
+      detail: { id: sheet.id, title: sheet.title, tenant: sheet.tenant, tenant_name: sheet.tenant_name } }));
   }
 
   function wire() {
@@ -191,12 +196,25 @@
   }
 
   async function open() {
-    if (!(await load())) return;
-    if (panel.open) return;
+    if (!(await load())) return false;
+    if (panel.open) return true;
     panel.showModal();
     $("kb-panel-q").focus();
     $("kb-panel-q").select();
+    return true;
   }
+
+  /** Opens the panel on one sheet found by another search of the page (an item of GET …/kb/search). */
+  async function read(item) {
+    if (!(await open())) return false;
+    results = [item];
+    drawResults(results);
+    $("kb-panel-count").textContent = "";
+    await openSheet(0);
+    return true;
+  }
+
+  window.KbPanel = { open, read };
 
   /** Whether the agent gave K to one of the counter's actions (the page shows each action's key). */
   function keyTaken() {

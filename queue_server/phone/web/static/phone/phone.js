@@ -7,11 +7,14 @@
 //   typed.
 // - The caller: the citizen record's search (GET …/parties?q=, names or numbers, as the record's own page), one
 //   result chosen with Enter or a click; a new person's record (POST …/parties) when nobody answers; or anonymous.
-// - Sheets consulted: the knowledge base's search (GET …/kb/search?q=); a collectivity without one answers 404, and
-//   the page says the knowledge base is unavailable. Each sheet added is sent by its id and title.
+// - Sheets consulted: the knowledge base's search (GET …/kb/search?q=, as the agent types); a collectivity without
+//   one answers 404, and the page says the knowledge base is unavailable. A partner's sheet names its owner. "Read"
+//   opens the sheet in the knowledge base's panel (static/kb/panel.js, also opened with K), and a sheet read there
+//   during a call is added to its sheets consulted (the panel's event "kb:read"); "Add" adds one without reading
+//   it. Each sheet is sent by its id and title (and its owner's tenant when it is a partner's).
 // - How the call ended: a transfer names its service; a callback its time, number and who calls back (nobody
-//   named: the agent themself); an appointment or a request opens the agenda or the new request's form, in a new
-//   tab, with the caller.
+//   named: the agent themself); an appointment or a request opens reception's booking (/counter#reception, V) or the new
+//   request's form, in a new tab, with the caller.
 // - Callbacks to do: the agent's, their service's (remembered on this computer), everyone's, or for supervisors
 //   everyone's overdue ones, as the server orders them (overdue first); "Mark as done" asks how it went (POST
 //   …/phone/callbacks/{id}/done).
@@ -273,17 +276,27 @@
     }
     list.replaceChildren(...sheets.map((sheet, n) => el("li", {},
       el("span", { text: sheet.title }),
+      sheet.owner ? el("span", { class: "tag owner", text: sheet.owner }) : null,
       el("button", { type: "button", class: "light small", "aria-label": format(S.remove, { title: sheet.title }),
                      onclick: () => { sheets.splice(n, 1); renderSheets(); $("kb-q").focus(); } }, "×"))));
   }
+
+  let kbSeq = 0;
+  let kbTimer = null;
 
   async function searchSheets() {
     const query = $("kb-q").value.trim();
     const status = $("kb-status");
     const list = $("kb-results");
-    if (!query) return;
+    const mine = ++kbSeq;
+    if (!query) {
+      list.replaceChildren();
+      status.textContent = "";
+      return;
+    }
     status.textContent = S.searching;
     const answer = await api("GET", `${tenantBase}/kb/search?q=${encodeURIComponent(query)}`);
+    if (mine !== kbSeq) return; // a later search was asked: its answer is the one shown
     if (answer.status === 404) {
       list.replaceChildren();
       status.textContent = S.kb_unavailable;
@@ -295,22 +308,49 @@
     }
     const items = (answer.body && answer.body.items) || [];
     status.textContent = items.length ? "" : format(S.kb_none, { query });
-    list.replaceChildren(...items.slice(0, 8).map((item) => el("li", { class: "sheet" },
-      el("span", { class: "name", text: item.title }),
-      item.tenant && item.tenant !== data.tenant ? el("span", { class: "tag", text: item.tenant }) : null,
-      item.excerpt ? el("span", { class: "muted excerpt", text: item.excerpt }) : null,
-      el("button", { type: "button", class: "secondary small", text: S.kb_add,
-                     "aria-label": `${S.kb_add} : ${item.title}`, onclick: () => addSheet(item) }))));
+    list.replaceChildren(...items.slice(0, 8).map((item) => {
+      const excerpt = el("span", { class: "muted excerpt" });
+      for (const span of item.excerpt_spans || []) excerpt.append(span.hit ? el("mark", {}, span.text) : span.text);
+      const partner = item.tenant && item.tenant !== data.tenant;
+      return el("li", { class: "sheet" },
+        el("span", { class: "name", text: item.title }),
+        partner ? el("span", { class: "tag owner", text: format(S.kb_shared_by, { owner: item.tenant_name }) }) : null,
+        excerpt.childNodes.length ? excerpt : null,
+        el("span", { class: "actions" },
+          el("button", { type: "button", class: "secondary small", text: S.kb_read,
+                         "aria-label": `${S.kb_read} : ${item.title}`, onclick: () => readSheet(item) }),
+          el("button", { type: "button", class: "light small", text: S.kb_add,
+                         "aria-label": `${S.kb_add} : ${item.title}`, onclick: () => addSheet(item) })));
+    }));
+  }
+
+  /** The sheet in the knowledge base's panel; without it (not loaded), its page in a new tab. */
+  async function readSheet(item) {
+    if (window.KbPanel && await window.KbPanel.read(item)) return; // the panel tells "kb:read": added below
+    addSheet(item);
+    window.open(`/connaissances/${encodeURIComponent(item.id)}`, "_blank", "noopener");
   }
 
   function addSheet(item) {
     const sheet = { id: String(item.id), title: String(item.title) };
-    if (item.tenant && item.tenant !== data.tenant) sheet.tenant = String(item.tenant);
+    if (item.tenant && item.tenant !== data.tenant) {
+      sheet.tenant = String(item.tenant);
+      sheet.owner = String(item.tenant_name || item.tenant);
+    }
     if (!sheets.some((s) => s.id === sheet.id && s.tenant === sheet.tenant)) sheets.push(sheet);
     renderSheets();
     $("kb-status").textContent = format(S.kb_added, { title: sheet.title });
   }
 
+  // A sheet read in the panel during a call is one of its sheets consulted.
+  document.addEventListener("kb:read", (event) => {
+    if (started !== null) addSheet(event.detail);
+  });
+
+  $("kb-q").addEventListener("input", () => {
+    clearTimeout(kbTimer);
+    kbTimer = setTimeout(searchSheets, 150);
+  });
   $("kb-search").addEventListener("click", searchSheets);
   $("kb-q").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
@@ -389,13 +429,14 @@
 
   function updateLinks() {
     const party = caller && !caller.anonymous ? caller : null;
-    $("book-link").href = party ? `/agenda?party=${encodeURIComponent(party.id)}` : "/agenda";
+    $("book-link").href = party ? `/counter?party=${encodeURIComponent(party.id)}#reception` : "/counter#reception";
     const query = new URLSearchParams({ channel: "phone" });
     if (party) {
       query.set("party", party.id);
       const [first, ...rest] = party.name.split(" ");
       query.set("first_name", first);
       if (rest.length) query.set("last_name", rest.join(" "));
+      if ((party.phones || [])[0]) query.set("phone", party.phones[0]);
     }
     $("request-link").href = `/demandes/nouvelle?${query}`;
   }
@@ -457,7 +498,7 @@
 
   function body() {
     const out = { reason: $("reason").value, outcome: outcome(), duration_s: seconds(), note: $("note").value,
-                  sheets };
+                  sheets: sheets.map(({ id, title, tenant }) => (tenant ? { id, title, tenant } : { id, title })) };
     if (caller && !caller.anonymous) out.party = caller.id;
     if (out.outcome === "transferred") out.service = $("service").value;
     if (out.outcome === "callback") {

@@ -4,6 +4,8 @@
 // - The citizen record (GET /api/v1/me names the collectivity, /api/v1/tenants/{tenant}/parties): a combobox
 //   (↓/↑, Enter; stale searches cancelled) or a new record, and the ticket it gives names them ("party").
 // - The person chosen is told to the other scripts of the page ("reception:person": booking's panel books for them).
+// - The phone desk's "Book the appointment" opens /counter?party=12#reception: that record (read once, audited as
+//   every read) is the person chosen, so that V books for them; the address then forgets the party.
 "use strict";
 
 (() => {
@@ -350,4 +352,19 @@
 
   // The form changed: a new ticket is asked for.
   for (const id of ["issue-service", "issue-priority"]) $(id).addEventListener("change", () => { issueKey = null; });
+
+  // A person named by the address (the phone desk's link) -------------------------------------------------
+
+  const named = new URLSearchParams(location.search).get("party") || "";
+  if (/^[1-9][0-9]{0,9}$/.test(named)) {
+    (async () => {
+      await tenantKnown;
+      const answer = tenant() ? await api("GET", `${records()}/${encodeURIComponent(named)}`) : null;
+      const address = new URL(location.href);
+      address.searchParams.delete("party");
+      history.replaceState(history.state, "", address);
+      if (answer && answer.ok) choose(answer.body);
+      else personSays(S.record_not_found, true);
+    })();
+  }
 })();

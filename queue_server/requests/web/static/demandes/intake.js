@@ -5,6 +5,9 @@
 //   files in "attachments"); the API's answer is the rule. A refusal is said next to its field (its error line,
 //   named by aria-describedby, the field aria-invalid) and in a summary that takes the focus; the form keeps all
 //   that was typed and chosen. Filed: the request's page opens, saying so (demandes.js reads what it says).
+// - Filled in from the address (the phone desk's "File the request": ?channel=phone&party=12&first_name=…&last_name=…
+//   &phone=…&email=…): the fields given, and the party: once filed, the request is linked to that citizen record
+//   (POST …/requests/{id}/party), as a request's page does.
 // - Printing: POST …/requests/{id}/printed (audited) before the browser's print dialog; Ctrl+P is noted too.
 "use strict";
 
@@ -94,6 +97,21 @@
 
   const channel = () => form.querySelector("input[name=channel]:checked").value;
   const value = (id) => $(id).value.trim();
+
+  // What the address gives (the phone desk's link): the channel, the sender's names and contacts, the party.
+  const given = new URLSearchParams(location.search);
+  const givenChannel = form.querySelector(`input[name=channel][value="${CSS.escape(given.get("channel") || "")}"]`);
+  if (givenChannel) givenChannel.checked = true;
+  for (const id of ["first_name", "last_name", "email", "phone"]) {
+    const text = (given.get(id) || "").trim();
+    if (text && !$(id).value) $(id).value = text;
+  }
+  const party = /^[1-9][0-9]{0,9}$/.test(given.get("party") || "") ? Number(given.get("party")) : null;
+  if (party !== null) {
+    const name = [given.get("first_name"), given.get("last_name")].filter(Boolean).join(" ") || `n° ${party}`;
+    $("party-note").textContent = format(S.for_party, { name });
+    $("party-note").hidden = false;
+  }
 
   function showDate() {
     receivedField.hidden = channel() !== "postal";
@@ -261,7 +279,12 @@
       return;
     }
     if (answer.ok) {
-      sessionStorage.setItem(DONE_KEY, format(S.filed, { reference: problem.reference }));
+      let done = format(S.filed, { reference: problem.reference });
+      if (party !== null) {
+        const linked = await api("POST", `${tenantBase}/requests/${encodeURIComponent(problem.id)}/party`, { party });
+        if (!linked.ok) done = `${done} ${S.not_linked}`;
+      }
+      sessionStorage.setItem(DONE_KEY, done);
       location.href = `/demandes/${encodeURIComponent(problem.id)}`;
       return;
     }
