@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Hall
 from tests.browser.looks import DESK, overflowing, shoot
+from tests.browser.test_demandes import _put_categories, run
 from tests.browser.test_kb import partners
 from tests.browser.test_setup import no_violations
 from tests.browser.waiting import eventually
@@ -199,3 +200,51 @@ def test_a_supervisor_reads_the_calls_report(page: Page, hall: Hall) -> None:
     shoot(page, "phone-bilan")
     shoot(page, "phone-bilan-whole", full_page=True)
     assert overflowing(page, scrolls=True, root="main") == []
+
+
+def test_a_calls_appointment_and_request_open_with_its_caller(page: Page, hall: Hall) -> None:
+    """Anne calls to report a pavement and to book an appointment. "Demande créée" offers the new request's form in
+    a new tab, filled with how it came (phone), her names and number, saying it goes to her record; filed, the request
+    is linked to her record. "Rendez-vous pris" opens reception with Anne chosen, its booking panel offered for her,
+    and the address forgets her number."""
+    run(_put_categories(hall))
+    anne = party(hall, **ANNE)
+    page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
+    hall.sign_in(page, "agent", "/phone")
+    page.keyboard.press("F2")
+    page.keyboard.type("06 12 34 56 78")
+    expect(page.locator("#caller-results button.result")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(page.locator("#caller-name")).to_have_text("Anne Lefèvre")
+    page.locator("#reason").select_option("voirie")
+
+    page.get_by_label("Demande créée", exact=True).check()
+    with page.context.expect_page() as opened:
+        page.locator("#request-link").click()
+    form = opened.value
+    expect(form.locator("h1")).to_have_text("Nouvelle demande")
+    expect(form.locator("#channel-phone")).to_be_checked()
+    expect(form.locator("#first_name")).to_have_value("Anne")
+    expect(form.locator("#last_name")).to_have_value("Lefèvre")
+    expect(form.locator("#phone")).to_have_value(re.compile(r"6 ?12 ?34 ?56 ?78$"))
+    expect(form.locator("#party-note")).to_have_text("La demande sera ajoutée à la fiche citoyen de Anne Lefèvre.")
+    no_violations(form)
+    form.locator("#category").select_option("voirie")
+    form.locator("#subject").fill("Trottoir abîmé rue Haute")
+    form.locator("#body").fill("Le trottoir devant le 12 rue Haute est défoncé depuis l'orage.")
+    form.locator("#email").fill("anne.lefevre@example.fr")
+    form.locator("#file").click()
+    form.wait_for_url(re.compile(r"/demandes/[A-Za-z0-9_-]+$"))
+    expect(form.locator("#linked-party")).to_contain_text(f"{anne['id']}")
+    form.close()
+
+    page.get_by_label("Rendez-vous pris", exact=True).check()
+    expect(page.locator("#book-link")).to_have_attribute("href", f"/counter?party={anne['id']}#reception")
+    with page.context.expect_page() as opened:
+        page.locator("#book-link").click()
+    reception = opened.value
+    expect(reception.locator("#person-name")).to_have_text("Anne Lefèvre")
+    expect(reception.locator("#booking")).to_be_visible()
+    eventually(lambda: "party=" not in reception.url)
+    assert reception.url.endswith("/counter#reception")
+    no_violations(reception)
