@@ -4,12 +4,12 @@ rules of handling (lateness, reply templates, merging, transmitting)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from queue_server.requests.domain import acknowledgement as ack
-from queue_server.requests.domain import attachments, due, handling, references, sender, status
+from queue_server.requests.domain import attachments, due, handling, receipt, references, sender, status
 from queue_server.requests.domain.errors import Refused
 
 SERVICE = ack.ServiceContact("Service urbanisme", "1 place de la Mairie, 75011 Démoville", "urba@demoville.fr",
@@ -245,3 +245,27 @@ def test_only_an_open_request_is_transmitted_and_one_handled_elsewhere_stays_clo
         with pytest.raises(Refused) as refused:
             handling.check_reopen(merged, transmitted)
         assert refused.value.kind == "wrong-status"
+
+
+# The rules: a letter's day of receipt, the acknowledgement's last day ----------------------------------------
+
+
+def test_a_letter_is_received_on_a_day_of_the_last_sixty_never_later() -> None:
+    """Staff give a letter's day: up to 60 days back; without one, today; a day ahead or 61 back is refused."""
+    today = date(2026, 3, 16)
+    assert receipt.received_on(None, today, "web", staff=False) == today
+    assert receipt.received_on(date(2026, 3, 12), today, "postal", staff=True) == date(2026, 3, 12)
+    assert receipt.received_on(today - timedelta(days=60), today, "postal", staff=True) == date(2026, 1, 15)
+    for given, channel, staff in ((date(2026, 3, 17), "postal", True), (date(2026, 1, 14), "postal", True),
+                                  (date(2026, 3, 12), "phone", True), (date(2026, 3, 12), "postal", False)):
+        with pytest.raises(Refused) as refused:
+            receipt.received_on(given, today, channel, staff=staff)  # type: ignore[arg-type]
+        assert (refused.value.kind, refused.value.field) == ("invalid-receipt-date", "received_on")
+
+
+def test_an_acknowledgement_goes_on_the_sixth_day_at_the_latest() -> None:
+    """Received on Monday 16 March: due on Sunday 22 March (before 7 days have passed), not before."""
+    assert receipt.acknowledge_by(date(2026, 3, 16)) == date(2026, 3, 22)
+    assert not receipt.acknowledgement_due(date(2026, 3, 16), date(2026, 3, 21))
+    assert receipt.acknowledgement_due(date(2026, 3, 16), date(2026, 3, 22))
+    assert receipt.acknowledgement_due(date(2026, 3, 16), date(2026, 4, 1))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,8 +20,6 @@ import pytest
 from queue_server.db.engine import make_engine, sessions
 from queue_server.platform.outbox import MessageTemplates
 from queue_server.requests.acknowledging import DueAcknowledgements
-from queue_server.requests.domain import receipt
-from queue_server.requests.domain.errors import Refused
 from queue_server.requests.service import Requests
 from tests.conftest import Stack
 from tests.outbox.support import SmtpSink, eventually
@@ -88,30 +86,6 @@ async def two_steps(http: httpx.AsyncClient, stack: Stack) -> None:
 def problem_of(answer: httpx.Response) -> tuple[int, str, str]:
     body = answer.json()
     return answer.status_code, body["type"].rsplit("/", 1)[1], body.get("errors", [{}])[0].get("field", "")
-
-
-# The rules: a letter's day of receipt, the acknowledgement's last day ----------------------------------------
-
-
-def test_a_letter_is_received_on_a_day_of_the_last_sixty_never_later() -> None:
-    """Staff give a letter's day: up to 60 days back; without one, today; a day ahead or 61 back is refused."""
-    today = date(2026, 3, 16)
-    assert receipt.received_on(None, today, "web", staff=False) == today
-    assert receipt.received_on(date(2026, 3, 12), today, "postal", staff=True) == date(2026, 3, 12)
-    assert receipt.received_on(today - timedelta(days=60), today, "postal", staff=True) == date(2026, 1, 15)
-    for given, channel, staff in ((date(2026, 3, 17), "postal", True), (date(2026, 1, 14), "postal", True),
-                                  (date(2026, 3, 12), "phone", True), (date(2026, 3, 12), "postal", False)):
-        with pytest.raises(Refused) as refused:
-            receipt.received_on(given, today, channel, staff=staff)  # type: ignore[arg-type]
-        assert (refused.value.kind, refused.value.field) == ("invalid-receipt-date", "received_on")
-
-
-def test_an_acknowledgement_goes_on_the_sixth_day_at_the_latest() -> None:
-    """Received on Monday 16 March: due on Sunday 22 March (before 7 days have passed), not before."""
-    assert receipt.acknowledge_by(date(2026, 3, 16)) == date(2026, 3, 22)
-    assert not receipt.acknowledgement_due(date(2026, 3, 16), date(2026, 3, 21))
-    assert receipt.acknowledgement_due(date(2026, 3, 16), date(2026, 3, 22))
-    assert receipt.acknowledgement_due(date(2026, 3, 16), date(2026, 4, 1))
 
 
 # Letters entered by staff -------------------------------------------------------------------------------------
