@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +16,12 @@ import anyio
 import httpx
 import orjson
 import pytest
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from queue_server.db.engine import make_engine, sessions
+from queue_server.platform.tokens import create_token
 from queue_server.platform.users import add_user
 from queue_server.queue.protocol import CLOSE_REVOKED
 from queue_server.settings import load_settings
@@ -34,6 +38,7 @@ class Pair:
     b: ServerProcess
     tokens: dict[str, str]  # a display's and an admin's token at ``live``
     env: dict[str, str]  # what the servers were started with (Redis, database)
+    anne: str = "anne"  # the login of this test's agent at ``live``
 
 
 @pytest.fixture
@@ -45,25 +50,67 @@ def valkey(tmp_path: Path) -> Iterator[str]:
         embedded.stop()
 
 
+@dataclass
+class Servers:
+    a: ServerProcess
+    b: ServerProcess
+    admin: str  # an admin's token at ``live``
+    env: dict[str, str]
+    people: int = 0
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Two server processes on one Redis and one database, shared by the module's tests: the site ``live`` and the
+    tenant's administrator ``root``."""
+    folder = tmp_path_factory.mktemp("pair")
+    database = f"sqlite:///{folder / 'shared.sqlite3'}"
+
+    async def seeded() -> dict[str, str]:
+        tokens = await seed_site(database, "live", 1, ("etat-civil",), ("admin",))
+        engine = make_engine(load_settings(database={"url": database}).database_url)
+        async with sessions(engine)() as session:
+            await add_user(session, "live", "root", PASSWORD, "Root", [(None, "admin")])
+        await engine.dispose()
+        return tokens
+
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: the test runner's may be in this thread
+        tokens = pool.submit(asyncio.run, seeded()).result()
+    embedded = EmbeddedValkey(folder / "valkey")
+    try:
+        env = {"QUEUE_REDIS_URL": embedded.start(), "QUEUE_DATABASE_URL": database,
+               "QUEUE_SERVER_TRUSTED_ORIGINS": '["https://www.ville.example"]'}
+        with ExitStack() as stack:
+            processes = []
+            for name in ("a", "b"):
+                (folder / name).mkdir()
+                processes.append(stack.enter_context(server(folder / name, env, name=name)))
+            yield Servers(*processes, tokens["admin"], env)
+    finally:
+        embedded.stop()
+
+
 @pytest.fixture
-async def pair(tmp_path: Path, valkey: str) -> AsyncIterator[Pair]:
-    """Two server processes on one Redis and one database, with the users ``anne`` (agent at ``live``) and
-    ``root`` (admin of the tenant)."""
-    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    tokens = await seed_site(database, "live", 1, ("etat-civil",), ("display", "admin"))
-    engine = make_engine(load_settings(database={"url": database}).database_url)
-    async with sessions(engine)() as session:
-        await add_user(session, "live", "anne", PASSWORD, "Anne", [("live", "agent")])
-        await add_user(session, "live", "root", PASSWORD, "Root", [(None, "admin")])
-    await engine.dispose()
-    env = {"QUEUE_REDIS_URL": valkey, "QUEUE_DATABASE_URL": database,
-           "QUEUE_SERVER_TRUSTED_ORIGINS": '["https://www.ville.example"]'}
-    with ExitStack() as stack:
-        processes = []
-        for name in ("a", "b"):
-            (tmp_path / name).mkdir()
-            processes.append(stack.enter_context(server(tmp_path / name, env, name=name)))
-        yield Pair(*processes, tokens, env)
+async def pair(servers: Servers) -> AsyncIterator[Pair]:
+    """The module's two processes, and this test's own agent (``anne``, ``anne2``… at ``live``) and display token,
+    so that what a test locks, disables or revokes is its own; the sign-in attempts counted per address start
+    again (twenty a minute from one address: the module's tests together would reach it)."""
+    servers.people += 1
+    anne = "anne" if servers.people == 1 else f"anne{servers.people}"
+    engine = make_engine(load_settings(database={"url": servers.env["QUEUE_DATABASE_URL"]}).database_url)
+    try:
+        async with sessions(engine)() as session:
+            await add_user(session, "live", anne, PASSWORD, "Anne", [("live", "agent")])
+            display = (await create_token(session, "live", "display", f"display of {anne}"))[1]
+    finally:
+        await engine.dispose()
+    redis = Redis.from_url(servers.env["QUEUE_REDIS_URL"])
+    try:
+        async for key in redis.scan_iter(match="*login-ip:*"):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+    yield Pair(servers.a, servers.b, {"display": display, "admin": servers.admin}, servers.env, anne)
 
 
 async def sign_in(http: httpx.AsyncClient, password: str = PASSWORD, login: str = "anne") -> httpx.Response:
@@ -74,24 +121,24 @@ async def sign_in(http: httpx.AsyncClient, password: str = PASSWORD, login: str 
     return await http.post("/login", data={"login": login, "password": password, "csrf": token.group(1)})
 
 
-async def attempt(url: str, password: str) -> httpx.Response:
+async def attempt(url: str, password: str, login: str = "anne") -> httpx.Response:
     async with httpx.AsyncClient(base_url=url) as http:
-        return await sign_in(http, password)
+        return await sign_in(http, password, login)
 
 
 async def test_the_login_lockout_holds_across_processes(pair: Pair) -> None:
     """Failures counted on process A and on process B add up: the fifth locks the login on both."""
     for i in range(5):
-        assert (await attempt((pair.a if i % 2 else pair.b).url, "wrong password!")).status_code == 401
+        assert (await attempt((pair.a if i % 2 else pair.b).url, "wrong password!", pair.anne)).status_code == 401
     for process in (pair.a, pair.b):
-        locked = await attempt(process.url, PASSWORD)
+        locked = await attempt(process.url, PASSWORD, pair.anne)
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
 
 
 async def test_a_session_opened_on_one_process_works_on_the_other(pair: Pair) -> None:
     """Sessions live in Redis: signed in through A, the agent calls through B."""
     async with httpx.AsyncClient(base_url=pair.a.url) as http:
-        await sign_in(http)
+        await sign_in(http, login=pair.anne)
         cookie = http.cookies["guichet_session"]
     async with httpx.AsyncClient(base_url=pair.b.url, cookies={"guichet_session": cookie}) as http:
         me = await http.get("/api/v1/me")
@@ -105,7 +152,7 @@ async def test_a_browser_session_opens_the_live_feed_only_from_a_trusted_page(pa
     """With the session cookie, the live feed opens from the server's own pages or a trusted origin,
     and is refused from any other page (cross-site WebSocket hijacking) or without an Origin."""
     async with httpx.AsyncClient(base_url=pair.a.url) as http:
-        await sign_in(http)
+        await sign_in(http, login=pair.anne)
         cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
     ws = pair.a.url.replace("http://", "ws://") + "/ws/sites/live"
     for origin in (pair.a.url, "https://www.ville.example"):
@@ -129,7 +176,7 @@ async def test_a_browser_session_opens_the_live_feed_only_from_a_trusted_page(pa
 async def test_signing_out_closes_the_open_live_feed(pair: Pair) -> None:
     """A page's live feed opened with a session is closed (4001) within seconds of signing out."""
     async with httpx.AsyncClient(base_url=pair.a.url) as http:
-        await sign_in(http)
+        await sign_in(http, login=pair.anne)
         cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
         csrf = (await http.get("/api/v1/me")).json()["csrf_token"]
         ws = pair.a.url.replace("http://", "ws://") + "/ws/sites/live"
@@ -200,7 +247,7 @@ async def closed_within(feed: ClientConnection, seconds: float) -> int:
 
 async def anne_on_b(pair: Pair, http: httpx.AsyncClient) -> ClientConnection:
     """Anne's page on process B, its live feed open with her session."""
-    await sign_in(http)
+    await sign_in(http, login=pair.anne)
     cookie = {"Cookie": f"guichet_session={http.cookies['guichet_session']}"}
     feed = await connect(pair.b.url.replace("http://", "ws://") + "/ws/sites/live", additional_headers=cookie,
                          origin=pair.b.url)  # type: ignore[arg-type]
@@ -219,7 +266,7 @@ async def test_a_new_password_or_a_disabled_account_closes_the_feed_on_another_p
         page = await root.get("/admin")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf is not None
-        form = {"csrf": csrf.group(1), "login": "anne"}
+        form = {"csrf": csrf.group(1), "login": pair.anne}
         if change == "password":
             form["password"] = "another horse battery"
         done = await root.post(f"/admin/people/{change}", data=form)
@@ -249,7 +296,7 @@ async def test_an_account_disabled_from_the_cli_closes_the_feed_within_a_second(
     """``queue-server user disable`` on the servers' Redis and database: Anne's feed closes within a second."""
     async with httpx.AsyncClient(base_url=pair.b.url) as anne:
         feed = await anne_on_b(pair, anne)
-        done = await anyio.run_process([QUEUE_SERVER, "user", "disable", "anne"], env={**os.environ, **pair.env},
+        done = await anyio.run_process([QUEUE_SERVER, "user", "disable", pair.anne], env={**os.environ, **pair.env},
                                        check=False)
         assert done.returncode == 0, done.stderr.decode()
         assert await closed_within(feed, 1.0) == CLOSE_REVOKED
