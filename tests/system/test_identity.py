@@ -81,11 +81,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         env = {"QUEUE_REDIS_URL": embedded.start(), "QUEUE_DATABASE_URL": database,
                "QUEUE_SERVER_TRUSTED_ORIGINS": '["https://www.ville.example"]'}
         with ExitStack() as stack:
-            processes = []
             for name in ("a", "b"):
                 (folder / name).mkdir()
-                processes.append(stack.enter_context(server(folder / name, env, name=name)))
-            yield Servers(*processes, tokens["admin"], env)
+            a, b = (stack.enter_context(server(folder / name, env, name=name)) for name in ("a", "b"))
+            yield Servers(a, b, tokens["admin"], env)
     finally:
         embedded.stop()
 
