@@ -108,7 +108,7 @@ def alerts(answers: Iterable[Answer], today: date, below: float, minimum: int) -
             recent.setdefault(answer.service, []).append(answer.score)
     out = {}
     for service, scores in sorted(recent.items()):
-        value = mean(scores)
-        if len(scores) >= minimum and value is not None and value < below:
+        value = round(sum(scores) / len(scores), 2)  # never empty: a service is there for its answers
+        if len(scores) >= minimum and value < below:
             out[service] = value
     return out
