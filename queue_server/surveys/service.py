@@ -189,6 +189,12 @@ class Surveys:
         self.wake()
         return True
 
+    async def token_of(self, source: str) -> str | None:
+        """The token of the invitation that followed ``source`` (tools and tests: no endpoint tells it)."""
+        async with self.db() as session:
+            return (await session.exec(select(SurveyInvitation.token).where(
+                col(SurveyInvitation.source) == source))).first()
+
     # Answering ---------------------------------------------------------------------------------------------
 
     async def survey(self, token: str, *, answering: bool = True) -> Survey:
