@@ -25,12 +25,7 @@ async def invited(town: Town, source: str = "visit:t1", contact: str = "+3361234
     surveys = town.app.state.surveys
     assert await surveys.invite(source=source, kind="visit", site="demo", service=service, channel="sms",
                                 contact=contact, ended_at=town.clock.now, lang=lang)
-    async with surveys.db() as session:
-        from sqlmodel import col, select
-
-        from queue_server.surveys.tables import SurveyInvitation
-        return str((await session.exec(select(SurveyInvitation.token).where(
-            col(SurveyInvitation.source) == source))).one())
+    return str(await surveys.token_of(source))
 
 
 async def test_a_survey_refuses_a_bad_answer_naming_the_field(town: Town) -> None:

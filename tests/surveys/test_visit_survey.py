@@ -9,8 +9,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import col, select
 
 from queue_server.db.engine import make_engine, sessions
+from queue_server.db.tables import OutboxMessage
 from queue_server.platform.outbox import purge
 from tests.outbox.support import eventually
 from tests.surveys.conftest import Town
@@ -79,10 +81,8 @@ async def test_the_same_phone_is_not_invited_again_within_30_days(town: Town) ->
     second = await town.serve(PHONE)
     await eventually(lambda: _gone(town, second["id"]))
     async with town.app.state.outbox.sessions() as session:  # the outbox holds no message for it either
-        from sqlmodel import col, select
-
-        from queue_server.db.tables import OutboxMessage
-        keys = (await session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).startswith("survey:")))).all()
+        keys = (await session.exec(select(OutboxMessage.key).where(
+            col(OutboxMessage.key).startswith("survey:")))).all()
     assert keys == [f"survey:visit:{first['id']}"]
     assert len(_surveys(town)) == 1
 
@@ -102,7 +102,8 @@ async def test_the_phone_is_nowhere_in_the_database_once_the_outbox_forgot_it(to
     it two days, platform/outbox.py), and in no table at all once the outbox's purge ran."""
     await town.serve(PHONE)
     token = await _invitation(town)
-    assert (await town.http.post(f"/api/v1/surveys/{token}", json={"score": 2, "comment": "Attente"})).status_code == 201
+    answered = await town.http.post(f"/api/v1/surveys/{token}", json={"score": 2, "comment": "Attente"})
+    assert answered.status_code == 201
     assert await visit_entries(town.stack, "phones") == {}
     digits = E164.removeprefix("+33")
     assert await town.texts_holding(digits) == {"outbox"}

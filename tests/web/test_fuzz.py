@@ -250,7 +250,8 @@ class Fuzzed:
         today = datetime.now(UTC).date()
         made = await self.http.post("/api/v1/tenants/demo/surveys/campaigns", headers=admin, json={
             "name": "Accueil", "first": today.isoformat(), "last": (today + timedelta(days=7)).isoformat(),
-            "questions": [{"id": "attente", "kind": "choice", "label": "L'attente ?", "choices": ["Courte", "Longue"]}]})
+            "questions": [{"id": "attente", "kind": "choice", "label": "L'attente ?",
+                           "choices": ["Courte", "Longue"]}]})
         assert made.status_code == 201, made.text
         self.pools["campaign"] = (self.pools.get("campaign", []) + [made.json()["id"]])[-6:]
 
