@@ -9,7 +9,8 @@ outbox purges two days after sending (``platform/outbox.py``), never into a surv
 
 What the surveys ask of the other modules comes as callables the lifespan hands over (they import none):
 ``SiteLookup`` (a site's collectivity, name, clock and services' names), and, from the queue's archiver, the end of
-each visit with its phone (``visit_ended``). Two invitations of one contact at the very same moment on two processes
+each visit with its phone (``visit_ended``); appointments done and requests closed come from those modules' streams
+(``streams.py``). Two invitations of one contact at the very same moment on two processes
 may both go (the 30-day rule is read, not locked): a rare second message, never a lost one."""
 
 from __future__ import annotations
@@ -145,9 +146,10 @@ class Surveys:
                                  channel="sms", contact=phone, ended_at=ended_at, lang=lang)
 
     async def invite(self, *, source: str, kind: str, site: str, service: str, channel: Channel, contact: str,
-                     ended_at: datetime, lang: str = "fr") -> bool:
+                     ended_at: datetime, lang: str = "fr", service_name: str | None = None) -> bool:
         """Write the invitation that follows the contact ``source`` ("visit:{ticket}"), due after the delay and
-        outside the quiet hours of the site's clock; False when surveys are off, the site unknown, the contact
+        outside the quiet hours of the site's clock (``service_name``: the service's name when the site has no such
+        service, a request's category); False when surveys are off, the site unknown, the contact
         refused surveys or was invited within ``min_days_between`` days, or ``source`` was invited already."""
         if not self.settings.enabled or kind not in rules.KINDS:
             return False
@@ -172,7 +174,8 @@ class Surveys:
             token = new_token()
             invitation = SurveyInvitation(
                 token=token, source=source, tenant_id=facts.tenant, site_id=site, service=service,
-                service_name=facts.services.get(service, service), kind=kind, channel=channel, lang=lang,
+                service_name=service_name or facts.services.get(service, service), kind=kind, channel=channel,
+                lang=lang,
                 contact_hash=digest, campaign_id=campaign.id if campaign else None, due_at=due,
                 expires_at=rules.expires_at(due))
             session.add(invitation)
@@ -255,6 +258,11 @@ class Surveys:
                 await session.execute(insert(SurveyRefusal).values(
                     tenant_id=invitation.tenant_id, contact_hash=invitation.contact_hash).on_conflict_do_nothing())
             await session.commit()
+
+    async def first_site(self, tenant: str) -> str | None:
+        """The collectivity's first site by id (where its requests' surveys are filed), or None."""
+        found = await self.site_ids(tenant)
+        return found[0] if found else None
 
     async def site_ids(self, tenant: str) -> list[str]:
         """The collectivity's sites, by id."""

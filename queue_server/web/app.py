@@ -113,6 +113,7 @@ from queue_server.store.client import make_redis
 from queue_server.store.embedded import EmbeddedServerError, EmbeddedValkey
 from queue_server.surveys.retention import SurveysRetention
 from queue_server.surveys.service import SiteFacts, Surveys
+from queue_server.surveys.streams import ContactsEnded
 from queue_server.surveys.web.api import SurveysApi
 from queue_server.surveys.web.citizen import CitizenSurveys
 from queue_server.surveys.web.report import SurveysReport
@@ -364,6 +365,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # The acknowledgements of receipt of two-step categories that no agent sent, on their last day.
                 due_acknowledgements = DueAcknowledgements(requests, public_url)
                 tg.start_soon(due_acknowledgements.run)
+                # ... and of appointments done and requests closed, through booking's and the requests' streams.
+                contacts_ended = ContactsEnded(redis, settings.redis.key_prefix, surveys, surveys.first_site)
+                tg.start_soon(contacts_ended.run)
                 surveys_retention = SurveysRetention(session_factory, redis, settings.redis.key_prefix,
                                                      settings.surveys.retention_days,
                                                      settings.surveys.min_days_between,
@@ -434,6 +438,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.call_timeline = call_timeline
                 app.state.phone_retention = phone_retention
                 app.state.surveys = surveys
+                app.state.contacts_ended = contacts_ended
                 app.state.surveys_retention = surveys_retention
                 await _preload(queue, sites)
                 yield
@@ -441,6 +446,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
                 async with anyio.create_task_group() as stopping:
                     for worker in (archiver, timeline, appointments, request_timeline, call_timeline, follower,
+                                   contacts_ended,
                                    *([notifier] if notifier is not None else [])):
                         stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)

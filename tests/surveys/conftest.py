@@ -1,5 +1,6 @@
-"""Fixtures of the surveys' tests: the whole app with its lifespan, an HTTP SMS endpoint started by the test as the
-provider, the surveys' delay at 0 and no quiet hours, and a server clock the test moves."""
+"""Fixtures of the surveys' tests: the whole app with its lifespan, an HTTP SMS endpoint and an SMTP server (aiosmtpd)
+started by the test as the providers, the surveys' delay at 0 and no quiet hours, and a server clock the test
+moves."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from starlette.applications import Starlette
 from queue_server.db.engine import make_engine, sessions
 from queue_server.schema import metadata
 from tests.conftest import Stack
-from tests.outbox.support import SmsEndpoint
+from tests.outbox.support import SmsEndpoint, SmtpSink
 from tests.web.support import Clock, Desk
 
 SURVEYS = {"delay_s": 0, "quiet_hours": []}
@@ -32,6 +33,7 @@ class Town:
     stack: Stack
     clock: Clock
     sms: SmsEndpoint
+    mail: SmtpSink
 
     async def serve(self, phone: str | None = None, service: str = "etat-civil", end: str = "finish"
                     ) -> dict[str, Any]:
@@ -66,15 +68,18 @@ async def town(stack: Stack) -> AsyncIterator[Town]:
     from queue_server.settings import load_settings
     from queue_server.web.app import create_app
 
-    sms = SmsEndpoint()
+    sms, mail = SmsEndpoint(), SmtpSink()
     await sms.start()
+    mail_url = await mail.start()
     try:
         settings = load_settings(**{**stack.settings.model_dump(mode="python", by_alias=True),
-                                    "sms": {"provider": "http", "url": sms.url}, "surveys": SURVEYS})
+                                    "sms": {"provider": "http", "url": sms.url},
+                                    "email": {"url": mail_url, "from": "mairie@demoville.fr"}, "surveys": SURVEYS})
         clock = Clock(datetime.now(UTC))
         app = create_app(settings, clock=clock)
         async with (app.router.lifespan_context(app),
                     httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http):
-            yield Town(app, http, Desk(http, stack), Stack(settings, stack.tokens), clock, sms)
+            yield Town(app, http, Desk(http, stack), Stack(settings, stack.tokens), clock, sms, mail)
     finally:
         await sms.close()
+        await mail.close()
