@@ -47,7 +47,7 @@ from queue_server.platform import textsearch
 from queue_server.platform.audit import note
 
 Clock = Callable[[], datetime]
-SEARCH_HITS = 50  # a search lists this many sheets at most, best first
+SEARCH_HITS = 20  # a search lists this many sheets at most, best first (an agent reads the first few)
 LISTED = 500  # a collectivity's list of sheets, at most
 MAX_PARTNERS = 50
 

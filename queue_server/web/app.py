@@ -52,6 +52,7 @@ from queue_server.crm.visits import VisitTimeline
 from queue_server.crm.web.api import CrmApi
 from queue_server.crm.web.pages import CrmPages
 from queue_server.db.engine import make_engine, migrate, sessions
+from queue_server.kb.reminders import ReviewReminders
 from queue_server.kb.service import KnowledgeBase
 from queue_server.kb.web.api import KbApi
 from queue_server.kb.web.faq import Faq
@@ -374,6 +375,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                                      settings.surveys.purge_every_s, clock=clock)
                 # The knowledge base: sheets, their search, partners' shared sheets.
                 kb = KnowledgeBase(session_factory, clock=clock)
+                # The sheets whose review date has come, told to their last editor (one process, every hour).
+                kb_reminders = ReviewReminders(kb, session_factory, redis, settings.redis.key_prefix, public_url,
+                                               clock=clock)
                 # The modules' routes exist from here on, made with what they need (the server takes no
                 # request before the lifespan has started).
                 app.router.routes = [
@@ -423,6 +427,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 tg.start_soon(requests_retention.run)
                 tg.start_soon(phone_retention.run)
                 tg.start_soon(surveys_retention.run)
+                tg.start_soon(kb_reminders.run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
                 tg.start_soon(Revocations(tail_redis, settings.redis.key_prefix).follow, feed.revoke)
@@ -440,6 +445,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.surveys = surveys
                 app.state.contacts_ended = contacts_ended
                 app.state.surveys_retention = surveys_retention
+                app.state.kb_reminders = kb_reminders
                 await _preload(queue, sites)
                 yield
                 # Let the stream workers finish their transactions (together: each may be waiting on Redis):

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,16 +21,15 @@ import anyio
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from display.announcer import Announcer, Call, Phrase, Stale
 from display.speaker import Backlog, Player, prune
-from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import Site
 from queue_server.queue.codec import iso
-from queue_server.settings import load_settings
 from queue_server.speech import Speech, describe
 from tests.ages import until_older_than
-from tests.system.servers import QUEUE_SERVER, ServerProcess, seed_site, server
+from tests.system.servers import QUEUE_SERVER, ServerProcess, SharedSites, shared_sites
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,8 +206,10 @@ class Cutter:
 class Hall:
     server: ServerProcess
     tokens: dict[str, str]
-    data_dir: Path
+    data_dir: Path  # the test's: the agent's data, its log, the player's
     http: httpx.AsyncClient
+    site: str = "mairie"
+    server_dir: Path | None = None  # the server's data (for its command line)
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -218,24 +219,25 @@ class Hall:
         return self.data_dir / "plays.log"
 
     async def issue(self, service: str = "etat-civil") -> None:
-        answer = await self.http.post("/api/v1/sites/mairie/tickets", json={"service": service},
+        answer = await self.http.post(f"/api/v1/sites/{self.site}/tickets", json={"service": service},
                                       headers=self.auth("agent"))
         assert answer.status_code == 201, answer.text
 
     async def call(self, counter: str, service: str = "etat-civil", start: bool = False) -> dict[str, Any]:
         """Call the next ticket of ``service`` at ``counter`` (``start``: and start serving it, so that the
         counter can call again)."""
-        answer = await self.http.post(f"/api/v1/sites/mairie/counters/{counter}/next", json={"services": [service]},
-                                      headers=self.auth("agent"))
+        answer = await self.http.post(f"/api/v1/sites/{self.site}/counters/{counter}/next",
+                                      json={"services": [service]}, headers=self.auth("agent"))
         assert answer.status_code == 200, answer.text
         if start:
-            started = await self.http.post(f"/api/v1/sites/mairie/tickets/{answer.json()['id']}/start",
+            started = await self.http.post(f"/api/v1/sites/{self.site}/tickets/{answer.json()['id']}/start",
                                            headers=self.auth("agent"))
             assert started.status_code == 200, started.text
         return dict(answer.json())
 
     async def recall(self, ticket_id: str) -> None:
-        answer = await self.http.post(f"/api/v1/sites/mairie/tickets/{ticket_id}/recall", headers=self.auth("agent"))
+        answer = await self.http.post(f"/api/v1/sites/{self.site}/tickets/{ticket_id}/recall",
+                                      headers=self.auth("agent"))
         assert answer.status_code == 200, answer.text
 
     def plays(self) -> list[Play]:
@@ -273,7 +275,7 @@ class Hall:
         process, log = self.start(*options, *extra, env=env)
         try:
             with anyio.fail_after(30):
-                while "following site mairie" not in log.read_text():
+                while f"following site {self.site}\n" not in log.read_text():
                     assert process.poll() is None, log.read_text()
                     await anyio.sleep(0.05)
             yield process, log
@@ -286,18 +288,24 @@ class Hall:
         assert "Traceback" not in log.read_text(), log.read_text()
 
 
+async def _bilingual(session: AsyncSession, site: str) -> None:
+    await session.execute(update(Site).where(Site.id == site).values(languages=["fr", "en"]))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def halls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedSites]:
+    """One server for the module, a site per test: three counters serving état civil and passports, French and
+    English."""
+    with shared_sites(tmp_path_factory.mktemp("halls"), 16, 3, ("etat-civil", "passeports"), ("display", "agent"),
+                      _bilingual) as shared:
+        yield shared
+
+
 @pytest.fixture
-async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
-    database = f"sqlite:///{tmp_path / 'guichet.sqlite3'}"
-    tokens = await seed_site(database, "mairie", 3, ("etat-civil", "passeports"), roles=("display", "agent"))
-    engine = make_engine(load_settings(database={"url": database}).database_url)
-    async with sessions(engine)() as session:
-        await session.execute(update(Site).where(Site.id == "mairie").values(languages=["fr", "en"]))  # type: ignore[arg-type]
-        await session.commit()
-    await engine.dispose()
-    with server(tmp_path) as running:
-        async with httpx.AsyncClient(base_url=running.url, timeout=10) as http:
-            yield Hall(running, tokens, tmp_path, http)
+async def hall(halls: SharedSites, tmp_path: Path) -> AsyncIterator[Hall]:
+    site, tokens = halls.take()
+    async with httpx.AsyncClient(base_url=halls.server.url, timeout=10) as http:
+        yield Hall(halls.server, tokens, tmp_path, http, site, halls.server.log.parent)
 
 
 def assert_one_at_a_time_and_spoken(plays: list[Play]) -> None:
@@ -374,7 +382,7 @@ async def test_a_call_replayed_after_a_cut_is_spoken_only_if_still_recent(hall: 
                     await anyio.sleep(0.05)
             await hall.call("3")
             plays = await hall.wait_for_plays(6)
-            assert log.read_text().count("following site mairie") >= 2
+            assert log.read_text().count(f"following site {hall.site}\n") >= 2
     finally:
         listener.close()
     assert "not spoken (older than 2 s)" in log.read_text()
@@ -424,7 +432,7 @@ async def test_a_revoked_token_stops_the_agent_with_a_clear_message(hall: Hall) 
     """Revoking the display's token ends the agent with one line saying so (exit status 1)."""
     me = (await hall.http.get("/api/v1/me", headers=hall.auth("display"))).json()
     async with hall.agent() as (process, log):
-        subprocess.run([QUEUE_SERVER, "token", "revoke", str(me["token_id"]), "--data-dir", str(hall.data_dir)],
+        subprocess.run([QUEUE_SERVER, "token", "revoke", str(me["token_id"]), "--data-dir", str(hall.server_dir)],
                        check=True, capture_output=True)
         with anyio.fail_after(30):
             while process.poll() is None:

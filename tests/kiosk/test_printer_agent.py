@@ -8,7 +8,7 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import Site
@@ -26,7 +27,7 @@ from queue_server.platform.sites import set_logo
 from queue_server.queue.tables import Service
 from queue_server.settings import load_settings
 from tests.ages import until_older_than
-from tests.system.servers import QUEUE_SERVER, ServerProcess, free_port, seed_site, server
+from tests.system.servers import QUEUE_SERVER, ServerProcess, SharedSites, free_port, seed_site, server, shared_sites
 
 pytestmark = pytest.mark.anyio
 QUEUE_KIOSK = str(Path(sys.executable).parent / "queue-kiosk")
@@ -84,8 +85,10 @@ class FakePrinter:
 class Hall:
     server: ServerProcess
     tokens: dict[str, str]
-    data_dir: Path
+    data_dir: Path  # the test's: the agent's data and log
     printer: FakePrinter
+    site: str = "mairie"
+    server_dir: Path | None = None  # the server's data (for its command line); None: data_dir
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -93,7 +96,8 @@ class Hall:
     async def issue(self, role: str = "kiosk", token: str | None = None, service: str = "etat-civil",
                     priority: bool = False) -> dict[str, str]:
         async with httpx.AsyncClient(base_url=self.server.url) as http:
-            answer = await http.post("/api/v1/sites/mairie/tickets", json={"service": service, "priority": priority},
+            answer = await http.post(f"/api/v1/sites/{self.site}/tickets",
+                                     json={"service": service, "priority": priority},
                                      headers={"Authorization": f"Bearer {token or self.tokens[role]}"})
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
@@ -101,13 +105,14 @@ class Hall:
     async def reprint(self, ticket_id: str) -> None:
         """An agent at a counter has the ticket printed again by the kiosk that issued it."""
         async with httpx.AsyncClient(base_url=self.server.url) as http:
-            answer = await http.post(f"/api/v1/sites/mairie/tickets/{ticket_id}/reprint", headers=self.auth("agent"))
+            answer = await http.post(f"/api/v1/sites/{self.site}/tickets/{ticket_id}/reprint",
+                                     headers=self.auth("agent"))
         assert answer.status_code == 200, answer.text
 
     async def printers(self) -> list[dict[str, object]]:
         """The snapshot's printers, as the kiosk's own page reads them."""
         async with httpx.AsyncClient(base_url=self.server.url) as http:
-            answer = await http.get("/api/v1/sites/mairie/state", headers=self.auth("kiosk"))
+            answer = await http.get(f"/api/v1/sites/{self.site}/state", headers=self.auth("kiosk"))
         assert answer.status_code == 200, answer.text
         return list(answer.json()["printers"])
 
@@ -200,10 +205,31 @@ async def open_hall(tmp_path: Path, services: tuple[str, ...] = ("etat-civil",),
         listener.close()
 
 
+async def _saint_etienne(session: AsyncSession, site: str) -> None:
+    await session.execute(update(Site).where(Site.id == site).values(name="Mairie de Saint-Étienne"))  # type: ignore[arg-type]
+    await session.execute(update(Service).where(Service.site_id == site, Service.id == "etat-civil")  # type: ignore[arg-type]
+                          .values(name="État civil"))
+
+
+@pytest.fixture(scope="module")
+def halls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedSites]:
+    """One server for the module's plain halls (``open_hall`` starts its own for a logo or messages), a site per
+    test."""
+    with shared_sites(tmp_path_factory.mktemp("halls"), 16, 1, ("etat-civil",), ("kiosk", "agent"),
+                      _saint_etienne) as shared:
+        yield shared
+
+
 @pytest.fixture
-async def hall(tmp_path: Path) -> AsyncIterator[Hall]:
-    async with open_hall(tmp_path) as opened:
-        yield opened
+async def hall(halls: SharedSites, tmp_path: Path) -> AsyncIterator[Hall]:
+    """Site ``mairie`` (or one like it) served by the module's server, and a fake network printer."""
+    site, tokens = halls.take()
+    printer = FakePrinter()
+    listener = await printer.serve()
+    try:
+        yield Hall(halls.server, tokens, tmp_path, printer, site, halls.server.log.parent)
+    finally:
+        listener.close()
 
 
 async def test_a_ticket_of_this_kiosk_prints_with_accents_a_qr_code_and_a_cut(hall: Hall) -> None:
@@ -243,8 +269,9 @@ async def test_a_restart_prints_what_was_missed_once_and_nothing_twice(hall: Hal
         await hall.issue()
         await hall.printer.wait_for(1)
     missed = [await hall.issue(), await hall.issue()]
-    other = subprocess.run([QUEUE_SERVER, "token", "create", "--site", "mairie", "--role", "kiosk",
-                            "--data-dir", str(hall.data_dir)], capture_output=True, text=True, check=True).stdout
+    other = subprocess.run([QUEUE_SERVER, "token", "create", "--site", hall.site, "--role", "kiosk",
+                            "--data-dir", str(hall.server_dir or hall.data_dir)], capture_output=True, text=True,
+                           check=True).stdout
     await hall.issue(token=other.strip())
     async with hall.agent():
         assert await hall.caught_up() == "A005"  # printed after the other kiosk's A004 was handled

@@ -62,6 +62,7 @@ async def test_an_appointment_or_a_request_is_an_outcome_of_its_own(desk: Desk) 
     assert (await desk.log(outcome="request", reason="voirie"))["outcome"] == "request"
 
 
+@pytest.mark.one_stack  # decided before anything is written: the storage plays no part
 @pytest.mark.parametrize(("change", "field", "kind", "status"), [
     ({"reason": "piscine"}, "reason", "unknown-reason", 422),
     ({"party": 999_999}, "party", "unknown-party", 422),

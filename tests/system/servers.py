@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.db.tables import Site, Tenant
@@ -112,3 +115,52 @@ async def seed_site(database_url: str, site: str, counters: int, services: tuple
             return {role: (await create_token(session, site, role))[1] for role in roles}
     finally:
         await engine.dispose()
+
+
+Prepare = Callable[[AsyncSession, str], Awaitable[None]]
+
+
+async def _seed_sites(database_url: str, sites: Sequence[str], counters: int, services: tuple[str, ...],
+                      roles: tuple[str, ...], prepare: Prepare | None) -> dict[str, dict[str, str]]:
+    tokens = {site: await seed_site(database_url, site, counters, services, roles) for site in sites}
+    if prepare is not None:
+        engine = make_engine(load_settings(database={"url": database_url}).database_url)
+        try:
+            async with sessions(engine)() as session:
+                for site in sites:
+                    await prepare(session, site)
+                await session.commit()
+        finally:
+            await engine.dispose()
+    return tokens
+
+
+class SharedSites:
+    """One server for a module's tests, with a site of its own for each test (``take``): a test's tickets, calls
+    and tokens touch no other test's, and the module pays for one server start instead of one per test."""
+
+    def __init__(self, running: ServerProcess, tokens: dict[str, dict[str, str]]) -> None:
+        self.server = running
+        self.tokens = tokens
+        self.free = list(tokens)
+
+    def take(self) -> tuple[str, dict[str, str]]:
+        """A site no test of this process has used yet, and its tokens."""
+        assert self.free, "every shared site is taken: seed more"
+        site = self.free.pop(0)
+        return site, self.tokens[site]
+
+
+@contextmanager
+def shared_sites(data_dir: Path, count: int, counters: int, services: tuple[str, ...], roles: tuple[str, ...],
+                 prepare: Prepare | None = None, env: dict[str, str] | None = None) -> Iterator[SharedSites]:
+    """``count`` sites (``mairie``, ``mairie-2``…: each ``counters`` counters serving ``services``, a token per
+    role in ``roles``, then ``prepare(session, site)``), seeded before one `queue-server serve` process starts on
+    ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = f"sqlite:///{data_dir / 'guichet.sqlite3'}"
+    sites = ["mairie", *(f"mairie-{n}" for n in range(2, count + 1))]
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: the caller's may hold a test runner's event loop
+        tokens = pool.submit(asyncio.run, _seed_sites(database, sites, counters, services, roles, prepare)).result()
+    with server(data_dir, env) as running:
+        yield SharedSites(running, tokens)

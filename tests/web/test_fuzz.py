@@ -56,10 +56,11 @@ from tests.requests.support import put_categories
 
 pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]  # odd input on PostgreSQL: test_odd_input runs on both
 
-# Per operation and per generation mode (positive, then negative): 50 keep `make test` within its time, the
-# hundred operations of the contract each getting 50 valid and a dozen invalid requests on every run (each run draws
-# new ones). QUEUE_TEST_FUZZ_EXAMPLES=1000 digs deeper (about 40 s per 100 more; give pytest a longer --timeout).
-EXAMPLES = max(50, int(os.environ.get("QUEUE_TEST_FUZZ_EXAMPLES", "50")))
+# Per operation and per generation mode (positive, then negative): 25 keep `make test` within its time, the two
+# hundred operations of the contract each getting 25 valid and half a dozen invalid requests on every run (each run
+# draws new ones, so that runs add up). QUEUE_TEST_FUZZ_EXAMPLES=1000 digs deeper (about 40 s per 100 more; give
+# pytest a longer --timeout).
+EXAMPLES = max(25, int(os.environ.get("QUEUE_TEST_FUZZ_EXAMPLES", "25")))
 # Invalid inputs mostly stop at validation, whatever they are: a quarter as many keep the suite within its time.
 NEGATIVE_EXAMPLES = EXAMPLES // 4
 BASE_URL = "http://testserver"

@@ -12,7 +12,9 @@ from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import Clock, Desk, assert_problem, assert_ticket, eventually, visit_entries
 
-pytestmark = pytest.mark.anyio
+# The queue's commands run in the store's Lua scripts, the same on Valkey and on Redis, and read the configuration SQL
+# holds: one stack is enough here (the SQL paths run on both stacks in test_config_api, test_reports, tests/crm...).
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 
 URL = "/api/v1/sites/demo/tickets"
 

@@ -13,7 +13,9 @@ import pytest
 from tests.conftest import Stack
 from tests.web.support import Desk, assert_problem, eventually, visit_entries
 
-pytestmark = pytest.mark.anyio
+# The queue's commands run in the store's Lua scripts, the same on Valkey and on Redis, and read the configuration SQL
+# holds: one stack is enough here (the SQL paths run on both stacks in test_config_api, test_reports, tests/crm...).
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 
 
 async def put_note(desk: Desk, ticket_id: str, text: str, role: str = "agent") -> httpx.Response:

@@ -15,7 +15,9 @@ from queue_server.queue.domain.config import SiteConfig
 from tests.conftest import Stack
 from tests.web.support import Desk, assert_problem
 
-pytestmark = pytest.mark.anyio
+# The queue's commands run in the store's Lua scripts, the same on Valkey and on Redis, and read the configuration SQL
+# holds: one stack is enough here (the SQL paths run on both stacks in test_config_api, test_reports, tests/crm...).
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 OUTCOMES = ["Dossier complet", "Pièce manquante", "Renseignement donné"]
 
 

@@ -15,7 +15,9 @@ from queue_server.queue.service import QueueService
 from tests.conftest import ROLES, Stack
 from tests.web.support import Desk, assert_problem
 
-pytestmark = pytest.mark.anyio
+# The queue's commands run in the store's Lua scripts, the same on Valkey and on Redis, and read the configuration SQL
+# holds: one stack is enough here (the SQL paths run on both stacks in test_config_api, test_reports, tests/crm...).
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 
 PRINTER = "/api/v1/sites/demo/kiosks/self/printer"
 

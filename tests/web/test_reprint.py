@@ -15,7 +15,9 @@ from tests.web.conftest import Neighbours
 from tests.web.support import Desk, assert_problem, assert_ticket
 from tests.web.test_printer_status import Hall, received
 
-pytestmark = pytest.mark.anyio
+# The queue's commands run in the store's Lua scripts, the same on Valkey and on Redis, and read the configuration SQL
+# holds: one stack is enough here (the SQL paths run on both stacks in test_config_api, test_reports, tests/crm...).
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 
 
 @pytest.fixture

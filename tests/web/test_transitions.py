@@ -14,7 +14,9 @@ from tests.conftest import Stack
 from tests.web.conftest import Neighbours
 from tests.web.support import Desk, assert_problem, assert_ticket
 
-pytestmark = pytest.mark.anyio
+# The queue's commands run in the store's Lua scripts, the same on Valkey and on Redis, and read the configuration SQL
+# holds: one stack is enough here (the SQL paths run on both stacks in test_config_api, test_reports, tests/crm...).
+pytestmark = [pytest.mark.anyio, pytest.mark.one_stack]
 
 TICKET_ACTIONS = ("recall", "start", "finish", "no-show", "cancel", "requeue", "transfer", "call")
 BODIES: dict[str, dict[str, Any]] = {"transfer": {"service": "passeports"}, "call": {"counter": "2"}}
