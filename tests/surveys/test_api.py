@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from queue_server.surveys.service import new_token
 from tests.phone.conftest import PASSWORD, _people_and_neighbour
 from tests.surveys.conftest import Town
 from tests.web.support import assert_problem
@@ -170,6 +171,13 @@ async def test_answers_are_purged_after_the_retention_with_a_report(town: Town) 
     purges = await town.http.get("/api/v1/tenants/demo/surveys/purges", headers=town.stack.auth("admin"))
     assert purges.json()["items"][0]["answers"] == 1
     assert (await town.http.get(RESULTS, headers=town.stack.auth("admin"))).json()["services"] == []
+
+
+def test_a_token_is_letters_and_digits_that_a_phone_links_whole() -> None:
+    """32 letters and digits: nothing a phone's link detection could leave out at the end of the link."""
+    tokens = {new_token() for _ in range(200)}
+    assert len(tokens) == 200
+    assert all(len(t) == 32 and t.isascii() and t.isalnum() for t in tokens)
 
 
 async def _signed_in(town: Town, login: str) -> httpx.AsyncClient:

@@ -194,3 +194,4 @@ def test_a_service_under_the_threshold_over_7_days_with_enough_answers_is_in_ale
     answers = [Answer("ec", date(2026, 3, 13), 1)] + [Answer("ec", today, s) for s in (2, 3, 2)] + [
         Answer("pp", today, 1), Answer("ur", today, 5), Answer("ur", today, 5), Answer("ur", today, 4)]
     assert alerts(answers, today, 3.0, 3) == {"ec": 2.33}
+

@@ -16,7 +16,7 @@ from tests.requests.support import put_categories
 from tests.surveys.conftest import Town
 
 pytestmark = pytest.mark.anyio
-LINK = re.compile(r"/s/([A-Za-z0-9_-]{16,43})\b")
+LINK = re.compile(r"/s/([A-Za-z0-9_-]{16,43})(?![A-Za-z0-9_-])")
 REQUESTS = "/api/v1/tenants/demo/requests"
 
 

@@ -20,7 +20,7 @@ from tests.web.support import assert_problem, visit_entries
 
 pytestmark = pytest.mark.anyio
 PHONE, E164 = "06 12 34 56 78", "+33612345678"
-LINK = re.compile(r"/s/([A-Za-z0-9_-]{16,43})\b")
+LINK = re.compile(r"/s/([A-Za-z0-9_-]{16,43})(?![A-Za-z0-9_-])")
 
 
 def _surveys(town: Town) -> list[dict[str, str]]:
