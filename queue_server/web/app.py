@@ -416,9 +416,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *KbApi(authenticator, kb, platform.limits).routes(),
                     *KbPages(authenticator, kb).routes(),
                     *Faq(kb, platform.limits).routes(),
-                    *SurveysApi(authenticator, surveys, surveys_retention).routes(),
+                    *SurveysApi(authenticator, surveys, surveys_retention, platform.limits).routes(),
                     *SurveysReport(authenticator, surveys).routes(),
-                    *CitizenSurveys(surveys).routes(),
+                    *CitizenSurveys(surveys, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)

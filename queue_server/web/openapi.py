@@ -960,17 +960,17 @@ def _surveys_paths() -> dict[str, Any]:
     survey = {"/api/v1/surveys/{token}": {
         "get": {**_op("A survey's questions (whoever holds the token): the score, an optional comment, a campaign's "
                       "questions; the site, the service, the language. 409 answered already, 410 expired (14 days "
-                      "after it was sent)", [], {"200": _json("Survey", "the survey"),
-                                                 **_problems(404, 409, 410, 503)}, secured=False)},
+                      "after it was sent); 429 beyond 120 requests a minute from one address", [],
+                      {"200": _json("Survey", "the survey"), **_problems(404, 409, 410, 429, 503)}, secured=False)},
         "post": {**_op("Answer a survey, once (whoever holds the token): a score from 1 to 5, an optional comment (its "
                        "phone numbers and e-mail addresses masked before it is stored), the campaign's answers by "
                        "question (422 invalid-answer naming answers.ID); 409 answered already, 410 expired", [],
                        {"201": _json("SurveyRecorded", "recorded"),
-                        **_problems(400, 404, 409, 410, 413, 422, 503)}, body="SurveyAnswerBody",
+                        **_problems(400, 404, 409, 410, 413, 422, 429, 503)}, body="SurveyAnswerBody",
                        secured=False)}},
         "/api/v1/surveys/{token}/refusal": {"post": _op(
             "No more surveys for the contact this one was sent to (whoever holds the token)", [],
-            {"204": {"description": "recorded"}, **_problems(404, 503)}, secured=False)}}
+            {"204": {"description": "recorded"}, **_problems(404, 429, 503)}, secured=False)}}
     for item in survey.values():
         for op in item.values():
             op["parameters"].insert(0, dict(token))

@@ -188,3 +188,12 @@ async def _signed_in(town: Town, login: str) -> httpx.AsyncClient:
     done = await http.post("/login", data={"login": login, "password": PASSWORD, "csrf": csrf.group(1)})
     assert done.status_code == 303, done.text
     return http
+
+
+async def test_a_survey_holder_is_limited_per_address(town: Town) -> None:
+    """Beyond 120 requests a minute from one address (the page's and the API's together): 429 with Retry-After."""
+    token = await invited(town)
+    for _ in range(120):
+        assert (await town.http.get(f"/api/v1/surveys/{token}")).status_code == 200
+    limited = assert_problem(await town.http.get(f"/s/{token}"), 429)
+    assert limited["type"] == "/problems/rate-limited"

@@ -8,7 +8,8 @@
 - ``GET|POST /api/v1/tenants/{tenant}/surveys/campaigns`` (supervisors, admins), ``DELETE …/{campaign}``;
 - ``GET /api/v1/tenants/{tenant}/surveys/purges`` (admins): the retention's deletion reports.
 
-The results are ``report.py``'s."""
+Whoever holds a token may make ``READS_PER_MINUTE`` (120) such requests a minute from one address (its page's
+included): a citizen needs three; beyond, 429 with Retry-After. The results are ``report.py``'s."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pydantic import BeforeValidator, Field, StrictInt
 from starlette.requests import Request
 from starlette.responses import Response
 
+from queue_server.platform.sessions import Limits
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
 from queue_server.surveys.domain.campaigns import MAX_CHOICES, MAX_QUESTIONS, MAX_TEXT, Campaign, Question
@@ -34,13 +36,16 @@ from queue_server.web.http import (
     Matches,
     actor_of,
     char_class,
+    client_address,
     json_response,
     parse_body,
+    rate_limit,
     route,
     without_space_around,
 )
 
 ADMINS = frozenset({"admin"})
+READS_PER_MINUTE = 120  # per address: a survey's reads, answers and refusals, and its pages
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 TOKEN = r"^[A-Za-z0-9_-]{16,43}$"
 NO_NUL = r"^[^\u0000]*$"
@@ -114,11 +119,17 @@ def plausible_token(token: str) -> bool:
     return 16 <= len(token) <= 43 and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in token)
 
 
+async def token_holder(limits: Limits, request: Request) -> None:
+    """Count a request of whoever holds a token (no login); 429 beyond ``READS_PER_MINUTE`` from the address."""
+    await rate_limit(limits, f"survey:{client_address(request)}", READS_PER_MINUTE, "This address")
+
+
 class SurveysApi:
-    def __init__(self, auth: Authenticator, surveys: Surveys, retention: SurveysRetention) -> None:
+    def __init__(self, auth: Authenticator, surveys: Surveys, retention: SurveysRetention, limits: Limits) -> None:
         self.auth = auth
         self.surveys = surveys
         self.retention = retention
+        self.limits = limits
 
     def routes(self) -> list[Any]:
         campaigns = "/api/v1/tenants/{tenant}/surveys/campaigns"
@@ -131,6 +142,7 @@ class SurveysApi:
         ]
 
     async def _survey(self, request: Request, *, answering: bool = True) -> Survey:
+        await token_holder(self.limits, request)
         token = str(request.path_params["token"])
         if not plausible_token(token):
             raise Refusal(404, "No such survey.", "unknown-survey")
@@ -143,6 +155,7 @@ class SurveysApi:
         return response
 
     async def answer(self, request: Request) -> Response:
+        await token_holder(self.limits, request)
         token = str(request.path_params["token"])
         body = await parse_body(request, SurveyAnswerBody)
         if not plausible_token(token):
@@ -151,6 +164,7 @@ class SurveysApi:
         return json_response({"recorded": True}, 201)
 
     async def refuse(self, request: Request) -> Response:
+        await token_holder(self.limits, request)
         token = str(request.path_params["token"])
         if not plausible_token(token):
             raise Refusal(404, "No such survey.", "unknown-survey")

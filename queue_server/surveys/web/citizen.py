@@ -19,10 +19,11 @@ from starlette.routing import Route
 
 from queue_server.i18n import CITIZEN_LANGUAGES, RTL
 from queue_server.platform.errors import PlatformError
+from queue_server.platform.sessions import Limits
 from queue_server.surveys.domain.masking import MAX_COMMENT
 from queue_server.surveys.errors import Refusal
 from queue_server.surveys.service import Survey, Surveys
-from queue_server.surveys.web.api import plausible_token
+from queue_server.surveys.web.api import plausible_token, token_holder
 from queue_server.surveys.web.words import page_strings, score_words
 from queue_server.web.i18n import templates
 
@@ -40,8 +41,9 @@ def _lang(request: Request, survey: Survey | None) -> str:
 
 
 class CitizenSurveys:
-    def __init__(self, surveys: Surveys) -> None:
+    def __init__(self, surveys: Surveys, limits: Limits) -> None:
         self.surveys = surveys
+        self.limits = limits
 
     def routes(self) -> list[Route]:
         return [Route("/s/{token}", self.page, methods=["GET", "POST"]),
@@ -61,7 +63,8 @@ class CitizenSurveys:
         return response
 
     async def _survey(self, request: Request, answering: bool) -> tuple[Survey | None, Response | None]:
-        """The survey, or the page that says why there is none."""
+        """The survey, or the page that says why there is none (429 as a problem beyond the address's requests)."""
+        await token_holder(self.limits, request)
         token = str(request.path_params["token"])
         lang = _lang(request, None)
         if not plausible_token(token):
