@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 
 # The modules' rules (pure), whose every branch the tests must cover.
 DOMAIN ?= queue_server.queue.domain queue_server.crm.domain queue_server.booking.domain queue_server.requests.domain \
-	queue_server.phone.domain queue_server.kb.domain
+	queue_server.phone.domain queue_server.kb.domain queue_server.surveys.domain
 
 # What the tests need from Debian besides Python packages: chromium for the browser tests (Playwright
 # drives this binary and never downloads a browser) and espeak-ng for the spoken announcements;

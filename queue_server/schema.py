@@ -20,9 +20,10 @@ from queue_server.kb import tables as kb_tables
 from queue_server.phone import tables as phone_tables
 from queue_server.queue import tables as queue_tables
 from queue_server.requests import tables as requests_tables
+from queue_server.surveys import tables as surveys_tables
 
 # Importing them puts their tables on the metadata.
 MODULES: tuple[ModuleType, ...] = (shared_tables, queue_tables, crm_tables, booking_tables, requests_tables,
-                                   phone_tables, kb_tables)
+                                   phone_tables, kb_tables, surveys_tables)
 
 metadata: MetaData = SQLModel.metadata

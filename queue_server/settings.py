@@ -7,6 +7,7 @@ Built once by the CLI (or a test) and passed to ``create_app``; nothing reads it
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -196,6 +197,32 @@ class PhoneSettings(_Section):
     purge_every_s: int = Field(86_400, ge=60, le=604_800)
 
 
+class SurveysSettings(_Section):
+    # Satisfaction surveys (queue_server/surveys): one invitation by SMS or e-mail after a visit, an appointment or a
+    # request, to a citizen who left a phone or an e-mail; off: none is written.
+    enabled: bool = True
+    # Seconds between the end of the contact and the invitation (QUEUE_SURVEYS_DELAY_S).
+    delay_s: int = Field(3600, ge=0, le=7 * 86_400)
+    # Local hours (the site's clock) without invitations: one due then waits until they end; [] for none.
+    quiet_hours: tuple[str, ...] = ("20:00", "09:00")
+    # A contact is invited at most once in so many days.
+    min_days_between: int = Field(30, ge=0, le=365)
+    # A service whose mean score over the last 7 days is below this, with at least alert_minimum answers, is shown
+    # in alert to supervisors.
+    alert_below: float = Field(3.0, ge=1.0, le=5.0)
+    alert_minimum: int = Field(5, ge=1, le=1000)
+    # Days after which answers (and invitations) are purged, with a deletion report; the seconds between two runs.
+    retention_days: int = Field(730, ge=30, le=3650)
+    purge_every_s: int = Field(86_400, ge=60, le=604_800)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _two_times(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if value and (len(value) != 2 or not all(re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", v) for v in value)):
+            raise ValueError('surveys.quiet_hours: two local times as ["20:00", "09:00"], or [] for none')
+        return value
+
+
 class AntsSettings(_Section):
     # The two ANTS connections (passports and identity cards): the search API the ANTS calls on us
     # (/api/ants/...) and the anti-duplicate API we call. Off: neither is served nor called.
@@ -240,6 +267,7 @@ class Settings(BaseSettings):
     booking: BookingSettings = BookingSettings()
     requests: RequestsSettings = RequestsSettings()
     phone: PhoneSettings = PhoneSettings()
+    surveys: SurveysSettings = SurveysSettings()
     ants: AntsSettings = AntsSettings()
 
     @classmethod

@@ -10,14 +10,21 @@ what each group named in ``keep_for`` has read and acknowledged (other modules' 
 as the CRM's timeline: a stream where one of them has no group yet is not trimmed at all), the site's latest
 snapshot, and ``retention_s`` of history kept for clients that resume. The reading, retrying and taking over
 are ``worker.StreamWorker``'s, shared with the notifier.
+
+Before a visit's phone number is deleted, the archiver tells whoever asked (``on_visit_end``, callables the lifespan
+hands it: the surveys' invitation after a served visit) of the visit that ended with its number: ``(site, ticket id,
+service, phone, outcome, ended_at, lang)``, outcome ``done``, ``no_show`` or ``cancelled``; only visits that have a
+number. The queue imports none of them. A listener that fails leaves the batch unacknowledged: it is archived again
+(a no-op) and the listener told again, so listeners must be idempotent (the surveys' outbox key is).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 import orjson
 from redis.asyncio import Redis
@@ -48,6 +55,15 @@ VISIT_ENDS = (ev.TicketFinished, ev.TicketNoShow, ev.TicketCancelled)
 # them (erasure, retention), and nowhere else. Of an appointment the history keeps only that there was one
 # (``booked`` in the data of ticket.issued), which says nothing about whose it was.
 UNARCHIVED = ("party", "appointment")
+OUTCOME_OF: dict[type[ev.Event], str] = {ev.TicketFinished: "done", ev.TicketNoShow: "no_show",
+                                         ev.TicketCancelled: "cancelled"}
+
+
+class VisitEnd(Protocol):
+    """Told of a visit that ended, with the phone number left for it, before the number is deleted."""
+
+    def __call__(self, site: str, ticket_id: str, service: str, phone: str, outcome: str, ended_at: datetime,
+                 lang: str) -> Awaitable[object]: ...
 
 
 def _min_id(*ids: str) -> str:
@@ -114,9 +130,12 @@ class Archiver(StreamWorker):
 
     def __init__(self, redis: Redis, store: EventStore, sessions: Callable[[], AsyncSession],
                  retention_s: int, visits: Sequence[VisitBook] = (), block_ms: int = 1000,
-                 keep_for: Sequence[str] = ()) -> None:
+                 keep_for: Sequence[str] = (), phones: VisitBook | None = None,
+                 on_visit_end: Sequence[VisitEnd] = ()) -> None:
         super().__init__(redis, store.prefix, self._load_sites, block_ms=block_ms)
         self.visits = visits
+        self.phones = phones  # where the numbers told to ``on_visit_end`` are read
+        self.on_visit_end = tuple(on_visit_end)
         self.keep_for = tuple(keep_for)  # other consumer groups whose unread entries the trimming keeps
         self.store = store
         self.sessions = sessions
@@ -208,11 +227,34 @@ class Archiver(StreamWorker):
                     await session.execute(_upsert(dialect, tickets_table, "id"), list(changed.values()))
                 await session.commit()
         ended = {e.ticket_id for _, e in records if isinstance(e, VISIT_ENDS)}
+        if ended and self.on_visit_end and self.phones is not None:
+            await self._tell_ends(site, [e for _, e in records if isinstance(e, VISIT_ENDS)])
         for book in self.visits:  # the visit is over: its phone number and notes go (before the ack: retried)
             await book.forget(site, ended)
         if ids:
             await self.redis.xack(stream, GROUP, *ids)
         self.archived += len(fresh)
+
+    async def _tell_ends(self, site: str, ends: Sequence[ev.TicketEvent]) -> None:
+        """Tell ``on_visit_end`` of the visits of ``ends`` that have a phone number, with their service and
+        language as the history has them."""
+        assert self.phones is not None
+        numbers = {e.ticket_id: await self.phones.get(site, e.ticket_id) for e in ends}
+        wanted = [e for e in ends if numbers[e.ticket_id]]
+        if not wanted:
+            return
+        tickets_table = TicketRecord.__table__  # type: ignore[attr-defined]
+        async with self.sessions() as session:
+            found = await session.execute(select(tickets_table.c.id, tickets_table.c.service, tickets_table.c.lang)
+                                          .where(tickets_table.c.id.in_({e.ticket_id for e in wanted})))
+            known = {row.id: (row.service, row.lang) for row in found}
+        for event in wanted:
+            if event.ticket_id not in known:
+                continue
+            service, lang = known[event.ticket_id]
+            for listener in self.on_visit_end:
+                await listener(site, event.ticket_id, service, str(numbers[event.ticket_id]),
+                               OUTCOME_OF[type(event)], event.at, lang)
 
     async def _trim_all(self) -> None:
         cutoff = f"{int(time.time() * 1000) - self.retention_s * 1000}-0"

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.utils import parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 import orjson
@@ -111,6 +112,12 @@ from queue_server.speech import Speech
 from queue_server.store.checks import check_redis
 from queue_server.store.client import make_redis
 from queue_server.store.embedded import EmbeddedServerError, EmbeddedValkey
+from queue_server.surveys.retention import SurveysRetention
+from queue_server.surveys.service import SiteFacts, Surveys
+from queue_server.surveys.streams import ContactsEnded
+from queue_server.surveys.web.api import SurveysApi
+from queue_server.surveys.web.citizen import CitizenSurveys
+from queue_server.surveys.web.report import SurveysReport
 from queue_server.web.admin import Admin
 from queue_server.web.admin_page import AdminPage
 from queue_server.web.auth import Authenticator
@@ -206,6 +213,20 @@ def _tenant_services(configs: SiteConfigs) -> Any:
     return services
 
 
+def _survey_sites(configs: SiteConfigs) -> Any:
+    """The surveys' ``SiteLookup``: a site's collectivity, name, clock and services' names (the surveys import no
+    other module)."""
+
+    async def facts(site: str) -> SiteFacts | None:
+        config = await configs.get(site)
+        if config is None:
+            return None
+        return SiteFacts(config.id, config.tenant, config.name, ZoneInfo(config.timezone),
+                         {service.id: service.name for service in config.services})
+
+    return facts
+
+
 def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                demo_people: dict[str, str] | None = None,
                clock: Clock = utc_now, embedded: EmbeddedValkey | None = None) -> Starlette:
@@ -238,9 +259,19 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                      settings.queue.snapshot_interval_s, speech.url)
                 phones = PhoneBook(redis, settings.redis.key_prefix)
                 notes = NoteBook(redis, settings.redis.key_prefix)
+                # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
+                outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
+                tg.start_soon(outbox.run)
+                app.state.outbox = outbox
+                # Satisfaction surveys: the archiver tells them of each visit that ended with the phone left for it,
+                # before deleting the number (the queue imports no survey).
+                surveys = Surveys(session_factory, settings.surveys, sites=_survey_sites(configs),
+                                  templates=MessageTemplates(settings.booking.templates_dir), public_url=public_url,
+                                  wake=outbox.wake, clock=clock)
                 # The streams are trimmed behind the CRM's reader too: no visit is lost to a trim.
                 archiver = Archiver(redis, store, session_factory, settings.queue.stream_retention_s,
-                                    (phones, notes), keep_for=(CRM_GROUP, BOOKING_GROUP))
+                                    (phones, notes), keep_for=(CRM_GROUP, BOOKING_GROUP), phones=phones,
+                                    on_visit_end=[surveys.visit_ended])
                 tg.start_soon(archiver.run)
                 # The citizen record's timelines, fed by the queue's events (its own consumer group).
                 timeline = VisitTimeline(redis, settings.redis.key_prefix, session_factory)
@@ -254,10 +285,6 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # ... and by the phone desk's (its consumer group on the phone stream).
                 call_timeline = CallTimeline(redis, settings.redis.key_prefix, session_factory)
                 tg.start_soon(call_timeline.run)
-                # Text messages and e-mails written by any module (platform/outbox.py), sent once each.
-                outbox = OutboxWorker(session_factory, sms=sms_provider or LogProvider(), mailer=mailer)
-                tg.start_soon(outbox.run)
-                app.state.outbox = outbox
                 notifier = None
                 if sms_provider is not None:
                     notifier = Notifier(queue, redis, settings.redis.key_prefix, phones, sites.ids,
@@ -339,6 +366,13 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # The acknowledgements of receipt of two-step categories that no agent sent, on their last day.
                 due_acknowledgements = DueAcknowledgements(requests, public_url)
                 tg.start_soon(due_acknowledgements.run)
+                # ... and of appointments done and requests closed, through booking's and the requests' streams.
+                contacts_ended = ContactsEnded(redis, settings.redis.key_prefix, surveys, surveys.first_site)
+                tg.start_soon(contacts_ended.run)
+                surveys_retention = SurveysRetention(session_factory, redis, settings.redis.key_prefix,
+                                                     settings.surveys.retention_days,
+                                                     settings.surveys.min_days_between,
+                                                     settings.surveys.purge_every_s, clock=clock)
                 # The knowledge base: sheets, their search, partners' shared sheets.
                 kb = KnowledgeBase(session_factory, clock=clock)
                 # The sheets whose review date has come, told to their last editor (one process, every hour).
@@ -382,6 +416,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *KbApi(authenticator, kb, platform.limits).routes(),
                     *KbPages(authenticator, kb).routes(),
                     *Faq(kb, platform.limits).routes(),
+                    *SurveysApi(authenticator, surveys, surveys_retention, platform.limits).routes(),
+                    *SurveysReport(authenticator, surveys).routes(),
+                    *CitizenSurveys(surveys, platform.limits).routes(),
                     *asset_routes,
                 ]
                 tg.start_soon(speech.run)
@@ -389,6 +426,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 tg.start_soon(booking_retention.run)
                 tg.start_soon(requests_retention.run)
                 tg.start_soon(phone_retention.run)
+                tg.start_soon(surveys_retention.run)
                 tg.start_soon(kb_reminders.run)
                 tg.start_soon(feed.watch)
                 # Blocking reads of the revocations' stream: on the tail's connections (long timeout).
@@ -404,6 +442,9 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 app.state.requests_retention = requests_retention
                 app.state.call_timeline = call_timeline
                 app.state.phone_retention = phone_retention
+                app.state.surveys = surveys
+                app.state.contacts_ended = contacts_ended
+                app.state.surveys_retention = surveys_retention
                 app.state.kb_reminders = kb_reminders
                 await _preload(queue, sites)
                 yield
@@ -411,6 +452,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                 # cancelling aiosqlite mid-call can leave a task waiting forever, and then the process never exits.
                 async with anyio.create_task_group() as stopping:
                     for worker in (archiver, timeline, appointments, request_timeline, call_timeline, follower,
+                                   contacts_ended,
                                    *([notifier] if notifier is not None else [])):
                         stopping.start_soon(worker.stop, SHUTDOWN_GRACE_S)
                 await outbox.stop(SHUTDOWN_GRACE_S)
@@ -473,7 +515,8 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                                                ("queue_server.booking.web", "static"),
                                                ("queue_server.requests.web", "static"),
                                                ("queue_server.phone.web", "static"),
-                                               ("queue_server.kb.web", "static")]), name="static"),
+                                               ("queue_server.kb.web", "static"),
+                                               ("queue_server.surveys.web", "static")]), name="static"),
     ]
     routes = [*shell_routes, *asset_routes]
     application = Starlette(routes=routes, lifespan=lifespan,

@@ -37,6 +37,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the current state",
+    410: "Gone",
     413: "Content too large",
     422: "Invalid request",
     429: "Too many requests",

@@ -17,7 +17,8 @@ __all__ = ["COOKIE", "DEFAULT", "LANGUAGES", "negotiate", "templates", "translat
 
 # Each module keeps its pages' templates in its own web/templates; the shell's (sign in, admin, start) here.
 TEMPLATE_PACKAGES = ("queue_server.web", "queue_server.queue.web", "queue_server.crm.web", "queue_server.booking.web",
-                     "queue_server.requests.web", "queue_server.phone.web", "queue_server.kb.web")
+                     "queue_server.requests.web", "queue_server.phone.web", "queue_server.kb.web",
+                     "queue_server.surveys.web")
 
 
 def page_templates() -> ChoiceLoader:

@@ -71,6 +71,8 @@ from queue_server.requests.web.api import (
 from queue_server.requests.web.intake_api import CategoryDefinitionBody
 from queue_server.requests.web.record import PartyBody as RequestPartyBody
 from queue_server.requests.web.staff import CategoryBody as RequestCategoryBody
+from queue_server.surveys.web.api import TOKEN as SURVEY_TOKEN
+from queue_server.surveys.web.api import SurveyAnswerBody, SurveyCampaignBody
 from queue_server.web.admin import PairBody, PairingBody
 
 
@@ -295,6 +297,37 @@ _RESPONSES = {
         service=_object(name=_STR, address=_STR, email=_NULLSTR, phone=_STR),
         implicit={"enum": ["none", "acceptance", "rejection"]}, delay=_object(months=_INT, days=_INT),
         appeal=_STR, answer_days=_INT, acknowledge_at_once={"type": "boolean"}),
+    # The surveys (API.md "Surveys"): a survey's questions, the results per service, the campaigns, the purges.
+    "Survey": _object(
+        site=_object(id=_STR, name=_STR), service=_object(id=_STR, name=_STR),
+        kind={"enum": ["visit", "appointment", "request"]}, lang=_STR,
+        expires_at={"type": "string", "format": "date-time"},
+        questions={"type": "array", "items": {"type": "object", "required": ["id", "type", "required"],
+                                              "properties": {"id": _STR, "type": {"enum": ["score", "text", "choice"]},
+                                                             "required": {"type": "boolean"}, "label": _STR,
+                                                             "choices": _STRS, "min": _INT, "max": _INT,
+                                                             "max_length": _INT}}}),
+    "SurveyRecorded": _object(recorded={"type": "boolean"}),
+    "SurveyResults": _object(
+        site=_STR, **{"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}},
+        kind={"enum": ["visit", "appointment", "request", "kiosk", None]},
+        services={"type": "array", "items": _object(
+            service=_STR, name=_STR, answers=_INT, mean=_NULLNUM,
+            distribution=_object(**{str(n): _INT for n in range(1, 6)}), comments=_STRS, invitations=_INT,
+            response_rate=_NULLNUM)},
+        total=_object(answers=_INT, mean=_NULLNUM, distribution=_object(**{str(n): _INT for n in range(1, 6)}),
+                      comments=_STRS, invitations=_INT, response_rate=_NULLNUM),
+        grain={"enum": ["day", "week"]},
+        trend={"type": "array", "items": _object(start={"type": "string", "format": "date"}, answers=_INT,
+                                                 mean=_NULLNUM)},
+        alerts={"type": "array", "items": _object(service=_STR, name=_STR, mean={"type": "number"})}),
+    "SurveyCampaign": _object(
+        id=_STR, name=_STR, first={"type": "string", "format": "date"}, last={"type": "string", "format": "date"},
+        services=_STRS, questions={"type": "array", "items": _object(
+            id=_STR, kind={"enum": ["choice", "text"]}, label=_STR, choices=_STRS)}),
+    "SurveyCampaigns": _object(items={"type": "array", "items": {"$ref": "#/components/schemas/SurveyCampaign"}}),
+    "SurveyPurges": _object(items={"type": "array", "items": _object(
+        id=_INT, at=_STR, before=_STR, answers=_INT, invitations=_INT)}),
     # The knowledge base (API.md "Knowledge base"): a sheet as its readers read it, what a search finds, a sheet's
     # versions and the difference between two, the partners, a local note.
     **_kb_schemas(),
@@ -380,6 +413,10 @@ def _schemas() -> dict[str, Any]:
         schema = phone_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[phone_body.__name__] = schema
+    for survey_body in (SurveyAnswerBody, SurveyCampaignBody):  # SurveyCampaignBody's questions: SurveyQuestionBody
+        schema = survey_body.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[survey_body.__name__] = schema
     for kb_body in (SheetBody, SheetNoteBody, PartnersBody, SheetPreviewBody):  # SheetBody's links: SheetLinksBody
         schema = kb_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
@@ -398,6 +435,7 @@ def _schemas() -> dict[str, Any]:
         out[body.__name__] = _booking_renamed(schema)
     # An answer's key is a question's id: no other key is taken (pydantic states the keys' pattern alone).
     out["AppointmentBody"]["properties"]["answers"]["additionalProperties"] = False
+    out["SurveyAnswerBody"]["properties"]["answers"]["additionalProperties"] = False
     # An address whose domain is of special use (RFC 6761: example.test, host.local...) receives no e-mail: refused,
     # in every body (the citizen record's, booking's, the waiting list's).
     _no_special_use(out)
@@ -904,6 +942,67 @@ def _phone_paths() -> dict[str, Any]:
     }
 
 
+def _surveys_paths() -> dict[str, Any]:
+    """The surveys (API.md "Surveys"): whoever holds a survey's token reads and answers it once (409 after, 410 once
+    expired); supervisors and administrators of a site read its results, of the collectivity its campaigns;
+    administrators the retention's reports."""
+    token = {"name": "token", "in": "path", "required": True,
+             "schema": {"type": "string", "minLength": 16, "maxLength": 43, "pattern": SURVEY_TOKEN}}
+    period = [{"name": name, "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+               "description": what} for name, what in (
+        ("from", "the first local day (default: 30 days before to)"),
+        ("to", "the last local day (default: today); a year at most after from (422 invalid-range)"))]
+    kind = {"name": "kind", "in": "query", "required": False,
+            "schema": {"enum": ["visit", "appointment", "request", "kiosk"]}, "description": "one kind of contact"}
+    spreadsheet = {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["fr", "en"]},
+                   "description": "the spreadsheet's language (French by default: ';' between cells, decimal comma)"}
+    tenant, campaigns = ["tenant"], "/api/v1/tenants/{tenant}/surveys/campaigns"
+    survey = {"/api/v1/surveys/{token}": {
+        "get": {**_op("A survey's questions (whoever holds the token): the score, an optional comment, a campaign's "
+                      "questions; the site, the service, the language. 409 answered already, 410 expired (14 days "
+                      "after it was sent); 429 beyond 120 requests a minute from one address", [],
+                      {"200": _json("Survey", "the survey"), **_problems(404, 409, 410, 429, 503)}, secured=False)},
+        "post": {**_op("Answer a survey, once (whoever holds the token): a score from 1 to 5, an optional comment (its "
+                       "phone numbers and e-mail addresses masked before it is stored), the campaign's answers by "
+                       "question (422 invalid-answer naming answers.ID); 409 answered already, 410 expired", [],
+                       {"201": _json("SurveyRecorded", "recorded"),
+                        **_problems(400, 404, 409, 410, 413, 422, 429, 503)}, body="SurveyAnswerBody",
+                       secured=False)}},
+        "/api/v1/surveys/{token}/refusal": {"post": _op(
+            "No more surveys for the contact this one was sent to (whoever holds the token)", [],
+            {"204": {"description": "recorded"}, **_problems(404, 429, 503)}, secured=False)}}
+    for item in survey.values():
+        for op in item.values():
+            op["parameters"].insert(0, dict(token))
+    return {
+        **survey,
+        "/api/v1/sites/{site}/surveys/results": {"get": _op(
+            "What citizens say of a period of local days, per service: answers, mean, distribution, comments (phone "
+            "numbers and e-mail addresses masked), invitations sent and response rate; the trend per day (per week "
+            "beyond 31 days) and the services in alert (supervisor, admin)", ["site"],
+            {"200": _json("SurveyResults", "the results"), **_problems(401, 403, 404, 422, 503)},
+            headers=[*period, kind])},
+        "/api/v1/sites/{site}/surveys/results.csv": {"get": _op(
+            "The same results as a spreadsheet, one row per service then the total (supervisor, admin)", ["site"],
+            {"200": {"description": "rows", "content": {"text/csv": {"schema": {"type": "string"}}}},
+             **_problems(401, 403, 404, 422, 503)}, headers=[*period, kind, spreadsheet])},
+        campaigns: {
+            "get": _op("The collectivity's campaigns, latest first (supervisor, admin)", tenant,
+                       {"200": _json("SurveyCampaigns", "the campaigns"), **_problems(401, 403, 404, 503)}),
+            "post": _op("A campaign of questions of the collectivity's own for a period and services (supervisor, "
+                        "admin; audited): 422 invalid-campaign naming the field (a period backwards, a question id "
+                        "twice, a choice with fewer than two answers)", tenant,
+                        {"201": _json("SurveyCampaign", "created"), **_problems(400, 401, 403, 404, 413, 422, 503)},
+                        body="SurveyCampaignBody")},
+        campaigns + "/{campaign}": {"delete": _op(
+            "Delete a campaign (supervisor, admin; audited); the answers given keep theirs", ["tenant", "campaign"],
+            {"204": {"description": "deleted"}, **_problems(401, 403, 404, 503)})},
+        "/api/v1/tenants/{tenant}/surveys/purges": {"get": _op(
+            "The deletion reports of the surveys' retention job (admin): when, before when, how many answers and "
+            "invitations", tenant, {"200": _json("SurveyPurges", "newest first"), **_problems(401, 403, 404, 503)})},
+    }
+
+
 def _kb_paths() -> dict[str, Any]:
     """The knowledge base (API.md "Knowledge base"): supervisors and administrators write sheets; staff read and
     search their collectivity's published sheets and the shared ones of its partners (both ways); anyone reads and
@@ -1157,6 +1256,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(_requests_paths())
     paths.update(_phone_paths())
     paths.update(_kb_paths())
+    paths.update(_surveys_paths())
     for action in ("recall", "start", "no-show", "cancel", "requeue"):
         paths[f"/api/v1/sites/{{site}}/tickets/{{ticket_id}}/{action}"] = {
             "post": _op(f"Ticket: {action}", ticket, transition)}

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import traceback
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -167,6 +168,12 @@ STATEFUL_REFUSALS = {
     # The knowledge base: a collectivity is no partner of itself; a local note goes on a partner's sheet, not its own.
     ("PUT /api/v1/tenants/{tenant}/kb/partners", "/problems/self-partner"),
     ("PUT /api/v1/tenants/{tenant}/kb/sheets/{sheet}/note", "/problems/own-sheet"),
+    # The surveys: an answer names only the questions its survey asks (a campaign's, which differ by survey); a
+    # campaign's period ends after it starts, its questions' ids are unique, a choice offers two different answers;
+    # the results' period, as the other figures'.
+    ("POST /api/v1/surveys/{token}", "/problems/invalid-answer"),
+    ("POST /api/v1/tenants/{tenant}/surveys/campaigns", "/problems/invalid-campaign"),
+    *((f"GET /api/v1/sites/{{site}}/surveys/{path}", "/problems/invalid-range") for path in ("results", "results.csv")),
 }
 REASONS = ("etat-civil", "urbanisme", "dechets", "voirie", "autre")  # the phone desk's, by default
 MOTIFS = ("passeport", "mariage", "permis")
@@ -180,6 +187,7 @@ class Fuzzed:
     schema: Any
     credentials: dict[str | None, tuple[dict[str, str], dict[str, str]]]  # caller: (headers, cookies)
     pools: dict[str, list[str]] = field(default_factory=dict)  # parameter or body field: real values
+    surveys: Any = None  # the app's surveys (queue_server/surveys/service.py): no endpoint invites anyone
 
     def operations(self) -> list[APIOperation]:
         """Every operation of the served schema; revocations last, so that they come after every other use
@@ -228,6 +236,25 @@ class Fuzzed:
         self.pools["template"] = (self.pools.get("template", []) + ([str(written.json()["id"])]
                                                                     if written.status_code == 201 else []))[-6:]
         await self._calls(admin)
+        await self._surveys(admin)
+
+    async def _surveys(self, admin: dict[str, str]) -> None:
+        """Two fresh invitations (their tokens: a case may have answered the previous ones) and a campaign."""
+        tokens = []
+        for _ in range(2):
+            source = f"visit:{uuid.uuid4().hex}"
+            contact = f"+336{uuid.uuid4().int % 10**8:08d}"
+            if await self.surveys.invite(source=source, kind="visit", site="demo", service="etat-civil", channel="sms",
+                                         contact=contact, ended_at=datetime.now(UTC)):
+                tokens.append(await self.surveys.token_of(source))
+        self.pools["token"] = (self.pools.get("token", []) + tokens)[-6:]
+        today = datetime.now(UTC).date()
+        made = await self.http.post("/api/v1/tenants/demo/surveys/campaigns", headers=admin, json={
+            "name": "Accueil", "first": today.isoformat(), "last": (today + timedelta(days=7)).isoformat(),
+            "questions": [{"id": "attente", "kind": "choice", "label": "L'attente ?",
+                           "choices": ["Courte", "Longue"]}]})
+        assert made.status_code == 201, made.text
+        self.pools["campaign"] = (self.pools.get("campaign", []) + [made.json()["id"]])[-6:]
 
     async def _calls(self, admin: dict[str, str]) -> None:
         """The phone desk's default reasons back (a case may have put others), and a new call with a callback to do
@@ -335,7 +362,8 @@ async def fuzzed(stack: Stack) -> AsyncIterator[Fuzzed]:
                      "category": ["etat-civil", "urbanisme", "voirie", "autre"], "reason": list(REASONS),
                      "sheet": sheets,
                      "version": ["1", "2"]}
-            fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools)
+            fuzzed = Fuzzed(http, schemathesis.openapi.from_dict(served.json(), config=CONFIG), credentials, pools,
+                            app.state.surveys)
             await fuzzed.refresh()
             assert len(fuzzed.pools["ticket_id"]) == 6 and len(fuzzed.pools["code"]) == 2, fuzzed.pools
             yield fuzzed

@@ -23,7 +23,7 @@ VALUES = {"site": "demo", "ticket_id": "AAAAAAAAAAAAAAAAAAAAAA", "counter": "1",
           "motif": "passeport", "appointment": "AAAAAAAAAAAAAAAAAAAAAA", "check": "AAAAAAAAAAAAAAAAAAAAAA",
           "entry": "1", "request": "AAAAAAAAAAAAAAAAAAAAAA", "category": "voirie", "template": "1",
           "call": "AAAAAAAAAAAAAAAAAAAAAA", "callback": "1",
-          "sheet": "AAAAAAAAAAAAAAAA", "version": "1"}
+          "sheet": "AAAAAAAAAAAAAAAA", "version": "1", "token": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "campaign": "A"}
 
 
 def _documented(item: dict[str, Any]) -> set[str]:
