@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
 from queue_server.db.engine import make_engine, migrate, sessions
@@ -29,6 +30,11 @@ STACKS = ["valkey+sqlite"] + (["redis+postgresql"] if EXTERNAL_REDIS and EXTERNA
 ROLES = ("kiosk", "display", "agent", "supervisor", "admin")
 NO_LIMITS = {"kiosk_tickets_per_minute": 0, "kiosk_tickets_per_address_per_minute": 0,
              "public_reads_per_address_per_minute": 0}
+
+# Property tests check what holds, not how long one example takes: on a 2-core machine running the suite in four
+# processes, hypothesis's 200 ms deadline per example failed pure tests at random.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,8 @@ def event_data(kind: str, row: RequestRow, category: CategoryRow | None, message
         "service": category.service_name if category else "", "status": row.status, "channel": row.channel,
         "received_at": _iso(row.received_at), "closed_at": _iso(row.closed_at), "party": row.party,
         "email": row.email, "phone": row.phone, "at": _iso(at), "kind": kind,
+        # Closed by passing it on: to another administration (L114-2), or into the request it duplicates.
+        "transmitted": row.transmitted_to is not None, "merged": row.merged_into is not None,
     }
     if message is not None:
         data["message"] = message.id

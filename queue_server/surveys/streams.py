@@ -8,7 +8,8 @@ neither):
 - ``request.status`` with ``status`` ``closed`` (``id``, ``tenant``, ``category``, ``category_name``, ``phone``,
   ``email``, ``closed_at``): an invitation of kind ``request``, by e-mail to its sender, else by SMS. A request has no
   site: its invitation and answer are filed under the collectivity's first site (by id), its "service" being the
-  request's category (id and name), which is what the requests' figures group by too.
+  request's category (id and name), which is what the requests' figures group by too. A request closed by being
+  transmitted to another administration or merged into another (``transmitted``, ``merged``) gets none.
 
 The source (``appointment:{id}``, ``request:{id}``) makes an event read twice, or a request closed twice, invite
 once. The group is created at the streams' end: the surveys invite for what happens from their first start, never
@@ -91,7 +92,9 @@ class ContactsEnded(LeasedWorker):
                 data = orjson.loads(fields.get("d", fields.get(b"d", b"")))
                 if kind == "appointment.done":
                     self.invited += await self._appointment(data)
-                elif data.get("status") == "closed":
+                elif data.get("status") == "closed" and not data.get("transmitted") and not data.get("merged"):
+                    # A request passed on to another administration, or merged into another, was not handled
+                    # here: nothing to ask about.
                     self.invited += await self._request(data)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 log.warning("surveys: %s entry %s skipped: %s", self.keys.get(stream, stream), text(entry_id),

@@ -84,6 +84,13 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def whole_number(value: Any) -> Any:
+    """A body's integer as JSON Schema reads it: 2.0 is the integer 2; a string or a boolean is never one. Used as
+    ``Annotated[StrictInt, Field(ge=1, le=9), BeforeValidator(whole_number)]`` (the constraints before it: so the
+    document states them)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class Matches:
     """A string constraint that the JSON Schema states and the server checks with one and the same ``pattern``;
     ``says`` is the error message (what a person typing the value can act on, not the pattern).

@@ -405,14 +405,18 @@ async def test_a_collectivitys_reply_templates_start_from_the_built_in_ones(
 
 
 async def test_a_template_names_known_placeholders_and_has_a_title(http: httpx.AsyncClient, stack: Stack) -> None:
-    """{montant} is no placeholder (422 unknown-placeholder naming body); a blank title is a 422 naming title;
-    stray braces are text; another collectivity's template is unknown."""
+    """{montant} is no placeholder (422 unknown-placeholder naming body); a blank title is a 422 naming title, a
+    position that is not a whole number one naming position; stray braces are text; another collectivity's
+    template is unknown."""
     path = f"{BASE}/request-templates"
     base = {"title": "Relance", "body": "Bonjour {name}, il reste {montant} euros."}
     assert problem_of(await http.post(path, json=base, headers=stack.auth("supervisor"))) == (
         422, "unknown-placeholder", "body")
     assert problem_of(await http.post(path, json={**base, "title": "  ", "body": "x"},
                                       headers=stack.auth("supervisor"))) == (422, "invalid-body", "title")
+    for position in (False, "2", 2.5):
+        assert problem_of(await http.post(path, json={**base, "body": "x", "position": position},
+                                          headers=stack.auth("supervisor"))) == (422, "invalid-body", "position")
     braces = await http.post(path, json={**base, "body": "Tarif : { 5 € } ou {{ 6 }} — {name}"},
                              headers=stack.auth("supervisor"))
     assert braces.status_code == 201, braces.text

@@ -45,6 +45,7 @@ from queue_server.web.http import (
     plausible_id,
     rate_limit,
     route,
+    whole_number,
     without_space_around,
 )
 
@@ -56,10 +57,6 @@ NOT_BLANK = r"^[^\u0000]*[^\u0000-\u0020][^\u0000]*$"
 CheckIn = Callable[[SiteConfig, Appointment, int | None], Awaitable[tuple[dict[str, Any], bool]]]
 
 
-def _whole(value: Any) -> Any:
-    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 30.0 is the integer 30.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
 
 def _written(value: Any) -> Any:
     # A time is a string (ISO 8601), as the schema says: not a number of seconds, which pydantic would take.
@@ -69,10 +66,10 @@ def _written(value: Any) -> Any:
 
 
 Start = Annotated[datetime, BeforeValidator(_written)]
-Whole = Annotated[StrictInt, BeforeValidator(_whole)]  # every integer of a body: no string, no fraction
-Minutes = Annotated[StrictInt, Field(ge=GRANULE_MIN, le=8 * 60, multiple_of=GRANULE_MIN), BeforeValidator(_whole)]
-PartyId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole)]
-Buffer = Annotated[StrictInt, Field(ge=0, le=120, multiple_of=GRANULE_MIN), BeforeValidator(_whole)]
+Whole = Annotated[StrictInt, BeforeValidator(whole_number)]  # every integer of a body: no string, no fraction
+Minutes = Annotated[StrictInt, Field(ge=GRANULE_MIN, le=8 * 60, multiple_of=GRANULE_MIN), BeforeValidator(whole_number)]
+PartyId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(whole_number)]
+Buffer = Annotated[StrictInt, Field(ge=0, le=120, multiple_of=GRANULE_MIN), BeforeValidator(whole_number)]
 Name = Annotated[str, Field(min_length=1, max_length=100), Matches(NOT_BLANK, "a name needs more than white space")]
 Phone = Annotated[str, Field(min_length=1, max_length=MAX_PHONE_CHARS, json_schema_extra={"format": "mobile-phone"}),
                   Matches(PHONE_SHAPE, "not a valid phone number")]
@@ -82,7 +79,7 @@ Span = Annotated[list[Time], Field(min_length=2, max_length=2)]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Weekly = dict[Day, Annotated[list[Span], Field(max_length=12)]]
 # An answer: a count (people, at most a thousand: a duration grows with it), a text, a list of ids.
-Count = Annotated[StrictInt, Field(ge=0, le=1000), BeforeValidator(_whole)]
+Count = Annotated[StrictInt, Field(ge=0, le=1000), BeforeValidator(whole_number)]
 Answer = (Count | Annotated[str, Field(max_length=200, pattern=NO_NUL)]
           | Annotated[list[Annotated[str, Field(max_length=20, pattern=NO_NUL)]], Field(max_length=10)])
 

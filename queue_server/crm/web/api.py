@@ -35,6 +35,7 @@ from queue_server.web.http import (
     json_response,
     parse_body,
     route,
+    whole_number,
     without_space_around,
 )
 
@@ -69,12 +70,8 @@ Phone = Annotated[str, Field(
 Siret = Annotated[str, Field(pattern=r"^[0-9]{14}$", description=(
     "14 digits; one whose Luhn key is wrong is refused with 422 invalid-siret"))]
 Rna = Annotated[str, Field(pattern=r"^W[0-9]{9}$", description="W and 9 digits")]
-def _whole(value: Any) -> Any:
-    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 142.0 is the integer 142.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
-
-PartyId = Annotated[StrictInt, Field(ge=1, le=MAX_PARTY_ID), BeforeValidator(_whole)]
+PartyId = Annotated[StrictInt, Field(ge=1, le=MAX_PARTY_ID), BeforeValidator(whole_number)]
 
 
 class Consents(Body):

@@ -50,6 +50,7 @@ from queue_server.web.http import (
     parse_body,
     plausible_id,
     route,
+    whole_number,
     without_space_around,
 )
 
@@ -64,10 +65,6 @@ MAX_PARTY_ID = 2**31 - 1
 MAX_LIMIT = 200
 
 
-def _whole(value: Any) -> Any:
-    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 30.0 is the integer 30.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
 
 Slug = Annotated[str, Field(pattern=SLUG)]
 Note = Annotated[str, Field(max_length=MAX_NOTE), Matches(NO_NUL, "no NUL character")]
@@ -75,10 +72,10 @@ Name = Annotated[str, Field(max_length=120), Matches(NOT_BLANK, "a name needs mo
 Title = Annotated[str, Field(min_length=1, max_length=200), Matches(NOT_BLANK, "a title needs more than white space")]
 SheetId = Annotated[str, Field(min_length=1, max_length=64), Matches(LOGIN, "an id without spaces")]
 Login = Annotated[str, Field(min_length=1, max_length=200), Matches(LOGIN, "a login has no spaces")]
-PartyId = Annotated[StrictInt, Field(ge=1, le=MAX_PARTY_ID), BeforeValidator(_whole)]
+PartyId = Annotated[StrictInt, Field(ge=1, le=MAX_PARTY_ID), BeforeValidator(whole_number)]
 Duration = Annotated[StrictInt, Field(ge=0, le=MAX_DURATION_S, description=(
     "seconds from the moment the agent took the call to the moment they logged it, as their page measured; the "
-    "server dates the call's end itself")), BeforeValidator(_whole)]
+    "server dates the call's end itself")), BeforeValidator(whole_number)]
 PhoneNumber = Annotated[str, Field(
     min_length=1, max_length=MAX_PHONE_CHARS, json_schema_extra={"format": "mobile-phone"},
     description="the number to call back, national (read in France) or international; one of this shape that is no "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -45,6 +45,7 @@ from queue_server.web.http import (
     plausible_id,
     rate_limit,
     route,
+    whole_number,
     without_space_around,
 )
 
@@ -64,10 +65,6 @@ Phone = Annotated[str, Field(
 ), Matches(PHONE_SHAPE, "not a valid phone number")]
 
 
-def _whole(value: Any) -> Any:
-    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 142.0 is the integer 142.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
 
 PARTY_DESCRIPTION = (
     "Staff only (agent, supervisor, admin): the citizen record's party (a person, an association, a company) "
@@ -82,7 +79,7 @@ class IssueBody(Body):
     lang: str = Field("fr", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=12)
     # Kept apart from the log (store/phones.py).
     phone: Phone | None = None
-    party: Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole)] | None = Field(
+    party: Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(whole_number)] | None = Field(
         None, description=PARTY_DESCRIPTION)
 
 
@@ -119,7 +116,7 @@ class CallBody(Body):
 
 
 # A device token id: an integer (never a string or a boolean), in SQL's range.
-TokenId = Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole)]
+TokenId = Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(whole_number)]
 
 
 class ReprintBody(Body):

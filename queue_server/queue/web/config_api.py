@@ -36,6 +36,7 @@ from queue_server.web.http import (
     plausible_id,
     read_body,
     route,
+    whole_number,
 )
 
 ADMIN = frozenset({"admin"})
@@ -56,16 +57,12 @@ ServiceId = Annotated[str, Field(pattern=SERVICE_ID.pattern)]
 
 
 
-def _whole(value: Any) -> Any:
-    # Never a string or a boolean, but 142.0 is the integer 142 to JSON Schema (and to whoever reads the document).
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
-
-Cap = Annotated[StrictInt, Field(ge=1, le=9999), BeforeValidator(_whole)]
-Ahead = Annotated[StrictInt, Field(ge=0, le=50), BeforeValidator(_whole)]
-AlertWait = Annotated[StrictInt, Field(ge=60, le=86_400), BeforeValidator(_whole)]
-Duration = Annotated[StrictInt, Field(ge=30, le=7_200), BeforeValidator(_whole)]
-Idle = Annotated[StrictInt, Field(ge=10, le=600), BeforeValidator(_whole)]
+Cap = Annotated[StrictInt, Field(ge=1, le=9999), BeforeValidator(whole_number)]
+Ahead = Annotated[StrictInt, Field(ge=0, le=50), BeforeValidator(whole_number)]
+AlertWait = Annotated[StrictInt, Field(ge=60, le=86_400), BeforeValidator(whole_number)]
+Duration = Annotated[StrictInt, Field(ge=30, le=7_200), BeforeValidator(whole_number)]
+Idle = Annotated[StrictInt, Field(ge=10, le=600), BeforeValidator(whole_number)]
 Outcome = Annotated[str, Field(min_length=1, max_length=MAX_OUTCOME_CHARS, pattern=TEXT)]
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StrictBool
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, EmailStr, Field, StrictBool, StrictInt
 from starlette.requests import Request
 from starlette.responses import Response
 from stdnum.fr import siren as stdnum_siren
@@ -48,6 +48,7 @@ from queue_server.web.http import (
     rate_limit,
     read_body,
     route,
+    whole_number,
     without_space_around,
 )
 
@@ -166,8 +167,8 @@ class RequestTemplateBody(Body):
     body: Text = Field(description="the text, with {name}, {reference}, {subject}, {service}, {due} and {agent} "
                                    "filled for the request; another {placeholder} is refused with 422 "
                                    "unknown-placeholder")
-    position: int = Field(0, ge=0, le=999, description="its place in the list, smallest first (the built-in ones: "
-                                                       "1, 2, 3)")
+    position: Annotated[StrictInt, Field(ge=0, le=999), BeforeValidator(whole_number)] = Field(
+        0, description="its place in the list, smallest first (the built-in ones: 1, 2, 3)")
     lang: Language = Field("fr", description="the language of the replies it starts")
 
 

@@ -38,16 +38,13 @@ from queue_server.web.http import (
     parse_body,
     plausible_id,
     route,
+    whole_number,
     without_space_around,
 )
 
 ADMIN = frozenset({"admin"})
 NO_NUL = r"^[^\u0000]*$"  # PostgreSQL's text takes no NUL
 
-
-def _whole(value: Any) -> Any:
-    # Never a string or a boolean, but 2.0 is the integer 2 to JSON Schema (and to whoever reads the document).
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 ServiceAddress = Annotated[str, Field(max_length=300), Matches(NO_NUL, "no NUL character"),
@@ -69,14 +66,14 @@ class CategoryServiceBody(Body):
 
 
 class CategoryDelayBody(Body):
-    months: Annotated[StrictInt, Field(ge=0, le=120), BeforeValidator(_whole)] = 0
-    days: Annotated[StrictInt, Field(ge=0, le=3650), BeforeValidator(_whole)] = 0
+    months: Annotated[StrictInt, Field(ge=0, le=120), BeforeValidator(whole_number)] = 0
+    days: Annotated[StrictInt, Field(ge=0, le=3650), BeforeValidator(whole_number)] = 0
 
 
 class CategoryDefinitionBody(Body):
     name: Annotated[str, Field(max_length=120), Matches(NOT_BLANK, "a name needs more than white space"),
                     AfterValidator(without_space_around)]
-    position: Annotated[StrictInt, Field(ge=0, le=10_000), BeforeValidator(_whole)] | None = Field(
+    position: Annotated[StrictInt, Field(ge=0, le=10_000), BeforeValidator(whole_number)] | None = Field(
         None, description="its place in the lists; left out: the one it had, or after the others")
     public: StrictBool = Field(True, description="offered to citizens; false: staff file requests in it")
     site: str | None = Field(None, pattern=SLUG, description="the site whose calendar counts its dates (time zone, "
@@ -89,7 +86,7 @@ class CategoryDefinitionBody(Body):
                                      description="after how long silence is a decision, from the receipt")
     appeal: Appeal = Field("", description="the appeal routes and their deadlines, as the acknowledgement states "
                                            "them")
-    answer_days: Annotated[StrictInt, Field(ge=0, le=365), BeforeValidator(_whole)] = Field(
+    answer_days: Annotated[StrictInt, Field(ge=0, le=365), BeforeValidator(whole_number)] = Field(
         10, description="business days to answer in (a request's due date)")
     acknowledge_at_once: StrictBool = Field(
         True, description="one e-mail at creation, the receipt and the acknowledgement of receipt; false: a "

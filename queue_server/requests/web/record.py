@@ -24,18 +24,23 @@ from queue_server.requests.service import Who
 from queue_server.requests.web.api import request_view
 from queue_server.web.auth import STAFF, Authenticator
 from queue_server.web.errors import HTTPError
-from queue_server.web.http import Body, actor_of, client_address, json_response, parse_body, plausible_id, route
+from queue_server.web.http import (
+    Body,
+    actor_of,
+    client_address,
+    json_response,
+    parse_body,
+    plausible_id,
+    route,
+    whole_number,
+)
 
 ADMINS = frozenset({"admin"})
 
 
-def _whole(value: Any) -> Any:
-    # JSON has one kind of number: to JSON Schema (and to whoever reads the document) 30.0 is the integer 30.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
 
 class PartyBody(Body):
-    party: Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole)] = Field(
+    party: Annotated[StrictInt, Field(ge=1, le=2**31 - 1), BeforeValidator(whole_number)] = Field(
         description="the number of a party of the collectivity's citizen record (422 unknown-party otherwise)")
 
 

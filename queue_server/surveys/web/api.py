@@ -41,6 +41,7 @@ from queue_server.web.http import (
     parse_body,
     rate_limit,
     route,
+    whole_number,
     without_space_around,
 )
 
@@ -52,9 +53,6 @@ NO_NUL = r"^[^\u0000]*$"
 NOT_BLANK = rf"^[^\u0000]*{char_class(WHITE_SPACE + chr(0), negated=True)}[^\u0000]*$"
 
 
-def _whole(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
 
 Slug = Annotated[str, Field(pattern=SLUG)]
 Text = Annotated[str, Field(max_length=MAX_TEXT), Matches(NO_NUL, "no NUL character")]
@@ -63,7 +61,7 @@ Label = Annotated[str, Field(min_length=1, max_length=200), Matches(NOT_BLANK, "
 
 class SurveyAnswerBody(Body):
     score: Annotated[StrictInt, Field(ge=1, le=5, description="1: very dissatisfied … 5: very satisfied"),
-                     BeforeValidator(_whole)]
+                     BeforeValidator(whole_number)]
     comment: Annotated[str, Field(max_length=MAX_COMMENT, description=(
         "optional; phone numbers and e-mail addresses in it are masked before it is stored")),
         Matches(NO_NUL, "no NUL character")] = ""
