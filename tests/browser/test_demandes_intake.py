@@ -158,7 +158,8 @@ def test_an_administrator_turns_a_category_to_two_steps_and_an_agent_sends_its_a
     run(_put_categories(hall))
     page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
     hall.sign_in(page, "admin", "/admin")
-    page.get_by_role("link", name="Catégories", exact=True).click()
+    page.get_by_role("button", name="Administration").click()  # the administrators' pages: one menu
+    page.get_by_role("link", name="Catégories de demandes", exact=True).click()
     page.wait_for_url(f"{hall.url}/admin/demandes")
     expect(page.locator("h1")).to_have_text("Catégories de demandes")
     expect(page.locator("table.list tbody tr")).to_have_count(4)

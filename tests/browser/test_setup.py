@@ -144,6 +144,7 @@ def test_a_collectivity_administrator_sets_up_a_site_with_the_keyboard_alone(pag
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{hall.url}/admin")
+    press_button(page, ".pages .menu-button")  # the administrators' pages: one menu
     press_button(page, "a[href='/admin/sites']")
     page.wait_for_url(f"{hall.url}/admin/sites")
     expect(page.locator("h1")).to_have_text("Sites et services")

@@ -793,6 +793,7 @@
     }
     if (!$("keys-on").checked) return;
     if (typing || event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) return;
+    if (window.Menus && window.Menus.open()) return; // a header menu open: the keys are for it (menus.js)
     const key = event.key.toLowerCase();
     if (key === "?") {
       event.preventDefault();
