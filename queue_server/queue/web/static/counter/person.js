@@ -358,6 +358,11 @@
   const named = new URLSearchParams(location.search).get("party") || "";
   if (/^[1-9][0-9]{0,9}$/.test(named)) {
     (async () => {
+      // The page's other scripts (booking's panel) listen for the person chosen: they run before DOMContentLoaded,
+      // and a quick answer could otherwise come between two of them.
+      if (document.readyState === "loading") {
+        await new Promise((done) => document.addEventListener("DOMContentLoaded", done, { once: true }));
+      }
       await tenantKnown;
       const answer = tenant() ? await api("GET", `${records()}/${encodeURIComponent(named)}`) : null;
       const address = new URL(location.href);
