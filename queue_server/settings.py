@@ -140,6 +140,9 @@ class SpeechSettings(_Section):
 class KioskSettings(_Section):
     # Seconds the kiosk's ticket screen stays before going back to the start (any touch restarts it).
     idle_s: int = Field(20, ge=3, le=600)
+    # The start screen offers "Your opinion": five faces, one touch, anonymous, counted in the satisfaction
+    # surveys' results (off, or [surveys] enabled = false: no such button).
+    opinion: bool = True
 
 
 class CrmSettings(_Section):

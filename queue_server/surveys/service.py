@@ -42,7 +42,7 @@ from queue_server.surveys.domain.campaigns import Campaign, Question
 from queue_server.surveys.domain.errors import Refused
 from queue_server.surveys.domain.masking import masked
 from queue_server.surveys.domain.results import Answer, check_score
-from queue_server.surveys.errors import refusal_of, unknown_campaign, unknown_survey
+from queue_server.surveys.errors import refusal_of, unknown_campaign, unknown_site, unknown_survey
 from queue_server.surveys.tables import (
     SurveyAnswer,
     SurveyCampaign,
@@ -61,6 +61,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# A kiosk's one-touch answers are about the visit as a whole: filed under no service, named so on the results (in
+# the collectivity's language, French, as the services' own names are).
+KIOSK_SERVICE = ""
+KIOSK_SERVICE_NAME = "Avis donnés à la borne"
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_CHARS = 32
 
@@ -247,6 +251,26 @@ class Surveys:
                                service_name=invitation.service_name, kind=invitation.kind,
                                day=self.clock().astimezone(found.site.zone).date(), score=score,
                                comment=masked(comment.strip()), campaign_id=invitation.campaign_id, answers=kept)
+            session.add(row)
+            await session.commit()
+            await session.refresh(row)
+        return row
+
+    async def kiosk_answer(self, site: str, score: int) -> SurveyAnswer:
+        """An anonymous answer given with one touch at ``site``'s kiosk: a score for the site as a whole (no
+        service, no comment, no invitation), filed as kind ``kiosk`` under ``KIOSK_SERVICE``; 422 naming ``score``
+        outside 1..5, 404 for an unknown site."""
+        facts = await self.sites(site)
+        if facts is None:
+            raise unknown_site()
+        try:
+            check_score(score)
+        except Refused as refused:
+            raise refusal_of(refused) from None
+        async with self.db() as session:
+            row = SurveyAnswer(tenant_id=facts.tenant, site_id=site, service=KIOSK_SERVICE,
+                               service_name=KIOSK_SERVICE_NAME, kind="kiosk",
+                               day=self.clock().astimezone(facts.zone).date(), score=score)
             session.add(row)
             await session.commit()
             await session.refresh(row)

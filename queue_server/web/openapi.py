@@ -72,7 +72,7 @@ from queue_server.requests.web.intake_api import CategoryDefinitionBody
 from queue_server.requests.web.record import PartyBody as RequestPartyBody
 from queue_server.requests.web.staff import CategoryBody as RequestCategoryBody
 from queue_server.surveys.web.api import TOKEN as SURVEY_TOKEN
-from queue_server.surveys.web.api import SurveyAnswerBody, SurveyCampaignBody
+from queue_server.surveys.web.api import KioskAnswerBody, SurveyAnswerBody, SurveyCampaignBody
 from queue_server.web.admin import PairBody, PairingBody
 
 
@@ -413,7 +413,8 @@ def _schemas() -> dict[str, Any]:
         schema = phone_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[phone_body.__name__] = schema
-    for survey_body in (SurveyAnswerBody, SurveyCampaignBody):  # SurveyCampaignBody's questions: SurveyQuestionBody
+    # SurveyCampaignBody's questions: SurveyQuestionBody
+    for survey_body in (SurveyAnswerBody, SurveyCampaignBody, KioskAnswerBody):
         schema = survey_body.model_json_schema(ref_template="#/components/schemas/{model}")
         out.update(schema.pop("$defs", {}))
         out[survey_body.__name__] = schema
@@ -1000,6 +1001,12 @@ def _surveys_paths() -> dict[str, Any]:
         "/api/v1/tenants/{tenant}/surveys/purges": {"get": _op(
             "The deletion reports of the surveys' retention job (admin): when, before when, how many answers and "
             "invitations", tenant, {"200": _json("SurveyPurges", "newest first"), **_problems(401, 403, 404, 503)})},
+        "/api/v1/sites/{site}/surveys/kiosk": {"post": _op(
+            "An anonymous answer given with one touch at the site's kiosk (its token only: 403 wrong-role for "
+            "anyone else), a score from 1 to 5 about the visit as a whole, filed as kind kiosk under no service; "
+            "429 beyond 20 a minute from one kiosk", ["site"],
+            {"201": _json("SurveyRecorded", "recorded"), **_problems(400, 401, 403, 404, 413, 422, 429, 503)},
+            body="KioskAnswerBody")},
     }
 
 

@@ -104,3 +104,28 @@ def test_a_supervisor_reads_what_citizens_say_with_its_chart(page: Page, hall: H
     no_violations(page)
     shoot(page, "enquetes")
     shoot(page, "enquetes-whole", full_page=True)
+
+
+def test_the_kiosk_asks_for_an_opinion_in_one_touch(page: Page, hall: Hall) -> None:
+    """On the kiosk (portrait 1080×1920), "Votre avis" opens five faces named for screen readers; one touch records
+    an anonymous 4, the kiosk thanks and goes back to its services by itself; the supervisors' results count it as
+    a kiosk's answer. Axe-clean, nothing spilling out of the screen."""
+    page.set_viewport_size({"width": 1080, "height": 1920})
+    page.goto(f"{hall.url}/kiosk?token={hall.tokens['kiosk']}")
+    expect(page.locator("#services button").first).to_be_visible()
+    page.get_by_role("button", name="Votre avis").click()
+    expect(page.get_by_role("heading", name="Votre visite s'est-elle bien passée ?")).to_be_focused()
+    faces = page.locator("#faces button")
+    expect(faces).to_have_count(5)
+    expect(page.get_by_role("button", name="Très satisfait")).to_be_visible()
+    no_violations(page)
+    shoot(page, "kiosk-opinion")
+    assert overflowing(page) == []
+    page.get_by_role("button", name="Satisfait", exact=True).click()
+    expect(page.locator("#opinion-said")).to_have_text("Merci ! Votre avis aide la mairie à s'améliorer.")
+    expect(faces.first).to_be_disabled()
+    shoot(page, "kiosk-opinion-thanks")
+    expect(page.locator("#start")).to_be_visible(timeout=10_000)  # by itself, after the thanks
+    results = hall.api("GET", "/surveys/results", role="supervisor", params={"kind": "kiosk"})
+    assert results.status_code == 200, results.text
+    assert [(s["answers"], s["mean"]) for s in results.json()["services"]] == [(1, 4.0)]

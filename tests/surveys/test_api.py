@@ -197,3 +197,22 @@ async def test_a_survey_holder_is_limited_per_address(town: Town) -> None:
         assert (await town.http.get(f"/api/v1/surveys/{token}")).status_code == 200
     limited = assert_problem(await town.http.get(f"/s/{token}"), 429)
     assert limited["type"] == "/problems/rate-limited"
+
+
+async def test_the_kiosk_takes_one_touch_answers_of_its_own_site_only(town: Town) -> None:
+    """The demo site's kiosk gives a 4 and a 2 (201 each): the results count them as kind "kiosk", under no service,
+    named "Avis donnés à la borne"; an agent's token, or a score of 6, are refused (403, 422 naming score); a
+    twenty-first answer within a minute from one kiosk is 429."""
+    path = "/api/v1/sites/demo/surveys/kiosk"
+    for score in (4, 2):
+        answer = await town.http.post(path, json={"score": score}, headers=town.stack.auth("kiosk"))
+        assert answer.status_code == 201, answer.text
+    assert_problem(await town.http.post(path, json={"score": 4}, headers=town.stack.auth("agent")), 403)
+    problem = assert_problem(await town.http.post(path, json={"score": 6}, headers=town.stack.auth("kiosk")), 422)
+    assert problem["errors"][0]["field"] == "score"
+    found = (await town.http.get(RESULTS, params={"kind": "kiosk"}, headers=town.stack.auth("supervisor"))).json()
+    assert [(s["service"], s["name"], s["answers"], s["mean"]) for s in found["services"]] == [
+        ("", "Avis donnés à la borne", 2, 3.0)]
+    statuses = [(await town.http.post(path, json={"score": 5}, headers=town.stack.auth("kiosk"))).status_code
+                for _ in range(19)]
+    assert statuses[:17] == [201] * 17 and statuses[-1] == 429  # 2 + 1 refused (422) + 17 = 20 counted

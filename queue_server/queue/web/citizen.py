@@ -110,6 +110,8 @@ def kiosk_strings(lang: str) -> dict[str, Any]:
         "people_ahead": plural_forms(lang, "{n} person ahead of you", "{n} people ahead of you"),
         "people_waiting": plural_forms(lang, "{n} person waiting", "{n} people waiting"),
         "estimated": _("Estimated wait: {wait}"),
+        "opinion_thanks": _("Thank you! Your opinion helps the town hall do better."),
+        "opinion_failed": _("Your opinion could not be recorded. Thank you all the same."),
         "priority_mark": _("Priority"),
         "printed": _("Take your ticket below the screen."),
         "not_printed": _("No paper ticket: scan the code or note your number."),
@@ -194,6 +196,7 @@ class CitizenPages:
     def __init__(self, api: Api, deps: QueueDeps) -> None:
         self.api = api
         self.kiosk_settings = deps.platform.settings.kiosk
+        self.opinion = deps.platform.settings.kiosk.opinion and deps.platform.settings.surveys.enabled
         self.queue = deps.queue
         self.sites = deps.platform.sites
 
@@ -202,7 +205,7 @@ class CitizenPages:
         if lang not in CITIZEN_LANGUAGES:
             lang = "fr"
         return _page("kiosk.html", lang, strings=json_block(kiosk_strings(lang)), idle_s=self.kiosk_settings.idle_s,
-                     alphabet=ALPHABET, code_length=CODE_LENGTH)
+                     alphabet=ALPHABET, code_length=CODE_LENGTH, opinion=self.opinion)
 
     async def ticket_page(self, request: Request) -> Response:
         ticket_id = request.path_params["ticket_id"]

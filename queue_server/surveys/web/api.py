@@ -6,7 +6,9 @@
   field;
 - ``POST /api/v1/surveys/{token}/refusal``: 204, no more surveys for the contact it was sent to;
 - ``GET|POST /api/v1/tenants/{tenant}/surveys/campaigns`` (supervisors, admins), ``DELETE …/{campaign}``;
-- ``GET /api/v1/tenants/{tenant}/surveys/purges`` (admins): the retention's deletion reports.
+- ``GET /api/v1/tenants/{tenant}/surveys/purges`` (admins): the retention's deletion reports;
+- ``POST /api/v1/sites/{site}/surveys/kiosk`` (the site's kiosks): ``{"score": 1..5}`` -> 201, an anonymous answer
+  given with one touch at the kiosk, about the visit as a whole (20 a minute per kiosk, then 429).
 
 Whoever holds a token may make ``READS_PER_MINUTE`` (120) such requests a minute from one address (its page's
 included): a citizen needs three; beyond, 429 with Retry-After. The results are ``report.py``'s."""
@@ -47,6 +49,7 @@ from queue_server.web.http import (
 
 ADMINS = frozenset({"admin"})
 READS_PER_MINUTE = 120  # per address: a survey's reads, answers and refusals, and its pages
+KIOSK_ANSWERS_PER_MINUTE = 20  # per kiosk: a queue of people each touching a face, not a child playing with them
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 TOKEN = r"^[A-Za-z0-9_-]{16,43}$"
 NO_NUL = r"^[^\u0000]*$"
@@ -57,6 +60,11 @@ NOT_BLANK = rf"^[^\u0000]*{char_class(WHITE_SPACE + chr(0), negated=True)}[^\u00
 Slug = Annotated[str, Field(pattern=SLUG)]
 Text = Annotated[str, Field(max_length=MAX_TEXT), Matches(NO_NUL, "no NUL character")]
 Label = Annotated[str, Field(min_length=1, max_length=200), Matches(NOT_BLANK, "more than white space")]
+
+
+class KioskAnswerBody(Body):
+    score: Annotated[StrictInt, Field(ge=1, le=5, description="1: very dissatisfied … 5: very satisfied"),
+                     BeforeValidator(whole_number)]
 
 
 class SurveyAnswerBody(Body):
@@ -137,6 +145,7 @@ class SurveysApi:
             route(campaigns, get=self.campaigns, post=self.create_campaign),
             route(campaigns + "/{campaign}", delete=self.delete_campaign),
             route("/api/v1/tenants/{tenant}/surveys/purges", get=self.purges),
+            route("/api/v1/sites/{site}/surveys/kiosk", post=self.kiosk),
         ]
 
     async def _survey(self, request: Request, *, answering: bool = True) -> Survey:
@@ -159,6 +168,18 @@ class SurveysApi:
         if not plausible_token(token):
             raise Refusal(404, "No such survey.", "unknown-survey")
         await self.surveys.answer(token, body.score, body.comment, body.answers)
+        return json_response({"recorded": True}, 201)
+
+    async def kiosk(self, request: Request) -> Response:
+        """A one-touch anonymous answer from the site's own kiosk (its token): 201; 403 for anyone else; 429 beyond
+        ``KIOSK_ANSWERS_PER_MINUTE`` from one kiosk (a child tapping the faces)."""
+        caller = await self.auth.caller(request)
+        site = str(request.path_params["site"])
+        if not isinstance(caller, Principal) or caller.role != "kiosk" or caller.site_id != site:
+            raise HTTPError(403, "Only the site's kiosks give these answers.", "wrong-role")
+        await rate_limit(self.limits, f"survey-kiosk:{caller.token_id}", KIOSK_ANSWERS_PER_MINUTE, "This kiosk")
+        body = await parse_body(request, KioskAnswerBody)
+        await self.surveys.kiosk_answer(site, body.score)
         return json_response({"recorded": True}, 201)
 
     async def refuse(self, request: Request) -> Response:

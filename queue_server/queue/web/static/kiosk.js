@@ -16,6 +16,8 @@
 // - Every message with a number is a plural form of the page's language (Live.plural), every wait is said in
 //   words (Live.waitWords): no number stuck to a word. A phone number left for a text message is shown masked.
 // - The site's colours (snapshot.colours: main, accent) theme the page, darkened until they read on white (AA).
+// - "Your opinion" (when the server offers it): five faces, one touch sends an anonymous score about the visit
+//   (POST …/surveys/kiosk), thanks, then the start screen.
 "use strict";
 
 (() => {
@@ -42,6 +44,7 @@
   let intent = null;
   let attempt = 0;
   let idleTimer = null;
+  let opinionTimer = null; // the thanks' way back to the start
 
   function backoff() {
     attempt = Math.min(attempt + 1, 6);
@@ -55,11 +58,14 @@
   }
 
   // Screens the snapshot's arrival must not take away from (the citizen is in the middle of something).
-  const BUSY_SCREENS = ["ticket", "appointment", "priority-step"];
+  const BUSY_SCREENS = ["ticket", "appointment", "priority-step", "opinion"];
+  const SCREENS = ["loading", "start", "priority-step", "closed", "appointment", "ticket", "pairing", "opinion"];
+  const THANKS_MS = 4000; // the thanks stay this long before the start screen comes back
 
   function show(id) {
-    for (const section of ["loading", "start", "priority-step", "closed", "appointment", "ticket", "pairing"]) {
-      $(section).hidden = section !== id;
+    clearTimeout(opinionTimer);
+    for (const section of SCREENS) {
+      if ($(section)) $(section).hidden = section !== id;
     }
     document.body.dataset.screen = id;
     $(id).querySelector("h1").focus();
@@ -708,13 +714,50 @@
     $("a-code").focus();
   }
 
+  // "Your opinion": one touch, anonymous ----------------------------------------------------------------
+
+  function openOpinion() {
+    for (const face of document.querySelectorAll("#faces button")) {
+      face.disabled = false;
+      face.classList.remove("chosen");
+    }
+    say("opinion-said", "");
+    show("opinion");
+  }
+
+  async function give(score) {
+    const faces = document.querySelectorAll("#faces button");
+    for (const face of faces) face.disabled = true; // one touch: a second one would be another person's
+    let recorded = false;
+    try {
+      const answer = await api("POST", `/api/v1/sites/${encodeURIComponent(site)}/surveys/kiosk`, { score });
+      recorded = answer.status === 201;
+    } catch {
+      recorded = false;
+    }
+    say("opinion-said", recorded ? strings.opinion_thanks : strings.opinion_failed);
+    clearTimeout(opinionTimer);
+    opinionTimer = setTimeout(home, THANKS_MS);
+  }
+
+  if ($("opinion")) {
+    $("opinion-open").addEventListener("click", openOpinion);
+    $("opinion-back").addEventListener("click", () => show("start"));
+    for (const face of document.querySelectorAll("#faces button")) {
+      face.addEventListener("click", () => {
+        face.classList.add("chosen");
+        give(Number(face.dataset.score));
+      });
+    }
+  }
+
   // Idle: the ticket screen goes back to the start; another language goes back to French ---------
 
   function armIdle() {
     clearTimeout(idleTimer);
     const screen = document.body.dataset.screen;
     if (screen === "ticket") idleTimer = setTimeout(home, idleS * 1000);
-    else if (screen === "appointment" || screen === "priority-step") {
+    else if (screen === "appointment" || screen === "priority-step" || screen === "opinion") {
       idleTimer = setTimeout(home, Math.max(idleS, HOME_IDLE_S) * 1000);
     }
     else if (screen === "start" && lang !== "fr") idleTimer = setTimeout(home, HOME_IDLE_S * 1000);
