@@ -38,7 +38,7 @@ from queue_server.platform.outbox import MessageTemplates, enqueue
 from queue_server.settings import SurveysSettings
 from queue_server.surveys.domain import campaigns as campaign_rules
 from queue_server.surveys.domain import invitations as rules
-from queue_server.surveys.domain.campaigns import Campaign, Question
+from queue_server.surveys.domain.campaigns import Campaign, CampaignAnswer, Question
 from queue_server.surveys.domain.errors import Refused
 from queue_server.surveys.domain.masking import masked
 from queue_server.surveys.domain.results import Answer, check_score
@@ -332,6 +332,19 @@ class Surveys:
         async with self.db() as session:
             rows = (await session.exec(query.group_by(col(SurveyInvitation.service)))).all()
         return {service: int(count) for service, count in rows}
+
+    async def campaign_answers(self, site: str, first: date, last: date, kind: str | None = None
+                               ) -> list[CampaignAnswer]:
+        """The campaigns' part of the site's answers of the local days ``first`` to ``last`` (of one kind of
+        contact, or all): those that carried a campaign's questions."""
+        query = select(SurveyAnswer).where(
+            col(SurveyAnswer.site_id) == site, col(SurveyAnswer.day) >= first, col(SurveyAnswer.day) <= last,
+            col(SurveyAnswer.campaign_id).is_not(None))
+        if kind:
+            query = query.where(col(SurveyAnswer.kind) == kind)
+        async with self.db() as session:
+            rows = (await session.exec(query.order_by(col(SurveyAnswer.day), col(SurveyAnswer.id)))).all()
+        return [CampaignAnswer(str(r.campaign_id), r.day, dict(r.answers or {})) for r in rows]
 
     # Campaigns ---------------------------------------------------------------------------------------------
 

@@ -116,6 +116,7 @@ from queue_server.surveys.retention import SurveysRetention
 from queue_server.surveys.service import SiteFacts, Surveys
 from queue_server.surveys.streams import ContactsEnded
 from queue_server.surveys.web.api import SurveysApi
+from queue_server.surveys.web.campaigns_page import CampaignsPage
 from queue_server.surveys.web.citizen import CitizenSurveys
 from queue_server.surveys.web.report import SurveysReport
 from queue_server.web.admin import Admin
@@ -418,6 +419,7 @@ def create_app(settings: Settings, *, demo_tokens: dict[str, str] | None = None,
                     *Faq(kb, platform.limits).routes(),
                     *SurveysApi(authenticator, surveys, surveys_retention, platform.limits).routes(),
                     *SurveysReport(authenticator, surveys).routes(),
+                    *CampaignsPage(authenticator, surveys).routes(),
                     *CitizenSurveys(surveys, platform.limits).routes(),
                     *asset_routes,
                 ]

@@ -1,15 +1,18 @@
 """A campaign: a few questions of the collectivity's own (a choice among offered answers, or a short text) asked
 with the score, to the invitations of a period (local days, both included) and of some services (none named: all).
-An answer names questions by their id; a choice must be one offered; every question may be left out."""
+An answer names questions by their id; a choice must be one offered; every question may be left out; a text answer is
+kept with its phone numbers and e-mail addresses masked, as a comment is. ``tally`` counts what a campaign's questions
+were answered in a period: per choice question the answers per choice, per text question the texts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from queue_server.surveys.domain.errors import Refused
+from queue_server.surveys.domain.masking import masked
 
 QuestionKind = Literal["choice", "text"]
 MAX_QUESTIONS = 5
@@ -63,8 +66,8 @@ def active(campaigns: Sequence[Campaign], day: date, service: str) -> Campaign |
 
 
 def checked_answers(questions: Sequence[Question], answers: Mapping[str, str]) -> dict[str, str]:
-    """``answers`` kept as given (texts stripped, empty ones left out); ``Refused("invalid-answer")`` naming
-    ``answers.{id}`` for a question not asked, a choice not offered or a text too long."""
+    """``answers`` kept as given (texts stripped and masked, empty ones left out); ``Refused("invalid-answer")``
+    naming ``answers.{id}`` for a question not asked, a choice not offered or a text too long (before masking)."""
     by_id = {q.id: q for q in questions}
     kept: dict[str, str] = {}
     for key, value in answers.items():
@@ -78,5 +81,53 @@ def checked_answers(questions: Sequence[Question], answers: Mapping[str, str]) -
             raise Refused("invalid-answer", f"answers.{key}", "not one of the answers offered")
         if question.kind == "text" and len(value) > MAX_TEXT:
             raise Refused("invalid-answer", f"answers.{key}", f"{MAX_TEXT} characters at most")
-        kept[key] = value
+        kept[key] = masked(value) if question.kind == "text" else value
     return kept
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignAnswer:
+    """The campaign's part of one answer, as the figures read it: the local day and the answers by question id."""
+
+    campaign: str
+    day: date
+    answers: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionFigures:
+    question: Question
+    answered: int  # the answers that answered it (a question may be left out)
+    counts: tuple[tuple[str, int], ...]  # a choice question's answers in the order offered, each with its count
+    texts: tuple[str, ...]  # a text question's answers, masked, the newest day first
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFigures:
+    campaign: Campaign
+    answers: int  # the surveys answered that carried its questions
+    questions: tuple[QuestionFigures, ...]
+
+
+def tally(campaigns: Sequence[Campaign], answers: Iterable[CampaignAnswer], first: date, last: date
+          ) -> list[CampaignFigures]:
+    """The figures of each of ``campaigns`` (in their order) that covers a day of ``first`` to ``last`` or has an
+    answer among ``answers`` (those of that period). A choice no longer offered is not counted (campaigns are
+    never edited); texts are masked again, for answers stored before text answers were."""
+    by_campaign: dict[str, list[CampaignAnswer]] = {}
+    for answer in answers:
+        by_campaign.setdefault(answer.campaign, []).append(answer)
+    out = []
+    for campaign in campaigns:
+        found = sorted(by_campaign.get(campaign.id, []), key=lambda a: a.day, reverse=True)
+        if not found and (campaign.last < first or campaign.first > last):
+            continue
+        questions = []
+        for question in campaign.questions:
+            given = [a.answers[question.id] for a in found if a.answers.get(question.id)]
+            counts = tuple((choice, given.count(choice)) for choice in question.choices)
+            texts = tuple(masked(text) for text in given) if question.kind == "text" else ()
+            questions.append(QuestionFigures(question, sum(n for _, n in counts) if counts else len(texts),
+                                             counts, texts))
+        out.append(CampaignFigures(campaign, len(found), tuple(questions)))
+    return out

@@ -4,14 +4,17 @@ counts):
 - ``GET /api/v1/sites/{site}/surveys/results?from=YYYY-MM-DD&to=YYYY-MM-DD&kind=visit|appointment|request|kiosk``:
   API.md's ``{"services": [{"service", "answers", "mean", "distribution", "comments"}]}``, each service with its
   ``name``, ``invitations`` and ``response_rate`` too, and beside them the period, the ``trend`` (per day up to 31
-  days, per ISO week beyond) and the ``alerts`` (services under ``[surveys] alert_below`` over the last 7 days).
+  days, per ISO week beyond), the ``alerts`` (services under ``[surveys] alert_below`` over the last 7 days) and
+  the ``campaigns``' questions as answered in the period (``domain/campaigns.py`` ``tally``: per choice the count of
+  each answer, per text question its answers, masked).
   ``to`` defaults to today (the site's clock), ``from`` to 30 days before ``to``. Not a day: 422 ``invalid-query``;
   ``to`` before ``from`` or more than a year after it: 422 ``invalid-range``.
 - ``GET …/surveys/results.csv`` with the same parameters and ``lang=fr|en``: one row per service then the total
   (``platform/spreadsheet.py``: French unless ``lang=en``).
 - ``GET /enquetes``: the page (signed-in supervisors and administrators): site, kind and period as a plain GET form,
-  the alert band, the figures per service, a trend chart drawn here (SVG, its figures also in a table), the comments
-  and the spreadsheet's link."""
+  the alert band, the figures per service, a trend chart drawn here (SVG, its figures also in a table), the comments,
+  the campaigns' answers (a table and bars per choice question, the texts) and the links to the spreadsheet and to
+  the campaigns' page (``campaigns_page.py``)."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from queue_server.i18n import translations
 from queue_server.platform.spreadsheet import for_people
 from queue_server.platform.tokens import Principal
 from queue_server.platform.users import Person
+from queue_server.surveys.domain.campaigns import CampaignFigures, tally
 from queue_server.surveys.domain.results import (
     SCORES,
     Point,
@@ -99,6 +103,7 @@ class Results:
     names: dict[str, str]
     trend: list[Point]
     alerts: dict[str, float]
+    campaigns: list[CampaignFigures]
 
 
 def rate(summary: Summary) -> float | None:
@@ -117,7 +122,19 @@ def results_view(r: Results) -> dict[str, Any]:
             "total": {k: v for k, v in summary_view(r.total, r.names).items() if k not in ("service", "name")},
             "grain": grain_of(r.first, r.last),
             "trend": [{"start": p.start.isoformat(), "answers": p.answers, "mean": p.mean} for p in r.trend],
-            "alerts": [{"service": s, "name": r.names.get(s, s), "mean": m} for s, m in r.alerts.items()]}
+            "alerts": [{"service": s, "name": r.names.get(s, s), "mean": m} for s, m in r.alerts.items()],
+            "campaigns": [campaign_figures_view(c) for c in r.campaigns]}
+
+
+def campaign_figures_view(figures: CampaignFigures) -> dict[str, Any]:
+    c = figures.campaign
+    return {"id": c.id, "name": c.name, "first": c.first.isoformat(), "last": c.last.isoformat(),
+            "answers": figures.answers,
+            "questions": [{"id": q.question.id, "kind": q.question.kind, "label": q.question.label,
+                           "answered": q.answered,
+                           **({"choices": [{"choice": k, "count": n} for k, n in q.counts]}
+                              if q.question.kind == "choice" else {"texts": list(q.texts)})}
+                          for q in figures.questions]}
 
 
 def as_csv(r: Results, lang: str) -> str:
@@ -163,6 +180,11 @@ def chart(points: list[Point], grain: str, lang: str, width: int = 960, height: 
             "label_y": height - 8}
 
 
+def share(count: int, total: int) -> int:
+    """``count`` out of ``total`` in whole percent (0 when ``total`` is 0)."""
+    return round(100 * count / total) if total else 0
+
+
 def roles_at(caller: Principal | Person, site: str) -> str | None:
     if isinstance(caller, Person):
         return caller.roles.get(site) or caller.roles.get(None)
@@ -205,9 +227,12 @@ class SurveysReport:
         today = self.today(facts)
         recent = await self.surveys.answers(facts.id, today - timedelta(days=6), today, kind)
         names = {**facts.services, **await self.surveys.names(facts.id, first, last)}
+        campaigns = tally(await self.surveys.campaigns(facts.tenant),
+                          await self.surveys.campaign_answers(facts.id, first, last, kind), first, last)
         return Results(facts, first, last, kind, services, total, names,
                        trend(found, first, last, grain_of(first, last)),
-                       alerts(recent, today, self.surveys.settings.alert_below, self.surveys.settings.alert_minimum))
+                       alerts(recent, today, self.surveys.settings.alert_below, self.surveys.settings.alert_minimum),
+                       campaigns)
 
     async def _query(self, request: Request, facts: SiteFacts) -> tuple[date, date, str | None]:
         params = request.query_params
@@ -289,6 +314,7 @@ class SurveysReport:
             site=facts, kind=kind, kinds=kind_words(lang), first=first, last=last, error=error, grain=grain,
             scores=score_words(lang), chart=chart(results.trend, grain, lang), number=number, rate=rate,
             day=lambda d: format_date(d, "d MMM yyyy", locale=lang),
+            long_day=lambda d: format_date(d, "long", locale=lang), share=share,
             csv_url=f"/api/v1/sites/{facts.id}/surveys/results.csv?{urlencode(query)}",
             span=(format_date(first, "long", locale=lang), format_date(last, "long", locale=lang)))
         response = HTMLResponse(html)
