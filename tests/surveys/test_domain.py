@@ -10,10 +10,12 @@ import pytest
 
 from queue_server.surveys.domain.campaigns import (
     Campaign,
+    CampaignAnswer,
     Question,
     active,
     check_campaign,
     checked_answers,
+    tally,
 )
 from queue_server.surveys.domain.errors import Refused
 from queue_server.surveys.domain.invitations import (
@@ -195,3 +197,25 @@ def test_a_service_under_the_threshold_over_7_days_with_enough_answers_is_in_ale
         Answer("pp", today, 1), Answer("ur", today, 5), Answer("ur", today, 5), Answer("ur", today, 4)]
     assert alerts(answers, today, 3.0, 3) == {"ec": 2.33}
 
+
+def test_a_campaigns_figures_count_each_choice_and_list_the_texts_masked_newest_first() -> None:
+    """Spring's campaign, answered three times in March: "Longue" twice, "Courte" once, a choice no longer offered
+    not counted; its text question's answers newest first, a number masked; a question left out is not answered.
+    A campaign of another period without answers in this one is left out; one of this period without answers is
+    listed with nothing counted."""
+    wait = Question("attente", "choice", "L'attente ?", ("Courte", "Longue"))
+    idea = Question("idee", "text", "Une idée ?")
+    spring = Campaign("c1", "Printemps", date(2026, 3, 1), date(2026, 3, 31), (), (wait, idea))
+    summer = Campaign("c2", "Été", date(2026, 7, 1), date(2026, 7, 31), (), (wait,))
+    quiet = Campaign("c3", "Calme", date(2026, 3, 10), date(2026, 4, 10), ("etat-civil",), (idea,))
+    answers = [CampaignAnswer("c1", date(2026, 3, 2), {"attente": "Longue", "idee": "Des chaises"}),
+               CampaignAnswer("c1", date(2026, 3, 9), {"attente": "Courte", "idee": "Rappelez le 06 12 34 56 78"}),
+               CampaignAnswer("c1", date(2026, 3, 5), {"attente": "Longue"}),
+               CampaignAnswer("c1", date(2026, 3, 6), {"attente": "Moyenne"})]
+    [spring_figures, quiet_figures] = tally([spring, summer, quiet], answers, date(2026, 3, 1), date(2026, 3, 31))
+    assert (spring_figures.campaign, spring_figures.answers) == (spring, 4)
+    choice, text = spring_figures.questions
+    assert (choice.answered, choice.counts, choice.texts) == (3, (("Courte", 1), ("Longue", 2)), ())
+    assert (text.answered, text.counts) == (2, ())
+    assert text.texts == (masked("Rappelez le 06 12 34 56 78"), "Des chaises") and "06 12" not in text.texts[0]
+    assert (quiet_figures.campaign, quiet_figures.answers, quiet_figures.questions[0].answered) == (quiet, 0, 0)

@@ -14,7 +14,6 @@ collectivity:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -37,9 +36,10 @@ from queue_server.web.auth import SUPERVISORS, Authenticator
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
 from queue_server.web.i18n import negotiate, templates
+from queue_server.web.periods import BadQuery, not_empty, refused
+from queue_server.web.periods import parse_period as period
 
 PATH = "/phone/bilan"
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 PERIODS = ("week", "month", "custom")
 GROUPINGS = ("reason", "hour")
 
@@ -54,34 +54,10 @@ REASON_COLUMNS = (_("Call reason"), _("Calls"), _("Mean duration (minutes)"), _(
 HOUR_COLUMNS = (_("Hour"), _("Calls"), _("From"), _("To"))
 
 
-class BadQuery(ValueError):
-    """A query's value refused: ``invalid-query`` (not a day), ``invalid-range`` (days that make no period)."""
-
-    def __init__(self, field: str, message: str, kind: str = "invalid-query") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.kind = kind
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        if not _DATE.match(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadQuery(field, f"{field} must be a day as YYYY-MM-DD, such as 2026-03-01.") from None
-
-
 def parse_period(params: Any, today: date) -> tuple[date, date]:
-    """``(from, to)`` of the query string; ``BadQuery`` naming the field otherwise."""
-    last = _day(params["to"], "to") if params.get("to") else today
-    first = _day(params["from"], "from") if params.get("from") else last.replace(day=1)
-    if last < first:
-        raise BadQuery("to", "to must not come before from.", "invalid-range")
-    if (last - first).days >= MAX_DAYS:
-        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.", "invalid-range")
-    return first, last
+    """``(from, to)`` of the query string (from the first of the month by default); ``BadQuery`` naming the field
+    otherwise."""
+    return period(params, today, max_days=MAX_DAYS)
 
 
 def figures_view(f: Figures) -> dict[str, Any]:
@@ -168,15 +144,11 @@ class PhoneReport:
         return tenant
 
     async def _report(self, request: Request, tenant: str) -> Report:
-        for name in ("from", "to"):  # the API's: a value given empty is no value left out (the page's form is lenient)
-            if name in request.query_params and not request.query_params[name]:
-                raise HTTPError(422, f"{name} is empty: give a value or leave it out.", "invalid-query",
-                                extra={"errors": [{"field": name, "message": "empty"}]})
         try:
+            not_empty(request.query_params, ("from", "to"))
             first, last = parse_period(request.query_params, await self.stats.phone.today(tenant))
         except BadQuery as bad:
-            raise HTTPError(422, bad.message, bad.kind,
-                            extra={"errors": [{"field": bad.field, "message": bad.message}]}) from None
+            raise refused(bad) from None
         return await self.stats.report(tenant, first, last)
 
     async def json(self, request: Request) -> Response:

@@ -14,7 +14,6 @@ These routes come before the requests' ``…/requests/{id}`` and ``/demandes/{id
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -36,9 +35,10 @@ from queue_server.web.auth import SUPERVISORS, Authenticator
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
 from queue_server.web.i18n import negotiate, templates
+from queue_server.web.periods import BadQuery, not_empty, refused
+from queue_server.web.periods import parse_period as period
 
 PATH = "/demandes/bilan"
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 PERIODS = ("week", "month", "custom")
 
 
@@ -51,35 +51,13 @@ CSV_COLUMNS = (_("Group"), _("Received requests"), _("Closed requests"), _("Stil
                _("Median hours to the first reply"), _("Median days to closure"), _("From"), _("To"))
 
 
-class BadQuery(ValueError):
-    def __init__(self, field: str, message: str, kind: str = "invalid-query") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.kind = kind  # invalid-query: a value no schema allows; invalid-range: days that make no period
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        if not _DATE.match(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadQuery(field, f"{field} must be a day as YYYY-MM-DD, such as 2026-03-01.") from None
-
-
 def parse_period(params: Any, today: date) -> tuple[date, date, str]:
-    """``(from, to, by)`` of the query string; ``BadQuery`` naming the field otherwise."""
+    """``(from, to, by)`` of the query string (from the first of the month by default); ``BadQuery`` naming the
+    field otherwise."""
     by = params.get("by") or "category"
     if by not in GROUPINGS:
         raise BadQuery("by", f"by must be one of {', '.join(GROUPINGS)}.")
-    last = _day(params["to"], "to") if params.get("to") else today
-    first = _day(params["from"], "from") if params.get("from") else last.replace(day=1)
-    if last < first:
-        raise BadQuery("to", "to must not come before from.", "invalid-range")
-    if (last - first).days >= MAX_DAYS:
-        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.", "invalid-range")
-    return first, last, by
+    return (*period(params, today, max_days=MAX_DAYS), by)
 
 
 def figures_view(f: Figures) -> dict[str, Any]:
@@ -160,16 +138,11 @@ class RequestsReport:
         return tenant
 
     async def _report(self, request: Request, tenant: str) -> Report:
-        # The API's: a value given empty is no value left out (the page's form is lenient).
-        for name in ("from", "to", "by"):
-            if name in request.query_params and not request.query_params[name]:
-                raise HTTPError(422, f"{name} is empty: give a value or leave it out.", "invalid-query",
-                                extra={"errors": [{"field": name, "message": "empty"}]})
         try:
+            not_empty(request.query_params, ("from", "to", "by"))
             first, last, by = parse_period(request.query_params, await self.stats.today(tenant))
         except BadQuery as bad:
-            raise HTTPError(422, bad.message, bad.kind,
-                            extra={"errors": [{"field": bad.field, "message": bad.message}]}) from None
+            raise refused(bad) from None
         return await self.stats.report(tenant, first, last, by)
 
     async def json(self, request: Request) -> Response:

@@ -18,7 +18,6 @@ counts):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -50,12 +49,13 @@ from queue_server.web.auth import SUPERVISORS, Authenticator
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
 from queue_server.web.i18n import negotiate, templates
+from queue_server.web.periods import BadQuery, not_empty, refused
+from queue_server.web.periods import parse_period as period
 
 PATH = "/enquetes"
 KINDS = ("visit", "appointment", "request", "kiosk")
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _(message: str) -> str:
@@ -67,29 +67,10 @@ COLUMNS = (_("Service"), _("Answers"), _("Invitations sent"), _("Response rate (
            _("Score 1"), _("Score 2"), _("Score 3"), _("Score 4"), _("Score 5"), _("From"), _("To"))
 
 
-class BadQuery(ValueError):
-    def __init__(self, field: str, message: str, kind: str = "invalid-query") -> None:
-        super().__init__(message)
-        self.field, self.message, self.kind = field, message, kind
-
-
-def _day(value: str, field: str) -> date:
-    try:
-        if not _DATE.match(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadQuery(field, f"{field} must be a day as YYYY-MM-DD, such as 2026-03-01.") from None
-
-
 def parse_period(params: Any, today: date) -> tuple[date, date]:
-    last = _day(params["to"], "to") if params.get("to") else today
-    first = _day(params["from"], "from") if params.get("from") else last - timedelta(days=DEFAULT_DAYS - 1)
-    if last < first:
-        raise BadQuery("to", "to must not come before from.", "invalid-range")
-    if (last - first).days >= MAX_DAYS:
-        raise BadQuery("to", f"a period of {MAX_DAYS} days at most.", "invalid-range")
-    return first, last
+    """``(from, to)`` of the query string (the last ``DEFAULT_DAYS`` by default); ``BadQuery`` naming the field
+    otherwise."""
+    return period(params, today, max_days=MAX_DAYS, default_first=lambda last: last - timedelta(days=DEFAULT_DAYS - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,19 +217,14 @@ class SurveysReport:
 
     async def _query(self, request: Request, facts: SiteFacts) -> tuple[date, date, str | None]:
         params = request.query_params
-        for name in ("from", "to", "kind"):
-            if name in params and not params[name]:
-                raise HTTPError(422, f"{name} is empty: give a value or leave it out.", "invalid-query",
-                                extra={"errors": [{"field": name, "message": "empty"}]})
         kind = params.get("kind")
-        if kind is not None and kind not in KINDS:
-            raise HTTPError(422, "kind: visit, appointment, request or kiosk.", "invalid-query",
-                            extra={"errors": [{"field": "kind", "message": "visit, appointment, request or kiosk"}]})
         try:
+            not_empty(params, ("from", "to", "kind"))
+            if kind is not None and kind not in KINDS:
+                raise BadQuery("kind", "kind: visit, appointment, request or kiosk.")
             first, last = parse_period(params, self.today(facts))
         except BadQuery as bad:
-            raise HTTPError(422, bad.message, bad.kind,
-                            extra={"errors": [{"field": bad.field, "message": bad.message}]}) from None
+            raise refused(bad) from None
         return first, last, kind
 
     async def json(self, request: Request) -> Response:
