@@ -63,7 +63,8 @@ async def test_an_unknown_phrase_has_no_file(tmp_path: Path) -> None:
     speech.close()
 
 
-HANGING = (sys.executable, "-c", "import json, time; print(json.dumps({'ok': True}), flush=True); time.sleep(600)")
+# A worker that answers its start and then nothing, until it is killed.
+HANGING = (sys.executable, "-c", "import json, signal; print(json.dumps({'ok': True}), flush=True); signal.pause()")
 
 
 def test_a_hanging_worker_is_killed_and_replaced(tmp_path: Path) -> None:

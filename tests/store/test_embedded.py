@@ -106,12 +106,12 @@ def test_stale_server_is_replaced(tmp_path: Path) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_valkey_dies_with_killed_parent(tmp_path: Path) -> None:
     script = (
-        "import pathlib, sys, time, redis\n"
+        "import pathlib, signal, sys, redis\n"
         "from queue_server.store.embedded import EmbeddedServerError, EmbeddedValkey\n"
         "server = EmbeddedValkey(pathlib.Path(sys.argv[1]))\n"
         "redis.Redis.from_url(server.start()).set('ticket:9', 'C009')\n"
         "print(server.pid, flush=True)\n"
-        "time.sleep(120)\n"
+        "signal.pause()\n"  # alive until the test kills it
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     parent = subprocess.Popen(
