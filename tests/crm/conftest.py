@@ -3,7 +3,6 @@ with their own browser session (each their own cookies), device tokens, and a se
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from queue_server.db.engine import make_engine, sessions
 from queue_server.db.tables import AuditEntry, Site, Tenant, User, UserRole
 from queue_server.platform.tokens import create_token
 from tests.conftest import Stack
+from tests.people import signed_in
 
 PASSWORD = "correct horse battery"
 BASE = "/api/v1/tenants/demo"
@@ -44,14 +44,7 @@ class Crm:
     async def person(self, login: str) -> tuple[httpx.AsyncClient, dict[str, str]]:
         """``login``'s own client (signed in through the login form) and the headers its requests carry."""
         if login not in self.clients:
-            http = httpx.AsyncClient(transport=self.transport, base_url="http://testserver")
-            page = await http.get("/login")
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-            assert csrf, page.text
-            done = await http.post("/login", data={"login": login, "password": PASSWORD, "csrf": csrf.group(1)})
-            assert done.status_code == 303, done.text
-            me = await http.get("/api/v1/me")
-            self.clients[login] = (http, {"X-CSRF-Token": me.json()["csrf_token"]})
+            self.clients[login] = await signed_in(self.transport, login, PASSWORD)
         return self.clients[login]
 
     async def call(self, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
