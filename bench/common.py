@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -66,3 +70,27 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.05)
     process.kill()
     raise SystemExit("the server did not start")
+
+
+@asynccontextmanager
+async def scratch_postgresql(server_url: str) -> AsyncIterator[str]:
+    """The URL of a database created on the PostgreSQL server of ``server_url`` for one run, dropped afterwards."""
+    import asyncpg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def print_figures(rows: Sequence[tuple[str, Sequence[float], float]], width: int = 12) -> None:
+    """One line per (label, milliseconds, mean hits): how many, the hits, p50, p95, p99 and max."""
+    print(f"{'kind':<{width}}{'n':>5}{'hits':>7}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  (ms)")
+    for label, values, found in rows:
+        cuts = statistics.quantiles(values, n=100, method="inclusive")
+        print(f"{label:<{width}}{len(values):>5}{found:>7.0f}{cuts[49]:>8.1f}{cuts[94]:>8.1f}{cuts[98]:>8.1f}"
+              f"{max(values):>8.1f}")

@@ -26,12 +26,12 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import print_figures, scratch_postgresql  # bench/, run as a script
 
 from queue_server.db.engine import make_engine, migrate
 from queue_server.kb.indexing import document
@@ -147,14 +147,10 @@ async def run(url: str, label: str, count: int, queries: int) -> None:
             hits[kind].append(len(found))
         print(f"\n{label}: {count} sheets loaded and indexed in {loaded:.1f} s; {len(plan)} queries "
               f"(load average {os.getloadavg()[0]:.2f})")
-        print(f"{'kind':<14}{'n':>5}{'hits':>7}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  (ms)")
-        every = [v for vs in times.values() for v in vs]
-        for kind, values in [*times.items(), *((f"  {who}", v) for who, v in by_reader.items()), ("all", every)]:
-            cuts = statistics.quantiles(values, n=100, method="inclusive")
-            found_n = statistics.mean(hits[kind]) if kind in hits else statistics.mean(
-                [h for hs in hits.values() for h in hs])
-            print(f"{kind:<14}{len(values):>5}{found_n:>7.0f}{cuts[49]:>8.1f}{cuts[94]:>8.1f}{cuts[98]:>8.1f}"
-                  f"{max(values):>8.1f}")
+        every_hit = statistics.mean([h for hs in hits.values() for h in hs])
+        print_figures([*((kind, values, statistics.mean(hits[kind])) for kind, values in times.items()),
+                       *((f"  {who}", values, every_hit) for who, values in by_reader.items()),
+                       ("all", [v for vs in times.values() for v in vs], every_hit)], width=14)
     finally:
         await engine.dispose()
 
@@ -170,17 +166,8 @@ async def main() -> None:
         if not args.no_sqlite:
             await run(f"sqlite:///{Path(directory) / 'bench.sqlite3'}", "SQLite", args.sheets, args.queries)
         if args.database_url.startswith("postgresql"):
-            import asyncpg
-
-            name = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = await asyncpg.connect(args.database_url)
-            try:
-                await admin.execute(f'CREATE DATABASE "{name}"')
-                await run(args.database_url.rsplit("/", 1)[0] + "/" + name, "PostgreSQL", args.sheets, args.queries)
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
-
+            async with scratch_postgresql(args.database_url) as url:
+                await run(url, "PostgreSQL", args.sheets, args.queries)
 
 if __name__ == "__main__":
     asyncio.run(main())

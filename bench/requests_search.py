@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import print_figures, scratch_postgresql  # bench/, run as a script
 
 from queue_server.db.engine import make_engine, migrate, sessions
 from queue_server.platform.outbox import MessageTemplates
@@ -146,13 +147,9 @@ async def run(url: str, label: str, count: int, queries: int, data_dir: Path) ->
             hits[kind].append(len(found))
         print(f"\n{label}: {count} requests loaded and indexed in {loaded:.1f} s; {len(plan)} queries "
               f"(load average {os.getloadavg()[0]:.2f})")
-        print(f"{'kind':<12}{'n':>5}{'hits':>7}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  (ms)")
-        for kind, values in [*times.items(), ("all", [v for vs in times.values() for v in vs])]:
-            cuts = statistics.quantiles(values, n=100, method="inclusive")
-            found_n = statistics.mean(hits[kind]) if kind in hits else statistics.mean(
-                [h for hs in hits.values() for h in hs])
-            print(f"{kind:<12}{len(values):>5}{found_n:>7.0f}{cuts[49]:>8.1f}{cuts[94]:>8.1f}{cuts[98]:>8.1f}"
-                  f"{max(values):>8.1f}")
+        every_hit = statistics.mean([h for hs in hits.values() for h in hs])
+        print_figures([*((kind, values, statistics.mean(hits[kind])) for kind, values in times.items()),
+                       ("all", [v for vs in times.values() for v in vs], every_hit)])
     finally:
         await engine.dispose()
 
@@ -169,18 +166,8 @@ async def main() -> None:
             await run(f"sqlite:///{Path(directory) / 'bench.sqlite3'}", "SQLite", args.requests, args.queries,
                       Path(directory))
         if args.database_url.startswith("postgresql"):
-            import asyncpg
-
-            name = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = await asyncpg.connect(args.database_url)
-            try:
-                await admin.execute(f'CREATE DATABASE "{name}"')
-                await run(args.database_url.rsplit("/", 1)[0] + "/" + name, "PostgreSQL", args.requests,
-                          args.queries, Path(directory))
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
-
+            async with scratch_postgresql(args.database_url) as url:
+                await run(url, "PostgreSQL", args.requests, args.queries, Path(directory))
 
 if __name__ == "__main__":
     asyncio.run(main())
