@@ -16,17 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import anyio
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import delete, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.booking.tables import Appointment, BookingPurge, Hold, WaitingEntry
 from queue_server.platform.audit import note
+from queue_server.platform.periodic import every_minute
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +57,7 @@ class BookingRetention:
     async def run(self) -> None:
         """``run_once`` at start and then every minute (a no-op until the period is over); never raises on a
         failure that may pass (Redis, SQL): it is logged and tried again at the next round."""
-        while True:
-            try:
-                await self.run_once()
-            except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("booking retention: %s: %s; trying again in a minute", type(exc).__name__, exc)
-            await anyio.sleep(60)
+        await every_minute(self.run_once, "booking retention")
 
     async def purge(self, now: datetime) -> list[dict[str, Any]]:
         """Every appointment of every tenant whose day is more than ``retention_days`` before ``now``'s goes,

@@ -7,12 +7,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import anyio
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from queue_server.crm.service import Record
+from queue_server.platform.periodic import every_minute
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +33,4 @@ class Retention:
     async def run(self) -> None:
         """``run_once`` at start and then every minute (a no-op until the period is over); never raises on a
         failure that may pass (Redis, SQL): it is logged and tried again at the next round."""
-        while True:
-            try:
-                await self.run_once()
-            except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("crm retention: %s: %s; trying again in a minute", type(exc).__name__, exc)
-            await anyio.sleep(60)
+        await every_minute(self.run_once, "crm retention")

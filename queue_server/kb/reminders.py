@@ -18,11 +18,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-import anyio
 from babel.dates import format_date
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +30,7 @@ from queue_server.kb.domain.sheets import due_for_review
 from queue_server.kb.service import KnowledgeBase
 from queue_server.kb.tables import SheetRow
 from queue_server.platform.outbox import enqueue
+from queue_server.platform.periodic import every_minute
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +80,7 @@ class ReviewReminders:
     async def run(self) -> None:
         """``run_once`` at start and then every minute (a no-op until the period is over); a failure that may pass
         (Redis, SQL) is logged and tried again at the next round."""
-        while True:
-            try:
-                await self.run_once()
-            except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("kb reminders: %s: %s; trying again in a minute", type(exc).__name__, exc)
-            await anyio.sleep(60)
+        await every_minute(self.run_once, "kb reminders")
 
     async def remind(self) -> int:
         """One e-mail for each sheet whose review date has come and whose last editor (else author) has an address;

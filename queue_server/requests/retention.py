@@ -19,17 +19,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import delete, or_
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.db.tables import OutboxMessage
 from queue_server.platform.audit import note
+from queue_server.platform.periodic import every_minute
 from queue_server.requests.notices import key_prefix
 from queue_server.requests.tables import RequestAttachment, RequestMail, RequestMessage, RequestPurge, RequestRow
 
@@ -87,12 +85,7 @@ class RequestsRetention:
     async def run(self) -> None:
         """``run_once`` at start and then every minute (a no-op until the period is over); never raises on a
         failure that may pass (Redis, SQL, files): it is logged and tried again at the next round."""
-        while True:
-            try:
-                await self.run_once()
-            except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("requests retention: %s: %s; trying again in a minute", type(exc).__name__, exc)
-            await anyio.sleep(60)
+        await every_minute(self.run_once, "requests retention")
 
     async def purge(self, now: datetime) -> list[dict[str, Any]]:
         """Every closed request of every tenant whose closure is more than ``retention_days`` before ``now`` goes,

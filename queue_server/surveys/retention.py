@@ -15,16 +15,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import anyio
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import delete, func, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from queue_server.platform.audit import note
+from queue_server.platform.periodic import every_minute
 from queue_server.surveys.domain.invitations import VALID_DAYS
 from queue_server.surveys.tables import SurveyAnswer, SurveyInvitation, SurveyPurge
 
@@ -58,12 +56,7 @@ class SurveysRetention:
 
     async def run(self) -> None:
         """``run_once`` at start and then every minute; a failure that may pass is logged and tried again."""
-        while True:
-            try:
-                await self.run_once()
-            except (RedisError, SQLAlchemyError, OSError) as exc:
-                log.warning("surveys retention: %s: %s; trying again in a minute", type(exc).__name__, exc)
-            await anyio.sleep(60)
+        await every_minute(self.run_once, "surveys retention")
 
     async def purge(self, now: datetime) -> list[dict[str, Any]]:
         """Blank the hashes no rule needs any more, delete what is older than ``retention_days``; one report per
