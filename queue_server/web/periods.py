@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from queue_server.web.errors import HTTPError
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+PRESETS = ("week", "month", "custom")  # the pages' choice of period: this week, this month, days of one's own
 
 
 class BadQuery(ValueError):
@@ -63,3 +64,23 @@ def not_empty(params: Mapping[str, str], names: Iterable[str]) -> None:
 def refused(bad: BadQuery) -> HTTPError:
     """The 422 problem of ``bad``, naming its field."""
     return HTTPError(422, bad.message, bad.kind, extra={"errors": [{"field": bad.field, "message": bad.message}]})
+
+
+def with_preset(params: Mapping[str, str], today: date) -> tuple[str, dict[str, str]]:
+    """The page's period (``?period=week|month|custom``, this month otherwise) and its query with ``from`` and
+    ``to`` set for this week or this month (``custom`` keeps the days given)."""
+    chosen = params.get("period", "month")
+    chosen = chosen if chosen in PRESETS else "month"
+    query = dict(params)
+    if chosen == "week":
+        query.update({"from": (today - timedelta(days=today.weekday())).isoformat(), "to": today.isoformat()})
+    elif chosen == "month":
+        query.update({"from": today.replace(day=1).isoformat(), "to": today.isoformat()})
+    return chosen, query
+
+
+def form_error(bad: BadQuery, gettext: Callable[[str], str], **messages: str) -> dict[str, str]:
+    """What a report's page says next to the field ``bad`` names: the days' own words, or ``messages[field]``."""
+    said = {"from": gettext("The first day is not a valid date."),
+            "to": gettext("The last day must be a valid date, after the first, within a year of it."), **messages}
+    return {"field": bad.field, "message": said[bad.field]}

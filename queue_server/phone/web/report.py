@@ -15,7 +15,7 @@ collectivity:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,11 +36,10 @@ from queue_server.web.auth import SUPERVISORS, Authenticator
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
 from queue_server.web.i18n import negotiate, templates
-from queue_server.web.periods import BadQuery, not_empty, refused
-from queue_server.web.periods import parse_period as period
+from queue_server.web.periods import BadQuery, form_error, not_empty, refused, with_preset
+from queue_server.web.periods import parse_period as read_period
 
 PATH = "/phone/bilan"
-PERIODS = ("week", "month", "custom")
 GROUPINGS = ("reason", "hour")
 
 
@@ -57,7 +56,7 @@ HOUR_COLUMNS = (_("Hour"), _("Calls"), _("From"), _("To"))
 def parse_period(params: Any, today: date) -> tuple[date, date]:
     """``(from, to)`` of the query string (from the first of the month by default); ``BadQuery`` naming the field
     otherwise."""
-    return period(params, today, max_days=MAX_DAYS)
+    return read_period(params, today, max_days=MAX_DAYS)
 
 
 def figures_view(f: Figures) -> dict[str, Any]:
@@ -186,20 +185,12 @@ class PhoneReport:
                                 f'<p>{text}</p><p><a href="/phone">Guichet</a></p></html>', status_code=403)
         tenant = person.tenant_id
         today = await self.stats.phone.today(tenant)
-        params = dict(request.query_params)
-        period = params.get("period", "month")
-        period = period if period in PERIODS else "month"
-        if period == "week":
-            params.update({"from": (today - timedelta(days=today.weekday())).isoformat(), "to": today.isoformat()})
-        elif period == "month":
-            params.update({"from": today.replace(day=1).isoformat(), "to": today.isoformat()})
+        period, params = with_preset(request.query_params, today)
         error = None
         try:
             first, last = parse_period(params, today)
         except BadQuery as bad:
-            error = {"field": bad.field, "message": {
-                "from": gettext("The first day is not a valid date."),
-                "to": gettext("The last day must be a valid date, after the first, within a year of it.")}[bad.field]}
+            error = form_error(bad, gettext)
             first, last = today.replace(day=1), today
         report = await self.stats.report(tenant, first, last)
         query = {"from": first.isoformat(), "to": last.isoformat()}

@@ -15,7 +15,7 @@ These routes come before the requests' ``…/requests/{id}`` and ``/demandes/{id
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,11 +35,10 @@ from queue_server.web.auth import SUPERVISORS, Authenticator
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
 from queue_server.web.i18n import negotiate, templates
-from queue_server.web.periods import BadQuery, not_empty, refused
-from queue_server.web.periods import parse_period as period
+from queue_server.web.periods import BadQuery, form_error, not_empty, refused, with_preset
+from queue_server.web.periods import parse_period as read_period
 
 PATH = "/demandes/bilan"
-PERIODS = ("week", "month", "custom")
 
 
 def _(message: str) -> str:
@@ -57,7 +56,7 @@ def parse_period(params: Any, today: date) -> tuple[date, date, str]:
     by = params.get("by") or "category"
     if by not in GROUPINGS:
         raise BadQuery("by", f"by must be one of {', '.join(GROUPINGS)}.")
-    return (*period(params, today, max_days=MAX_DAYS), by)
+    return (*read_period(params, today, max_days=MAX_DAYS), by)
 
 
 def figures_view(f: Figures) -> dict[str, Any]:
@@ -177,21 +176,12 @@ class RequestsReport:
                                 f'<p>{text}</p><p><a href="/demandes">Guichet</a></p></html>', status_code=403)
         tenant = person.tenant_id
         today = await self.stats.today(tenant)
-        params = dict(request.query_params)
-        period = params.get("period", "month")
-        period = period if period in PERIODS else "month"
-        if period == "week":
-            params.update({"from": (today - timedelta(days=today.weekday())).isoformat(), "to": today.isoformat()})
-        elif period == "month":
-            params.update({"from": today.replace(day=1).isoformat(), "to": today.isoformat()})
+        period, params = with_preset(request.query_params, today)
         error = None
         try:
             first, last, by = parse_period(params, today)
         except BadQuery as bad:
-            error = {"field": bad.field, "message": {
-                "from": gettext("The first day is not a valid date."),
-                "to": gettext("The last day must be a valid date, after the first, within a year of it."),
-                "by": gettext("Choose a grouping from the list.")}[bad.field]}
+            error = form_error(bad, gettext, by=gettext("Choose a grouping from the list."))
             first, last, by = today.replace(day=1), today, "category"
         report = await self.stats.report(tenant, first, last, by)
         labels = channel_words(lang) if by == "channel" else {}

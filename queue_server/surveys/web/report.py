@@ -49,8 +49,8 @@ from queue_server.web.auth import SUPERVISORS, Authenticator
 from queue_server.web.errors import HTTPError
 from queue_server.web.http import json_response
 from queue_server.web.i18n import negotiate, templates
-from queue_server.web.periods import BadQuery, not_empty, refused
-from queue_server.web.periods import parse_period as period
+from queue_server.web.periods import BadQuery, form_error, not_empty, refused
+from queue_server.web.periods import parse_period as read_period
 
 PATH = "/enquetes"
 KINDS = ("visit", "appointment", "request", "kiosk")
@@ -70,7 +70,8 @@ COLUMNS = (_("Service"), _("Answers"), _("Invitations sent"), _("Response rate (
 def parse_period(params: Any, today: date) -> tuple[date, date]:
     """``(from, to)`` of the query string (the last ``DEFAULT_DAYS`` by default); ``BadQuery`` naming the field
     otherwise."""
-    return period(params, today, max_days=MAX_DAYS, default_first=lambda last: last - timedelta(days=DEFAULT_DAYS - 1))
+    return read_period(params, today, max_days=MAX_DAYS,
+                       default_first=lambda last: last - timedelta(days=DEFAULT_DAYS - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,9 +271,7 @@ class SurveysReport:
         try:
             first, last = parse_period(params, today)
         except BadQuery as bad:
-            error = {"field": bad.field, "message": {
-                "from": gettext("The first day is not a valid date."),
-                "to": gettext("The last day must be a valid date, after the first, within a year of it.")}[bad.field]}
+            error = form_error(bad, gettext)
             first, last = today - timedelta(days=DEFAULT_DAYS - 1), today
         results = await self.results(facts, first, last, kind)
         query = {"from": first.isoformat(), "to": last.isoformat(), **({"kind": kind} if kind else {})}
