@@ -18,6 +18,7 @@ from tests.browser.conftest import Hall
 from tests.browser.looks import DESK, overflowing, shoot
 from tests.browser.test_demandes import _put_categories, run
 from tests.browser.test_kb import partners
+from tests.browser.test_reception_booking import with_demo_motifs
 from tests.browser.test_setup import no_violations
 from tests.browser.waiting import eventually
 
@@ -208,6 +209,7 @@ def test_a_calls_appointment_and_request_open_with_its_caller(page: Page, hall: 
     is linked to her record. "Rendez-vous pris" opens reception with Anne chosen, its booking panel offered for her,
     and the address forgets her number."""
     run(_put_categories(hall))
+    with_demo_motifs(hall)  # reception offers booking where the site has motifs to book
     anne = party(hall, **ANNE)
     page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
     hall.sign_in(page, "agent", "/phone")
@@ -229,6 +231,7 @@ def test_a_calls_appointment_and_request_open_with_its_caller(page: Page, hall: 
     expect(form.locator("#phone")).to_have_value(re.compile(r"6 ?12 ?34 ?56 ?78$"))
     expect(form.locator("#party-note")).to_have_text("La demande sera ajoutée à la fiche citoyen de Anne Lefèvre.")
     no_violations(form)
+    shoot(form, "demandes-nouvelle-from-phone")
     form.locator("#category").select_option("voirie")
     form.locator("#subject").fill("Trottoir abîmé rue Haute")
     form.locator("#body").fill("Le trottoir devant le 12 rue Haute est défoncé depuis l'orage.")
@@ -245,6 +248,7 @@ def test_a_calls_appointment_and_request_open_with_its_caller(page: Page, hall: 
     reception = opened.value
     expect(reception.locator("#person-name")).to_have_text("Anne Lefèvre")
     expect(reception.locator("#booking")).to_be_visible()
+    shoot(reception, "reception-from-phone")
     eventually(lambda: "party=" not in reception.url)
     assert reception.url.endswith("/counter#reception")
     no_violations(reception)
